@@ -1,0 +1,64 @@
+//! `BATON_<KEY>` environment variables override the scalar keys of every config file.
+//!
+//! Only the keys in [`super::SCALAR_KEYS`] are read; any other `BATON_*` variable is ignored,
+//! because jobs carry `BATON_JOB_ID` and friends in their environment.
+
+use super::{Config, EnvLookup};
+use crate::error::{Error, Result};
+use std::str::FromStr;
+
+fn parse<T: FromStr>(env: EnvLookup<'_>, name: &str, expected: &str) -> Result<Option<T>> {
+    match env(name) {
+        None => Ok(None),
+        Some(v) if v.trim().is_empty() => Ok(None),
+        Some(v) => v
+            .trim()
+            .parse::<T>()
+            .map(Some)
+            .map_err(|_| Error::ConfigEnv {
+                name: name.to_string(),
+                message: format!("`{v}` is not {expected}"),
+            }),
+    }
+}
+
+fn parse_bool(env: EnvLookup<'_>, name: &str) -> Result<Option<bool>> {
+    match env(name).as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some("1" | "true" | "yes" | "on") => Ok(Some(true)),
+        Some("0" | "false" | "no" | "off") => Ok(Some(false)),
+        Some(v) => Err(Error::ConfigEnv {
+            name: name.to_string(),
+            message: format!("`{v}` is not true or false"),
+        }),
+    }
+}
+
+pub(super) fn apply(c: &mut Config, env: EnvLookup<'_>) -> Result<()> {
+    const INT: &str = "a whole number";
+    if let Some(ns) = env("BATON_NAMESPACE").filter(|v| !v.trim().is_empty()) {
+        c.namespace = ns.trim().to_string();
+    }
+    if let Some(v) = parse(env, "BATON_TIMEOUT_MS", INT)? {
+        c.timeout_ms = v;
+    }
+    if let Some(v) = parse(env, "BATON_MAX_ATTEMPTS", INT)? {
+        c.max_attempts = v;
+    }
+    if let Some(v) = parse(env, "BATON_RETRY_BASE_MS", INT)? {
+        c.retry_base_ms = v;
+    }
+    if let Some(v) = parse_bool(env, "BATON_RETRY_ON_TIMEOUT")? {
+        c.retry_on_timeout = v;
+    }
+    if let Some(v) = parse(env, "BATON_LEASE_MS", INT)? {
+        c.lease_ms = v;
+    }
+    if let Some(v) = parse(env, "BATON_MAX_JOBS_PER_ASSIGNMENT", INT)? {
+        c.max_jobs_per_assignment = v;
+    }
+    if let Some(v) = parse(env, "BATON_MAX_LOST_LEASES", INT)? {
+        c.max_lost_leases = v;
+    }
+    Ok(())
+}

@@ -1,0 +1,318 @@
+//! Configuration: built-in defaults, then the user config (`~/.config/baton/config.toml`), then the
+//! repository's `.baton/config.toml`, then `BATON_*` environment variables — each layer overriding
+//! the one before, key by key.
+
+mod discover;
+mod env;
+mod file;
+mod harness;
+
+pub use discover::{
+    default_database_path, locate_repo, user_config_file, EnvLookup, RepoLocation, BATON_DIR,
+    CONFIG_FILE,
+};
+pub use file::{ConfigFile, HarnessDefaultsFile, HarnessFile};
+pub use harness::{HarnessConfig, BUILTIN_HARNESSES, HARNESS_FORMATS};
+
+use crate::error::{Error, Result};
+use crate::model::JobType;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The resolved configuration a command runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The repository root the commands and the runner serve.
+    pub repo_root: PathBuf,
+    /// The repository's `.baton/config.toml`, if one was found.
+    pub repo_config: Option<PathBuf>,
+    /// `sqlite://PATH` or `postgres://…`, normalised (sqlite paths are absolute).
+    pub database_url: String,
+    pub namespace: String,
+    /// Per-job wall-clock limit.
+    pub timeout_ms: u64,
+    /// Total runs a job may start, the first included.
+    pub max_attempts: u32,
+    /// Base of the exponential retry back-off.
+    pub retry_base_ms: u64,
+    /// Whether a timed-out job is retried (default: no; the PM decides).
+    pub retry_on_timeout: bool,
+    /// How long a runner's claim lasts without a heartbeat.
+    pub lease_ms: u64,
+    /// Default job limit of new assignments.
+    pub max_jobs_per_assignment: u32,
+    /// How many lost leases a job survives before it is failed.
+    pub max_lost_leases: u32,
+    /// Harness per job type; `default` for types not named.
+    pub harness_defaults: BTreeMap<String, String>,
+    /// Every known harness: the built-ins plus `[harness.NAME]` tables.
+    pub harnesses: BTreeMap<String, HarnessConfig>,
+}
+
+/// The scalar keys that `BATON_<KEY>` may override.
+pub const SCALAR_KEYS: &[&str] = &[
+    "database_url",
+    "namespace",
+    "timeout_ms",
+    "max_attempts",
+    "retry_base_ms",
+    "retry_on_timeout",
+    "lease_ms",
+    "max_jobs_per_assignment",
+    "max_lost_leases",
+];
+
+impl Config {
+    /// Loads the configuration for a command run in `cwd`, reading variables through `env`.
+    pub fn load(cwd: &Path, env: EnvLookup<'_>) -> Result<Config> {
+        let location = locate_repo(cwd);
+        let mut layers: Vec<(PathBuf, ConfigFile)> = Vec::new();
+        if let Some(path) = user_config_file(env).filter(|p| p.is_file()) {
+            layers.push(read_layer(&path)?);
+        }
+        if let Some(path) = &location.config_file {
+            layers.push(read_layer(path)?);
+        }
+        Self::resolve(location, &layers, env)
+    }
+
+    /// Resolves layers (lowest precedence first) and the environment into a config.
+    pub fn resolve(
+        location: RepoLocation,
+        layers: &[(PathBuf, ConfigFile)],
+        env: EnvLookup<'_>,
+    ) -> Result<Config> {
+        let mut c = Config::defaults(location.root.clone(), location.config_file.clone());
+        let mut database: Option<(String, Option<PathBuf>)> = None;
+        for (path, layer) in layers {
+            let dir = path
+                .parent()
+                .and_then(Path::parent)
+                .unwrap_or(Path::new("/"));
+            if let Some(url) = &layer.database_url {
+                database = Some((url.clone(), Some(dir.to_path_buf())));
+            }
+            c.apply_layer(layer, path)?;
+        }
+        if let Some(url) = env("BATON_DATABASE_URL").filter(|u| !u.is_empty()) {
+            database = Some((url, None));
+        }
+        env::apply(&mut c, env)?;
+        c.database_url = match database {
+            Some((url, base)) => normalise_database_url(&url, base.as_deref(), env)?,
+            None => {
+                let path = default_database_path(env).ok_or_else(|| Error::ConfigEnv {
+                    name: "HOME".into(),
+                    message: "is not set, so there is no default database; set BATON_DATABASE_URL"
+                        .into(),
+                })?;
+                format!("sqlite://{}", path.display())
+            }
+        };
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn defaults(repo_root: PathBuf, repo_config: Option<PathBuf>) -> Config {
+        let namespace = repo_root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "default".to_string());
+        let harness_defaults = BTreeMap::from([("default".to_string(), "claude".to_string())]);
+        Config {
+            repo_root,
+            repo_config,
+            database_url: String::new(),
+            namespace,
+            timeout_ms: 600_000,
+            max_attempts: 3,
+            retry_base_ms: 2_000,
+            retry_on_timeout: false,
+            lease_ms: 30_000,
+            max_jobs_per_assignment: 50,
+            max_lost_leases: 3,
+            harness_defaults,
+            harnesses: harness::builtins(),
+        }
+    }
+
+    fn apply_layer(&mut self, f: &ConfigFile, path: &Path) -> Result<()> {
+        macro_rules! take {
+            ($($key:ident),*) => { $(if let Some(v) = f.$key.clone() { self.$key = v; })* };
+        }
+        take!(
+            namespace,
+            timeout_ms,
+            max_attempts,
+            retry_base_ms,
+            retry_on_timeout,
+            lease_ms
+        );
+        take!(max_jobs_per_assignment, max_lost_leases);
+        if let Some(d) = &f.harness_defaults {
+            let pairs = [
+                ("default", &d.default),
+                ("plan", &d.plan),
+                ("implement", &d.implement),
+                ("review", &d.review),
+                ("uat", &d.uat),
+                ("document", &d.document),
+                ("pm", &d.pm),
+                ("chat", &d.chat),
+            ];
+            for (key, value) in pairs {
+                if let Some(value) = value {
+                    self.harness_defaults.insert(key.to_string(), value.clone());
+                }
+            }
+        }
+        for (name, table) in &f.harness {
+            harness::merge(&mut self.harnesses, name, table, path)?;
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<()> {
+        let origin = |key: &str| -> PathBuf {
+            self.repo_config
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(format!("config key {key}")))
+        };
+        if self.namespace.trim().is_empty()
+            || self
+                .namespace
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(Error::Config {
+                path: origin("namespace"),
+                message: format!(
+                    "namespace `{}` must be non-empty and without spaces",
+                    self.namespace
+                ),
+            });
+        }
+        for (key, value) in [
+            ("max_attempts", self.max_attempts),
+            ("max_jobs_per_assignment", self.max_jobs_per_assignment),
+        ] {
+            if value == 0 {
+                return Err(Error::Config {
+                    path: origin(key),
+                    message: format!("`{key}` must be at least 1"),
+                });
+            }
+        }
+        for (key, value) in [("timeout_ms", self.timeout_ms), ("lease_ms", self.lease_ms)] {
+            if value == 0 {
+                return Err(Error::Config {
+                    path: origin(key),
+                    message: format!("`{key}` must be at least 1"),
+                });
+            }
+        }
+        for (job_type, harness) in &self.harness_defaults {
+            if !self.harnesses.contains_key(harness) {
+                return Err(Error::Config {
+                    path: origin("harness_defaults"),
+                    message: format!(
+                        "harness_defaults.{job_type} = \"{harness}\" is not a known harness; valid values: {} (or define [harness.{harness}])",
+                        self.harness_names().join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The harness that runs a job of this type when `--harness` is not given.
+    pub fn default_harness(&self, job_type: JobType) -> &str {
+        self.harness_defaults
+            .get(job_type.as_str())
+            .or_else(|| self.harness_defaults.get("default"))
+            .map(String::as_str)
+            .unwrap_or("claude")
+    }
+
+    /// Every harness name, sorted.
+    pub fn harness_names(&self) -> Vec<String> {
+        self.harnesses.keys().cloned().collect()
+    }
+
+    /// Checks that `name` is a known harness.
+    pub fn check_harness(&self, name: &str) -> Result<()> {
+        if self.harnesses.contains_key(name) {
+            Ok(())
+        } else {
+            Err(Error::UnknownHarness {
+                name: name.to_string(),
+                valid: self.harness_names().join(", "),
+            })
+        }
+    }
+
+    /// The database location for messages: the URL without any password.
+    pub fn database_display(&self) -> String {
+        redact_url(&self.database_url)
+    }
+}
+
+fn read_layer(path: &Path) -> Result<(PathBuf, ConfigFile)> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+        path: path.to_path_buf(),
+        message: format!("cannot read: {e}"),
+    })?;
+    Ok((path.to_path_buf(), ConfigFile::parse(&text, path)?))
+}
+
+/// `sqlite://PATH`, a plain path, or `postgres://…`; relative sqlite paths are taken from `base`
+/// (the folder holding `.baton/` for a config file) or the current directory (the environment).
+fn normalise_database_url(url: &str, base: Option<&Path>, env: EnvLookup<'_>) -> Result<String> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(url.to_string());
+    }
+    if url.contains("://") && !url.starts_with("sqlite://") {
+        return Err(Error::UnsupportedUrl {
+            url: redact_url(url),
+        });
+    }
+    let raw = url.strip_prefix("sqlite://").unwrap_or(url);
+    if raw.is_empty() {
+        return Err(Error::UnsupportedUrl {
+            url: url.to_string(),
+        });
+    }
+    let mut path = discover::expand_home(raw, env);
+    if path.is_relative() {
+        let base = match base {
+            Some(b) => b.to_path_buf(),
+            None => std::env::current_dir()
+                .map_err(|e| Error::io("reading the current directory", e))?,
+        };
+        path = base.join(path);
+    }
+    Ok(format!("sqlite://{}", path.display()))
+}
+
+/// Hides the password of a `scheme://user:password@host/…` URL.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// The text `baton init` writes to `.baton/config.toml`.
+pub fn init_template(namespace: &str) -> String {
+    include_str!("init_template.toml").replace("{namespace}", &namespace.replace('"', "\\\""))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,20 @@
+//! baton-core: the domain of baton, independent of any backend or process.
+//!
+//! - [`model`]: assignments, jobs, their statuses and the records attached to them.
+//! - [`lifecycle`]: the one place where every state transition is defined, with who may make it.
+//! - [`config`]: `.baton/config.toml`, the user config and `BATON_*` variables, resolved into [`Config`].
+//! - [`store`]: the async [`Store`] interface that the SQLite and PostgreSQL backends implement.
+//! - [`error`]: the errors a person sees, each saying what to do next.
+
+pub mod config;
+pub mod error;
+pub mod ids;
+pub mod lifecycle;
+pub mod model;
+pub mod store;
+pub mod time;
+
+pub use config::Config;
+pub use error::{Error, Result};
+pub use model::*;
+pub use store::Store;

@@ -1,0 +1,319 @@
+//! The lifecycle rules of baton, in one place. Backends call these pure functions inside their
+//! write transactions and apply the plan they return, so SQLite and PostgreSQL cannot disagree.
+//!
+//! # Jobs
+//!
+//! | from      | to          | who                 | when |
+//! |-----------|-------------|---------------------|------|
+//! | (new)     | `pending`   | person, PM job, engine | `create --first`, `insert-job`, `retry-job`, the PM shadow job, a resume |
+//! | `pending` | `running`   | runner              | it claims the assignment's next ready job under a lease |
+//! | `running` | `complete`  | runner              | the agent reported success |
+//! | `running` | `failed`    | runner              | permanent failure, timeout, or no attempts left |
+//! | `running` | `pending`   | runner, engine      | transient failure waiting out its back-off; graceful shutdown (attempt not charged); lost lease (another runner takes it) |
+//! | `pending` | `cancelled` | person, PM job, engine | `cancel-job`; its assignment completed or cancelled |
+//! | `running` | `cancelled` | person, PM job, engine | as above; the runner holding it stops the agent |
+//!
+//! `complete`, `failed` and `cancelled` are final: a failed job is re-run by `retry-job`, which
+//! queues a fresh copy right after it.
+//!
+//! # Assignments
+//!
+//! | from      | to          | who                  | notes |
+//! |-----------|-------------|----------------------|-------|
+//! | `active`  | `complete`  | person, PM job       | pending jobs are cancelled, a running one stopped |
+//! | `active`  | `blocked`   | person, PM job, engine | needs a reason; the engine blocks on guards and on a PM that decided nothing |
+//! | `active`  | `cancelled` | person, PM job       | pending jobs are cancelled, a running one stopped |
+//! | `blocked` | `active`    | person               | a resume; with nothing pending a `pm` job is queued carrying the person's note |
+//! | `blocked` | `complete`  | person, PM job       | as above |
+//! | `blocked` | `cancelled` | person, PM job       | as above |
+//!
+//! `complete` and `cancelled` are final: nothing is inserted into them and they never change.
+//! Guards: an insert past `max_jobs` is refused and blocks the assignment ("job limit N reached");
+//! a resume that a guard would stop at once is refused with the guard and how to raise it.
+
+use crate::error::{Error, Result};
+use crate::model::{Assignment, AssignmentStatus, JobStatus};
+
+/// May a job move from `from` to `to`?
+pub fn job_transition_allowed(from: JobStatus, to: JobStatus) -> bool {
+    use JobStatus::*;
+    matches!(
+        (from, to),
+        (Pending, Running)
+            | (Running, Complete)
+            | (Running, Failed)
+            | (Running, Pending)
+            | (Pending, Cancelled)
+            | (Running, Cancelled)
+    )
+}
+
+/// May an assignment move from `from` to `to`?
+pub fn assignment_transition_allowed(from: AssignmentStatus, to: AssignmentStatus) -> bool {
+    use AssignmentStatus::*;
+    matches!(
+        (from, to),
+        (Active, Complete)
+            | (Active, Blocked)
+            | (Active, Cancelled)
+            | (Blocked, Active)
+            | (Blocked, Complete)
+            | (Blocked, Cancelled)
+    )
+}
+
+/// A change a person or agent asks for with `update-assignment`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssignmentUpdate {
+    pub status: Option<AssignmentStatus>,
+    /// Why it is blocked (required with `blocked`).
+    pub reason: Option<String>,
+    /// A note for the PM when resuming.
+    pub note: Option<String>,
+    pub max_jobs: Option<u32>,
+    pub budget_usd: Option<f64>,
+}
+
+/// What the backend must do to apply an [`AssignmentUpdate`], decided by [`plan_assignment_update`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssignmentPlan {
+    pub status: AssignmentStatus,
+    pub reason: Option<String>,
+    pub max_jobs: u32,
+    pub budget_usd: Option<f64>,
+    /// Cancel every pending job and the running one (the assignment ended).
+    pub cancel_open_jobs: bool,
+    /// Queue a `pm` job with this context (a resume with nothing pending).
+    pub queue_pm: Option<String>,
+    /// History entries to record, in order: (action, reason).
+    pub history: Vec<(String, Option<String>)>,
+}
+
+/// The state a plan is made from, read inside the write transaction.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AssignmentState<'a> {
+    pub assignment: &'a Assignment,
+    /// Jobs still `pending` (in any chain position).
+    pub pending_jobs: u32,
+}
+
+/// Decides what an `update-assignment` does, or why it is refused (nothing is then written).
+pub fn plan_assignment_update(
+    state: AssignmentState<'_>,
+    update: &AssignmentUpdate,
+) -> Result<AssignmentPlan> {
+    let a = state.assignment;
+    if update.status.is_none() && update.max_jobs.is_none() && update.budget_usd.is_none() {
+        return Err(Error::invalid(
+            "nothing to update; pass --status, --max-jobs or --budget-usd (see `baton update-assignment --help`)",
+        ));
+    }
+    if let Some(max) = update.max_jobs {
+        if max == 0 {
+            return Err(Error::invalid("--max-jobs must be at least 1"));
+        }
+    }
+    if let Some(budget) = update.budget_usd {
+        if !(budget.is_finite() && budget > 0.0) {
+            return Err(Error::invalid(
+                "--budget-usd must be a positive amount in dollars, e.g. 5 or 12.50",
+            ));
+        }
+    }
+    if update.reason.is_some() && update.status != Some(AssignmentStatus::Blocked) {
+        return Err(Error::invalid("--reason goes with --status blocked; to leave a note for the PM when resuming use --note"));
+    }
+    if update.note.is_some() && update.status != Some(AssignmentStatus::Active) {
+        return Err(Error::invalid(
+            "--note goes with --status active (a resume); it is handed to the PM",
+        ));
+    }
+
+    let mut plan = AssignmentPlan {
+        status: a.status,
+        reason: a.reason.clone(),
+        max_jobs: update.max_jobs.unwrap_or(a.max_jobs),
+        budget_usd: update.budget_usd.or(a.budget_usd),
+        cancel_open_jobs: false,
+        queue_pm: None,
+        history: Vec::new(),
+    };
+
+    let guards_changed = update.max_jobs.is_some() || update.budget_usd.is_some();
+    if guards_changed {
+        if a.status.is_final() {
+            return Err(Error::AssignmentFinal {
+                id: a.id.clone(),
+                status: a.status,
+            });
+        }
+        let mut parts = Vec::new();
+        if let Some(max) = update.max_jobs {
+            parts.push(format!("max_jobs {} → {max}", a.max_jobs));
+        }
+        if let Some(budget) = update.budget_usd {
+            let old = a
+                .budget_usd
+                .map(|b| format!("${b:.2}"))
+                .unwrap_or_else(|| "none".into());
+            parts.push(format!("budget {old} → ${budget:.2}"));
+        }
+        plan.history
+            .push((format!("guards changed: {}", parts.join(", ")), None));
+    }
+
+    let Some(to) = update.status else {
+        return Ok(plan);
+    };
+    if to == a.status {
+        if to == AssignmentStatus::Blocked && update.reason.is_some() {
+            // Re-blocking with a new reason only updates the reason.
+            plan.reason = update.reason.clone();
+            plan.history
+                .push(("reason changed".into(), update.reason.clone()));
+            return Ok(plan);
+        }
+        if guards_changed {
+            return Ok(plan);
+        }
+        return Err(Error::invalid(format!(
+            "assignment {} is already {to}",
+            a.id
+        )));
+    }
+    if a.status.is_final() {
+        return Err(Error::AssignmentFinal {
+            id: a.id.clone(),
+            status: a.status,
+        });
+    }
+    if !assignment_transition_allowed(a.status, to) {
+        return Err(Error::AssignmentTransition {
+            id: a.id.clone(),
+            from: a.status,
+            to,
+            hint: "; an active assignment is resumed only from blocked",
+        });
+    }
+
+    match to {
+        AssignmentStatus::Blocked => {
+            let reason = update.reason.as_deref().map(str::trim).unwrap_or_default();
+            if reason.is_empty() {
+                return Err(Error::ReasonRequired);
+            }
+            plan.reason = Some(reason.to_string());
+        }
+        AssignmentStatus::Active => {
+            plan.reason = None;
+            if state.pending_jobs == 0 {
+                check_resume_guards(a, plan.max_jobs, plan.budget_usd)?;
+                plan.queue_pm = Some(resume_pm_context(update.note.as_deref()));
+            }
+        }
+        AssignmentStatus::Complete | AssignmentStatus::Cancelled => {
+            plan.reason = None;
+            plan.cancel_open_jobs = true;
+        }
+    }
+    plan.status = to;
+    let note = match to {
+        AssignmentStatus::Blocked => plan.reason.clone(),
+        AssignmentStatus::Active => update.note.clone(),
+        _ => None,
+    };
+    plan.history
+        .push((format!("status {} → {to}", a.status), note));
+    Ok(plan)
+}
+
+/// A resume that queues a PM job must not be stopped at once by a guard.
+fn check_resume_guards(a: &Assignment, max_jobs: u32, budget_usd: Option<f64>) -> Result<()> {
+    if a.job_count >= max_jobs {
+        return Err(Error::GuardRefusedResume {
+            id: a.id.clone(),
+            guard: format!("its job limit ({max_jobs}) is reached and a PM job must be queued"),
+            flag: format!("--max-jobs {}", suggested_limit(max_jobs)),
+        });
+    }
+    if let (Some(budget), Some(cost)) = (budget_usd, a.cost_usd) {
+        if cost >= budget {
+            return Err(Error::GuardRefusedResume {
+                id: a.id.clone(),
+                guard: format!("its budget ${budget:.2} is reached (${cost:.2} spent)"),
+                flag: format!("--budget-usd {:.2}", (budget * 2.0).max(cost + 1.0)),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The context of the PM job a resume queues.
+pub fn resume_pm_context(note: Option<&str>) -> String {
+    match note.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(note) => format!("A person resumed this assignment with this note: {note}"),
+        None => {
+            "A person resumed this assignment without a note; decide the next step.".to_string()
+        }
+    }
+}
+
+/// A limit worth suggesting when one is reached: double it, at least ten more.
+pub fn suggested_limit(limit: u32) -> u32 {
+    limit.saturating_mul(2).max(limit.saturating_add(10))
+}
+
+/// Why an insert into this assignment is refused, if it is.
+///
+/// `Err(JobLimitReached)` means the backend must refuse the insert and block the assignment (when
+/// active) with [`job_limit_reason`].
+pub fn check_insert(a: &Assignment) -> Result<()> {
+    if a.status.is_final() {
+        return Err(Error::AssignmentFinal {
+            id: a.id.clone(),
+            status: a.status,
+        });
+    }
+    if a.job_count >= a.max_jobs {
+        return Err(Error::JobLimitReached {
+            id: a.id.clone(),
+            limit: a.max_jobs,
+            suggested: suggested_limit(a.max_jobs),
+        });
+    }
+    Ok(())
+}
+
+/// The reason an assignment is blocked with when its job limit stops an insert.
+pub fn job_limit_reason(limit: u32) -> String {
+    format!("job limit {limit} reached")
+}
+
+/// Can a person cancel this job? (`pending` or `running`.)
+pub fn check_cancel_job(id: &str, status: JobStatus) -> Result<()> {
+    if job_transition_allowed(status, JobStatus::Cancelled) {
+        Ok(())
+    } else {
+        Err(Error::JobState {
+            id: id.to_string(),
+            status,
+            hint: "only a pending or running job can be cancelled",
+        })
+    }
+}
+
+/// Can a person retry this job? (`failed` or `cancelled`: a fresh copy is queued after it.)
+pub fn check_retry_job(id: &str, status: JobStatus) -> Result<()> {
+    if matches!(status, JobStatus::Failed | JobStatus::Cancelled) {
+        Ok(())
+    } else {
+        Err(Error::JobState {
+            id: id.to_string(),
+            status,
+            hint: "only a failed or cancelled job can be retried (a fresh copy is queued right after it)",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,54 @@
+//! Assignments: a person's intent (the north star) and the record of what happened to it.
+
+use super::{Actor, AssignmentStatus, Job};
+use crate::time::{serde_ms, Millis};
+use serde::{Deserialize, Serialize};
+
+/// An assignment as stored, without its jobs and history (list views use this shape).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// Unique id, e.g. `a7k2m9qx`.
+    pub id: String,
+    /// The namespace (repository) it belongs to.
+    pub namespace: String,
+    /// What the person wants; every prompt carries it.
+    pub north_star: String,
+    pub status: AssignmentStatus,
+    /// Why it is blocked; `None` unless blocked.
+    pub reason: Option<String>,
+    #[serde(with = "serde_ms")]
+    pub created_at: Millis,
+    #[serde(with = "serde_ms")]
+    pub updated_at: Millis,
+    /// Job limit guard: inserting past it is refused and blocks the assignment.
+    pub max_jobs: u32,
+    /// Cost guard: the runner blocks the assignment instead of starting a job once reached.
+    pub budget_usd: Option<f64>,
+    /// Sum of its jobs' reported cost; `None` while no job reported one.
+    pub cost_usd: Option<f64>,
+    /// How many jobs it has, in any status (what the job limit counts).
+    pub job_count: u32,
+}
+
+/// An assignment with its job chain (in chain order) and its history: `baton assignment <id>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssignmentDetail {
+    #[serde(flatten)]
+    pub assignment: Assignment,
+    pub jobs: Vec<Job>,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// One line of the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    #[serde(with = "serde_ms")]
+    pub at: Millis,
+    pub actor: Actor,
+    /// What happened, e.g. `created`, `job inserted`, `status active → blocked`.
+    pub action: String,
+    pub reason: Option<String>,
+    /// The job the change concerned, if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub job_id: Option<String>,
+}

@@ -1,0 +1,133 @@
+//! Jobs: one headless agent run each, with everything recorded about its attempts and outcome.
+
+use super::{ErrorKind, JobStatus, JobType};
+use crate::time::{serde_ms, Millis};
+use serde::{Deserialize, Serialize};
+
+/// A job and its outcome; the JSON shape is baton's documented, stable schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: String,
+    pub assignment_id: String,
+    #[serde(rename = "type")]
+    pub job_type: JobType,
+    /// The harness that runs it: `claude`, `codex`, `gemini` or one named in config.
+    pub harness: String,
+    /// Free text handed to the prompt template.
+    pub context: String,
+    pub status: JobStatus,
+    /// Place in its assignment's chain (1-based, dense).
+    pub position: u32,
+    /// Runs started so far.
+    pub attempts: u32,
+    /// Total runs allowed, the first included.
+    pub max_attempts: u32,
+    /// Retry back-off: the job is not started before this instant.
+    #[serde(with = "serde_ms::option")]
+    pub not_before: Option<Millis>,
+    #[serde(with = "serde_ms")]
+    pub created_at: Millis,
+    #[serde(with = "serde_ms::option")]
+    pub started_at: Option<Millis>,
+    #[serde(with = "serde_ms::option")]
+    pub finished_at: Option<Millis>,
+    pub duration_ms: Option<i64>,
+    /// The agent's final text.
+    pub result: Option<String>,
+    pub success: Option<bool>,
+    /// A message a person understands.
+    pub error: Option<String>,
+    pub error_kind: Option<ErrorKind>,
+    pub exit_code: Option<i32>,
+    pub session_id: Option<String>,
+    pub tokens_in: Option<i64>,
+    pub tokens_out: Option<i64>,
+    /// `None` when the harness reports no cost — never a made-up 0.
+    pub cost_usd: Option<f64>,
+    /// On a `pm` job: the job it reviews.
+    pub for_job_id: Option<String>,
+    /// The runner holding it, while running.
+    pub runner: Option<String>,
+    /// When the current lease runs out, while running.
+    #[serde(with = "serde_ms::option")]
+    pub lease_expires_at: Option<Millis>,
+    /// Attempts whose runner disappeared (counted apart from agent failures).
+    pub lost_attempts: u32,
+    /// Number of transcript events stored.
+    pub transcript_events: i64,
+    /// True when the transcript reached its size cap and later events were dropped.
+    pub transcript_truncated: bool,
+    pub attempt_history: Vec<Attempt>,
+}
+
+/// How one attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    /// Still running.
+    Running,
+    Complete,
+    Failed,
+    /// Failed transiently (or was interrupted) and went back to pending.
+    Retrying,
+    Cancelled,
+    /// Stopped by a graceful shutdown and re-queued without charging the attempt.
+    Interrupted,
+    /// The runner disappeared; another runner took the job over.
+    Lost,
+}
+
+impl AttemptOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptOutcome::Running => "running",
+            AttemptOutcome::Complete => "complete",
+            AttemptOutcome::Failed => "failed",
+            AttemptOutcome::Retrying => "retrying",
+            AttemptOutcome::Cancelled => "cancelled",
+            AttemptOutcome::Interrupted => "interrupted",
+            AttemptOutcome::Lost => "lost",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            AttemptOutcome::Running,
+            AttemptOutcome::Complete,
+            AttemptOutcome::Failed,
+            AttemptOutcome::Retrying,
+            AttemptOutcome::Cancelled,
+            AttemptOutcome::Interrupted,
+            AttemptOutcome::Lost,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == text)
+    }
+}
+
+/// One run of a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// 1-based attempt number.
+    pub n: u32,
+    pub runner: Option<String>,
+    #[serde(with = "serde_ms")]
+    pub started_at: Millis,
+    #[serde(with = "serde_ms::option")]
+    pub finished_at: Option<Millis>,
+    pub outcome: AttemptOutcome,
+    pub error_kind: Option<ErrorKind>,
+    pub error: Option<String>,
+}
+
+/// One stored transcript event of a job (the harness's common event type, as JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobEvent {
+    pub job_id: String,
+    /// 1-based, dense per job: followers resume from the last one they saw.
+    pub seq: i64,
+    #[serde(with = "serde_ms")]
+    pub at: Millis,
+    pub attempt: u32,
+    pub event: serde_json::Value,
+}

@@ -1,0 +1,12 @@
+//! The domain model: assignments own an ordered chain of jobs; both carry an audit history.
+//!
+//! Every enum here has one canonical lowercase spelling used in the CLI, in JSON and in every
+//! backend's columns; `FromStr` errors list the valid values so the CLI can say what to type.
+
+mod assignment;
+mod enums;
+mod job;
+
+pub use assignment::{Assignment, AssignmentDetail, HistoryEntry};
+pub use enums::{Actor, AssignmentStatus, ErrorKind, JobStatus, JobType, UnknownValue};
+pub use job::{Attempt, AttemptOutcome, Job, JobEvent};
