@@ -1,0 +1,163 @@
+//! Assignment queries and the writes that change an assignment.
+
+use super::rows::{self, ASSIGNMENT_COLUMNS};
+use super::{jobs, Context};
+use baton_core::lifecycle::{self, AssignmentState, AssignmentUpdate};
+use baton_core::store::{AssignmentFilter, JobDefaults, NewAssignment, NewJob};
+use baton_core::time::Millis;
+use baton_core::{ids, Actor, Assignment, AssignmentDetail, Error, JobType, Result};
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Loads one assignment of a namespace, or says it is not there.
+pub fn load(conn: &Connection, ns: &str, id: &str) -> Result<Assignment> {
+    conn.prepare_cached(&format!(
+        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?1 AND namespace = ?2"
+    ))
+    .and_then(|mut s| s.query_row(params![id, ns], rows::assignment).optional())
+    .ctx("reading an assignment")?
+    .ok_or_else(|| Error::AssignmentNotFound {
+        namespace: ns.to_string(),
+        id: id.to_string(),
+    })
+}
+
+pub fn create(
+    conn: &Connection,
+    new: &NewAssignment,
+    actor: &Actor,
+    at: Millis,
+) -> Result<AssignmentDetail> {
+    let north_star = new.north_star.trim();
+    if north_star.is_empty() {
+        return Err(Error::EmptyNorthStar);
+    }
+    if new.max_jobs == 0 {
+        return Err(Error::invalid("--max-jobs must be at least 1"));
+    }
+    if let Some(budget) = new.budget_usd {
+        if !(budget.is_finite() && budget > 0.0) {
+            return Err(Error::invalid(
+                "--budget-usd must be a positive amount in dollars, e.g. 5 or 12.50",
+            ));
+        }
+    }
+    let id = ids::new_assignment_id();
+    conn.prepare_cached(
+        "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?7)",
+    )
+    .and_then(|mut s| s.execute(params![id, new.namespace, north_star, new.max_jobs, new.budget_usd, new.origin_root, at]))
+    .ctx("creating an assignment")?;
+    rows::record(conn, &id, None, at, actor, "created", None)?;
+    if let Some(first) = &new.first_job {
+        jobs::insert(conn, &new.namespace, &id, first, actor, at)?;
+    }
+    detail(conn, &new.namespace, &id)
+}
+
+pub fn detail(conn: &Connection, ns: &str, id: &str) -> Result<AssignmentDetail> {
+    let assignment = load(conn, ns, id)?;
+    let jobs = jobs::chain(conn, id)?;
+    let history = conn
+        .prepare_cached("SELECT at, actor, action, reason, job_id FROM history WHERE assignment_id = ?1 ORDER BY id")
+        .and_then(|mut s| s.query_map(params![id], rows::history)?.collect::<rusqlite::Result<Vec<_>>>())
+        .ctx("reading history")?;
+    Ok(AssignmentDetail {
+        assignment,
+        jobs,
+        history,
+    })
+}
+
+pub fn list(conn: &Connection, ns: &str, filter: &AssignmentFilter) -> Result<Vec<Assignment>> {
+    let limit = filter.limit.map_or(-1, i64::from);
+    let status = filter.status.map(|s| s.as_str());
+    conn.prepare_cached(&format!(
+        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE namespace = ?1 AND (?2 IS NULL OR status = ?2) \
+         ORDER BY created_at DESC, id DESC LIMIT ?3"
+    ))
+    .and_then(|mut s| s.query_map(params![ns, status, limit], rows::assignment)?.collect())
+    .ctx("listing assignments")
+}
+
+pub fn update(
+    conn: &Connection,
+    ns: &str,
+    id: &str,
+    update: &AssignmentUpdate,
+    defaults: &JobDefaults,
+    actor: &Actor,
+    at: Millis,
+) -> Result<AssignmentDetail> {
+    let current = load(conn, ns, id)?;
+    let pending: u32 = conn
+        .prepare_cached("SELECT COUNT(*) FROM jobs WHERE assignment_id = ?1 AND status = 'pending'")
+        .and_then(|mut s| s.query_row(params![id], |r| r.get(0)))
+        .ctx("counting pending jobs")?;
+    let plan = lifecycle::plan_assignment_update(
+        AssignmentState {
+            assignment: &current,
+            pending_jobs: pending,
+        },
+        update,
+    )?;
+
+    conn.prepare_cached(
+        "UPDATE assignments SET status = ?2, reason = ?3, max_jobs = ?4, budget_usd = ?5, updated_at = ?6 WHERE id = ?1",
+    )
+    .and_then(|mut s| s.execute(params![id, plan.status.as_str(), plan.reason, plan.max_jobs, plan.budget_usd, at]))
+    .ctx("updating an assignment")?;
+    for (action, reason) in &plan.history {
+        rows::record(conn, id, None, at, actor, action, reason.as_deref())?;
+    }
+    if plan.cancel_open_jobs {
+        let why = format!("assignment {}", plan.status);
+        jobs::cancel_open(conn, id, &why, actor, at)?;
+    }
+    if let Some(context) = &plan.queue_pm {
+        let pm = NewJob {
+            job_type: JobType::Pm,
+            harness: defaults.pm_harness.clone(),
+            context: context.clone(),
+            max_attempts: defaults.max_attempts,
+            after: None,
+            for_job_id: None,
+        };
+        jobs::insert(conn, ns, id, &pm, &Actor::Engine, at)?;
+    }
+    if update.status.is_some() {
+        jobs::mark_decided(conn, id, actor)?;
+    }
+    detail(conn, ns, id)
+}
+
+/// Blocks an active assignment on behalf of the engine (guards, a PM that decided nothing).
+pub fn block(conn: &Connection, id: &str, reason: &str, at: Millis) -> Result<()> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE assignments SET status = 'blocked', reason = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'active'",
+        )
+        .and_then(|mut s| s.execute(params![id, reason, at]))
+        .ctx("blocking an assignment")?;
+    if changed > 0 {
+        rows::record(
+            conn,
+            id,
+            None,
+            at,
+            &Actor::Engine,
+            "status active → blocked",
+            Some(reason),
+        )?;
+    }
+    Ok(())
+}
+
+pub fn other_origins(conn: &Connection, ns: &str, except: &str) -> Result<Vec<String>> {
+    conn.prepare_cached(
+        "SELECT DISTINCT origin_root FROM assignments WHERE namespace = ?1 AND origin_root IS NOT NULL \
+         AND origin_root <> ?2 ORDER BY origin_root",
+    )
+    .and_then(|mut s| s.query_map(params![ns, except], |r| r.get(0))?.collect())
+    .ctx("listing checkouts of a namespace")
+}

@@ -1,0 +1,278 @@
+//! Job queries and the writes people and agents make to jobs: insert, cancel, retry.
+
+use super::assignments;
+use super::rows::{self, JOB_COLUMNS};
+use super::Context;
+use baton_core::lifecycle;
+use baton_core::store::{JobDefaults, JobFilter, NewJob};
+use baton_core::time::Millis;
+use baton_core::{ids, Actor, AssignmentStatus, Error, Job, Result};
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Loads one job of a namespace (with its attempts), or says it is not there.
+pub fn get(conn: &Connection, ns: &str, id: &str) -> Result<Job> {
+    let job = conn
+        .prepare_cached(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1 AND namespace = ?2"
+        ))
+        .and_then(|mut s| s.query_row(params![id, ns], rows::job).optional())
+        .ctx("reading a job")?
+        .ok_or_else(|| Error::JobNotFound {
+            namespace: ns.to_string(),
+            id: id.to_string(),
+        })?;
+    let mut jobs = [job];
+    rows::attach_attempts(conn, &mut jobs)?;
+    let [job] = jobs;
+    Ok(job)
+}
+
+/// An assignment's jobs in chain order.
+pub fn chain(conn: &Connection, assignment_id: &str) -> Result<Vec<Job>> {
+    let mut jobs: Vec<Job> = conn
+        .prepare_cached(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE assignment_id = ?1 ORDER BY position"
+        ))
+        .and_then(|mut s| s.query_map(params![assignment_id], rows::job)?.collect())
+        .ctx("reading a job chain")?;
+    rows::attach_attempts(conn, &mut jobs)?;
+    Ok(jobs)
+}
+
+pub fn list(conn: &Connection, ns: &str, filter: &JobFilter) -> Result<Vec<Job>> {
+    let status = filter.status.map(|s| s.as_str());
+    let limit = filter.limit.map_or(-1, i64::from);
+    let mut jobs: Vec<Job> = match &filter.assignment_id {
+        Some(aid) => {
+            assignments::load(conn, ns, aid)?;
+            conn.prepare_cached(&format!(
+                "SELECT {JOB_COLUMNS} FROM jobs WHERE assignment_id = ?1 AND (?2 IS NULL OR status = ?2) \
+                 ORDER BY position LIMIT ?3"
+            ))
+            .and_then(|mut s| s.query_map(params![aid, status, limit], rows::job)?.collect())
+        }
+        None => conn
+            .prepare_cached(&format!(
+                "SELECT {JOB_COLUMNS} FROM jobs WHERE namespace = ?1 AND (?2 IS NULL OR status = ?2) \
+                 ORDER BY created_at DESC, id DESC LIMIT ?3"
+            ))
+            .and_then(|mut s| s.query_map(params![ns, status, limit], rows::job)?.collect()),
+    }
+    .ctx("listing jobs")?;
+    rows::attach_attempts(conn, &mut jobs)?;
+    Ok(jobs)
+}
+
+/// Inserts a job after checking the assignment's final status and job limit. A limit refusal
+/// blocks the assignment (when active) and returns the refusal; the caller commits either way.
+pub fn insert_guarded(
+    conn: &Connection,
+    ns: &str,
+    aid: &str,
+    new: &NewJob,
+    actor: &Actor,
+    at: Millis,
+) -> Result<Job> {
+    let assignment = assignments::load(conn, ns, aid)?;
+    if let Err(refusal) = lifecycle::check_insert(&assignment) {
+        if matches!(refusal, Error::JobLimitReached { .. })
+            && assignment.status == AssignmentStatus::Active
+        {
+            assignments::block(
+                conn,
+                aid,
+                &lifecycle::job_limit_reason(assignment.max_jobs),
+                at,
+            )?;
+        }
+        return Err(refusal);
+    }
+    let job = insert(conn, ns, aid, new, actor, at)?;
+    mark_decided(conn, aid, actor)?;
+    Ok(job)
+}
+
+/// Inserts a job into the chain without guards (the caller decided it may).
+pub fn insert(
+    conn: &Connection,
+    ns: &str,
+    aid: &str,
+    new: &NewJob,
+    actor: &Actor,
+    at: Millis,
+) -> Result<Job> {
+    if new.max_attempts == 0 {
+        return Err(Error::invalid("max_attempts must be at least 1"));
+    }
+    let position: u32 = match &new.after {
+        Some(after) => {
+            let (owner, position): (String, u32) = conn
+                .prepare_cached(
+                    "SELECT assignment_id, position FROM jobs WHERE id = ?1 AND namespace = ?2",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![after, ns], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()
+                })
+                .ctx("reading the --after job")?
+                .ok_or_else(|| Error::JobNotFound {
+                    namespace: ns.to_string(),
+                    id: after.clone(),
+                })?;
+            if owner != aid {
+                return Err(Error::JobNotInAssignment {
+                    job_id: after.clone(),
+                    expected: aid.to_string(),
+                    actual: owner,
+                });
+            }
+            conn.prepare_cached("UPDATE jobs SET position = position + 1 WHERE assignment_id = ?1 AND position > ?2")
+                .and_then(|mut s| s.execute(params![aid, position]))
+                .ctx("making room in the chain")?;
+            position + 1
+        }
+        None => conn
+            .prepare_cached(
+                "SELECT COALESCE(MAX(position), 0) + 1 FROM jobs WHERE assignment_id = ?1",
+            )
+            .and_then(|mut s| s.query_row(params![aid], |r| r.get(0)))
+            .ctx("reading the chain length")?,
+    };
+    let id = ids::new_job_id();
+    conn.prepare_cached(
+        "INSERT INTO jobs (id, namespace, assignment_id, position, type, harness, context, status, max_attempts, \
+         for_job_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            id,
+            ns,
+            aid,
+            position,
+            new.job_type.as_str(),
+            new.harness,
+            new.context,
+            new.max_attempts,
+            new.for_job_id,
+            at
+        ])
+    })
+    .ctx("inserting a job")?;
+    let action = match &new.after {
+        Some(after) => format!(
+            "{} job inserted after {after} ({})",
+            new.job_type, new.harness
+        ),
+        None => format!("{} job queued ({})", new.job_type, new.harness),
+    };
+    rows::record(conn, aid, Some(&id), at, actor, &action, None)?;
+    touch(conn, aid, at)?;
+    get(conn, ns, &id)
+}
+
+/// A PM job that inserted a job or changed its assignment's status has decided: its decision
+/// took effect, so it is never re-run and never judged as "made no decision".
+pub fn mark_decided(conn: &Connection, aid: &str, actor: &Actor) -> Result<()> {
+    if let Actor::Job(job_id) = actor {
+        conn.prepare_cached(
+            "UPDATE jobs SET decided = 1 WHERE id = ?1 AND assignment_id = ?2 AND type = 'pm'",
+        )
+        .and_then(|mut s| s.execute(params![job_id, aid]))
+        .ctx("recording a PM decision")?;
+    }
+    Ok(())
+}
+
+fn touch(conn: &Connection, aid: &str, at: Millis) -> Result<()> {
+    conn.prepare_cached("UPDATE assignments SET updated_at = ?2 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![aid, at]))
+        .ctx("updating an assignment")?;
+    Ok(())
+}
+
+/// Cancels one pending or running job; a runner holding it sees its lease gone and stops the agent.
+pub fn cancel(conn: &Connection, ns: &str, id: &str, actor: &Actor, at: Millis) -> Result<Job> {
+    let job = get(conn, ns, id)?;
+    lifecycle::check_cancel_job(&job.id, job.status)?;
+    mark_cancelled(conn, &job.id, &format!("cancelled by {actor}"), at)?;
+    rows::record(
+        conn,
+        &job.assignment_id,
+        Some(&job.id),
+        at,
+        actor,
+        "job cancelled",
+        None,
+    )?;
+    touch(conn, &job.assignment_id, at)?;
+    get(conn, ns, id)
+}
+
+/// Cancels every pending and running job of an assignment that ended.
+pub fn cancel_open(
+    conn: &Connection,
+    aid: &str,
+    why: &str,
+    actor: &Actor,
+    at: Millis,
+) -> Result<()> {
+    let open: Vec<String> = conn
+        .prepare_cached("SELECT id FROM jobs WHERE assignment_id = ?1 AND status IN ('pending', 'running') ORDER BY position")
+        .and_then(|mut s| s.query_map(params![aid], |r| r.get(0))?.collect())
+        .ctx("listing open jobs")?;
+    for id in open {
+        mark_cancelled(conn, &id, why, at)?;
+        rows::record(conn, aid, Some(&id), at, actor, "job cancelled", Some(why))?;
+    }
+    Ok(())
+}
+
+fn mark_cancelled(conn: &Connection, id: &str, why: &str, at: Millis) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE jobs SET status = 'cancelled', finished_at = ?2, error = ?3, error_kind = 'cancelled', \
+         duration_ms = CASE WHEN status = 'running' THEN ?2 - started_at ELSE duration_ms END, \
+         not_before = NULL, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+         WHERE id = ?1 AND status IN ('pending', 'running')",
+    )
+    .and_then(|mut s| s.execute(params![id, at, why]))
+    .ctx("cancelling a job")?;
+    conn.prepare_cached(
+        "UPDATE attempts SET outcome = 'cancelled', finished_at = ?2, error_kind = 'cancelled', error = ?3 \
+         WHERE job_id = ?1 AND outcome = 'running'",
+    )
+    .and_then(|mut s| s.execute(params![id, at, why]))
+    .ctx("closing a cancelled attempt")?;
+    Ok(())
+}
+
+/// Queues a fresh copy of a failed or cancelled job right after it (job limit permitting).
+pub fn retry_guarded(
+    conn: &Connection,
+    ns: &str,
+    id: &str,
+    defaults: &JobDefaults,
+    actor: &Actor,
+    at: Millis,
+) -> Result<Job> {
+    let job = get(conn, ns, id)?;
+    lifecycle::check_retry_job(&job.id, job.status)?;
+    let copy = NewJob {
+        job_type: job.job_type,
+        harness: job.harness.clone(),
+        context: job.context.clone(),
+        max_attempts: defaults.max_attempts,
+        after: Some(job.id.clone()),
+        for_job_id: job.for_job_id.clone(),
+    };
+    let new = insert_guarded(conn, ns, &job.assignment_id, &copy, actor, at)?;
+    rows::record(
+        conn,
+        &job.assignment_id,
+        Some(&new.id),
+        at,
+        actor,
+        &format!("job {} retried as {}", job.id, new.id),
+        None,
+    )?;
+    Ok(new)
+}

@@ -1,0 +1,50 @@
+//! Schema migrations, applied in order when a database is opened.
+//!
+//! The schema version lives in `PRAGMA user_version`. Opening a database whose version is newer
+//! than this binary knows is refused: an older baton must not write a schema it does not know.
+
+use super::Context;
+use baton_core::{Error, Result};
+use rusqlite::{Connection, TransactionBehavior};
+
+/// Every migration, in order; the version after applying `MIGRATIONS[i]` is `i + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+
+/// The schema version this baton writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+fn version(conn: &Connection) -> Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .ctx("reading the schema version")
+}
+
+/// Brings the schema up to date; safe when several processes open a new database at once.
+pub fn migrate(conn: &Connection, location: &str) -> Result<()> {
+    let current = version(conn)?;
+    if current == SCHEMA_VERSION {
+        return Ok(());
+    }
+    check_not_newer(current, location)?;
+    // Re-read under the write lock: another process may have migrated meanwhile.
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+        .ctx("locking for migration")?;
+    let current = version(&tx)?;
+    check_not_newer(current, location)?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tx.execute_batch(sql).ctx("applying a schema migration")?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)
+            .ctx("recording the schema version")?;
+    }
+    tx.commit().ctx("committing the schema migration")
+}
+
+fn check_not_newer(found: i64, location: &str) -> Result<()> {
+    if found > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew {
+            location: location.to_string(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! The embedded SQLite backend: one file shared by every repository of a user.
+//!
+//! One connection per process, guarded by a mutex and used from blocking threads so a slow lock
+//! never stalls the async runtime. WAL lets readers run beside a writer; every write is a
+//! `BEGIN IMMEDIATE` transaction, so concurrent processes queue on the busy timeout instead of
+//! failing with "database is locked" when a read transaction tries to upgrade.
+
+mod assignments;
+mod jobs;
+mod migrate;
+mod queue;
+mod rows;
+
+use crate::wake::{Subscription, WakeDir};
+use async_trait::async_trait;
+use baton_core::lifecycle::AssignmentUpdate;
+use baton_core::store::{
+    AssignmentFilter, JobDefaults, JobFilter, NewAssignment, NewJob, QueueSummary,
+};
+use baton_core::time::Millis;
+use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, Result, Store};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long a write waits for another process's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The SQLite implementation of [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+    wake: WakeDir,
+}
+
+/// Maps a rusqlite error to a baton error that says what baton was doing.
+pub(crate) trait Context<T> {
+    fn ctx(self, context: &'static str) -> Result<T>;
+}
+
+impl<T> Context<T> for rusqlite::Result<T> {
+    fn ctx(self, context: &'static str) -> Result<T> {
+        self.map_err(|e| Error::Database {
+            context,
+            message: e.to_string(),
+        })
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
+    pub async fn open(path: PathBuf) -> Result<SqliteStore> {
+        let path_for_open = path.clone();
+        let conn = tokio::task::spawn_blocking(move || open_connection(&path_for_open))
+            .await
+            .map_err(|e| Error::Database {
+                context: "opening the database",
+                message: e.to_string(),
+            })??;
+        let wake = WakeDir::for_database(&path);
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                conn: Mutex::new(conn),
+                path,
+                wake,
+            }),
+        })
+    }
+
+    /// Where the database file is.
+    pub fn path(&self) -> &std::path::Path {
+        &self.inner.path
+    }
+
+    /// Subscribes to change wake-ups from every process writing this database.
+    pub fn subscribe(&self) -> std::io::Result<Subscription> {
+        self.inner.wake.subscribe()
+    }
+
+    /// Runs `f` on the connection inside a read transaction (one consistent snapshot).
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        self.run(TransactionBehavior::Deferred, false, f).await
+    }
+
+    /// Runs `f` inside a `BEGIN IMMEDIATE` transaction, commits when it returns `Ok`, and wakes
+    /// every subscriber after the commit.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        self.run(TransactionBehavior::Immediate, true, f).await
+    }
+
+    async fn run<T, F>(&self, behavior: TransactionBehavior, notify: bool, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner
+                .conn
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let tx = conn
+                .transaction_with_behavior(behavior)
+                .ctx("starting a transaction")?;
+            let value = f(&tx)?;
+            tx.commit().ctx("committing")?;
+            drop(conn);
+            if notify {
+                inner.wake.notify();
+            }
+            Ok(value)
+        })
+        .await
+        .map_err(|e| Error::Database {
+            context: "running a query",
+            message: e.to_string(),
+        })?
+    }
+}
+
+fn open_connection(path: &std::path::Path) -> Result<Connection> {
+    let location = path.display().to_string();
+    let open_error = |message: String| Error::DatabaseOpen {
+        location: location.clone(),
+        message,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| open_error(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(e.to_string()))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| open_error(e.to_string()))?;
+    // WAL is a property of the file; asking again is cheap once set. NORMAL is durable in WAL mode
+    // except for the last commits before a power loss, which a queue can afford.
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(|e| open_error(e.to_string()))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(open_error(format!(
+            "the file system refused WAL mode (got {mode})"
+        )));
+    }
+    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        .map_err(|e| open_error(e.to_string()))?;
+    migrate::migrate(&conn, &location)?;
+    Ok(conn)
+}
+
+fn now() -> Millis {
+    baton_core::time::now_ms()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_assignment(
+        &self,
+        new: NewAssignment,
+        actor: &Actor,
+    ) -> Result<AssignmentDetail> {
+        let actor = actor.clone();
+        self.write(move |tx| assignments::create(tx, &new, &actor, now()))
+            .await
+    }
+
+    async fn insert_job(
+        &self,
+        ns: &str,
+        assignment_id: &str,
+        new: NewJob,
+        actor: &Actor,
+    ) -> Result<Job> {
+        let (ns, id, actor) = (ns.to_string(), assignment_id.to_string(), actor.clone());
+        // The closure commits even when the insert is refused by the job limit: blocking the
+        // assignment is part of the refusal.
+        self.write(move |tx| Ok(jobs::insert_guarded(tx, &ns, &id, &new, &actor, now())))
+            .await?
+    }
+
+    async fn assignment(&self, ns: &str, id: &str) -> Result<AssignmentDetail> {
+        let (ns, id) = (ns.to_string(), id.to_string());
+        self.read(move |tx| assignments::detail(tx, &ns, &id)).await
+    }
+
+    async fn assignments(&self, ns: &str, filter: &AssignmentFilter) -> Result<Vec<Assignment>> {
+        let (ns, filter) = (ns.to_string(), filter.clone());
+        self.read(move |tx| assignments::list(tx, &ns, &filter))
+            .await
+    }
+
+    async fn job(&self, ns: &str, id: &str) -> Result<Job> {
+        let (ns, id) = (ns.to_string(), id.to_string());
+        self.read(move |tx| jobs::get(tx, &ns, &id)).await
+    }
+
+    async fn jobs(&self, ns: &str, filter: &JobFilter) -> Result<Vec<Job>> {
+        let (ns, filter) = (ns.to_string(), filter.clone());
+        self.read(move |tx| jobs::list(tx, &ns, &filter)).await
+    }
+
+    async fn queue(&self, ns: &str, at: Millis) -> Result<QueueSummary> {
+        let ns = ns.to_string();
+        self.read(move |tx| queue::summary(tx, &ns, at)).await
+    }
+
+    async fn update_assignment(
+        &self,
+        ns: &str,
+        id: &str,
+        update: &AssignmentUpdate,
+        defaults: &JobDefaults,
+        actor: &Actor,
+    ) -> Result<AssignmentDetail> {
+        let (ns, id, update, defaults, actor) = (
+            ns.to_string(),
+            id.to_string(),
+            update.clone(),
+            defaults.clone(),
+            actor.clone(),
+        );
+        self.write(move |tx| assignments::update(tx, &ns, &id, &update, &defaults, &actor, now()))
+            .await
+    }
+
+    async fn cancel_job(&self, ns: &str, id: &str, actor: &Actor) -> Result<Job> {
+        let (ns, id, actor) = (ns.to_string(), id.to_string(), actor.clone());
+        self.write(move |tx| jobs::cancel(tx, &ns, &id, &actor, now()))
+            .await
+    }
+
+    async fn retry_job(
+        &self,
+        ns: &str,
+        id: &str,
+        defaults: &JobDefaults,
+        actor: &Actor,
+    ) -> Result<Job> {
+        let (ns, id, defaults, actor) = (
+            ns.to_string(),
+            id.to_string(),
+            defaults.clone(),
+            actor.clone(),
+        );
+        self.write(move |tx| Ok(jobs::retry_guarded(tx, &ns, &id, &defaults, &actor, now())))
+            .await?
+    }
+
+    async fn other_origins(&self, ns: &str, except: &str) -> Result<Vec<String>> {
+        let (ns, except) = (ns.to_string(), except.to_string());
+        self.read(move |tx| assignments::other_origins(tx, &ns, &except))
+            .await
+    }
+}

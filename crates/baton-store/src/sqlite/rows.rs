@@ -1,0 +1,182 @@
+//! Row mapping: the column lists the queries select and how a row becomes a model value.
+
+use super::Context;
+use baton_core::{Actor, Assignment, Attempt, AttemptOutcome, HistoryEntry, Job, Result};
+use rusqlite::types::{FromSql, FromSqlError, ValueRef};
+use rusqlite::{params, Connection, Row};
+use std::str::FromStr;
+
+/// Columns of `assignments`, in the order [`assignment`] reads them.
+pub const ASSIGNMENT_COLUMNS: &str =
+    "id, namespace, north_star, status, reason, created_at, updated_at, max_jobs, budget_usd, cost_usd, job_count";
+
+/// Columns of `jobs`, in the order [`job`] reads them.
+pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status, position, attempts, max_attempts, \
+     not_before, created_at, started_at, finished_at, duration_ms, result, success, error, error_kind, exit_code, \
+     session_id, tokens_in, tokens_out, cost_usd, for_job_id, lease_owner, lease_expires_at, lost_attempts, \
+     transcript_events, transcript_truncated";
+
+/// A text column holding one of a model enum's spellings.
+struct Parsed<T>(T);
+
+impl<T: FromStr> FromSql for Parsed<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    fn column_result(value: ValueRef<'_>) -> Result<Self, FromSqlError> {
+        let text = value.as_str()?;
+        text.parse()
+            .map(Parsed)
+            .map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
+
+fn parsed<T: FromStr>(row: &Row<'_>, index: usize) -> rusqlite::Result<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    row.get::<_, Parsed<T>>(index).map(|p| p.0)
+}
+
+fn parsed_opt<T: FromStr>(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<T>>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    row.get::<_, Option<Parsed<T>>>(index)
+        .map(|p| p.map(|p| p.0))
+}
+
+pub fn assignment(row: &Row<'_>) -> rusqlite::Result<Assignment> {
+    Ok(Assignment {
+        id: row.get(0)?,
+        namespace: row.get(1)?,
+        north_star: row.get(2)?,
+        status: parsed(row, 3)?,
+        reason: row.get(4)?,
+        created_at: row.get(5)?,
+        updated_at: row.get(6)?,
+        max_jobs: row.get(7)?,
+        budget_usd: row.get(8)?,
+        cost_usd: row.get(9)?,
+        job_count: row.get(10)?,
+    })
+}
+
+pub fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
+    Ok(Job {
+        id: row.get(0)?,
+        assignment_id: row.get(1)?,
+        job_type: parsed(row, 2)?,
+        harness: row.get(3)?,
+        context: row.get(4)?,
+        status: parsed(row, 5)?,
+        position: row.get(6)?,
+        attempts: row.get(7)?,
+        max_attempts: row.get(8)?,
+        not_before: row.get(9)?,
+        created_at: row.get(10)?,
+        started_at: row.get(11)?,
+        finished_at: row.get(12)?,
+        duration_ms: row.get(13)?,
+        result: row.get(14)?,
+        success: row.get(15)?,
+        error: row.get(16)?,
+        error_kind: parsed_opt(row, 17)?,
+        exit_code: row.get(18)?,
+        session_id: row.get(19)?,
+        tokens_in: row.get(20)?,
+        tokens_out: row.get(21)?,
+        cost_usd: row.get(22)?,
+        for_job_id: row.get(23)?,
+        runner: row.get(24)?,
+        lease_expires_at: row.get(25)?,
+        lost_attempts: row.get(26)?,
+        transcript_events: row.get(27)?,
+        transcript_truncated: row.get(28)?,
+        attempt_history: Vec::new(),
+    })
+}
+
+fn attempt(row: &Row<'_>) -> rusqlite::Result<(String, Attempt)> {
+    let outcome: String = row.get(5)?;
+    let outcome = AttemptOutcome::parse(&outcome).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            5,
+            rusqlite::types::Type::Text,
+            format!("outcome {outcome}").into(),
+        )
+    })?;
+    Ok((
+        row.get(0)?,
+        Attempt {
+            n: row.get(1)?,
+            runner: row.get(2)?,
+            started_at: row.get(3)?,
+            finished_at: row.get(4)?,
+            outcome,
+            error_kind: parsed_opt(row, 6)?,
+            error: row.get(7)?,
+        },
+    ))
+}
+
+/// Fills `attempt_history` of each job with one query.
+pub fn attach_attempts(conn: &Connection, jobs: &mut [Job]) -> Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let ids = serde_json::to_string(&jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>())
+        .map_err(|e| baton_core::Error::Database {
+            context: "listing attempts",
+            message: e.to_string(),
+        })?;
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT job_id, n, runner, started_at, finished_at, outcome, error_kind, error FROM attempts \
+             WHERE job_id IN (SELECT value FROM json_each(?1)) ORDER BY job_id, n",
+        )
+        .ctx("listing attempts")?;
+    let rows = stmt
+        .query_map(params![ids], attempt)
+        .ctx("listing attempts")?;
+    let mut by_job: std::collections::HashMap<String, Vec<Attempt>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        let (job_id, attempt) = row.ctx("reading an attempt")?;
+        by_job.entry(job_id).or_default().push(attempt);
+    }
+    for job in jobs {
+        if let Some(attempts) = by_job.remove(&job.id) {
+            job.attempt_history = attempts;
+        }
+    }
+    Ok(())
+}
+
+pub fn history(row: &Row<'_>) -> rusqlite::Result<HistoryEntry> {
+    Ok(HistoryEntry {
+        at: row.get(0)?,
+        actor: parsed::<Actor>(row, 1)?,
+        action: row.get(2)?,
+        reason: row.get(3)?,
+        job_id: row.get(4)?,
+    })
+}
+
+/// Records one history entry.
+pub fn record(
+    conn: &Connection,
+    assignment_id: &str,
+    job_id: Option<&str>,
+    at: i64,
+    actor: &Actor,
+    action: &str,
+    reason: Option<&str>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO history (assignment_id, job_id, at, actor, action, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut s| s.execute(params![assignment_id, job_id, at, actor.to_string(), action, reason]))
+    .ctx("recording history")?;
+    Ok(())
+}

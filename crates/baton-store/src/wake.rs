@@ -1,0 +1,120 @@
+//! Cross-process wake-ups for the embedded backend.
+//!
+//! SQLite has no LISTEN/NOTIFY, and polling `PRAGMA data_version` fast enough for millisecond
+//! pickup would keep idle runners busy. Instead every process that wants to hear about changes
+//! (a runner, `baton watch`, the dashboard) binds a Unix datagram socket in a folder beside the
+//! database, and every writer, after it commits, sends one byte to each socket there. Sends are
+//! non-blocking: a full receive buffer already holds a pending wake-up, and a socket nobody is
+//! bound to any more (its process died) is removed by the first writer that finds it.
+
+use std::io;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+
+/// The folder of subscriber sockets for one database file.
+#[derive(Debug, Clone)]
+pub struct WakeDir {
+    dir: PathBuf,
+}
+
+impl WakeDir {
+    /// The wake folder of the database at `db_path` (`<db>.wake/`).
+    pub fn for_database(db_path: &Path) -> WakeDir {
+        let mut name = db_path.file_name().unwrap_or_default().to_os_string();
+        name.push(".wake");
+        WakeDir {
+            dir: db_path.with_file_name(name),
+        }
+    }
+
+    /// Wakes every subscriber. Errors are ignored on purpose: a missed wake-up only delays a
+    /// subscriber until its fallback timer, while failing a committed write would be wrong.
+    pub fn notify(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let Ok(sender) = UnixDatagram::unbound() else {
+            return;
+        };
+        if sender.set_nonblocking(true).is_err() {
+            return;
+        }
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "sock") {
+                continue;
+            }
+            match sender.send_to(b"w", &path) {
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionRefused | io::ErrorKind::NotFound
+                    ) =>
+                {
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// Binds a new subscriber socket. The socket file is removed when the subscription drops.
+    pub fn subscribe(&self) -> io::Result<Subscription> {
+        std::fs::create_dir_all(&self.dir)?;
+        let name = format!("{}-{:08x}.sock", std::process::id(), rand::random::<u32>());
+        let path = self.dir.join(name);
+        let socket = UnixDatagram::bind(&path)?;
+        socket.set_nonblocking(true)?;
+        let socket = tokio::net::UnixDatagram::from_std(socket)?;
+        Ok(Subscription { socket, path })
+    }
+}
+
+/// One process's end of the wake-ups.
+#[derive(Debug)]
+pub struct Subscription {
+    socket: tokio::net::UnixDatagram,
+    path: PathBuf,
+}
+
+impl Subscription {
+    /// Waits until some writer committed a change, then drains queued wake-ups so a burst of
+    /// writes costs one wake.
+    pub async fn changed(&self) -> io::Result<()> {
+        let mut buf = [0u8; 16];
+        self.socket.recv(&mut buf).await?;
+        while self.socket.try_recv(&mut buf).is_ok() {}
+        Ok(())
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_notify_wakes_every_subscriber_and_stale_sockets_are_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let wake = WakeDir::for_database(&tmp.path().join("q.db"));
+        let a = wake.subscribe().unwrap();
+        let b = wake.subscribe().unwrap();
+        // A stale socket: bound, then its owner went away without cleaning up.
+        let stale = tmp.path().join("q.db.wake/999-dead.sock");
+        drop(UnixDatagram::bind(&stale).unwrap());
+        wake.notify();
+        wake.notify();
+        a.changed().await.unwrap();
+        b.changed().await.unwrap();
+        assert!(!stale.exists());
+        let path = a.path.clone();
+        drop(a);
+        assert!(!path.exists());
+    }
+}
