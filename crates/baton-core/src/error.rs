@@ -16,11 +16,7 @@ pub enum Error {
     JobNotFound { namespace: String, id: String },
 
     #[error("job {job_id} belongs to assignment {actual}, not {expected}; pass a job of {expected} to --after")]
-    JobNotInAssignment {
-        job_id: String,
-        expected: String,
-        actual: String,
-    },
+    JobNotInAssignment { job_id: String, expected: String, actual: String },
 
     #[error(transparent)]
     UnknownValue(#[from] UnknownValue),
@@ -31,48 +27,26 @@ pub enum Error {
     #[error("the north star is empty; say what the assignment should achieve, e.g. baton create \"Add OAuth login\"")]
     EmptyNorthStar,
 
-    #[error(
-        "--status blocked needs --reason \"…\" so the person who resumes it knows what is needed"
-    )]
+    #[error("--status blocked needs --reason \"…\" so the person who resumes it knows what is needed")]
     ReasonRequired,
 
     #[error("{0}")]
     InvalidInput(#[from] InvalidInput),
 
     #[error("assignment {id} is {status}, which is final; create a new assignment instead")]
-    AssignmentFinal {
-        id: String,
-        status: AssignmentStatus,
-    },
+    AssignmentFinal { id: String, status: AssignmentStatus },
 
     #[error("assignment {id} cannot go from {from} to {to}{hint}")]
-    AssignmentTransition {
-        id: String,
-        from: AssignmentStatus,
-        to: AssignmentStatus,
-        hint: &'static str,
-    },
+    AssignmentTransition { id: String, from: AssignmentStatus, to: AssignmentStatus, hint: &'static str },
 
     #[error("job {id} is {status}: {hint}")]
-    JobState {
-        id: String,
-        status: JobStatus,
-        hint: &'static str,
-    },
+    JobState { id: String, status: JobStatus, hint: &'static str },
 
     #[error("assignment {id} reached its job limit ({limit} jobs); it is now blocked. Raise the limit and resume it: baton update-assignment {id} --max-jobs {suggested} --status active")]
-    JobLimitReached {
-        id: String,
-        limit: u32,
-        suggested: u32,
-    },
+    JobLimitReached { id: String, limit: u32, suggested: u32 },
 
     #[error("assignment {id} cannot resume: {guard}. Raise it: baton update-assignment {id} --status active {flag}")]
-    GuardRefusedResume {
-        id: String,
-        guard: String,
-        flag: String,
-    },
+    GuardRefusedResume { id: String, guard: String, flag: String },
 
     #[error("{refusal}")]
     Scope { refusal: String },
@@ -84,20 +58,13 @@ pub enum Error {
     ConfigEnv { name: String, message: String },
 
     #[error("the database {location} was written by a newer baton (schema {found}, this baton knows up to {supported}); upgrade baton")]
-    SchemaTooNew {
-        location: String,
-        found: i64,
-        supported: i64,
-    },
+    SchemaTooNew { location: String, found: i64, supported: i64 },
 
     #[error("cannot open the database {location}: {message} (set database_url in .baton/config.toml or BATON_DATABASE_URL to a writable place)")]
     DatabaseOpen { location: String, message: String },
 
     #[error("database error while {context}: {message}")]
-    Database {
-        context: &'static str,
-        message: String,
-    },
+    Database { context: &'static str, message: String },
 
     #[error("unsupported database URL `{url}`; use sqlite://PATH, a plain file path, or postgres://USER@HOST/DB")]
     UnsupportedUrl { url: String },
@@ -119,19 +86,14 @@ pub struct InvalidInput {
 
 impl InvalidInput {
     pub fn new(message: impl Into<String>) -> Self {
-        InvalidInput {
-            message: message.into(),
-        }
+        InvalidInput { message: message.into() }
     }
 }
 
 impl Error {
     /// Wraps an I/O error with what baton was doing.
     pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io {
-            what: what.into(),
-            source,
-        }
+        Error::Io { what: what.into(), source }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {

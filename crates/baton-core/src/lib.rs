@@ -11,6 +11,7 @@ pub mod error;
 pub mod ids;
 pub mod lifecycle;
 pub mod model;
+pub mod retry;
 pub mod store;
 pub mod time;
 

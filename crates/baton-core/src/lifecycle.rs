@@ -98,10 +98,7 @@ pub struct AssignmentState<'a> {
 }
 
 /// Decides what an `update-assignment` does, or why it is refused (nothing is then written).
-pub fn plan_assignment_update(
-    state: AssignmentState<'_>,
-    update: &AssignmentUpdate,
-) -> Result<AssignmentPlan> {
+pub fn plan_assignment_update(state: AssignmentState<'_>, update: &AssignmentUpdate) -> Result<AssignmentPlan> {
     let a = state.assignment;
     if update.status.is_none() && update.max_jobs.is_none() && update.budget_usd.is_none() {
         return Err(Error::invalid(
@@ -115,18 +112,16 @@ pub fn plan_assignment_update(
     }
     if let Some(budget) = update.budget_usd {
         if !(budget.is_finite() && budget > 0.0) {
-            return Err(Error::invalid(
-                "--budget-usd must be a positive amount in dollars, e.g. 5 or 12.50",
-            ));
+            return Err(Error::invalid("--budget-usd must be a positive amount in dollars, e.g. 5 or 12.50"));
         }
     }
     if update.reason.is_some() && update.status != Some(AssignmentStatus::Blocked) {
-        return Err(Error::invalid("--reason goes with --status blocked; to leave a note for the PM when resuming use --note"));
+        return Err(Error::invalid(
+            "--reason goes with --status blocked; to leave a note for the PM when resuming use --note",
+        ));
     }
     if update.note.is_some() && update.status != Some(AssignmentStatus::Active) {
-        return Err(Error::invalid(
-            "--note goes with --status active (a resume); it is handed to the PM",
-        ));
+        return Err(Error::invalid("--note goes with --status active (a resume); it is handed to the PM"));
     }
 
     let mut plan = AssignmentPlan {
@@ -142,24 +137,17 @@ pub fn plan_assignment_update(
     let guards_changed = update.max_jobs.is_some() || update.budget_usd.is_some();
     if guards_changed {
         if a.status.is_final() {
-            return Err(Error::AssignmentFinal {
-                id: a.id.clone(),
-                status: a.status,
-            });
+            return Err(Error::AssignmentFinal { id: a.id.clone(), status: a.status });
         }
         let mut parts = Vec::new();
         if let Some(max) = update.max_jobs {
             parts.push(format!("max_jobs {} → {max}", a.max_jobs));
         }
         if let Some(budget) = update.budget_usd {
-            let old = a
-                .budget_usd
-                .map(|b| format!("${b:.2}"))
-                .unwrap_or_else(|| "none".into());
+            let old = a.budget_usd.map(|b| format!("${b:.2}")).unwrap_or_else(|| "none".into());
             parts.push(format!("budget {old} → ${budget:.2}"));
         }
-        plan.history
-            .push((format!("guards changed: {}", parts.join(", ")), None));
+        plan.history.push((format!("guards changed: {}", parts.join(", ")), None));
     }
 
     let Some(to) = update.status else {
@@ -169,23 +157,16 @@ pub fn plan_assignment_update(
         if to == AssignmentStatus::Blocked && update.reason.is_some() {
             // Re-blocking with a new reason only updates the reason.
             plan.reason = update.reason.clone();
-            plan.history
-                .push(("reason changed".into(), update.reason.clone()));
+            plan.history.push(("reason changed".into(), update.reason.clone()));
             return Ok(plan);
         }
         if guards_changed {
             return Ok(plan);
         }
-        return Err(Error::invalid(format!(
-            "assignment {} is already {to}",
-            a.id
-        )));
+        return Err(Error::invalid(format!("assignment {} is already {to}", a.id)));
     }
     if a.status.is_final() {
-        return Err(Error::AssignmentFinal {
-            id: a.id.clone(),
-            status: a.status,
-        });
+        return Err(Error::AssignmentFinal { id: a.id.clone(), status: a.status });
     }
     if !assignment_transition_allowed(a.status, to) {
         return Err(Error::AssignmentTransition {
@@ -222,8 +203,7 @@ pub fn plan_assignment_update(
         AssignmentStatus::Active => update.note.clone(),
         _ => None,
     };
-    plan.history
-        .push((format!("status {} → {to}", a.status), note));
+    plan.history.push((format!("status {} → {to}", a.status), note));
     Ok(plan)
 }
 
@@ -252,9 +232,7 @@ fn check_resume_guards(a: &Assignment, max_jobs: u32, budget_usd: Option<f64>) -
 pub fn resume_pm_context(note: Option<&str>) -> String {
     match note.map(str::trim).filter(|n| !n.is_empty()) {
         Some(note) => format!("A person resumed this assignment with this note: {note}"),
-        None => {
-            "A person resumed this assignment without a note; decide the next step.".to_string()
-        }
+        None => "A person resumed this assignment without a note; decide the next step.".to_string(),
     }
 }
 
@@ -269,10 +247,7 @@ pub fn suggested_limit(limit: u32) -> u32 {
 /// active) with [`job_limit_reason`].
 pub fn check_insert(a: &Assignment) -> Result<()> {
     if a.status.is_final() {
-        return Err(Error::AssignmentFinal {
-            id: a.id.clone(),
-            status: a.status,
-        });
+        return Err(Error::AssignmentFinal { id: a.id.clone(), status: a.status });
     }
     if a.job_count >= a.max_jobs {
         return Err(Error::JobLimitReached {
@@ -294,11 +269,7 @@ pub fn check_cancel_job(id: &str, status: JobStatus) -> Result<()> {
     if job_transition_allowed(status, JobStatus::Cancelled) {
         Ok(())
     } else {
-        Err(Error::JobState {
-            id: id.to_string(),
-            status,
-            hint: "only a pending or running job can be cancelled",
-        })
+        Err(Error::JobState { id: id.to_string(), status, hint: "only a pending or running job can be cancelled" })
     }
 }
 

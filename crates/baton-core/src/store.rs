@@ -6,9 +6,7 @@
 
 use crate::error::Result;
 use crate::lifecycle::AssignmentUpdate;
-use crate::model::{
-    Actor, Assignment, AssignmentDetail, AssignmentStatus, Job, JobStatus, JobType,
-};
+use crate::model::{Actor, Assignment, AssignmentDetail, AssignmentStatus, Job, JobStatus, JobType};
 use crate::time::Millis;
 use async_trait::async_trait;
 use serde::Serialize;
@@ -81,26 +79,17 @@ pub struct QueueSummary {
     pub blocked: Vec<Assignment>,
 }
 
-/// The storage backend: one per database, shared by every namespace in it.
+/// The storage backend: one per database, shared by every namespace in it. The runner's half of
+/// the interface is [`RunnerStore`].
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: RunnerStore + Send + Sync {
     /// Creates an assignment (and its first job, if given).
-    async fn create_assignment(
-        &self,
-        new: NewAssignment,
-        actor: &Actor,
-    ) -> Result<AssignmentDetail>;
+    async fn create_assignment(&self, new: NewAssignment, actor: &Actor) -> Result<AssignmentDetail>;
 
     /// Adds a job to an assignment's chain, after `new.after` or at the end.
     ///
     /// Refused for final assignments; past the job limit it is refused and the assignment blocked.
-    async fn insert_job(
-        &self,
-        ns: &str,
-        assignment_id: &str,
-        new: NewJob,
-        actor: &Actor,
-    ) -> Result<Job>;
+    async fn insert_job(&self, ns: &str, assignment_id: &str, new: NewJob, actor: &Actor) -> Result<Job>;
 
     /// One assignment with its chain and history.
     async fn assignment(&self, ns: &str, id: &str) -> Result<AssignmentDetail>;
@@ -131,14 +120,155 @@ pub trait Store: Send + Sync {
     async fn cancel_job(&self, ns: &str, id: &str, actor: &Actor) -> Result<Job>;
 
     /// Queues a fresh copy of a failed or cancelled job right after it.
-    async fn retry_job(
-        &self,
-        ns: &str,
-        id: &str,
-        defaults: &JobDefaults,
-        actor: &Actor,
-    ) -> Result<Job>;
+    async fn retry_job(&self, ns: &str, id: &str, defaults: &JobDefaults, actor: &Actor) -> Result<Job>;
 
     /// The checkouts (other than `except`) that created assignments in this namespace.
     async fn other_origins(&self, ns: &str, except: &str) -> Result<Vec<String>>;
+}
+
+/// A live (or lost) runner, as `baton queue` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunnerInfo {
+    pub id: String,
+    pub namespace: String,
+    pub host: String,
+    pub pid: u32,
+    #[serde(with = "crate::time::serde_ms")]
+    pub started_at: Millis,
+    #[serde(with = "crate::time::serde_ms")]
+    pub heartbeat_at: Millis,
+    pub concurrency: u32,
+    /// Its lease length: a runner silent for longer is lost.
+    pub lease_ms: u64,
+    /// Jobs it holds now.
+    pub jobs: Vec<String>,
+    /// True when it stopped heartbeating for longer than a lease (its process is gone).
+    pub lost: bool,
+}
+
+/// What the engine needs to decide on its own: the PM shadow job and lost leases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnginePolicy {
+    /// Harness and attempts of the PM jobs the engine queues.
+    pub pm: JobDefaults,
+    /// A job whose runner died this many times is failed instead of re-queued.
+    pub max_lost_leases: u32,
+    /// When failed attempts are retried.
+    pub retry: crate::retry::RetryPolicy,
+}
+
+/// A job a runner claimed: it may work on it while its lease, under `token`, holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    pub job: Job,
+    /// The fencing token: every write for this attempt must present it.
+    pub token: i64,
+    /// The attempt number this claim started (1-based).
+    pub attempt: u32,
+    /// When the lease runs out unless renewed.
+    pub lease_expires_at: Millis,
+}
+
+/// Whether a runner still holds a job.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Lease {
+    Held {
+        expires_at: Millis,
+    },
+    /// Cancelled, taken over, or otherwise no longer this runner's: stop the agent, write nothing.
+    Gone,
+}
+
+/// One transcript event to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub at: Millis,
+    pub event: serde_json::Value,
+}
+
+/// How one attempt ended, as the runner recorded it. The store decides, in the transaction that
+/// records it, whether the job completes, fails or is retried ([`crate::retry::disposition`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptResult {
+    /// The runner stopped the agent for a graceful shutdown: re-queue without charging the attempt.
+    pub released: bool,
+    pub result: Option<String>,
+    pub success: Option<bool>,
+    pub error: Option<String>,
+    /// `None` when the attempt succeeded.
+    pub error_kind: Option<crate::model::ErrorKind>,
+    pub exit_code: Option<i32>,
+    pub session_id: Option<String>,
+    pub tokens_in: Option<i64>,
+    pub tokens_out: Option<i64>,
+    pub cost_usd: Option<f64>,
+    pub transcript_truncated: bool,
+}
+
+/// What a wake-up says changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Assignments, jobs or runners changed: runners look for work.
+    pub queue: bool,
+    /// Transcript events were appended: followers read them.
+    pub events: bool,
+}
+
+/// Wake-ups when anything in the database changes (written by any process).
+#[async_trait]
+pub trait ChangeFeed: Send + Sync {
+    /// Returns once something changed since the last call (or since subscribing).
+    async fn changed(&self) -> Result<Changes>;
+}
+
+/// The runner's side of the store: leases, claims, transcripts and results.
+#[async_trait]
+pub trait RunnerStore: Send + Sync {
+    /// Registers a runner (or refreshes it) with a heartbeat of now.
+    async fn register_runner(&self, info: &RunnerInfo) -> Result<()>;
+    /// Refreshes the runner's heartbeat.
+    async fn heartbeat_runner(&self, runner_id: &str) -> Result<()>;
+    /// Marks the runner stopped.
+    async fn stop_runner(&self, runner_id: &str) -> Result<()>;
+    /// Runners of a namespace, live ones first; runners stopped cleanly are not listed.
+    async fn runners(&self, ns: &str) -> Result<Vec<RunnerInfo>>;
+
+    /// Re-queues jobs whose lease expired, then claims the next ready job of the namespace, if any.
+    /// Assignments over their budget are blocked instead of started.
+    async fn claim_next(
+        &self,
+        ns: &str,
+        runner_id: &str,
+        lease_ms: u64,
+        policy: &EnginePolicy,
+    ) -> Result<Option<Claim>>;
+    /// Extends a lease; `Gone` when the job is no longer this claim's.
+    async fn renew_lease(&self, job_id: &str, token: i64, lease_ms: u64) -> Result<Lease>;
+    /// The leases a runner still holds, `(job id, token)`.
+    async fn held_leases(&self, runner_id: &str) -> Result<Vec<(String, i64)>>;
+    /// Appends transcript events under the claim's token; `false` when the lease is gone.
+    async fn append_events(&self, job_id: &str, token: i64, attempt: u32, events: Vec<NewEvent>) -> Result<bool>;
+    /// Records an attempt's end; queues the PM shadow job after a finished non-PM job and blocks
+    /// an assignment whose PM decided nothing. `None` when the lease is gone (nothing written).
+    async fn finish_attempt(
+        &self,
+        job_id: &str,
+        token: i64,
+        result: AttemptResult,
+        policy: &EnginePolicy,
+    ) -> Result<Option<Job>>;
+    /// Transcript events of a job after `after_seq`, at most `limit`.
+    async fn job_events(
+        &self,
+        ns: &str,
+        job_id: &str,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::model::JobEvent>>;
+    /// The next instant something becomes due without a write: a back-off ending or a lease expiring.
+    async fn next_deadline(&self, ns: &str) -> Result<Option<Millis>>;
+    /// Nothing runs, nothing is ready, nothing waits out a back-off (blocked assignments aside).
+    async fn is_idle(&self, ns: &str) -> Result<bool>;
+    /// Subscribes to change wake-ups.
+    fn subscribe(&self) -> Result<Box<dyn ChangeFeed>>;
 }

@@ -12,9 +12,7 @@ pub fn now_ms() -> Millis {
 
 /// Formats a stored timestamp as RFC 3339 with millisecond precision, e.g. `2026-11-28T07:00:14.123Z`.
 pub fn rfc3339(ms: Millis) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// Serde adapters so model structs keep `Millis` while JSON shows RFC 3339.
@@ -29,9 +27,7 @@ pub mod serde_ms {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Millis, D::Error> {
         let text = String::deserialize(d)?;
-        DateTime::parse_from_rfc3339(&text)
-            .map(|t| t.timestamp_millis())
-            .map_err(serde::de::Error::custom)
+        DateTime::parse_from_rfc3339(&text).map(|t| t.timestamp_millis()).map_err(serde::de::Error::custom)
     }
 
     /// The same for optional timestamps (`null` when absent).
@@ -50,9 +46,7 @@ pub mod serde_ms {
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Millis>, D::Error> {
             let text = Option::<String>::deserialize(d)?;
             text.map(|t| {
-                DateTime::parse_from_rfc3339(&t)
-                    .map(|t| t.timestamp_millis())
-                    .map_err(serde::de::Error::custom)
+                DateTime::parse_from_rfc3339(&t).map(|t| t.timestamp_millis()).map_err(serde::de::Error::custom)
             })
             .transpose()
         }

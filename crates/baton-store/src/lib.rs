@@ -17,16 +17,10 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(Error::UnsupportedUrl {
-            url: baton_core::config::redact_url(url),
-        });
+        return Err(Error::UnsupportedUrl { url: baton_core::config::redact_url(url) });
     }
     if url.contains("://") {
-        return Err(Error::UnsupportedUrl {
-            url: baton_core::config::redact_url(url),
-        });
+        return Err(Error::UnsupportedUrl { url: baton_core::config::redact_url(url) });
     }
-    Ok(Arc::new(
-        sqlite::SqliteStore::open(PathBuf::from(url)).await?,
-    ))
+    Ok(Arc::new(sqlite::SqliteStore::open(PathBuf::from(url)).await?))
 }

@@ -11,6 +11,32 @@ use std::io;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 
+/// What changed: runners care about the queue, transcript followers about events too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Change {
+    /// Assignments, jobs or runners changed.
+    Queue = b'q',
+    /// Only transcript events were appended.
+    Events = b'e',
+}
+
+/// The kinds of change a wake-up carried (a burst is coalesced into one).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub queue: bool,
+    pub events: bool,
+}
+
+impl Changes {
+    fn add(&mut self, byte: u8) {
+        match byte {
+            b'e' => self.events = true,
+            _ => self.queue = true,
+        }
+    }
+}
+
 /// The folder of subscriber sockets for one database file.
 #[derive(Debug, Clone)]
 pub struct WakeDir {
@@ -22,14 +48,13 @@ impl WakeDir {
     pub fn for_database(db_path: &Path) -> WakeDir {
         let mut name = db_path.file_name().unwrap_or_default().to_os_string();
         name.push(".wake");
-        WakeDir {
-            dir: db_path.with_file_name(name),
-        }
+        WakeDir { dir: db_path.with_file_name(name) }
     }
 
-    /// Wakes every subscriber. Errors are ignored on purpose: a missed wake-up only delays a
-    /// subscriber until its fallback timer, while failing a committed write would be wrong.
-    pub fn notify(&self) {
+    /// Wakes every subscriber with a change of `kind`. Errors are ignored on purpose: a missed
+    /// wake-up only delays a subscriber until its fallback timer, while failing a committed write
+    /// would be wrong.
+    pub fn notify(&self, kind: Change) {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return;
         };
@@ -44,14 +69,9 @@ impl WakeDir {
             if path.extension().is_none_or(|e| e != "sock") {
                 continue;
             }
-            match sender.send_to(b"w", &path) {
+            match sender.send_to(&[kind as u8], &path) {
                 Ok(_) => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::ConnectionRefused | io::ErrorKind::NotFound
-                    ) =>
-                {
+                Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionRefused | io::ErrorKind::NotFound) => {
                     let _ = std::fs::remove_file(&path);
                 }
                 Err(_) => {}
@@ -81,11 +101,15 @@ pub struct Subscription {
 impl Subscription {
     /// Waits until some writer committed a change, then drains queued wake-ups so a burst of
     /// writes costs one wake.
-    pub async fn changed(&self) -> io::Result<()> {
+    pub async fn changed(&self) -> io::Result<Changes> {
         let mut buf = [0u8; 16];
-        self.socket.recv(&mut buf).await?;
-        while self.socket.try_recv(&mut buf).is_ok() {}
-        Ok(())
+        let mut changes = Changes::default();
+        let n = self.socket.recv(&mut buf).await?;
+        buf[..n].iter().for_each(|b| changes.add(*b));
+        while let Ok(n) = self.socket.try_recv(&mut buf) {
+            buf[..n].iter().for_each(|b| changes.add(*b));
+        }
+        Ok(changes)
     }
 }
 
@@ -108,10 +132,10 @@ mod tests {
         // A stale socket: bound, then its owner went away without cleaning up.
         let stale = tmp.path().join("q.db.wake/999-dead.sock");
         drop(UnixDatagram::bind(&stale).unwrap());
-        wake.notify();
-        wake.notify();
-        a.changed().await.unwrap();
-        b.changed().await.unwrap();
+        wake.notify(Change::Events);
+        wake.notify(Change::Queue);
+        assert_eq!(a.changed().await.unwrap(), Changes { queue: true, events: true });
+        assert_eq!(b.changed().await.unwrap(), Changes { queue: true, events: true });
         assert!(!stale.exists());
         let path = a.path.clone();
         drop(a);

@@ -4,6 +4,7 @@
 mod suite;
 
 use baton_core::store::AssignmentFilter;
+use baton_core::store::RunnerStore;
 use baton_core::Store;
 use baton_store::sqlite::SqliteStore;
 use std::sync::Arc;
@@ -24,21 +25,14 @@ async fn a_newer_schema_is_refused() {
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
     let err = SqliteStore::open(path).await.err().unwrap().to_string();
-    assert!(
-        err.contains("newer baton") && err.contains("schema 99"),
-        "{err}"
-    );
+    assert!(err.contains("newer baton") && err.contains("schema 99"), "{err}");
 }
 
 #[tokio::test]
 async fn an_unwritable_path_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("file"), "").unwrap();
-    let err = SqliteStore::open(dir.path().join("file/sub/q.db"))
-        .await
-        .err()
-        .unwrap()
-        .to_string();
+    let err = SqliteStore::open(dir.path().join("file/sub/q.db")).await.err().unwrap().to_string();
     assert!(err.starts_with("cannot open the database"), "{err}");
     assert!(err.contains("BATON_DATABASE_URL"), "{err}");
 }
@@ -56,10 +50,7 @@ async fn concurrent_connections_write_without_lock_errors() {
             for i in 0..20 {
                 let mut new = suite::new_assignment(&format!("w{writer} #{i}"));
                 new.first_job = Some(suite::job(baton_core::JobType::Plan));
-                store
-                    .create_assignment(new, &suite::person())
-                    .await
-                    .unwrap();
+                store.create_assignment(new, &suite::person()).await.unwrap();
             }
         }));
     }
@@ -67,14 +58,7 @@ async fn concurrent_connections_write_without_lock_errors() {
         t.await.unwrap();
     }
     let store = SqliteStore::open(path).await.unwrap();
-    assert_eq!(
-        store
-            .assignments(suite::NS, &AssignmentFilter::default())
-            .await
-            .unwrap()
-            .len(),
-        160
-    );
+    assert_eq!(store.assignments(suite::NS, &AssignmentFilter::default()).await.unwrap().len(), 160);
     let q = store.queue(suite::NS, 0).await.unwrap();
     assert_eq!(q.jobs["pending"], 160);
 }
@@ -85,12 +69,6 @@ async fn writes_wake_subscribers() {
     let store = SqliteStore::open(dir.path().join("q.db")).await.unwrap();
     let sub = store.subscribe().unwrap();
     let other = SqliteStore::open(dir.path().join("q.db")).await.unwrap();
-    other
-        .create_assignment(suite::new_assignment("x"), &suite::person())
-        .await
-        .unwrap();
-    tokio::time::timeout(std::time::Duration::from_secs(10), sub.changed())
-        .await
-        .unwrap()
-        .unwrap();
+    other.create_assignment(suite::new_assignment("x"), &suite::person()).await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), sub.changed()).await.unwrap().unwrap();
 }

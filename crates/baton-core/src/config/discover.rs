@@ -20,21 +20,11 @@ pub fn locate_repo(cwd: &Path) -> RepoLocation {
     for dir in cwd.ancestors() {
         let candidate = dir.join(BATON_DIR).join(CONFIG_FILE);
         if candidate.is_file() {
-            return RepoLocation {
-                root: dir.to_path_buf(),
-                config_file: Some(candidate),
-            };
+            return RepoLocation { root: dir.to_path_buf(), config_file: Some(candidate) };
         }
     }
-    let root = cwd
-        .ancestors()
-        .find(|dir| dir.join(".git").exists())
-        .unwrap_or(cwd)
-        .to_path_buf();
-    RepoLocation {
-        root,
-        config_file: None,
-    }
+    let root = cwd.ancestors().find(|dir| dir.join(".git").exists()).unwrap_or(cwd).to_path_buf();
+    RepoLocation { root, config_file: None }
 }
 
 /// Reads an environment variable through the caller's lookup (tests pass their own).
@@ -82,13 +72,7 @@ mod tests {
         std::fs::create_dir_all(root.join("a/.git")).unwrap();
         // Only .git: the git top level is the root.
         let loc = locate_repo(&root.join("a/b/c"));
-        assert_eq!(
-            loc,
-            RepoLocation {
-                root: root.join("a"),
-                config_file: None
-            }
-        );
+        assert_eq!(loc, RepoLocation { root: root.join("a"), config_file: None });
         // .baton/config.toml wins, even above the git top level.
         std::fs::create_dir_all(root.join(".baton")).unwrap();
         std::fs::write(root.join(".baton/config.toml"), "").unwrap();
@@ -104,14 +88,8 @@ mod tests {
             "XDG_DATA_HOME" => Some("/data".to_string()),
             _ => None,
         };
-        assert_eq!(
-            default_database_path(&env),
-            Some(PathBuf::from("/data/baton/baton.db"))
-        );
-        assert_eq!(
-            user_config_file(&env),
-            Some(PathBuf::from("/home/u/.config/baton/config.toml"))
-        );
+        assert_eq!(default_database_path(&env), Some(PathBuf::from("/data/baton/baton.db")));
+        assert_eq!(user_config_file(&env), Some(PathBuf::from("/home/u/.config/baton/config.toml")));
         assert_eq!(expand_home("~/x.db", &env), PathBuf::from("/home/u/x.db"));
     }
 }

@@ -15,10 +15,7 @@ fn parse<T: FromStr>(env: EnvLookup<'_>, name: &str, expected: &str) -> Result<O
             .trim()
             .parse::<T>()
             .map(Some)
-            .map_err(|_| Error::ConfigEnv {
-                name: name.to_string(),
-                message: format!("`{v}` is not {expected}"),
-            }),
+            .map_err(|_| Error::ConfigEnv { name: name.to_string(), message: format!("`{v}` is not {expected}") }),
     }
 }
 
@@ -27,10 +24,7 @@ fn parse_bool(env: EnvLookup<'_>, name: &str) -> Result<Option<bool>> {
         None | Some("") => Ok(None),
         Some("1" | "true" | "yes" | "on") => Ok(Some(true)),
         Some("0" | "false" | "no" | "off") => Ok(Some(false)),
-        Some(v) => Err(Error::ConfigEnv {
-            name: name.to_string(),
-            message: format!("`{v}` is not true or false"),
-        }),
+        Some(v) => Err(Error::ConfigEnv { name: name.to_string(), message: format!("`{v}` is not true or false") }),
     }
 }
 

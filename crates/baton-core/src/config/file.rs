@@ -54,10 +54,7 @@ pub struct HarnessFile {
 impl ConfigFile {
     /// Parses `text` read from `path`.
     pub fn parse(text: &str, path: &Path) -> Result<Self, Error> {
-        toml::from_str(text).map_err(|err| Error::Config {
-            path: path.to_path_buf(),
-            message: describe(text, &err),
-        })
+        toml::from_str(text).map_err(|err| Error::Config { path: path.to_path_buf(), message: describe(text, &err) })
     }
 }
 
@@ -80,9 +77,7 @@ fn describe(text: &str, err: &toml::de::Error) -> String {
 fn key_at(text: &str, offset: usize) -> Option<String> {
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
+    let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
     let line = &text[line_start..line_end];
     let eq = line.find('=')?;
     if offset - line_start <= eq {
@@ -110,9 +105,7 @@ mod tests {
     use super::*;
 
     fn err(text: &str) -> String {
-        ConfigFile::parse(text, Path::new("/r/.baton/config.toml"))
-            .unwrap_err()
-            .to_string()
+        ConfigFile::parse(text, Path::new("/r/.baton/config.toml")).unwrap_err().to_string()
     }
 
     #[test]
@@ -153,10 +146,7 @@ env = { RUST_LOG = "info" }
     #[test]
     fn wrong_type_names_the_key() {
         let e = err("[harness.claude]\ntimeout_ms = \"soon\"\n");
-        assert!(
-            e.contains("line 2") && e.contains("harness.claude.timeout_ms"),
-            "{e}"
-        );
+        assert!(e.contains("line 2") && e.contains("harness.claude.timeout_ms"), "{e}");
         let e = err("lease_ms = true\n");
         assert!(e.contains("lease_ms"), "{e}");
     }

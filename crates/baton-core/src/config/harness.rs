@@ -29,15 +29,7 @@ pub struct HarnessConfig {
 pub(super) fn builtins() -> BTreeMap<String, HarnessConfig> {
     BUILTIN_HARNESSES
         .iter()
-        .map(|name| {
-            (
-                name.to_string(),
-                HarnessConfig {
-                    format: name.to_string(),
-                    ..Default::default()
-                },
-            )
-        })
+        .map(|name| (name.to_string(), HarnessConfig { format: name.to_string(), ..Default::default() }))
         .collect()
 }
 
@@ -48,18 +40,9 @@ pub(super) fn merge(
     table: &HarnessFile,
     path: &Path,
 ) -> Result<()> {
-    let fail = |message: String| Error::Config {
-        path: path.to_path_buf(),
-        message,
-    };
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(fail(format!(
-            "[harness.{name}]: a harness name uses only letters, digits, - and _"
-        )));
+    let fail = |message: String| Error::Config { path: path.to_path_buf(), message };
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(fail(format!("[harness.{name}]: a harness name uses only letters, digits, - and _")));
     }
     let known = harnesses.contains_key(name);
     let entry = harnesses.entry(name.to_string()).or_default();
@@ -79,16 +62,12 @@ pub(super) fn merge(
     }
     if let Some(command) = &table.command {
         if command.is_empty() || command[0].trim().is_empty() {
-            return Err(fail(format!(
-                "[harness.{name}] command must name a program, e.g. [\"cargo\", \"test\"]"
-            )));
+            return Err(fail(format!("[harness.{name}] command must name a program, e.g. [\"cargo\", \"test\"]")));
         }
         entry.command = Some(command.clone());
     }
     if entry.format == "text" && entry.command.is_none() {
-        return Err(fail(format!(
-            "[harness.{name}] has format \"text\" and so needs `command`"
-        )));
+        return Err(fail(format!("[harness.{name}] has format \"text\" and so needs `command`")));
     }
     if let Some(args) = &table.args {
         entry.args = args.clone();
@@ -101,9 +80,7 @@ pub(super) fn merge(
     }
     if let Some(timeout) = table.timeout_ms {
         if timeout == 0 {
-            return Err(fail(format!(
-                "[harness.{name}] timeout_ms must be at least 1"
-            )));
+            return Err(fail(format!("[harness.{name}] timeout_ms must be at least 1")));
         }
         entry.timeout_ms = Some(timeout);
     }

@@ -8,8 +8,7 @@ mod file;
 mod harness;
 
 pub use discover::{
-    default_database_path, locate_repo, user_config_file, EnvLookup, RepoLocation, BATON_DIR,
-    CONFIG_FILE,
+    default_database_path, locate_repo, user_config_file, EnvLookup, RepoLocation, BATON_DIR, CONFIG_FILE,
 };
 pub use file::{ConfigFile, HarnessDefaultsFile, HarnessFile};
 pub use harness::{HarnessConfig, BUILTIN_HARNESSES, HARNESS_FORMATS};
@@ -77,18 +76,11 @@ impl Config {
     }
 
     /// Resolves layers (lowest precedence first) and the environment into a config.
-    pub fn resolve(
-        location: RepoLocation,
-        layers: &[(PathBuf, ConfigFile)],
-        env: EnvLookup<'_>,
-    ) -> Result<Config> {
+    pub fn resolve(location: RepoLocation, layers: &[(PathBuf, ConfigFile)], env: EnvLookup<'_>) -> Result<Config> {
         let mut c = Config::defaults(location.root.clone(), location.config_file.clone());
         let mut database: Option<(String, Option<PathBuf>)> = None;
         for (path, layer) in layers {
-            let dir = path
-                .parent()
-                .and_then(Path::parent)
-                .unwrap_or(Path::new("/"));
+            let dir = path.parent().and_then(Path::parent).unwrap_or(Path::new("/"));
             if let Some(url) = &layer.database_url {
                 database = Some((url.clone(), Some(dir.to_path_buf())));
             }
@@ -103,8 +95,7 @@ impl Config {
             None => {
                 let path = default_database_path(env).ok_or_else(|| Error::ConfigEnv {
                     name: "HOME".into(),
-                    message: "is not set, so there is no default database; set BATON_DATABASE_URL"
-                        .into(),
+                    message: "is not set, so there is no default database; set BATON_DATABASE_URL".into(),
                 })?;
                 format!("sqlite://{}", path.display())
             }
@@ -141,14 +132,7 @@ impl Config {
         macro_rules! take {
             ($($key:ident),*) => { $(if let Some(v) = f.$key.clone() { self.$key = v; })* };
         }
-        take!(
-            namespace,
-            timeout_ms,
-            max_attempts,
-            retry_base_ms,
-            retry_on_timeout,
-            lease_ms
-        );
+        take!(namespace, timeout_ms, max_attempts, retry_base_ms, retry_on_timeout, lease_ms);
         take!(max_jobs_per_assignment, max_lost_leases);
         if let Some(d) = &f.harness_defaults {
             let pairs = [
@@ -175,41 +159,24 @@ impl Config {
 
     fn validate(&self) -> Result<()> {
         let origin = |key: &str| -> PathBuf {
-            self.repo_config
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(format!("config key {key}")))
+            self.repo_config.clone().unwrap_or_else(|| PathBuf::from(format!("config key {key}")))
         };
-        if self.namespace.trim().is_empty()
-            || self
-                .namespace
-                .chars()
-                .any(|c| c.is_control() || c.is_whitespace())
-        {
+        if self.namespace.trim().is_empty() || self.namespace.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(Error::Config {
                 path: origin("namespace"),
-                message: format!(
-                    "namespace `{}` must be non-empty and without spaces",
-                    self.namespace
-                ),
+                message: format!("namespace `{}` must be non-empty and without spaces", self.namespace),
             });
         }
-        for (key, value) in [
-            ("max_attempts", self.max_attempts),
-            ("max_jobs_per_assignment", self.max_jobs_per_assignment),
-        ] {
+        for (key, value) in
+            [("max_attempts", self.max_attempts), ("max_jobs_per_assignment", self.max_jobs_per_assignment)]
+        {
             if value == 0 {
-                return Err(Error::Config {
-                    path: origin(key),
-                    message: format!("`{key}` must be at least 1"),
-                });
+                return Err(Error::Config { path: origin(key), message: format!("`{key}` must be at least 1") });
             }
         }
         for (key, value) in [("timeout_ms", self.timeout_ms), ("lease_ms", self.lease_ms)] {
             if value == 0 {
-                return Err(Error::Config {
-                    path: origin(key),
-                    message: format!("`{key}` must be at least 1"),
-                });
+                return Err(Error::Config { path: origin(key), message: format!("`{key}` must be at least 1") });
             }
         }
         for (job_type, harness) in &self.harness_defaults {
@@ -245,10 +212,7 @@ impl Config {
         if self.harnesses.contains_key(name) {
             Ok(())
         } else {
-            Err(Error::UnknownHarness {
-                name: name.to_string(),
-                valid: self.harness_names().join(", "),
-            })
+            Err(Error::UnknownHarness { name: name.to_string(), valid: self.harness_names().join(", ") })
         }
     }
 
@@ -259,10 +223,8 @@ impl Config {
 }
 
 fn read_layer(path: &Path) -> Result<(PathBuf, ConfigFile)> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
-        path: path.to_path_buf(),
-        message: format!("cannot read: {e}"),
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Config { path: path.to_path_buf(), message: format!("cannot read: {e}") })?;
     Ok((path.to_path_buf(), ConfigFile::parse(&text, path)?))
 }
 
@@ -273,22 +235,17 @@ fn normalise_database_url(url: &str, base: Option<&Path>, env: EnvLookup<'_>) ->
         return Ok(url.to_string());
     }
     if url.contains("://") && !url.starts_with("sqlite://") {
-        return Err(Error::UnsupportedUrl {
-            url: redact_url(url),
-        });
+        return Err(Error::UnsupportedUrl { url: redact_url(url) });
     }
     let raw = url.strip_prefix("sqlite://").unwrap_or(url);
     if raw.is_empty() {
-        return Err(Error::UnsupportedUrl {
-            url: url.to_string(),
-        });
+        return Err(Error::UnsupportedUrl { url: url.to_string() });
     }
     let mut path = discover::expand_home(raw, env);
     if path.is_relative() {
         let base = match base {
             Some(b) => b.to_path_buf(),
-            None => std::env::current_dir()
-                .map_err(|e| Error::io("reading the current directory", e))?,
+            None => std::env::current_dir().map_err(|e| Error::io("reading the current directory", e))?,
         };
         path = base.join(path);
     }

@@ -2,10 +2,7 @@ use super::*;
 use std::collections::HashMap;
 
 fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     move |k: &str| map.get(k).cloned()
 }
 
@@ -23,18 +20,9 @@ fn defaults_come_from_the_repo_and_xdg() {
     let repo = repo_with(None);
     let env = env_of(&[("HOME", "/home/u")]);
     let c = Config::load(repo.path(), &env).unwrap();
-    assert_eq!(
-        c.namespace,
-        repo.path().file_name().unwrap().to_string_lossy()
-    );
-    assert_eq!(
-        c.database_url,
-        "sqlite:///home/u/.local/share/baton/baton.db"
-    );
-    assert_eq!(
-        (c.timeout_ms, c.max_attempts, c.retry_base_ms, c.lease_ms),
-        (600_000, 3, 2_000, 30_000)
-    );
+    assert_eq!(c.namespace, repo.path().file_name().unwrap().to_string_lossy());
+    assert_eq!(c.database_url, "sqlite:///home/u/.local/share/baton/baton.db");
+    assert_eq!((c.timeout_ms, c.max_attempts, c.retry_base_ms, c.lease_ms), (600_000, 3, 2_000, 30_000));
     assert_eq!(c.max_jobs_per_assignment, 50);
     assert!(!c.retry_on_timeout);
     assert_eq!(c.default_harness(JobType::Pm), "claude");
@@ -43,23 +31,14 @@ fn defaults_come_from_the_repo_and_xdg() {
 
 #[test]
 fn repo_config_overrides_user_config_and_env_overrides_both() {
-    let repo = repo_with(Some(
-        "namespace = \"web\"\ntimeout_ms = 5\n[harness_defaults]\nreview = \"codex\"\n",
-    ));
+    let repo = repo_with(Some("namespace = \"web\"\ntimeout_ms = 5\n[harness_defaults]\nreview = \"codex\"\n"));
     let xdg = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(xdg.path().join("baton")).unwrap();
-    std::fs::write(
-        xdg.path().join("baton/config.toml"),
-        "timeout_ms = 7\nlease_ms = 9\nnamespace = \"user\"\n",
-    )
-    .unwrap();
+    std::fs::write(xdg.path().join("baton/config.toml"), "timeout_ms = 7\nlease_ms = 9\nnamespace = \"user\"\n")
+        .unwrap();
     let xdg_dir = xdg.path().to_string_lossy().to_string();
-    let env = env_of(&[
-        ("HOME", "/h"),
-        ("XDG_CONFIG_HOME", &xdg_dir),
-        ("BATON_LEASE_MS", "11"),
-        ("BATON_JOB_ID", "j1"),
-    ]);
+    let env =
+        env_of(&[("HOME", "/h"), ("XDG_CONFIG_HOME", &xdg_dir), ("BATON_LEASE_MS", "11"), ("BATON_JOB_ID", "j1")]);
     let c = Config::load(repo.path(), &env).unwrap();
     assert_eq!(c.namespace, "web");
     assert_eq!(c.timeout_ms, 5);
@@ -67,11 +46,7 @@ fn repo_config_overrides_user_config_and_env_overrides_both() {
     assert_eq!(c.default_harness(JobType::Review), "codex");
     assert_eq!(c.default_harness(JobType::Plan), "claude");
 
-    let env = env_of(&[
-        ("HOME", "/h"),
-        ("BATON_NAMESPACE", "other"),
-        ("BATON_DATABASE_URL", "/tmp/q.db"),
-    ]);
+    let env = env_of(&[("HOME", "/h"), ("BATON_NAMESPACE", "other"), ("BATON_DATABASE_URL", "/tmp/q.db")]);
     let c = Config::load(repo.path(), &env).unwrap();
     assert_eq!(c.namespace, "other");
     assert_eq!(c.database_url, "sqlite:///tmp/q.db");
@@ -81,63 +56,40 @@ fn repo_config_overrides_user_config_and_env_overrides_both() {
 fn relative_database_path_is_relative_to_the_repo() {
     let repo = repo_with(Some("database_url = \"sqlite://data/q.db\"\n"));
     let c = Config::load(&repo.path().join("."), &env_of(&[("HOME", "/h")])).unwrap();
-    assert_eq!(
-        c.database_url,
-        format!("sqlite://{}", repo.path().join("./data/q.db").display()).replace("/./", "/")
-    );
+    assert_eq!(c.database_url, format!("sqlite://{}", repo.path().join("./data/q.db").display()).replace("/./", "/"));
 }
 
 #[test]
 fn bad_env_values_name_the_variable() {
     let repo = repo_with(None);
-    let err = Config::load(
-        repo.path(),
-        &env_of(&[("HOME", "/h"), ("BATON_TIMEOUT_MS", "soon")]),
-    )
-    .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "environment variable BATON_TIMEOUT_MS: `soon` is not a whole number"
-    );
-    let err = Config::load(
-        repo.path(),
-        &env_of(&[("HOME", "/h"), ("BATON_RETRY_ON_TIMEOUT", "maybe")]),
-    )
-    .unwrap_err();
+    let err = Config::load(repo.path(), &env_of(&[("HOME", "/h"), ("BATON_TIMEOUT_MS", "soon")])).unwrap_err();
+    assert_eq!(err.to_string(), "environment variable BATON_TIMEOUT_MS: `soon` is not a whole number");
+    let err = Config::load(repo.path(), &env_of(&[("HOME", "/h"), ("BATON_RETRY_ON_TIMEOUT", "maybe")])).unwrap_err();
     assert!(err.to_string().contains("BATON_RETRY_ON_TIMEOUT"));
 }
 
 #[test]
 fn user_defined_harnesses_are_checked() {
-    let repo = repo_with(Some("[harness.tests]\nformat = \"text\"\ncommand = [\"cargo\", \"test\"]\n[harness_defaults]\nuat = \"tests\"\n"));
+    let repo = repo_with(Some(
+        "[harness.tests]\nformat = \"text\"\ncommand = [\"cargo\", \"test\"]\n[harness_defaults]\nuat = \"tests\"\n",
+    ));
     let c = Config::load(repo.path(), &env_of(&[("HOME", "/h")])).unwrap();
     assert_eq!(c.default_harness(JobType::Uat), "tests");
     assert!(c.check_harness("tests").is_ok());
     let err = c.check_harness("aider").unwrap_err().to_string();
-    assert!(
-        err.contains("valid values: claude, codex, gemini, tests"),
-        "{err}"
-    );
+    assert!(err.contains("valid values: claude, codex, gemini, tests"), "{err}");
 
     for (text, needle) in [
         ("[harness.x]\ncommand = [\"x\"]\n", "needs `format`"),
-        (
-            "[harness.x]\nformat = \"yaml\"\ncommand = [\"x\"]\n",
-            "not a known format",
-        ),
+        ("[harness.x]\nformat = \"yaml\"\ncommand = [\"x\"]\n", "not a known format"),
         ("[harness.x]\nformat = \"text\"\n", "needs `command`"),
-        (
-            "[harness.x]\nformat = \"text\"\ncommand = []\n",
-            "must name a program",
-        ),
+        ("[harness.x]\nformat = \"text\"\ncommand = []\n", "must name a program"),
         ("[harness_defaults]\npm = \"nope\"\n", "not a known harness"),
         ("namespace = \"a b\"\n", "without spaces"),
         ("max_attempts = 0\n", "at least 1"),
     ] {
         let repo = repo_with(Some(text));
-        let err = Config::load(repo.path(), &env_of(&[("HOME", "/h")]))
-            .unwrap_err()
-            .to_string();
+        let err = Config::load(repo.path(), &env_of(&[("HOME", "/h")])).unwrap_err().to_string();
         assert!(err.contains(needle), "{text:?}: {err}");
         assert!(err.contains("config.toml"), "{err}");
     }
@@ -146,19 +98,10 @@ fn user_defined_harnesses_are_checked() {
 #[test]
 fn unsupported_urls_are_refused_and_passwords_hidden() {
     let repo = repo_with(None);
-    let env = env_of(&[
-        ("HOME", "/h"),
-        ("BATON_DATABASE_URL", "mysql://u:secret@h/db"),
-    ]);
+    let env = env_of(&[("HOME", "/h"), ("BATON_DATABASE_URL", "mysql://u:secret@h/db")]);
     let err = Config::load(repo.path(), &env).unwrap_err().to_string();
-    assert!(
-        err.contains("mysql://u:***@h/db") && !err.contains("secret"),
-        "{err}"
-    );
-    assert_eq!(
-        redact_url("postgres://me:pw@db:5432/baton"),
-        "postgres://me:***@db:5432/baton"
-    );
+    assert!(err.contains("mysql://u:***@h/db") && !err.contains("secret"), "{err}");
+    assert_eq!(redact_url("postgres://me:pw@db:5432/baton"), "postgres://me:***@db:5432/baton");
     assert_eq!(redact_url("postgres://db/baton"), "postgres://db/baton");
 }
 

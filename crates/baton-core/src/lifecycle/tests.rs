@@ -18,20 +18,11 @@ fn assignment(status: AssignmentStatus, job_count: u32) -> Assignment {
 }
 
 fn to(status: AssignmentStatus) -> AssignmentUpdate {
-    AssignmentUpdate {
-        status: Some(status),
-        ..Default::default()
-    }
+    AssignmentUpdate { status: Some(status), ..Default::default() }
 }
 
 fn plan(a: &Assignment, pending: u32, u: &AssignmentUpdate) -> Result<AssignmentPlan> {
-    plan_assignment_update(
-        AssignmentState {
-            assignment: a,
-            pending_jobs: pending,
-        },
-        u,
-    )
+    plan_assignment_update(AssignmentState { assignment: a, pending_jobs: pending }, u)
 }
 
 #[test]
@@ -47,11 +38,7 @@ fn job_transitions_match_the_documented_table() {
     ];
     for from in JobStatus::ALL {
         for to in JobStatus::ALL {
-            assert_eq!(
-                job_transition_allowed(*from, *to),
-                allowed.contains(&(*from, *to)),
-                "{from} → {to}"
-            );
+            assert_eq!(job_transition_allowed(*from, *to), allowed.contains(&(*from, *to)), "{from} → {to}");
         }
     }
     for s in [Complete, Failed, Cancelled] {
@@ -66,10 +53,7 @@ fn final_assignment_statuses_never_change() {
             assert!(!assignment_transition_allowed(from, *target));
             let a = assignment(from, 1);
             let err = plan(&a, 0, &to(*target)).unwrap_err();
-            assert!(
-                matches!(err, Error::AssignmentFinal { .. } | Error::InvalidInput(_)),
-                "{err}"
-            );
+            assert!(matches!(err, Error::AssignmentFinal { .. } | Error::InvalidInput(_)), "{err}");
         }
     }
 }
@@ -77,22 +61,10 @@ fn final_assignment_statuses_never_change() {
 #[test]
 fn blocking_needs_a_reason() {
     let a = assignment(Active, 1);
-    assert!(matches!(
-        plan(&a, 0, &to(Blocked)).unwrap_err(),
-        Error::ReasonRequired
-    ));
-    let blank = AssignmentUpdate {
-        reason: Some("  ".into()),
-        ..to(Blocked)
-    };
-    assert!(matches!(
-        plan(&a, 0, &blank).unwrap_err(),
-        Error::ReasonRequired
-    ));
-    let ok = AssignmentUpdate {
-        reason: Some("needs a product decision".into()),
-        ..to(Blocked)
-    };
+    assert!(matches!(plan(&a, 0, &to(Blocked)).unwrap_err(), Error::ReasonRequired));
+    let blank = AssignmentUpdate { reason: Some("  ".into()), ..to(Blocked) };
+    assert!(matches!(plan(&a, 0, &blank).unwrap_err(), Error::ReasonRequired));
+    let ok = AssignmentUpdate { reason: Some("needs a product decision".into()), ..to(Blocked) };
     let p = plan(&a, 0, &ok).unwrap();
     assert_eq!(p.status, Blocked);
     assert_eq!(p.reason.as_deref(), Some("needs a product decision"));
@@ -115,10 +87,7 @@ fn completing_or_cancelling_cancels_open_jobs() {
 #[test]
 fn resume_with_nothing_pending_queues_a_pm_with_the_note() {
     let a = assignment(Blocked, 2);
-    let u = AssignmentUpdate {
-        note: Some("use the v2 API".into()),
-        ..to(Active)
-    };
+    let u = AssignmentUpdate { note: Some("use the v2 API".into()), ..to(Active) };
     let p = plan(&a, 0, &u).unwrap();
     assert_eq!(p.status, Active);
     assert_eq!(p.reason, None);
@@ -126,25 +95,16 @@ fn resume_with_nothing_pending_queues_a_pm_with_the_note() {
     assert_eq!(p.history[0].1.as_deref(), Some("use the v2 API"));
 
     let p = plan(&a, 1, &u).unwrap();
-    assert_eq!(
-        p.queue_pm, None,
-        "a pending job already waits; no PM is queued"
-    );
+    assert_eq!(p.queue_pm, None, "a pending job already waits; no PM is queued");
 }
 
 #[test]
 fn resume_refused_by_the_job_limit_names_the_guard() {
     let a = assignment(Blocked, 5);
     let err = plan(&a, 0, &to(Active)).unwrap_err().to_string();
-    assert!(
-        err.contains("job limit (5)") && err.contains("--max-jobs 15"),
-        "{err}"
-    );
+    assert!(err.contains("job limit (5)") && err.contains("--max-jobs 15"), "{err}");
     // Raising the limit in the same call lets it through.
-    let u = AssignmentUpdate {
-        max_jobs: Some(10),
-        ..to(Active)
-    };
+    let u = AssignmentUpdate { max_jobs: Some(10), ..to(Active) };
     let p = plan(&a, 0, &u).unwrap();
     assert_eq!(p.max_jobs, 10);
     assert!(p.queue_pm.is_some());
@@ -156,100 +116,43 @@ fn resume_refused_by_the_budget_names_the_guard() {
     a.budget_usd = Some(5.0);
     a.cost_usd = Some(5.5);
     let err = plan(&a, 0, &to(Active)).unwrap_err().to_string();
-    assert!(
-        err.contains("budget $5.00") && err.contains("--budget-usd"),
-        "{err}"
-    );
-    let u = AssignmentUpdate {
-        budget_usd: Some(10.0),
-        ..to(Active)
-    };
+    assert!(err.contains("budget $5.00") && err.contains("--budget-usd"), "{err}");
+    let u = AssignmentUpdate { budget_usd: Some(10.0), ..to(Active) };
     assert!(plan(&a, 0, &u).is_ok());
 }
 
 #[test]
 fn active_cannot_be_resumed_and_same_status_is_refused() {
     let a = assignment(Active, 1);
-    assert!(plan(&a, 0, &to(Active))
-        .unwrap_err()
-        .to_string()
-        .contains("already active"));
+    assert!(plan(&a, 0, &to(Active)).unwrap_err().to_string().contains("already active"));
 }
 
 #[test]
 fn guard_changes_alone_are_recorded() {
     let a = assignment(Active, 1);
-    let u = AssignmentUpdate {
-        max_jobs: Some(60),
-        budget_usd: Some(10.0),
-        ..Default::default()
-    };
+    let u = AssignmentUpdate { max_jobs: Some(60), budget_usd: Some(10.0), ..Default::default() };
     let p = plan(&a, 0, &u).unwrap();
-    assert_eq!(
-        (p.status, p.max_jobs, p.budget_usd),
-        (Active, 60, Some(10.0))
-    );
-    assert_eq!(
-        p.history[0].0,
-        "guards changed: max_jobs 5 → 60, budget none → $10.00"
-    );
-    assert!(plan(
-        &a,
-        0,
-        &AssignmentUpdate {
-            max_jobs: Some(0),
-            ..Default::default()
-        }
-    )
-    .is_err());
-    assert!(plan(
-        &a,
-        0,
-        &AssignmentUpdate {
-            budget_usd: Some(-1.0),
-            ..Default::default()
-        }
-    )
-    .is_err());
+    assert_eq!((p.status, p.max_jobs, p.budget_usd), (Active, 60, Some(10.0)));
+    assert_eq!(p.history[0].0, "guards changed: max_jobs 5 → 60, budget none → $10.00");
+    assert!(plan(&a, 0, &AssignmentUpdate { max_jobs: Some(0), ..Default::default() }).is_err());
+    assert!(plan(&a, 0, &AssignmentUpdate { budget_usd: Some(-1.0), ..Default::default() }).is_err());
     assert!(plan(&a, 0, &AssignmentUpdate::default()).is_err());
 }
 
 #[test]
 fn misplaced_reason_or_note_is_refused() {
     let a = assignment(Active, 1);
-    assert!(plan(
-        &a,
-        0,
-        &AssignmentUpdate {
-            reason: Some("x".into()),
-            ..to(Complete)
-        }
-    )
-    .is_err());
+    assert!(plan(&a, 0, &AssignmentUpdate { reason: Some("x".into()), ..to(Complete) }).is_err());
     let b = assignment(Blocked, 1);
-    assert!(plan(
-        &b,
-        0,
-        &AssignmentUpdate {
-            note: Some("x".into()),
-            ..to(Complete)
-        }
-    )
-    .is_err());
+    assert!(plan(&b, 0, &AssignmentUpdate { note: Some("x".into()), ..to(Complete) }).is_err());
 }
 
 #[test]
 fn inserts_respect_final_status_and_job_limit() {
     assert!(check_insert(&assignment(Active, 4)).is_ok());
     assert!(check_insert(&assignment(Blocked, 4)).is_ok());
-    assert!(matches!(
-        check_insert(&assignment(Complete, 1)),
-        Err(Error::AssignmentFinal { .. })
-    ));
-    assert!(matches!(
-        check_insert(&assignment(Active, 5)),
-        Err(Error::JobLimitReached { limit: 5, .. })
-    ));
+    assert!(matches!(check_insert(&assignment(Complete, 1)), Err(Error::AssignmentFinal { .. })));
+    assert!(matches!(check_insert(&assignment(Active, 5)), Err(Error::JobLimitReached { limit: 5, .. })));
     assert_eq!(job_limit_reason(5), "job limit 5 reached");
 }
 

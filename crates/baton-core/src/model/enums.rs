@@ -131,20 +131,14 @@ string_enum!(
 impl JobStatus {
     /// Final statuses never change again.
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            JobStatus::Complete | JobStatus::Failed | JobStatus::Cancelled
-        )
+        matches!(self, JobStatus::Complete | JobStatus::Failed | JobStatus::Cancelled)
     }
 }
 
 impl AssignmentStatus {
     /// `complete` and `cancelled` are final; `blocked` is not (a person can resume it).
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            AssignmentStatus::Complete | AssignmentStatus::Cancelled
-        )
+        matches!(self, AssignmentStatus::Complete | AssignmentStatus::Cancelled)
     }
 }
 
@@ -181,11 +175,7 @@ impl FromStr for Actor {
         } else if let Some(id) = s.strip_prefix("job:") {
             Ok(Actor::Job(id.to_string()))
         } else {
-            Err(UnknownValue {
-                what: "actor",
-                value: s.to_string(),
-                valid: "person:NAME, job:ID, engine".to_string(),
-            })
+            Err(UnknownValue { what: "actor", value: s.to_string(), valid: "person:NAME, job:ID, engine".to_string() })
         }
     }
 }
@@ -198,9 +188,7 @@ impl Serialize for Actor {
 
 impl<'de> Deserialize<'de> for Actor {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -235,11 +223,7 @@ mod tests {
 
     #[test]
     fn actors_round_trip() {
-        for a in [
-            Actor::Person("ada".into()),
-            Actor::Job("j123".into()),
-            Actor::Engine,
-        ] {
+        for a in [Actor::Person("ada".into()), Actor::Job("j123".into()), Actor::Engine] {
             assert_eq!(a.to_string().parse::<Actor>(), Ok(a.clone()));
         }
         assert!("nobody".parse::<Actor>().is_err());

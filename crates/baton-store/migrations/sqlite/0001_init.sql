@@ -116,7 +116,8 @@ CREATE TABLE runners (
     started_at   INTEGER NOT NULL,
     heartbeat_at INTEGER NOT NULL,
     stopped_at   INTEGER,
-    concurrency  INTEGER NOT NULL
+    concurrency  INTEGER NOT NULL,
+    lease_ms     INTEGER NOT NULL
 );
 CREATE INDEX runners_by_namespace ON runners(namespace, stopped_at);
 

@@ -10,23 +10,13 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 /// Loads one assignment of a namespace, or says it is not there.
 pub fn load(conn: &Connection, ns: &str, id: &str) -> Result<Assignment> {
-    conn.prepare_cached(&format!(
-        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?1 AND namespace = ?2"
-    ))
-    .and_then(|mut s| s.query_row(params![id, ns], rows::assignment).optional())
-    .ctx("reading an assignment")?
-    .ok_or_else(|| Error::AssignmentNotFound {
-        namespace: ns.to_string(),
-        id: id.to_string(),
-    })
+    conn.prepare_cached(&format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?1 AND namespace = ?2"))
+        .and_then(|mut s| s.query_row(params![id, ns], rows::assignment).optional())
+        .ctx("reading an assignment")?
+        .ok_or_else(|| Error::AssignmentNotFound { namespace: ns.to_string(), id: id.to_string() })
 }
 
-pub fn create(
-    conn: &Connection,
-    new: &NewAssignment,
-    actor: &Actor,
-    at: Millis,
-) -> Result<AssignmentDetail> {
+pub fn create(conn: &Connection, new: &NewAssignment, actor: &Actor, at: Millis) -> Result<AssignmentDetail> {
     let north_star = new.north_star.trim();
     if north_star.is_empty() {
         return Err(Error::EmptyNorthStar);
@@ -36,9 +26,7 @@ pub fn create(
     }
     if let Some(budget) = new.budget_usd {
         if !(budget.is_finite() && budget > 0.0) {
-            return Err(Error::invalid(
-                "--budget-usd must be a positive amount in dollars, e.g. 5 or 12.50",
-            ));
+            return Err(Error::invalid("--budget-usd must be a positive amount in dollars, e.g. 5 or 12.50"));
         }
     }
     let id = ids::new_assignment_id();
@@ -62,11 +50,7 @@ pub fn detail(conn: &Connection, ns: &str, id: &str) -> Result<AssignmentDetail>
         .prepare_cached("SELECT at, actor, action, reason, job_id FROM history WHERE assignment_id = ?1 ORDER BY id")
         .and_then(|mut s| s.query_map(params![id], rows::history)?.collect::<rusqlite::Result<Vec<_>>>())
         .ctx("reading history")?;
-    Ok(AssignmentDetail {
-        assignment,
-        jobs,
-        history,
-    })
+    Ok(AssignmentDetail { assignment, jobs, history })
 }
 
 pub fn list(conn: &Connection, ns: &str, filter: &AssignmentFilter) -> Result<Vec<Assignment>> {
@@ -94,13 +78,8 @@ pub fn update(
         .prepare_cached("SELECT COUNT(*) FROM jobs WHERE assignment_id = ?1 AND status = 'pending'")
         .and_then(|mut s| s.query_row(params![id], |r| r.get(0)))
         .ctx("counting pending jobs")?;
-    let plan = lifecycle::plan_assignment_update(
-        AssignmentState {
-            assignment: &current,
-            pending_jobs: pending,
-        },
-        update,
-    )?;
+    let plan =
+        lifecycle::plan_assignment_update(AssignmentState { assignment: &current, pending_jobs: pending }, update)?;
 
     conn.prepare_cached(
         "UPDATE assignments SET status = ?2, reason = ?3, max_jobs = ?4, budget_usd = ?5, updated_at = ?6 WHERE id = ?1",
@@ -140,15 +119,7 @@ pub fn block(conn: &Connection, id: &str, reason: &str, at: Millis) -> Result<()
         .and_then(|mut s| s.execute(params![id, reason, at]))
         .ctx("blocking an assignment")?;
     if changed > 0 {
-        rows::record(
-            conn,
-            id,
-            None,
-            at,
-            &Actor::Engine,
-            "status active → blocked",
-            Some(reason),
-        )?;
+        rows::record(conn, id, None, at, &Actor::Engine, "status active → blocked", Some(reason))?;
     }
     Ok(())
 }

@@ -12,15 +12,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 /// Loads one job of a namespace (with its attempts), or says it is not there.
 pub fn get(conn: &Connection, ns: &str, id: &str) -> Result<Job> {
     let job = conn
-        .prepare_cached(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1 AND namespace = ?2"
-        ))
+        .prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1 AND namespace = ?2"))
         .and_then(|mut s| s.query_row(params![id, ns], rows::job).optional())
         .ctx("reading a job")?
-        .ok_or_else(|| Error::JobNotFound {
-            namespace: ns.to_string(),
-            id: id.to_string(),
-        })?;
+        .ok_or_else(|| Error::JobNotFound { namespace: ns.to_string(), id: id.to_string() })?;
     let mut jobs = [job];
     rows::attach_attempts(conn, &mut jobs)?;
     let [job] = jobs;
@@ -30,9 +25,7 @@ pub fn get(conn: &Connection, ns: &str, id: &str) -> Result<Job> {
 /// An assignment's jobs in chain order.
 pub fn chain(conn: &Connection, assignment_id: &str) -> Result<Vec<Job>> {
     let mut jobs: Vec<Job> = conn
-        .prepare_cached(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE assignment_id = ?1 ORDER BY position"
-        ))
+        .prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE assignment_id = ?1 ORDER BY position"))
         .and_then(|mut s| s.query_map(params![assignment_id], rows::job)?.collect())
         .ctx("reading a job chain")?;
     rows::attach_attempts(conn, &mut jobs)?;
@@ -65,25 +58,11 @@ pub fn list(conn: &Connection, ns: &str, filter: &JobFilter) -> Result<Vec<Job>>
 
 /// Inserts a job after checking the assignment's final status and job limit. A limit refusal
 /// blocks the assignment (when active) and returns the refusal; the caller commits either way.
-pub fn insert_guarded(
-    conn: &Connection,
-    ns: &str,
-    aid: &str,
-    new: &NewJob,
-    actor: &Actor,
-    at: Millis,
-) -> Result<Job> {
+pub fn insert_guarded(conn: &Connection, ns: &str, aid: &str, new: &NewJob, actor: &Actor, at: Millis) -> Result<Job> {
     let assignment = assignments::load(conn, ns, aid)?;
     if let Err(refusal) = lifecycle::check_insert(&assignment) {
-        if matches!(refusal, Error::JobLimitReached { .. })
-            && assignment.status == AssignmentStatus::Active
-        {
-            assignments::block(
-                conn,
-                aid,
-                &lifecycle::job_limit_reason(assignment.max_jobs),
-                at,
-            )?;
+        if matches!(refusal, Error::JobLimitReached { .. }) && assignment.status == AssignmentStatus::Active {
+            assignments::block(conn, aid, &lifecycle::job_limit_reason(assignment.max_jobs), at)?;
         }
         return Err(refusal);
     }
@@ -93,32 +72,17 @@ pub fn insert_guarded(
 }
 
 /// Inserts a job into the chain without guards (the caller decided it may).
-pub fn insert(
-    conn: &Connection,
-    ns: &str,
-    aid: &str,
-    new: &NewJob,
-    actor: &Actor,
-    at: Millis,
-) -> Result<Job> {
+pub fn insert(conn: &Connection, ns: &str, aid: &str, new: &NewJob, actor: &Actor, at: Millis) -> Result<Job> {
     if new.max_attempts == 0 {
         return Err(Error::invalid("max_attempts must be at least 1"));
     }
     let position: u32 = match &new.after {
         Some(after) => {
             let (owner, position): (String, u32) = conn
-                .prepare_cached(
-                    "SELECT assignment_id, position FROM jobs WHERE id = ?1 AND namespace = ?2",
-                )
-                .and_then(|mut s| {
-                    s.query_row(params![after, ns], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()
-                })
+                .prepare_cached("SELECT assignment_id, position FROM jobs WHERE id = ?1 AND namespace = ?2")
+                .and_then(|mut s| s.query_row(params![after, ns], |r| Ok((r.get(0)?, r.get(1)?))).optional())
                 .ctx("reading the --after job")?
-                .ok_or_else(|| Error::JobNotFound {
-                    namespace: ns.to_string(),
-                    id: after.clone(),
-                })?;
+                .ok_or_else(|| Error::JobNotFound { namespace: ns.to_string(), id: after.clone() })?;
             if owner != aid {
                 return Err(Error::JobNotInAssignment {
                     job_id: after.clone(),
@@ -132,9 +96,7 @@ pub fn insert(
             position + 1
         }
         None => conn
-            .prepare_cached(
-                "SELECT COALESCE(MAX(position), 0) + 1 FROM jobs WHERE assignment_id = ?1",
-            )
+            .prepare_cached("SELECT COALESCE(MAX(position), 0) + 1 FROM jobs WHERE assignment_id = ?1")
             .and_then(|mut s| s.query_row(params![aid], |r| r.get(0)))
             .ctx("reading the chain length")?,
     };
@@ -159,10 +121,7 @@ pub fn insert(
     })
     .ctx("inserting a job")?;
     let action = match &new.after {
-        Some(after) => format!(
-            "{} job inserted after {after} ({})",
-            new.job_type, new.harness
-        ),
+        Some(after) => format!("{} job inserted after {after} ({})", new.job_type, new.harness),
         None => format!("{} job queued ({})", new.job_type, new.harness),
     };
     rows::record(conn, aid, Some(&id), at, actor, &action, None)?;
@@ -174,11 +133,9 @@ pub fn insert(
 /// took effect, so it is never re-run and never judged as "made no decision".
 pub fn mark_decided(conn: &Connection, aid: &str, actor: &Actor) -> Result<()> {
     if let Actor::Job(job_id) = actor {
-        conn.prepare_cached(
-            "UPDATE jobs SET decided = 1 WHERE id = ?1 AND assignment_id = ?2 AND type = 'pm'",
-        )
-        .and_then(|mut s| s.execute(params![job_id, aid]))
-        .ctx("recording a PM decision")?;
+        conn.prepare_cached("UPDATE jobs SET decided = 1 WHERE id = ?1 AND assignment_id = ?2 AND type = 'pm'")
+            .and_then(|mut s| s.execute(params![job_id, aid]))
+            .ctx("recording a PM decision")?;
     }
     Ok(())
 }
@@ -195,29 +152,17 @@ pub fn cancel(conn: &Connection, ns: &str, id: &str, actor: &Actor, at: Millis) 
     let job = get(conn, ns, id)?;
     lifecycle::check_cancel_job(&job.id, job.status)?;
     mark_cancelled(conn, &job.id, &format!("cancelled by {actor}"), at)?;
-    rows::record(
-        conn,
-        &job.assignment_id,
-        Some(&job.id),
-        at,
-        actor,
-        "job cancelled",
-        None,
-    )?;
+    rows::record(conn, &job.assignment_id, Some(&job.id), at, actor, "job cancelled", None)?;
     touch(conn, &job.assignment_id, at)?;
     get(conn, ns, id)
 }
 
 /// Cancels every pending and running job of an assignment that ended.
-pub fn cancel_open(
-    conn: &Connection,
-    aid: &str,
-    why: &str,
-    actor: &Actor,
-    at: Millis,
-) -> Result<()> {
+pub fn cancel_open(conn: &Connection, aid: &str, why: &str, actor: &Actor, at: Millis) -> Result<()> {
     let open: Vec<String> = conn
-        .prepare_cached("SELECT id FROM jobs WHERE assignment_id = ?1 AND status IN ('pending', 'running') ORDER BY position")
+        .prepare_cached(
+            "SELECT id FROM jobs WHERE assignment_id = ?1 AND status IN ('pending', 'running') ORDER BY position",
+        )
         .and_then(|mut s| s.query_map(params![aid], |r| r.get(0))?.collect())
         .ctx("listing open jobs")?;
     for id in open {

@@ -14,8 +14,7 @@ const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sq
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 fn version(conn: &Connection) -> Result<i64> {
-    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
-        .ctx("reading the schema version")
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0)).ctx("reading the schema version")
 }
 
 /// Brings the schema up to date; safe when several processes open a new database at once.
@@ -26,25 +25,19 @@ pub fn migrate(conn: &Connection, location: &str) -> Result<()> {
     }
     check_not_newer(current, location)?;
     // Re-read under the write lock: another process may have migrated meanwhile.
-    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
-        .ctx("locking for migration")?;
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate).ctx("locking for migration")?;
     let current = version(&tx)?;
     check_not_newer(current, location)?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         tx.execute_batch(sql).ctx("applying a schema migration")?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)
-            .ctx("recording the schema version")?;
+        tx.pragma_update(None, "user_version", index as i64 + 1).ctx("recording the schema version")?;
     }
     tx.commit().ctx("committing the schema migration")
 }
 
 fn check_not_newer(found: i64, location: &str) -> Result<()> {
     if found > SCHEMA_VERSION {
-        return Err(Error::SchemaTooNew {
-            location: location.to_string(),
-            found,
-            supported: SCHEMA_VERSION,
-        });
+        return Err(Error::SchemaTooNew { location: location.to_string(), found, supported: SCHEMA_VERSION });
     }
     Ok(())
 }

@@ -6,19 +6,23 @@
 //! failing with "database is locked" when a read transaction tries to upgrade.
 
 mod assignments;
+mod events;
+mod finish;
 mod jobs;
 mod migrate;
 mod queue;
 mod rows;
+mod runners;
 
-use crate::wake::{Subscription, WakeDir};
+use crate::wake::{Change, Subscription, WakeDir};
 use async_trait::async_trait;
 use baton_core::lifecycle::AssignmentUpdate;
 use baton_core::store::{
-    AssignmentFilter, JobDefaults, JobFilter, NewAssignment, NewJob, QueueSummary,
+    AssignmentFilter, AttemptResult, ChangeFeed, Changes, Claim, EnginePolicy, JobDefaults, JobFilter, Lease,
+    NewAssignment, NewEvent, NewJob, QueueSummary, RunnerInfo, RunnerStore,
 };
 use baton_core::time::Millis;
-use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, Result, Store};
+use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, JobEvent, Result, Store};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -46,10 +50,7 @@ pub(crate) trait Context<T> {
 
 impl<T> Context<T> for rusqlite::Result<T> {
     fn ctx(self, context: &'static str) -> Result<T> {
-        self.map_err(|e| Error::Database {
-            context,
-            message: e.to_string(),
-        })
+        self.map_err(|e| Error::Database { context, message: e.to_string() })
     }
 }
 
@@ -59,28 +60,14 @@ impl SqliteStore {
         let path_for_open = path.clone();
         let conn = tokio::task::spawn_blocking(move || open_connection(&path_for_open))
             .await
-            .map_err(|e| Error::Database {
-                context: "opening the database",
-                message: e.to_string(),
-            })??;
+            .map_err(|e| Error::Database { context: "opening the database", message: e.to_string() })??;
         let wake = WakeDir::for_database(&path);
-        Ok(SqliteStore {
-            inner: Arc::new(Inner {
-                conn: Mutex::new(conn),
-                path,
-                wake,
-            }),
-        })
+        Ok(SqliteStore { inner: Arc::new(Inner { conn: Mutex::new(conn), path, wake }) })
     }
 
     /// Where the database file is.
     pub fn path(&self) -> &std::path::Path {
         &self.inner.path
-    }
-
-    /// Subscribes to change wake-ups from every process writing this database.
-    pub fn subscribe(&self) -> std::io::Result<Subscription> {
-        self.inner.wake.subscribe()
     }
 
     /// Runs `f` on the connection inside a read transaction (one consistent snapshot).
@@ -89,74 +76,61 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
-        self.run(TransactionBehavior::Deferred, false, f).await
+        self.run(TransactionBehavior::Deferred, None, f).await
     }
 
     /// Runs `f` inside a `BEGIN IMMEDIATE` transaction, commits when it returns `Ok`, and wakes
-    /// every subscriber after the commit.
+    /// every subscriber after the commit if any row changed.
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
-        self.run(TransactionBehavior::Immediate, true, f).await
+        self.run(TransactionBehavior::Immediate, Some(Change::Queue), f).await
     }
 
-    async fn run<T, F>(&self, behavior: TransactionBehavior, notify: bool, f: F) -> Result<T>
+    /// Runs `f` in a transaction; after a commit that changed rows, wakes subscribers with `notify`.
+    /// A write that changed nothing (a claim that found no job) wakes no one: otherwise idle
+    /// runners would wake each other forever.
+    async fn run<T, F>(&self, behavior: TransactionBehavior, notify: Option<Change>, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = inner
-                .conn
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let tx = conn
-                .transaction_with_behavior(behavior)
-                .ctx("starting a transaction")?;
+            let mut conn = inner.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let changes_before = conn.total_changes();
+            let tx = conn.transaction_with_behavior(behavior).ctx("starting a transaction")?;
             let value = f(&tx)?;
             tx.commit().ctx("committing")?;
+            let changed = conn.total_changes() != changes_before;
             drop(conn);
-            if notify {
-                inner.wake.notify();
+            if let (Some(kind), true) = (notify, changed) {
+                inner.wake.notify(kind);
             }
             Ok(value)
         })
         .await
-        .map_err(|e| Error::Database {
-            context: "running a query",
-            message: e.to_string(),
-        })?
+        .map_err(|e| Error::Database { context: "running a query", message: e.to_string() })?
     }
 }
 
 fn open_connection(path: &std::path::Path) -> Result<Connection> {
     let location = path.display().to_string();
-    let open_error = |message: String| Error::DatabaseOpen {
-        location: location.clone(),
-        message,
-    };
+    let open_error = |message: String| Error::DatabaseOpen { location: location.clone(), message };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| open_error(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| open_error(format!("cannot create {}: {e}", dir.display())))?;
     }
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(e.to_string()))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| open_error(e.to_string()))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| open_error(e.to_string()))?;
     // WAL is a property of the file; asking again is cheap once set. NORMAL is durable in WAL mode
     // except for the last commits before a power loss, which a queue can afford.
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(|e| open_error(e.to_string()))?;
+    let mode: String =
+        conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| open_error(e.to_string()))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(open_error(format!(
-            "the file system refused WAL mode (got {mode})"
-        )));
+        return Err(open_error(format!("the file system refused WAL mode (got {mode})")));
     }
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
         .map_err(|e| open_error(e.to_string()))?;
@@ -170,28 +144,16 @@ fn now() -> Millis {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn create_assignment(
-        &self,
-        new: NewAssignment,
-        actor: &Actor,
-    ) -> Result<AssignmentDetail> {
+    async fn create_assignment(&self, new: NewAssignment, actor: &Actor) -> Result<AssignmentDetail> {
         let actor = actor.clone();
-        self.write(move |tx| assignments::create(tx, &new, &actor, now()))
-            .await
+        self.write(move |tx| assignments::create(tx, &new, &actor, now())).await
     }
 
-    async fn insert_job(
-        &self,
-        ns: &str,
-        assignment_id: &str,
-        new: NewJob,
-        actor: &Actor,
-    ) -> Result<Job> {
+    async fn insert_job(&self, ns: &str, assignment_id: &str, new: NewJob, actor: &Actor) -> Result<Job> {
         let (ns, id, actor) = (ns.to_string(), assignment_id.to_string(), actor.clone());
         // The closure commits even when the insert is refused by the job limit: blocking the
         // assignment is part of the refusal.
-        self.write(move |tx| Ok(jobs::insert_guarded(tx, &ns, &id, &new, &actor, now())))
-            .await?
+        self.write(move |tx| Ok(jobs::insert_guarded(tx, &ns, &id, &new, &actor, now()))).await?
     }
 
     async fn assignment(&self, ns: &str, id: &str) -> Result<AssignmentDetail> {
@@ -201,8 +163,7 @@ impl Store for SqliteStore {
 
     async fn assignments(&self, ns: &str, filter: &AssignmentFilter) -> Result<Vec<Assignment>> {
         let (ns, filter) = (ns.to_string(), filter.clone());
-        self.read(move |tx| assignments::list(tx, &ns, &filter))
-            .await
+        self.read(move |tx| assignments::list(tx, &ns, &filter)).await
     }
 
     async fn job(&self, ns: &str, id: &str) -> Result<Job> {
@@ -228,43 +189,122 @@ impl Store for SqliteStore {
         defaults: &JobDefaults,
         actor: &Actor,
     ) -> Result<AssignmentDetail> {
-        let (ns, id, update, defaults, actor) = (
-            ns.to_string(),
-            id.to_string(),
-            update.clone(),
-            defaults.clone(),
-            actor.clone(),
-        );
-        self.write(move |tx| assignments::update(tx, &ns, &id, &update, &defaults, &actor, now()))
-            .await
+        let (ns, id, update, defaults, actor) =
+            (ns.to_string(), id.to_string(), update.clone(), defaults.clone(), actor.clone());
+        self.write(move |tx| assignments::update(tx, &ns, &id, &update, &defaults, &actor, now())).await
     }
 
     async fn cancel_job(&self, ns: &str, id: &str, actor: &Actor) -> Result<Job> {
         let (ns, id, actor) = (ns.to_string(), id.to_string(), actor.clone());
-        self.write(move |tx| jobs::cancel(tx, &ns, &id, &actor, now()))
-            .await
+        self.write(move |tx| jobs::cancel(tx, &ns, &id, &actor, now())).await
     }
 
-    async fn retry_job(
-        &self,
-        ns: &str,
-        id: &str,
-        defaults: &JobDefaults,
-        actor: &Actor,
-    ) -> Result<Job> {
-        let (ns, id, defaults, actor) = (
-            ns.to_string(),
-            id.to_string(),
-            defaults.clone(),
-            actor.clone(),
-        );
-        self.write(move |tx| Ok(jobs::retry_guarded(tx, &ns, &id, &defaults, &actor, now())))
-            .await?
+    async fn retry_job(&self, ns: &str, id: &str, defaults: &JobDefaults, actor: &Actor) -> Result<Job> {
+        let (ns, id, defaults, actor) = (ns.to_string(), id.to_string(), defaults.clone(), actor.clone());
+        self.write(move |tx| Ok(jobs::retry_guarded(tx, &ns, &id, &defaults, &actor, now()))).await?
     }
 
     async fn other_origins(&self, ns: &str, except: &str) -> Result<Vec<String>> {
         let (ns, except) = (ns.to_string(), except.to_string());
-        self.read(move |tx| assignments::other_origins(tx, &ns, &except))
-            .await
+        self.read(move |tx| assignments::other_origins(tx, &ns, &except)).await
+    }
+}
+
+#[async_trait]
+impl RunnerStore for SqliteStore {
+    async fn register_runner(&self, info: &RunnerInfo) -> Result<()> {
+        let info = info.clone();
+        self.write(move |tx| runners::register(tx, &info, now())).await
+    }
+
+    async fn heartbeat_runner(&self, runner_id: &str) -> Result<()> {
+        // Heartbeats change nothing anyone waits for, so they wake no one.
+        let id = runner_id.to_string();
+        self.run(TransactionBehavior::Immediate, None, move |tx| runners::heartbeat(tx, &id, now())).await
+    }
+
+    async fn stop_runner(&self, runner_id: &str) -> Result<()> {
+        let id = runner_id.to_string();
+        self.write(move |tx| runners::stop(tx, &id, now())).await
+    }
+
+    async fn runners(&self, ns: &str) -> Result<Vec<RunnerInfo>> {
+        let ns = ns.to_string();
+        self.read(move |tx| runners::list(tx, &ns, now())).await
+    }
+
+    async fn claim_next(
+        &self,
+        ns: &str,
+        runner_id: &str,
+        lease_ms: u64,
+        policy: &EnginePolicy,
+    ) -> Result<Option<Claim>> {
+        let (ns, id, policy) = (ns.to_string(), runner_id.to_string(), policy.clone());
+        self.write(move |tx| runners::claim_next(tx, &ns, &id, lease_ms, &policy, now())).await
+    }
+
+    async fn renew_lease(&self, job_id: &str, token: i64, lease_ms: u64) -> Result<Lease> {
+        let id = job_id.to_string();
+        self.run(TransactionBehavior::Immediate, None, move |tx| runners::renew(tx, &id, token, lease_ms, now())).await
+    }
+
+    async fn held_leases(&self, runner_id: &str) -> Result<Vec<(String, i64)>> {
+        let id = runner_id.to_string();
+        self.read(move |tx| runners::held(tx, &id)).await
+    }
+
+    async fn append_events(&self, job_id: &str, token: i64, attempt: u32, events: Vec<NewEvent>) -> Result<bool> {
+        let id = job_id.to_string();
+        self.run(TransactionBehavior::Immediate, Some(Change::Events), move |tx| {
+            events::append(tx, &id, token, attempt, &events)
+        })
+        .await
+    }
+
+    async fn finish_attempt(
+        &self,
+        job_id: &str,
+        token: i64,
+        result: AttemptResult,
+        policy: &EnginePolicy,
+    ) -> Result<Option<Job>> {
+        let (id, policy) = (job_id.to_string(), policy.clone());
+        self.write(move |tx| finish::finish_attempt(tx, &id, token, &result, &policy, now())).await
+    }
+
+    async fn job_events(&self, ns: &str, job_id: &str, after_seq: i64, limit: u32) -> Result<Vec<JobEvent>> {
+        let (ns, id) = (ns.to_string(), job_id.to_string());
+        self.read(move |tx| events::list(tx, &ns, &id, after_seq, limit)).await
+    }
+
+    async fn next_deadline(&self, ns: &str) -> Result<Option<Millis>> {
+        let ns = ns.to_string();
+        self.read(move |tx| runners::next_deadline(tx, &ns)).await
+    }
+
+    async fn is_idle(&self, ns: &str) -> Result<bool> {
+        let ns = ns.to_string();
+        self.read(move |tx| runners::is_idle(tx, &ns)).await
+    }
+
+    fn subscribe(&self) -> Result<Box<dyn ChangeFeed>> {
+        let subscription = self
+            .inner
+            .wake
+            .subscribe()
+            .map_err(|e| Error::io(format!("subscribing to changes of {}", self.inner.path.display()), e))?;
+        Ok(Box::new(WakeFeed(subscription)))
+    }
+}
+
+/// [`ChangeFeed`] over the wake-up sockets.
+struct WakeFeed(Subscription);
+
+#[async_trait]
+impl ChangeFeed for WakeFeed {
+    async fn changed(&self) -> Result<Changes> {
+        let changes = self.0.changed().await.map_err(|e| Error::io("waiting for changes", e))?;
+        Ok(Changes { queue: changes.queue, events: changes.events })
     }
 }

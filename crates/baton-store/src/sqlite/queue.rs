@@ -9,34 +9,20 @@ use rusqlite::{params, Connection};
 use std::collections::BTreeMap;
 
 pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary> {
-    let mut assignments: BTreeMap<String, u64> = AssignmentStatus::ALL
-        .iter()
-        .map(|s| (s.as_str().to_string(), 0))
-        .collect();
-    let mut jobs: BTreeMap<String, u64> = JobStatus::ALL
-        .iter()
-        .map(|s| (s.as_str().to_string(), 0))
-        .collect();
+    let mut assignments: BTreeMap<String, u64> =
+        AssignmentStatus::ALL.iter().map(|s| (s.as_str().to_string(), 0)).collect();
+    let mut jobs: BTreeMap<String, u64> = JobStatus::ALL.iter().map(|s| (s.as_str().to_string(), 0)).collect();
     let counts: Vec<(String, String, u64)> = conn
         .prepare_cached("SELECT entity, status, n FROM status_counts WHERE namespace = ?1")
-        .and_then(|mut s| {
-            s.query_map(params![ns], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect()
-        })
+        .and_then(|mut s| s.query_map(params![ns], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
         .ctx("reading counts")?;
     for (entity, status, n) in counts {
-        let target = if entity == "job" {
-            &mut jobs
-        } else {
-            &mut assignments
-        };
+        let target = if entity == "job" { &mut jobs } else { &mut assignments };
         target.insert(status, n);
     }
 
     let next = next_jobs(conn, ns)?;
-    let (ready, waiting): (Vec<Job>, Vec<Job>) = next
-        .into_iter()
-        .partition(|j| j.not_before.is_none_or(|t| t <= now));
+    let (ready, waiting): (Vec<Job>, Vec<Job>) = next.into_iter().partition(|j| j.not_before.is_none_or(|t| t <= now));
     let mut running: Vec<Job> = conn
         .prepare_cached(&format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE namespace = ?1 AND status = 'running' ORDER BY started_at"
@@ -50,15 +36,7 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         ))
         .and_then(|mut s| s.query_map(params![ns], rows::assignment)?.collect())
         .ctx("listing blocked assignments")?;
-    Ok(QueueSummary {
-        namespace: ns.to_string(),
-        assignments,
-        jobs,
-        ready,
-        waiting,
-        running,
-        blocked,
-    })
+    Ok(QueueSummary { namespace: ns.to_string(), assignments, jobs, ready, waiting, running, blocked })
 }
 
 /// The next job of every active assignment that has no running job (the ready rule without the

@@ -25,9 +25,7 @@ where
 {
     fn column_result(value: ValueRef<'_>) -> Result<Self, FromSqlError> {
         let text = value.as_str()?;
-        text.parse()
-            .map(Parsed)
-            .map_err(|e| FromSqlError::Other(Box::new(e)))
+        text.parse().map(Parsed).map_err(|e| FromSqlError::Other(Box::new(e)))
     }
 }
 
@@ -42,8 +40,7 @@ fn parsed_opt<T: FromStr>(row: &Row<'_>, index: usize) -> rusqlite::Result<Optio
 where
     T::Err: std::error::Error + Send + Sync + 'static,
 {
-    row.get::<_, Option<Parsed<T>>>(index)
-        .map(|p| p.map(|p| p.0))
+    row.get::<_, Option<Parsed<T>>>(index).map(|p| p.map(|p| p.0))
 }
 
 pub fn assignment(row: &Row<'_>) -> rusqlite::Result<Assignment> {
@@ -100,11 +97,7 @@ pub fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
 fn attempt(row: &Row<'_>) -> rusqlite::Result<(String, Attempt)> {
     let outcome: String = row.get(5)?;
     let outcome = AttemptOutcome::parse(&outcome).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            5,
-            rusqlite::types::Type::Text,
-            format!("outcome {outcome}").into(),
-        )
+        rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, format!("outcome {outcome}").into())
     })?;
     Ok((
         row.get(0)?,
@@ -126,21 +119,15 @@ pub fn attach_attempts(conn: &Connection, jobs: &mut [Job]) -> Result<()> {
         return Ok(());
     }
     let ids = serde_json::to_string(&jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>())
-        .map_err(|e| baton_core::Error::Database {
-            context: "listing attempts",
-            message: e.to_string(),
-        })?;
+        .map_err(|e| baton_core::Error::Database { context: "listing attempts", message: e.to_string() })?;
     let mut stmt = conn
         .prepare_cached(
             "SELECT job_id, n, runner, started_at, finished_at, outcome, error_kind, error FROM attempts \
              WHERE job_id IN (SELECT value FROM json_each(?1)) ORDER BY job_id, n",
         )
         .ctx("listing attempts")?;
-    let rows = stmt
-        .query_map(params![ids], attempt)
-        .ctx("listing attempts")?;
-    let mut by_job: std::collections::HashMap<String, Vec<Attempt>> =
-        std::collections::HashMap::new();
+    let rows = stmt.query_map(params![ids], attempt).ctx("listing attempts")?;
+    let mut by_job: std::collections::HashMap<String, Vec<Attempt>> = std::collections::HashMap::new();
     for row in rows {
         let (job_id, attempt) = row.ctx("reading an attempt")?;
         by_job.entry(job_id).or_default().push(attempt);

@@ -5,6 +5,9 @@
 
 #![allow(dead_code)]
 
+mod runner;
+pub use runner::*;
+
 use baton_core::lifecycle::AssignmentUpdate;
 use baton_core::store::{AssignmentFilter, JobDefaults, JobFilter, NewAssignment, NewJob};
 use baton_core::{Actor, AssignmentStatus, Error, JobStatus, JobType, Store};
@@ -21,7 +24,13 @@ macro_rules! store_suite {
             complete_cancels_pending_jobs, block_and_resume_queues_pm_with_note, resume_with_pending_queues_nothing,
             job_limit_refuses_and_blocks, final_assignments_refuse_inserts, cancel_and_retry_jobs,
             refused_updates_change_nothing, queue_counts_and_ready_rule, lists_filter_and_order,
-            history_records_actors, pm_decisions_are_marked, other_origins_lists_other_checkouts);
+            history_records_actors, pm_decisions_are_marked, other_origins_lists_other_checkouts,
+            claims_one_job_per_assignment, a_finished_job_gets_its_pm_right_after, a_pm_that_decides_nothing_blocks,
+            a_pm_whose_decision_took_effect_is_complete, a_failed_pm_blocks_with_its_error,
+            transient_failures_retry_then_fail, permanent_failures_fail_at_once, stale_tokens_write_nothing,
+            cancelling_a_running_job_revokes_its_lease, expired_leases_are_taken_over_and_bounded,
+            a_released_job_is_requeued_without_charge, the_budget_guard_blocks_instead_of_starting,
+            idle_and_deadlines, runners_register_and_show_their_jobs);
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {
         $(
@@ -41,10 +50,7 @@ pub fn person() -> Actor {
 }
 
 pub fn defaults() -> JobDefaults {
-    JobDefaults {
-        pm_harness: "claude".into(),
-        max_attempts: 3,
-    }
+    JobDefaults { pm_harness: "claude".into(), max_attempts: 3 }
 }
 
 pub fn new_assignment(north_star: &str) -> NewAssignment {
@@ -69,19 +75,13 @@ pub fn job(job_type: JobType) -> NewJob {
     }
 }
 
-fn update(status: AssignmentStatus) -> AssignmentUpdate {
-    AssignmentUpdate {
-        status: Some(status),
-        ..Default::default()
-    }
+pub fn update(status: AssignmentStatus) -> AssignmentUpdate {
+    AssignmentUpdate { status: Some(status), ..Default::default() }
 }
 
 /// Everything stored in a namespace, to compare before and after a refused operation.
 async fn snapshot(store: &Shared, ns: &str) -> String {
-    let assignments = store
-        .assignments(ns, &AssignmentFilter::default())
-        .await
-        .unwrap();
+    let assignments = store.assignments(ns, &AssignmentFilter::default()).await.unwrap();
     let mut details = Vec::new();
     for a in &assignments {
         details.push(store.assignment(ns, &a.id).await.unwrap());
@@ -90,10 +90,7 @@ async fn snapshot(store: &Shared, ns: &str) -> String {
 }
 
 pub async fn create_and_read_back(store: Shared) {
-    let created = store
-        .create_assignment(new_assignment("  Add OAuth login  "), &person())
-        .await
-        .unwrap();
+    let created = store.create_assignment(new_assignment("  Add OAuth login  "), &person()).await.unwrap();
     let a = &created.assignment;
     assert_eq!(a.north_star, "Add OAuth login");
     assert_eq!(a.status, AssignmentStatus::Active);
@@ -105,16 +102,9 @@ pub async fn create_and_read_back(store: Shared) {
 }
 
 pub async fn empty_north_star_is_refused(store: Shared) {
-    let err = store
-        .create_assignment(new_assignment("   "), &person())
-        .await
-        .unwrap_err();
+    let err = store.create_assignment(new_assignment("   "), &person()).await.unwrap_err();
     assert!(matches!(err, Error::EmptyNorthStar));
-    assert!(store
-        .assignments(NS, &AssignmentFilter::default())
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(store.assignments(NS, &AssignmentFilter::default()).await.unwrap().is_empty());
 }
 
 pub async fn first_job_is_queued_with_the_assignment(store: Shared) {
@@ -133,133 +123,53 @@ pub async fn first_job_is_queued_with_the_assignment(store: Shared) {
 }
 
 pub async fn insert_after_places_the_job_right_after(store: Shared) {
-    let a = store
-        .create_assignment(new_assignment("x"), &person())
-        .await
-        .unwrap()
-        .assignment;
-    let j1 = store
-        .insert_job(NS, &a.id, job(JobType::Plan), &person())
-        .await
-        .unwrap();
-    let j2 = store
-        .insert_job(NS, &a.id, job(JobType::Implement), &person())
-        .await
-        .unwrap();
-    let j3 = store
-        .insert_job(NS, &a.id, job(JobType::Review), &person())
-        .await
-        .unwrap();
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
+    let j1 = store.insert_job(NS, &a.id, job(JobType::Plan), &person()).await.unwrap();
+    let j2 = store.insert_job(NS, &a.id, job(JobType::Implement), &person()).await.unwrap();
+    let j3 = store.insert_job(NS, &a.id, job(JobType::Review), &person()).await.unwrap();
     let mut after = job(JobType::Uat);
     after.after = Some(j1.id.clone());
     let j4 = store.insert_job(NS, &a.id, after, &person()).await.unwrap();
-    let chain: Vec<String> = store
-        .assignment(NS, &a.id)
-        .await
-        .unwrap()
-        .jobs
-        .into_iter()
-        .map(|j| j.id)
-        .collect();
+    let chain: Vec<String> = store.assignment(NS, &a.id).await.unwrap().jobs.into_iter().map(|j| j.id).collect();
     assert_eq!(chain, vec![j1.id.clone(), j4.id, j2.id, j3.id]);
 
     // --after a job of another assignment is refused.
-    let b = store
-        .create_assignment(new_assignment("y"), &person())
-        .await
-        .unwrap()
-        .assignment;
+    let b = store.create_assignment(new_assignment("y"), &person()).await.unwrap().assignment;
     let mut wrong = job(JobType::Plan);
     wrong.after = Some(j1.id.clone());
-    let err = store
-        .insert_job(NS, &b.id, wrong, &person())
-        .await
-        .unwrap_err();
+    let err = store.insert_job(NS, &b.id, wrong, &person()).await.unwrap_err();
     assert!(matches!(err, Error::JobNotInAssignment { .. }), "{err}");
     let mut missing = job(JobType::Plan);
     missing.after = Some("jnothere".into());
-    assert!(matches!(
-        store
-            .insert_job(NS, &b.id, missing, &person())
-            .await
-            .unwrap_err(),
-        Error::JobNotFound { .. }
-    ));
+    assert!(matches!(store.insert_job(NS, &b.id, missing, &person()).await.unwrap_err(), Error::JobNotFound { .. }));
     assert_eq!(store.assignment(NS, &b.id).await.unwrap().jobs.len(), 0);
 }
 
 pub async fn ids_from_another_namespace_are_not_found(store: Shared) {
-    let a = store
-        .create_assignment(new_assignment("x"), &person())
-        .await
-        .unwrap()
-        .assignment;
-    let j = store
-        .insert_job(NS, &a.id, job(JobType::Plan), &person())
-        .await
-        .unwrap();
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
+    let j = store.insert_job(NS, &a.id, job(JobType::Plan), &person()).await.unwrap();
     let err = store.assignment("repo-b", &a.id).await.unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!(
-            "no assignment {} in namespace repo-b (list them with `baton assignments`)",
-            a.id
-        )
+        format!("no assignment {} in namespace repo-b (list them with `baton assignments`)", a.id)
     );
-    assert!(matches!(
-        store.job("repo-b", &j.id).await.unwrap_err(),
-        Error::JobNotFound { .. }
-    ));
-    assert!(store
-        .insert_job("repo-b", &a.id, job(JobType::Plan), &person())
-        .await
-        .is_err());
+    assert!(matches!(store.job("repo-b", &j.id).await.unwrap_err(), Error::JobNotFound { .. }));
+    assert!(store.insert_job("repo-b", &a.id, job(JobType::Plan), &person()).await.is_err());
     assert!(store.cancel_job("repo-b", &j.id, &person()).await.is_err());
     assert!(store
-        .update_assignment(
-            "repo-b",
-            &a.id,
-            &update(AssignmentStatus::Complete),
-            &defaults(),
-            &person()
-        )
+        .update_assignment("repo-b", &a.id, &update(AssignmentStatus::Complete), &defaults(), &person())
         .await
         .is_err());
-    assert!(store
-        .assignments("repo-b", &AssignmentFilter::default())
-        .await
-        .unwrap()
-        .is_empty());
-    assert_eq!(
-        store.job(NS, &j.id).await.unwrap().status,
-        JobStatus::Pending
-    );
+    assert!(store.assignments("repo-b", &AssignmentFilter::default()).await.unwrap().is_empty());
+    assert_eq!(store.job(NS, &j.id).await.unwrap().status, JobStatus::Pending);
 }
 
 pub async fn complete_cancels_pending_jobs(store: Shared) {
-    let a = store
-        .create_assignment(new_assignment("x"), &person())
-        .await
-        .unwrap()
-        .assignment;
-    store
-        .insert_job(NS, &a.id, job(JobType::Plan), &person())
-        .await
-        .unwrap();
-    store
-        .insert_job(NS, &a.id, job(JobType::Implement), &person())
-        .await
-        .unwrap();
-    let done = store
-        .update_assignment(
-            NS,
-            &a.id,
-            &update(AssignmentStatus::Complete),
-            &defaults(),
-            &person(),
-        )
-        .await
-        .unwrap();
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
+    store.insert_job(NS, &a.id, job(JobType::Plan), &person()).await.unwrap();
+    store.insert_job(NS, &a.id, job(JobType::Implement), &person()).await.unwrap();
+    let done =
+        store.update_assignment(NS, &a.id, &update(AssignmentStatus::Complete), &defaults(), &person()).await.unwrap();
     assert_eq!(done.assignment.status, AssignmentStatus::Complete);
     for j in &done.jobs {
         assert_eq!(j.status, JobStatus::Cancelled);
@@ -267,116 +177,50 @@ pub async fn complete_cancels_pending_jobs(store: Shared) {
     }
     // Final: nothing changes it any more.
     let err = store
-        .update_assignment(
-            NS,
-            &a.id,
-            &update(AssignmentStatus::Active),
-            &defaults(),
-            &person(),
-        )
+        .update_assignment(NS, &a.id, &update(AssignmentStatus::Active), &defaults(), &person())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::AssignmentFinal { .. }), "{err}");
 }
 
 pub async fn block_and_resume_queues_pm_with_note(store: Shared) {
-    let a = store
-        .create_assignment(new_assignment("x"), &person())
-        .await
-        .unwrap()
-        .assignment;
-    let blocked = AssignmentUpdate {
-        reason: Some("needs a product decision".into()),
-        ..update(AssignmentStatus::Blocked)
-    };
-    let d = store
-        .update_assignment(NS, &a.id, &blocked, &defaults(), &person())
-        .await
-        .unwrap();
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
+    let blocked =
+        AssignmentUpdate { reason: Some("needs a product decision".into()), ..update(AssignmentStatus::Blocked) };
+    let d = store.update_assignment(NS, &a.id, &blocked, &defaults(), &person()).await.unwrap();
     assert_eq!(d.assignment.status, AssignmentStatus::Blocked);
-    assert_eq!(
-        d.assignment.reason.as_deref(),
-        Some("needs a product decision")
-    );
+    assert_eq!(d.assignment.reason.as_deref(), Some("needs a product decision"));
 
-    let resume = AssignmentUpdate {
-        note: Some("use the v2 API".into()),
-        ..update(AssignmentStatus::Active)
-    };
-    let d = store
-        .update_assignment(NS, &a.id, &resume, &defaults(), &person())
-        .await
-        .unwrap();
+    let resume = AssignmentUpdate { note: Some("use the v2 API".into()), ..update(AssignmentStatus::Active) };
+    let d = store.update_assignment(NS, &a.id, &resume, &defaults(), &person()).await.unwrap();
     assert_eq!(d.assignment.status, AssignmentStatus::Active);
     assert_eq!(d.assignment.reason, None);
     assert_eq!(d.jobs.len(), 1);
     assert_eq!(d.jobs[0].job_type, JobType::Pm);
     assert!(d.jobs[0].context.contains("use the v2 API"));
-    let last = d
-        .history
-        .iter()
-        .rev()
-        .find(|h| h.action.starts_with("status"))
-        .unwrap();
+    let last = d.history.iter().rev().find(|h| h.action.starts_with("status")).unwrap();
     assert_eq!(last.action, "status blocked → active");
     assert_eq!(last.reason.as_deref(), Some("use the v2 API"));
 }
 
 pub async fn resume_with_pending_queues_nothing(store: Shared) {
-    let a = store
-        .create_assignment(new_assignment("x"), &person())
-        .await
-        .unwrap()
-        .assignment;
-    store
-        .insert_job(NS, &a.id, job(JobType::Plan), &person())
-        .await
-        .unwrap();
-    let blocked = AssignmentUpdate {
-        reason: Some("wait".into()),
-        ..update(AssignmentStatus::Blocked)
-    };
-    store
-        .update_assignment(NS, &a.id, &blocked, &defaults(), &person())
-        .await
-        .unwrap();
-    let d = store
-        .update_assignment(
-            NS,
-            &a.id,
-            &update(AssignmentStatus::Active),
-            &defaults(),
-            &person(),
-        )
-        .await
-        .unwrap();
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
+    store.insert_job(NS, &a.id, job(JobType::Plan), &person()).await.unwrap();
+    let blocked = AssignmentUpdate { reason: Some("wait".into()), ..update(AssignmentStatus::Blocked) };
+    store.update_assignment(NS, &a.id, &blocked, &defaults(), &person()).await.unwrap();
+    let d =
+        store.update_assignment(NS, &a.id, &update(AssignmentStatus::Active), &defaults(), &person()).await.unwrap();
     assert_eq!(d.jobs.len(), 1);
 }
 
 pub async fn job_limit_refuses_and_blocks(store: Shared) {
     let mut new = new_assignment("x");
     new.max_jobs = 2;
-    let a = store
-        .create_assignment(new, &person())
-        .await
-        .unwrap()
-        .assignment;
-    store
-        .insert_job(NS, &a.id, job(JobType::Plan), &person())
-        .await
-        .unwrap();
-    store
-        .insert_job(NS, &a.id, job(JobType::Implement), &person())
-        .await
-        .unwrap();
-    let err = store
-        .insert_job(NS, &a.id, job(JobType::Review), &person())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::JobLimitReached { limit: 2, .. }),
-        "{err}"
-    );
+    let a = store.create_assignment(new, &person()).await.unwrap().assignment;
+    store.insert_job(NS, &a.id, job(JobType::Plan), &person()).await.unwrap();
+    store.insert_job(NS, &a.id, job(JobType::Implement), &person()).await.unwrap();
+    let err = store.insert_job(NS, &a.id, job(JobType::Review), &person()).await.unwrap_err();
+    assert!(matches!(err, Error::JobLimitReached { limit: 2, .. }), "{err}");
     let d = store.assignment(NS, &a.id).await.unwrap();
     assert_eq!(d.jobs.len(), 2);
     assert_eq!(d.assignment.status, AssignmentStatus::Blocked);
@@ -384,189 +228,74 @@ pub async fn job_limit_refuses_and_blocks(store: Shared) {
     assert_eq!(d.history.last().unwrap().actor, Actor::Engine);
 
     // Resuming with pending jobs needs no PM, so it passes; raising the limit lets inserts through.
-    let raise = AssignmentUpdate {
-        max_jobs: Some(3),
-        ..update(AssignmentStatus::Active)
-    };
-    let d = store
-        .update_assignment(NS, &a.id, &raise, &defaults(), &person())
-        .await
-        .unwrap();
-    assert_eq!(
-        (d.assignment.status, d.assignment.max_jobs),
-        (AssignmentStatus::Active, 3)
-    );
-    store
-        .insert_job(NS, &a.id, job(JobType::Review), &person())
-        .await
-        .unwrap();
+    let raise = AssignmentUpdate { max_jobs: Some(3), ..update(AssignmentStatus::Active) };
+    let d = store.update_assignment(NS, &a.id, &raise, &defaults(), &person()).await.unwrap();
+    assert_eq!((d.assignment.status, d.assignment.max_jobs), (AssignmentStatus::Active, 3));
+    store.insert_job(NS, &a.id, job(JobType::Review), &person()).await.unwrap();
 }
 
 pub async fn final_assignments_refuse_inserts(store: Shared) {
     for status in [AssignmentStatus::Complete, AssignmentStatus::Cancelled] {
-        let a = store
-            .create_assignment(new_assignment("x"), &person())
-            .await
-            .unwrap()
-            .assignment;
-        store
-            .update_assignment(NS, &a.id, &update(status), &defaults(), &person())
-            .await
-            .unwrap();
-        let err = store
-            .insert_job(NS, &a.id, job(JobType::Plan), &person())
-            .await
-            .unwrap_err();
+        let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
+        store.update_assignment(NS, &a.id, &update(status), &defaults(), &person()).await.unwrap();
+        let err = store.insert_job(NS, &a.id, job(JobType::Plan), &person()).await.unwrap_err();
         assert!(matches!(err, Error::AssignmentFinal { .. }), "{err}");
         assert!(err.to_string().contains("final"));
     }
 }
 
 pub async fn cancel_and_retry_jobs(store: Shared) {
-    let a = store
-        .create_assignment(new_assignment("x"), &person())
-        .await
-        .unwrap()
-        .assignment;
-    let j1 = store
-        .insert_job(NS, &a.id, job(JobType::Plan), &person())
-        .await
-        .unwrap();
-    let j2 = store
-        .insert_job(NS, &a.id, job(JobType::Implement), &person())
-        .await
-        .unwrap();
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
+    let j1 = store.insert_job(NS, &a.id, job(JobType::Plan), &person()).await.unwrap();
+    let j2 = store.insert_job(NS, &a.id, job(JobType::Implement), &person()).await.unwrap();
     // A pending job cannot be retried; it can be cancelled, once.
-    assert!(matches!(
-        store
-            .retry_job(NS, &j1.id, &defaults(), &person())
-            .await
-            .unwrap_err(),
-        Error::JobState { .. }
-    ));
+    assert!(matches!(store.retry_job(NS, &j1.id, &defaults(), &person()).await.unwrap_err(), Error::JobState { .. }));
     let c = store.cancel_job(NS, &j1.id, &person()).await.unwrap();
     assert_eq!(c.status, JobStatus::Cancelled);
     assert!(c.finished_at.is_some());
-    assert!(matches!(
-        store.cancel_job(NS, &j1.id, &person()).await.unwrap_err(),
-        Error::JobState { .. }
-    ));
+    assert!(matches!(store.cancel_job(NS, &j1.id, &person()).await.unwrap_err(), Error::JobState { .. }));
     // Retry: a fresh copy right after it.
-    let r = store
-        .retry_job(NS, &j1.id, &defaults(), &person())
-        .await
-        .unwrap();
+    let r = store.retry_job(NS, &j1.id, &defaults(), &person()).await.unwrap();
     assert_eq!(
         (r.job_type, r.status, r.attempts, r.context.as_str()),
         (JobType::Plan, JobStatus::Pending, 0, j1.context.as_str())
     );
-    let chain: Vec<String> = store
-        .assignment(NS, &a.id)
-        .await
-        .unwrap()
-        .jobs
-        .into_iter()
-        .map(|j| j.id)
-        .collect();
+    let chain: Vec<String> = store.assignment(NS, &a.id).await.unwrap().jobs.into_iter().map(|j| j.id).collect();
     assert_eq!(chain, vec![j1.id, r.id, j2.id]);
 }
 
 pub async fn refused_updates_change_nothing(store: Shared) {
-    let a = store
-        .create_assignment(new_assignment("x"), &person())
-        .await
-        .unwrap()
-        .assignment;
-    store
-        .insert_job(NS, &a.id, job(JobType::Plan), &person())
-        .await
-        .unwrap();
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
+    store.insert_job(NS, &a.id, job(JobType::Plan), &person()).await.unwrap();
     let before = snapshot(&store, NS).await;
     let refusals = [
         update(AssignmentStatus::Blocked),
         update(AssignmentStatus::Active),
-        AssignmentUpdate {
-            reason: Some("x".into()),
-            ..update(AssignmentStatus::Complete)
-        },
-        AssignmentUpdate {
-            max_jobs: Some(0),
-            ..Default::default()
-        },
+        AssignmentUpdate { reason: Some("x".into()), ..update(AssignmentStatus::Complete) },
+        AssignmentUpdate { max_jobs: Some(0), ..Default::default() },
         AssignmentUpdate::default(),
     ];
     for refused in &refusals {
-        assert!(
-            store
-                .update_assignment(NS, &a.id, refused, &defaults(), &person())
-                .await
-                .is_err(),
-            "{refused:?}"
-        );
+        assert!(store.update_assignment(NS, &a.id, refused, &defaults(), &person()).await.is_err(), "{refused:?}");
     }
     assert!(store
-        .update_assignment(
-            NS,
-            "anothere",
-            &update(AssignmentStatus::Complete),
-            &defaults(),
-            &person()
-        )
+        .update_assignment(NS, "anothere", &update(AssignmentStatus::Complete), &defaults(), &person())
         .await
         .is_err());
     assert_eq!(snapshot(&store, NS).await, before);
 }
 
 pub async fn queue_counts_and_ready_rule(store: Shared) {
-    let a = store
-        .create_assignment(new_assignment("a"), &person())
-        .await
-        .unwrap()
-        .assignment;
-    let b = store
-        .create_assignment(new_assignment("b"), &person())
-        .await
-        .unwrap()
-        .assignment;
-    let c = store
-        .create_assignment(new_assignment("c"), &person())
-        .await
-        .unwrap()
-        .assignment;
-    let a1 = store
-        .insert_job(NS, &a.id, job(JobType::Plan), &person())
-        .await
-        .unwrap();
-    store
-        .insert_job(NS, &a.id, job(JobType::Implement), &person())
-        .await
-        .unwrap();
-    store
-        .insert_job(NS, &b.id, job(JobType::Plan), &person())
-        .await
-        .unwrap();
-    store
-        .insert_job(NS, &c.id, job(JobType::Plan), &person())
-        .await
-        .unwrap();
-    let blocked = AssignmentUpdate {
-        reason: Some("human".into()),
-        ..update(AssignmentStatus::Blocked)
-    };
-    store
-        .update_assignment(NS, &b.id, &blocked, &defaults(), &person())
-        .await
-        .unwrap();
-    store
-        .update_assignment(
-            NS,
-            &c.id,
-            &update(AssignmentStatus::Complete),
-            &defaults(),
-            &person(),
-        )
-        .await
-        .unwrap();
+    let a = store.create_assignment(new_assignment("a"), &person()).await.unwrap().assignment;
+    let b = store.create_assignment(new_assignment("b"), &person()).await.unwrap().assignment;
+    let c = store.create_assignment(new_assignment("c"), &person()).await.unwrap().assignment;
+    let a1 = store.insert_job(NS, &a.id, job(JobType::Plan), &person()).await.unwrap();
+    store.insert_job(NS, &a.id, job(JobType::Implement), &person()).await.unwrap();
+    store.insert_job(NS, &b.id, job(JobType::Plan), &person()).await.unwrap();
+    store.insert_job(NS, &c.id, job(JobType::Plan), &person()).await.unwrap();
+    let blocked = AssignmentUpdate { reason: Some("human".into()), ..update(AssignmentStatus::Blocked) };
+    store.update_assignment(NS, &b.id, &blocked, &defaults(), &person()).await.unwrap();
+    store.update_assignment(NS, &c.id, &update(AssignmentStatus::Complete), &defaults(), &person()).await.unwrap();
 
     let q = store.queue(NS, baton_core::time::now_ms()).await.unwrap();
     assert_eq!(q.assignments["active"], 1);
@@ -577,10 +306,7 @@ pub async fn queue_counts_and_ready_rule(store: Shared) {
     assert_eq!(q.jobs["cancelled"], 1);
     assert_eq!(q.jobs["running"], 0);
     // Only the first pending job of the active assignment is ready.
-    assert_eq!(
-        q.ready.iter().map(|j| j.id.clone()).collect::<Vec<_>>(),
-        vec![a1.id]
-    );
+    assert_eq!(q.ready.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), vec![a1.id]);
     assert!(q.waiting.is_empty() && q.running.is_empty());
     assert_eq!(q.blocked.len(), 1);
     assert_eq!(q.blocked[0].reason.as_deref(), Some("human"));
@@ -591,136 +317,40 @@ pub async fn queue_counts_and_ready_rule(store: Shared) {
 }
 
 pub async fn lists_filter_and_order(store: Shared) {
-    let a = store
-        .create_assignment(new_assignment("a"), &person())
-        .await
-        .unwrap()
-        .assignment;
-    let b = store
-        .create_assignment(new_assignment("b"), &person())
-        .await
-        .unwrap()
-        .assignment;
-    store
-        .update_assignment(
-            NS,
-            &a.id,
-            &update(AssignmentStatus::Cancelled),
-            &defaults(),
-            &person(),
-        )
-        .await
-        .unwrap();
-    let all = store
-        .assignments(NS, &AssignmentFilter::default())
-        .await
-        .unwrap();
+    let a = store.create_assignment(new_assignment("a"), &person()).await.unwrap().assignment;
+    let b = store.create_assignment(new_assignment("b"), &person()).await.unwrap().assignment;
+    store.update_assignment(NS, &a.id, &update(AssignmentStatus::Cancelled), &defaults(), &person()).await.unwrap();
+    let all = store.assignments(NS, &AssignmentFilter::default()).await.unwrap();
     assert_eq!(all.len(), 2);
-    let active = store
-        .assignments(
-            NS,
-            &AssignmentFilter {
-                status: Some(AssignmentStatus::Active),
-                limit: None,
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        active.iter().map(|x| x.id.clone()).collect::<Vec<_>>(),
-        vec![b.id.clone()]
-    );
-    let one = store
-        .assignments(
-            NS,
-            &AssignmentFilter {
-                status: None,
-                limit: Some(1),
-            },
-        )
-        .await
-        .unwrap();
+    let active =
+        store.assignments(NS, &AssignmentFilter { status: Some(AssignmentStatus::Active), limit: None }).await.unwrap();
+    assert_eq!(active.iter().map(|x| x.id.clone()).collect::<Vec<_>>(), vec![b.id.clone()]);
+    let one = store.assignments(NS, &AssignmentFilter { status: None, limit: Some(1) }).await.unwrap();
     assert_eq!(one.len(), 1);
 
-    let j1 = store
-        .insert_job(NS, &b.id, job(JobType::Plan), &person())
-        .await
-        .unwrap();
-    let j2 = store
-        .insert_job(NS, &b.id, job(JobType::Review), &person())
-        .await
-        .unwrap();
+    let j1 = store.insert_job(NS, &b.id, job(JobType::Plan), &person()).await.unwrap();
+    let j2 = store.insert_job(NS, &b.id, job(JobType::Review), &person()).await.unwrap();
     store.cancel_job(NS, &j2.id, &person()).await.unwrap();
-    let chain = store
-        .jobs(
-            NS,
-            &JobFilter {
-                assignment_id: Some(b.id.clone()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        chain.iter().map(|j| j.id.clone()).collect::<Vec<_>>(),
-        vec![j1.id.clone(), j2.id.clone()]
-    );
-    let pending = store
-        .jobs(
-            NS,
-            &JobFilter {
-                status: Some(JobStatus::Pending),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        pending.iter().map(|j| j.id.clone()).collect::<Vec<_>>(),
-        vec![j1.id]
-    );
-    let err = store
-        .jobs(
-            NS,
-            &JobFilter {
-                assignment_id: Some("anothere".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap_err();
+    let chain = store.jobs(NS, &JobFilter { assignment_id: Some(b.id.clone()), ..Default::default() }).await.unwrap();
+    assert_eq!(chain.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), vec![j1.id.clone(), j2.id.clone()]);
+    let pending = store.jobs(NS, &JobFilter { status: Some(JobStatus::Pending), ..Default::default() }).await.unwrap();
+    assert_eq!(pending.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), vec![j1.id]);
+    let err =
+        store.jobs(NS, &JobFilter { assignment_id: Some("anothere".into()), ..Default::default() }).await.unwrap_err();
     assert!(matches!(err, Error::AssignmentNotFound { .. }));
 }
 
 pub async fn history_records_actors(store: Shared) {
-    let a = store
-        .create_assignment(new_assignment("x"), &person())
-        .await
-        .unwrap()
-        .assignment;
-    let j = store
-        .insert_job(
-            NS,
-            &a.id,
-            job(JobType::Plan),
-            &Actor::Job("jagent123".into()),
-        )
-        .await
-        .unwrap();
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
+    let j = store.insert_job(NS, &a.id, job(JobType::Plan), &Actor::Job("jagent123".into())).await.unwrap();
     store.cancel_job(NS, &j.id, &person()).await.unwrap();
     let h = store.assignment(NS, &a.id).await.unwrap().history;
-    let actions: Vec<(String, String)> = h
-        .iter()
-        .map(|e| (e.actor.to_string(), e.action.clone()))
-        .collect();
+    let actions: Vec<(String, String)> = h.iter().map(|e| (e.actor.to_string(), e.action.clone())).collect();
     assert_eq!(
         actions,
         vec![
             ("person:ada".to_string(), "created".to_string()),
-            (
-                "job:jagent123".to_string(),
-                "plan job queued (claude)".to_string()
-            ),
+            ("job:jagent123".to_string(), "plan job queued (claude)".to_string()),
             ("person:ada".to_string(), "job cancelled".to_string()),
         ]
     );
@@ -729,38 +359,18 @@ pub async fn history_records_actors(store: Shared) {
 
 pub async fn pm_decisions_are_marked(store: Shared) {
     // A PM job's insert or status change is recorded against it (the runner relies on this).
-    let a = store
-        .create_assignment(new_assignment("x"), &person())
-        .await
-        .unwrap()
-        .assignment;
-    let pm = store
-        .insert_job(NS, &a.id, job(JobType::Pm), &person())
-        .await
-        .unwrap();
-    store
-        .insert_job(NS, &a.id, job(JobType::Review), &Actor::Job(pm.id.clone()))
-        .await
-        .unwrap();
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
+    let pm = store.insert_job(NS, &a.id, job(JobType::Pm), &person()).await.unwrap();
+    store.insert_job(NS, &a.id, job(JobType::Review), &Actor::Job(pm.id.clone())).await.unwrap();
     let h = store.assignment(NS, &a.id).await.unwrap().history;
     assert_eq!(h.last().unwrap().actor, Actor::Job(pm.id));
 }
 
 pub async fn other_origins_lists_other_checkouts(store: Shared) {
-    store
-        .create_assignment(new_assignment("x"), &person())
-        .await
-        .unwrap();
+    store.create_assignment(new_assignment("x"), &person()).await.unwrap();
     let mut elsewhere = new_assignment("y");
     elsewhere.origin_root = Some("/other/clone".into());
     store.create_assignment(elsewhere, &person()).await.unwrap();
-    assert_eq!(
-        store.other_origins(NS, "/src/repo-a").await.unwrap(),
-        vec!["/other/clone".to_string()]
-    );
-    assert!(store
-        .other_origins("repo-b", "/x")
-        .await
-        .unwrap()
-        .is_empty());
+    assert_eq!(store.other_origins(NS, "/src/repo-a").await.unwrap(), vec!["/other/clone".to_string()]);
+    assert!(store.other_origins("repo-b", "/x").await.unwrap().is_empty());
 }

@@ -1,0 +1,232 @@
+//! Runner registration, leases and claims.
+//!
+//! A claim is one `BEGIN IMMEDIATE` transaction: re-queue jobs whose lease expired, pick the
+//! oldest ready job (the ready rule of [`super::queue::next_jobs`]), and mark it running under a
+//! fresh fencing token. The partial unique index `jobs_one_running` makes a second running job
+//! in one assignment impossible whatever a runner believes.
+
+use super::rows::{self, ASSIGNMENT_COLUMNS};
+use super::{assignments, finish, jobs, queue, Context};
+use baton_core::store::{Claim, EnginePolicy, Lease, RunnerInfo};
+use baton_core::time::Millis;
+use baton_core::{Actor, Result};
+use rusqlite::{params, Connection, OptionalExtension};
+
+pub fn register(conn: &Connection, info: &RunnerInfo, at: Millis) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO runners (id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+         ON CONFLICT(id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, stopped_at = NULL",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            info.id,
+            info.namespace,
+            info.host,
+            info.pid,
+            info.started_at,
+            at,
+            info.concurrency,
+            info.lease_ms as i64
+        ])
+    })
+    .ctx("registering a runner")?;
+    Ok(())
+}
+
+pub fn heartbeat(conn: &Connection, runner_id: &str, at: Millis) -> Result<()> {
+    conn.prepare_cached("UPDATE runners SET heartbeat_at = ?2 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![runner_id, at]))
+        .ctx("recording a runner heartbeat")?;
+    Ok(())
+}
+
+pub fn stop(conn: &Connection, runner_id: &str, at: Millis) -> Result<()> {
+    conn.prepare_cached("UPDATE runners SET stopped_at = ?2, heartbeat_at = ?2 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![runner_id, at]))
+        .ctx("recording a runner stop")?;
+    Ok(())
+}
+
+pub fn list(conn: &Connection, ns: &str, now: Millis) -> Result<Vec<RunnerInfo>> {
+    let mut runners: Vec<RunnerInfo> = conn
+        .prepare_cached(
+            "SELECT id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms FROM runners \
+             WHERE namespace = ?1 AND stopped_at IS NULL ORDER BY started_at",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![ns], |r| {
+                let heartbeat_at: Millis = r.get(5)?;
+                let lease_ms: i64 = r.get(7)?;
+                Ok(RunnerInfo {
+                    id: r.get(0)?,
+                    namespace: r.get(1)?,
+                    host: r.get(2)?,
+                    pid: r.get(3)?,
+                    started_at: r.get(4)?,
+                    heartbeat_at,
+                    concurrency: r.get(6)?,
+                    lease_ms: lease_ms as u64,
+                    jobs: Vec::new(),
+                    lost: now - heartbeat_at > lease_ms,
+                })
+            })?
+            .collect()
+        })
+        .ctx("listing runners")?;
+    for runner in &mut runners {
+        runner.jobs = held(conn, &runner.id)?.into_iter().map(|(id, _)| id).collect();
+    }
+    runners.sort_by_key(|r| r.lost);
+    Ok(runners)
+}
+
+pub fn held(conn: &Connection, runner_id: &str) -> Result<Vec<(String, i64)>> {
+    conn.prepare_cached(
+        "SELECT id, lease_token FROM jobs WHERE lease_owner = ?1 AND status = 'running' ORDER BY started_at",
+    )
+    .and_then(|mut s| s.query_map(params![runner_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+    .ctx("listing held leases")
+}
+
+pub fn renew(conn: &Connection, job_id: &str, token: i64, lease_ms: u64, now: Millis) -> Result<Lease> {
+    let expires_at = now + lease_ms as Millis;
+    let changed = conn
+        .prepare_cached(
+            "UPDATE jobs SET lease_expires_at = ?3 WHERE id = ?1 AND lease_token = ?2 AND status = 'running'",
+        )
+        .and_then(|mut s| s.execute(params![job_id, token, expires_at]))
+        .ctx("renewing a lease")?;
+    Ok(if changed == 1 { Lease::Held { expires_at } } else { Lease::Gone })
+}
+
+/// Re-queues (or, past `max_lost_leases`, fails) running jobs whose lease has expired.
+pub fn expire_lost(conn: &Connection, ns: &str, policy: &EnginePolicy, now: Millis) -> Result<()> {
+    let expired: Vec<(String, String, u32, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT id, assignment_id, lost_attempts, lease_owner FROM jobs \
+             WHERE namespace = ?1 AND status = 'running' AND lease_expires_at <= ?2",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![ns, now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect()
+        })
+        .ctx("finding expired leases")?;
+    for (job_id, aid, lost_before, owner) in expired {
+        let lost = lost_before + 1;
+        let owner = owner.unwrap_or_else(|| "unknown".into());
+        let why =
+            format!("runner {owner} stopped renewing its lease (lost {lost} of {} allowed)", policy.max_lost_leases);
+        conn.prepare_cached(
+            "UPDATE attempts SET outcome = 'lost', finished_at = ?2, error_kind = 'lost', error = ?3 \
+             WHERE job_id = ?1 AND outcome = 'running'",
+        )
+        .and_then(|mut s| s.execute(params![job_id, now, why]))
+        .ctx("recording a lost attempt")?;
+        if lost >= policy.max_lost_leases {
+            let error = format!(
+                "the job's runner was lost {lost} times (max_lost_leases = {}); the job may be crashing its runner",
+                policy.max_lost_leases
+            );
+            conn.prepare_cached(
+                "UPDATE jobs SET status = 'failed', lost_attempts = ?2, error = ?3, error_kind = 'lost', success = 0, \
+                 finished_at = ?4, duration_ms = ?4 - started_at, lease_owner = NULL, lease_token = NULL, \
+                 lease_expires_at = NULL WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![job_id, lost, error, now]))
+            .ctx("failing a lost job")?;
+            rows::record(conn, &aid, Some(&job_id), now, &Actor::Engine, "job failed", Some(&error))?;
+            finish::after_final(conn, ns, &job_id, policy, now)?;
+        } else {
+            conn.prepare_cached(
+                "UPDATE jobs SET status = 'pending', lost_attempts = ?2, lease_owner = NULL, lease_token = NULL, \
+                 lease_expires_at = NULL WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![job_id, lost]))
+            .ctx("re-queueing a lost job")?;
+            rows::record(conn, &aid, Some(&job_id), now, &Actor::Engine, "lease lost; job re-queued", Some(&why))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn claim_next(
+    conn: &Connection,
+    ns: &str,
+    runner_id: &str,
+    lease_ms: u64,
+    policy: &EnginePolicy,
+    now: Millis,
+) -> Result<Option<Claim>> {
+    expire_lost(conn, ns, policy, now)?;
+    for candidate in queue::next_jobs(conn, ns)? {
+        if candidate.not_before.is_some_and(|t| t > now) {
+            continue;
+        }
+        let assignment = conn
+            .prepare_cached(&format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?1"))
+            .and_then(|mut s| s.query_row(params![candidate.assignment_id], rows::assignment))
+            .ctx("reading an assignment")?;
+        if let (Some(budget), Some(cost)) = (assignment.budget_usd, assignment.cost_usd) {
+            if cost >= budget {
+                let reason = format!("budget ${budget:.2} reached (${cost:.2} spent)");
+                assignments::block(conn, &assignment.id, &reason, now)?;
+                continue;
+            }
+        }
+        let token: i64 = rand::random::<i64>().abs().max(1);
+        let expires_at = now + lease_ms as Millis;
+        let attempt = candidate.attempts + 1;
+        conn.prepare_cached(
+            "UPDATE jobs SET status = 'running', attempts = ?2, lease_owner = ?3, lease_token = ?4, \
+             lease_expires_at = ?5, started_at = ?6, not_before = NULL WHERE id = ?1 AND status = 'pending'",
+        )
+        .and_then(|mut s| s.execute(params![candidate.id, attempt, runner_id, token, expires_at, now]))
+        .ctx("claiming a job")?;
+        conn.prepare_cached(
+            "INSERT INTO attempts (job_id, n, runner, started_at, outcome) VALUES (?1, ?2, ?3, ?4, 'running')",
+        )
+        .and_then(|mut s| s.execute(params![candidate.id, attempt, runner_id, now]))
+        .ctx("recording an attempt")?;
+        rows::record(
+            conn,
+            &candidate.assignment_id,
+            Some(&candidate.id),
+            now,
+            &Actor::Engine,
+            &format!("job started by runner {runner_id} (attempt {attempt})"),
+            None,
+        )?;
+        let job = jobs::get(conn, ns, &candidate.id)?;
+        return Ok(Some(Claim { job, token, attempt, lease_expires_at: expires_at }));
+    }
+    Ok(None)
+}
+
+/// The next instant something becomes due on its own: a back-off ends or a lease expires.
+pub fn next_deadline(conn: &Connection, ns: &str) -> Result<Option<Millis>> {
+    conn.prepare_cached(
+        "SELECT MIN(t) FROM ( \
+           SELECT MIN(not_before) AS t FROM jobs WHERE namespace = ?1 AND status = 'pending' AND not_before IS NOT NULL \
+           UNION ALL \
+           SELECT MIN(lease_expires_at) FROM jobs WHERE namespace = ?1 AND status = 'running')",
+    )
+    .and_then(|mut s| s.query_row(params![ns], |r| r.get(0)))
+    .ctx("finding the next deadline")
+}
+
+pub fn is_idle(conn: &Connection, ns: &str) -> Result<bool> {
+    let running: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM jobs WHERE namespace = ?1 AND status = 'running')")
+        .and_then(|mut s| s.query_row(params![ns], |r| r.get(0)))
+        .ctx("checking for running jobs")?;
+    Ok(!running && queue::next_jobs(conn, ns)?.is_empty())
+}
+
+/// The current lease token of a running job, if any.
+pub fn current_token(conn: &Connection, job_id: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT lease_token FROM jobs WHERE id = ?1 AND status = 'running'")
+        .and_then(|mut s| s.query_row(params![job_id], |r| r.get::<_, Option<i64>>(0)).optional())
+        .ctx("reading a lease")?
+        .flatten())
+}

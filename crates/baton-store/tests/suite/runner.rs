@@ -1,0 +1,307 @@
+//! Store stories of the runner's half: claims, leases, fencing, results, the PM flow, retries.
+
+use super::*;
+use baton_core::retry::RetryPolicy;
+use baton_core::store::{AttemptResult, EnginePolicy, Lease, NewEvent, RunnerInfo};
+use baton_core::ErrorKind;
+
+pub fn policy() -> EnginePolicy {
+    EnginePolicy {
+        pm: defaults(),
+        max_lost_leases: 3,
+        retry: RetryPolicy { max_attempts: 2, retry_base_ms: 0, retry_on_timeout: false },
+    }
+}
+
+pub fn success(text: &str) -> AttemptResult {
+    AttemptResult {
+        released: false,
+        result: Some(text.into()),
+        success: Some(true),
+        error: None,
+        error_kind: None,
+        exit_code: Some(0),
+        session_id: Some("sess-1".into()),
+        tokens_in: Some(10),
+        tokens_out: Some(5),
+        cost_usd: Some(0.25),
+        transcript_truncated: false,
+    }
+}
+
+pub fn failure(kind: ErrorKind, message: &str) -> AttemptResult {
+    AttemptResult {
+        released: false,
+        result: None,
+        success: Some(false),
+        error: Some(message.into()),
+        error_kind: Some(kind),
+        exit_code: Some(1),
+        session_id: None,
+        tokens_in: None,
+        tokens_out: None,
+        cost_usd: None,
+        transcript_truncated: false,
+    }
+}
+
+async fn assignment_with(store: &Shared, types: &[JobType]) -> (String, Vec<String>) {
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
+    let mut ids = Vec::new();
+    for t in types {
+        ids.push(store.insert_job(NS, &a.id, job(*t), &person()).await.unwrap().id);
+    }
+    (a.id, ids)
+}
+
+async fn claim(store: &Shared) -> Option<baton_core::store::Claim> {
+    store.claim_next(NS, "r1", 60_000, &policy()).await.unwrap()
+}
+
+async fn chain_types(store: &Shared, aid: &str) -> Vec<(JobType, JobStatus)> {
+    store.assignment(NS, aid).await.unwrap().jobs.iter().map(|j| (j.job_type, j.status)).collect()
+}
+
+pub async fn claims_one_job_per_assignment(store: Shared) {
+    let (a, a_jobs) = assignment_with(&store, &[JobType::Plan, JobType::Implement]).await;
+    let (_b, b_jobs) = assignment_with(&store, &[JobType::Plan]).await;
+    let c1 = claim(&store).await.unwrap();
+    assert_eq!(c1.job.id, a_jobs[0]);
+    assert_eq!((c1.attempt, c1.job.status, c1.job.runner.as_deref()), (1, JobStatus::Running, Some("r1")));
+    let c2 = claim(&store).await.unwrap();
+    assert_eq!(c2.job.id, b_jobs[0]);
+    assert!(claim(&store).await.is_none(), "a's second job must wait for its first");
+    assert!(!store.is_idle(NS).await.unwrap());
+    assert_eq!(c1.job.attempt_history.len(), 1);
+    let q = store.queue(NS, baton_core::time::now_ms()).await.unwrap();
+    assert_eq!(q.running.len(), 2);
+    let _ = a;
+}
+
+pub async fn a_finished_job_gets_its_pm_right_after(store: Shared) {
+    let (a, ids) = assignment_with(&store, &[JobType::Implement, JobType::Review]).await;
+    let c = claim(&store).await.unwrap();
+    let done = store.finish_attempt(&c.job.id, c.token, success("did it"), &policy()).await.unwrap().unwrap();
+    assert_eq!(done.status, JobStatus::Complete);
+    assert_eq!((done.result.as_deref(), done.success, done.cost_usd), (Some("did it"), Some(true), Some(0.25)));
+    assert!(done.finished_at.is_some() && done.duration_ms.is_some());
+    assert_eq!(done.attempt_history[0].outcome, baton_core::AttemptOutcome::Complete);
+    let d = store.assignment(NS, &a).await.unwrap();
+    assert_eq!(d.jobs.len(), 3);
+    assert_eq!(d.jobs[1].job_type, JobType::Pm);
+    assert_eq!(d.jobs[1].for_job_id.as_deref(), Some(ids[0].as_str()));
+    assert_eq!(d.assignment.cost_usd, Some(0.25));
+    // The PM runs before the review queued earlier.
+    assert_eq!(claim(&store).await.unwrap().job.id, d.jobs[1].id);
+}
+
+pub async fn a_pm_that_decides_nothing_blocks(store: Shared) {
+    let (a, _) = assignment_with(&store, &[JobType::Pm]).await;
+    let c = claim(&store).await.unwrap();
+    store.finish_attempt(&c.job.id, c.token, success("thinking…"), &policy()).await.unwrap().unwrap();
+    let d = store.assignment(NS, &a).await.unwrap();
+    assert_eq!(d.assignment.status, AssignmentStatus::Blocked);
+    assert!(d.assignment.reason.unwrap().contains("made no decision"));
+    assert_eq!(d.jobs.len(), 1, "no PM follows a PM");
+}
+
+pub async fn a_pm_whose_decision_took_effect_is_complete(store: Shared) {
+    let (a, _) = assignment_with(&store, &[JobType::Pm]).await;
+    let c = claim(&store).await.unwrap();
+    store.insert_job(NS, &a, job(JobType::Review), &Actor::Job(c.job.id.clone())).await.unwrap();
+    let r = store
+        .finish_attempt(&c.job.id, c.token, failure(ErrorKind::Transient, "overloaded"), &policy())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.status, JobStatus::Complete, "never re-run a PM whose decision took effect");
+    assert_eq!(store.assignment(NS, &a).await.unwrap().assignment.status, AssignmentStatus::Active);
+}
+
+pub async fn a_failed_pm_blocks_with_its_error(store: Shared) {
+    let (a, _) = assignment_with(&store, &[JobType::Pm]).await;
+    let c = claim(&store).await.unwrap();
+    store.finish_attempt(&c.job.id, c.token, failure(ErrorKind::Permanent, "auth failed"), &policy()).await.unwrap();
+    let d = store.assignment(NS, &a).await.unwrap();
+    assert_eq!(d.assignment.status, AssignmentStatus::Blocked);
+    assert!(d.assignment.reason.unwrap().contains("auth failed"));
+}
+
+pub async fn transient_failures_retry_then_fail(store: Shared) {
+    let (a, ids) = assignment_with(&store, &[JobType::Implement]).await;
+    let c = claim(&store).await.unwrap();
+    let r = store
+        .finish_attempt(&c.job.id, c.token, failure(ErrorKind::Transient, "429"), &policy())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.status, JobStatus::Pending);
+    assert!(r.not_before.is_some());
+    assert_eq!(r.attempt_history[0].outcome, baton_core::AttemptOutcome::Retrying);
+    assert_eq!(chain_types(&store, &a).await.len(), 1, "no PM while a retry is pending");
+    let c = claim(&store).await.unwrap();
+    assert_eq!((c.job.id.as_str(), c.attempt), (ids[0].as_str(), 2));
+    let r = store
+        .finish_attempt(&c.job.id, c.token, failure(ErrorKind::Transient, "429"), &policy())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((r.status, r.attempts, r.error_kind), (JobStatus::Failed, 2, Some(ErrorKind::Transient)));
+    assert_eq!(
+        chain_types(&store, &a).await,
+        vec![(JobType::Implement, JobStatus::Failed), (JobType::Pm, JobStatus::Pending)]
+    );
+}
+
+pub async fn permanent_failures_fail_at_once(store: Shared) {
+    let (a, _) = assignment_with(&store, &[JobType::Implement]).await;
+    let c = claim(&store).await.unwrap();
+    let r = store
+        .finish_attempt(&c.job.id, c.token, failure(ErrorKind::Permanent, "bad key"), &policy())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((r.status, r.attempts), (JobStatus::Failed, 1));
+    assert_eq!(r.error.as_deref(), Some("bad key"));
+    assert_eq!(chain_types(&store, &a).await[1], (JobType::Pm, JobStatus::Pending));
+}
+
+pub async fn stale_tokens_write_nothing(store: Shared) {
+    let (_a, _) = assignment_with(&store, &[JobType::Implement]).await;
+    let c = claim(&store).await.unwrap();
+    let wrong = c.token.wrapping_add(1);
+    assert_eq!(store.renew_lease(&c.job.id, wrong, 1000).await.unwrap(), Lease::Gone);
+    let event = NewEvent { at: 1, event: serde_json::json!({"kind": "text", "line": "x"}) };
+    assert!(!store.append_events(&c.job.id, wrong, 1, vec![event.clone()]).await.unwrap());
+    assert!(store.finish_attempt(&c.job.id, wrong, success("no"), &policy()).await.unwrap().is_none());
+    assert!(matches!(store.renew_lease(&c.job.id, c.token, 1000).await.unwrap(), Lease::Held { .. }));
+    assert!(store.append_events(&c.job.id, c.token, 1, vec![event.clone(), event]).await.unwrap());
+    let events = store.job_events(NS, &c.job.id, 0, 100).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(store.job_events(NS, &c.job.id, 1, 100).await.unwrap().len(), 1);
+    assert!(store.job_events("repo-b", &c.job.id, 0, 100).await.is_err());
+    assert_eq!(store.job(NS, &c.job.id).await.unwrap().transcript_events, 2);
+}
+
+pub async fn cancelling_a_running_job_revokes_its_lease(store: Shared) {
+    let (a, _) = assignment_with(&store, &[JobType::Implement]).await;
+    let c = claim(&store).await.unwrap();
+    let cancelled = store.cancel_job(NS, &c.job.id, &person()).await.unwrap();
+    assert_eq!(cancelled.status, JobStatus::Cancelled);
+    assert_eq!(cancelled.attempt_history[0].outcome, baton_core::AttemptOutcome::Cancelled);
+    assert_eq!(store.renew_lease(&c.job.id, c.token, 1000).await.unwrap(), Lease::Gone);
+    assert!(store.held_leases("r1").await.unwrap().is_empty());
+    assert!(store.finish_attempt(&c.job.id, c.token, success("late"), &policy()).await.unwrap().is_none());
+    assert_eq!(chain_types(&store, &a).await.len(), 1, "no PM job follows a cancel");
+}
+
+pub async fn expired_leases_are_taken_over_and_bounded(store: Shared) {
+    let (_a, ids) = assignment_with(&store, &[JobType::Implement]).await;
+    // A zero lease is expired at once: the runner "died".
+    let first = store.claim_next(NS, "r-dead", 0, &policy()).await.unwrap().unwrap();
+    let second = store.claim_next(NS, "r-live", 60_000, &policy()).await.unwrap().unwrap();
+    assert_eq!(second.job.id, ids[0]);
+    assert_ne!(second.token, first.token);
+    assert_eq!((second.attempt, second.job.lost_attempts), (2, 1));
+    assert_eq!(second.job.attempt_history[0].outcome, baton_core::AttemptOutcome::Lost);
+    assert_eq!(second.job.attempt_history[0].error_kind, Some(ErrorKind::Lost));
+    // The dead runner's late result is refused; the new owner's is recorded.
+    assert!(store.finish_attempt(&ids[0], first.token, success("old"), &policy()).await.unwrap().is_none());
+    let done = store.finish_attempt(&ids[0], second.token, success("new"), &policy()).await.unwrap().unwrap();
+    assert_eq!(done.result.as_deref(), Some("new"));
+
+    // A job that keeps losing its runner fails after max_lost_leases.
+    let (a2, ids2) = assignment_with(&store, &[JobType::Implement]).await;
+    let strict = EnginePolicy { max_lost_leases: 2, ..policy() };
+    let mut claims = 0;
+    while let Some(c) = store.claim_next(NS, "r-dead", 0, &strict).await.unwrap() {
+        if c.job.id != ids2[0] {
+            // Finish unrelated jobs (the first assignment's PM) so they do not get in the way.
+            store.finish_attempt(&c.job.id, c.token, success("ok"), &strict).await.unwrap();
+            continue;
+        }
+        claims += 1;
+        assert!(claims <= 2, "claimed more often than max_lost_leases allows");
+    }
+    let j = store.job(NS, &ids2[0]).await.unwrap();
+    assert_eq!((j.status, j.error_kind, j.lost_attempts), (JobStatus::Failed, Some(ErrorKind::Lost), 2));
+    let _ = a2;
+}
+
+pub async fn a_released_job_is_requeued_without_charge(store: Shared) {
+    let (_a, ids) = assignment_with(&store, &[JobType::Implement]).await;
+    let c = claim(&store).await.unwrap();
+    let mut released = failure(ErrorKind::Cancelled, "shutdown");
+    released.released = true;
+    let r = store.finish_attempt(&c.job.id, c.token, released, &policy()).await.unwrap().unwrap();
+    assert_eq!((r.status, r.not_before), (JobStatus::Pending, None));
+    // Two more charged attempts are still allowed (max_attempts = 2).
+    for attempt in 2..=3 {
+        let c = claim(&store).await.unwrap();
+        assert_eq!((c.job.id.as_str(), c.attempt), (ids[0].as_str(), attempt));
+        store.finish_attempt(&c.job.id, c.token, failure(ErrorKind::Transient, "503"), &policy()).await.unwrap();
+    }
+    assert_eq!(store.job(NS, &ids[0]).await.unwrap().status, JobStatus::Failed);
+}
+
+pub async fn the_budget_guard_blocks_instead_of_starting(store: Shared) {
+    let mut new = new_assignment("x");
+    new.budget_usd = Some(0.2);
+    let a = store.create_assignment(new, &person()).await.unwrap().assignment;
+    store.insert_job(NS, &a.id, job(JobType::Implement), &person()).await.unwrap();
+    let c = claim(&store).await.unwrap();
+    store.finish_attempt(&c.job.id, c.token, success("spent 0.25"), &policy()).await.unwrap();
+    assert!(claim(&store).await.is_none());
+    let d = store.assignment(NS, &a.id).await.unwrap();
+    assert_eq!(d.assignment.status, AssignmentStatus::Blocked);
+    assert_eq!(d.assignment.reason.as_deref(), Some("budget $0.20 reached ($0.25 spent)"));
+}
+
+pub async fn idle_and_deadlines(store: Shared) {
+    assert!(store.is_idle(NS).await.unwrap());
+    assert_eq!(store.next_deadline(NS).await.unwrap(), None);
+    let (a, _) = assignment_with(&store, &[JobType::Implement]).await;
+    assert!(!store.is_idle(NS).await.unwrap());
+    let slow = EnginePolicy { retry: RetryPolicy { retry_base_ms: 60_000, ..policy().retry }, ..policy() };
+    let c = store.claim_next(NS, "r1", 60_000, &slow).await.unwrap().unwrap();
+    assert_eq!(store.next_deadline(NS).await.unwrap(), Some(c.lease_expires_at));
+    let r =
+        store.finish_attempt(&c.job.id, c.token, failure(ErrorKind::Transient, "429"), &slow).await.unwrap().unwrap();
+    assert_eq!(store.next_deadline(NS).await.unwrap(), r.not_before);
+    assert!(!store.is_idle(NS).await.unwrap(), "waiting out a back-off is not idle");
+    let blocked = AssignmentUpdate { reason: Some("later".into()), ..update(AssignmentStatus::Blocked) };
+    store.update_assignment(NS, &a, &blocked, &defaults(), &person()).await.unwrap();
+    assert!(store.is_idle(NS).await.unwrap(), "pending jobs of blocked assignments do not count");
+}
+
+pub async fn runners_register_and_show_their_jobs(store: Shared) {
+    let now = baton_core::time::now_ms();
+    let info = RunnerInfo {
+        id: "r1".into(),
+        namespace: NS.into(),
+        host: "box".into(),
+        pid: 42,
+        started_at: now,
+        heartbeat_at: now,
+        concurrency: 2,
+        lease_ms: 60_000,
+        jobs: vec![],
+        lost: false,
+    };
+    store.register_runner(&info).await.unwrap();
+    let mut ghost = info.clone();
+    ghost.id = "r0".into();
+    ghost.lease_ms = 0;
+    store.register_runner(&ghost).await.unwrap();
+    let (_a, ids) = assignment_with(&store, &[JobType::Plan]).await;
+    claim(&store).await.unwrap();
+    store.heartbeat_runner("r1").await.unwrap();
+    let runners = store.runners(NS).await.unwrap();
+    assert_eq!(runners.len(), 2);
+    assert_eq!((runners[0].id.as_str(), runners[0].lost, runners[0].jobs.clone()), ("r1", false, ids));
+    assert_eq!((runners[1].id.as_str(), runners[1].lost), ("r0", true));
+    store.stop_runner("r1").await.unwrap();
+    store.stop_runner("r0").await.unwrap();
+    assert!(store.runners(NS).await.unwrap().is_empty());
+    assert!(store.runners("repo-b").await.unwrap().is_empty());
+}
