@@ -1,0 +1,385 @@
+//! Building a harness's command line (argv) from its format and config.
+//!
+//! The prompt never goes on the command line: the runner writes it to the
+//! child's stdin and closes it (no argument-length limits, no leaking the
+//! prompt through `ps`). Each default below was checked against the real
+//! CLIs (captures in the harness README):
+//!
+//! - claude: `-p` with no positional prompt reads stdin
+//!   (`mock-claude-stdin`); `--verbose` is mandatory with stream-json
+//!   (`run-claude-stream-noverbose`).
+//! - codex: `exec [PROMPT]`, "If not provided as an argument (or if `-` is
+//!   used), instructions are read from stdin" (`codex-exec-help.txt`,
+//!   `mock-codex-stdin`).
+//! - gemini: with stdin piped and no `-p`, a non-TTY run is headless and
+//!   takes the prompt from stdin (`mock-gemini-stdin`; `gemini-help.txt`:
+//!   `-p` is "Appended to input on stdin"). `--skip-trust` keeps yolo from
+//!   being downgraded in an untrusted folder.
+//!
+//! Placeholders, substituted inside any argument (of `command` and of
+//! `args`): `{prompt_file}` → the prompt file path, `{model}` → the model.
+
+use std::path::{Path, PathBuf};
+
+use crate::format::Format;
+
+/// Inputs for [`build`].
+#[derive(Debug, Clone, Copy)]
+pub struct CommandSpec<'a> {
+    /// Harness name from the config (`[harness.NAME]`), for error messages.
+    pub name: &'a str,
+    pub format: Format,
+    /// User override (config `command`); `None` = built-in default for the
+    /// format. With an override, baton still appends the model flag (unless
+    /// the command uses `{model}`), the codex sandbox overrides and `args`,
+    /// but not the codex trailing `-` (codex reads stdin without it).
+    pub command: Option<&'a [String]>,
+    pub model: Option<&'a str>,
+    /// Extra arguments, appended after the format's flags (for codex before
+    /// the trailing `-` prompt marker).
+    pub args: &'a [String],
+    /// Substituted for the literal `{prompt_file}` in any argument.
+    pub prompt_file: &'a Path,
+    /// codex: extra writable roots for the `workspace-write` sandbox.
+    pub extra_writable_dirs: &'a [PathBuf],
+    /// codex: allow network access inside the `workspace-write` sandbox.
+    pub network_access: bool,
+}
+
+/// Why a command line could not be built. Every message names the harness
+/// and says what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("harness {name} with format text needs `command` in [harness.{name}]")]
+    TextNeedsCommand { name: String },
+    #[error("harness {name}: `command` in [harness.{name}] is empty; give at least the program to run")]
+    EmptyCommand { name: String },
+    #[error("harness {name}: the program (first element of `command`) is an empty string")]
+    EmptyProgram { name: String },
+    #[error(
+        "harness {name} with format text has no model flag: put `{{model}}` in [harness.{name}] command or args, or remove the model"
+    )]
+    ModelNotSupported { name: String },
+    #[error("harness {name}: `{{model}}` is used in the command but no model is configured")]
+    MissingModel { name: String },
+    #[error("harness {name}: path {path:?} is not valid UTF-8")]
+    NonUtf8Path { name: String, path: PathBuf },
+    #[error("harness {name}: codex writable dir {path:?} must be an absolute path")]
+    RelativeWritableDir { name: String, path: PathBuf },
+}
+
+const PROMPT_FILE: &str = "{prompt_file}";
+const MODEL: &str = "{model}";
+
+/// Built-in default argv (without model/sandbox/args) for a format.
+fn default_command(format: Format) -> Option<&'static [&'static str]> {
+    Some(match format {
+        Format::Claude => {
+            &["claude", "-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "bypassPermissions"]
+        }
+        Format::Codex => &["codex", "exec", "--json", "--skip-git-repo-check", "--sandbox", "workspace-write"],
+        Format::Gemini => &["gemini", "--output-format", "stream-json", "--approval-mode", "yolo", "--skip-trust"],
+        Format::Text => return None,
+    })
+}
+
+/// The full argv for a run; `argv[0]` is the program.
+pub fn build(spec: &CommandSpec) -> Result<Vec<String>, CommandError> {
+    let name = || spec.name.to_owned();
+    let base: Vec<String> = match spec.command {
+        Some([]) => return Err(CommandError::EmptyCommand { name: name() }),
+        Some(cmd) => cmd.to_vec(),
+        None => match default_command(spec.format) {
+            Some(d) => d.iter().map(|s| (*s).to_owned()).collect(),
+            None => return Err(CommandError::TextNeedsCommand { name: name() }),
+        },
+    };
+    if base.first().is_none_or(|p| p.trim().is_empty()) {
+        return Err(CommandError::EmptyProgram { name: name() });
+    }
+
+    let uses_model_placeholder = base.iter().chain(spec.args).any(|a| a.contains(MODEL));
+    let mut argv = base;
+
+    if let (Some(model), false) = (spec.model, uses_model_placeholder) {
+        match spec.format {
+            Format::Claude => argv.extend(["--model".to_owned(), model.to_owned()]),
+            Format::Codex | Format::Gemini => argv.extend(["-m".to_owned(), model.to_owned()]),
+            Format::Text => return Err(CommandError::ModelNotSupported { name: name() }),
+        }
+    }
+
+    if spec.format == Format::Codex {
+        argv.extend(codex_sandbox_overrides(spec)?);
+    }
+
+    argv.extend(spec.args.iter().cloned());
+
+    if spec.format == Format::Codex && spec.command.is_none() {
+        // Explicit "prompt comes from stdin" (clap positional). Last, so
+        // that user args cannot be mistaken for the prompt.
+        argv.push("-".to_owned());
+    }
+
+    argv.into_iter()
+        .map(|a| {
+            let mut a = a;
+            if a.contains(PROMPT_FILE) {
+                // Only checked when used: the default commands never need
+                // the path.
+                a = a.replace(PROMPT_FILE, path_str(spec.name, spec.prompt_file)?);
+            }
+            if a.contains(MODEL) {
+                match spec.model {
+                    Some(m) => a = a.replace(MODEL, m),
+                    None => return Err(CommandError::MissingModel { name: name() }),
+                }
+            }
+            Ok(a)
+        })
+        .collect()
+}
+
+/// `-c` overrides for the codex `workspace-write` sandbox.
+///
+/// Keys, from codex's `ConfigToml` (codex-rs/core/src/config): field
+/// `sandbox_workspace_write: Option<SandboxWorkspaceWrite>`, whose struct
+/// has `writable_roots: Vec<AbsolutePathBuf>` and `network_access: bool`
+/// (plus `exclude_tmpdir_env_var`, `exclude_slash_tmp`). `-c` takes a dotted
+/// path and a TOML value (`codex-exec-help.txt`: "Use a dotted path
+/// (`foo.bar.baz`) to override nested values. The `value` portion is parsed
+/// as TOML"). `-c` is used rather than `--add-dir` because `exec resume`
+/// has no `--add-dir` (`codex-exec-resume-help.txt`) while `-c` works for
+/// both. Note that `writable_roots` given this way replaces a list set in
+/// the user's config.toml rather than extending it.
+fn codex_sandbox_overrides(spec: &CommandSpec) -> Result<Vec<String>, CommandError> {
+    let mut out = Vec::new();
+    if !spec.extra_writable_dirs.is_empty() {
+        let mut items = Vec::with_capacity(spec.extra_writable_dirs.len());
+        for dir in spec.extra_writable_dirs {
+            if !dir.is_absolute() {
+                return Err(CommandError::RelativeWritableDir { name: spec.name.to_owned(), path: dir.clone() });
+            }
+            items.push(toml_string(path_str(spec.name, dir)?));
+        }
+        out.push("-c".to_owned());
+        out.push(format!("sandbox_workspace_write.writable_roots=[{}]", items.join(",")));
+    }
+    if spec.network_access {
+        out.push("-c".to_owned());
+        out.push("sandbox_workspace_write.network_access=true".to_owned());
+    }
+    Ok(out)
+}
+
+fn path_str<'p>(name: &str, p: &'p Path) -> Result<&'p str, CommandError> {
+    p.to_str().ok_or_else(|| CommandError::NonUtf8Path { name: name.to_owned(), path: p.to_path_buf() })
+}
+
+/// A TOML basic string literal.
+fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(format: Format) -> CommandSpec<'static> {
+        CommandSpec {
+            name: "h",
+            format,
+            command: None,
+            model: None,
+            args: &[],
+            prompt_file: Path::new("/tmp/p.md"),
+            extra_writable_dirs: &[],
+            network_access: false,
+        }
+    }
+
+    fn strs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn claude_default() {
+        let argv = build(&spec(Format::Claude)).unwrap();
+        assert_eq!(
+            strs(&argv),
+            ["claude", "-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "bypassPermissions"]
+        );
+        let argv = build(&CommandSpec {
+            model: Some("opus"),
+            args: &["--max-turns".into(), "5".into()],
+            ..spec(Format::Claude)
+        })
+        .unwrap();
+        assert_eq!(&strs(&argv)[7..], ["--model", "opus", "--max-turns", "5"]);
+    }
+
+    #[test]
+    fn codex_default_and_overrides() {
+        let argv = build(&spec(Format::Codex)).unwrap();
+        assert_eq!(
+            strs(&argv),
+            ["codex", "exec", "--json", "--skip-git-repo-check", "--sandbox", "workspace-write", "-"]
+        );
+        let dirs = [PathBuf::from("/var/cache/x"), PathBuf::from("/a \"b\"")];
+        let args = ["-c".to_owned(), "model_reasoning_effort=\"high\"".to_owned()];
+        let argv = build(&CommandSpec {
+            model: Some("gpt-5.1-codex"),
+            args: &args,
+            extra_writable_dirs: &dirs,
+            network_access: true,
+            ..spec(Format::Codex)
+        })
+        .unwrap();
+        assert_eq!(
+            &strs(&argv)[6..],
+            [
+                "-m",
+                "gpt-5.1-codex",
+                "-c",
+                r#"sandbox_workspace_write.writable_roots=["/var/cache/x","/a \"b\""]"#,
+                "-c",
+                "sandbox_workspace_write.network_access=true",
+                "-c",
+                "model_reasoning_effort=\"high\"",
+                "-",
+            ]
+        );
+    }
+
+    #[test]
+    fn codex_relative_writable_dir_is_rejected() {
+        let dirs = [PathBuf::from("rel")];
+        let e = build(&CommandSpec { extra_writable_dirs: &dirs, ..spec(Format::Codex) }).unwrap_err();
+        assert!(matches!(e, CommandError::RelativeWritableDir { .. }));
+    }
+
+    #[test]
+    fn gemini_default() {
+        let argv = build(&CommandSpec { model: Some("gemini-2.5-pro"), ..spec(Format::Gemini) }).unwrap();
+        assert_eq!(
+            strs(&argv),
+            [
+                "gemini",
+                "--output-format",
+                "stream-json",
+                "--approval-mode",
+                "yolo",
+                "--skip-trust",
+                "-m",
+                "gemini-2.5-pro"
+            ]
+        );
+    }
+
+    #[test]
+    fn sandbox_flags_only_for_codex() {
+        let dirs = [PathBuf::from("/x")];
+        let argv =
+            build(&CommandSpec { extra_writable_dirs: &dirs, network_access: true, ..spec(Format::Claude) }).unwrap();
+        assert!(!argv.iter().any(|a| a.contains("sandbox_workspace_write")));
+    }
+
+    #[test]
+    fn text_requires_command() {
+        let e = build(&CommandSpec { name: "gate", ..spec(Format::Text) }).unwrap_err();
+        assert_eq!(e.to_string(), "harness gate with format text needs `command` in [harness.gate]");
+    }
+
+    #[test]
+    fn text_with_command_and_prompt_file() {
+        let cmd = ["sh".to_owned(), "-c".to_owned(), "run --in={prompt_file} x".to_owned()];
+        let args = ["{prompt_file}".to_owned()];
+        let argv = build(&CommandSpec { command: Some(&cmd), args: &args, ..spec(Format::Text) }).unwrap();
+        assert_eq!(strs(&argv), ["sh", "-c", "run --in=/tmp/p.md x", "/tmp/p.md"]);
+    }
+
+    #[test]
+    fn empty_command_is_an_error() {
+        for f in Format::ALL {
+            let e = build(&CommandSpec { command: Some(&[]), ..spec(f) }).unwrap_err();
+            assert!(matches!(e, CommandError::EmptyCommand { .. }), "{f}");
+            assert!(e.to_string().contains("[harness.h]"));
+            let blank = ["  ".to_owned()];
+            let e = build(&CommandSpec { command: Some(&blank), ..spec(f) }).unwrap_err();
+            assert!(matches!(e, CommandError::EmptyProgram { .. }), "{f}");
+        }
+    }
+
+    #[test]
+    fn override_keeps_model_and_args_but_no_codex_dash() {
+        let cmd = ["/opt/codex-wrapper".to_owned(), "exec".to_owned(), "--json".to_owned()];
+        let args = ["--ephemeral".to_owned()];
+        let argv = build(&CommandSpec {
+            command: Some(&cmd),
+            model: Some("m"),
+            args: &args,
+            network_access: true,
+            ..spec(Format::Codex)
+        })
+        .unwrap();
+        assert_eq!(
+            strs(&argv),
+            [
+                "/opt/codex-wrapper",
+                "exec",
+                "--json",
+                "-m",
+                "m",
+                "-c",
+                "sandbox_workspace_write.network_access=true",
+                "--ephemeral"
+            ]
+        );
+    }
+
+    #[test]
+    fn model_placeholder() {
+        let cmd = ["run".to_owned(), "--llm={model}".to_owned()];
+        let argv = build(&CommandSpec { command: Some(&cmd), model: Some("x"), ..spec(Format::Text) }).unwrap();
+        assert_eq!(strs(&argv), ["run", "--llm=x"]);
+        // Placeholder present: no automatic flag either.
+        let cmd = ["claude".to_owned(), "-p".to_owned(), "--model={model}".to_owned()];
+        let argv = build(&CommandSpec { command: Some(&cmd), model: Some("opus"), ..spec(Format::Claude) }).unwrap();
+        assert_eq!(strs(&argv), ["claude", "-p", "--model=opus"]);
+        let e = build(&CommandSpec { command: Some(&cmd), ..spec(Format::Claude) }).unwrap_err();
+        assert!(matches!(e, CommandError::MissingModel { .. }));
+    }
+
+    #[test]
+    fn text_with_model_but_no_placeholder_is_an_error() {
+        let cmd = ["make".to_owned()];
+        let e = build(&CommandSpec { command: Some(&cmd), model: Some("x"), ..spec(Format::Text) }).unwrap_err();
+        assert!(matches!(e, CommandError::ModelNotSupported { .. }));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_prompt_path_is_an_error() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let p = Path::new(OsStr::from_bytes(b"/tmp/\xff"));
+        assert!(build(&CommandSpec { prompt_file: p, ..spec(Format::Claude) }).is_ok());
+        let cmd = ["cat".to_owned(), "{prompt_file}".to_owned()];
+        let e = build(&CommandSpec { prompt_file: p, command: Some(&cmd), ..spec(Format::Text) }).unwrap_err();
+        assert!(matches!(e, CommandError::NonUtf8Path { .. }));
+    }
+}
