@@ -1,0 +1,83 @@
+//! How a job's agent is started: its command line (through the harness adapter), its environment
+//! and its time limit.
+
+use baton_core::{Config, Job};
+use baton_harness::{CommandSpec, Format};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Everything needed to spawn one attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invocation {
+    /// `argv[0]` is the program; never run through a shell.
+    pub argv: Vec<String>,
+    /// Added to the runner's own environment.
+    pub env: Vec<(String, String)>,
+    pub format: Format,
+    pub timeout: Duration,
+}
+
+/// What identifies the job to the agent's own `baton` calls.
+#[derive(Debug, Clone)]
+pub struct JobIdentity<'a> {
+    pub job: &'a Job,
+    pub token: i64,
+    pub namespace: &'a str,
+    pub database_url: &'a str,
+    /// The folder of the running `baton` binary, put first on PATH.
+    pub baton_dir: Option<&'a Path>,
+}
+
+/// Builds the invocation of `identity.job` under `config`; errors are messages for the job record.
+pub fn prepare(config: &Config, identity: &JobIdentity<'_>, prompt_file: &Path) -> Result<Invocation, String> {
+    let job = identity.job;
+    let harness = config.harnesses.get(&job.harness).ok_or_else(|| {
+        format!(
+            "harness `{}` is not configured; valid values: {} (define it as [harness.{}] in .baton/config.toml)",
+            job.harness,
+            config.harness_names().join(", "),
+            job.harness
+        )
+    })?;
+    let format: Format = harness.format.parse().map_err(|e| format!("harness `{}`: {e}", job.harness))?;
+    // The agent's own `baton` calls must reach the database from inside codex's sandbox: its
+    // folder must be writable (SQLite writes its WAL beside the file), and a server needs network.
+    let database_dir: Vec<PathBuf> = identity
+        .database_url
+        .strip_prefix("sqlite://")
+        .and_then(|p| Path::new(p).parent())
+        .map(|d| vec![d.to_path_buf()])
+        .unwrap_or_default();
+    let network_access = identity.database_url.starts_with("postgres");
+    let argv = baton_harness::build(&CommandSpec {
+        name: &job.harness,
+        format,
+        command: harness.command.as_deref(),
+        model: harness.model.as_deref(),
+        args: &harness.args,
+        prompt_file,
+        extra_writable_dirs: &database_dir,
+        network_access,
+    })
+    .map_err(|e| e.to_string())?;
+
+    let mut env: Vec<(String, String)> = harness.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    env.extend([
+        ("BATON_ASSIGNMENT_ID".to_string(), job.assignment_id.clone()),
+        ("BATON_JOB_ID".to_string(), job.id.clone()),
+        ("BATON_JOB_TYPE".to_string(), job.job_type.as_str().to_string()),
+        ("BATON_JOB_TOKEN".to_string(), identity.token.to_string()),
+        ("BATON_NAMESPACE".to_string(), identity.namespace.to_string()),
+        ("BATON_DATABASE_URL".to_string(), identity.database_url.to_string()),
+    ]);
+    if let Some(dir) = identity.baton_dir {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut dirs = vec![dir.to_path_buf()];
+        dirs.extend(std::env::split_paths(&path));
+        if let Ok(joined) = std::env::join_paths(dirs) {
+            env.push(("PATH".to_string(), joined.to_string_lossy().into_owned()));
+        }
+    }
+    let timeout = Duration::from_millis(harness.timeout_ms.unwrap_or(config.timeout_ms));
+    Ok(Invocation { argv, env, format, timeout })
+}

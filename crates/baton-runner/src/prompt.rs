@@ -1,0 +1,80 @@
+//! The data a prompt template sees: the assignment, the chain so far, the job under review, and
+//! the notes people left when they resumed the assignment.
+
+use baton_core::{AssignmentDetail, Job};
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// How much of a job's result or error the chain summary shows.
+const SUMMARY_CHARS: usize = 200;
+
+/// Builds the template context for `job` of `detail`.
+pub fn context(repo_root: &Path, detail: &AssignmentDetail, job: &Job) -> Value {
+    let chain: Vec<Value> = detail
+        .jobs
+        .iter()
+        .map(|j| {
+            json!({
+                "position": j.position,
+                "id": j.id,
+                "type": j.job_type.as_str(),
+                "harness": j.harness,
+                "status": j.status.as_str(),
+                "summary": summary(j),
+            })
+        })
+        .collect();
+    let reviewed = job.for_job_id.as_ref().and_then(|id| detail.jobs.iter().find(|j| &j.id == id)).map(|j| {
+        json!({
+            "id": j.id,
+            "type": j.job_type.as_str(),
+            "status": j.status.as_str(),
+            "context": j.context,
+            "result": j.result,
+            "error": j.error,
+            "error_kind": j.error_kind.map(|k| k.as_str()),
+        })
+    });
+    let notes: Vec<Value> = detail
+        .history
+        .iter()
+        .filter(|h| h.action.ends_with("→ active"))
+        .filter_map(|h| {
+            h.reason
+                .as_ref()
+                .map(|text| json!({"at": baton_core::time::rfc3339(h.at), "actor": h.actor.to_string(), "text": text}))
+        })
+        .collect();
+    let a = &detail.assignment;
+    json!({
+        "repo_root": repo_root.display().to_string(),
+        "namespace": a.namespace,
+        "assignment": {"id": a.id, "north_star": a.north_star, "status": a.status.as_str()},
+        "job": {
+            "id": job.id,
+            "type": job.job_type.as_str(),
+            "harness": job.harness,
+            "context": job.context,
+            "attempt": job.attempts,
+        },
+        "chain": chain,
+        "reviewed": reviewed,
+        "notes": notes,
+    })
+}
+
+/// The first line of a job's result (or its error), shortened.
+fn summary(job: &Job) -> String {
+    let text = match (&job.error, &job.result) {
+        (Some(error), _) => format!("error: {error}"),
+        (None, Some(result)) => result.clone(),
+        (None, None) => return String::new(),
+    };
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
+    if line.chars().count() > SUMMARY_CHARS {
+        let cut: String = line.chars().take(SUMMARY_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        line.to_string()
+    }
+}

@@ -1,0 +1,157 @@
+//! Prompt templates: one per job type, built into the binary, overridable per repository.
+//!
+//! `baton init` writes the built-ins to `.baton/templates/`; a file there wins over the built-in
+//! of the same name, so people can tune how their agents are briefed. Templates are minijinja;
+//! undefined variables are errors, and every error names the file and line.
+
+use baton_core::config::BATON_DIR;
+use baton_core::JobType;
+use minijinja::{Environment, UndefinedBehavior};
+use std::path::{Path, PathBuf};
+
+/// The built-in templates, by file name: one per job type plus shared partials (`_*.md`).
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("_assignment.md", include_str!("../templates/_assignment.md")),
+    ("_report.md", include_str!("../templates/_report.md")),
+    ("plan.md", include_str!("../templates/plan.md")),
+    ("implement.md", include_str!("../templates/implement.md")),
+    ("review.md", include_str!("../templates/review.md")),
+    ("uat.md", include_str!("../templates/uat.md")),
+    ("document.md", include_str!("../templates/document.md")),
+    ("pm.md", include_str!("../templates/pm.md")),
+    ("chat.md", include_str!("../templates/chat.md")),
+];
+
+/// The folder of a repository's template overrides.
+pub fn override_dir(repo_root: &Path) -> PathBuf {
+    repo_root.join(BATON_DIR).join("templates")
+}
+
+/// A template that failed to load or render, with where.
+#[derive(Debug, thiserror::Error)]
+#[error("template {file}{line}: {message}")]
+pub struct TemplateError {
+    pub file: String,
+    pub line: String,
+    pub message: String,
+}
+
+/// Renders the template of `job_type` with `context`, preferring the repository's override.
+pub fn render(repo_root: &Path, job_type: JobType, context: &serde_json::Value) -> Result<String, TemplateError> {
+    let dir = override_dir(repo_root);
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    let overrides = dir.clone();
+    env.set_loader(move |name| {
+        let path = overrides.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| t.to_string()))
+            }
+            Err(e) => Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!("cannot read {}: {e}", path.display()),
+            )),
+        }
+    });
+    let name = format!("{job_type}.md");
+    let describe = |e: &minijinja::Error| {
+        let file = e.name().unwrap_or(&name).to_string();
+        let shown = if dir.join(&file).is_file() {
+            dir.join(&file).display().to_string()
+        } else {
+            format!("{file} (built-in)")
+        };
+        TemplateError {
+            file: shown,
+            line: e.line().map(|l| format!(" line {l}")).unwrap_or_default(),
+            message: e.detail().map(str::to_string).unwrap_or_else(|| e.kind().to_string()),
+        }
+    };
+    let template = env.get_template(&name).map_err(|e| describe(&e))?;
+    template.render(context).map_err(|e| describe(&e))
+}
+
+/// Writes the built-in templates into the repository's override folder; existing files are kept
+/// unless `force`. Returns the files written.
+pub fn write_builtins(repo_root: &Path, force: bool) -> std::io::Result<Vec<PathBuf>> {
+    let dir = override_dir(repo_root);
+    std::fs::create_dir_all(&dir)?;
+    let mut written = Vec::new();
+    for (name, text) in BUILTIN {
+        let path = dir.join(name);
+        if path.exists() && !force {
+            continue;
+        }
+        std::fs::write(&path, text)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn context() -> serde_json::Value {
+        json!({
+            "repo_root": "/src/app",
+            "assignment": {"id": "a1", "north_star": "Add OAuth login"},
+            "job": {"id": "j2", "type": "pm", "context": "", "harness": "claude"},
+            "chain": [
+                {"position": 1, "id": "j1", "type": "implement", "harness": "claude", "status": "complete", "summary": "added the route"},
+                {"position": 2, "id": "j2", "type": "pm", "harness": "claude", "status": "running", "summary": ""}
+            ],
+            "reviewed": {"id": "j1", "type": "implement", "status": "complete", "context": "do it", "result": "Done.", "error": null, "error_kind": null},
+            "notes": [{"at": "2026-11-28 07:00", "actor": "person:ada", "text": "use the v2 API"}],
+        })
+    }
+
+    #[test]
+    fn every_builtin_renders() {
+        let tmp = tempfile::tempdir().unwrap();
+        for t in JobType::ALL {
+            let mut c = context();
+            c["job"]["type"] = json!(t.as_str());
+            let text = render(tmp.path(), *t, &c).unwrap();
+            assert!(text.contains("Add OAuth login"), "{t}: {text}");
+        }
+    }
+
+    #[test]
+    fn the_pm_prompt_names_concrete_commands() {
+        let text = render(Path::new("/nonexistent"), JobType::Pm, &context()).unwrap();
+        assert!(text.contains("baton insert-job a1 --after j2 --type"), "{text}");
+        assert!(text.contains("baton update-assignment a1 --status complete"));
+        assert!(text.contains("baton update-assignment a1 --status blocked --reason"));
+        assert!(text.contains("Done."));
+        assert!(text.contains("use the v2 API"));
+    }
+
+    #[test]
+    fn an_override_wins_and_errors_name_file_and_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = override_dir(tmp.path());
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("plan.md"), "PLAN for {{ assignment.north_star }}").unwrap();
+        assert_eq!(render(tmp.path(), JobType::Plan, &context()).unwrap(), "PLAN for Add OAuth login");
+        std::fs::write(dir.join("plan.md"), "line one\n{{ assignment.nonexistent_field.x }}\n").unwrap();
+        let err = render(tmp.path(), JobType::Plan, &context()).unwrap_err().to_string();
+        assert!(err.contains("plan.md") && err.contains("line 2"), "{err}");
+        std::fs::write(dir.join("plan.md"), "{% if %}").unwrap();
+        let err = render(tmp.path(), JobType::Plan, &context()).unwrap_err().to_string();
+        assert!(err.contains("plan.md line 1"), "{err}");
+    }
+
+    #[test]
+    fn write_builtins_keeps_edits_unless_forced() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert_eq!(write_builtins(tmp.path(), false).unwrap().len(), BUILTIN.len());
+        std::fs::write(override_dir(tmp.path()).join("pm.md"), "mine").unwrap();
+        assert!(write_builtins(tmp.path(), false).unwrap().is_empty());
+        assert_eq!(write_builtins(tmp.path(), true).unwrap().len(), BUILTIN.len());
+    }
+}

@@ -1,0 +1,118 @@
+//! A job's transcript on its way to the store: events are batched (one write per batch, not per
+//! line) and capped per job, so an agent printing a gigabyte cannot fill the database.
+//!
+//! Past the cap, events are counted but not stored — except the final result and errors, which a
+//! person needs to understand the job — and one warning event marks where the transcript stops.
+
+use baton_core::store::NewEvent;
+use baton_core::time::now_ms;
+use baton_harness::Event;
+
+/// Default per-job cap on stored transcript bytes.
+pub const DEFAULT_CAP: u64 = 16 * 1024 * 1024;
+/// A batch is written once it holds this many bytes or events (or when the flush timer fires).
+const BATCH_BYTES: usize = 256 * 1024;
+const BATCH_EVENTS: usize = 512;
+
+#[derive(Debug)]
+pub struct Transcript {
+    cap: u64,
+    stored_bytes: u64,
+    pending: Vec<NewEvent>,
+    pending_bytes: usize,
+    /// Set once an event was dropped for the cap.
+    pub truncated: bool,
+    /// Events dropped for the cap.
+    pub dropped: u64,
+    /// Whether the harness reported a final result event.
+    pub saw_result: bool,
+}
+
+impl Transcript {
+    pub fn new(cap: u64) -> Transcript {
+        Transcript {
+            cap,
+            stored_bytes: 0,
+            pending: Vec::new(),
+            pending_bytes: 0,
+            truncated: false,
+            dropped: 0,
+            saw_result: false,
+        }
+    }
+
+    /// Queues an event for storage (or drops it past the cap).
+    pub fn push(&mut self, event: &Event) {
+        let Ok(value) = serde_json::to_value(event) else { return };
+        let size = value.to_string().len() as u64;
+        self.saw_result |= matches!(event, Event::Result { .. });
+        let essential = matches!(event, Event::Result { .. } | Event::Error { .. });
+        if self.stored_bytes + size > self.cap && !essential {
+            if !self.truncated {
+                self.truncated = true;
+                let marker = Event::Warning {
+                    message: format!(
+                        "transcript truncated: it reached its cap of {} MiB; later events were not stored",
+                        self.cap / (1024 * 1024)
+                    ),
+                };
+                self.store(serde_json::to_value(&marker).unwrap_or_default(), 0);
+            }
+            self.dropped += 1;
+            return;
+        }
+        self.store(value, size);
+    }
+
+    fn store(&mut self, value: serde_json::Value, size: u64) {
+        self.stored_bytes += size;
+        self.pending_bytes += size as usize;
+        self.pending.push(NewEvent { at: now_ms(), event: value });
+    }
+
+    /// Whether a batch is due without waiting for the timer.
+    pub fn batch_full(&self) -> bool {
+        self.pending_bytes >= BATCH_BYTES || self.pending.len() >= BATCH_EVENTS
+    }
+
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Takes the queued events for one write.
+    pub fn take(&mut self) -> Vec<NewEvent> {
+        self.pending_bytes = 0;
+        std::mem::take(&mut self.pending)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_keeps_results_and_marks_truncation_once() {
+        let mut t = Transcript::new(200);
+        for i in 0..20 {
+            t.push(&Event::AssistantText { text: format!("line {i} with some text") });
+        }
+        t.push(&Event::Result { success: true, text: Some("done".into()), error: None });
+        let events = t.take();
+        assert!(t.truncated);
+        assert!(t.dropped > 0);
+        let warnings = events.iter().filter(|e| e.event["kind"] == "warning").count();
+        assert_eq!(warnings, 1);
+        assert_eq!(events.last().unwrap().event["kind"], "result");
+        assert!(!t.has_pending());
+    }
+
+    #[test]
+    fn batches_fill_by_count() {
+        let mut t = Transcript::new(DEFAULT_CAP);
+        for _ in 0..BATCH_EVENTS {
+            assert!(!t.batch_full());
+            t.push(&Event::Text { line: "x".into() });
+        }
+        assert!(t.batch_full());
+    }
+}
