@@ -1,1 +1,56 @@
-fn main() {}
+//! The `baton` binary: parses the command line, runs the command on a single-threaded runtime and
+//! turns the outcome into an exit code.
+//!
+//! Exit codes: 0 on success (and when stdout's reader went away), 1 for every error (one line on
+//! stderr: `error: …`), 2 for usage errors (clap prints those itself).
+
+mod cli;
+mod commands;
+mod context;
+mod error;
+mod output;
+
+use clap::Parser;
+use error::CliError;
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    install_panic_hook();
+    let cli = cli::Cli::parse();
+    match run(cli) {
+        Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(std::io::stderr().lock(), "error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: cli::Cli) -> error::CliResult {
+    // One thread: a CLI command is one query; a multi-threaded runtime would only cost start-up.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| baton_core::Error::io("starting the async runtime", e))?;
+    runtime.block_on(commands::dispatch(cli))
+}
+
+/// A panic is a bug, but the person still gets one `error:` line and exit 1, not a backtrace dump.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "error: internal error (a bug in baton, please report it): {}{location}",
+            payload.replace('\n', " ")
+        );
+        std::process::exit(1);
+    }));
+}

@@ -1,0 +1,311 @@
+//! The command line, as clap derive definitions. Doc comments are the help text people (and PM
+//! agents) read, so they say what a command does and show an example.
+//!
+//! Values with a closed vocabulary (`--type`, `--status`) are parsed here from the baton-core
+//! enums, so a wrong value is a usage error (exit 2) that lists the valid ones. The command names
+//! and the flags that PM prompts use (`insert-job --type --harness --context`,
+//! `update-assignment --status --reason`, …) are a stable interface: do not rename them.
+
+use baton_core::{AssignmentStatus, JobStatus, JobType};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  baton init
+  baton create \"Add OAuth login\" --first plan --context \"Use the existing session store\"
+  baton queue
+  baton assignment a7k2m9qx
+  baton insert-job a7k2m9qx --type implement --context \"Step 1 of the plan\"
+  baton update-assignment a7k2m9qx --status blocked --reason \"needs a product decision\"
+  baton jobs --status failed --json";
+
+/// baton: a durable job queue that drives AI coding agents headless on a repository.
+///
+/// An assignment is a north star with an ordered chain of jobs; each job is one headless agent
+/// run. A PM job after every job decides what happens next.
+#[derive(Debug, Parser)]
+#[command(
+    name = "baton",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true,
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts, before or after the command name.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Print one JSON value on stdout (an array for lists) instead of text for people.
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub json: bool,
+
+    /// When to colour the output: auto (only on a terminal, and not when NO_COLOR is set),
+    /// always or never.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = ColorChoice::Auto
+    )]
+    pub color: ColorChoice,
+
+    /// Act on this namespace instead of the configured one (same as BATON_NAMESPACE).
+    #[arg(long, global = true, value_name = "NS", help_heading = "Global options")]
+    pub namespace: Option<String>,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write .baton/config.toml in the current folder: the namespace and the commented defaults.
+    #[command(after_help = "Example:\n  baton init --namespace my-app")]
+    Init(InitArgs),
+
+    /// Create an assignment from a north star, optionally queueing its first job.
+    #[command(after_help = "Examples:\n  baton create \"Add OAuth login\"\n  \
+        baton create \"Add OAuth login\" --first plan --context \"Providers: Google, GitHub\" --budget-usd 5")]
+    Create(CreateArgs),
+
+    /// Add a job to an assignment's chain: at the end, or right after another job with --after.
+    #[command(
+        after_help = "Examples:\n  baton insert-job a7k2m9qx --type implement --context \"Step 1 of the plan\"\n  \
+        baton insert-job a7k2m9qx --type review --harness codex --after j4f8hw2c"
+    )]
+    InsertJob(InsertJobArgs),
+
+    /// What is queued, waiting, running and blocked in this namespace.
+    Queue,
+
+    /// List assignments, newest first.
+    #[command(after_help = "Example:\n  baton assignments --status blocked")]
+    Assignments(AssignmentsArgs),
+
+    /// Show one assignment: its job chain in order and its history.
+    #[command(after_help = "Example:\n  baton assignment a7k2m9qx --json")]
+    Assignment(AssignmentArgs),
+
+    /// List jobs: one assignment's in chain order, or the namespace's newest first.
+    #[command(after_help = "Examples:\n  baton jobs --status running\n  baton jobs --assignment a7k2m9qx")]
+    Jobs(JobsArgs),
+
+    /// Show one job: its context, outcome and attempts.
+    #[command(after_help = "Example:\n  baton job j4f8hw2c")]
+    Job(JobIdArgs),
+
+    /// Change an assignment: finish, cancel, block or resume it, or raise its guards.
+    #[command(after_help = "Examples:\n  \
+        baton update-assignment a7k2m9qx --status complete\n  \
+        baton update-assignment a7k2m9qx --status blocked --reason \"needs a product decision\"\n  \
+        baton update-assignment a7k2m9qx --status active --note \"use the v2 API\"\n  \
+        baton update-assignment a7k2m9qx --budget-usd 10 --max-jobs 60")]
+    UpdateAssignment(UpdateAssignmentArgs),
+
+    /// Cancel a pending or running job (the runner holding a running one stops its agent).
+    CancelJob(JobIdArgs),
+
+    /// Queue a fresh copy of a failed or cancelled job right after it.
+    RetryJob(JobIdArgs),
+
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  baton completions bash > ~/.local/share/bash-completion/completions/baton")]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Overwrite an existing .baton/config.toml.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// What the assignment should achieve; every prompt carries it.
+    #[arg(value_name = "NORTH_STAR")]
+    pub north_star: String,
+
+    /// Queue a first job of this type in the same step.
+    #[arg(long, value_name = "TYPE", value_parser = job_type_parser())]
+    pub first: Option<JobType>,
+
+    /// Context for the first job (free text handed to its prompt).
+    #[arg(long, requires = "first")]
+    pub context: Option<String>,
+
+    /// Harness for the first job (default: harness_defaults in config).
+    #[arg(long, requires = "first", value_name = "NAME")]
+    pub harness: Option<String>,
+
+    /// Cost guard: no job starts once the assignment has spent this many dollars.
+    #[arg(long, value_name = "USD", value_parser = parse_budget)]
+    pub budget_usd: Option<f64>,
+
+    /// Job limit guard (default: max_jobs_per_assignment in config).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_jobs: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct InsertJobArgs {
+    /// The assignment whose chain gets the job.
+    #[arg(value_name = "ASSIGNMENT_ID")]
+    pub assignment_id: String,
+
+    /// The job type; each type has its own prompt template.
+    #[arg(long = "type", value_name = "TYPE", value_parser = job_type_parser())]
+    pub job_type: JobType,
+
+    /// The harness that runs it (default: harness_defaults in config for this type).
+    #[arg(long, value_name = "NAME")]
+    pub harness: Option<String>,
+
+    /// Free text handed to the job's prompt.
+    #[arg(long, default_value = "")]
+    pub context: String,
+
+    /// Place it right after this job of the same assignment instead of at the end.
+    #[arg(long, value_name = "JOB_ID")]
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AssignmentsArgs {
+    /// Only assignments with this status.
+    #[arg(long, value_parser = assignment_status_parser())]
+    pub status: Option<AssignmentStatus>,
+
+    /// At most this many (the newest).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct AssignmentArgs {
+    /// The assignment to show, e.g. a7k2m9qx.
+    #[arg(value_name = "ASSIGNMENT_ID")]
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// Only jobs with this status.
+    #[arg(long, value_parser = job_status_parser())]
+    pub status: Option<JobStatus>,
+
+    /// Only this assignment's jobs, in chain order.
+    #[arg(long, value_name = "ASSIGNMENT_ID")]
+    pub assignment: Option<String>,
+
+    /// At most this many.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct JobIdArgs {
+    /// The job, e.g. j4f8hw2c.
+    #[arg(value_name = "JOB_ID")]
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateAssignmentArgs {
+    /// The assignment to change.
+    #[arg(value_name = "ASSIGNMENT_ID")]
+    pub id: String,
+
+    /// The new status: complete and cancelled are final; blocked needs --reason; active resumes a
+    /// blocked assignment.
+    #[arg(long, value_parser = assignment_status_parser())]
+    pub status: Option<AssignmentStatus>,
+
+    /// Why it is blocked (with --status blocked): what the person who resumes it must decide.
+    #[arg(long)]
+    pub reason: Option<String>,
+
+    /// A note for the PM when resuming (with --status active).
+    #[arg(long)]
+    pub note: Option<String>,
+
+    /// New cost guard in dollars.
+    #[arg(long, value_name = "USD", value_parser = parse_budget)]
+    pub budget_usd: Option<f64>,
+
+    /// New job limit.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_jobs: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate the script for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Parses with clap's possible values (for help, completions and errors that list the valid
+/// values), then converts through the core enum's `FromStr`, so the spellings live in one place.
+fn enum_parser<T>(names: Vec<&'static str>) -> impl TypedValueParser<Value = T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(names).try_map(|s: String| s.parse::<T>())
+}
+
+fn job_type_parser() -> impl TypedValueParser<Value = JobType> {
+    enum_parser(JobType::ALL.iter().map(|t| t.as_str()).collect())
+}
+
+fn job_status_parser() -> impl TypedValueParser<Value = JobStatus> {
+    enum_parser(JobStatus::ALL.iter().map(|s| s.as_str()).collect())
+}
+
+fn assignment_status_parser() -> impl TypedValueParser<Value = AssignmentStatus> {
+    enum_parser(AssignmentStatus::ALL.iter().map(|s| s.as_str()).collect())
+}
+
+/// `--budget-usd`: a positive amount of dollars (`5`, `12.50`, `$12.50`).
+fn parse_budget(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let digits = trimmed.strip_prefix('$').unwrap_or(trimmed);
+    match digits.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err("must be a positive amount in dollars, e.g. 5 or 12.50".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn budget_parsing() {
+        assert_eq!(parse_budget("$12.50"), Ok(12.5));
+        assert!(parse_budget("0").is_err());
+        assert!(parse_budget("-1").is_err());
+        assert!(parse_budget("NaN").is_err());
+    }
+}

@@ -1,0 +1,92 @@
+//! `baton assignment ID`: one assignment in full — its header (status and, when blocked, the
+//! reason a person must act on), its job chain in chain order, and its history.
+
+use crate::cli::AssignmentArgs;
+use crate::context::Context;
+use crate::error::CliResult;
+use crate::output::format::{duration, one_line, time, wrap};
+use crate::output::style::{assignment_status_code, Style, YELLOW_BOLD};
+use crate::output::table::{Cell, Table};
+use crate::output::views;
+use baton_core::{AssignmentDetail, AssignmentStatus};
+
+pub async fn run(ctx: &mut Context, args: AssignmentArgs) -> CliResult {
+    let store = ctx.store().await?;
+    let detail = store.assignment(ctx.ns(), &args.id).await?;
+    if ctx.out.json {
+        return ctx.out.json(&detail);
+    }
+    ctx.out.text(&render(&detail, &ctx.out.style, ctx.out.width))
+}
+
+/// Indent plus label column of the header block.
+const LABEL: usize = 14;
+
+/// The full human view of one assignment.
+pub fn render(detail: &AssignmentDetail, style: &Style, width: usize) -> String {
+    let a = &detail.assignment;
+    let mut text = format!(
+        "assignment {}  {}\n",
+        style.bold(&a.id),
+        style.paint(Some(assignment_status_code(a.status)), a.status.as_str())
+    );
+    // Free text is wrapped under its label, never cut: this is the one place to read it whole.
+    let mut long_field = |name: &str, value: &str, code: Option<&str>| {
+        let pieces = wrap(&one_line(value), width.saturating_sub(LABEL).max(20));
+        for (i, piece) in pieces.iter().enumerate() {
+            let label = if i == 0 { name } else { "" };
+            text.push_str(&format!("  {label:<11} {}\n", style.paint(code, piece)));
+        }
+    };
+    if a.status == AssignmentStatus::Blocked {
+        long_field("reason", a.reason.as_deref().unwrap_or_default(), Some(YELLOW_BOLD));
+    }
+    long_field("north star", &a.north_star, None);
+    let mut field = |name: &str, value: String| {
+        text.push_str(&format!("  {name:<11} {value}\n"));
+    };
+    field("namespace", a.namespace.clone());
+    field("cost", views::cost_of_budget(a));
+    field("jobs", format!("{} of {} allowed", a.job_count, a.max_jobs));
+    field("created", time(a.created_at));
+    field("updated", time(a.updated_at));
+
+    text.push('\n');
+    text.push_str(&style.bold(&format!("chain ({})", detail.jobs.len())));
+    text.push('\n');
+    if detail.jobs.is_empty() {
+        text.push_str(&format!("  no jobs yet: baton insert-job {} --type plan --context \"…\"\n", a.id));
+    } else {
+        let mut t =
+            Table::new(&["#", "JOB", "TYPE", "HARNESS", "STATUS", "TRIES", "DURATION", "RESULT"]).indent(2).flex(7);
+        for job in &detail.jobs {
+            t.row(vec![
+                job.position.to_string().into(),
+                job.id.as_str().into(),
+                job.job_type.as_str().into(),
+                job.harness.as_str().into(),
+                views::job_status(job),
+                views::attempts(job).into(),
+                duration(job.duration_ms).into(),
+                views::job_summary(job),
+            ]);
+        }
+        text.push_str(&t.render(style, width));
+    }
+
+    text.push('\n');
+    text.push_str(&style.bold("history"));
+    text.push('\n');
+    let mut t = Table::new(&["TIME", "ACTOR", "JOB", "ACTION", "REASON"]).indent(2).flex(3).flex(4);
+    for h in &detail.history {
+        t.row(vec![
+            time(h.at).into(),
+            h.actor.to_string().into(),
+            h.job_id.clone().unwrap_or_default().into(),
+            Cell::new(one_line(&h.action)),
+            one_line(h.reason.as_deref().unwrap_or_default()).into(),
+        ]);
+    }
+    text.push_str(&t.render(style, width));
+    text
+}

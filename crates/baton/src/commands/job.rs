@@ -1,0 +1,121 @@
+//! `baton job ID`: one job in full — what it was asked (context), how it ran (attempts, runner,
+//! timing, tokens, cost) and what came out (result or error).
+
+use crate::cli::JobIdArgs;
+use crate::context::Context;
+use crate::error::CliResult;
+use crate::output::format::{self, duration, indented, one_line, opt_money, opt_time, time};
+use crate::output::style::{job_status_code, Style, RED};
+use crate::output::table::{Cell, Table};
+use baton_core::time::now_ms;
+use baton_core::Job;
+
+pub async fn run(ctx: &mut Context, args: JobIdArgs) -> CliResult {
+    let store = ctx.store().await?;
+    let job = store.job(ctx.ns(), &args.id).await?;
+    if ctx.out.json {
+        return ctx.out.json(&job);
+    }
+    ctx.out.text(&render(&job, &ctx.out.style, ctx.out.width))
+}
+
+/// The full human view of one job.
+pub fn render(job: &Job, style: &Style, width: usize) -> String {
+    let mut text =
+        format!("job {}  {}\n", style.bold(&job.id), style.paint(job_status_code(job.status), job.status.as_str()));
+    let mut field = |name: &str, value: String| {
+        text.push_str(&format!("  {name:<11} {value}\n"));
+    };
+    field("assignment", format!("{} (position {})", job.assignment_id, job.position));
+    field("type", job.job_type.to_string());
+    field("harness", job.harness.clone());
+    let lost = if job.lost_attempts > 0 { format!(", {} lost", job.lost_attempts) } else { String::new() };
+    field("attempts", format!("{} of {}{lost}", job.attempts, job.max_attempts));
+    if let Some(for_job) = &job.for_job_id {
+        field("reviews", for_job.clone());
+    }
+    field("created", time(job.created_at));
+    if let Some(t) = job.not_before {
+        field("not before", format!("{} ({})", time(t), format::relative(t, now_ms())));
+    }
+    if job.started_at.is_some() {
+        field("started", opt_time(job.started_at));
+    }
+    if job.finished_at.is_some() {
+        field("finished", opt_time(job.finished_at));
+    }
+    if job.duration_ms.is_some() {
+        field("duration", duration(job.duration_ms));
+    }
+    if let Some(runner) = &job.runner {
+        let lease = job.lease_expires_at.map(|t| format!(" (lease until {})", time(t))).unwrap_or_default();
+        field("runner", format!("{runner}{lease}"));
+    }
+    if let Some(success) = job.success {
+        field("success", if success { "yes" } else { "no" }.to_string());
+    }
+    if let Some(code) = job.exit_code {
+        field("exit code", code.to_string());
+    }
+    if let Some(session) = &job.session_id {
+        field("session", session.clone());
+    }
+    if job.tokens_in.is_some() || job.tokens_out.is_some() {
+        let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+        field("tokens", format!("{} in, {} out", n(job.tokens_in), n(job.tokens_out)));
+    }
+    if job.cost_usd.is_some() {
+        field("cost", opt_money(job.cost_usd));
+    }
+    if job.transcript_events > 0 {
+        let cut = if job.transcript_truncated { " (truncated)" } else { "" };
+        field("transcript", format!("{} events{cut}", job.transcript_events));
+    }
+
+    if let Some(error) = job.error.as_deref().filter(|e| !e.trim().is_empty()) {
+        let kind = job.error_kind.map(|k| format!(" ({k})")).unwrap_or_default();
+        text.push_str(&format!("\n{}\n", style.paint(Some(RED), &format!("error{kind}"))));
+        text.push_str(&indented(error, "  ", width));
+    }
+    block(&mut text, style, width, "context", &job.context);
+    if let Some(result) = &job.result {
+        block(&mut text, style, width, "result", result);
+    }
+
+    if !job.attempt_history.is_empty() {
+        text.push('\n');
+        text.push_str(&style.bold("attempts"));
+        text.push('\n');
+        let mut t = Table::new(&["N", "RUNNER", "STARTED", "FINISHED", "OUTCOME", "ERROR"]).indent(2).flex(5);
+        for a in &job.attempt_history {
+            let error = match (a.error_kind, a.error.as_deref()) {
+                (Some(kind), Some(e)) => format!("[{kind}] {}", one_line(e)),
+                (None, Some(e)) => one_line(e),
+                (Some(kind), None) => format!("[{kind}]"),
+                (None, None) => String::new(),
+            };
+            t.row(vec![
+                a.n.to_string().into(),
+                a.runner.clone().unwrap_or_default().into(),
+                time(a.started_at).into(),
+                opt_time(a.finished_at).into(),
+                a.outcome.as_str().into(),
+                Cell::painted(error, Some(RED)),
+            ]);
+        }
+        text.push_str(&t.render(style, width));
+    }
+    text
+}
+
+fn block(text: &mut String, style: &Style, width: usize, title: &str, body: &str) {
+    text.push('\n');
+    text.push_str(&style.bold(title));
+    text.push('\n');
+    if body.trim().is_empty() {
+        text.push_str(&style.dim("  (empty)"));
+        text.push('\n');
+    } else {
+        text.push_str(&indented(body, "  ", width));
+    }
+}

@@ -1,0 +1,45 @@
+//! Dispatch: one file per command. Each command validates its input before touching the store
+//! (so bad input changes nothing), calls one store operation, and prints the result as JSON or
+//! for people.
+
+mod assignment;
+mod assignments;
+mod cancel_job;
+mod completions;
+mod create;
+mod init;
+mod insert_job;
+mod job;
+mod jobs;
+mod queue;
+mod retry_job;
+mod update_assignment;
+
+use crate::cli::{Cli, Command};
+use crate::context::Context;
+use crate::error::CliResult;
+use crate::output::Output;
+
+pub async fn dispatch(cli: Cli) -> CliResult {
+    let out = Output::new(&cli.global);
+    // These two work without (or before) a valid configuration.
+    let command = match cli.command {
+        Command::Completions(args) => return completions::run(&args),
+        Command::Init(args) => return init::run(&args, &cli.global, &out).await,
+        other => other,
+    };
+    let mut ctx = Context::load(&cli.global, out)?;
+    match command {
+        Command::Create(args) => create::run(&mut ctx, args).await,
+        Command::InsertJob(args) => insert_job::run(&mut ctx, args).await,
+        Command::Queue => queue::run(&mut ctx).await,
+        Command::Assignments(args) => assignments::run(&mut ctx, args).await,
+        Command::Assignment(args) => assignment::run(&mut ctx, args).await,
+        Command::Jobs(args) => jobs::run(&mut ctx, args).await,
+        Command::Job(args) => job::run(&mut ctx, args).await,
+        Command::UpdateAssignment(args) => update_assignment::run(&mut ctx, args).await,
+        Command::CancelJob(args) => cancel_job::run(&mut ctx, args).await,
+        Command::RetryJob(args) => retry_job::run(&mut ctx, args).await,
+        Command::Completions(_) | Command::Init(_) => Ok(()),
+    }
+}

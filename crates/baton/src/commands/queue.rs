@@ -1,0 +1,131 @@
+//! `baton queue`: the state of the namespace at a glance — counts by status, the jobs a runner
+//! would start now, those waiting out a retry back-off, those running, and the assignments that
+//! wait for a person (with their reasons).
+
+use crate::context::Context;
+use crate::error::CliResult;
+use crate::output::format::{one_line, opt_time, relative, time, truncate};
+use crate::output::style::{assignment_status_code, job_status_code, Style};
+use crate::output::table::{Cell, Table};
+use crate::output::views;
+use baton_core::store::QueueSummary;
+use baton_core::time::now_ms;
+use baton_core::{AssignmentStatus, JobStatus};
+
+/// Characters of the north star shown next to a blocked reason.
+const NORTH_STAR_GLIMPSE: usize = 32;
+
+pub async fn run(ctx: &mut Context) -> CliResult {
+    let store = ctx.store().await?;
+    let now = now_ms();
+    let summary = store.queue(ctx.ns(), now).await?;
+    if ctx.out.json {
+        return ctx.out.json(&summary);
+    }
+    ctx.out.text(&render(&summary, &ctx.out.style, ctx.out.width, now))
+}
+
+fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
+    let mut text = format!("namespace {}\n", style.bold(&q.namespace));
+    let counts = |map: &std::collections::BTreeMap<String, u64>, names: Vec<(&'static str, Option<&'static str>)>| {
+        names
+            .into_iter()
+            .map(|(name, code)| {
+                let n = map.get(name).copied().unwrap_or(0);
+                // Only non-zero counts get their colour, so the eye goes to what is there.
+                let code = if n > 0 { code } else { None };
+                style.paint(code, &format!("{name} {n}"))
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    text.push_str(&format!(
+        "assignments  {}\n",
+        counts(
+            &q.assignments,
+            AssignmentStatus::ALL.iter().map(|s| (s.as_str(), Some(assignment_status_code(*s)))).collect()
+        )
+    ));
+    text.push_str(&format!(
+        "jobs         {}\n",
+        counts(&q.jobs, JobStatus::ALL.iter().map(|s| (s.as_str(), job_status_code(*s))).collect())
+    ));
+
+    section(&mut text, style, "ready", q.ready.len());
+    let mut t = Table::new(&["JOB", "TYPE", "HARNESS", "ASSIGNMENT", "ATTEMPTS", "CONTEXT"]).indent(2).flex(5);
+    for job in &q.ready {
+        t.row(vec![
+            job.id.as_str().into(),
+            job.job_type.as_str().into(),
+            job.harness.as_str().into(),
+            job.assignment_id.as_str().into(),
+            views::attempts(job).into(),
+            one_line(&job.context).into(),
+        ]);
+    }
+    table_or_none(&mut text, &t, style, width);
+
+    section(&mut text, style, "waiting", q.waiting.len());
+    let mut t =
+        Table::new(&["JOB", "TYPE", "HARNESS", "ASSIGNMENT", "ATTEMPTS", "NOT BEFORE", "LAST ERROR"]).indent(2).flex(6);
+    for job in &q.waiting {
+        let not_before =
+            job.not_before.map(|t| format!("{} ({})", time(t), relative(t, now))).unwrap_or_else(|| opt_time(None));
+        t.row(vec![
+            job.id.as_str().into(),
+            job.job_type.as_str().into(),
+            job.harness.as_str().into(),
+            job.assignment_id.as_str().into(),
+            views::attempts(job).into(),
+            not_before.into(),
+            views::job_summary(job),
+        ]);
+    }
+    table_or_none(&mut text, &t, style, width);
+
+    section(&mut text, style, "running", q.running.len());
+    let mut t = Table::new(&["JOB", "TYPE", "HARNESS", "ASSIGNMENT", "ATTEMPTS", "RUNNER", "STARTED"]).indent(2);
+    for job in &q.running {
+        let started =
+            job.started_at.map(|t| format!("{} ({})", time(t), relative(t, now))).unwrap_or_else(|| opt_time(None));
+        t.row(vec![
+            job.id.as_str().into(),
+            job.job_type.as_str().into(),
+            job.harness.as_str().into(),
+            job.assignment_id.as_str().into(),
+            views::attempts(job).into(),
+            job.runner.clone().unwrap_or_default().into(),
+            started.into(),
+        ]);
+    }
+    table_or_none(&mut text, &t, style, width);
+
+    section(&mut text, style, "blocked", q.blocked.len());
+    // The reason is what a person must act on: it gets the room; the north star only a glimpse.
+    let mut t = Table::new(&["ASSIGNMENT", "SINCE", "NORTH STAR", "REASON"]).indent(2).flex(3);
+    for a in &q.blocked {
+        t.row(vec![
+            a.id.as_str().into(),
+            time(a.updated_at).into(),
+            truncate(&one_line(&a.north_star), NORTH_STAR_GLIMPSE).into(),
+            Cell::painted(
+                one_line(a.reason.as_deref().unwrap_or_default()),
+                Some(assignment_status_code(AssignmentStatus::Blocked)),
+            ),
+        ]);
+    }
+    table_or_none(&mut text, &t, style, width);
+    text
+}
+
+fn section(text: &mut String, style: &Style, title: &str, n: usize) {
+    text.push('\n');
+    text.push_str(&style.bold(&format!("{title} ({n})")));
+    text.push('\n');
+}
+
+fn table_or_none(text: &mut String, t: &Table, style: &Style, width: usize) {
+    if !t.is_empty() {
+        text.push_str(&t.render(style, width));
+    }
+}

@@ -1,0 +1,97 @@
+//! What every data command gets: the resolved [`Config`], the store (opened on first use), who is
+//! acting, and how to print.
+//!
+//! The config is read once, here; `--namespace` is applied by answering `BATON_NAMESPACE` with
+//! its value, so it has exactly the precedence of the variable. Nothing else happens before the
+//! command's query: start-up must stay in the low milliseconds.
+
+use crate::cli::GlobalArgs;
+use crate::error::CliResult;
+use crate::output::Output;
+use baton_core::store::JobDefaults;
+use baton_core::{Actor, Config, JobType, Store};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub struct Context {
+    pub config: Config,
+    /// Recorded in history for every change this command makes.
+    pub actor: Actor,
+    pub out: Output,
+    store: Option<Arc<dyn Store>>,
+}
+
+impl Context {
+    /// Loads the configuration for the current directory.
+    pub fn load(global: &GlobalArgs, out: Output) -> CliResult<Context> {
+        let config = load_config(global)?;
+        Ok(Context { config, actor: actor_from_env(&|k| std::env::var(k).ok()), out, store: None })
+    }
+
+    /// The namespace every query and change is scoped to.
+    pub fn ns(&self) -> &str {
+        &self.config.namespace
+    }
+
+    /// The store, opened (and migrated) on first use.
+    pub async fn store(&mut self) -> CliResult<Arc<dyn Store>> {
+        if let Some(store) = &self.store {
+            return Ok(store.clone());
+        }
+        let store = baton_store::open(&self.config.database_url).await?;
+        self.store = Some(store.clone());
+        Ok(store)
+    }
+
+    /// What the engine needs to queue jobs on its own (a resume's PM job, a retry's copy).
+    pub fn job_defaults(&self) -> JobDefaults {
+        JobDefaults {
+            pm_harness: self.config.default_harness(JobType::Pm).to_string(),
+            max_attempts: self.config.max_attempts,
+        }
+    }
+}
+
+/// The current directory, for finding `.baton/config.toml`.
+pub fn current_dir() -> CliResult<PathBuf> {
+    std::env::current_dir().map_err(|e| baton_core::Error::io("reading the current directory", e).into())
+}
+
+/// Resolves the configuration for the current directory, honouring `--namespace`.
+pub fn load_config(global: &GlobalArgs) -> CliResult<Config> {
+    let cwd = current_dir()?;
+    let namespace = global.namespace.clone();
+    let lookup = move |key: &str| match (&namespace, key) {
+        (Some(ns), "BATON_NAMESPACE") => Some(ns.clone()),
+        _ => std::env::var(key).ok(),
+    };
+    Ok(Config::load(&cwd, &lookup)?)
+}
+
+/// A command run by an agent inside a job acts as that job; anyone else is a person.
+pub fn actor_from_env(env: &dyn Fn(&str) -> Option<String>) -> Actor {
+    let non_empty = |k: &str| env(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    if let Some(job) = non_empty("BATON_JOB_ID") {
+        return Actor::Job(job);
+    }
+    let name = non_empty("USER").or_else(|| non_empty("LOGNAME")).unwrap_or_else(|| "unknown".to_string());
+    Actor::Person(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actor_prefers_the_job() {
+        let env = |k: &str| match k {
+            "BATON_JOB_ID" => Some("j123".to_string()),
+            "USER" => Some("ada".to_string()),
+            _ => None,
+        };
+        assert_eq!(actor_from_env(&env), Actor::Job("j123".into()));
+        let env = |k: &str| (k == "LOGNAME").then(|| "bob".to_string());
+        assert_eq!(actor_from_env(&env), Actor::Person("bob".into()));
+        assert_eq!(actor_from_env(&|_| None), Actor::Person("unknown".into()));
+    }
+}

@@ -1,0 +1,49 @@
+//! Pieces of the model as people see them, shared by the commands that show jobs and assignments.
+
+use super::format::{one_line, NONE};
+use super::style::{assignment_status_code, job_status_code, DIM, RED};
+use super::table::Cell;
+use baton_core::{Assignment, Job};
+
+pub fn assignment_status(a: &Assignment) -> Cell {
+    Cell::painted(a.status.as_str(), Some(assignment_status_code(a.status)))
+}
+
+pub fn job_status(job: &Job) -> Cell {
+    Cell::painted(job.status.as_str(), job_status_code(job.status))
+}
+
+/// `2/3`: runs started of runs allowed.
+pub fn attempts(job: &Job) -> String {
+    format!("{}/{}", job.attempts, job.max_attempts)
+}
+
+/// One line about a job: its error (red), else its result, else its context (dim, what it was asked).
+pub fn job_summary(job: &Job) -> Cell {
+    if let Some(error) = job.error.as_deref().filter(|e| !e.trim().is_empty()) {
+        let kind = job.error_kind.map(|k| format!("[{k}] ")).unwrap_or_default();
+        return Cell::painted(format!("{kind}{}", one_line(error)), Some(RED));
+    }
+    if let Some(result) = job.result.as_deref().filter(|r| !r.trim().is_empty()) {
+        return Cell::new(one_line(result));
+    }
+    if !job.context.trim().is_empty() {
+        return Cell::painted(one_line(&job.context), Some(DIM));
+    }
+    Cell::new("")
+}
+
+/// `3/50` jobs used of the limit.
+pub fn job_usage(a: &Assignment) -> String {
+    format!("{}/{}", a.job_count, a.max_jobs)
+}
+
+/// `$1.20/$5.00`, `$1.20`, `-/$5.00` or `-`.
+pub fn cost_of_budget(a: &Assignment) -> String {
+    let cost = a.cost_usd.map(super::format::money);
+    match (cost, a.budget_usd) {
+        (cost, Some(budget)) => format!("{}/{}", cost.as_deref().unwrap_or(NONE), super::format::money(budget)),
+        (Some(cost), None) => cost,
+        (None, None) => NONE.to_string(),
+    }
+}

@@ -1,0 +1,190 @@
+//! Every kind of bad input: one `error:` line (or clap's usage error), the right exit code, and
+//! nothing changed in the store.
+
+use crate::common::Sandbox;
+
+/// A namespace with one assignment holding two jobs.
+fn populated() -> (Sandbox, String, String) {
+    let s = Sandbox::new();
+    let aid = s.create("Existing", &["--first", "plan"]);
+    let jid = s.insert(&aid, "implement", &[]);
+    (s, aid, jid)
+}
+
+/// Runs `args`, expects it to fail with `code`, and checks the store did not change.
+fn rejected(s: &Sandbox, args: &[&str], code: i32) -> String {
+    let before = s.snapshot();
+    let err = s.fails(args, code);
+    assert_eq!(s.snapshot(), before, "baton {args:?} changed the store");
+    err
+}
+
+#[test]
+fn unknown_ids() {
+    let (s, aid, _) = populated();
+    let err = rejected(&s, &["assignment", "anope1234"], 1);
+    assert!(err.contains("no assignment anope1234 in namespace repo"), "{err}");
+    let err = rejected(&s, &["job", "jnope1234"], 1);
+    assert!(err.contains("no job jnope1234 in namespace repo"), "{err}");
+    let err = rejected(&s, &["insert-job", "anope1234", "--type", "plan"], 1);
+    assert!(err.contains("no assignment anope1234"), "{err}");
+    let err = rejected(&s, &["update-assignment", "anope1234", "--status", "complete"], 1);
+    assert!(err.contains("no assignment anope1234"), "{err}");
+    let err = rejected(&s, &["cancel-job", "jnope1234"], 1);
+    assert!(err.contains("no job jnope1234"), "{err}");
+    let err = rejected(&s, &["retry-job", "jnope1234"], 1);
+    assert!(err.contains("no job jnope1234"), "{err}");
+    let err = rejected(&s, &["jobs", "--assignment", "anope1234"], 1);
+    assert!(err.contains("no assignment anope1234"), "{err}");
+    let err = rejected(&s, &["insert-job", &aid, "--type", "plan", "--after", "jnope1234"], 1);
+    assert!(err.contains("jnope1234"), "{err}");
+}
+
+#[test]
+fn ids_from_another_namespace_are_not_found() {
+    let (s, aid, jid) = populated();
+    let err = rejected(&s, &["assignment", &aid, "--namespace", "elsewhere"], 1);
+    assert!(err.contains(&format!("no assignment {aid} in namespace elsewhere")), "{err}");
+    let err = rejected(&s, &["job", &jid, "--namespace", "elsewhere"], 1);
+    assert!(err.contains(&format!("no job {jid} in namespace elsewhere")), "{err}");
+    rejected(&s, &["insert-job", &aid, "--type", "plan", "--namespace", "elsewhere"], 1);
+    rejected(&s, &["update-assignment", &aid, "--status", "complete", "--namespace", "elsewhere"], 1);
+    rejected(&s, &["cancel-job", &jid, "--namespace", "elsewhere"], 1);
+}
+
+#[test]
+fn after_must_be_a_job_of_the_same_assignment() {
+    let (s, aid, _) = populated();
+    let other = s.create("Other", &[]);
+    let foreign = s.insert(&other, "plan", &[]);
+    let err = rejected(&s, &["insert-job", &aid, "--type", "review", "--after", &foreign], 1);
+    assert!(err.contains(&foreign) && err.contains(&aid), "{err}");
+}
+
+#[test]
+fn unknown_values_are_usage_errors_listing_the_valid_ones() {
+    let (s, aid, _) = populated();
+    let err = rejected(&s, &["insert-job", &aid, "--type", "deploy"], 2);
+    for v in ["plan", "implement", "review", "uat", "document", "pm", "chat"] {
+        assert!(err.contains(v), "`{v}` in {err}");
+    }
+    let err = rejected(&s, &["create", "X", "--first", "deploy"], 2);
+    assert!(err.contains("implement"), "{err}");
+    let err = rejected(&s, &["assignments", "--status", "done"], 2);
+    for v in ["active", "complete", "blocked", "cancelled"] {
+        assert!(err.contains(v), "`{v}` in {err}");
+    }
+    let err = rejected(&s, &["jobs", "--status", "done"], 2);
+    for v in ["pending", "running", "complete", "failed", "cancelled"] {
+        assert!(err.contains(v), "`{v}` in {err}");
+    }
+    let err = rejected(&s, &["update-assignment", &aid, "--status", "done"], 2);
+    assert!(err.contains("blocked"), "{err}");
+    rejected(&s, &["queue", "--colour", "never"], 2);
+    rejected(&s, &["jobs", "--limit", "0"], 2);
+    rejected(&s, &["create", "X", "--budget-usd", "-3"], 2);
+    rejected(&s, &["create", "X", "--max-jobs", "0"], 2);
+}
+
+#[test]
+fn missing_required_arguments_are_usage_errors() {
+    let (s, aid, _) = populated();
+    rejected(&s, &["insert-job", &aid], 2);
+    rejected(&s, &["insert-job", "--type", "plan"], 2);
+    rejected(&s, &["create"], 2);
+    rejected(&s, &["job"], 2);
+    // --context and --harness describe the first job: meaningless without --first.
+    rejected(&s, &["create", "X", "--context", "c"], 2);
+}
+
+#[test]
+fn unknown_harness_lists_the_valid_ones() {
+    let (s, aid, _) = populated();
+    let err = rejected(&s, &["insert-job", &aid, "--type", "plan", "--harness", "hal"], 1);
+    assert!(err.contains("hal") && err.contains("claude, codex, gemini"), "{err}");
+    let err = rejected(&s, &["create", "X", "--first", "plan", "--harness", "hal"], 1);
+    assert!(err.contains("claude, codex, gemini"), "{err}");
+}
+
+#[test]
+fn blocked_needs_a_reason() {
+    let (s, aid, _) = populated();
+    let err = rejected(&s, &["update-assignment", &aid, "--status", "blocked"], 1);
+    assert!(err.contains("--reason"), "{err}");
+    let err = rejected(&s, &["update-assignment", &aid, "--status", "blocked", "--reason", "  "], 1);
+    assert!(err.contains("--reason"), "{err}");
+}
+
+#[test]
+fn update_needs_something_to_do_and_consistent_flags() {
+    let (s, aid, _) = populated();
+    let err = rejected(&s, &["update-assignment", &aid], 1);
+    assert!(err.contains("nothing to update"), "{err}");
+    let err = rejected(&s, &["update-assignment", &aid, "--status", "complete", "--reason", "x"], 1);
+    assert!(err.contains("--reason"), "{err}");
+}
+
+#[test]
+fn empty_north_star() {
+    let (s, _, _) = populated();
+    let err = rejected(&s, &["create", "   "], 1);
+    assert!(err.contains("north star is empty"), "{err}");
+    rejected(&s, &["create", ""], 1);
+}
+
+#[test]
+fn impossible_transitions() {
+    let (s, aid, _) = populated();
+    s.ok(&["update-assignment", &aid, "--status", "complete"]);
+    let err = rejected(&s, &["update-assignment", &aid, "--status", "active"], 1);
+    assert!(err.contains("final"), "{err}");
+    let err = rejected(&s, &["insert-job", &aid, "--type", "plan"], 1);
+    assert!(err.contains("final"), "{err}");
+    let other = s.create("Active one", &[]);
+    let err = rejected(&s, &["update-assignment", &other, "--status", "active"], 1);
+    assert!(err.contains("already active"), "{err}");
+}
+
+#[test]
+fn malformed_config_names_the_key_and_the_file() {
+    let (s, _, _) = populated();
+    let before = s.snapshot();
+    std::fs::create_dir_all(s.repo().join(".baton")).unwrap();
+    let path = s.repo().join(".baton/config.toml");
+    std::fs::write(&path, "namespace = \"repo\"\nmax_attemps = 3\n").unwrap();
+    for args in [&["assignments"][..], &["create", "X"][..], &["queue"][..]] {
+        let err = s.fails(args, 1);
+        assert!(err.contains("max_attemps"), "{err}");
+        assert!(err.contains(&path.display().to_string()), "{err}");
+    }
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(s.snapshot(), before);
+}
+
+#[test]
+fn bad_environment_values_are_errors() {
+    let (s, _, _) = populated();
+    let out = s.cmd().env("BATON_MAX_ATTEMPTS", "lots").args(["assignments"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: ") && err.contains("BATON_MAX_ATTEMPTS"), "{err}");
+}
+
+#[test]
+fn unwritable_database_path() {
+    let s = Sandbox::new();
+    // A regular file where the database folder should be.
+    let blocker = s.dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "x").unwrap();
+    let url = format!("sqlite://{}/sub/baton.db", blocker.display());
+    for args in [&["create", "X"][..], &["assignments"][..]] {
+        let out = s.cmd().env("BATON_DATABASE_URL", &url).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("error: ") && err.contains("database"), "{err}");
+    }
+    let out = s.cmd().env("BATON_DATABASE_URL", "mysql://db/x").args(["queue"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests: every command through the real `baton` binary, each test in its own
+//! temporary folder with its own SQLite database and a HOME that hides the user's real config.
+
+mod common;
+
+mod concurrency;
+mod errors;
+mod init;
+mod mutations;
+mod output;
+mod queries;
