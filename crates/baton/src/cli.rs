@@ -122,9 +122,46 @@ pub enum Command {
     /// Queue a fresh copy of a failed or cancelled job right after it.
     RetryJob(JobIdArgs),
 
+    /// Run queued jobs: claim ready jobs, run their agents headless, record results, run the PM.
+    #[command(after_help = "Examples:\n  baton run\n  baton run --concurrency 4\n  baton run --until-idle")]
+    Run(RunArgs),
+
+    /// Show a job's transcript: what the agent said and did. --follow streams it while it runs.
+    #[command(
+        after_help = "Examples:\n  baton logs j4f8hw2c\n  baton logs j4f8hw2c --follow\n  baton logs j4f8hw2c --json"
+    )]
+    Logs(LogsArgs),
+
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  baton completions bash > ~/.local/share/bash-completion/completions/baton")]
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// How many jobs run at once (at most one per assignment).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
+
+    /// Exit once nothing runs, nothing is ready and nothing waits out a retry back-off
+    /// (pending jobs of blocked assignments do not count).
+    #[arg(long)]
+    pub until_idle: bool,
+
+    /// Seconds running jobs get to finish after Ctrl-C or SIGTERM before they are stopped and
+    /// re-queued (a second signal stops them at once).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub grace: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The job id.
+    pub id: String,
+
+    /// Keep streaming new events until the job ends.
+    #[arg(long, short)]
+    pub follow: bool,
 }
 
 #[derive(Debug, Args)]

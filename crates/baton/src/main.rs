@@ -16,6 +16,13 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // The per-job lifeline supervisor is this same binary; it must start fast and parse nothing.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(baton_runner::lifeline::SUBCOMMAND) {
+        let rest = &args[2..];
+        let agent = rest.strip_prefix(&["--".to_string()]).unwrap_or(rest);
+        return ExitCode::from(baton_runner::lifeline::main(agent).clamp(0, 255) as u8);
+    }
     install_panic_hook();
     let cli = cli::Cli::parse();
     match run(cli) {
@@ -29,10 +36,12 @@ fn main() -> ExitCode {
 
 fn run(cli: cli::Cli) -> error::CliResult {
     // One thread: a CLI command is one query; a multi-threaded runtime would only cost start-up.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| baton_core::Error::io("starting the async runtime", e))?;
+    // The runner supervises several agents at once and gets worker threads.
+    let runtime = match cli.command {
+        cli::Command::Run(_) => tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build(),
+        _ => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+    }
+    .map_err(|e| baton_core::Error::io("starting the async runtime", e))?;
     runtime.block_on(commands::dispatch(cli))
 }
 

@@ -158,12 +158,18 @@ pub fn cancel(conn: &Connection, ns: &str, id: &str, actor: &Actor, at: Millis) 
 }
 
 /// Cancels every pending and running job of an assignment that ended.
+/// The job making the change is spared: a PM completing its assignment finishes normally.
 pub fn cancel_open(conn: &Connection, aid: &str, why: &str, actor: &Actor, at: Millis) -> Result<()> {
+    let own_job = match actor {
+        Actor::Job(id) => Some(id.as_str()),
+        _ => None,
+    };
     let open: Vec<String> = conn
         .prepare_cached(
-            "SELECT id FROM jobs WHERE assignment_id = ?1 AND status IN ('pending', 'running') ORDER BY position",
+            "SELECT id FROM jobs WHERE assignment_id = ?1 AND status IN ('pending', 'running') AND id IS NOT ?2 \
+             ORDER BY position",
         )
-        .and_then(|mut s| s.query_map(params![aid], |r| r.get(0))?.collect())
+        .and_then(|mut s| s.query_map(params![aid, own_job], |r| r.get(0))?.collect())
         .ctx("listing open jobs")?;
     for id in open {
         mark_cancelled(conn, &id, why, at)?;

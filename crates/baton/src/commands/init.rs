@@ -34,6 +34,21 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, out: &Output) -> CliResul
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     std::fs::write(&path, init_template(&namespace))
         .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+    // The prompt templates, for people to tune; edited ones are kept unless --force.
+    let templates = baton_runner::templates::override_dir(&cwd);
+    baton_runner::templates::write_builtins(&cwd, args.force)
+        .map_err(|e| Error::io(format!("writing templates to {}", templates.display()), e))?;
+    // The runner's worktrees and other local state stay out of the repository's history.
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(
+            &ignore,
+            "# baton's local state; config.toml and templates/ are meant to be committed
+/worktrees/
+",
+        )
+        .map_err(|e| Error::io(format!("writing {}", ignore.display()), e))?;
+    }
 
     // The file is written either way; a failed check is a warning, not a failed init.
     let other_origins = match other_origins(global).await {
@@ -55,8 +70,9 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, out: &Output) -> CliResul
         return out.json(&Initialized { path: path.display().to_string(), namespace, other_origins });
     }
     out.text(&format!(
-        "wrote {} (namespace {namespace})\nnext: baton create \"what the agents should achieve\"\n",
-        path.display()
+        "wrote {} (namespace {namespace}) and the prompt templates in {}\nnext: baton create \"what the agents should achieve\"\n",
+        path.display(),
+        templates.display()
     ))
 }
 

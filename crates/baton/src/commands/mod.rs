@@ -11,8 +11,10 @@ mod init;
 mod insert_job;
 mod job;
 mod jobs;
+mod logs;
 mod queue;
 mod retry_job;
+mod run;
 mod update_assignment;
 
 use crate::cli::{Cli, Command};
@@ -40,6 +42,8 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::UpdateAssignment(args) => update_assignment::run(&mut ctx, args).await,
         Command::CancelJob(args) => cancel_job::run(&mut ctx, args).await,
         Command::RetryJob(args) => retry_job::run(&mut ctx, args).await,
+        Command::Run(args) => run::run(&mut ctx, args).await,
+        Command::Logs(args) => logs::run(&mut ctx, args).await,
         Command::Completions(_) | Command::Init(_) => Ok(()),
     }
 }

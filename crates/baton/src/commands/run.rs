@@ -1,0 +1,64 @@
+//! `baton run`: the runner daemon in the foreground. Progress goes to stderr as log lines;
+//! Ctrl-C (or SIGTERM) stops it gracefully: nothing new is claimed, running jobs get `--grace`
+//! seconds, then they are stopped and re-queued without charging the attempt. A second signal
+//! stops them at once.
+
+use crate::cli::RunArgs;
+use crate::context::Context;
+use crate::error::CliResult;
+use baton_runner::{run as run_jobs, RunnerOptions};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::signal::unix::{signal, SignalKind};
+
+pub async fn run(ctx: &mut Context, args: RunArgs) -> CliResult {
+    init_logging();
+    if let baton_core::Actor::Job(job) = &ctx.actor {
+        return Err(baton_core::Error::Scope {
+            refusal: format!(
+                "`baton run` is refused inside a job (BATON_JOB_ID={job}): agents queue work with insert-job; \
+                 a person starts runners"
+            ),
+        }
+        .into());
+    }
+    let store = ctx.store().await?;
+    let config = Arc::new(ctx.config.clone());
+    let mut options = RunnerOptions::new(ctx.ns());
+    options.concurrency = args.concurrency as usize;
+    options.until_idle = args.until_idle;
+    options.shutdown_grace = Duration::from_secs(args.grace);
+    options.lifeline = std::env::current_exe().ok();
+
+    let (mut interrupt, mut terminate) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+        (Ok(i), Ok(t)) => (i, t),
+        (Err(e), _) | (_, Err(e)) => return Err(baton_core::Error::io("installing signal handlers", e).into()),
+    };
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
+    // The first signal asks for a graceful stop; a second one ends the process at once (agents
+    // are in their own process groups under a lifeline, so they stop with it).
+    tokio::spawn(async move {
+        tokio::select! { _ = interrupt.recv() => {}, _ = terminate.recv() => {} }
+        let _ = first_tx.send(());
+        tokio::select! { _ = interrupt.recv() => {}, _ = terminate.recv() => {} }
+        eprintln!("baton run: second signal, stopping now");
+        std::process::exit(130);
+    });
+    let shutdown = async move {
+        let _ = first_rx.await;
+    };
+    run_jobs(store, config, options, shutdown).await?;
+    Ok(())
+}
+
+/// Log lines on stderr: `RUST_LOG` if set, else info-level baton events, compact.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .compact()
+        .try_init();
+}

@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""A stand-in for the claude, codex and gemini CLIs in baton's end-to-end tests.
+
+It is invoked as `standin.py FLAVOUR ARGS...` (tests install wrappers named claude/codex/gemini
+first on PATH), reads the prompt from stdin, and behaves like an agent: it reads its own job
+through the real `baton` CLI (the BATON_* variables the runner sets), follows directives found
+in the job's context (or, for PM jobs, in the assignment's north star), and prints the real
+event format of the CLI it impersonates (shapes taken from captures of the real CLIs).
+
+Directives (words starting with @ in the context / north star):
+  @write NAME TEXT      write TEXT to file NAME in the working directory
+  @fail-429-once        first attempt fails with a rate limit (429), later attempts succeed
+  @auth-fail            fail with an authentication error
+  @hang                 start a child process, then hang (for timeouts); pids go to $STANDIN_PIDS
+  @garbage              emit malformed and non-UTF-8 lines before succeeding
+  @echo-prompt          the final result is the prompt itself
+  @sleep-ms N           sleep N ms before finishing
+  @big N                emit N bytes of assistant text in 1000-byte events
+PM jobs (BATON_JOB_TYPE=pm), directives in the north star:
+  @flow T1,T2,...       queue the next job type not yet in the chain; complete when all ran
+  @pm-silent            make no decision
+  @pm-block REASON...   block the assignment with REASON
+Every run appends a JSON line to $STANDIN_LOG when set: job, type, attempt, pid, start, end.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+FLAVOUR = sys.argv[1] if len(sys.argv) > 1 else "claude"
+ENV = os.environ
+JOB = ENV.get("BATON_JOB_ID", "")
+AID = ENV.get("BATON_ASSIGNMENT_ID", "")
+JOB_TYPE = ENV.get("BATON_JOB_TYPE", "")
+SESSION = str(uuid.uuid4())
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def baton(*args, check=True):
+    out = subprocess.run(["baton", *args], capture_output=True, text=True)
+    if check and out.returncode != 0:
+        sys.stderr.write(f"baton {' '.join(args)} failed: {out.stderr}\n")
+        sys.exit(3)
+    return out.stdout
+
+
+def directives(text):
+    found = {}
+    for chunk in text.split("@")[1:]:
+        words = chunk.split()
+        if words:
+            found[words[0]] = words[1:]
+    return found
+
+
+def attempt_number():
+    state_dir = ENV.get("STANDIN_STATE")
+    if not state_dir:
+        return 1
+    os.makedirs(state_dir, exist_ok=True)
+    path = os.path.join(state_dir, JOB or "nojob")
+    n = int(open(path).read()) + 1 if os.path.exists(path) else 1
+    with open(path, "w") as f:
+        f.write(str(n))
+    return n
+
+
+# --- output in each CLI's real format -------------------------------------------------------
+
+def start():
+    if FLAVOUR == "claude":
+        emit({"type": "system", "subtype": "init", "cwd": os.getcwd(), "session_id": SESSION,
+              "tools": ["Bash", "Edit", "Read"], "mcp_servers": [], "model": "claude-sonnet-4-5",
+              "permissionMode": "bypassPermissions", "apiKeySource": "ANTHROPIC_API_KEY",
+              "claude_code_version": "2.1.197", "uuid": str(uuid.uuid4())})
+    elif FLAVOUR == "codex":
+        emit({"type": "thread.started", "thread_id": SESSION})
+        emit({"type": "turn.started"})
+    else:
+        emit({"type": "init", "timestamp": "2026-11-28T07:00:00.000Z", "session_id": SESSION, "model": "gemini-2.5-pro"})
+
+
+def say(text):
+    if FLAVOUR == "claude":
+        emit({"type": "assistant", "message": {"id": "msg_1", "type": "message", "role": "assistant",
+              "model": "claude-sonnet-4-5", "content": [{"type": "text", "text": text}], "stop_reason": None,
+              "usage": {"input_tokens": 10, "output_tokens": 5}}, "parent_tool_use_id": None,
+              "session_id": SESSION, "uuid": str(uuid.uuid4())})
+    elif FLAVOUR == "codex":
+        emit({"type": "item.completed", "item": {"id": "item_0", "type": "agent_message", "text": text}})
+    else:
+        emit({"type": "message", "timestamp": "2026-11-28T07:00:01.000Z", "role": "assistant", "content": text, "delta": True})
+
+
+def tool(command, output):
+    if FLAVOUR == "claude":
+        emit({"type": "assistant", "message": {"id": "msg_1", "role": "assistant", "model": "claude-sonnet-4-5",
+              "content": [{"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": command}}]},
+              "session_id": SESSION})
+        emit({"type": "user", "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1",
+              "content": output, "is_error": False}]}, "session_id": SESSION})
+    elif FLAVOUR == "codex":
+        emit({"type": "item.completed", "item": {"id": "item_1", "type": "command_execution", "command": command,
+              "aggregated_output": output, "exit_code": 0, "status": "completed"}})
+    else:
+        emit({"type": "tool_use", "timestamp": "2026-11-28T07:00:01.000Z", "tool_name": "run_shell_command",
+              "tool_id": "t1", "parameters": {"command": command}})
+        emit({"type": "tool_result", "timestamp": "2026-11-28T07:00:01.000Z", "tool_id": "t1", "status": "success", "output": output})
+
+
+def succeed(text):
+    if FLAVOUR == "claude":
+        say(text)
+        emit({"type": "result", "subtype": "success", "is_error": False, "api_error_status": None, "duration_ms": 5,
+              "num_turns": 1, "result": text, "stop_reason": "end_turn", "session_id": SESSION,
+              "total_cost_usd": 0.0125, "usage": {"input_tokens": 120, "cache_creation_input_tokens": 0,
+              "cache_read_input_tokens": 0, "output_tokens": 7}})
+    elif FLAVOUR == "codex":
+        say(text)
+        emit({"type": "turn.completed", "usage": {"input_tokens": 120, "cached_input_tokens": 0, "output_tokens": 7}})
+    else:
+        say(text)
+        emit({"type": "result", "timestamp": "2026-11-28T07:00:02.000Z", "status": "success",
+              "stats": {"total_tokens": 127, "input_tokens": 120, "output_tokens": 7, "duration_ms": 5, "tool_calls": 0}})
+    return 0
+
+
+def rate_limited():
+    if FLAVOUR == "claude":
+        emit({"type": "system", "subtype": "api_retry", "attempt": 1, "max_retries": 1, "retry_delay_ms": 1000,
+              "error_status": 429, "error": "rate_limit", "session_id": SESSION})
+        text = "API Error: Request rejected (429) · This request would exceed the rate limit for your organization."
+        emit({"type": "assistant", "message": {"id": "m", "model": "<synthetic>", "role": "assistant",
+              "content": [{"type": "text", "text": text}]}, "session_id": SESSION, "error": "rate_limit"})
+        emit({"type": "result", "subtype": "success", "is_error": True, "api_error_status": 429, "duration_ms": 2610,
+              "num_turns": 1, "result": text, "session_id": SESSION, "total_cost_usd": 0,
+              "usage": {"input_tokens": 0, "output_tokens": 0}})
+        return 1
+    if FLAVOUR == "codex":
+        emit({"type": "error", "message": "Reconnecting... 1/5 (unexpected status 429 Too Many Requests)"})
+        emit({"type": "turn.failed", "error": {"message": "exceeded retry limit, last status: 429 Too Many Requests, request id: req_1"}})
+        return 1
+    emit({"type": "result", "timestamp": "2026-11-28T07:00:02.000Z", "status": "error",
+          "error": {"type": "unknown", "message": "[API Error: Resource has been exhausted (e.g. check quota).]"},
+          "stats": {"total_tokens": 0, "input_tokens": 0, "output_tokens": 0, "duration_ms": 0, "tool_calls": 0}})
+    return 173
+
+
+def auth_failed():
+    if FLAVOUR == "claude":
+        emit({"type": "assistant", "message": {"id": "m", "model": "<synthetic>", "role": "assistant",
+              "content": [{"type": "text", "text": "Invalid API key · Fix external API key"}]},
+              "session_id": SESSION, "error": "authentication_failed"})
+        emit({"type": "result", "subtype": "success", "is_error": True, "api_error_status": 401, "duration_ms": 900,
+              "num_turns": 1, "result": "Invalid API key · Fix external API key", "session_id": SESSION,
+              "total_cost_usd": 0, "usage": {"input_tokens": 0, "output_tokens": 0}})
+        return 1
+    if FLAVOUR == "codex":
+        emit({"type": "turn.failed", "error": {"message": "unexpected status 401 Unauthorized: Incorrect API key provided, url: http://127.0.0.1/v1/responses, request id: req_2"}})
+        return 1
+    sys.stderr.write("Please set an Auth method in your /root/.gemini/settings.json or specify one of the following "
+                     "environment variables before running: GEMINI_API_KEY, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA\n")
+    return 41
+
+
+# --- behaviour ------------------------------------------------------------------------------
+
+def pm(north_star):
+    d = directives(north_star)
+    if "pm-silent" in d:
+        return succeed("I looked at it and have nothing to decide.")
+    if "pm-block" in d:
+        reason = " ".join(d["pm-block"]) or "a person must decide"
+        baton("update-assignment", AID, "--status", "blocked", "--reason", reason)
+        return succeed(f"Blocked: {reason}")
+    flow = d.get("flow", [""])[0].split(",") if "flow" in d else []
+    chain = json.loads(baton("assignment", AID, "--json"))["jobs"]
+    done = [j["type"] for j in chain if j["type"] != "pm"]
+    for job_type in [t for t in flow if t]:
+        if job_type not in done:
+            baton("insert-job", AID, "--after", JOB, "--type", job_type, "--context", f"do the {job_type} step")
+            return succeed(f"Queued {job_type}.")
+    baton("update-assignment", AID, "--status", "complete")
+    return succeed("The north star is met; completing.")
+
+
+def main():
+    prompt = sys.stdin.read()
+    started = time.time()
+    attempt = attempt_number()
+    job = json.loads(baton("job", JOB, "--json")) if JOB else {"context": ""}
+    start()
+    rc = 0
+    if JOB_TYPE == "pm":
+        assignment = json.loads(baton("assignment", AID, "--json"))
+        rc = pm(assignment["north_star"])
+    else:
+        d = directives(job.get("context", ""))
+        if "sleep-ms" in d:
+            time.sleep(int(d["sleep-ms"][0]) / 1000)
+        if "hang" in d:
+            child = subprocess.Popen(["sleep", "1000"])
+            if ENV.get("STANDIN_PIDS"):
+                with open(ENV["STANDIN_PIDS"], "a") as f:
+                    f.write(f"{os.getpid()}\n{child.pid}\n")
+            time.sleep(1000)
+        if "garbage" in d:
+            sys.stdout.write("this is not json\n")
+            sys.stdout.flush()
+            sys.stdout.buffer.write(b"\xff\xfe\x00 binary \xc3\x28 bytes\n")
+            sys.stdout.buffer.write(b'{"type": "totally_unknown_event", "x": 1}\n')
+            sys.stdout.buffer.flush()
+        if "big" in d:
+            remaining = int(d["big"][0])
+            while remaining > 0:
+                say("x" * min(1000, remaining))
+                remaining -= 1000
+        if "write" in d:
+            name, *words = d["write"]
+            with open(name, "w") as f:
+                f.write(" ".join(words) + "\n")
+            tool(f"write {name}", "ok")
+        if "auth-fail" in d:
+            rc = auth_failed()
+        elif "fail-429-once" in d and attempt == 1:
+            rc = rate_limited()
+        elif "echo-prompt" in d:
+            rc = succeed(prompt)
+        else:
+            rc = succeed(f"Done with {JOB_TYPE} (attempt {attempt}).")
+    if ENV.get("STANDIN_LOG"):
+        with open(ENV["STANDIN_LOG"], "a") as f:
+            f.write(json.dumps({"job": JOB, "type": JOB_TYPE, "attempt": attempt, "pid": os.getpid(),
+                                "start": started, "end": time.time(), "flavour": FLAVOUR, "rc": rc}) + "\n")
+    sys.exit(rc)
+
+
+if __name__ == "__main__":
+    main()
