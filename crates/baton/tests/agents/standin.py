@@ -12,12 +12,14 @@ Directives (words starting with @ in the context / north star):
   @fail-429-once        first attempt fails with a rate limit (429), later attempts succeed
   @auth-fail            fail with an authentication error
   @hang                 start a child process, then hang (for timeouts); pids go to $STANDIN_PIDS
+  @hang-once            hang on the first attempt only
   @garbage              emit malformed and non-UTF-8 lines before succeeding
   @echo-prompt          the final result is the prompt itself
   @sleep-ms N           sleep N ms before finishing
   @big N                emit N bytes of assistant text in 1000-byte events
 PM jobs (BATON_JOB_TYPE=pm), directives in the north star:
-  @flow T1,T2,...       queue the next job type not yet in the chain; complete when all ran
+  @flow T1,T2,...       queue the next job type that has not run yet; complete when all ran
+                        (with work already queued, decide nothing)
   @pm-silent            make no decision
   @pm-block REASON...   block the assignment with REASON
 Every run appends a JSON line to $STANDIN_LOG when set: job, type, attempt, pid, start, end.
@@ -181,7 +183,9 @@ def pm(north_star):
         return succeed(f"Blocked: {reason}")
     flow = d.get("flow", [""])[0].split(",") if "flow" in d else []
     chain = json.loads(baton("assignment", AID, "--json"))["jobs"]
-    done = [j["type"] for j in chain if j["type"] != "pm"]
+    if any(j["status"] == "pending" and j["type"] != "pm" for j in chain):
+        return succeed("Work is already queued; nothing to decide.")
+    done = [j["type"] for j in chain if j["type"] != "pm" and j["status"] in ("complete", "failed")]
     for job_type in [t for t in flow if t]:
         if job_type not in done:
             baton("insert-job", AID, "--after", JOB, "--type", job_type, "--context", f"do the {job_type} step")
@@ -204,7 +208,7 @@ def main():
         d = directives(job.get("context", ""))
         if "sleep-ms" in d:
             time.sleep(int(d["sleep-ms"][0]) / 1000)
-        if "hang" in d:
+        if "hang" in d or ("hang-once" in d and attempt == 1):
             child = subprocess.Popen(["sleep", "1000"])
             if ENV.get("STANDIN_PIDS"):
                 with open(ENV["STANDIN_PIDS"], "a") as f:

@@ -1,0 +1,10 @@
+//! End-to-end tests of `baton run` through the real binary, with stand-in agent CLIs first on
+//! PATH that emit the real event formats and act like agents (see tests/agents/standin.py).
+
+#[path = "../cli/common.rs"]
+#[allow(dead_code)]
+mod common;
+mod harness;
+
+mod flow;
+mod stopping;
