@@ -6,7 +6,7 @@ use baton_core::store::QueueSummary;
 use baton_core::time::Millis;
 use baton_core::{AssignmentStatus, Job, JobStatus, Result};
 use rusqlite::{params, Connection};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary> {
     let mut assignments: BTreeMap<String, u64> =
@@ -41,18 +41,43 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
 
 /// The next job of every active assignment that has no running job (the ready rule without the
 /// back-off check), oldest assignment first.
+///
+/// Three index-only scans joined in memory: open jobs in chain order (`jobs_open`), and the
+/// active assignments. A correlated SQL formulation re-probes the chain per pending job and gets
+/// slow once thousands of assignments are active.
 pub fn next_jobs(conn: &Connection, ns: &str) -> Result<Vec<Job>> {
-    let mut jobs: Vec<Job> = conn
-        .prepare_cached(&format!(
-            "SELECT {} FROM jobs j JOIN assignments a ON a.id = j.assignment_id \
-             WHERE j.namespace = ?1 AND j.status = 'pending' AND a.status = 'active' \
-               AND j.position = (SELECT MIN(p.position) FROM jobs p WHERE p.assignment_id = j.assignment_id AND p.status = 'pending') \
-               AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.assignment_id = j.assignment_id AND r.status = 'running') \
-             ORDER BY a.created_at, a.id",
-            JOB_COLUMNS.split(", ").map(|c| format!("j.{}", c.trim())).collect::<Vec<_>>().join(", ")
-        ))
-        .and_then(|mut s| s.query_map(params![ns], rows::job)?.collect())
+    let open: Vec<(String, String, String)> = conn
+        .prepare_cached(
+            "SELECT id, assignment_id, status FROM jobs WHERE namespace = ?1 AND status IN ('pending', 'running') \
+             ORDER BY assignment_id, position",
+        )
+        .and_then(|mut s| s.query_map(params![ns], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
+        .ctx("listing open jobs")?;
+    if open.is_empty() {
+        return Ok(Vec::new());
+    }
+    let active: Vec<String> = conn
+        .prepare_cached("SELECT id FROM assignments WHERE namespace = ?1 AND status = 'active' ORDER BY created_at, id")
+        .and_then(|mut s| s.query_map(params![ns], |r| r.get(0))?.collect())
+        .ctx("listing active assignments")?;
+
+    // The first open job of each assignment, if it is pending (a running one means: busy).
+    let mut first_open: HashMap<&str, Option<&str>> = HashMap::new();
+    for (id, aid, status) in &open {
+        first_open.entry(aid.as_str()).or_insert_with(|| (status == "pending").then_some(id.as_str()));
+    }
+    let ready_ids: Vec<&str> =
+        active.iter().filter_map(|aid| first_open.get(aid.as_str()).copied().flatten()).collect();
+    if ready_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids_json = serde_json::to_string(&ready_ids)
+        .map_err(|e| baton_core::Error::Database { context: "listing ready jobs", message: e.to_string() })?;
+    let mut by_id: HashMap<String, Job> = conn
+        .prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?1))"))
+        .and_then(|mut s| s.query_map(params![ids_json], rows::job)?.map(|j| j.map(|j| (j.id.clone(), j))).collect())
         .ctx("listing ready jobs")?;
+    let mut jobs: Vec<Job> = ready_ids.iter().filter_map(|id| by_id.remove(*id)).collect();
     rows::attach_attempts(conn, &mut jobs)?;
     Ok(jobs)
 }
