@@ -4,6 +4,7 @@
 //! - [`lifecycle`]: the one place where every state transition is defined, with who may make it.
 //! - [`config`]: `.baton/config.toml`, the user config and `BATON_*` variables, resolved into [`Config`].
 //! - [`store`]: the async [`Store`] interface that the SQLite and PostgreSQL backends implement.
+//! - [`scope`]: what an agent may change from inside a job.
 //! - [`error`]: the errors a person sees, each saying what to do next.
 
 pub mod config;
@@ -12,6 +13,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod model;
 pub mod retry;
+pub mod scope;
 pub mod store;
 pub mod time;
 

@@ -21,6 +21,8 @@ pub struct NewAssignment {
     pub budget_usd: Option<f64>,
     /// The checkout it was created from (lets `init` warn about a namespace shared by two paths).
     pub origin_root: Option<String>,
+    /// The git ref its branch starts from (`create --base`).
+    pub base_ref: Option<String>,
     /// A job queued in the same transaction (`create --first`).
     pub first_job: Option<NewJob>,
 }
@@ -167,6 +169,34 @@ pub struct Claim {
     pub attempt: u32,
     /// When the lease runs out unless renewed.
     pub lease_expires_at: Millis,
+    /// The agent of the attempt that was lost before this claim, if it was recorded: a runner on
+    /// the same host stops that process group (if it still lives) before starting a new agent.
+    pub previous_agent: Option<AgentProcess>,
+}
+
+/// An agent's process group, recorded so that a runner taking its job over on the same host can
+/// stop it. The start time tells a live group from a recycled process id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentProcess {
+    pub host: String,
+    pub pgid: u32,
+    /// The group leader's start time in clock ticks since boot (`/proc/PID/stat`, field 22).
+    pub start_time: u64,
+}
+
+/// What a runner records once an attempt's agent started.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AttemptStart {
+    pub agent: Option<AgentProcess>,
+    pub git_head_before: Option<String>,
+}
+
+/// Where an assignment's work lives: its branch and working tree on one host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
+    pub branch: String,
+    pub worktree: String,
+    pub host: String,
 }
 
 /// Whether a runner still holds a job.
@@ -203,6 +233,10 @@ pub struct AttemptResult {
     pub tokens_out: Option<i64>,
     pub cost_usd: Option<f64>,
     pub transcript_truncated: bool,
+    /// Git HEAD when the attempt ended (with worktree isolation or in a git checkout).
+    pub git_head_after: Option<String>,
+    /// `git diff --stat` from the attempt's starting HEAD to the working tree.
+    pub diff_stat: Option<String>,
 }
 
 /// What a wake-up says changed.
@@ -234,7 +268,8 @@ pub trait RunnerStore: Send + Sync {
     async fn runners(&self, ns: &str) -> Result<Vec<RunnerInfo>>;
 
     /// Re-queues jobs whose lease expired, then claims the next ready job of the namespace, if any.
-    /// Assignments over their budget are blocked instead of started.
+    /// Assignments over their budget are blocked instead of started; assignments whose working
+    /// tree lives on another host than the runner's are left to that host's runners.
     async fn claim_next(
         &self,
         ns: &str,
@@ -242,6 +277,11 @@ pub trait RunnerStore: Send + Sync {
         lease_ms: u64,
         policy: &EnginePolicy,
     ) -> Result<Option<Claim>>;
+    /// Records the started agent's process group and the git HEAD it started from; `false` when
+    /// the lease is gone.
+    async fn record_start(&self, job_id: &str, token: i64, start: &AttemptStart) -> Result<bool>;
+    /// Records an assignment's branch, working tree and host (on its first job).
+    async fn set_workspace(&self, ns: &str, assignment_id: &str, workspace: &Workspace) -> Result<()>;
     /// Extends a lease; `Gone` when the job is no longer this claim's.
     async fn renew_lease(&self, job_id: &str, token: i64, lease_ms: u64) -> Result<Lease>;
     /// The leases a runner still holds, `(job id, token)`.

@@ -4,10 +4,12 @@
 //! - [`supervisor`]: one attempt — spawn, stream, lease, timeout, stop, record.
 //! - [`invocation`]: the agent's command line, environment and time limit.
 //! - [`process`]: process groups and stopping them.
+//! - [`lifeline`]: the per-job supervisor process that stops an agent when its runner dies.
 //! - [`transcript`]: batching and capping transcript events.
 //! - [`templates`] and [`prompt`]: what the agent is told.
 
 pub mod invocation;
+pub mod lifeline;
 pub mod process;
 pub mod prompt;
 pub mod runner;

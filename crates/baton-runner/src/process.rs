@@ -8,11 +8,24 @@ use std::io;
 use std::process::Stdio;
 use tokio::process::{Child, Command};
 
-/// Spawns `argv` with piped stdin/stdout/stderr in a new process group.
-pub fn spawn(argv: &[String], cwd: &std::path::Path, env: &[(String, String)]) -> io::Result<Child> {
+/// Spawns `argv` with piped stdin/stdout/stderr in a new process group — through the lifeline
+/// supervisor (`supervisor` = the baton binary) when given, see [`crate::lifeline`].
+pub fn spawn(
+    argv: &[String],
+    cwd: &std::path::Path,
+    env: &[(String, String)],
+    supervisor: Option<&std::path::Path>,
+) -> io::Result<Child> {
     let (program, args) =
         argv.split_first().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
-    let mut command = Command::new(program);
+    let mut command = match supervisor {
+        Some(baton) => {
+            let mut command = Command::new(baton);
+            command.arg(crate::lifeline::SUBCOMMAND).arg("--").arg(program);
+            command
+        }
+        None => Command::new(program),
+    };
     command
         .args(args)
         .current_dir(cwd)

@@ -31,6 +31,9 @@ pub struct RunnerOptions {
     pub transcript_cap: u64,
     /// The `baton` binary's folder, put first on agents' PATH.
     pub baton_dir: Option<PathBuf>,
+    /// The `baton` binary that supervises each agent (see [`crate::lifeline`]); `None` spawns
+    /// agents directly (library use without the binary).
+    pub lifeline: Option<PathBuf>,
 }
 
 impl RunnerOptions {
@@ -43,6 +46,7 @@ impl RunnerOptions {
             kill_grace: Duration::from_secs(5),
             transcript_cap: transcript::DEFAULT_CAP,
             baton_dir: std::env::current_exe().ok().and_then(|p| p.parent().map(PathBuf::from)),
+            lifeline: None,
         }
     }
 }
@@ -104,6 +108,7 @@ pub async fn run(
         kill_grace: options.kill_grace,
         transcript_cap: options.transcript_cap,
         baton_dir: options.baton_dir.clone(),
+        lifeline: options.lifeline.clone(),
     });
     tracing::info!(runner = %runner_id, namespace = %ns, concurrency = options.concurrency, "runner started");
 

@@ -41,6 +41,8 @@ pub struct Shared {
     pub transcript_cap: u64,
     /// The folder of the running `baton` binary, first on the agent's PATH.
     pub baton_dir: Option<PathBuf>,
+    /// The `baton` binary that runs the lifeline supervisor; `None` spawns agents directly.
+    pub lifeline: Option<PathBuf>,
 }
 
 /// Why the runner asks a supervisor to stop its agent.
@@ -99,6 +101,8 @@ fn setup_failure(message: String) -> AttemptResult {
         tokens_out: None,
         cost_usd: None,
         transcript_truncated: false,
+        git_head_after: None,
+        diff_stat: None,
     }
 }
 
@@ -142,13 +146,11 @@ async fn run_agent(
     mut stop: watch::Receiver<Option<StopRequest>>,
 ) -> baton_core::Result<Option<AttemptResult>> {
     let job = &claim.job;
-    let mut child = match process::spawn(&invocation.argv, &shared.config.repo_root, &invocation.env) {
+    let lifeline = shared.lifeline.as_deref();
+    let mut child = match process::spawn(&invocation.argv, &shared.config.repo_root, &invocation.env, lifeline) {
         Ok(child) => child,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Some(setup_failure(format!(
-                "harness `{}` not found on PATH (it runs `{}`); install it or set `command` in [harness.{}]",
-                job.harness, invocation.argv[0], job.harness
-            ))));
+            return Ok(Some(setup_failure(not_found(&job.harness, &invocation.argv[0]))));
         }
         Err(e) => {
             return Ok(Some(setup_failure(format!(
@@ -161,10 +163,20 @@ async fn run_agent(
         return Ok(Some(setup_failure(format!("harness `{}` exited before it could be supervised", job.harness))));
     };
 
+    // A separate task: an agent that reads its prompt slowly must not stall the supervisor.
+    // Through the lifeline the pipe then stays open until this attempt ends (dropping the
+    // sender closes it); without it, stdin is closed right after the prompt.
+    let (lifeline_hold, lifeline_release) = tokio::sync::oneshot::channel::<()>();
     if let Some(mut stdin) = child.stdin.take() {
-        // A separate task: an agent that reads its prompt slowly must not stall the supervisor.
+        let framed = lifeline.is_some();
         tokio::spawn(async move {
-            let _ = stdin.write_all(prompt.as_bytes()).await;
+            if framed {
+                let _ = stdin.write_all(&crate::lifeline::frame_prompt(prompt.as_bytes())).await;
+                let _ = stdin.flush().await;
+                let _ = lifeline_release.await;
+            } else {
+                let _ = stdin.write_all(prompt.as_bytes()).await;
+            }
             let _ = stdin.shutdown().await;
         });
     }
@@ -275,6 +287,7 @@ async fn run_agent(
         }
     }
 
+    drop(lifeline_hold);
     if stopped == Some(Stopped::LeaseGone) || !lease_held {
         return Ok(None);
     }
@@ -283,6 +296,10 @@ async fn run_agent(
         Some(task) => tokio::time::timeout(DRAIN_AFTER_EXIT, task).await.ok().and_then(Result::ok).unwrap_or_default(),
         None => String::new(),
     };
+    if status.code() == Some(crate::lifeline::NOT_FOUND_EXIT) && stderr_tail.contains(crate::lifeline::NOT_FOUND_MARKER)
+    {
+        return Ok(Some(setup_failure(not_found(&job.harness, &invocation.argv[0]))));
+    }
     let exit_info = ExitInfo { code: status.code(), signal: status.signal() };
     parser.flush().iter().for_each(|e| transcript.push(e));
     let outcome = parser.finish(exit_info, &stderr_tail);
@@ -295,6 +312,10 @@ async fn run_agent(
         return Ok(None);
     }
     Ok(Some(attempt_result(outcome, stopped, invocation.timeout, transcript.truncated)))
+}
+
+fn not_found(harness: &str, program: &str) -> String {
+    format!("harness `{harness}` not found on PATH (it runs `{program}`); install it or set `command` in [harness.{harness}]")
 }
 
 /// Writes the queued transcript events; `false` when the lease is gone.
@@ -338,5 +359,7 @@ fn attempt_result(outcome: Outcome, stopped: Option<Stopped>, timeout: Duration,
         tokens_out: outcome.tokens_out.map(|t| t as i64),
         cost_usd: outcome.cost_usd,
         transcript_truncated: truncated,
+        git_head_after: None,
+        diff_stat: None,
     }
 }

@@ -196,6 +196,11 @@ pub struct CreateArgs {
     /// Job limit guard (default: max_jobs_per_assignment in config).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_jobs: Option<u32>,
+
+    /// The git ref the assignment's branch starts from (default: the current HEAD when its first
+    /// job runs).
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -71,8 +71,10 @@ pub fn load_config(global: &GlobalArgs) -> CliResult<Config> {
 /// A command run by an agent inside a job acts as that job; anyone else is a person.
 pub fn actor_from_env(env: &dyn Fn(&str) -> Option<String>) -> Actor {
     let non_empty = |k: &str| env(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    if let Some(job) = non_empty("BATON_JOB_ID") {
-        return Actor::Job(job);
+    if let Some(id) = non_empty("BATON_JOB_ID") {
+        // An unparsable token counts as none: the store then refuses changes and says why.
+        let token = non_empty("BATON_JOB_TOKEN").and_then(|t| t.parse().ok());
+        return Actor::Job { id, token };
     }
     let name = non_empty("USER").or_else(|| non_empty("LOGNAME")).unwrap_or_else(|| "unknown".to_string());
     Actor::Person(name)
@@ -89,7 +91,13 @@ mod tests {
             "USER" => Some("ada".to_string()),
             _ => None,
         };
-        assert_eq!(actor_from_env(&env), Actor::Job("j123".into()));
+        assert_eq!(actor_from_env(&env), Actor::job("j123"));
+        let env = |k: &str| match k {
+            "BATON_JOB_ID" => Some("j123".to_string()),
+            "BATON_JOB_TOKEN" => Some("42".to_string()),
+            _ => None,
+        };
+        assert_eq!(actor_from_env(&env), Actor::Job { id: "j123".into(), token: Some(42) });
         let env = |k: &str| (k == "LOGNAME").then(|| "bob".to_string());
         assert_eq!(actor_from_env(&env), Actor::Person("bob".into()));
         assert_eq!(actor_from_env(&|_| None), Actor::Person("unknown".into()));

@@ -14,6 +14,10 @@ fn assignment(status: AssignmentStatus, job_count: u32) -> Assignment {
         budget_usd: None,
         cost_usd: None,
         job_count,
+        base_ref: None,
+        branch: None,
+        worktree: None,
+        host: None,
     }
 }
 

@@ -28,6 +28,14 @@ pub struct Assignment {
     pub cost_usd: Option<f64>,
     /// How many jobs it has, in any status (what the job limit counts).
     pub job_count: u32,
+    /// The git ref its branch starts from (`create --base`); `None` means the current HEAD.
+    pub base_ref: Option<String>,
+    /// Its git branch (`baton/<id>`), once its first job ran with worktree isolation.
+    pub branch: Option<String>,
+    /// Its working tree, once created.
+    pub worktree: Option<String>,
+    /// The host its working tree lives on; its jobs run only there.
+    pub host: Option<String>,
 }
 
 /// An assignment with its job chain (in chain order) and its history: `baton assignment <id>`.

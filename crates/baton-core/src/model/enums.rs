@@ -149,17 +149,33 @@ impl AssignmentStatus {
 pub enum Actor {
     /// A person at the CLI or dashboard (their login name).
     Person(String),
-    /// An agent acting from inside a job (the CLI saw `BATON_JOB_ID`).
-    Job(String),
+    /// An agent acting from inside a job (the CLI saw `BATON_JOB_ID`), under the fencing token
+    /// of the claim it runs in (`BATON_JOB_TOKEN`). The token is checked, never recorded.
+    Job { id: String, token: Option<i64> },
     /// baton itself: the runner, a guard, the PM flow.
     Engine,
+}
+
+impl Actor {
+    /// A job actor without a token (as read back from history).
+    pub fn job(id: impl Into<String>) -> Actor {
+        Actor::Job { id: id.into(), token: None }
+    }
+
+    /// The job acting, if a job is.
+    pub fn job_id(&self) -> Option<&str> {
+        match self {
+            Actor::Job { id, .. } => Some(id),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Actor::Person(name) => write!(f, "person:{name}"),
-            Actor::Job(id) => write!(f, "job:{id}"),
+            Actor::Job { id, .. } => write!(f, "job:{id}"),
             Actor::Engine => f.write_str("engine"),
         }
     }
@@ -173,7 +189,7 @@ impl FromStr for Actor {
         } else if let Some(name) = s.strip_prefix("person:") {
             Ok(Actor::Person(name.to_string()))
         } else if let Some(id) = s.strip_prefix("job:") {
-            Ok(Actor::Job(id.to_string()))
+            Ok(Actor::job(id))
         } else {
             Err(UnknownValue { what: "actor", value: s.to_string(), valid: "person:NAME, job:ID, engine".to_string() })
         }
@@ -223,7 +239,7 @@ mod tests {
 
     #[test]
     fn actors_round_trip() {
-        for a in [Actor::Person("ada".into()), Actor::Job("j123".into()), Actor::Engine] {
+        for a in [Actor::Person("ada".into()), Actor::job("j123"), Actor::Engine] {
             assert_eq!(a.to_string().parse::<Actor>(), Ok(a.clone()));
         }
         assert!("nobody".parse::<Actor>().is_err());

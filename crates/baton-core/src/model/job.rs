@@ -57,6 +57,12 @@ pub struct Job {
     pub transcript_events: i64,
     /// True when the transcript reached its size cap and later events were dropped.
     pub transcript_truncated: bool,
+    /// Git HEAD of the working tree when the latest attempt started.
+    pub git_head_before: Option<String>,
+    /// Git HEAD when it ended.
+    pub git_head_after: Option<String>,
+    /// `git diff --stat` of everything the job changed, committed or not.
+    pub diff_stat: Option<String>,
     pub attempt_history: Vec<Attempt>,
 }
 

@@ -1,9 +1,10 @@
 //! Assignment queries and the writes that change an assignment.
 
 use super::rows::{self, ASSIGNMENT_COLUMNS};
-use super::{jobs, Context};
+use super::{jobs, scope, Context};
 use baton_core::lifecycle::{self, AssignmentState, AssignmentUpdate};
-use baton_core::store::{AssignmentFilter, JobDefaults, NewAssignment, NewJob};
+use baton_core::scope::Mutation;
+use baton_core::store::{AssignmentFilter, JobDefaults, NewAssignment, NewJob, Workspace};
 use baton_core::time::Millis;
 use baton_core::{ids, Actor, Assignment, AssignmentDetail, Error, JobType, Result};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -17,6 +18,7 @@ pub fn load(conn: &Connection, ns: &str, id: &str) -> Result<Assignment> {
 }
 
 pub fn create(conn: &Connection, new: &NewAssignment, actor: &Actor, at: Millis) -> Result<AssignmentDetail> {
+    scope::check(conn, &new.namespace, actor, Mutation::CreateAssignment)?;
     let north_star = new.north_star.trim();
     if north_star.is_empty() {
         return Err(Error::EmptyNorthStar);
@@ -31,10 +33,21 @@ pub fn create(conn: &Connection, new: &NewAssignment, actor: &Actor, at: Millis)
     }
     let id = ids::new_assignment_id();
     conn.prepare_cached(
-        "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?7)",
+        "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, base_ref, \
+         created_at, updated_at) VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8, ?8)",
     )
-    .and_then(|mut s| s.execute(params![id, new.namespace, north_star, new.max_jobs, new.budget_usd, new.origin_root, at]))
+    .and_then(|mut s| {
+        s.execute(params![
+            id,
+            new.namespace,
+            north_star,
+            new.max_jobs,
+            new.budget_usd,
+            new.origin_root,
+            new.base_ref,
+            at
+        ])
+    })
     .ctx("creating an assignment")?;
     rows::record(conn, &id, None, at, actor, "created", None)?;
     if let Some(first) = &new.first_job {
@@ -74,6 +87,12 @@ pub fn update(
     at: Millis,
 ) -> Result<AssignmentDetail> {
     let current = load(conn, ns, id)?;
+    if update.status.is_some() {
+        scope::check(conn, ns, actor, Mutation::ChangeStatus { assignment_id: id })?;
+    }
+    if update.max_jobs.is_some() || update.budget_usd.is_some() {
+        scope::check(conn, ns, actor, Mutation::ChangeGuards { assignment_id: id })?;
+    }
     let pending: u32 = conn
         .prepare_cached("SELECT COUNT(*) FROM jobs WHERE assignment_id = ?1 AND status = 'pending'")
         .and_then(|mut s| s.query_row(params![id], |r| r.get(0)))
@@ -122,6 +141,23 @@ pub fn block(conn: &Connection, id: &str, reason: &str, at: Millis) -> Result<()
         rows::record(conn, id, None, at, &Actor::Engine, "status active → blocked", Some(reason))?;
     }
     Ok(())
+}
+
+/// Records where an assignment's work lives.
+pub fn set_workspace(conn: &Connection, ns: &str, id: &str, ws: &Workspace, at: Millis) -> Result<()> {
+    load(conn, ns, id)?;
+    conn.prepare_cached("UPDATE assignments SET branch = ?2, worktree = ?3, host = ?4, updated_at = ?5 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![id, ws.branch, ws.worktree, ws.host, at]))
+        .ctx("recording a working tree")?;
+    rows::record(
+        conn,
+        id,
+        None,
+        at,
+        &Actor::Engine,
+        &format!("working tree {} on branch {} (host {})", ws.worktree, ws.branch, ws.host),
+        None,
+    )
 }
 
 pub fn other_origins(conn: &Connection, ns: &str, except: &str) -> Result<Vec<String>> {

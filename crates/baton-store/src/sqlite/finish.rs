@@ -1,7 +1,7 @@
 //! Recording the end of an attempt, and what the engine does after a job ends: the PM shadow
 //! job after every finished non-PM job, and a block when a PM job decided nothing.
 
-use super::rows::{self, JOB_COLUMNS};
+use super::rows::{self, JOB_COLUMNS, JOB_COLUMN_COUNT};
 use super::{assignments, jobs, Context};
 use baton_core::lifecycle;
 use baton_core::retry::{self, Disposition};
@@ -24,7 +24,7 @@ pub fn finish_attempt(
             "SELECT {JOB_COLUMNS}, namespace, decided FROM jobs WHERE id = ?1 AND lease_token = ?2 AND status = 'running'"
         ))
         .and_then(|mut s| {
-            s.query_row(params![job_id, token], |row| Ok((rows::job(row)?, row.get::<_, String>(29)?, row.get::<_, bool>(30)?)))
+            s.query_row(params![job_id, token], |row| Ok((rows::job(row)?, row.get::<_, String>(JOB_COLUMN_COUNT)?, row.get::<_, bool>(JOB_COLUMN_COUNT + 1)?)))
                 .optional()
         })
         .ctx("reading a running job")?;
@@ -72,8 +72,9 @@ pub fn finish_attempt(
         "UPDATE jobs SET status = ?2, not_before = ?3, finished_at = ?4, duration_ms = ?5 - started_at, result = ?6, \
          success = ?7, error = ?8, error_kind = ?9, exit_code = ?10, session_id = COALESCE(?11, session_id), \
          tokens_in = ?12, tokens_out = ?13, cost_usd = CASE WHEN ?14 IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + ?14 END, \
-         transcript_truncated = MAX(transcript_truncated, ?15), lease_owner = NULL, lease_token = NULL, \
-         lease_expires_at = NULL WHERE id = ?1",
+         transcript_truncated = MAX(transcript_truncated, ?15), git_head_after = COALESCE(?16, git_head_after), \
+         diff_stat = COALESCE(?17, diff_stat), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+         WHERE id = ?1",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -91,7 +92,9 @@ pub fn finish_attempt(
             r.tokens_in,
             r.tokens_out,
             r.cost_usd,
-            r.transcript_truncated
+            r.transcript_truncated,
+            r.git_head_after,
+            r.diff_stat
         ])
     })
     .ctx("recording a job result")?;

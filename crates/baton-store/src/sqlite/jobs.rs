@@ -1,9 +1,10 @@
 //! Job queries and the writes people and agents make to jobs: insert, cancel, retry.
 
-use super::assignments;
 use super::rows::{self, JOB_COLUMNS};
 use super::Context;
+use super::{assignments, scope};
 use baton_core::lifecycle;
+use baton_core::scope::Mutation;
 use baton_core::store::{JobDefaults, JobFilter, NewJob};
 use baton_core::time::Millis;
 use baton_core::{ids, Actor, AssignmentStatus, Error, Job, Result};
@@ -60,6 +61,7 @@ pub fn list(conn: &Connection, ns: &str, filter: &JobFilter) -> Result<Vec<Job>>
 /// blocks the assignment (when active) and returns the refusal; the caller commits either way.
 pub fn insert_guarded(conn: &Connection, ns: &str, aid: &str, new: &NewJob, actor: &Actor, at: Millis) -> Result<Job> {
     let assignment = assignments::load(conn, ns, aid)?;
+    scope::check(conn, ns, actor, Mutation::InsertJob { assignment_id: aid, job_type: new.job_type })?;
     if let Err(refusal) = lifecycle::check_insert(&assignment) {
         if matches!(refusal, Error::JobLimitReached { .. }) && assignment.status == AssignmentStatus::Active {
             assignments::block(conn, aid, &lifecycle::job_limit_reason(assignment.max_jobs), at)?;
@@ -132,7 +134,7 @@ pub fn insert(conn: &Connection, ns: &str, aid: &str, new: &NewJob, actor: &Acto
 /// A PM job that inserted a job or changed its assignment's status has decided: its decision
 /// took effect, so it is never re-run and never judged as "made no decision".
 pub fn mark_decided(conn: &Connection, aid: &str, actor: &Actor) -> Result<()> {
-    if let Actor::Job(job_id) = actor {
+    if let Some(job_id) = actor.job_id() {
         conn.prepare_cached("UPDATE jobs SET decided = 1 WHERE id = ?1 AND assignment_id = ?2 AND type = 'pm'")
             .and_then(|mut s| s.execute(params![job_id, aid]))
             .ctx("recording a PM decision")?;
@@ -150,6 +152,7 @@ fn touch(conn: &Connection, aid: &str, at: Millis) -> Result<()> {
 /// Cancels one pending or running job; a runner holding it sees its lease gone and stops the agent.
 pub fn cancel(conn: &Connection, ns: &str, id: &str, actor: &Actor, at: Millis) -> Result<Job> {
     let job = get(conn, ns, id)?;
+    scope::check(conn, ns, actor, Mutation::CancelJob { assignment_id: &job.assignment_id })?;
     lifecycle::check_cancel_job(&job.id, job.status)?;
     mark_cancelled(conn, &job.id, &format!("cancelled by {actor}"), at)?;
     rows::record(conn, &job.assignment_id, Some(&job.id), at, actor, "job cancelled", None)?;
@@ -160,10 +163,7 @@ pub fn cancel(conn: &Connection, ns: &str, id: &str, actor: &Actor, at: Millis) 
 /// Cancels every pending and running job of an assignment that ended.
 /// The job making the change is spared: a PM completing its assignment finishes normally.
 pub fn cancel_open(conn: &Connection, aid: &str, why: &str, actor: &Actor, at: Millis) -> Result<()> {
-    let own_job = match actor {
-        Actor::Job(id) => Some(id.as_str()),
-        _ => None,
-    };
+    let own_job = actor.job_id();
     let open: Vec<String> = conn
         .prepare_cached(
             "SELECT id FROM jobs WHERE assignment_id = ?1 AND status IN ('pending', 'running') AND id IS NOT ?2 \
@@ -206,6 +206,7 @@ pub fn retry_guarded(
     at: Millis,
 ) -> Result<Job> {
     let job = get(conn, ns, id)?;
+    scope::check(conn, ns, actor, Mutation::RetryJob { assignment_id: &job.assignment_id, job_type: job.job_type })?;
     lifecycle::check_retry_job(&job.id, job.status)?;
     let copy = NewJob {
         job_type: job.job_type,

@@ -13,13 +13,14 @@ mod migrate;
 mod queue;
 mod rows;
 mod runners;
+mod scope;
 
 use crate::wake::{Change, Subscription, WakeDir};
 use async_trait::async_trait;
 use baton_core::lifecycle::AssignmentUpdate;
 use baton_core::store::{
-    AssignmentFilter, AttemptResult, ChangeFeed, Changes, Claim, EnginePolicy, JobDefaults, JobFilter, Lease,
-    NewAssignment, NewEvent, NewJob, QueueSummary, RunnerInfo, RunnerStore,
+    AssignmentFilter, AttemptResult, AttemptStart, ChangeFeed, Changes, Claim, EnginePolicy, JobDefaults, JobFilter,
+    Lease, NewAssignment, NewEvent, NewJob, QueueSummary, RunnerInfo, RunnerStore, Workspace,
 };
 use baton_core::time::Millis;
 use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, JobEvent, Result, Store};
@@ -242,6 +243,16 @@ impl RunnerStore for SqliteStore {
     ) -> Result<Option<Claim>> {
         let (ns, id, policy) = (ns.to_string(), runner_id.to_string(), policy.clone());
         self.write(move |tx| runners::claim_next(tx, &ns, &id, lease_ms, &policy, now())).await
+    }
+
+    async fn record_start(&self, job_id: &str, token: i64, start: &AttemptStart) -> Result<bool> {
+        let (id, start) = (job_id.to_string(), start.clone());
+        self.run(TransactionBehavior::Immediate, None, move |tx| runners::record_start(tx, &id, token, &start)).await
+    }
+
+    async fn set_workspace(&self, ns: &str, assignment_id: &str, workspace: &Workspace) -> Result<()> {
+        let (ns, id, ws) = (ns.to_string(), assignment_id.to_string(), workspace.clone());
+        self.write(move |tx| assignments::set_workspace(tx, &ns, &id, &ws, now())).await
     }
 
     async fn renew_lease(&self, job_id: &str, token: i64, lease_ms: u64) -> Result<Lease> {

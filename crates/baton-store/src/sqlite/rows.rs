@@ -7,14 +7,17 @@ use rusqlite::{params, Connection, Row};
 use std::str::FromStr;
 
 /// Columns of `assignments`, in the order [`assignment`] reads them.
-pub const ASSIGNMENT_COLUMNS: &str =
-    "id, namespace, north_star, status, reason, created_at, updated_at, max_jobs, budget_usd, cost_usd, job_count";
+pub const ASSIGNMENT_COLUMNS: &str = "id, namespace, north_star, status, reason, created_at, updated_at, max_jobs, \
+     budget_usd, cost_usd, job_count, base_ref, branch, worktree, host";
 
 /// Columns of `jobs`, in the order [`job`] reads them.
 pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status, position, attempts, max_attempts, \
      not_before, created_at, started_at, finished_at, duration_ms, result, success, error, error_kind, exit_code, \
      session_id, tokens_in, tokens_out, cost_usd, for_job_id, lease_owner, lease_expires_at, lost_attempts, \
-     transcript_events, transcript_truncated";
+     transcript_events, transcript_truncated, git_head_before, git_head_after, diff_stat";
+
+/// How many columns [`JOB_COLUMNS`] selects (queries that select more read them after these).
+pub const JOB_COLUMN_COUNT: usize = 32;
 
 /// A text column holding one of a model enum's spellings.
 struct Parsed<T>(T);
@@ -56,6 +59,10 @@ pub fn assignment(row: &Row<'_>) -> rusqlite::Result<Assignment> {
         budget_usd: row.get(8)?,
         cost_usd: row.get(9)?,
         job_count: row.get(10)?,
+        base_ref: row.get(11)?,
+        branch: row.get(12)?,
+        worktree: row.get(13)?,
+        host: row.get(14)?,
     })
 }
 
@@ -90,6 +97,9 @@ pub fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
         lost_attempts: row.get(26)?,
         transcript_events: row.get(27)?,
         transcript_truncated: row.get(28)?,
+        git_head_before: row.get(29)?,
+        git_head_after: row.get(30)?,
+        diff_stat: row.get(31)?,
         attempt_history: Vec::new(),
     })
 }

@@ -7,7 +7,7 @@
 
 use super::rows::{self, ASSIGNMENT_COLUMNS};
 use super::{assignments, finish, jobs, queue, Context};
-use baton_core::store::{Claim, EnginePolicy, Lease, RunnerInfo};
+use baton_core::store::{AgentProcess, AttemptStart, Claim, EnginePolicy, Lease, RunnerInfo};
 use baton_core::time::Millis;
 use baton_core::{Actor, Result};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -158,6 +158,10 @@ pub fn claim_next(
     now: Millis,
 ) -> Result<Option<Claim>> {
     expire_lost(conn, ns, policy, now)?;
+    let runner_host: Option<String> = conn
+        .prepare_cached("SELECT host FROM runners WHERE id = ?1")
+        .and_then(|mut s| s.query_row(params![runner_id], |r| r.get(0)).optional())
+        .ctx("reading the runner's host")?;
     for candidate in queue::next_jobs(conn, ns)? {
         if candidate.not_before.is_some_and(|t| t > now) {
             continue;
@@ -166,6 +170,12 @@ pub fn claim_next(
             .prepare_cached(&format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?1"))
             .and_then(|mut s| s.query_row(params![candidate.assignment_id], rows::assignment))
             .ctx("reading an assignment")?;
+        // An assignment's working tree lives on one host; other hosts' runners leave it alone.
+        if let (Some(home), Some(here)) = (&assignment.host, &runner_host) {
+            if home != here {
+                continue;
+            }
+        }
         if let (Some(budget), Some(cost)) = (assignment.budget_usd, assignment.cost_usd) {
             if cost >= budget {
                 let reason = format!("budget ${budget:.2} reached (${cost:.2} spent)");
@@ -173,12 +183,14 @@ pub fn claim_next(
                 continue;
             }
         }
+        let previous_agent = previous_agent(conn, &candidate.id)?;
         let token: i64 = rand::random::<i64>().abs().max(1);
         let expires_at = now + lease_ms as Millis;
         let attempt = candidate.attempts + 1;
         conn.prepare_cached(
             "UPDATE jobs SET status = 'running', attempts = ?2, lease_owner = ?3, lease_token = ?4, \
-             lease_expires_at = ?5, started_at = ?6, not_before = NULL WHERE id = ?1 AND status = 'pending'",
+             lease_expires_at = ?5, started_at = ?6, not_before = NULL, agent_host = NULL, agent_pgid = NULL, \
+             agent_started_at = NULL, git_head_before = NULL WHERE id = ?1 AND status = 'pending'",
         )
         .and_then(|mut s| s.execute(params![candidate.id, attempt, runner_id, token, expires_at, now]))
         .ctx("claiming a job")?;
@@ -197,9 +209,43 @@ pub fn claim_next(
             None,
         )?;
         let job = jobs::get(conn, ns, &candidate.id)?;
-        return Ok(Some(Claim { job, token, attempt, lease_expires_at: expires_at }));
+        return Ok(Some(Claim { job, token, attempt, lease_expires_at: expires_at, previous_agent }));
     }
     Ok(None)
+}
+
+/// The agent recorded for a job's last attempt, if any.
+fn previous_agent(conn: &Connection, job_id: &str) -> Result<Option<AgentProcess>> {
+    let row: (Option<String>, Option<u32>, Option<i64>) = conn
+        .prepare_cached("SELECT agent_host, agent_pgid, agent_started_at FROM jobs WHERE id = ?1")
+        .and_then(|mut s| s.query_row(params![job_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+        .ctx("reading a job's last agent")?;
+    Ok(match row {
+        (Some(host), Some(pgid), Some(start_time)) => Some(AgentProcess { host, pgid, start_time: start_time as u64 }),
+        _ => None,
+    })
+}
+
+/// Records the started agent and git HEAD of a claimed attempt; `false` when the lease is gone.
+pub fn record_start(conn: &Connection, job_id: &str, token: i64, start: &AttemptStart) -> Result<bool> {
+    let agent = start.agent.as_ref();
+    let changed = conn
+        .prepare_cached(
+            "UPDATE jobs SET agent_host = ?3, agent_pgid = ?4, agent_started_at = ?5, git_head_before = ?6 \
+             WHERE id = ?1 AND lease_token = ?2 AND status = 'running'",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                job_id,
+                token,
+                agent.map(|a| a.host.as_str()),
+                agent.map(|a| a.pgid),
+                agent.map(|a| a.start_time as i64),
+                start.git_head_before
+            ])
+        })
+        .ctx("recording an attempt's start")?;
+    Ok(changed == 1)
 }
 
 /// The next instant something becomes due on its own: a back-off ends or a lease expires.

@@ -30,7 +30,8 @@ macro_rules! store_suite {
             transient_failures_retry_then_fail, permanent_failures_fail_at_once, stale_tokens_write_nothing,
             cancelling_a_running_job_revokes_its_lease, expired_leases_are_taken_over_and_bounded,
             a_released_job_is_requeued_without_charge, the_budget_guard_blocks_instead_of_starting,
-            idle_and_deadlines, runners_register_and_show_their_jobs);
+            idle_and_deadlines, runners_register_and_show_their_jobs,
+            agents_act_only_within_their_claim_and_type, a_claim_reports_the_lost_agent_and_skips_other_hosts);
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {
         $(
@@ -60,6 +61,7 @@ pub fn new_assignment(north_star: &str) -> NewAssignment {
         max_jobs: 50,
         budget_usd: None,
         origin_root: Some("/src/repo-a".into()),
+        base_ref: None,
         first_job: None,
     }
 }
@@ -342,28 +344,36 @@ pub async fn lists_filter_and_order(store: Shared) {
 
 pub async fn history_records_actors(store: Shared) {
     let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
-    let j = store.insert_job(NS, &a.id, job(JobType::Plan), &Actor::Job("jagent123".into())).await.unwrap();
-    store.cancel_job(NS, &j.id, &person()).await.unwrap();
+    let j = store.insert_job(NS, &a.id, job(JobType::Plan), &person()).await.unwrap();
+    let claim = store.claim_next(NS, "r1", 60_000, &runner::policy()).await.unwrap().unwrap();
+    let agent = Actor::Job { id: j.id.clone(), token: Some(claim.token) };
+    let review = store.insert_job(NS, &a.id, job(JobType::Review), &agent).await.unwrap();
+    store.cancel_job(NS, &review.id, &person()).await.unwrap();
     let h = store.assignment(NS, &a.id).await.unwrap().history;
     let actions: Vec<(String, String)> = h.iter().map(|e| (e.actor.to_string(), e.action.clone())).collect();
     assert_eq!(
         actions,
         vec![
             ("person:ada".to_string(), "created".to_string()),
-            ("job:jagent123".to_string(), "plan job queued (claude)".to_string()),
+            ("person:ada".to_string(), "plan job queued (claude)".to_string()),
+            ("engine".to_string(), "job started by runner r1 (attempt 1)".to_string()),
+            (format!("job:{}", j.id), "review job queued (claude)".to_string()),
             ("person:ada".to_string(), "job cancelled".to_string()),
         ]
     );
-    assert_eq!(h[1].job_id.as_deref(), Some(j.id.as_str()));
+    assert_eq!(h[3].job_id.as_deref(), Some(review.id.as_str()));
+    assert_eq!(h[3].actor, Actor::job(&j.id), "the token is checked, never recorded");
 }
 
 pub async fn pm_decisions_are_marked(store: Shared) {
-    // A PM job's insert or status change is recorded against it (the runner relies on this).
+    // A PM job's insert is recorded against it, and counts as its decision (see runner stories).
     let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
     let pm = store.insert_job(NS, &a.id, job(JobType::Pm), &person()).await.unwrap();
-    store.insert_job(NS, &a.id, job(JobType::Review), &Actor::Job(pm.id.clone())).await.unwrap();
+    let claim = store.claim_next(NS, "r1", 60_000, &runner::policy()).await.unwrap().unwrap();
+    let agent = Actor::Job { id: pm.id.clone(), token: Some(claim.token) };
+    store.insert_job(NS, &a.id, job(JobType::Review), &agent).await.unwrap();
     let h = store.assignment(NS, &a.id).await.unwrap().history;
-    assert_eq!(h.last().unwrap().actor, Actor::Job(pm.id));
+    assert_eq!(h.last().unwrap().actor, Actor::job(pm.id));
 }
 
 pub async fn other_origins_lists_other_checkouts(store: Shared) {

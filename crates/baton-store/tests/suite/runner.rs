@@ -26,6 +26,8 @@ pub fn success(text: &str) -> AttemptResult {
         tokens_out: Some(5),
         cost_usd: Some(0.25),
         transcript_truncated: false,
+        git_head_after: None,
+        diff_stat: None,
     }
 }
 
@@ -42,6 +44,8 @@ pub fn failure(kind: ErrorKind, message: &str) -> AttemptResult {
         tokens_out: None,
         cost_usd: None,
         transcript_truncated: false,
+        git_head_after: None,
+        diff_stat: None,
     }
 }
 
@@ -108,7 +112,8 @@ pub async fn a_pm_that_decides_nothing_blocks(store: Shared) {
 pub async fn a_pm_whose_decision_took_effect_is_complete(store: Shared) {
     let (a, _) = assignment_with(&store, &[JobType::Pm]).await;
     let c = claim(&store).await.unwrap();
-    store.insert_job(NS, &a, job(JobType::Review), &Actor::Job(c.job.id.clone())).await.unwrap();
+    let agent = Actor::Job { id: c.job.id.clone(), token: Some(c.token) };
+    store.insert_job(NS, &a, job(JobType::Review), &agent).await.unwrap();
     let r = store
         .finish_attempt(&c.job.id, c.token, failure(ErrorKind::Transient, "overloaded"), &policy())
         .await
@@ -304,4 +309,100 @@ pub async fn runners_register_and_show_their_jobs(store: Shared) {
     store.stop_runner("r0").await.unwrap();
     assert!(store.runners(NS).await.unwrap().is_empty());
     assert!(store.runners("repo-b").await.unwrap().is_empty());
+}
+
+pub async fn agents_act_only_within_their_claim_and_type(store: Shared) {
+    let (a, ids) = assignment_with(&store, &[JobType::Implement]).await;
+    let (b, _) = assignment_with(&store, &[JobType::Plan]).await;
+    let c = claim(&store).await.unwrap();
+    assert_eq!(c.job.id, ids[0]);
+    let agent = Actor::Job { id: c.job.id.clone(), token: Some(c.token) };
+    let before_b = store.assignment(NS, &b).await.unwrap();
+
+    // Reads are fine; its own assignment may get follow-up work.
+    store.insert_job(NS, &a, job(JobType::Review), &agent).await.unwrap();
+    // Everything else is refused, each with its reason.
+    let refusals: Vec<(String, Error)> = vec![
+        ("other assignment".into(), store.insert_job(NS, &b, job(JobType::Review), &agent).await.unwrap_err()),
+        ("pm".into(), store.insert_job(NS, &a, job(JobType::Pm), &agent).await.unwrap_err()),
+        (
+            "status".into(),
+            store
+                .update_assignment(NS, &a, &update(AssignmentStatus::Complete), &defaults(), &agent)
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "guards".into(),
+            store
+                .update_assignment(
+                    NS,
+                    &a,
+                    &AssignmentUpdate { max_jobs: Some(99), ..Default::default() },
+                    &defaults(),
+                    &agent,
+                )
+                .await
+                .unwrap_err(),
+        ),
+        ("create".into(), store.create_assignment(new_assignment("y"), &agent).await.unwrap_err()),
+    ];
+    for (what, err) in &refusals {
+        assert!(matches!(err, Error::Scope { .. }), "{what}: {err}");
+    }
+    assert_eq!(store.assignment(NS, &b).await.unwrap(), before_b);
+    assert_eq!(store.assignment(NS, &a).await.unwrap().assignment.status, AssignmentStatus::Active);
+
+    // A stale token (the lease moved on) is refused, even for a PM's decision.
+    let stale = Actor::Job { id: c.job.id.clone(), token: Some(c.token + 1) };
+    let err = store.insert_job(NS, &a, job(JobType::Review), &stale).await.unwrap_err().to_string();
+    assert!(err.contains("no longer holds its claim"), "{err}");
+    let tokenless = Actor::job(&c.job.id);
+    assert!(store
+        .insert_job(NS, &a, job(JobType::Review), &tokenless)
+        .await
+        .unwrap_err()
+        .to_string()
+        .contains("BATON_JOB_TOKEN"));
+    let unknown = Actor::Job { id: "jnothere".into(), token: Some(1) };
+    assert!(store.insert_job(NS, &a, job(JobType::Review), &unknown).await.is_err());
+}
+
+pub async fn a_claim_reports_the_lost_agent_and_skips_other_hosts(store: Shared) {
+    let now = baton_core::time::now_ms();
+    for (id, host) in [("r-here", "host-a"), ("r-there", "host-b")] {
+        let info = RunnerInfo {
+            id: id.into(),
+            namespace: NS.into(),
+            host: host.into(),
+            pid: 1,
+            started_at: now,
+            heartbeat_at: now,
+            concurrency: 1,
+            lease_ms: 60_000,
+            jobs: vec![],
+            lost: false,
+        };
+        store.register_runner(&info).await.unwrap();
+    }
+    let (a, ids) = assignment_with(&store, &[JobType::Implement]).await;
+    let first = store.claim_next(NS, "r-here", 0, &policy()).await.unwrap().unwrap();
+    assert_eq!(first.previous_agent, None);
+    let agent = baton_core::store::AgentProcess { host: "host-a".into(), pgid: 4242, start_time: 99 };
+    let start = baton_core::store::AttemptStart { agent: Some(agent.clone()), git_head_before: Some("abc123".into()) };
+    assert!(store.record_start(&ids[0], first.token, &start).await.unwrap());
+    assert!(!store.record_start(&ids[0], first.token + 1, &start).await.unwrap());
+    assert_eq!(store.job(NS, &ids[0]).await.unwrap().git_head_before.as_deref(), Some("abc123"));
+    let ws =
+        baton_core::store::Workspace { branch: format!("baton/{a}"), worktree: "/w/a".into(), host: "host-a".into() };
+    store.set_workspace(NS, &a, &ws).await.unwrap();
+    let detail = store.assignment(NS, &a).await.unwrap().assignment;
+    assert_eq!((detail.branch.as_deref(), detail.host.as_deref()), (Some(ws.branch.as_str()), Some("host-a")));
+
+    // The lease (0 ms) expired: another host's runner leaves the assignment alone…
+    assert!(store.claim_next(NS, "r-there", 60_000, &policy()).await.unwrap().is_none());
+    // …and a runner on its host takes it over, told which agent to stop first.
+    let second = store.claim_next(NS, "r-here", 60_000, &policy()).await.unwrap().unwrap();
+    assert_eq!(second.job.id, ids[0]);
+    assert_eq!(second.previous_agent, Some(agent));
 }

@@ -39,6 +39,7 @@ pub async fn run(ctx: &mut Context, args: CreateArgs) -> CliResult {
         max_jobs: args.max_jobs.unwrap_or(ctx.config.max_jobs_per_assignment),
         budget_usd: args.budget_usd,
         origin_root: Some(ctx.config.repo_root.display().to_string()),
+        base_ref: args.base.clone(),
         first_job,
     };
     let store = ctx.store().await?;

@@ -13,7 +13,7 @@ use tokio::signal::unix::{signal, SignalKind};
 
 pub async fn run(ctx: &mut Context, args: RunArgs) -> CliResult {
     init_logging();
-    if let baton_core::Actor::Job(job) = &ctx.actor {
+    if let Some(job) = ctx.actor.job_id() {
         return Err(baton_core::Error::Scope {
             refusal: format!(
                 "`baton run` is refused inside a job (BATON_JOB_ID={job}): agents queue work with insert-job; \

@@ -58,6 +58,7 @@ impl Sandbox {
             "BATON_JOB_ID",
             "BATON_ASSIGNMENT_ID",
             "BATON_JOB_TYPE",
+            "BATON_JOB_TOKEN",
             "BATON_TIMEOUT_MS",
             "BATON_MAX_ATTEMPTS",
             "BATON_RETRY_BASE_MS",

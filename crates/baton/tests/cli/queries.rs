@@ -316,21 +316,22 @@ fn queue_shows_counts_ready_and_blocked() {
 }
 
 #[test]
-fn the_actor_is_the_job_inside_a_job() {
+fn inside_a_job_reads_work_and_changes_need_the_jobs_claim() {
     let s = Sandbox::new();
     let aid = s.create("North", &[]);
-    let out = s
-        .cmd()
-        .env("BATON_JOB_ID", "jpm123456")
-        .args(["insert-job", &aid, "--type", "implement", "--json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let detail = s.json(&["assignment", &aid]);
-    let actors: Vec<&str> =
-        detail["history"].as_array().unwrap().iter().map(|h| h["actor"].as_str().unwrap()).collect();
-    assert_eq!(actors.first(), Some(&"person:tester"));
-    assert!(actors.contains(&"job:jpm123456"), "{actors:?}");
+    let before = s.json(&["assignment", &aid]);
+    let inside = |args: &[&str]| {
+        s.cmd().env("BATON_JOB_ID", "jpm123456").env("BATON_JOB_TOKEN", "7").args(args).output().unwrap()
+    };
+    // Reading is fine from inside a job.
+    assert!(inside(&["assignment", &aid, "--json"]).status.success());
+    // A change made as a job that holds no claim is refused, with the reason, and changes nothing.
+    let out = inside(&["insert-job", &aid, "--type", "implement"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error: BATON_JOB_ID=jpm123456 is not a job in namespace repo"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1);
+    assert_eq!(s.json(&["assignment", &aid]), before);
 
     // Without USER, LOGNAME names the person.
     let out = s.cmd().env_remove("USER").env("LOGNAME", "ada").args(["create", "By ada", "--json"]).output().unwrap();
