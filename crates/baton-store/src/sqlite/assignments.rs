@@ -18,7 +18,7 @@ pub fn load(conn: &Connection, ns: &str, id: &str) -> Result<Assignment> {
 }
 
 pub fn create(conn: &Connection, new: &NewAssignment, actor: &Actor, at: Millis) -> Result<AssignmentDetail> {
-    scope::check(conn, &new.namespace, actor, Mutation::CreateAssignment)?;
+    scope::check(conn, &new.namespace, actor, Mutation::CreateAssignment, at)?;
     let north_star = new.north_star.trim();
     if north_star.is_empty() {
         return Err(Error::EmptyNorthStar);
@@ -88,10 +88,10 @@ pub fn update(
 ) -> Result<AssignmentDetail> {
     let current = load(conn, ns, id)?;
     if update.status.is_some() {
-        scope::check(conn, ns, actor, Mutation::ChangeStatus { assignment_id: id })?;
+        scope::check(conn, ns, actor, Mutation::ChangeStatus { assignment_id: id }, at)?;
     }
     if update.max_jobs.is_some() || update.budget_usd.is_some() {
-        scope::check(conn, ns, actor, Mutation::ChangeGuards { assignment_id: id })?;
+        scope::check(conn, ns, actor, Mutation::ChangeGuards { assignment_id: id }, at)?;
     }
     let pending: u32 = conn
         .prepare_cached("SELECT COUNT(*) FROM jobs WHERE assignment_id = ?1 AND status = 'pending'")

@@ -2,12 +2,13 @@
 
 use super::{jobs, runners, Context};
 use baton_core::store::NewEvent;
+use baton_core::time::Millis;
 use baton_core::{JobEvent, Result};
 use rusqlite::{params, Connection};
 
 /// Appends events when `token` still holds the job; returns `false` (writing nothing) otherwise.
-pub fn append(conn: &Connection, job_id: &str, token: i64, attempt: u32, events: &[NewEvent]) -> Result<bool> {
-    if runners::current_token(conn, job_id)? != Some(token) {
+pub fn append(conn: &Connection, job_id: &str, token: i64, attempt: u32, events: &[NewEvent], now: Millis) -> Result<bool> {
+    if !runners::holds_lease(conn, job_id, token, now)? {
         return Ok(false);
     }
     let next: i64 = conn

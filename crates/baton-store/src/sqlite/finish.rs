@@ -21,10 +21,11 @@ pub fn finish_attempt(
 ) -> Result<Option<Job>> {
     let job = conn
         .prepare_cached(&format!(
-            "SELECT {JOB_COLUMNS}, namespace, decided FROM jobs WHERE id = ?1 AND lease_token = ?2 AND status = 'running'"
+            "SELECT {JOB_COLUMNS}, namespace, decided FROM jobs WHERE id = ?1 AND lease_token = ?2 AND status = 'running' \
+             AND lease_expires_at > ?3"
         ))
         .and_then(|mut s| {
-            s.query_row(params![job_id, token], |row| Ok((rows::job(row)?, row.get::<_, String>(JOB_COLUMN_COUNT)?, row.get::<_, bool>(JOB_COLUMN_COUNT + 1)?)))
+            s.query_row(params![job_id, token, now], |row| Ok((rows::job(row)?, row.get::<_, String>(JOB_COLUMN_COUNT)?, row.get::<_, bool>(JOB_COLUMN_COUNT + 1)?)))
                 .optional()
         })
         .ctx("reading a running job")?;

@@ -61,7 +61,7 @@ pub fn list(conn: &Connection, ns: &str, filter: &JobFilter) -> Result<Vec<Job>>
 /// blocks the assignment (when active) and returns the refusal; the caller commits either way.
 pub fn insert_guarded(conn: &Connection, ns: &str, aid: &str, new: &NewJob, actor: &Actor, at: Millis) -> Result<Job> {
     let assignment = assignments::load(conn, ns, aid)?;
-    scope::check(conn, ns, actor, Mutation::InsertJob { assignment_id: aid, job_type: new.job_type })?;
+    scope::check(conn, ns, actor, Mutation::InsertJob { assignment_id: aid, job_type: new.job_type }, at)?;
     if let Err(refusal) = lifecycle::check_insert(&assignment) {
         if matches!(refusal, Error::JobLimitReached { .. }) && assignment.status == AssignmentStatus::Active {
             assignments::block(conn, aid, &lifecycle::job_limit_reason(assignment.max_jobs), at)?;
@@ -152,7 +152,7 @@ fn touch(conn: &Connection, aid: &str, at: Millis) -> Result<()> {
 /// Cancels one pending or running job; a runner holding it sees its lease gone and stops the agent.
 pub fn cancel(conn: &Connection, ns: &str, id: &str, actor: &Actor, at: Millis) -> Result<Job> {
     let job = get(conn, ns, id)?;
-    scope::check(conn, ns, actor, Mutation::CancelJob { assignment_id: &job.assignment_id })?;
+    scope::check(conn, ns, actor, Mutation::CancelJob { assignment_id: &job.assignment_id }, at)?;
     lifecycle::check_cancel_job(&job.id, job.status)?;
     mark_cancelled(conn, &job.id, &format!("cancelled by {actor}"), at)?;
     rows::record(conn, &job.assignment_id, Some(&job.id), at, actor, "job cancelled", None)?;
@@ -206,7 +206,7 @@ pub fn retry_guarded(
     at: Millis,
 ) -> Result<Job> {
     let job = get(conn, ns, id)?;
-    scope::check(conn, ns, actor, Mutation::RetryJob { assignment_id: &job.assignment_id, job_type: job.job_type })?;
+    scope::check(conn, ns, actor, Mutation::RetryJob { assignment_id: &job.assignment_id, job_type: job.job_type }, at)?;
     lifecycle::check_retry_job(&job.id, job.status)?;
     let copy = NewJob {
         job_type: job.job_type,

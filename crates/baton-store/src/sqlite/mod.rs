@@ -247,7 +247,7 @@ impl RunnerStore for SqliteStore {
 
     async fn record_start(&self, job_id: &str, token: i64, start: &AttemptStart) -> Result<bool> {
         let (id, start) = (job_id.to_string(), start.clone());
-        self.run(TransactionBehavior::Immediate, None, move |tx| runners::record_start(tx, &id, token, &start)).await
+        self.run(TransactionBehavior::Immediate, None, move |tx| runners::record_start(tx, &id, token, &start, now())).await
     }
 
     async fn set_workspace(&self, ns: &str, assignment_id: &str, workspace: &Workspace) -> Result<()> {
@@ -268,7 +268,7 @@ impl RunnerStore for SqliteStore {
     async fn append_events(&self, job_id: &str, token: i64, attempt: u32, events: Vec<NewEvent>) -> Result<bool> {
         let id = job_id.to_string();
         self.run(TransactionBehavior::Immediate, Some(Change::Events), move |tx| {
-            events::append(tx, &id, token, attempt, &events)
+            events::append(tx, &id, token, attempt, &events, now())
         })
         .await
     }

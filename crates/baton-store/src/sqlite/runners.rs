@@ -93,25 +93,32 @@ pub fn renew(conn: &Connection, job_id: &str, token: i64, lease_ms: u64, now: Mi
     let expires_at = now + lease_ms as Millis;
     let changed = conn
         .prepare_cached(
-            "UPDATE jobs SET lease_expires_at = ?3 WHERE id = ?1 AND lease_token = ?2 AND status = 'running'",
+            "UPDATE jobs SET lease_expires_at = ?3 WHERE id = ?1 AND lease_token = ?2 AND status = 'running' \
+             AND lease_expires_at > ?4",
         )
-        .and_then(|mut s| s.execute(params![job_id, token, expires_at]))
+        .and_then(|mut s| s.execute(params![job_id, token, expires_at, now]))
         .ctx("renewing a lease")?;
     Ok(if changed == 1 { Lease::Held { expires_at } } else { Lease::Gone })
 }
 
-/// Re-queues (or, past `max_lost_leases`, fails) running jobs whose lease has expired.
+/// Settles running jobs whose lease has expired (their runner died or stalled):
+/// - a PM job whose decision already took effect is complete — never re-run a decided PM;
+/// - a job of an assignment that ended meanwhile is cancelled;
+/// - past `max_lost_leases` the job fails (and its PM decides);
+/// - otherwise it goes back to pending for any runner, the attempt recorded as lost.
 pub fn expire_lost(conn: &Connection, ns: &str, policy: &EnginePolicy, now: Millis) -> Result<()> {
-    let expired: Vec<(String, String, u32, Option<String>)> = conn
+    let expired: Vec<(String, String, u32, Option<String>, bool, bool)> = conn
         .prepare_cached(
-            "SELECT id, assignment_id, lost_attempts, lease_owner FROM jobs \
-             WHERE namespace = ?1 AND status = 'running' AND lease_expires_at <= ?2",
+            "SELECT j.id, j.assignment_id, j.lost_attempts, j.lease_owner, j.type = 'pm' AND j.decided = 1, \
+             a.status IN ('complete', 'cancelled') FROM jobs j JOIN assignments a ON a.id = j.assignment_id \
+             WHERE j.namespace = ?1 AND j.status = 'running' AND j.lease_expires_at <= ?2",
         )
         .and_then(|mut s| {
-            s.query_map(params![ns, now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect()
+            s.query_map(params![ns, now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
+                .collect()
         })
         .ctx("finding expired leases")?;
-    for (job_id, aid, lost_before, owner) in expired {
+    for (job_id, aid, lost_before, owner, decided_pm, assignment_ended) in expired {
         let lost = lost_before + 1;
         let owner = owner.unwrap_or_else(|| "unknown".into());
         let why =
@@ -122,20 +129,16 @@ pub fn expire_lost(conn: &Connection, ns: &str, policy: &EnginePolicy, now: Mill
         )
         .and_then(|mut s| s.execute(params![job_id, now, why]))
         .ctx("recording a lost attempt")?;
-        if lost >= policy.max_lost_leases {
+        let (status, error, action) = if decided_pm {
+            ("complete", format!("{why}; its decision had already taken effect"), "job complete (runner lost after the PM decided)")
+        } else if assignment_ended {
+            ("cancelled", format!("{why}; its assignment had ended"), "job cancelled")
+        } else if lost >= policy.max_lost_leases {
             let error = format!(
                 "the job's runner was lost {lost} times (max_lost_leases = {}); the job may be crashing its runner",
                 policy.max_lost_leases
             );
-            conn.prepare_cached(
-                "UPDATE jobs SET status = 'failed', lost_attempts = ?2, error = ?3, error_kind = 'lost', success = 0, \
-                 finished_at = ?4, duration_ms = ?4 - started_at, lease_owner = NULL, lease_token = NULL, \
-                 lease_expires_at = NULL WHERE id = ?1",
-            )
-            .and_then(|mut s| s.execute(params![job_id, lost, error, now]))
-            .ctx("failing a lost job")?;
-            rows::record(conn, &aid, Some(&job_id), now, &Actor::Engine, "job failed", Some(&error))?;
-            finish::after_final(conn, ns, &job_id, policy, now)?;
+            ("failed", error, "job failed")
         } else {
             conn.prepare_cached(
                 "UPDATE jobs SET status = 'pending', lost_attempts = ?2, lease_owner = NULL, lease_token = NULL, \
@@ -144,6 +147,20 @@ pub fn expire_lost(conn: &Connection, ns: &str, policy: &EnginePolicy, now: Mill
             .and_then(|mut s| s.execute(params![job_id, lost]))
             .ctx("re-queueing a lost job")?;
             rows::record(conn, &aid, Some(&job_id), now, &Actor::Engine, "lease lost; job re-queued", Some(&why))?;
+            continue;
+        };
+        let error_kind = if status == "cancelled" { "cancelled" } else { "lost" };
+        conn.prepare_cached(
+            "UPDATE jobs SET status = ?2, lost_attempts = ?3, error = ?4, error_kind = ?5, \
+             success = CASE WHEN ?2 = 'complete' THEN success ELSE 0 END, finished_at = ?6, \
+             duration_ms = ?6 - started_at, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+             WHERE id = ?1",
+        )
+        .and_then(|mut s| s.execute(params![job_id, status, lost, error, error_kind, now]))
+        .ctx("settling a lost job")?;
+        rows::record(conn, &aid, Some(&job_id), now, &Actor::Engine, action, Some(&error))?;
+        if status == "failed" {
+            finish::after_final(conn, ns, &job_id, policy, now)?;
         }
     }
     Ok(())
@@ -227,12 +244,12 @@ fn previous_agent(conn: &Connection, job_id: &str) -> Result<Option<AgentProcess
 }
 
 /// Records the started agent and git HEAD of a claimed attempt; `false` when the lease is gone.
-pub fn record_start(conn: &Connection, job_id: &str, token: i64, start: &AttemptStart) -> Result<bool> {
+pub fn record_start(conn: &Connection, job_id: &str, token: i64, start: &AttemptStart, now: Millis) -> Result<bool> {
     let agent = start.agent.as_ref();
     let changed = conn
         .prepare_cached(
             "UPDATE jobs SET agent_host = ?3, agent_pgid = ?4, agent_started_at = ?5, git_head_before = ?6 \
-             WHERE id = ?1 AND lease_token = ?2 AND status = 'running'",
+             WHERE id = ?1 AND lease_token = ?2 AND status = 'running' AND lease_expires_at > ?7",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -241,7 +258,8 @@ pub fn record_start(conn: &Connection, job_id: &str, token: i64, start: &Attempt
                 agent.map(|a| a.host.as_str()),
                 agent.map(|a| a.pgid),
                 agent.map(|a| a.start_time as i64),
-                start.git_head_before
+                start.git_head_before,
+                now
             ])
         })
         .ctx("recording an attempt's start")?;
@@ -268,11 +286,13 @@ pub fn is_idle(conn: &Connection, ns: &str) -> Result<bool> {
     Ok(!running && queue::next_jobs(conn, ns)?.is_empty())
 }
 
-/// The current lease token of a running job, if any.
-pub fn current_token(conn: &Connection, job_id: &str) -> Result<Option<i64>> {
-    Ok(conn
-        .prepare_cached("SELECT lease_token FROM jobs WHERE id = ?1 AND status = 'running'")
-        .and_then(|mut s| s.query_row(params![job_id], |r| r.get::<_, Option<i64>>(0)).optional())
-        .ctx("reading a lease")?
-        .flatten())
+/// Whether `token` still holds the job: it is running under that token and the lease has not
+/// expired. Every write made for a claim checks this in its own transaction (fencing).
+pub fn holds_lease(conn: &Connection, job_id: &str, token: i64, now: Millis) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE id = ?1 AND lease_token = ?2 AND status = 'running' \
+         AND lease_expires_at > ?3)",
+    )
+    .and_then(|mut s| s.query_row(params![job_id, token, now], |r| r.get(0)))
+    .ctx("checking a lease")
 }

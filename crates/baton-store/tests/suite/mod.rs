@@ -31,7 +31,8 @@ macro_rules! store_suite {
             cancelling_a_running_job_revokes_its_lease, expired_leases_are_taken_over_and_bounded,
             a_released_job_is_requeued_without_charge, the_budget_guard_blocks_instead_of_starting,
             idle_and_deadlines, runners_register_and_show_their_jobs,
-            agents_act_only_within_their_claim_and_type, a_claim_reports_the_lost_agent_and_skips_other_hosts);
+            agents_act_only_within_their_claim_and_type, a_claim_reports_the_lost_agent_and_skips_other_hosts,
+            an_expired_lease_is_gone_even_before_a_takeover, a_lost_lease_never_reruns_a_decided_pm);
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {
         $(

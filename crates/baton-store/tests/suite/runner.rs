@@ -386,7 +386,7 @@ pub async fn a_claim_reports_the_lost_agent_and_skips_other_hosts(store: Shared)
         store.register_runner(&info).await.unwrap();
     }
     let (a, ids) = assignment_with(&store, &[JobType::Implement]).await;
-    let first = store.claim_next(NS, "r-here", 0, &policy()).await.unwrap().unwrap();
+    let first = store.claim_next(NS, "r-here", 300, &policy()).await.unwrap().unwrap();
     assert_eq!(first.previous_agent, None);
     let agent = baton_core::store::AgentProcess { host: "host-a".into(), pgid: 4242, start_time: 99 };
     let start = baton_core::store::AttemptStart { agent: Some(agent.clone()), git_head_before: Some("abc123".into()) };
@@ -399,10 +399,61 @@ pub async fn a_claim_reports_the_lost_agent_and_skips_other_hosts(store: Shared)
     let detail = store.assignment(NS, &a).await.unwrap().assignment;
     assert_eq!((detail.branch.as_deref(), detail.host.as_deref()), (Some(ws.branch.as_str()), Some("host-a")));
 
-    // The lease (0 ms) expired: another host's runner leaves the assignment alone…
+    // Once the lease expired, nothing more is written for it…
+    wait_until_past(first.lease_expires_at).await;
+    assert!(!store.record_start(&ids[0], first.token, &start).await.unwrap());
+    assert_eq!(store.renew_lease(&ids[0], first.token, 1000).await.unwrap(), Lease::Gone);
+    // …another host's runner leaves the assignment alone…
     assert!(store.claim_next(NS, "r-there", 60_000, &policy()).await.unwrap().is_none());
     // …and a runner on its host takes it over, told which agent to stop first.
     let second = store.claim_next(NS, "r-here", 60_000, &policy()).await.unwrap().unwrap();
     assert_eq!(second.job.id, ids[0]);
     assert_eq!(second.previous_agent, Some(agent));
+}
+
+/// Waits until the wall clock (the store's clock, on one machine) has passed `deadline`.
+async fn wait_until_past(deadline: i64) {
+    while baton_core::time::now_ms() <= deadline {
+        let left = (deadline - baton_core::time::now_ms()).clamp(1, 50) as u64;
+        tokio::time::sleep(std::time::Duration::from_millis(left)).await;
+    }
+}
+
+pub async fn an_expired_lease_is_gone_even_before_a_takeover(store: Shared) {
+    let (a, _) = assignment_with(&store, &[JobType::Pm]).await;
+    let c = store.claim_next(NS, "r1", 200, &policy()).await.unwrap().unwrap();
+    let agent = Actor::Job { id: c.job.id.clone(), token: Some(c.token) };
+    wait_until_past(c.lease_expires_at).await;
+    // Nobody took the job over yet, but the claim is over: no renewal, no events, no result,
+    // and no decision by its agent.
+    assert_eq!(store.renew_lease(&c.job.id, c.token, 1000).await.unwrap(), Lease::Gone);
+    let event = NewEvent { at: 1, event: serde_json::json!({"kind": "text", "line": "late"}) };
+    assert!(!store.append_events(&c.job.id, c.token, 1, vec![event]).await.unwrap());
+    let err = store.update_assignment(NS, &a, &update(AssignmentStatus::Complete), &defaults(), &agent).await.unwrap_err();
+    assert!(err.to_string().contains("no longer holds its claim"), "{err}");
+    assert!(store.finish_attempt(&c.job.id, c.token, success("late"), &policy()).await.unwrap().is_none());
+    assert_eq!(store.assignment(NS, &a).await.unwrap().assignment.status, AssignmentStatus::Active);
+}
+
+pub async fn a_lost_lease_never_reruns_a_decided_pm(store: Shared) {
+    let (a, _) = assignment_with(&store, &[JobType::Pm]).await;
+    let c = store.claim_next(NS, "r-dying", 200, &policy()).await.unwrap().unwrap();
+    let agent = Actor::Job { id: c.job.id.clone(), token: Some(c.token) };
+    let review = store.insert_job(NS, &a, job(JobType::Review), &agent).await.unwrap();
+    // The PM's runner dies after the decision took effect.
+    wait_until_past(c.lease_expires_at).await;
+    let next = claim(&store).await.unwrap();
+    assert_eq!(next.job.id, review.id, "the decision stands and its job runs next");
+    let pm = store.job(NS, &c.job.id).await.unwrap();
+    assert_eq!((pm.status, pm.attempts, pm.lost_attempts), (JobStatus::Complete, 1, 1));
+    assert_eq!(pm.attempt_history[0].outcome, baton_core::AttemptOutcome::Lost);
+
+    // A PM that completed its assignment and then lost its runner is settled too, not left pending.
+    let (b, _) = assignment_with(&store, &[JobType::Pm]).await;
+    let c = store.claim_next(NS, "r-dying", 200, &policy()).await.unwrap().unwrap();
+    let agent = Actor::Job { id: c.job.id.clone(), token: Some(c.token) };
+    store.update_assignment(NS, &b, &update(AssignmentStatus::Complete), &defaults(), &agent).await.unwrap();
+    wait_until_past(c.lease_expires_at).await;
+    claim(&store).await;
+    assert_eq!(store.job(NS, &c.job.id).await.unwrap().status, JobStatus::Complete);
 }
