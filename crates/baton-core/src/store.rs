@@ -79,6 +79,8 @@ pub struct QueueSummary {
     pub running: Vec<Job>,
     /// Assignments waiting for a human, with their reasons.
     pub blocked: Vec<Assignment>,
+    /// Runners serving the namespace: live ones, then lost ones (stopped heartbeating).
+    pub runners: Vec<RunnerInfo>,
 }
 
 /// The storage backend: one per database, shared by every namespace in it. The runner's half of

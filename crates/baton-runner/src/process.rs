@@ -46,6 +46,26 @@ pub fn signal_group(pgid: u32, signal: i32) {
     }
 }
 
+/// A process's start time in clock ticks since boot (`/proc/PID/stat`, field 22), which tells a
+/// live process from a recycled process id.
+pub fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
+    let after_name = stat.rsplit_once(')')?.1;
+    after_name.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Stops an agent's process group left behind by a runner that died on this host, if that group
+/// still lives (same leader start time: not a recycled id).
+pub fn stop_orphan(pgid: u32, recorded_start: u64) -> bool {
+    if start_time(pgid) == Some(recorded_start) {
+        signal_group(pgid, libc::SIGKILL);
+        true
+    } else {
+        false
+    }
+}
+
 /// The tail of a stream, bounded: keeps the last `cap` bytes.
 #[derive(Debug)]
 pub struct Tail {
@@ -76,6 +96,14 @@ impl Tail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_time_reads_our_own_process() {
+        let ours = start_time(std::process::id()).unwrap();
+        assert!(ours > 0);
+        assert_eq!(start_time(std::process::id()), Some(ours));
+        assert_eq!(start_time(u32::MAX), None);
+    }
 
     #[test]
     fn tail_keeps_the_last_bytes() {

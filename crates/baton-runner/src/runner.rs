@@ -85,10 +85,11 @@ pub async fn run(
     let runner_id = ids::new_runner_id();
     let ns = options.namespace.clone();
     let lease_ms = config.lease_ms;
+    let host = hostname();
     let info = RunnerInfo {
         id: runner_id.clone(),
         namespace: ns.clone(),
-        host: hostname(),
+        host: host.clone(),
         pid: std::process::id(),
         started_at: now_ms(),
         heartbeat_at: now_ms(),
@@ -109,6 +110,7 @@ pub async fn run(
         transcript_cap: options.transcript_cap,
         baton_dir: options.baton_dir.clone(),
         lifeline: options.lifeline.clone(),
+        host,
     });
     tracing::info!(runner = %runner_id, namespace = %ns, concurrency = options.concurrency, "runner started");
 

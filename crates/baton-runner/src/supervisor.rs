@@ -10,7 +10,7 @@ use crate::invocation::{self, JobIdentity};
 use crate::process::{self, Tail};
 use crate::transcript::Transcript;
 use crate::{prompt, templates};
-use baton_core::store::{AttemptResult, Claim, EnginePolicy, Lease};
+use baton_core::store::{AgentProcess, AttemptResult, AttemptStart, Claim, EnginePolicy, Lease};
 use baton_core::time::human_duration;
 use baton_core::{Config, ErrorKind, Job, Store};
 use baton_harness::{Event, ExitInfo, FailureClass, LineSplitter, Outcome, StreamParser};
@@ -43,6 +43,8 @@ pub struct Shared {
     pub baton_dir: Option<PathBuf>,
     /// The `baton` binary that runs the lifeline supervisor; `None` spawns agents directly.
     pub lifeline: Option<PathBuf>,
+    /// This machine's host name, recorded with each agent.
+    pub host: String,
 }
 
 /// Why the runner asks a supervisor to stop its agent.
@@ -146,6 +148,13 @@ async fn run_agent(
     mut stop: watch::Receiver<Option<StopRequest>>,
 ) -> baton_core::Result<Option<AttemptResult>> {
     let job = &claim.job;
+    // A runner that died on this host may have left this job's previous agent running (if its
+    // lifeline could not stop it): it must not keep editing while a new agent starts.
+    if let Some(previous) = claim.previous_agent.as_ref().filter(|p| p.host == shared.host) {
+        if process::stop_orphan(previous.pgid, previous.start_time) {
+            tracing::warn!(job = %job.id, pgid = previous.pgid, "stopped the agent a lost runner left behind");
+        }
+    }
     let lifeline = shared.lifeline.as_deref();
     let mut child = match process::spawn(&invocation.argv, &shared.config.repo_root, &invocation.env, lifeline) {
         Ok(child) => child,
@@ -162,6 +171,13 @@ async fn run_agent(
     let Some(pgid) = child.id() else {
         return Ok(Some(setup_failure(format!("harness `{}` exited before it could be supervised", job.harness))));
     };
+    let agent =
+        process::start_time(pgid).map(|start_time| AgentProcess { host: shared.host.clone(), pgid, start_time });
+    let start = AttemptStart { agent, git_head_before: None };
+    if !shared.store.record_start(&job.id, claim.token, &start).await? {
+        process::signal_group(pgid, libc::SIGKILL);
+        return Ok(None);
+    }
 
     // A separate task: an agent that reads its prompt slowly must not stall the supervisor.
     // Through the lifeline the pipe then stays open until this attempt ends (dropping the

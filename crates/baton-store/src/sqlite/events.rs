@@ -7,7 +7,14 @@ use baton_core::{JobEvent, Result};
 use rusqlite::{params, Connection};
 
 /// Appends events when `token` still holds the job; returns `false` (writing nothing) otherwise.
-pub fn append(conn: &Connection, job_id: &str, token: i64, attempt: u32, events: &[NewEvent], now: Millis) -> Result<bool> {
+pub fn append(
+    conn: &Connection,
+    job_id: &str,
+    token: i64,
+    attempt: u32,
+    events: &[NewEvent],
+    now: Millis,
+) -> Result<bool> {
     if !runners::holds_lease(conn, job_id, token, now)? {
         return Ok(false);
     }

@@ -206,7 +206,13 @@ pub fn retry_guarded(
     at: Millis,
 ) -> Result<Job> {
     let job = get(conn, ns, id)?;
-    scope::check(conn, ns, actor, Mutation::RetryJob { assignment_id: &job.assignment_id, job_type: job.job_type }, at)?;
+    scope::check(
+        conn,
+        ns,
+        actor,
+        Mutation::RetryJob { assignment_id: &job.assignment_id, job_type: job.job_type },
+        at,
+    )?;
     lifecycle::check_retry_job(&job.id, job.status)?;
     let copy = NewJob {
         job_type: job.job_type,

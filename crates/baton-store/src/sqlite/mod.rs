@@ -247,7 +247,8 @@ impl RunnerStore for SqliteStore {
 
     async fn record_start(&self, job_id: &str, token: i64, start: &AttemptStart) -> Result<bool> {
         let (id, start) = (job_id.to_string(), start.clone());
-        self.run(TransactionBehavior::Immediate, None, move |tx| runners::record_start(tx, &id, token, &start, now())).await
+        self.run(TransactionBehavior::Immediate, None, move |tx| runners::record_start(tx, &id, token, &start, now()))
+            .await
     }
 
     async fn set_workspace(&self, ns: &str, assignment_id: &str, workspace: &Workspace) -> Result<()> {

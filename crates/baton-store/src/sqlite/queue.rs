@@ -36,7 +36,8 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         ))
         .and_then(|mut s| s.query_map(params![ns], rows::assignment)?.collect())
         .ctx("listing blocked assignments")?;
-    Ok(QueueSummary { namespace: ns.to_string(), assignments, jobs, ready, waiting, running, blocked })
+    let runners = super::runners::list(conn, ns, now)?;
+    Ok(QueueSummary { namespace: ns.to_string(), assignments, jobs, ready, waiting, running, blocked, runners })
 }
 
 /// The next job of every active assignment that has no running job (the ready rule without the

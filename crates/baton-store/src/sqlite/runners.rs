@@ -130,7 +130,11 @@ pub fn expire_lost(conn: &Connection, ns: &str, policy: &EnginePolicy, now: Mill
         .and_then(|mut s| s.execute(params![job_id, now, why]))
         .ctx("recording a lost attempt")?;
         let (status, error, action) = if decided_pm {
-            ("complete", format!("{why}; its decision had already taken effect"), "job complete (runner lost after the PM decided)")
+            (
+                "complete",
+                format!("{why}; its decision had already taken effect"),
+                "job complete (runner lost after the PM decided)",
+            )
         } else if assignment_ended {
             ("cancelled", format!("{why}; its assignment had ended"), "job cancelled")
         } else if lost >= policy.max_lost_leases {

@@ -429,7 +429,8 @@ pub async fn an_expired_lease_is_gone_even_before_a_takeover(store: Shared) {
     assert_eq!(store.renew_lease(&c.job.id, c.token, 1000).await.unwrap(), Lease::Gone);
     let event = NewEvent { at: 1, event: serde_json::json!({"kind": "text", "line": "late"}) };
     assert!(!store.append_events(&c.job.id, c.token, 1, vec![event]).await.unwrap());
-    let err = store.update_assignment(NS, &a, &update(AssignmentStatus::Complete), &defaults(), &agent).await.unwrap_err();
+    let err =
+        store.update_assignment(NS, &a, &update(AssignmentStatus::Complete), &defaults(), &agent).await.unwrap_err();
     assert!(err.to_string().contains("no longer holds its claim"), "{err}");
     assert!(store.finish_attempt(&c.job.id, c.token, success("late"), &policy()).await.unwrap().is_none());
     assert_eq!(store.assignment(NS, &a).await.unwrap().assignment.status, AssignmentStatus::Active);

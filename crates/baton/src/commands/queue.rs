@@ -5,7 +5,7 @@
 use crate::context::Context;
 use crate::error::CliResult;
 use crate::output::format::{one_line, opt_time, relative, time, truncate};
-use crate::output::style::{assignment_status_code, job_status_code, Style};
+use crate::output::style::{assignment_status_code, job_status_code, Style, RED};
 use crate::output::table::{Cell, Table};
 use crate::output::views;
 use baton_core::store::QueueSummary;
@@ -112,6 +112,26 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
                 one_line(a.reason.as_deref().unwrap_or_default()),
                 Some(assignment_status_code(AssignmentStatus::Blocked)),
             ),
+        ]);
+    }
+    table_or_none(&mut text, &t, style, width);
+
+    section(&mut text, style, "runners", q.runners.len());
+    let mut t = Table::new(&["RUNNER", "HOST", "PID", "STARTED", "HEARTBEAT", "JOBS", "STATE"]).indent(2).flex(5);
+    for r in &q.runners {
+        let state = if r.lost {
+            Cell::painted("lost (stopped heartbeating)", Some(RED))
+        } else {
+            Cell::new(format!("live, up to {} at once", r.concurrency))
+        };
+        t.row(vec![
+            r.id.as_str().into(),
+            r.host.as_str().into(),
+            r.pid.to_string().into(),
+            time(r.started_at).into(),
+            relative(r.heartbeat_at, now).into(),
+            if r.jobs.is_empty() { "-".to_string() } else { r.jobs.join(", ") }.into(),
+            state,
         ]);
     }
     table_or_none(&mut text, &t, style, width);

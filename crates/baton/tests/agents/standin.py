@@ -13,6 +13,9 @@ Directives (words starting with @ in the context / north star):
   @auth-fail            fail with an authentication error
   @hang                 start a child process, then hang (for timeouts); pids go to $STANDIN_PIDS
   @hang-once            hang on the first attempt only
+  @stale-call-once MS   first attempt: wait MS ms, try `baton insert-job` (recording the outcome to
+                        $STANDIN_CALLS), then hang; later attempts succeed
+  @try-complete         try to complete the assignment (recording the outcome to $STANDIN_CALLS)
   @garbage              emit malformed and non-UTF-8 lines before succeeding
   @echo-prompt          the final result is the prompt itself
   @sleep-ms N           sleep N ms before finishing
@@ -50,6 +53,19 @@ def baton(*args, check=True):
         sys.stderr.write(f"baton {' '.join(args)} failed: {out.stderr}\n")
         sys.exit(3)
     return out.stdout
+
+
+def record_pids():
+    if ENV.get("STANDIN_PIDS"):
+        with open(ENV["STANDIN_PIDS"], "a") as f:
+            f.write(f"{os.getpid()}\n")
+
+
+def record_call(args):
+    out = subprocess.run(["baton", *args], capture_output=True, text=True)
+    if ENV.get("STANDIN_CALLS"):
+        with open(ENV["STANDIN_CALLS"], "a") as f:
+            f.write(json.dumps({"args": args, "rc": out.returncode, "stderr": out.stderr}) + "\n")
 
 
 def directives(text):
@@ -208,6 +224,13 @@ def main():
         d = directives(job.get("context", ""))
         if "sleep-ms" in d:
             time.sleep(int(d["sleep-ms"][0]) / 1000)
+        if "stale-call-once" in d and attempt == 1:
+            record_pids()
+            time.sleep(int(d["stale-call-once"][0]) / 1000)
+            record_call(["insert-job", AID, "--type", "review", "--context", "from a stale agent"])
+            time.sleep(1000)
+        if "try-complete" in d:
+            record_call(["update-assignment", AID, "--status", "complete"])
         if "hang" in d or ("hang-once" in d and attempt == 1):
             child = subprocess.Popen(["sleep", "1000"])
             if ENV.get("STANDIN_PIDS"):

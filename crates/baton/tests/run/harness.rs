@@ -40,6 +40,7 @@ impl Bench {
             .env("STANDIN_LOG", self.path("agents.log"))
             .env("STANDIN_STATE", self.path("state"))
             .env("STANDIN_PIDS", self.path("pids"))
+            .env("STANDIN_CALLS", self.path("calls"))
             .env("BATON_RETRY_BASE_MS", "20")
             .args(args);
         cmd
@@ -82,6 +83,13 @@ impl Bench {
         self.cmd(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
     }
 
+    /// A `baton run --until-idle` in the background.
+    pub fn spawn_runner_until_idle(&self, extra: &[&str]) -> Child {
+        let mut args = vec!["run", "--until-idle"];
+        args.extend_from_slice(extra);
+        self.cmd(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+    }
+
     pub fn job(&self, id: &str) -> Value {
         self.json(&["job", id])
     }
@@ -114,6 +122,15 @@ impl Bench {
             .unwrap_or_default()
             .lines()
             .filter_map(|l| l.trim().parse().ok())
+            .collect()
+    }
+
+    /// The baton calls the stand-in agents made and how they ended.
+    pub fn agent_calls(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.path("calls"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
             .collect()
     }
 

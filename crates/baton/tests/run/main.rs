@@ -6,5 +6,6 @@
 mod common;
 mod harness;
 
+mod crash;
 mod flow;
 mod stopping;
