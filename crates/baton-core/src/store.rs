@@ -193,6 +193,39 @@ pub struct AttemptStart {
     pub git_head_before: Option<String>,
 }
 
+/// A change a `[notify]` hook may want to hear about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: i64,
+    pub assignment_id: String,
+    /// The failed job, for `FailedJob`.
+    pub job_id: Option<String>,
+    pub event: NotifyEvent,
+    pub at: Millis,
+}
+
+/// Which hook a notification is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyEvent {
+    Blocked,
+    Complete,
+    FailedJob,
+}
+
+impl NotifyEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyEvent::Blocked => "blocked",
+            NotifyEvent::Complete => "complete",
+            NotifyEvent::FailedJob => "failed_job",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<NotifyEvent> {
+        [NotifyEvent::Blocked, NotifyEvent::Complete, NotifyEvent::FailedJob].into_iter().find(|e| e.as_str() == text)
+    }
+}
+
 /// Where an assignment's work lives: its branch and working tree on one host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workspace {
@@ -284,6 +317,11 @@ pub trait RunnerStore: Send + Sync {
     async fn record_start(&self, job_id: &str, token: i64, start: &AttemptStart) -> Result<bool>;
     /// Records an assignment's branch, working tree and host (on its first job).
     async fn set_workspace(&self, ns: &str, assignment_id: &str, workspace: &Workspace) -> Result<()>;
+    /// Forgets an assignment's working tree (`baton clean` removed it), and its branch too unless
+    /// `branch_kept`.
+    async fn clear_workspace(&self, ns: &str, assignment_id: &str, branch_kept: bool) -> Result<()>;
+    /// Takes up to `limit` undelivered notifications of the namespace; each is handed out once.
+    async fn take_notifications(&self, ns: &str, limit: u32) -> Result<Vec<Notification>>;
     /// Extends a lease; `Gone` when the job is no longer this claim's.
     async fn renew_lease(&self, job_id: &str, token: i64, lease_ms: u64) -> Result<Lease>;
     /// The leases a runner still holds, `(job id, token)`.

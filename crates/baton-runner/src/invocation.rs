@@ -26,6 +26,8 @@ pub struct JobIdentity<'a> {
     pub database_url: &'a str,
     /// The folder of the running `baton` binary, put first on PATH.
     pub baton_dir: Option<&'a Path>,
+    /// The assignment's worktree, when it has one (`BATON_WORKTREE`).
+    pub worktree: Option<&'a Path>,
 }
 
 /// Builds the invocation of `identity.job` under `config`; errors are messages for the job record.
@@ -70,6 +72,9 @@ pub fn prepare(config: &Config, identity: &JobIdentity<'_>, prompt_file: &Path) 
         ("BATON_NAMESPACE".to_string(), identity.namespace.to_string()),
         ("BATON_DATABASE_URL".to_string(), identity.database_url.to_string()),
     ]);
+    if let Some(worktree) = identity.worktree {
+        env.push(("BATON_WORKTREE".to_string(), worktree.display().to_string()));
+    }
     if let Some(dir) = identity.baton_dir {
         let path = std::env::var_os("PATH").unwrap_or_default();
         let mut dirs = vec![dir.to_path_buf()];

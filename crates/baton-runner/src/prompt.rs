@@ -8,8 +8,8 @@ use std::path::Path;
 /// How much of a job's result or error the chain summary shows.
 const SUMMARY_CHARS: usize = 200;
 
-/// Builds the template context for `job` of `detail`.
-pub fn context(repo_root: &Path, detail: &AssignmentDetail, job: &Job) -> Value {
+/// Builds the template context for `job` of `detail`, which runs in `workdir`.
+pub fn context(repo_root: &Path, workdir: &Path, detail: &AssignmentDetail, job: &Job) -> Value {
     let chain: Vec<Value> = detail
         .jobs
         .iter()
@@ -33,6 +33,9 @@ pub fn context(repo_root: &Path, detail: &AssignmentDetail, job: &Job) -> Value 
             "result": j.result,
             "error": j.error,
             "error_kind": j.error_kind.map(|k| k.as_str()),
+            "git_head_before": j.git_head_before,
+            "git_head_after": j.git_head_after,
+            "diff_stat": j.diff_stat,
         })
     });
     let notes: Vec<Value> = detail
@@ -48,6 +51,8 @@ pub fn context(repo_root: &Path, detail: &AssignmentDetail, job: &Job) -> Value 
     let a = &detail.assignment;
     json!({
         "repo_root": repo_root.display().to_string(),
+        "workdir": workdir.display().to_string(),
+        "branch": a.branch,
         "namespace": a.namespace,
         "assignment": {"id": a.id, "north_star": a.north_star, "status": a.status.as_str()},
         "job": {

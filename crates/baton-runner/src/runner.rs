@@ -111,6 +111,7 @@ pub async fn run(
         baton_dir: options.baton_dir.clone(),
         lifeline: options.lifeline.clone(),
         host,
+        workspaces: Default::default(),
     });
     tracing::info!(runner = %runner_id, namespace = %ns, concurrency = options.concurrency, "runner started");
 
@@ -124,7 +125,10 @@ pub async fn run(
     let mut stopping = false;
     tokio::pin!(shutdown);
 
+    let mut hooks: JoinSet<()> = JoinSet::new();
     loop {
+        crate::notify::deliver(&store, &config, &ns, &mut hooks).await;
+        while hooks.try_join_next().is_some() {}
         if !stopping {
             while active.len() < options.concurrency {
                 match store.claim_next(&ns, &runner_id, lease_ms, &shared.policy).await {
@@ -205,6 +209,9 @@ pub async fn run(
             }
         }
     }
+    // Deliver what the last jobs changed, and let running hooks finish (each has its own timeout).
+    crate::notify::deliver(&store, &config, &ns, &mut hooks).await;
+    while hooks.join_next().await.is_some() {}
     store.stop_runner(&runner_id).await?;
     tracing::info!(runner = %runner_id, attempts = summary.attempts, "runner stopped");
     Ok(summary)

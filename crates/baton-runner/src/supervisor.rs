@@ -9,7 +9,7 @@
 use crate::invocation::{self, JobIdentity};
 use crate::process::{self, Tail};
 use crate::transcript::Transcript;
-use crate::{prompt, templates};
+use crate::{git, prompt, templates};
 use baton_core::store::{AgentProcess, AttemptResult, AttemptStart, Claim, EnginePolicy, Lease};
 use baton_core::time::human_duration;
 use baton_core::{Config, ErrorKind, Job, Store};
@@ -45,6 +45,8 @@ pub struct Shared {
     pub lifeline: Option<PathBuf>,
     /// This machine's host name, recorded with each agent.
     pub host: String,
+    /// Creates assignments' worktrees.
+    pub workspaces: crate::workspace::Workspaces,
 }
 
 /// Why the runner asks a supervisor to stop its agent.
@@ -116,7 +118,11 @@ async fn prepare_and_run(
     let job = &claim.job;
     let config = &shared.config;
     let detail = shared.store.assignment(&shared.namespace, &job.assignment_id).await?;
-    let context = prompt::context(&config.repo_root, &detail, job);
+    let dir = match shared.workspaces.prepare(&shared.store, config, &shared.host, &detail.assignment).await {
+        Ok(dir) => dir,
+        Err(message) => return Ok(Some(setup_failure(message))),
+    };
+    let context = prompt::context(&config.repo_root, &dir.cwd, &detail, job);
     let prompt = match templates::render(&config.repo_root, job.job_type, &context) {
         Ok(prompt) => prompt,
         Err(e) => return Ok(Some(setup_failure(e.to_string()))),
@@ -131,9 +137,10 @@ async fn prepare_and_run(
         namespace: &shared.namespace,
         database_url: &config.database_url,
         baton_dir: shared.baton_dir.as_deref(),
+        worktree: dir.worktree.as_deref(),
     };
     let result = match invocation::prepare(config, &identity, &prompt_file) {
-        Ok(invocation) => run_agent(shared, claim, &invocation, prompt, stop).await,
+        Ok(invocation) => run_agent(shared, claim, &invocation, &dir.cwd, prompt, stop).await,
         Err(message) => Ok(Some(setup_failure(message))),
     };
     let _ = std::fs::remove_file(&prompt_file);
@@ -144,10 +151,12 @@ async fn run_agent(
     shared: &Shared,
     claim: &Claim,
     invocation: &invocation::Invocation,
+    cwd: &std::path::Path,
     prompt: String,
     mut stop: watch::Receiver<Option<StopRequest>>,
 ) -> baton_core::Result<Option<AttemptResult>> {
     let job = &claim.job;
+    let head_before = git::head(cwd).await;
     // A runner that died on this host may have left this job's previous agent running (if its
     // lifeline could not stop it): it must not keep editing while a new agent starts.
     if let Some(previous) = claim.previous_agent.as_ref().filter(|p| p.host == shared.host) {
@@ -156,7 +165,7 @@ async fn run_agent(
         }
     }
     let lifeline = shared.lifeline.as_deref();
-    let mut child = match process::spawn(&invocation.argv, &shared.config.repo_root, &invocation.env, lifeline) {
+    let mut child = match process::spawn(&invocation.argv, cwd, &invocation.env, lifeline) {
         Ok(child) => child,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Some(setup_failure(not_found(&job.harness, &invocation.argv[0]))));
@@ -173,7 +182,7 @@ async fn run_agent(
     };
     let agent =
         process::start_time(pgid).map(|start_time| AgentProcess { host: shared.host.clone(), pgid, start_time });
-    let start = AttemptStart { agent, git_head_before: None };
+    let start = AttemptStart { agent, git_head_before: head_before.clone() };
     if !shared.store.record_start(&job.id, claim.token, &start).await? {
         process::signal_group(pgid, libc::SIGKILL);
         return Ok(None);
@@ -327,7 +336,12 @@ async fn run_agent(
     if !flush(shared, claim, &mut transcript).await? {
         return Ok(None);
     }
-    Ok(Some(attempt_result(outcome, stopped, invocation.timeout, transcript.truncated)))
+    let mut result = attempt_result(outcome, stopped, invocation.timeout, transcript.truncated);
+    if let Some(before) = &head_before {
+        result.git_head_after = git::head(cwd).await;
+        result.diff_stat = git::diff_stat(cwd, before).await;
+    }
+    Ok(Some(result))
 }
 
 fn not_found(harness: &str, program: &str) -> String {

@@ -99,13 +99,17 @@ mod tests {
     fn context() -> serde_json::Value {
         json!({
             "repo_root": "/src/app",
+            "workdir": "/src/app/.baton/worktrees/a1",
+            "branch": "baton/a1",
             "assignment": {"id": "a1", "north_star": "Add OAuth login"},
             "job": {"id": "j2", "type": "pm", "context": "", "harness": "claude"},
             "chain": [
                 {"position": 1, "id": "j1", "type": "implement", "harness": "claude", "status": "complete", "summary": "added the route"},
                 {"position": 2, "id": "j2", "type": "pm", "harness": "claude", "status": "running", "summary": ""}
             ],
-            "reviewed": {"id": "j1", "type": "implement", "status": "complete", "context": "do it", "result": "Done.", "error": null, "error_kind": null},
+            "reviewed": {"id": "j1", "type": "implement", "status": "complete", "context": "do it", "result": "Done.",
+                "error": null, "error_kind": null, "git_head_before": "abc123", "git_head_after": "def456",
+                "diff_stat": " src/auth.rs | 12 ++++++++----"},
             "notes": [{"at": "2026-11-28 07:00", "actor": "person:ada", "text": "use the v2 API"}],
         })
     }
@@ -129,6 +133,8 @@ mod tests {
         assert!(text.contains("baton update-assignment a1 --status blocked --reason"));
         assert!(text.contains("Done."));
         assert!(text.contains("use the v2 API"));
+        assert!(text.contains("src/auth.rs | 12"), "the PM sees what changed");
+        assert!(text.contains("git -C /src/app/.baton/worktrees/a1 diff abc123"), "{text}");
     }
 
     #[test]

@@ -132,6 +132,11 @@ pub enum Command {
     )]
     Logs(LogsArgs),
 
+    /// Remove finished assignments' worktrees (and their branches once merged). Unmerged or
+    /// uncommitted work is kept unless --force.
+    #[command(after_help = "Examples:\n  baton clean --all-finished\n  baton clean --assignment a7k2m9qx --force")]
+    Clean(CleanArgs),
+
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  baton completions bash > ~/.local/share/bash-completion/completions/baton")]
     Completions(CompletionsArgs),
@@ -139,9 +144,10 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// How many jobs run at once (at most one per assignment).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
-    pub concurrency: u32,
+    /// How many jobs run at once (at most one per assignment). Default: 4 with worktree
+    /// isolation (each assignment has its own checkout), else 1.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: Option<u32>,
 
     /// Exit once nothing runs, nothing is ready and nothing waits out a retry back-off
     /// (pending jobs of blocked assignments do not count).
@@ -152,6 +158,23 @@ pub struct RunArgs {
     /// re-queued (a second signal stops them at once).
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub grace: u64,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["assignment", "all_finished"])))]
+pub struct CleanArgs {
+    /// Clean this assignment (it must be complete or cancelled).
+    #[arg(long, value_name = "ASSIGNMENT_ID")]
+    pub assignment: Option<String>,
+
+    /// Clean every complete or cancelled assignment that still has a worktree.
+    #[arg(long)]
+    pub all_finished: bool,
+
+    /// Also remove worktrees with uncommitted changes, and delete branches whose commits are not
+    /// merged anywhere.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -54,5 +54,15 @@ pub(super) fn apply(c: &mut Config, env: EnvLookup<'_>) -> Result<()> {
     if let Some(v) = parse(env, "BATON_MAX_LOST_LEASES", INT)? {
         c.max_lost_leases = v;
     }
+    if let Some(v) = env("BATON_ISOLATION").filter(|v| !v.trim().is_empty()) {
+        c.isolation =
+            v.trim().parse().map_err(|message| Error::ConfigEnv { name: "BATON_ISOLATION".to_string(), message })?;
+    }
+    if let Some(v) = env("BATON_WORKTREE_DIR").filter(|v| !v.trim().is_empty()) {
+        c.worktree_dir = c.repo_root.join(v.trim());
+    }
+    if let Some(v) = env("BATON_WORKTREE_SETUP").filter(|v| !v.trim().is_empty()) {
+        c.worktree_setup = Some(v);
+    }
     Ok(())
 }

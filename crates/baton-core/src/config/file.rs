@@ -20,6 +20,10 @@ pub struct ConfigFile {
     pub lease_ms: Option<u64>,
     pub max_jobs_per_assignment: Option<u32>,
     pub max_lost_leases: Option<u32>,
+    pub isolation: Option<String>,
+    pub worktree_dir: Option<String>,
+    pub worktree_setup: Option<String>,
+    pub notify: Option<NotifyFile>,
     pub harness_defaults: Option<HarnessDefaultsFile>,
     #[serde(default)]
     pub harness: BTreeMap<String, HarnessFile>,
@@ -37,6 +41,15 @@ pub struct HarnessDefaultsFile {
     pub document: Option<String>,
     pub pm: Option<String>,
     pub chat: Option<String>,
+}
+
+/// `[notify]`: commands run when a person is needed or something ended.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyFile {
+    pub on_blocked: Option<String>,
+    pub on_complete: Option<String>,
+    pub on_failed_job: Option<String>,
 }
 
 /// `[harness.NAME]`: how to run one harness.

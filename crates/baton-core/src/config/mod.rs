@@ -10,7 +10,7 @@ mod harness;
 pub use discover::{
     default_database_path, locate_repo, user_config_file, EnvLookup, RepoLocation, BATON_DIR, CONFIG_FILE,
 };
-pub use file::{ConfigFile, HarnessDefaultsFile, HarnessFile};
+pub use file::{ConfigFile, HarnessDefaultsFile, HarnessFile, NotifyFile};
 pub use harness::{HarnessConfig, BUILTIN_HARNESSES, HARNESS_FORMATS};
 
 use crate::error::{Error, Result};
@@ -42,6 +42,14 @@ pub struct Config {
     pub max_jobs_per_assignment: u32,
     /// How many lost leases a job survives before it is failed.
     pub max_lost_leases: u32,
+    /// Whether each assignment works in its own git worktree.
+    pub isolation: Isolation,
+    /// Where worktrees are created (default `.baton/worktrees` in the repository root).
+    pub worktree_dir: PathBuf,
+    /// A shell command run once in every new worktree (e.g. installing dependencies).
+    pub worktree_setup: Option<String>,
+    /// Commands run when an assignment is blocked or complete, or a job failed.
+    pub notify: Notify,
     /// Harness per job type; `default` for types not named.
     pub harness_defaults: BTreeMap<String, String>,
     /// Every known harness: the built-ins plus `[harness.NAME]` tables.
@@ -59,7 +67,38 @@ pub const SCALAR_KEYS: &[&str] = &[
     "lease_ms",
     "max_jobs_per_assignment",
     "max_lost_leases",
+    "isolation",
+    "worktree_dir",
+    "worktree_setup",
 ];
+
+/// Where an assignment's jobs run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// Each assignment gets a branch `baton/<id>` and its own git worktree.
+    Worktree,
+    /// Every job runs in the repository root itself.
+    None,
+}
+
+impl std::str::FromStr for Isolation {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "worktree" => Ok(Isolation::Worktree),
+            "none" => Ok(Isolation::None),
+            other => Err(format!("isolation `{other}` is not known; valid values: worktree, none")),
+        }
+    }
+}
+
+/// The `[notify]` hooks (shell commands run with the assignment's JSON on stdin).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notify {
+    pub on_blocked: Option<String>,
+    pub on_complete: Option<String>,
+    pub on_failed_job: Option<String>,
+}
 
 impl Config {
     /// Loads the configuration for a command run in `cwd`, reading variables through `env`.
@@ -111,6 +150,9 @@ impl Config {
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| "default".to_string());
         let harness_defaults = BTreeMap::from([("default".to_string(), "claude".to_string())]);
+        // Worktrees need git; a folder that is not a repository runs jobs in place.
+        let isolation = if repo_root.join(".git").exists() { Isolation::Worktree } else { Isolation::None };
+        let worktree_dir = repo_root.join(BATON_DIR).join("worktrees");
         Config {
             repo_root,
             repo_config,
@@ -123,6 +165,10 @@ impl Config {
             lease_ms: 30_000,
             max_jobs_per_assignment: 50,
             max_lost_leases: 3,
+            isolation,
+            worktree_dir,
+            worktree_setup: None,
+            notify: Notify::default(),
             harness_defaults,
             harnesses: harness::builtins(),
         }
@@ -134,6 +180,26 @@ impl Config {
         }
         take!(namespace, timeout_ms, max_attempts, retry_base_ms, retry_on_timeout, lease_ms);
         take!(max_jobs_per_assignment, max_lost_leases);
+        if let Some(isolation) = &f.isolation {
+            self.isolation =
+                isolation.parse().map_err(|message| Error::Config { path: path.to_path_buf(), message })?;
+        }
+        if let Some(dir) = &f.worktree_dir {
+            // Relative to the folder holding `.baton/`.
+            let base = path.parent().and_then(Path::parent).unwrap_or(Path::new("/"));
+            self.worktree_dir = base.join(dir);
+        }
+        if let Some(setup) = &f.worktree_setup {
+            self.worktree_setup = Some(setup.clone()).filter(|s| !s.trim().is_empty());
+        }
+        if let Some(n) = &f.notify {
+            let pick = |new: &Option<String>, old: &Option<String>| new.clone().or_else(|| old.clone());
+            self.notify = Notify {
+                on_blocked: pick(&n.on_blocked, &self.notify.on_blocked),
+                on_complete: pick(&n.on_complete, &self.notify.on_complete),
+                on_failed_job: pick(&n.on_failed_job, &self.notify.on_failed_job),
+            };
+        }
         if let Some(d) = &f.harness_defaults {
             let pairs = [
                 ("default", &d.default),

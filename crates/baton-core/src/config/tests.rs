@@ -111,3 +111,24 @@ fn init_template_parses_and_names_the_namespace() {
     let parsed = ConfigFile::parse(&text, Path::new("t.toml")).unwrap();
     assert_eq!(parsed.namespace.as_deref(), Some("my-repo"));
 }
+
+#[test]
+fn isolation_defaults_to_worktrees_in_git_repositories() {
+    let plain = repo_with(None);
+    let c = Config::load(plain.path(), &env_of(&[("HOME", "/h")])).unwrap();
+    assert_eq!(c.isolation, Isolation::None);
+    let git = repo_with(Some(
+        "worktree_dir = \"../trees\"\nworktree_setup = \"npm ci\"\n[notify]\non_blocked = \"echo hi\"\n",
+    ));
+    std::fs::create_dir_all(git.path().join(".git")).unwrap();
+    let c = Config::load(git.path(), &env_of(&[("HOME", "/h")])).unwrap();
+    assert_eq!(c.isolation, Isolation::Worktree);
+    assert_eq!(c.worktree_dir, git.path().join("../trees"));
+    assert_eq!(c.worktree_setup.as_deref(), Some("npm ci"));
+    assert_eq!(c.notify.on_blocked.as_deref(), Some("echo hi"));
+    let c = Config::load(git.path(), &env_of(&[("HOME", "/h"), ("BATON_ISOLATION", "none")])).unwrap();
+    assert_eq!(c.isolation, Isolation::None);
+    let bad = repo_with(Some("isolation = \"docker\"\n"));
+    let err = Config::load(bad.path(), &env_of(&[("HOME", "/h")])).unwrap_err().to_string();
+    assert!(err.contains("valid values: worktree, none"), "{err}");
+}

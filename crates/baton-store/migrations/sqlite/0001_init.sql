@@ -153,3 +153,27 @@ CREATE TRIGGER jobs_cost_update AFTER UPDATE OF cost_usd ON jobs WHEN OLD.cost_u
     UPDATE assignments SET cost_usd = (SELECT SUM(cost_usd) FROM jobs WHERE assignment_id = NEW.assignment_id)
         WHERE id = NEW.assignment_id;
 END;
+
+-- The outbox of [notify] hooks: one row per change a person may want to hear about, written by
+-- triggers in the transaction that makes the change, taken (once) by whichever runner delivers it.
+CREATE TABLE notifications (
+    id            INTEGER PRIMARY KEY,
+    namespace     TEXT NOT NULL,
+    assignment_id TEXT NOT NULL,
+    job_id        TEXT,
+    event         TEXT NOT NULL,   -- 'blocked' | 'complete' | 'failed_job'
+    created_at    INTEGER NOT NULL,
+    taken_at      INTEGER
+);
+CREATE INDEX notifications_waiting ON notifications(namespace, id) WHERE taken_at IS NULL;
+
+CREATE TRIGGER assignments_notify AFTER UPDATE OF status ON assignments
+    WHEN OLD.status <> NEW.status AND NEW.status IN ('blocked', 'complete') BEGIN
+    INSERT INTO notifications(namespace, assignment_id, event, created_at)
+        VALUES (NEW.namespace, NEW.id, NEW.status, NEW.updated_at);
+END;
+CREATE TRIGGER jobs_notify_failed AFTER UPDATE OF status ON jobs
+    WHEN OLD.status <> NEW.status AND NEW.status = 'failed' BEGIN
+    INSERT INTO notifications(namespace, assignment_id, job_id, event, created_at)
+        VALUES (NEW.namespace, NEW.assignment_id, NEW.id, 'failed_job', COALESCE(NEW.finished_at, 0));
+END;

@@ -4,7 +4,7 @@ use super::rows::{self, ASSIGNMENT_COLUMNS};
 use super::{jobs, scope, Context};
 use baton_core::lifecycle::{self, AssignmentState, AssignmentUpdate};
 use baton_core::scope::Mutation;
-use baton_core::store::{AssignmentFilter, JobDefaults, NewAssignment, NewJob, Workspace};
+use baton_core::store::{AssignmentFilter, JobDefaults, NewAssignment, NewJob, Notification, NotifyEvent, Workspace};
 use baton_core::time::Millis;
 use baton_core::{ids, Actor, Assignment, AssignmentDetail, Error, JobType, Result};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -158,6 +158,42 @@ pub fn set_workspace(conn: &Connection, ns: &str, id: &str, ws: &Workspace, at: 
         &format!("working tree {} on branch {} (host {})", ws.worktree, ws.branch, ws.host),
         None,
     )
+}
+
+/// Forgets a removed working tree (and its branch, unless kept).
+pub fn clear_workspace(conn: &Connection, ns: &str, id: &str, branch_kept: bool, at: Millis) -> Result<()> {
+    load(conn, ns, id)?;
+    conn.prepare_cached(
+        "UPDATE assignments SET worktree = NULL, branch = CASE WHEN ?2 THEN branch ELSE NULL END, updated_at = ?3 \
+         WHERE id = ?1",
+    )
+    .and_then(|mut s| s.execute(params![id, branch_kept, at]))
+    .ctx("forgetting a working tree")?;
+    let action = if branch_kept { "working tree removed; branch kept" } else { "working tree and branch removed" };
+    rows::record(conn, id, None, at, &Actor::Engine, action, None)
+}
+
+/// Takes undelivered notifications, marking them taken in the same statement.
+pub fn take_notifications(conn: &Connection, ns: &str, limit: u32, at: Millis) -> Result<Vec<Notification>> {
+    let rows: Vec<(i64, String, Option<String>, String, Millis)> = conn
+        .prepare_cached(
+            "UPDATE notifications SET taken_at = ?3 WHERE id IN \
+             (SELECT id FROM notifications WHERE namespace = ?1 AND taken_at IS NULL ORDER BY id LIMIT ?2) \
+             RETURNING id, assignment_id, job_id, event, created_at",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![ns, limit, at], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+                .collect()
+        })
+        .ctx("taking notifications")?;
+    let mut taken: Vec<Notification> = rows
+        .into_iter()
+        .filter_map(|(id, assignment_id, job_id, event, at)| {
+            NotifyEvent::parse(&event).map(|event| Notification { id, assignment_id, job_id, event, at })
+        })
+        .collect();
+    taken.sort_by_key(|n| n.id);
+    Ok(taken)
 }
 
 pub fn other_origins(conn: &Connection, ns: &str, except: &str) -> Result<Vec<String>> {

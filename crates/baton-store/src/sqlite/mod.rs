@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use baton_core::lifecycle::AssignmentUpdate;
 use baton_core::store::{
     AssignmentFilter, AttemptResult, AttemptStart, ChangeFeed, Changes, Claim, EnginePolicy, JobDefaults, JobFilter,
-    Lease, NewAssignment, NewEvent, NewJob, QueueSummary, RunnerInfo, RunnerStore, Workspace,
+    Lease, NewAssignment, NewEvent, NewJob, Notification, QueueSummary, RunnerInfo, RunnerStore, Workspace,
 };
 use baton_core::time::Millis;
 use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, JobEvent, Result, Store};
@@ -254,6 +254,18 @@ impl RunnerStore for SqliteStore {
     async fn set_workspace(&self, ns: &str, assignment_id: &str, workspace: &Workspace) -> Result<()> {
         let (ns, id, ws) = (ns.to_string(), assignment_id.to_string(), workspace.clone());
         self.write(move |tx| assignments::set_workspace(tx, &ns, &id, &ws, now())).await
+    }
+
+    async fn clear_workspace(&self, ns: &str, assignment_id: &str, branch_kept: bool) -> Result<()> {
+        let (ns, id) = (ns.to_string(), assignment_id.to_string());
+        self.write(move |tx| assignments::clear_workspace(tx, &ns, &id, branch_kept, now())).await
+    }
+
+    async fn take_notifications(&self, ns: &str, limit: u32) -> Result<Vec<Notification>> {
+        // Taking a notification wakes no one: it changes nothing a runner waits for.
+        let ns = ns.to_string();
+        self.run(TransactionBehavior::Immediate, None, move |tx| assignments::take_notifications(tx, &ns, limit, now()))
+            .await
     }
 
     async fn renew_lease(&self, job_id: &str, token: i64, lease_ms: u64) -> Result<Lease> {

@@ -458,3 +458,31 @@ pub async fn a_lost_lease_never_reruns_a_decided_pm(store: Shared) {
     claim(&store).await;
     assert_eq!(store.job(NS, &c.job.id).await.unwrap().status, JobStatus::Complete);
 }
+
+pub async fn changes_people_care_about_are_notified_once(store: Shared) {
+    let (a, ids) = assignment_with(&store, &[JobType::Implement]).await;
+    let c = claim(&store).await.unwrap();
+    store.finish_attempt(&c.job.id, c.token, failure(ErrorKind::Permanent, "bad key"), &policy()).await.unwrap();
+    let blocked = AssignmentUpdate { reason: Some("needs keys".into()), ..update(AssignmentStatus::Blocked) };
+    store.update_assignment(NS, &a, &blocked, &defaults(), &person()).await.unwrap();
+    store.update_assignment(NS, &a, &update(AssignmentStatus::Active), &defaults(), &person()).await.unwrap();
+    store.update_assignment(NS, &a, &update(AssignmentStatus::Complete), &defaults(), &person()).await.unwrap();
+
+    use baton_core::store::NotifyEvent::*;
+    let taken = store.take_notifications(NS, 10).await.unwrap();
+    let seen: Vec<_> = taken.iter().map(|n| (n.event, n.assignment_id.as_str(), n.job_id.as_deref())).collect();
+    assert_eq!(
+        seen,
+        vec![(FailedJob, a.as_str(), Some(ids[0].as_str())), (Blocked, a.as_str(), None), (Complete, a.as_str(), None)]
+    );
+    assert!(store.take_notifications(NS, 10).await.unwrap().is_empty(), "each is handed out once");
+    assert!(store.take_notifications("repo-b", 10).await.unwrap().is_empty());
+
+    let ws = baton_core::store::Workspace { branch: format!("baton/{a}"), worktree: "/w".into(), host: "h".into() };
+    store.set_workspace(NS, &a, &ws).await.unwrap();
+    store.clear_workspace(NS, &a, true).await.unwrap();
+    let d = store.assignment(NS, &a).await.unwrap().assignment;
+    assert_eq!((d.worktree.as_deref(), d.branch.as_deref()), (None, Some(ws.branch.as_str())));
+    store.clear_workspace(NS, &a, false).await.unwrap();
+    assert_eq!(store.assignment(NS, &a).await.unwrap().assignment.branch, None);
+}

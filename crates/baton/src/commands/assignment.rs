@@ -48,6 +48,17 @@ pub fn render(detail: &AssignmentDetail, style: &Style, width: usize) -> String 
     field("namespace", a.namespace.clone());
     field("cost", views::cost_of_budget(a));
     field("jobs", format!("{} of {} allowed", a.job_count, a.max_jobs));
+    if let Some(branch) = &a.branch {
+        // Where the work is, for the person who reviews and merges it.
+        let place = match (&a.worktree, &a.host) {
+            (Some(tree), Some(host)) => format!("{branch} in {tree} (on {host})"),
+            (Some(tree), None) => format!("{branch} in {tree}"),
+            (None, _) => format!("{branch} (worktree removed)"),
+        };
+        field("branch", place);
+    } else if let Some(base) = &a.base_ref {
+        field("base", format!("{base} (its branch is created on its first job)"));
+    }
     field("created", time(a.created_at));
     field("updated", time(a.updated_at));
 

@@ -71,6 +71,11 @@ pub fn render(job: &Job, style: &Style, width: usize) -> String {
         let cut = if job.transcript_truncated { " (truncated)" } else { "" };
         field("transcript", format!("{} events{cut}", job.transcript_events));
     }
+    if let Some(before) = &job.git_head_before {
+        let short = |h: &str| h.chars().take(12).collect::<String>();
+        let after = job.git_head_after.as_deref().map(short).unwrap_or_else(|| "-".into());
+        field("git", format!("{} → {after}", short(before)));
+    }
 
     if let Some(error) = job.error.as_deref().filter(|e| !e.trim().is_empty()) {
         let kind = job.error_kind.map(|k| format!(" ({k})")).unwrap_or_default();
@@ -78,6 +83,10 @@ pub fn render(job: &Job, style: &Style, width: usize) -> String {
         text.push_str(&indented(error, "  ", width));
     }
     block(&mut text, style, width, "context", &job.context);
+    if let Some(before) = &job.git_head_before {
+        let changes = job.diff_stat.as_deref().unwrap_or("(no changes)");
+        block(&mut text, style, width, &format!("changes (git diff --stat {before})"), changes);
+    }
     if let Some(result) = &job.result {
         block(&mut text, style, width, "result", result);
     }

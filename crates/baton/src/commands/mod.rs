@@ -5,6 +5,7 @@
 mod assignment;
 mod assignments;
 mod cancel_job;
+mod clean;
 mod completions;
 mod create;
 mod init;
@@ -44,6 +45,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::RetryJob(args) => retry_job::run(&mut ctx, args).await,
         Command::Run(args) => run::run(&mut ctx, args).await,
         Command::Logs(args) => logs::run(&mut ctx, args).await,
+        Command::Clean(args) => clean::run(&mut ctx, args).await,
         Command::Completions(_) | Command::Init(_) => Ok(()),
     }
 }

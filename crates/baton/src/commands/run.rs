@@ -25,7 +25,12 @@ pub async fn run(ctx: &mut Context, args: RunArgs) -> CliResult {
     let store = ctx.store().await?;
     let config = Arc::new(ctx.config.clone());
     let mut options = RunnerOptions::new(ctx.ns());
-    options.concurrency = args.concurrency as usize;
+    // Parallel agents in one checkout would edit the same files; with worktrees they do not.
+    let default_concurrency = match ctx.config.isolation {
+        baton_core::config::Isolation::Worktree => 4,
+        baton_core::config::Isolation::None => 1,
+    };
+    options.concurrency = args.concurrency.unwrap_or(default_concurrency) as usize;
     options.until_idle = args.until_idle;
     options.shutdown_grace = Duration::from_secs(args.grace);
     options.lifeline = std::env::current_exe().ok();

@@ -118,8 +118,9 @@ fn four_runners_share_one_queue_without_double_runs() {
     let bench = Bench::new();
     // Jobs run the quick harness; their PMs log their run and decide nothing, so each assignment
     // runs its four jobs (a PM with work still queued is fine) and then waits for a person.
+    // The shared queue is the point here, not worktrees (the kill test covers those).
     bench.config(&format!(
-        "{}[harness.pmquiet]\nformat = \"text\"\ncommand = [\"sh\", \"-c\", \"cat > /dev/null; echo $BATON_JOB_ID pm >> {}\"]\n\
+        "isolation = \"none\"\n{}[harness.pmquiet]\nformat = \"text\"\ncommand = [\"sh\", \"-c\", \"cat > /dev/null; echo $BATON_JOB_ID pm >> {}\"]\n\
          [harness_defaults]\ndefault = \"quick\"\npm = \"pmquiet\"\n",
         quick_harness(&bench, "0"),
         bench.path("executions").display()
@@ -145,7 +146,7 @@ fn four_runners_share_one_queue_without_double_runs() {
     let mut by_assignment: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
     for job in &jobs {
         let id = job["id"].as_str().unwrap();
-        assert_eq!(counts.get(id), Some(&1), "job {id} ran {:?} times", counts.get(id));
+        assert_eq!(counts.get(id), Some(&1), "job {id} ran {:?} times: {job}", counts.get(id));
         assert_eq!(job["status"], "complete", "{job}");
         for attempt in job["attempt_history"].as_array().unwrap() {
             let at = |k: &str| ms(attempt[k].as_str().unwrap());

@@ -17,8 +17,12 @@ fn implement_pm_review_pm_completes_the_assignment() {
         types_and_statuses(&detail),
         vec![pair("implement", "complete"), pair("pm", "complete"), pair("review", "complete"), pair("pm", "complete")]
     );
-    let file = std::fs::read_to_string(bench.sandbox.repo().join("test-hello.ts")).unwrap();
+    // The work is on the assignment's own branch, in its own worktree, not in the checkout.
+    let worktree = detail["worktree"].as_str().unwrap();
+    let file = std::fs::read_to_string(std::path::Path::new(worktree).join("test-hello.ts")).unwrap();
     assert!(file.contains("Hello, World!"));
+    assert!(!bench.sandbox.repo().join("test-hello.ts").exists());
+    assert_eq!(detail["branch"], format!("baton/{aid}"));
 
     let job = bench.job(&jid);
     assert_eq!(job["result"], "Done with implement (attempt 1).");
@@ -72,7 +76,7 @@ fn a_rate_limit_is_retried_and_then_succeeds() {
     let (aid, jid) = bench.assignment("Retry me @flow implement", "implement", "@fail-429-once");
     bench.run_until_idle(&[]);
     let job = bench.job(&jid);
-    assert_eq!((job["status"].as_str(), job["attempts"].as_i64()), (Some("complete"), Some(2)));
+    assert_eq!((job["status"].as_str(), job["attempts"].as_i64()), (Some("complete"), Some(2)), "{job}");
     let history = job["attempt_history"].as_array().unwrap();
     assert_eq!(history[0]["outcome"], "retrying");
     assert_eq!(history[0]["error_kind"], "transient");

@@ -17,6 +17,13 @@ const PATIENCE: Duration = Duration::from_secs(60);
 impl Bench {
     pub fn new() -> Bench {
         let sandbox = Sandbox::new();
+        // A real git repository with one commit: runners give each assignment its own worktree.
+        let repo = sandbox.repo();
+        std::fs::remove_dir_all(repo.join(".git")).unwrap();
+        std::fs::write(repo.join("README.md"), "a repository for baton's tests\n").unwrap();
+        for args in [&["init", "-q", "-b", "main"][..], &["add", "README.md"], &["commit", "-q", "-m", "initial"]] {
+            git(&repo, args);
+        }
         let bin = sandbox.dir.path().join("bin");
         std::fs::create_dir_all(&bin).unwrap();
         let standin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/agents/standin.py");
@@ -140,6 +147,19 @@ impl Bench {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("config.toml"), text).unwrap();
     }
+}
+
+/// Runs git in `dir` with a fixed identity; panics on failure.
+pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=baton tests", "-c", "user.email=tests@baton.invalid", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn make_executable(path: &std::path::Path) {

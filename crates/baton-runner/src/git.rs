@@ -1,0 +1,67 @@
+//! The few git operations the runner needs, run as `git` processes (never through a shell).
+
+use std::path::Path;
+use tokio::process::Command;
+
+/// Runs `git -C dir ARGS`; stdout (trimmed) on success, else a one-line error with git's message.
+pub async fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+    let out =
+        Command::new("git").arg("-C").arg(dir).args(args).env("GIT_TERMINAL_PROMPT", "0").output().await.map_err(
+            |e| match e.kind() {
+                std::io::ErrorKind::NotFound => "git is not installed (it is needed for worktree isolation; \
+                set isolation = \"none\" in .baton/config.toml to run jobs in the checkout itself)"
+                    .to_string(),
+                _ => format!("cannot run git: {e}"),
+            },
+        )?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+    } else {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let message = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ");
+        Err(format!("git {} failed: {message}", args.join(" ")))
+    }
+}
+
+/// Whether `dir` is inside a git working tree.
+pub async fn is_repository(dir: &Path) -> bool {
+    git(dir, &["rev-parse", "--is-inside-work-tree"]).await.is_ok_and(|o| o == "true")
+}
+
+/// The commit HEAD points at, if any.
+pub async fn head(dir: &Path) -> Option<String> {
+    git(dir, &["rev-parse", "--verify", "--quiet", "HEAD"]).await.ok().filter(|h| !h.is_empty())
+}
+
+/// What changed since `since`, committed or not: `git diff --stat` plus untracked files.
+/// `None` when nothing changed.
+pub async fn diff_stat(dir: &Path, since: &str) -> Option<String> {
+    let stat = git(dir, &["diff", "--stat=120", since]).await.ok()?;
+    let untracked = git(dir, &["ls-files", "--others", "--exclude-standard"]).await.unwrap_or_default();
+    let mut text = stat;
+    for file in untracked.lines().filter(|l| !l.is_empty()) {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&format!(" {file} | new file, not yet added to git"));
+    }
+    (!text.trim().is_empty()).then_some(text)
+}
+
+/// Whether a local branch exists.
+pub async fn branch_exists(dir: &Path, branch: &str) -> bool {
+    git(dir, &["rev-parse", "--verify", "--quiet", &format!("refs/heads/{branch}")]).await.is_ok()
+}
+
+/// Commits on `branch` that no other branch, remote branch or tag contains.
+pub async fn unmerged_commits(dir: &Path, branch: &str) -> Result<usize, String> {
+    let exclude = format!("--exclude=refs/heads/{branch}");
+    let out =
+        git(dir, &["rev-list", "--count", branch, "--not", &exclude, "--branches", "--remotes", "--tags"]).await?;
+    out.trim().parse().map_err(|_| format!("unexpected output of git rev-list: {out}"))
+}
+
+/// Whether a working tree has uncommitted changes (tracked or untracked).
+pub async fn is_dirty(dir: &Path) -> Result<bool, String> {
+    Ok(!git(dir, &["status", "--porcelain"]).await?.is_empty())
+}

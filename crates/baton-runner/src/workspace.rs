@@ -1,0 +1,193 @@
+//! Where a job runs: with `isolation = "worktree"`, each assignment gets a branch
+//! `baton/<assignment id>` (from `create --base`, else the current HEAD) and its own git
+//! worktree, created on its first job and reused by every later one; with `"none"`, the
+//! repository root itself. baton never pushes, merges or deletes a branch on its own.
+
+use crate::git;
+use baton_core::config::{Isolation, BATON_DIR};
+use baton_core::store::Workspace;
+use baton_core::{Assignment, Config, Store};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// The folder a job runs in, and its worktree if it has one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobDir {
+    pub cwd: PathBuf,
+    pub worktree: Option<PathBuf>,
+}
+
+/// Creates worktrees one at a time within a runner: git's own locks make concurrent
+/// `git worktree add` in one repository fail intermittently.
+#[derive(Debug, Default)]
+pub struct Workspaces {
+    creating: Mutex<()>,
+}
+
+/// Bytes of a failed setup command's output kept for the job's error.
+const SETUP_OUTPUT_TAIL: usize = 2000;
+
+impl Workspaces {
+    /// The folder `assignment`'s next job runs in, creating its worktree on first use. Errors are
+    /// messages for the job record.
+    pub async fn prepare(
+        &self,
+        store: &Arc<dyn Store>,
+        config: &Config,
+        host: &str,
+        assignment: &Assignment,
+    ) -> Result<JobDir, String> {
+        if config.isolation == Isolation::None {
+            return Ok(JobDir { cwd: config.repo_root.clone(), worktree: None });
+        }
+        if let Some(existing) = assignment.worktree.as_deref().map(PathBuf::from) {
+            if existing.join(".git").exists() {
+                return Ok(JobDir { cwd: existing.clone(), worktree: Some(existing) });
+            }
+        }
+        let _one_at_a_time = self.creating.lock().await;
+        let root = &config.repo_root;
+        // Other runner processes on this repository create worktrees too, and concurrent
+        // `git worktree add` commands read each other's half-written metadata.
+        let repo_lock = RepoLock::acquire(&config.worktree_dir).await?;
+        if !git::is_repository(root).await {
+            return Err(format!(
+                "isolation = \"worktree\" needs a git repository at {}; run `git init` there or set isolation = \"none\"",
+                root.display()
+            ));
+        }
+        // The branch is named after the assignment's (unique) id, so a branch of that name is this
+        // assignment's own — left behind, with its worktree, if a runner died while creating them.
+        let own_branch = format!("baton/{}", assignment.id);
+        let branch = assignment.branch.clone().unwrap_or_else(|| own_branch.clone());
+        let path = config.worktree_dir.join(&assignment.id);
+        let path_text = path.display().to_string();
+        ignore_worktrees(root, &config.worktree_dir);
+        if path.join(".git").exists()
+            && git::git(&path, &["rev-parse", "--abbrev-ref", "HEAD"]).await.ok() == Some(branch.clone())
+        {
+            return self.record(store, host, assignment, branch, path).await;
+        }
+        if path.exists() && std::fs::read_dir(&path).map(|mut d| d.next().is_some()).unwrap_or(true) {
+            return Err(format!(
+                "the worktree folder {} already exists and is not this assignment's worktree; move it away and retry the job",
+                path.display()
+            ));
+        }
+        if git::branch_exists(root, &branch).await {
+            if branch != own_branch && assignment.branch.as_deref() != Some(branch.as_str()) {
+                return Err(format!(
+                    "the branch {branch} already exists but is not this assignment's; rename or delete it \
+                     (`git branch -m {branch} other-name`) and retry the job"
+                ));
+            }
+            add_worktree(root, &[&path_text, &branch]).await?;
+        } else {
+            let base = assignment.base_ref.clone().unwrap_or_else(|| "HEAD".to_string());
+            add_worktree(root, &["-b", &branch, &path_text, &base]).await?;
+        }
+        // Setup (installing dependencies, say) can take minutes: not under the lock.
+        drop(repo_lock);
+        if let Some(setup) = &config.worktree_setup {
+            run_setup(setup, &path, assignment).await?;
+        }
+        self.record(store, host, assignment, branch, path).await
+    }
+
+    /// Records the assignment's workspace and returns its job folder.
+    async fn record(
+        &self,
+        store: &Arc<dyn Store>,
+        host: &str,
+        assignment: &Assignment,
+        branch: String,
+        path: PathBuf,
+    ) -> Result<JobDir, String> {
+        let workspace = Workspace { branch, worktree: path.display().to_string(), host: host.to_string() };
+        store.set_workspace(&assignment.namespace, &assignment.id, &workspace).await.map_err(|e| e.to_string())?;
+        Ok(JobDir { cwd: path.clone(), worktree: Some(path) })
+    }
+}
+
+/// An exclusive `flock` on a file in the worktree folder, held while a worktree is created; the
+/// kernel releases it when the file closes, even if the process dies.
+struct RepoLock {
+    _file: std::fs::File,
+}
+
+impl RepoLock {
+    async fn acquire(worktree_dir: &Path) -> Result<RepoLock, String> {
+        let path = worktree_dir.join(".lock");
+        let describe = |e: std::io::Error| format!("cannot lock {} to create a worktree: {e}", path.display());
+        std::fs::create_dir_all(worktree_dir).map_err(describe)?;
+        let file =
+            std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(describe)?;
+        tokio::task::spawn_blocking(move || {
+            use std::os::fd::AsRawFd;
+            // SAFETY: flock on a descriptor we own; blocking is fine on this blocking thread.
+            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+            if rc == 0 {
+                Ok(RepoLock { _file: file })
+            } else {
+                Err(format!("cannot lock the worktree folder: {}", std::io::Error::last_os_error()))
+            }
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+}
+
+/// `git worktree add ARGS`. A registration left by a worktree folder that was deleted is
+/// overridden (`-f`) rather than pruned: `git worktree prune` would also drop the registration of
+/// a worktree another runner process is creating at that moment.
+async fn add_worktree(root: &Path, args: &[&str]) -> Result<(), String> {
+    let mut add = vec!["worktree", "add"];
+    add.extend_from_slice(args);
+    match git::git(root, &add).await {
+        Err(e) if e.contains("already registered") => {
+            add.insert(2, "-f");
+            git::git(root, &add).await.map(drop)
+        }
+        other => other.map(drop),
+    }
+}
+
+/// Keeps the default worktree folder (inside `.baton/`) out of the repository's `git status`.
+fn ignore_worktrees(root: &Path, worktree_dir: &Path) {
+    let baton_dir = root.join(BATON_DIR);
+    let Ok(relative) = worktree_dir.strip_prefix(&baton_dir) else { return };
+    let ignore = baton_dir.join(".gitignore");
+    let line = format!("/{}/", relative.display());
+    let current = std::fs::read_to_string(&ignore).unwrap_or_default();
+    if !current.lines().any(|l| l.trim() == line) {
+        let _ = std::fs::create_dir_all(&baton_dir);
+        let _ = std::fs::write(&ignore, format!("{current}{line}\n"));
+    }
+}
+
+/// Runs `worktree_setup` once in a new worktree (`sh -c`: it is the user's own command line).
+async fn run_setup(setup: &str, dir: &Path, assignment: &Assignment) -> Result<(), String> {
+    let out = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(setup)
+        .current_dir(dir)
+        .env("BATON_ASSIGNMENT_ID", &assignment.id)
+        .env("BATON_WORKTREE", dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .map_err(|e| format!("cannot run worktree_setup: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let mut output = String::from_utf8_lossy(&out.stderr).into_owned();
+    output.push_str(&String::from_utf8_lossy(&out.stdout));
+    let tail: String = output.chars().rev().take(SETUP_OUTPUT_TAIL).collect::<Vec<_>>().into_iter().rev().collect();
+    Err(format!(
+        "worktree_setup `{setup}` failed ({}) in {}: {}",
+        out.status,
+        dir.display(),
+        tail.trim().replace('\n', " | ")
+    ))
+}
