@@ -46,6 +46,15 @@ pub fn signal_group(pgid: u32, signal: i32) {
     }
 }
 
+/// Kills a process group when dropped: an agent never outlives the attempt that started it.
+pub struct GroupGuard(pub u32);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        signal_group(self.0, libc::SIGKILL);
+    }
+}
+
 /// A process's start time in clock ticks since boot (`/proc/PID/stat`, field 22), which tells a
 /// live process from a recycled process id.
 pub fn start_time(pid: u32) -> Option<u64> {

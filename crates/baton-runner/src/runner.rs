@@ -126,7 +126,9 @@ pub async fn run(
     tokio::pin!(shutdown);
 
     let mut hooks: JoinSet<()> = JoinSet::new();
+    let mut trouble = Trouble::default();
     loop {
+        trouble.tick();
         crate::notify::deliver(&store, &config, &ns, &mut hooks).await;
         while hooks.try_join_next().is_some() {}
         if !stopping {
@@ -145,13 +147,17 @@ pub async fn run(
                     }
                     Ok(None) => break,
                     Err(e) => {
-                        tracing::warn!("claiming a job failed: {e}");
+                        trouble.note(&format!("claiming a job failed: {e}"));
                         break;
                     }
                 }
             }
-            if options.until_idle && active.is_empty() && store.is_idle(&ns).await? {
-                break;
+            if options.until_idle && active.is_empty() {
+                match store.is_idle(&ns).await {
+                    Ok(true) => break,
+                    Ok(false) => {}
+                    Err(e) => trouble.note(&format!("checking for work failed: {e}")),
+                }
             }
         } else if active.is_empty() {
             break;
@@ -160,10 +166,18 @@ pub async fn run(
         // Sleep until something is due: a back-off ending, a lease to take over, a heartbeat.
         let mut wake_at = heartbeat_at;
         if !stopping {
-            if let Some(deadline) = store.next_deadline(&ns).await? {
-                let in_ms = (deadline - now_ms()).max(1) as u64 + 1;
-                wake_at = wake_at.min(Instant::now() + Duration::from_millis(in_ms));
+            match store.next_deadline(&ns).await {
+                Ok(Some(deadline)) => {
+                    let in_ms = (deadline - now_ms()).max(1) as u64 + 1;
+                    wake_at = wake_at.min(Instant::now() + Duration::from_millis(in_ms));
+                }
+                Ok(None) => {}
+                Err(e) => trouble.note(&format!("reading deadlines failed: {e}")),
             }
+        }
+        // While the database is in trouble, retry on a growing timer rather than on wake-ups.
+        if let Some(retry_at) = trouble.retry_at() {
+            wake_at = wake_at.min(retry_at);
         }
         tokio::select! {
             _ = &mut shutdown, if !stopping => {
@@ -179,14 +193,30 @@ pub async fn run(
                 }
             }
             changes = feed.changed() => {
-                if changes?.queue && !active.is_empty() {
+                let queue_changed = match changes {
+                    Ok(changes) => changes.queue,
+                    Err(e) => {
+                        trouble.note(&format!("waiting for changes failed: {e}"));
+                        // A broken feed answers at once: pause instead of spinning.
+                        if let Some(retry_at) = trouble.retry_at() {
+                            sleep_until(retry_at).await;
+                        }
+                        true
+                    }
+                };
+                if queue_changed && !active.is_empty() {
                     // A cancel (or a takeover) revokes the lease: stop those agents now rather
                     // than at the next renewal.
-                    let held: Vec<String> = store.held_leases(&runner_id).await?.into_iter().map(|(id, _)| id).collect();
-                    for (job_id, stop) in &active {
-                        if !held.contains(job_id) {
-                            let _ = stop.send(Some(StopRequest::LeaseGone));
+                    match store.held_leases(&runner_id).await {
+                        Ok(held) => {
+                            let held: Vec<String> = held.into_iter().map(|(id, _)| id).collect();
+                            for (job_id, stop) in &active {
+                                if !held.contains(job_id) {
+                                    let _ = stop.send(Some(StopRequest::LeaseGone));
+                                }
+                            }
                         }
+                        Err(e) => trouble.note(&format!("reading held leases failed: {e}")),
                     }
                 }
             }
@@ -215,6 +245,44 @@ pub async fn run(
     store.stop_runner(&runner_id).await?;
     tracing::info!(runner = %runner_id, attempts = summary.attempts, "runner stopped");
     Ok(summary)
+}
+
+/// Database trouble seen by the loop: logged once per streak, retried on a growing timer, and
+/// forgotten after a round without errors. A runner outlives a database restart.
+#[derive(Default)]
+struct Trouble {
+    streak: u32,
+    errors_this_round: u32,
+}
+
+impl Trouble {
+    fn note(&mut self, what: &str) {
+        if self.streak == 0 && self.errors_this_round == 0 {
+            tracing::warn!("{what}; retrying until the database answers");
+        } else {
+            tracing::debug!("{what}");
+        }
+        self.errors_this_round += 1;
+    }
+
+    /// Called at the start of every round.
+    fn tick(&mut self) {
+        if self.errors_this_round > 0 {
+            self.streak = self.streak.saturating_add(1);
+        } else if self.streak > 0 {
+            tracing::info!("the database answers again");
+            self.streak = 0;
+        }
+        self.errors_this_round = 0;
+    }
+
+    /// When to try again while in trouble: 100 ms doubling up to 5 s.
+    fn retry_at(&self) -> Option<Instant> {
+        (self.errors_this_round > 0 || self.streak > 0).then(|| {
+            let ms = 100u64.saturating_mul(1 << self.streak.min(6)).min(5_000);
+            Instant::now() + Duration::from_millis(ms)
+        })
+    }
 }
 
 fn report(job_id: &str, end: Result<AttemptEnd>, summary: &mut RunSummary) {

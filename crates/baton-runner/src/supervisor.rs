@@ -87,8 +87,30 @@ pub async fn supervise(
         Some(result) => result,
         None => return Ok(AttemptEnd { job_id, recorded: None, elapsed: started.elapsed() }),
     };
-    let recorded = shared.store.finish_attempt(&job_id, claim.token, result, &shared.policy).await?;
+    let recorded = finish_with_retries(&shared, &claim, result).await?;
     Ok(AttemptEnd { job_id, recorded, elapsed: started.elapsed() })
+}
+
+/// Records the result, retrying while the database is unreachable: the result is the whole point
+/// of the run. Past the lease the store refuses it anyway, and the job is taken over.
+async fn finish_with_retries(
+    shared: &Shared,
+    claim: &Claim,
+    result: AttemptResult,
+) -> baton_core::Result<Option<baton_core::Job>> {
+    let give_up_at = Instant::now() + Duration::from_millis(shared.lease_ms);
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match shared.store.finish_attempt(&claim.job.id, claim.token, result.clone(), &shared.policy).await {
+            Ok(recorded) => return Ok(recorded),
+            Err(e) if Instant::now() + pause < give_up_at => {
+                tracing::warn!(job = %claim.job.id, "recording the result failed: {e}; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// A failure found before the agent could run (template, harness, spawn): permanent.
@@ -282,9 +304,15 @@ async fn run_agent(
             }
             _ = sleep_until(renew_at), if lease_held => {
                 renew_at = Instant::now() + renew_every;
-                if let Lease::Gone = shared.store.renew_lease(&job.id, claim.token, shared.lease_ms).await? {
-                    lease_held = false;
-                    terminate(Stopped::LeaseGone, &mut stopped, &mut kill_at);
+                match shared.store.renew_lease(&job.id, claim.token, shared.lease_ms).await {
+                    Ok(Lease::Held { .. }) => {}
+                    Ok(Lease::Gone) => {
+                        lease_held = false;
+                        terminate(Stopped::LeaseGone, &mut stopped, &mut kill_at);
+                    }
+                    // The database may be back before the lease runs out; if not, the next
+                    // renewal says Gone and the agent is stopped then.
+                    Err(e) => tracing::warn!(job = %job.id, "renewing the lease failed: {e}"),
                 }
             }
             _ = sleep_until(timeout_at), if stopped.is_none() => {
@@ -354,7 +382,15 @@ async fn flush(shared: &Shared, claim: &Claim, transcript: &mut Transcript) -> b
         return Ok(true);
     }
     let events = transcript.take();
-    shared.store.append_events(&claim.job.id, claim.token, claim.attempt, events).await
+    match shared.store.append_events(&claim.job.id, claim.token, claim.attempt, events.clone()).await {
+        Ok(held) => Ok(held),
+        Err(e) => {
+            // Kept for the next flush; a lost lease is noticed by the renewals.
+            tracing::warn!(job = %claim.job.id, "storing transcript events failed: {e}");
+            transcript.put_back(events);
+            Ok(true)
+        }
+    }
 }
 
 fn attempt_result(outcome: Outcome, stopped: Option<Stopped>, timeout: Duration, truncated: bool) -> AttemptResult {

@@ -79,6 +79,13 @@ impl Transcript {
         !self.pending.is_empty()
     }
 
+    /// Returns events whose write failed, ahead of anything queued since.
+    pub fn put_back(&mut self, mut events: Vec<NewEvent>) {
+        self.pending_bytes += events.iter().map(|e| e.event.to_string().len()).sum::<usize>();
+        events.append(&mut self.pending);
+        self.pending = events;
+    }
+
     /// Takes the queued events for one write.
     pub fn take(&mut self) -> Vec<NewEvent> {
         self.pending_bytes = 0;

@@ -132,6 +132,18 @@ pub enum Command {
     )]
     Logs(LogsArgs),
 
+    /// Serve the JSON API, live event streams and the dashboard over HTTP.
+    #[command(
+        after_help = "Examples:\n  baton serve\n  BATON_TOKEN=$(openssl rand -hex 16) baton serve --bind 0.0.0.0:7777\n\n\
+        Anyone who can reach the API can make agents run commands in this repository: it listens on\n\
+        loopback by default, and any other address requires a token."
+    )]
+    Serve(ServeArgs),
+
+    /// Watch the namespace live: assignments, their current jobs, costs, and who is blocked.
+    #[command(after_help = "On a terminal: a live view (q or Ctrl-C to quit). Otherwise: one line per change.")]
+    Watch,
+
     /// Remove finished assignments' worktrees (and their branches once merged). Unmerged or
     /// uncommitted work is kept unless --force.
     #[command(after_help = "Examples:\n  baton clean --all-finished\n  baton clean --assignment a7k2m9qx --force")]
@@ -175,6 +187,17 @@ pub struct CleanArgs {
     /// merged anywhere.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on. Anything but loopback requires --token.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7777")]
+    pub bind: std::net::SocketAddr,
+
+    /// A secret (16+ characters) every API call and event stream must present.
+    #[arg(long, env = "BATON_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Args)]

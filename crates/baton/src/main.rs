@@ -38,7 +38,9 @@ fn run(cli: cli::Cli) -> error::CliResult {
     // One thread: a CLI command is one query; a multi-threaded runtime would only cost start-up.
     // The runner supervises several agents at once and gets worker threads.
     let runtime = match cli.command {
-        cli::Command::Run(_) => tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build(),
+        cli::Command::Run(_) | cli::Command::Serve(_) => {
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
+        }
         _ => tokio::runtime::Builder::new_current_thread().enable_all().build(),
     }
     .map_err(|e| baton_core::Error::io("starting the async runtime", e))?;

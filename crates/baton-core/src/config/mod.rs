@@ -323,7 +323,8 @@ pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let Some((userinfo, host)) = rest.split_once('@') else {
+    // The last `@` ends the user info: a password may itself contain an unencoded `@`.
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
         return url.to_string();
     };
     match userinfo.split_once(':') {

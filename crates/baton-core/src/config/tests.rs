@@ -103,6 +103,7 @@ fn unsupported_urls_are_refused_and_passwords_hidden() {
     assert!(err.contains("mysql://u:***@h/db") && !err.contains("secret"), "{err}");
     assert_eq!(redact_url("postgres://me:pw@db:5432/baton"), "postgres://me:***@db:5432/baton");
     assert_eq!(redact_url("postgres://db/baton"), "postgres://db/baton");
+    assert_eq!(redact_url("postgres://me:p@ss@db/baton"), "postgres://me:***@db/baton");
 }
 
 #[test]

@@ -62,13 +62,17 @@ pub fn next_jobs(conn: &Connection, ns: &str) -> Result<Vec<Job>> {
         .and_then(|mut s| s.query_map(params![ns], |r| r.get(0))?.collect())
         .ctx("listing active assignments")?;
 
-    // The first open job of each assignment, if it is pending (a running one means: busy).
-    let mut first_open: HashMap<&str, Option<&str>> = HashMap::new();
+    // The first pending job of each assignment without a running job. A running job anywhere in
+    // the chain makes the assignment busy: a retry can place a pending job before a running one.
+    let busy: std::collections::HashSet<&str> =
+        open.iter().filter(|(_, _, status)| status == "running").map(|(_, aid, _)| aid.as_str()).collect();
+    let mut first_pending: HashMap<&str, &str> = HashMap::new();
     for (id, aid, status) in &open {
-        first_open.entry(aid.as_str()).or_insert_with(|| (status == "pending").then_some(id.as_str()));
+        if status == "pending" && !busy.contains(aid.as_str()) {
+            first_pending.entry(aid.as_str()).or_insert(id.as_str());
+        }
     }
-    let ready_ids: Vec<&str> =
-        active.iter().filter_map(|aid| first_open.get(aid.as_str()).copied().flatten()).collect();
+    let ready_ids: Vec<&str> = active.iter().filter_map(|aid| first_pending.get(aid.as_str()).copied()).collect();
     if ready_ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -486,3 +486,19 @@ pub async fn changes_people_care_about_are_notified_once(store: Shared) {
     store.clear_workspace(NS, &a, false).await.unwrap();
     assert_eq!(store.assignment(NS, &a).await.unwrap().assignment.branch, None);
 }
+
+pub async fn a_retry_placed_before_the_running_job_waits_for_it(store: Shared) {
+    let (a, ids) = assignment_with(&store, &[JobType::Implement]).await;
+    let c = claim(&store).await.unwrap();
+    store.finish_attempt(&c.job.id, c.token, failure(ErrorKind::Permanent, "bad key"), &policy()).await.unwrap();
+    // Its PM runs; meanwhile a person retries the failed job, which lands before the PM.
+    let pm = claim(&store).await.unwrap();
+    assert_eq!(pm.job.job_type, JobType::Pm);
+    let retry = store.retry_job(NS, &ids[0], &defaults(), &person()).await.unwrap();
+    let chain: Vec<String> = store.assignment(NS, &a).await.unwrap().jobs.into_iter().map(|j| j.id).collect();
+    assert_eq!(chain, vec![ids[0].clone(), retry.id.clone(), pm.job.id.clone()]);
+    assert!(claim(&store).await.is_none(), "the assignment is busy while its PM runs");
+    assert!(store.queue(NS, baton_core::time::now_ms()).await.unwrap().ready.is_empty());
+    store.finish_attempt(&pm.job.id, pm.token, success("ok"), &policy()).await.unwrap();
+    assert_eq!(claim(&store).await.unwrap().job.id, retry.id);
+}

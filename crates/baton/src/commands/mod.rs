@@ -16,7 +16,9 @@ mod logs;
 mod queue;
 mod retry_job;
 mod run;
+mod serve;
 mod update_assignment;
+mod watch;
 
 use crate::cli::{Cli, Command};
 use crate::context::Context;
@@ -46,6 +48,8 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Run(args) => run::run(&mut ctx, args).await,
         Command::Logs(args) => logs::run(&mut ctx, args).await,
         Command::Clean(args) => clean::run(&mut ctx, args).await,
+        Command::Serve(args) => serve::run(&mut ctx, args).await,
+        Command::Watch => watch::run(&mut ctx).await,
         Command::Completions(_) | Command::Init(_) => Ok(()),
     }
 }

@@ -198,3 +198,40 @@ fn parallel_assignments_overlap_but_jobs_of_one_never_do() {
     let overlapping = firsts.iter().enumerate().any(|(i, a)| firsts.iter().skip(i + 1).any(|b| a.0 < b.1 && b.0 < a.1));
     assert!(overlapping, "assignments ran one after another: {firsts:?}");
 }
+
+#[test]
+fn watch_prints_a_line_when_a_job_starts_and_ends() {
+    use std::io::{BufRead, BufReader};
+    let bench = Bench::new();
+    let mut watch = bench.cmd(&["watch"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let lines = BufReader::new(watch.stdout.take().unwrap()).lines();
+    // Wait until watch listens for changes (its wake-up socket exists beside the database).
+    let wake_dir = bench.sandbox.dir.path().join("data/baton.db.wake");
+    bench.wait_for("watch to subscribe", || {
+        std::fs::read_dir(&wake_dir)
+            .map(|d| d.flatten().any(|e| e.path().extension().is_some_and(|x| x == "sock")))
+            .unwrap_or(false)
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let (_, jid) = bench.assignment("Watched @flow implement", "implement", "");
+    bench.run_until_idle(&[]);
+    let mut seen = Vec::new();
+    let want = |seen: &[String], what: &str| seen.iter().any(|l| l.contains(&jid) && l.contains(what));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !(want(&seen, "started") && want(&seen, "complete")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("watch printed no start/end lines for {jid}: {seen:#?}"),
+        }
+    }
+    watch.kill().unwrap();
+    watch.wait().unwrap();
+}

@@ -1,0 +1,181 @@
+// `#/a/<id>`: one assignment — its job chain as a timeline with the PM's decisions, its history,
+// resume / complete / cancel, and the insert-job form. Re-read whenever the namespace changes;
+// forms being filled in are kept across updates.
+import { h, $, money, duration, ago, clock, clip, pill, since } from './ui.js';
+import { api, act } from './api.js';
+import { state } from './state.js';
+
+export function assignmentView(main, id) {
+  const head = h('section', { class: 'card head-card' }, h('p', { class: 'muted', text: 'Loading…' }));
+  const timeline = h('ol', { class: 'timeline' });
+  const history = h('ul', { class: 'history' });
+  const insert = insertForm(id);
+  main.replaceChildren(
+    h('div', { class: 'crumbs' }, h('a', { href: '#/', text: 'assignments' }), ` / ${id}`),
+    head,
+    h('div', { class: 'two-col' },
+      h('div', {}, h('h2', { text: 'Job chain' }), timeline, h('h2', { text: 'Insert a job' }), insert.el),
+      h('div', {}, h('h2', { text: 'History' }), h('div', { class: 'card' }, history))));
+  let lastStatus = null;
+  let closed = false;
+  let inFlight = null;
+  let again = false;
+
+  async function load() {
+    // One read at a time; changes during a read cause exactly one more.
+    if (inFlight) { again = true; return; }
+    inFlight = api('GET', `/api/assignments/${id}`).catch((e) => {
+      if (!closed && e.status !== 401) head.replaceChildren(h('p', { class: 'result error', text: e.message }));
+      return null;
+    });
+    const detail = await inFlight;
+    inFlight = null;
+    if (closed) return;
+    if (detail) {
+      if (detail.status !== lastStatus) { renderHead(head, detail); lastStatus = detail.status; } else updateHead(head, detail);
+      timeline.replaceChildren(...detail.jobs.map((j) => timelineItem(j, detail.history)));
+      if (!detail.jobs.length) timeline.append(h('li', { class: 'muted', text: 'No jobs yet: insert one below.' }));
+      history.replaceChildren(...[...detail.history].reverse().map(historyItem));
+      insert.update(detail);
+    }
+    if (again) { again = false; load(); }
+  }
+
+  load();
+  return { refresh: load, close() { closed = true; } };
+}
+
+function headFacts(d) {
+  const budget = d.budget_usd != null ? ` of ${money(d.budget_usd)}` : '';
+  return [
+    h('span', {}, 'cost ', h('b', { text: money(d.cost_usd) }), budget),
+    h('span', {}, 'jobs ', h('b', { text: `${d.job_count}/${d.max_jobs}` })),
+    h('span', {}, 'created ', h('b', { text: clock(d.created_at) })),
+    h('span', {}, 'updated ', h('b', { text: ago(d.updated_at) })),
+  ];
+}
+
+function updateHead(head, d) {
+  const facts = $('.facts', head);
+  if (facts) facts.replaceChildren(...headFacts(d));
+  const reason = $('.reason', head);
+  if (reason) reason.textContent = d.reason || '';
+}
+
+function renderHead(head, d) {
+  const kids = [
+    h('div', {}, pill(d.status), ' ', h('span', { class: 'mono muted', text: d.id })),
+    h('h1', { text: d.north_star }),
+    h('div', { class: 'facts' }, headFacts(d)),
+  ];
+  if (d.status === 'blocked') {
+    const note = h('input', { type: 'text', placeholder: 'Note for the PM (optional)', 'aria-label': 'note for the PM' });
+    const maxJobs = h('input', { type: 'number', min: '1', placeholder: `max jobs (${d.max_jobs})`, 'aria-label': 'new job limit' });
+    const budget = h('input', { type: 'number', min: '0.01', step: '0.01', placeholder: 'budget USD', 'aria-label': 'new budget' });
+    const resume = h('button', { class: 'primary', type: 'submit', text: 'Resume' });
+    const form = h('form', { class: 'inline-form' }, note, maxJobs, budget, resume);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const body = { status: 'active' };
+      if (note.value.trim()) body.note = note.value.trim();
+      if (maxJobs.value) body.max_jobs = Number(maxJobs.value);
+      if (budget.value) body.budget_usd = Number(budget.value);
+      act(resume, () => api('PATCH', `/api/assignments/${d.id}`, body), 'resumed');
+    });
+    kids.push(h('div', { class: 'reason', text: d.reason || 'no reason given' }), form);
+  }
+  if (d.status === 'active' || d.status === 'blocked') {
+    const complete = h('button', { type: 'button', text: 'Mark complete' });
+    complete.addEventListener('click', () => {
+      if (confirm('Mark this assignment complete? Its pending jobs are cancelled and a running one is stopped.')) {
+        act(complete, () => api('PATCH', `/api/assignments/${d.id}`, { status: 'complete' }), 'marked complete');
+      }
+    });
+    const cancel = h('button', { type: 'button', class: 'danger', text: 'Cancel assignment' });
+    cancel.addEventListener('click', () => {
+      if (confirm('Cancel this assignment? Its pending jobs are cancelled and a running one is stopped.')) {
+        act(cancel, () => api('PATCH', `/api/assignments/${d.id}`, { status: 'cancelled' }), 'cancelled');
+      }
+    });
+    kids.push(h('div', { class: 'actions-bar' }, complete, cancel));
+  }
+  head.replaceChildren(...kids);
+}
+
+function timelineItem(job, history) {
+  // A PM job's decisions are the history entries it made as `job:<id>`.
+  const decisions = history.filter((e) => e.actor === `job:${job.id}`);
+  const meta = [];
+  if (job.status === 'running' && job.started_at) meta.push(since(job.started_at));
+  else if (job.duration_ms != null) meta.push(duration(job.duration_ms));
+  if (job.cost_usd != null) meta.push(' · ', money(job.cost_usd));
+  if (job.attempts > 1) meta.push(` · attempt ${job.attempts}/${job.max_attempts}`);
+  const body = h('div', { class: 'card tl-body' },
+    h('div', { class: 'tl-head' },
+      h('span', { class: 'muted', text: `#${job.position}` }),
+      h('span', { class: 'type', text: job.type }),
+      h('span', { class: 'muted', text: `on ${job.harness}` }),
+      pill(job.status),
+      h('a', { class: 'mono', href: `#/j/${job.id}`, text: `${job.id} →` }),
+      h('span', { class: 'meta' }, meta)),
+    job.context ? h('p', { class: 'ctx', text: clip(job.context, 400) }) : null,
+    job.type === 'pm' && job.result ? h('div', { class: 'pm-decision' }, h('span', { class: 'label', text: 'PM' }), clip(job.result, 800)) : null,
+    job.type !== 'pm' && job.result ? h('p', { class: 'result', text: clip(job.result, 500) }) : null,
+    job.error ? h('p', { class: 'result error', text: clip(job.error, 400) }) : null,
+    decisions.length ? h('ul', { class: 'decisions' }, decisions.map((e) => h('li', {}, e.action, e.reason ? ` — ${e.reason}` : ''))) : null);
+  return h('li', { class: `tl-item st-${job.status} type-${job.type}`, dataset: { job: job.id } }, h('div', { class: 'tl-dot' }), body);
+}
+
+function historyItem(e) {
+  const isJob = e.actor.startsWith('job:');
+  return h('li', {},
+    h('div', {}, h('span', { class: 'when', text: clock(e.at) }), h('span', { class: isJob ? 'actor job' : 'actor', text: e.actor })),
+    h('div', { text: e.action }),
+    e.reason ? h('div', { class: 'why', text: e.reason }) : null);
+}
+
+function insertForm(assignmentId) {
+  const info = state.info || { job_types: [], harnesses: [], default_harness: {} };
+  const type = h('select', { name: 'type', 'aria-label': 'job type' }, info.job_types.map((t) => h('option', { value: t, text: t })));
+  const harness = h('select', { name: 'harness', 'aria-label': 'harness' });
+  const context = h('textarea', { name: 'context', placeholder: 'Context for the job: what exactly to do' });
+  const after = h('select', { name: 'after', 'aria-label': 'position' }, h('option', { value: '', text: 'at the end of the chain' }));
+  const submit = h('button', { class: 'primary', type: 'submit', text: 'Insert job' });
+  function fillHarness() {
+    const keep = harness.value;
+    const fallback = info.default_harness[type.value] || 'default';
+    harness.replaceChildren(h('option', { value: '', text: `default (${fallback})` }),
+      ...info.harnesses.map((name) => h('option', { value: name, text: name })));
+    harness.value = keep;
+  }
+  type.value = info.job_types.includes('implement') ? 'implement' : type.value;
+  type.addEventListener('change', fillHarness);
+  fillHarness();
+  const form = h('form', { class: 'card form-grid' },
+    h('label', { text: 'Type' }), type,
+    h('label', { text: 'Harness' }), harness,
+    h('label', { text: 'Context' }), context,
+    h('label', { text: 'Position' }), after,
+    h('div', { class: 'actions' }, submit));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = { type: type.value, context: context.value };
+    if (harness.value) body.harness = harness.value;
+    if (after.value) body.after = after.value;
+    const job = await act(submit, () => api('POST', `/api/assignments/${assignmentId}/jobs`, body),
+      (j) => `queued job ${j.id} (${j.type}) at position ${j.position}`);
+    if (job) context.value = '';
+  });
+  return {
+    el: form,
+    update(detail) {
+      const keep = after.value;
+      after.replaceChildren(h('option', { value: '', text: 'at the end of the chain' }),
+        ...detail.jobs.map((j) => h('option', { value: j.id, text: `after #${j.position} ${j.type} (${j.id}, ${j.status})` })));
+      after.value = detail.jobs.some((j) => j.id === keep) ? keep : '';
+      const final = detail.status === 'complete' || detail.status === 'cancelled';
+      submit.disabled = final;
+      submit.title = final ? `assignment is ${detail.status}` : '';
+    },
+  };
+}

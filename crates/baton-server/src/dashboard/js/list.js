@@ -1,0 +1,111 @@
+// `#/`: blocked assignments first (with their reason and a resume button), then the open ones,
+// then the finished ones, and a form to create one. Rebuilt from each pushed snapshot.
+import { h, $, money, ago, pill, since } from './ui.js';
+import { api, act } from './api.js';
+import { state, currentJob } from './state.js';
+
+function currentCell(a) {
+  const job = currentJob(a.id);
+  if (!job) return h('div', { class: 'current muted', text: a.status === 'active' ? 'no job queued' : '' });
+  if (job.status === 'running') {
+    return h('div', { class: 'current running' }, h('span', { class: 'dot' }),
+      `${job.type} on ${job.harness} · `, since(job.started_at));
+  }
+  const wait = job.not_before && Date.parse(job.not_before) > Date.now();
+  return h('div', { class: 'current' }, h('span', { class: 'dot' }),
+    `${job.type} ${wait ? 'retries at ' + new Date(job.not_before).toLocaleTimeString() : 'is next'}`);
+}
+
+export function listView(main) {
+  const needs = h('div', { class: 'needs' });
+  const needsSection = h('div', { hidden: true }, h('h2', { text: 'Needs you' }), needs);
+  const open = h('div', { class: 'card rows' });
+  const finished = h('div', { class: 'card rows' });
+  const finishedSection = h('div', { hidden: true }, h('h2', { text: 'Finished' }), finished);
+  main.replaceChildren(needsSection, h('h2', { text: 'Assignments' }), open, finishedSection, createForm());
+  const cards = new Map();
+
+  function refresh() {
+    const snap = state.snapshot;
+    if (!snap) return;
+    const blocked = snap.assignments.filter((a) => a.status === 'blocked');
+    // Cards are kept by id so a note being typed survives updates.
+    for (const [id, card] of cards) {
+      if (!blocked.some((a) => a.id === id)) { card.remove(); cards.delete(id); }
+    }
+    for (const a of blocked) {
+      let card = cards.get(a.id);
+      if (!card) { card = blockedCard(a); cards.set(a.id, card); }
+      $('.reason', card).textContent = a.reason || 'no reason given';
+      if (card.parentNode !== needs) needs.append(card);
+    }
+    needsSection.hidden = blocked.length === 0;
+
+    const openList = snap.assignments.filter((a) => a.status === 'active');
+    open.replaceChildren(rowHead(), ...openList.map(row));
+    if (!openList.length) open.append(h('div', { class: 'empty', text: 'Nothing active. Create an assignment below or with `baton create "…"`.' }));
+    const done = snap.assignments.filter((a) => a.status === 'complete' || a.status === 'cancelled');
+    finished.replaceChildren(rowHead(), ...done.map(row));
+    finishedSection.hidden = done.length === 0;
+  }
+
+  refresh();
+  return { refresh };
+}
+
+function rowHead() {
+  return h('div', { class: 'row head' }, h('span', { text: 'status' }), h('span', { text: 'north star' }),
+    h('span', { text: 'now' }), h('span', { class: 'num', text: 'jobs' }), h('span', { class: 'num', text: 'cost' }),
+    h('span', { class: 'num', text: 'updated' }));
+}
+
+function row(a) {
+  const cost = a.budget_usd != null ? `${money(a.cost_usd || 0)} / ${money(a.budget_usd)}` : money(a.cost_usd);
+  return h('a', { class: 'row', href: `#/a/${a.id}`, dataset: { assignment: a.id } },
+    h('span', {}, pill(a.status)),
+    h('div', { class: 'ns-title' }, h('div', { class: 'ns-title', text: a.north_star }), h('div', { class: 'sub mono', text: a.id })),
+    currentCell(a),
+    h('span', { class: 'num', text: `${a.job_count}/${a.max_jobs}` }),
+    h('span', { class: 'num', text: cost }),
+    h('span', { class: 'num muted', text: ago(a.updated_at) }));
+}
+
+function blockedCard(a) {
+  const note = h('input', { type: 'text', placeholder: 'Note for the PM (optional): what you decided', 'aria-label': 'note for the PM' });
+  const resume = h('button', { class: 'primary', type: 'submit', text: 'Resume' });
+  const form = h('form', { class: 'inline-form' }, note, resume);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = { status: 'active' };
+    if (note.value.trim()) body.note = note.value.trim();
+    const done = await act(resume, () => api('PATCH', `/api/assignments/${a.id}`, body), `resumed ${a.id}`);
+    if (done) note.value = '';
+  });
+  return h('section', { class: 'card blocked-card', dataset: { blocked: a.id } },
+    h('div', {}, h('a', { class: 'title', href: `#/a/${a.id}`, text: a.north_star }), ' ', h('span', { class: 'mono muted', text: a.id })),
+    h('div', { class: 'reason' }), form);
+}
+
+function createForm() {
+  const northStar = h('textarea', { name: 'north_star', placeholder: 'What should the assignment achieve? e.g. Add OAuth login', required: true });
+  const first = h('select', { name: 'first' }, h('option', { value: '', text: '— no first job —' }),
+    ...((state.info && state.info.job_types) || []).filter((t) => t !== 'pm').map((t) => h('option', { value: t, text: t })));
+  const context = h('textarea', { name: 'context', placeholder: 'Context for the first job (optional)' });
+  const budget = h('input', { type: 'number', name: 'budget_usd', min: '0.01', step: '0.01', placeholder: 'e.g. 5' });
+  const submit = h('button', { class: 'primary', type: 'submit', text: 'Create assignment' });
+  const form = h('form', { class: 'form-grid' },
+    h('label', { text: 'North star' }), northStar,
+    h('label', { text: 'First job' }), first,
+    h('label', { text: 'Context' }), context,
+    h('label', { text: 'Budget (USD)' }), budget,
+    h('div', { class: 'actions' }, submit));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = { north_star: northStar.value };
+    if (first.value) { body.first = first.value; if (context.value.trim()) body.context = context.value; }
+    if (budget.value) body.budget_usd = Number(budget.value);
+    const created = await act(submit, () => api('POST', '/api/assignments', body), (d) => `created ${d.id}`);
+    if (created) location.hash = `#/a/${created.id}`;
+  });
+  return h('details', { class: 'card' }, h('summary', { text: 'New assignment' }), form);
+}

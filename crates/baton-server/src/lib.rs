@@ -1,0 +1,24 @@
+//! baton-server: watching and steering a namespace from outside the CLI.
+//!
+//! - [`serve`]: the HTTP server of `baton serve` — a JSON API mirroring the CLI, server-sent
+//!   events for namespace changes and live transcripts, and the dashboard, all in one binary. It
+//!   is a library function taking a listener and a shutdown future, so tests run it in-process.
+//! - [`check_bind`]: the rule that keeps the API (a remote-code-execution surface: the jobs it
+//!   queues run agents with shell rights) off the network unless a token guards it.
+//! - [`dashboard_url`]: the address `baton serve` prints (with `?token=…` when there is one).
+//! - [`watch`]: `baton watch`, a live terminal view (or one line per change when not on a TTY).
+//!
+//! The endpoints are documented in `API.md` beside this crate's `Cargo.toml`.
+
+mod api;
+mod dashboard;
+mod hub;
+mod security;
+mod server;
+mod state;
+mod watch;
+
+pub use security::{check_bind, dashboard_url, MIN_TOKEN_LEN};
+pub use server::serve;
+pub use state::AppState;
+pub use watch::watch;

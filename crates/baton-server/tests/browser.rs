@@ -1,0 +1,132 @@
+//! The dashboard in a real headless Chromium (Debian's `chromium`), driven by Playwright from
+//! `tests/browser/dashboard.mjs`: an assignment created through another store handle (as by the
+//! CLI) appears without a reload, a running job's transcript grows live, a blocked assignment is
+//! resumed from the page and a job inserted with the form. Screenshots go to
+//! `target/tmp/browser/`.
+//!
+//! Without Chromium, Node or npm the test says so and passes; under `CI=true` it fails instead.
+
+mod common;
+
+use baton_core::lifecycle::AssignmentUpdate;
+use baton_core::{AssignmentStatus, JobType};
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Why the browser test cannot run here, if it cannot.
+fn missing_tools() -> Option<String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return Some(format!("{chromium} not found (apt-get install chromium)"));
+    }
+    for tool in ["node", "npm"] {
+        let found = std::process::Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
+        if !found {
+            return Some(format!("`{tool}` not found"));
+        }
+    }
+    if !browser_dir().join("node_modules/playwright-core").exists() {
+        // The lock file pins playwright-core; it brings no browser of its own.
+        let installed = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(browser_dir())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !installed {
+            return Some("`npm ci` failed in tests/browser".into());
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_updates_live_in_chromium() {
+    if let Some(why) = missing_tools() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("the browser test must run under CI: {why}");
+        }
+        eprintln!("SKIPPED the browser test: {why}");
+        return;
+    }
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&artifacts).unwrap();
+
+    let server = TestServer::start(Some(TOKEN)).await;
+    let cli = server.other_handle().await;
+    let mut child = Command::new("node")
+        .arg(browser_dir().join("dashboard.mjs"))
+        .env("BATON_URL", format!("http://{}/?token={TOKEN}", server.addr))
+        .env("ARTIFACT_DIR", &artifacts)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+
+    let mut assignment = String::new();
+    let mut claim_held = None;
+    loop {
+        let Some(line) = within(lines.next_line()).await.unwrap() else { break };
+        let Some(step) = line.strip_prefix("STEP ") else {
+            eprintln!("browser: {line}");
+            continue;
+        };
+        let reply = match step {
+            "created" => {
+                let a = create(cli.as_ref(), "Add OAuth login", Some(JobType::Implement)).await;
+                assignment = a.assignment.id.clone();
+                format!("OK {} {}", a.assignment.id, a.jobs[0].id)
+            }
+            "running" => {
+                let c = claim(cli.as_ref()).await;
+                say(cli.as_ref(), &c, &["Reading the code base", "Found the session store"]).await;
+                claim_held = Some(c);
+                "OK".to_string()
+            }
+            "more" => {
+                let c = claim_held.as_ref().expect("claimed before");
+                say(cli.as_ref(), c, &["a line written while you watch"]).await;
+                "OK".to_string()
+            }
+            "blocked" => {
+                let reason = "needs a product decision";
+                let update = AssignmentUpdate {
+                    status: Some(AssignmentStatus::Blocked),
+                    reason: Some(reason.into()),
+                    ..Default::default()
+                };
+                cli.update_assignment(NS, &assignment, &update, &defaults(), &person()).await.unwrap();
+                format!("OK {reason}")
+            }
+            "done" => "OK".to_string(),
+            other => panic!("unknown step {other}"),
+        };
+        stdin.write_all(format!("{reply}\n").as_bytes()).await.unwrap();
+        stdin.flush().await.unwrap();
+    }
+    let status = within(child.wait()).await.unwrap();
+    assert!(status.success(), "the browser script failed (its error is above)");
+
+    // What the page did went through the API with the cookie and is recorded as the dashboard.
+    let detail = server.store.assignment(NS, &assignment).await.unwrap();
+    assert_eq!(detail.assignment.status, AssignmentStatus::Active);
+    let resumed = detail.history.iter().find(|h| h.action.contains("blocked → active")).expect("resumed");
+    assert_eq!(resumed.actor.to_string(), "person:dashboard");
+    assert_eq!(resumed.reason.as_deref(), Some("go with the v2 API"));
+    assert!(detail.jobs.iter().any(|j| j.job_type == JobType::Review && j.context.contains("review what")));
+    for shot in ["list.png", "job.png", "blocked.png", "assignment.png"] {
+        assert!(artifacts.join(shot).is_file(), "{shot} saved");
+    }
+    eprintln!("screenshots in {}", artifacts.display());
+    server.stop().await.unwrap();
+}

@@ -1,0 +1,97 @@
+// Drives the dashboard in Debian's Chromium for tests/browser.rs.
+//
+// The Rust test owns the server and the database; this script owns the browser. They take
+// turns over stdio: the script prints `STEP <name>` when it needs the test to act (write to the
+// store as the CLI or a runner would), the test answers `OK [data]` on stdin. Anything the page
+// logs as an error, and any uncaught page exception, fails the run.
+import { chromium } from 'playwright-core';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+
+const url = process.env.BATON_URL;
+const artifacts = process.env.ARTIFACT_DIR;
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+const replies = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const TIMEOUT = 15000;
+
+// A value that slipped into the page unformatted shows as null/undefined/NaN.
+async function noRawValues(page, where) {
+  const text = await page.innerText('main');
+  const raw = text.match(/\b(null|undefined|NaN)\b/);
+  if (raw) throw new Error(`the ${where} page shows "${raw[0]}": ${text}`);
+}
+
+async function step(name) {
+  console.log(`STEP ${name}`);
+  const { value, done } = await replies.next();
+  if (done || !value.startsWith('OK')) throw new Error(`the test answered ${JSON.stringify(value)} to ${name}`);
+  return value.slice(2).trim().split(/\s+/).filter(Boolean);
+}
+
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+let failed = false;
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(TIMEOUT);
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+
+  // The address `baton serve` prints: the token is traded for a cookie and leaves the address.
+  await page.goto(url);
+  if (page.url().includes('token=')) throw new Error(`the token stayed in the address: ${page.url()}`);
+  await page.waitForSelector('#live.on');
+  const [assignment, job] = await step('created');
+
+  // Created through the store (as by the CLI): it appears without a reload.
+  await page.waitForSelector(`a.row[data-assignment="${assignment}"]`);
+  await noRawValues(page, 'list');
+  await page.screenshot({ path: join(artifacts, 'list.png'), fullPage: true });
+
+  await step('running');
+  await page.waitForSelector(`a.row[data-assignment="${assignment}"] .current.running`);
+  await page.click(`a.row[data-assignment="${assignment}"]`);
+  await page.waitForSelector(`.tl-item.st-running[data-job="${job}"]`);
+  await page.click(`.tl-item[data-job="${job}"] a.mono`);
+  await page.waitForFunction(() => document.querySelectorAll('.transcript li[data-seq]').length >= 2);
+
+  await step('more');
+  await page.waitForFunction(() => [...document.querySelectorAll('.transcript li')].some((li) => li.textContent.includes('a line written while you watch')));
+  await noRawValues(page, 'job');
+  await page.screenshot({ path: join(artifacts, 'job.png'), fullPage: true });
+
+  // A blocked assignment goes to the top with its reason; resuming it with a note works.
+  await page.click('a.brand');
+  const reason = (await step('blocked')).join(' ');
+  await page.waitForSelector(`[data-blocked="${assignment}"] .reason`);
+  const shown = await page.textContent(`[data-blocked="${assignment}"] .reason`);
+  if (!shown.includes('needs a product decision')) throw new Error(`reason shown: ${shown}`);
+  await page.screenshot({ path: join(artifacts, 'blocked.png'), fullPage: true });
+  await page.fill(`[data-blocked="${assignment}"] input`, 'go with the v2 API');
+  await page.click(`[data-blocked="${assignment}"] button`);
+  await page.waitForSelector(`[data-blocked="${assignment}"]`, { state: 'detached' });
+
+  // The insert-job form on the assignment page.
+  await page.click(`a.row[data-assignment="${assignment}"]`);
+  await page.waitForSelector('.timeline .tl-item');
+  await page.selectOption('select[name=type]', 'review');
+  await page.fill('textarea[name=context]', 'review what the implementer did');
+  await page.click('form.form-grid button[type=submit]');
+  await page.waitForSelector('.tl-item.type-review');
+  await noRawValues(page, 'assignment');
+  await page.screenshot({ path: join(artifacts, 'assignment.png'), fullPage: true });
+
+  if (problems.length) throw new Error(problems.join('\n'));
+  await step('done');
+} catch (e) {
+  failed = true;
+  console.error(e && e.stack ? e.stack : String(e));
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
