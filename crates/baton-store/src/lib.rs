@@ -1,8 +1,10 @@
 //! baton-store: the backends behind [`baton_core::Store`], chosen by the database URL.
 //!
 //! - `sqlite://PATH` (or a plain path): [`sqlite::SqliteStore`], the embedded default.
-//! - `postgres://…`: the PostgreSQL backend (a later step).
+//! - `postgres://…` (or `postgresql://…`): [`postgres::PostgresStore`], shared by runners on
+//!   several machines.
 
+pub mod postgres;
 pub mod sqlite;
 pub mod wake;
 
@@ -17,7 +19,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(Error::UnsupportedUrl { url: baton_core::config::redact_url(url) });
+        return Ok(Arc::new(postgres::PostgresStore::connect(url).await?));
     }
     if url.contains("://") {
         return Err(Error::UnsupportedUrl { url: baton_core::config::redact_url(url) });

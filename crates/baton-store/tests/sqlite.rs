@@ -9,9 +9,10 @@ use baton_core::Store;
 use baton_store::sqlite::SqliteStore;
 use std::sync::Arc;
 
-async fn fresh() -> Arc<dyn Store> {
-    let dir = tempfile::tempdir().unwrap().keep();
-    Arc::new(SqliteStore::open(dir.join("baton.db")).await.unwrap())
+async fn fresh() -> Option<suite::Fixture> {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("baton.db")).await.unwrap());
+    Some(suite::Fixture { store, keep: Box::new(dir) })
 }
 
 store_suite!(fresh);

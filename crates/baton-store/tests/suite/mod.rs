@@ -1,7 +1,8 @@
 //! The store test-suite: every backend runs these same stories through `dyn Store`.
 //!
 //! A backend's test file calls [`store_suite!`] with an async factory returning a fresh, empty
-//! store; each story becomes one `#[tokio::test]`.
+//! store as a [`Fixture`] (or `None` when the backend is not available here, after saying so);
+//! each story becomes one `#[tokio::test]`.
 
 #![allow(dead_code)]
 
@@ -14,6 +15,12 @@ use baton_core::{Actor, AssignmentStatus, Error, JobStatus, JobType, Store};
 use std::sync::Arc;
 
 pub type Shared = Arc<dyn Store>;
+
+/// A fresh store and whatever must live as long as the test (a temp dir, a database slot).
+pub struct Fixture {
+    pub store: Shared,
+    pub keep: Box<dyn std::any::Any + Send + Sync>,
+}
 
 #[macro_export]
 macro_rules! store_suite {
@@ -39,8 +46,10 @@ macro_rules! store_suite {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                let store = $factory().await;
-                suite::$name(store).await;
+                if let Some(fixture) = $factory().await {
+                    suite::$name(fixture.store.clone()).await;
+                    drop(fixture.keep);
+                }
             }
         )*
     };

@@ -1,0 +1,225 @@
+//! Recording the end of an attempt, and what the engine does after a job ends: the PM shadow
+//! job after every finished non-PM job, and a block when a PM job decided nothing.
+//!
+//! The fencing check (token and status) is made after locking the assignment, so a result and a
+//! takeover of the same job (which also locks the assignment) cannot interleave.
+
+use super::rows::{self, JOB_COLUMNS};
+use super::{assignments, jobs, pg_text, Context, TxResult};
+use baton_core::lifecycle;
+use baton_core::retry::{self, Disposition};
+use baton_core::store::{AttemptResult, EnginePolicy, NewJob};
+use baton_core::time::{human_duration, Millis};
+use baton_core::{Actor, AssignmentStatus, ErrorKind, Job, JobStatus, JobType};
+use sqlx::postgres::PgConnection;
+use sqlx::Row;
+
+/// Records an attempt's end under `token`; `None` when the lease is gone (nothing is written).
+pub async fn finish_attempt(
+    conn: &mut PgConnection,
+    job_id: &str,
+    token: i64,
+    r: &AttemptResult,
+    policy: &EnginePolicy,
+    now: Millis,
+) -> TxResult<Option<Job>> {
+    let owner: Option<(String, String)> = sqlx::query_as("SELECT namespace, assignment_id FROM jobs WHERE id = $1")
+        .bind(job_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .ctx("reading a running job")?;
+    let Some((ns, aid)) = owner else { return Ok(None) };
+    assignments::lock(conn, &ns, &aid).await?;
+    let row = sqlx::query(&format!(
+        "SELECT {JOB_COLUMNS}, decided FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'running' \
+         AND lease_expires_at > $3"
+    ))
+    .bind(job_id)
+    .bind(token)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await
+    .ctx("reading a running job")?;
+    let Some(row) = row else { return Ok(None) };
+    let job = rows::job(&row).ctx("reading a running job")?;
+    let decided: bool = row.try_get("decided").ctx("reading a running job")?;
+
+    if r.released {
+        sqlx::query(
+            "UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+             WHERE id = $1",
+        )
+        .bind(job_id)
+        .execute(&mut *conn)
+        .await
+        .ctx("re-queueing an interrupted job")?;
+        close_attempt(conn, job_id, "interrupted", None, Some("the runner shut down; re-queued"), now).await?;
+        rows::record(
+            conn,
+            &aid,
+            Some(job_id),
+            now,
+            &Actor::Engine,
+            "job interrupted by runner shutdown; re-queued",
+            None,
+        )
+        .await?;
+        return jobs::get(conn, &ns, job_id).await.map(Some);
+    }
+
+    // Attempts lost with a runner or interrupted by a shutdown are not charged.
+    let charged: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM attempts WHERE job_id = $1 AND outcome NOT IN ('lost', 'interrupted')",
+    )
+    .bind(job_id)
+    .fetch_one(&mut *conn)
+    .await
+    .ctx("counting attempts")?;
+    let charged = u32::try_from(charged).unwrap_or(u32::MAX);
+    let mut disposition = retry::disposition(charged, r.error_kind, &policy.retry, now, rand::random::<f64>());
+    // A PM whose decision already took effect is never re-run, however its process ended.
+    let pm_decided = job.job_type == JobType::Pm && decided && disposition != Disposition::Complete;
+    if pm_decided {
+        disposition = Disposition::Complete;
+    }
+    let (status, not_before, outcome) = match disposition {
+        Disposition::Complete => (JobStatus::Complete, None, "complete"),
+        Disposition::Failed => (JobStatus::Failed, None, "failed"),
+        Disposition::Retry { not_before } => (JobStatus::Pending, Some(not_before), "retrying"),
+        Disposition::Release => (JobStatus::Pending, None, "interrupted"),
+    };
+    let finished_at = status.is_final().then_some(now);
+    sqlx::query(
+        "UPDATE jobs SET status = $2, not_before = $3, finished_at = $4, duration_ms = $5 - started_at, result = $6, \
+         success = $7, error = $8, error_kind = $9, exit_code = $10, session_id = COALESCE($11, session_id), \
+         tokens_in = $12, tokens_out = $13, \
+         cost_usd = CASE WHEN $14::double precision IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + $14 END, \
+         transcript_truncated = transcript_truncated OR $15, git_head_after = COALESCE($16, git_head_after), \
+         diff_stat = COALESCE($17, diff_stat), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+         WHERE id = $1",
+    )
+    .bind(job_id)
+    .bind(status.as_str())
+    .bind(not_before)
+    .bind(finished_at)
+    .bind(now)
+    .bind(r.result.as_deref().map(pg_text))
+    .bind(r.success)
+    .bind(r.error.as_deref().map(pg_text))
+    .bind(r.error_kind.map(|k| k.as_str()))
+    .bind(r.exit_code)
+    .bind(r.session_id.as_deref().map(pg_text))
+    .bind(r.tokens_in)
+    .bind(r.tokens_out)
+    .bind(r.cost_usd)
+    .bind(r.transcript_truncated)
+    .bind(r.git_head_after.as_deref().map(pg_text))
+    .bind(r.diff_stat.as_deref().map(pg_text))
+    .execute(&mut *conn)
+    .await
+    .ctx("recording a job result")?;
+    close_attempt(conn, job_id, outcome, r.error_kind, r.error.as_deref(), now).await?;
+
+    let (action, reason) = match disposition {
+        Disposition::Complete if pm_decided => {
+            ("job complete (its decision had already taken effect)".to_string(), r.error.clone())
+        }
+        Disposition::Complete => ("job complete".to_string(), None),
+        Disposition::Failed => (format!("job failed ({})", kind_text(r.error_kind)), r.error.clone()),
+        Disposition::Retry { not_before } => (
+            format!(
+                "attempt {} failed ({}); retry in {}",
+                job.attempts,
+                kind_text(r.error_kind),
+                human_duration(not_before - now)
+            ),
+            r.error.clone(),
+        ),
+        Disposition::Release => ("job re-queued".to_string(), None),
+    };
+    rows::record(conn, &aid, Some(job_id), now, &Actor::Engine, &action, reason.as_deref()).await?;
+    if status.is_final() {
+        after_final(conn, &ns, job_id, policy, now).await?;
+    }
+    jobs::get(conn, &ns, job_id).await.map(Some)
+}
+
+fn kind_text(kind: Option<ErrorKind>) -> &'static str {
+    kind.map_or("unknown", |k| k.as_str())
+}
+
+async fn close_attempt(
+    conn: &mut PgConnection,
+    job_id: &str,
+    outcome: &str,
+    kind: Option<ErrorKind>,
+    error: Option<&str>,
+    now: Millis,
+) -> TxResult<()> {
+    sqlx::query(
+        "UPDATE attempts SET outcome = $2, finished_at = $3, error_kind = $4, error = $5 \
+         WHERE job_id = $1 AND outcome = 'running'",
+    )
+    .bind(job_id)
+    .bind(outcome)
+    .bind(now)
+    .bind(kind.map(|k| k.as_str()))
+    .bind(error.map(pg_text))
+    .execute(conn)
+    .await
+    .ctx("closing an attempt")?;
+    Ok(())
+}
+
+/// After a job reached `complete` or `failed`: queue its PM job, or judge the PM job that ended.
+/// The caller holds the assignment's lock.
+pub async fn after_final(
+    conn: &mut PgConnection,
+    ns: &str,
+    job_id: &str,
+    policy: &EnginePolicy,
+    now: Millis,
+) -> TxResult<()> {
+    let job = jobs::get(conn, ns, job_id).await?;
+    let assignment = assignments::load(conn, ns, &job.assignment_id).await?;
+    if assignment.status.is_final() {
+        return Ok(());
+    }
+    if job.job_type != JobType::Pm {
+        if lifecycle::check_insert(&assignment).is_err() {
+            assignments::block(conn, &assignment.id, &lifecycle::job_limit_reason(assignment.max_jobs), now).await?;
+            return Ok(());
+        }
+        let pm = NewJob {
+            job_type: JobType::Pm,
+            harness: policy.pm.pm_harness.clone(),
+            context: String::new(),
+            max_attempts: policy.pm.max_attempts,
+            after: Some(job.id.clone()),
+            for_job_id: Some(job.id.clone()),
+        };
+        jobs::insert(conn, ns, &assignment.id, &pm, &Actor::Engine, now).await?;
+        return Ok(());
+    }
+    if assignment.status != AssignmentStatus::Active {
+        return Ok(());
+    }
+    let pending: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM jobs WHERE assignment_id = $1 AND status = 'pending')")
+            .bind(&assignment.id)
+            .fetch_one(&mut *conn)
+            .await
+            .ctx("counting pending jobs")?;
+    if pending {
+        return Ok(());
+    }
+    let reason = match (job.status, &job.error) {
+        (JobStatus::Failed, Some(error)) => format!("the PM job {} failed without deciding: {error}", job.id),
+        (JobStatus::Failed, None) => format!("the PM job {} failed without deciding", job.id),
+        _ => format!(
+            "the PM job {} made no decision (it neither queued a job nor completed or blocked the assignment)",
+            job.id
+        ),
+    };
+    assignments::block(conn, &assignment.id, &reason, now).await
+}

@@ -1,0 +1,310 @@
+//! Job queries and the writes people and agents make to jobs: insert, cancel, retry.
+//!
+//! Every write here runs with its assignment locked ([`assignments::lock`]): positions are
+//! computed from the chain as read, and the job limit from `job_count`, so two concurrent
+//! inserts into one assignment must not both read the same chain.
+
+use super::assignments;
+use super::rows::{self, JOB_COLUMNS};
+use super::{pg_text, scope, Context, TxResult};
+use baton_core::lifecycle;
+use baton_core::scope::Mutation;
+use baton_core::store::{JobDefaults, JobFilter, NewJob};
+use baton_core::time::Millis;
+use baton_core::{ids, Actor, AssignmentStatus, Error, Job, Result};
+use sqlx::postgres::PgConnection;
+
+fn not_found(ns: &str, id: &str) -> Error {
+    Error::JobNotFound { namespace: ns.to_string(), id: id.to_string() }
+}
+
+/// Loads one job of a namespace (with its attempts), or says it is not there.
+pub async fn get(conn: &mut PgConnection, ns: &str, id: &str) -> TxResult<Job> {
+    let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND namespace = $2"))
+        .bind(id)
+        .bind(ns)
+        .fetch_optional(&mut *conn)
+        .await
+        .ctx("reading a job")?
+        .ok_or_else(|| not_found(ns, id))?;
+    let mut jobs = [rows::job(&row).ctx("reading a job")?];
+    rows::attach_attempts(conn, &mut jobs).await?;
+    let [job] = jobs;
+    Ok(job)
+}
+
+/// The assignment a job of `ns` belongs to (it never changes), to lock before touching the job.
+pub async fn assignment_of(conn: &mut PgConnection, ns: &str, id: &str) -> TxResult<String> {
+    Ok(sqlx::query_scalar("SELECT assignment_id FROM jobs WHERE id = $1 AND namespace = $2")
+        .bind(id)
+        .bind(ns)
+        .fetch_optional(conn)
+        .await
+        .ctx("reading a job")?
+        .ok_or_else(|| not_found(ns, id))?)
+}
+
+/// An assignment's jobs in chain order.
+pub async fn chain(conn: &mut PgConnection, assignment_id: &str) -> TxResult<Vec<Job>> {
+    let found = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE assignment_id = $1 ORDER BY position"))
+        .bind(assignment_id)
+        .fetch_all(&mut *conn)
+        .await
+        .ctx("reading a job chain")?;
+    let mut jobs = rows::all(found, rows::job).ctx("reading a job chain")?;
+    rows::attach_attempts(conn, &mut jobs).await?;
+    Ok(jobs)
+}
+
+pub async fn list(conn: &mut PgConnection, ns: &str, filter: &JobFilter) -> TxResult<Vec<Job>> {
+    let status = filter.status.map(|s| s.as_str());
+    let limit = filter.limit.map(i64::from);
+    let found = match &filter.assignment_id {
+        Some(aid) => {
+            assignments::load(conn, ns, aid).await?;
+            sqlx::query(&format!(
+                "SELECT {JOB_COLUMNS} FROM jobs WHERE assignment_id = $1 AND ($2::text IS NULL OR status = $2) \
+                 ORDER BY position LIMIT $3"
+            ))
+            .bind(aid)
+            .bind(status)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await
+        }
+        None => {
+            sqlx::query(&format!(
+                "SELECT {JOB_COLUMNS} FROM jobs WHERE namespace = $1 AND ($2::text IS NULL OR status = $2) \
+                 ORDER BY created_at DESC, id DESC LIMIT $3"
+            ))
+            .bind(ns)
+            .bind(status)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await
+        }
+    }
+    .ctx("listing jobs")?;
+    let mut jobs = rows::all(found, rows::job).ctx("listing jobs")?;
+    rows::attach_attempts(conn, &mut jobs).await?;
+    Ok(jobs)
+}
+
+/// Inserts a job after checking the assignment's final status and job limit. A limit refusal
+/// blocks the assignment (when active) and comes back as the inner `Err`: the caller commits
+/// it. The outer `Err` rolls everything back.
+pub async fn insert_guarded(
+    conn: &mut PgConnection,
+    ns: &str,
+    aid: &str,
+    new: &NewJob,
+    actor: &Actor,
+    at: Millis,
+) -> TxResult<Result<Job>> {
+    let assignment = assignments::lock(conn, ns, aid).await?;
+    scope::check(conn, ns, actor, Mutation::InsertJob { assignment_id: aid, job_type: new.job_type }, at).await?;
+    if let Err(refusal) = lifecycle::check_insert(&assignment) {
+        if matches!(refusal, Error::JobLimitReached { .. }) && assignment.status == AssignmentStatus::Active {
+            assignments::block(conn, aid, &lifecycle::job_limit_reason(assignment.max_jobs), at).await?;
+        }
+        return Ok(Err(refusal));
+    }
+    let job = insert(conn, ns, aid, new, actor, at).await?;
+    mark_decided(conn, aid, actor).await?;
+    Ok(Ok(job))
+}
+
+/// Inserts a job into the chain without guards (the caller decided it may, and holds the
+/// assignment's lock).
+pub async fn insert(
+    conn: &mut PgConnection,
+    ns: &str,
+    aid: &str,
+    new: &NewJob,
+    actor: &Actor,
+    at: Millis,
+) -> TxResult<Job> {
+    if new.max_attempts == 0 {
+        return Err(Error::invalid("max_attempts must be at least 1").into());
+    }
+    let position: i32 = match &new.after {
+        Some(after) => {
+            let (owner, position): (String, i32) =
+                sqlx::query_as("SELECT assignment_id, position FROM jobs WHERE id = $1 AND namespace = $2")
+                    .bind(after)
+                    .bind(ns)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .ctx("reading the --after job")?
+                    .ok_or_else(|| not_found(ns, after))?;
+            if owner != aid {
+                return Err(Error::JobNotInAssignment {
+                    job_id: after.clone(),
+                    expected: aid.to_string(),
+                    actual: owner,
+                }
+                .into());
+            }
+            sqlx::query("UPDATE jobs SET position = position + 1 WHERE assignment_id = $1 AND position > $2")
+                .bind(aid)
+                .bind(position)
+                .execute(&mut *conn)
+                .await
+                .ctx("making room in the chain")?;
+            position + 1
+        }
+        None => sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM jobs WHERE assignment_id = $1")
+            .bind(aid)
+            .fetch_one(&mut *conn)
+            .await
+            .ctx("reading the chain length")?,
+    };
+    let id = ids::new_job_id();
+    sqlx::query(
+        "INSERT INTO jobs (id, namespace, assignment_id, position, type, harness, context, status, max_attempts, \
+         for_job_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10)",
+    )
+    .bind(&id)
+    .bind(ns)
+    .bind(aid)
+    .bind(position)
+    .bind(new.job_type.as_str())
+    .bind(pg_text(&new.harness))
+    .bind(pg_text(&new.context))
+    .bind(rows::int(new.max_attempts))
+    .bind(&new.for_job_id)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .ctx("inserting a job")?;
+    let action = match &new.after {
+        Some(after) => format!("{} job inserted after {after} ({})", new.job_type, new.harness),
+        None => format!("{} job queued ({})", new.job_type, new.harness),
+    };
+    rows::record(conn, aid, Some(&id), at, actor, &action, None).await?;
+    touch(conn, aid, at).await?;
+    get(conn, ns, &id).await
+}
+
+/// A PM job that inserted a job or changed its assignment's status has decided: its decision
+/// took effect, so it is never re-run and never judged as "made no decision".
+pub async fn mark_decided(conn: &mut PgConnection, aid: &str, actor: &Actor) -> TxResult<()> {
+    if let Some(job_id) = actor.job_id() {
+        sqlx::query("UPDATE jobs SET decided = TRUE WHERE id = $1 AND assignment_id = $2 AND type = 'pm'")
+            .bind(job_id)
+            .bind(aid)
+            .execute(conn)
+            .await
+            .ctx("recording a PM decision")?;
+    }
+    Ok(())
+}
+
+async fn touch(conn: &mut PgConnection, aid: &str, at: Millis) -> TxResult<()> {
+    sqlx::query("UPDATE assignments SET updated_at = $2 WHERE id = $1")
+        .bind(aid)
+        .bind(at)
+        .execute(conn)
+        .await
+        .ctx("updating an assignment")?;
+    Ok(())
+}
+
+/// Cancels one pending or running job; a runner holding it sees its lease gone and stops the agent.
+pub async fn cancel(conn: &mut PgConnection, ns: &str, id: &str, actor: &Actor, at: Millis) -> TxResult<Job> {
+    let aid = assignment_of(conn, ns, id).await?;
+    assignments::lock(conn, ns, &aid).await?;
+    let job = get(conn, ns, id).await?;
+    scope::check(conn, ns, actor, Mutation::CancelJob { assignment_id: &job.assignment_id }, at).await?;
+    lifecycle::check_cancel_job(&job.id, job.status)?;
+    mark_cancelled(conn, &job.id, &format!("cancelled by {actor}"), at).await?;
+    rows::record(conn, &job.assignment_id, Some(&job.id), at, actor, "job cancelled", None).await?;
+    touch(conn, &job.assignment_id, at).await?;
+    get(conn, ns, id).await
+}
+
+/// Cancels every pending and running job of an assignment that ended (its lock is held).
+/// The job making the change is spared: a PM completing its assignment finishes normally.
+pub async fn cancel_open(conn: &mut PgConnection, aid: &str, why: &str, actor: &Actor, at: Millis) -> TxResult<()> {
+    let open: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM jobs WHERE assignment_id = $1 AND status IN ('pending', 'running') \
+         AND id IS DISTINCT FROM $2 ORDER BY position",
+    )
+    .bind(aid)
+    .bind(actor.job_id())
+    .fetch_all(&mut *conn)
+    .await
+    .ctx("listing open jobs")?;
+    for id in open {
+        mark_cancelled(conn, &id, why, at).await?;
+        rows::record(conn, aid, Some(&id), at, actor, "job cancelled", Some(why)).await?;
+    }
+    Ok(())
+}
+
+async fn mark_cancelled(conn: &mut PgConnection, id: &str, why: &str, at: Millis) -> TxResult<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = 'cancelled', finished_at = $2, error = $3, error_kind = 'cancelled', \
+         duration_ms = CASE WHEN status = 'running' THEN $2 - started_at ELSE duration_ms END, \
+         not_before = NULL, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+         WHERE id = $1 AND status IN ('pending', 'running')",
+    )
+    .bind(id)
+    .bind(at)
+    .bind(pg_text(why))
+    .execute(&mut *conn)
+    .await
+    .ctx("cancelling a job")?;
+    sqlx::query(
+        "UPDATE attempts SET outcome = 'cancelled', finished_at = $2, error_kind = 'cancelled', error = $3 \
+         WHERE job_id = $1 AND outcome = 'running'",
+    )
+    .bind(id)
+    .bind(at)
+    .bind(pg_text(why))
+    .execute(conn)
+    .await
+    .ctx("closing a cancelled attempt")?;
+    Ok(())
+}
+
+/// Queues a fresh copy of a failed or cancelled job right after it (job limit permitting).
+pub async fn retry_guarded(
+    conn: &mut PgConnection,
+    ns: &str,
+    id: &str,
+    defaults: &JobDefaults,
+    actor: &Actor,
+    at: Millis,
+) -> TxResult<Result<Job>> {
+    // Lock first, so the scope check below sees the caller's lease as it will be at commit.
+    let aid = assignment_of(conn, ns, id).await?;
+    assignments::lock(conn, ns, &aid).await?;
+    let job = get(conn, ns, id).await?;
+    scope::check(conn, ns, actor, Mutation::RetryJob { assignment_id: &job.assignment_id, job_type: job.job_type }, at)
+        .await?;
+    lifecycle::check_retry_job(&job.id, job.status)?;
+    let copy = NewJob {
+        job_type: job.job_type,
+        harness: job.harness.clone(),
+        context: job.context.clone(),
+        max_attempts: defaults.max_attempts,
+        after: Some(job.id.clone()),
+        for_job_id: job.for_job_id.clone(),
+    };
+    let new = match insert_guarded(conn, ns, &job.assignment_id, &copy, actor, at).await? {
+        Ok(new) => new,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    rows::record(
+        conn,
+        &job.assignment_id,
+        Some(&new.id),
+        at,
+        actor,
+        &format!("job {} retried as {}", job.id, new.id),
+        None,
+    )
+    .await?;
+    Ok(Ok(new))
+}

@@ -1,0 +1,59 @@
+//! Schema migrations, applied in order when a store connects.
+//!
+//! Several processes may connect to a new database at once (a team starting runners): the whole
+//! check-and-apply runs in one transaction under a transaction-scoped advisory lock, so one of
+//! them migrates and the others wait, then find the schema current. The versions applied are
+//! rows of `baton_schema`; a database whose version is newer than this binary knows is refused,
+//! because an older baton must not write a schema it does not know.
+
+use super::{sql_message, DB_NOW};
+use baton_core::{Error, Result};
+use sqlx::postgres::PgConnection;
+// Statements without parameters go through the simple query protocol: several per call.
+use sqlx::Executor;
+
+/// Every migration, in order; the version after applying `MIGRATIONS[i]` is `i + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+
+/// The schema version this baton writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The advisory lock key that serializes migrations ("baton" in ASCII, then 1).
+const MIGRATION_LOCK: i64 = 0x6261_746f_6e00_0001;
+
+fn failed(location: &str, step: &str, e: sqlx::Error) -> Error {
+    Error::DatabaseOpen { location: location.to_string(), message: format!("{step}: {}", sql_message(&e)) }
+}
+
+/// Brings the schema up to date; safe when several processes connect at once.
+///
+/// On an error the caller drops the connection, which ends the open transaction with it.
+pub async fn migrate(conn: &mut PgConnection, location: &str) -> Result<()> {
+    conn.execute("BEGIN").await.map_err(|e| failed(location, "starting the schema check", e))?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| failed(location, "waiting for another process's schema migration", e))?;
+    conn.execute("CREATE TABLE IF NOT EXISTS baton_schema (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        .await
+        .map_err(|e| failed(location, "creating the schema version table", e))?;
+    let current: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM baton_schema")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| failed(location, "reading the schema version", e))?;
+    if current > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew { location: location.to_string(), found: current, supported: SCHEMA_VERSION });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(current).unwrap_or(0)) {
+        let version = index as i64 + 1;
+        conn.execute(*sql).await.map_err(|e| failed(location, &format!("applying schema migration {version}"), e))?;
+        sqlx::query(&format!("INSERT INTO baton_schema (version, applied_at) VALUES ($1, {DB_NOW})"))
+            .bind(version)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| failed(location, "recording the schema version", e))?;
+    }
+    conn.execute("COMMIT").await.map_err(|e| failed(location, "committing the schema migration", e))?;
+    Ok(())
+}

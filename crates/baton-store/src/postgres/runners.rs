@@ -1,0 +1,417 @@
+//! Runner registration, leases and claims.
+//!
+//! A claim is one transaction: settle jobs whose lease expired ([`expire_lost`]), then take the
+//! oldest ready job whose working tree (if any) is on the runner's host, with
+//! `SELECT … FOR UPDATE OF a SKIP LOCKED` on its assignment row. Concurrent claimers skip
+//! assignments another transaction holds instead of queueing behind it, so they spread over
+//! different assignments; holding the assignment row means nobody else changes its chain until
+//! the claim commits. The partial unique index `jobs_one_running` makes a second running job in
+//! one assignment impossible whatever a runner believes.
+//!
+//! Lease deadlines come from the database clock (`now` of the transaction), so runners on
+//! machines with skewed clocks agree on when a lease has run out.
+
+use super::queue::ready_heads;
+use super::rows;
+use super::{assignments, finish, jobs, Context, TxResult};
+use baton_core::store::{AgentProcess, AttemptStart, Claim, EnginePolicy, Lease, RunnerInfo};
+use baton_core::time::Millis;
+use baton_core::{Actor, AssignmentStatus, ErrorKind, JobStatus};
+use sqlx::postgres::PgConnection;
+use sqlx::Row;
+
+pub async fn register(conn: &mut PgConnection, info: &RunnerInfo, at: Millis) -> TxResult<()> {
+    sqlx::query(
+        "INSERT INTO runners (id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, stopped_at = NULL",
+    )
+    .bind(&info.id)
+    .bind(&info.namespace)
+    .bind(&info.host)
+    .bind(i64::from(info.pid))
+    .bind(info.started_at)
+    .bind(at)
+    .bind(rows::int(info.concurrency))
+    .bind(lease_bind(info.lease_ms))
+    .execute(conn)
+    .await
+    .ctx("registering a runner")?;
+    Ok(())
+}
+
+/// A lease length as stored (`BIGINT`).
+fn lease_bind(lease_ms: u64) -> i64 {
+    i64::try_from(lease_ms).unwrap_or(i64::MAX)
+}
+
+pub async fn heartbeat(conn: &mut PgConnection, runner_id: &str, at: Millis) -> TxResult<()> {
+    sqlx::query("UPDATE runners SET heartbeat_at = $2 WHERE id = $1")
+        .bind(runner_id)
+        .bind(at)
+        .execute(conn)
+        .await
+        .ctx("recording a runner heartbeat")?;
+    Ok(())
+}
+
+pub async fn stop(conn: &mut PgConnection, runner_id: &str, at: Millis) -> TxResult<()> {
+    sqlx::query("UPDATE runners SET stopped_at = $2, heartbeat_at = $2 WHERE id = $1")
+        .bind(runner_id)
+        .bind(at)
+        .execute(conn)
+        .await
+        .ctx("recording a runner stop")?;
+    Ok(())
+}
+
+pub async fn list(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult<Vec<RunnerInfo>> {
+    let found = sqlx::query(
+        "SELECT id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms FROM runners \
+         WHERE namespace = $1 AND stopped_at IS NULL ORDER BY started_at, id",
+    )
+    .bind(ns)
+    .fetch_all(&mut *conn)
+    .await
+    .ctx("listing runners")?;
+    let mut runners = Vec::with_capacity(found.len());
+    for r in &found {
+        let read = || -> Result<RunnerInfo, sqlx::Error> {
+            let heartbeat_at: Millis = r.try_get("heartbeat_at")?;
+            let lease_ms: i64 = r.try_get("lease_ms")?;
+            let pid: i64 = r.try_get("pid")?;
+            let concurrency: i32 = r.try_get("concurrency")?;
+            Ok(RunnerInfo {
+                id: r.try_get("id")?,
+                namespace: r.try_get("namespace")?,
+                host: r.try_get("host")?,
+                pid: u32::try_from(pid).unwrap_or_default(),
+                started_at: r.try_get("started_at")?,
+                heartbeat_at,
+                concurrency: u32::try_from(concurrency).unwrap_or_default(),
+                lease_ms: u64::try_from(lease_ms).unwrap_or_default(),
+                jobs: Vec::new(),
+                lost: now - heartbeat_at > lease_ms,
+            })
+        };
+        runners.push(read().ctx("reading a runner")?);
+    }
+    for runner in &mut runners {
+        runner.jobs = held(conn, &runner.id).await?.into_iter().map(|(id, _)| id).collect();
+    }
+    runners.sort_by_key(|r| r.lost);
+    Ok(runners)
+}
+
+pub async fn held(conn: &mut PgConnection, runner_id: &str) -> TxResult<Vec<(String, i64)>> {
+    sqlx::query_as(
+        "SELECT id, lease_token FROM jobs WHERE lease_owner = $1 AND status = 'running' ORDER BY started_at, id",
+    )
+    .bind(runner_id)
+    .fetch_all(conn)
+    .await
+    .ctx("listing held leases")
+}
+
+pub async fn renew(conn: &mut PgConnection, job_id: &str, token: i64, lease_ms: u64, now: Millis) -> TxResult<Lease> {
+    let expires_at = now.saturating_add(lease_bind(lease_ms));
+    // An expired lease is over even before another runner takes the job: it is not renewed.
+    let changed = sqlx::query(
+        "UPDATE jobs SET lease_expires_at = $3 WHERE id = $1 AND lease_token = $2 AND status = 'running' \
+         AND lease_expires_at > $4",
+    )
+    .bind(job_id)
+    .bind(token)
+    .bind(expires_at)
+    .bind(now)
+    .execute(conn)
+    .await
+    .ctx("renewing a lease")?
+    .rows_affected();
+    Ok(if changed == 1 { Lease::Held { expires_at } } else { Lease::Gone })
+}
+
+/// Settles running jobs whose lease has expired (their runner died or stalled):
+/// - a PM job whose decision already took effect is complete — never re-run a decided PM;
+/// - a job of an assignment that ended meanwhile is cancelled;
+/// - past `max_lost_leases` the job fails (and its PM decides);
+/// - otherwise it goes back to pending for any runner, the attempt recorded as lost.
+///
+/// An assignment another transaction holds is skipped rather than waited for: its holder may
+/// be cancelling that very job, and the next claim looks again.
+pub async fn expire_lost(conn: &mut PgConnection, ns: &str, policy: &EnginePolicy, now: Millis) -> TxResult<()> {
+    let expired: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, assignment_id FROM jobs WHERE namespace = $1 AND status = 'running' AND lease_expires_at <= $2 \
+         ORDER BY lease_expires_at, id",
+    )
+    .bind(ns)
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await
+    .ctx("finding expired leases")?;
+    for (job_id, aid) in expired {
+        let ended: Option<bool> = sqlx::query_scalar(
+            "SELECT status IN ('complete', 'cancelled') FROM assignments WHERE id = $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(&aid)
+        .fetch_optional(&mut *conn)
+        .await
+        .ctx("locking an assignment")?;
+        let Some(assignment_ended) = ended else { continue };
+        // Read again under the lock: the job may have been finished or cancelled since. The job
+        // row is locked too: a renewal racing this one (it takes no assignment lock) either
+        // committed first, and then the lease is no longer expired and the row not returned, or
+        // waits and then finds the lease gone.
+        let current: Option<(i32, Option<String>, bool)> = sqlx::query_as(
+            "SELECT lost_attempts, lease_owner, type = 'pm' AND decided FROM jobs \
+             WHERE id = $1 AND status = 'running' AND lease_expires_at <= $2 FOR UPDATE",
+        )
+        .bind(&job_id)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await
+        .ctx("reading an expired lease")?;
+        let Some((lost_before, owner, decided_pm)) = current else { continue };
+        let lost = u32::try_from(lost_before).unwrap_or_default() + 1;
+        let owner = owner.unwrap_or_else(|| "unknown".into());
+        let why =
+            format!("runner {owner} stopped renewing its lease (lost {lost} of {} allowed)", policy.max_lost_leases);
+        sqlx::query(
+            "UPDATE attempts SET outcome = 'lost', finished_at = $2, error_kind = 'lost', error = $3 \
+             WHERE job_id = $1 AND outcome = 'running'",
+        )
+        .bind(&job_id)
+        .bind(now)
+        .bind(&why)
+        .execute(&mut *conn)
+        .await
+        .ctx("recording a lost attempt")?;
+        let (status, error, action) = if decided_pm {
+            (
+                JobStatus::Complete,
+                format!("{why}; its decision had already taken effect"),
+                "job complete (runner lost after the PM decided)",
+            )
+        } else if assignment_ended {
+            (JobStatus::Cancelled, format!("{why}; its assignment had ended"), "job cancelled")
+        } else if lost >= policy.max_lost_leases {
+            let error = format!(
+                "the job's runner was lost {lost} times (max_lost_leases = {}); the job may be crashing its runner",
+                policy.max_lost_leases
+            );
+            (JobStatus::Failed, error, "job failed")
+        } else {
+            sqlx::query(
+                "UPDATE jobs SET status = 'pending', lost_attempts = $2, lease_owner = NULL, lease_token = NULL, \
+                 lease_expires_at = NULL WHERE id = $1",
+            )
+            .bind(&job_id)
+            .bind(rows::int(lost))
+            .execute(&mut *conn)
+            .await
+            .ctx("re-queueing a lost job")?;
+            rows::record(conn, &aid, Some(&job_id), now, &Actor::Engine, "lease lost; job re-queued", Some(&why))
+                .await?;
+            continue;
+        };
+        let error_kind = if status == JobStatus::Cancelled { ErrorKind::Cancelled } else { ErrorKind::Lost };
+        sqlx::query(
+            "UPDATE jobs SET status = $2, lost_attempts = $3, error = $4, error_kind = $5, \
+             success = CASE WHEN $2 = 'complete' THEN success ELSE FALSE END, finished_at = $6, \
+             duration_ms = $6 - started_at, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+             WHERE id = $1",
+        )
+        .bind(&job_id)
+        .bind(status.as_str())
+        .bind(rows::int(lost))
+        .bind(&error)
+        .bind(error_kind.as_str())
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .ctx("settling a lost job")?;
+        rows::record(conn, &aid, Some(&job_id), now, &Actor::Engine, action, Some(&error)).await?;
+        if status == JobStatus::Failed {
+            finish::after_final(conn, ns, &job_id, policy, now).await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn claim_next(
+    conn: &mut PgConnection,
+    ns: &str,
+    runner_id: &str,
+    lease_ms: u64,
+    policy: &EnginePolicy,
+    now: Millis,
+) -> TxResult<Option<Claim>> {
+    expire_lost(conn, ns, policy, now).await?;
+    // An assignment's working tree lives on one host; other hosts' runners leave it alone.
+    let runner_host: Option<String> = sqlx::query_scalar("SELECT host FROM runners WHERE id = $1")
+        .bind(runner_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .ctx("reading the runner's host")?;
+    // Assignments this claim looked at and could not start (blocked by the budget guard, or
+    // changed under it): still locked by this transaction, so they are excluded explicitly.
+    let mut passed: Vec<String> = Vec::new();
+    loop {
+        let candidate: Option<(String, String)> = sqlx::query_as(&format!(
+            "SELECT j.id, a.id FROM {} \
+               AND (j.not_before IS NULL OR j.not_before <= $2) AND a.id <> ALL($3) \
+               AND (a.host IS NULL OR $4::text IS NULL OR a.host = $4) \
+             ORDER BY a.created_at, a.id LIMIT 1 FOR UPDATE OF a SKIP LOCKED",
+            ready_heads("id, not_before")
+        ))
+        .bind(ns)
+        .bind(now)
+        .bind(&passed)
+        .bind(&runner_host)
+        .fetch_optional(&mut *conn)
+        .await
+        .ctx("finding a ready job")?;
+        let Some((job_id, aid)) = candidate else { return Ok(None) };
+
+        // The candidate query judged the chain from its own snapshot, which can predate the
+        // commit of a transaction that held this assignment until just before we locked it
+        // (another claim, a finish). Now that the lock is ours, every later statement sees the
+        // latest commit and nobody can change the chain: check the rule again.
+        let assignment = assignments::load(conn, ns, &aid).await?;
+        let next: Option<(String, Option<Millis>)> =
+            sqlx::query_as(&format!("SELECT j.id, j.not_before FROM {} AND a.id = $2", ready_heads("id, not_before")))
+                .bind(ns)
+                .bind(&aid)
+                .fetch_optional(&mut *conn)
+                .await
+                .ctx("checking a ready job")?;
+        let same_host = match (&assignment.host, &runner_host) {
+            (Some(home), Some(here)) => home == here,
+            _ => true,
+        };
+        let still_ready = assignment.status == AssignmentStatus::Active
+            && same_host
+            && matches!(&next, Some((id, not_before)) if *id == job_id && not_before.is_none_or(|t| t <= now));
+        if !still_ready {
+            passed.push(aid);
+            continue;
+        }
+        if let (Some(budget), Some(cost)) = (assignment.budget_usd, assignment.cost_usd) {
+            if cost >= budget {
+                let reason = format!("budget ${budget:.2} reached (${cost:.2} spent)");
+                assignments::block(conn, &assignment.id, &reason, now).await?;
+                passed.push(aid);
+                continue;
+            }
+        }
+
+        let previous_agent = previous_agent(conn, &job_id).await?;
+        let token: i64 = rand::random::<i64>().checked_abs().unwrap_or(i64::MAX).max(1);
+        let expires_at = now.saturating_add(lease_bind(lease_ms));
+        let attempt: i32 = sqlx::query_scalar(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = $2, lease_token = $3, \
+             lease_expires_at = $4, started_at = $5, not_before = NULL, agent_host = NULL, agent_pgid = NULL, \
+             agent_started_at = NULL, git_head_before = NULL WHERE id = $1 AND status = 'pending' \
+             RETURNING attempts",
+        )
+        .bind(&job_id)
+        .bind(runner_id)
+        .bind(token)
+        .bind(expires_at)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await
+        .ctx("claiming a job")?;
+        sqlx::query("INSERT INTO attempts (job_id, n, runner, started_at, outcome) VALUES ($1, $2, $3, $4, 'running')")
+            .bind(&job_id)
+            .bind(attempt)
+            .bind(runner_id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .ctx("recording an attempt")?;
+        rows::record(
+            conn,
+            &aid,
+            Some(&job_id),
+            now,
+            &Actor::Engine,
+            &format!("job started by runner {runner_id} (attempt {attempt})"),
+            None,
+        )
+        .await?;
+        let job = jobs::get(conn, ns, &job_id).await?;
+        let attempt = u32::try_from(attempt).unwrap_or_default();
+        return Ok(Some(Claim { job, token, attempt, lease_expires_at: expires_at, previous_agent }));
+    }
+}
+
+/// The agent recorded for a job's last attempt, if any.
+async fn previous_agent(conn: &mut PgConnection, job_id: &str) -> TxResult<Option<AgentProcess>> {
+    let row: (Option<String>, Option<i32>, Option<i64>) =
+        sqlx::query_as("SELECT agent_host, agent_pgid, agent_started_at FROM jobs WHERE id = $1")
+            .bind(job_id)
+            .fetch_one(conn)
+            .await
+            .ctx("reading a job's last agent")?;
+    Ok(match row {
+        (Some(host), Some(pgid), Some(start_time)) => Some(AgentProcess {
+            host,
+            pgid: u32::try_from(pgid).unwrap_or_default(),
+            start_time: u64::try_from(start_time).unwrap_or_default(),
+        }),
+        _ => None,
+    })
+}
+
+/// Records the started agent and git HEAD of a claimed attempt; `false` when the lease is gone.
+pub async fn record_start(
+    conn: &mut PgConnection,
+    job_id: &str,
+    token: i64,
+    start: &AttemptStart,
+    now: Millis,
+) -> TxResult<bool> {
+    let agent = start.agent.as_ref();
+    let changed = sqlx::query(
+        "UPDATE jobs SET agent_host = $3, agent_pgid = $4, agent_started_at = $5, git_head_before = $6 \
+         WHERE id = $1 AND lease_token = $2 AND status = 'running' AND lease_expires_at > $7",
+    )
+    .bind(job_id)
+    .bind(token)
+    .bind(agent.map(|a| a.host.as_str()))
+    .bind(agent.map(|a| i32::try_from(a.pgid).unwrap_or(i32::MAX)))
+    .bind(agent.map(|a| i64::try_from(a.start_time).unwrap_or(i64::MAX)))
+    .bind(start.git_head_before.as_deref())
+    .bind(now)
+    .execute(conn)
+    .await
+    .ctx("recording an attempt's start")?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
+/// The next instant something becomes due on its own: a back-off ends or a lease expires.
+pub async fn next_deadline(conn: &mut PgConnection, ns: &str) -> TxResult<Option<Millis>> {
+    sqlx::query_scalar(
+        "SELECT LEAST( \
+           (SELECT MIN(not_before) FROM jobs WHERE namespace = $1 AND status = 'pending' AND not_before IS NOT NULL), \
+           (SELECT MIN(lease_expires_at) FROM jobs WHERE namespace = $1 AND status = 'running'))",
+    )
+    .bind(ns)
+    .fetch_one(conn)
+    .await
+    .ctx("finding the next deadline")
+}
+
+pub async fn is_idle(conn: &mut PgConnection, ns: &str) -> TxResult<bool> {
+    sqlx::query_scalar(&format!(
+        "SELECT NOT EXISTS (SELECT 1 FROM jobs WHERE namespace = $1 AND status = 'running') \
+           AND NOT EXISTS (SELECT 1 FROM {})",
+        ready_heads("id")
+    ))
+    .bind(ns)
+    .fetch_one(conn)
+    .await
+    .ctx("checking for work")
+}

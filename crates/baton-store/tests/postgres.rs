@@ -1,0 +1,477 @@
+//! The store test-suite against PostgreSQL, plus PostgreSQL-specific stories: concurrent claims
+//! from separate connection pools, migrations racing, the change feed (NOTIFY from another
+//! connection, reconnection), and connection errors that never show the password.
+//!
+//! The tests need `BATON_TEST_POSTGRES_URL`, naming a database and a role that may create
+//! databases; `eval "$(.ci/start-postgres)"` starts the machine's server and exports one. Each
+//! test runs in a database of its own, emptied for it (see [`TestDb`]). Without the variable every
+//! test prints a notice (once) and returns early; under CI (`CI=true`) an unset or unreachable
+//! PostgreSQL fails the tests instead, so the suite never passes by skipping.
+
+mod suite;
+
+use baton_core::store::{ChangeFeed, Changes, NewEvent, RunnerStore};
+use baton_core::{Error, JobType, Store};
+use baton_store::postgres::PostgresStore;
+use sqlx::{Connection, PgConnection};
+use std::collections::HashSet;
+use std::io::Write;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+const URL_VAR: &str = "BATON_TEST_POSTGRES_URL";
+
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Says once per test binary why the PostgreSQL tests did nothing. Written to stderr directly:
+/// the test harness hides what passing tests print.
+fn skip_notice(why: &str) {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "NOTICE: PostgreSQL store tests skipped: {why}. To run them: eval \"$(.ci/start-postgres)\" \
+             (or set {URL_VAR} to a database whose role may CREATE DATABASE)."
+        );
+    });
+}
+
+/// The admin URL, or `None` (after the notice) when the tests should be skipped.
+fn admin_url() -> Option<String> {
+    match std::env::var(URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if under_ci() => panic!(
+            "{URL_VAR} is not set, and under CI the PostgreSQL tests must run: .ci/run should \
+             eval \"$(.ci/start-postgres)\" before cargo test"
+        ),
+        _ => {
+            skip_notice(&format!("{URL_VAR} is not set"));
+            None
+        }
+    }
+}
+
+/// `url` with its database replaced by `db` (query parameters kept).
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let (scheme, rest) = base.split_once("://").unwrap_or(("postgres", base));
+    let authority = rest.split_once('/').map_or(rest, |(authority, _)| authority);
+    format!("{scheme}://{authority}/{db}{query}")
+}
+
+/// An admin connection, or `None` (after the notice) when the server is unreachable outside CI.
+async fn admin() -> Option<(String, PgConnection)> {
+    let url = admin_url()?;
+    match PgConnection::connect(&url).await {
+        Ok(conn) => Some((url, conn)),
+        Err(e) if under_ci() => {
+            panic!("{URL_VAR} names an unreachable PostgreSQL ({e}); under CI the PostgreSQL tests must run")
+        }
+        Err(e) => {
+            skip_notice(&format!("the server at {URL_VAR} is unreachable ({e})"));
+            None
+        }
+    }
+}
+
+/// A database this test has to itself, emptied for it; the slot is free again when this drops.
+///
+/// Test databases are slots (`baton_test_slot_N`) reused from run to run rather than created and
+/// dropped per test: `DROP DATABASE` forces a checkpoint and takes most of a second, while
+/// emptying a database (dropping its schema) is instant. A slot belongs to the test holding its
+/// session advisory lock, on the admin connection kept here; the lock goes with the connection,
+/// so a crashed test cannot leave a slot taken.
+struct TestDb {
+    url: String,
+    _slot_lock: PgConnection,
+}
+
+/// Advisory lock keys of the slots: this base plus the slot number.
+const SLOT_LOCK_BASE: i64 = 0x6261_746f_6e74_0000;
+
+/// An empty database, or `None` when the tests are skipped.
+async fn fresh_database() -> Option<TestDb> {
+    let (url, mut admin) = admin().await?;
+    for slot in 0i64.. {
+        let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(SLOT_LOCK_BASE + slot)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+        if !mine {
+            continue;
+        }
+        let name = format!("baton_test_slot_{slot}");
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+        if !exists {
+            sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).await.unwrap();
+        }
+        let db_url = with_database(&url, &name);
+        let mut db = PgConnection::connect(&db_url).await.unwrap();
+        // Everything baton creates lives in the public schema: tables, functions, triggers.
+        sqlx::Executor::execute(&mut db, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;").await.unwrap();
+        let _ = db.close().await;
+        return Some(TestDb { url: db_url, _slot_lock: admin });
+    }
+    unreachable!("slots are unbounded")
+}
+
+/// A store on an empty database (and the slot it holds), or `None` when the tests are skipped.
+struct Fresh {
+    store: Arc<dyn Store>,
+    _db: TestDb,
+}
+
+async fn fresh() -> Option<Fresh> {
+    let db = fresh_database().await?;
+    let store = Arc::new(PostgresStore::connect(&db.url).await.unwrap());
+    Some(Fresh { store, _db: db })
+}
+
+store_suite!(fresh_fixture);
+
+/// The shared suite's factory: a fresh database, or `None` (with a notice) where PostgreSQL is
+/// not configured outside CI.
+async fn fresh_fixture() -> Option<suite::Fixture> {
+    let fresh = fresh().await?;
+    Some(suite::Fixture { store: fresh.store, keep: Box::new(fresh._db) })
+}
+
+/// Claims until nothing is ready any more; a `None` while jobs are still ready only means every
+/// ready assignment was locked by another claimer at that instant.
+async fn claim_all(store: PostgresStore, runner: String) -> Vec<(String, String)> {
+    let mut claimed = Vec::new();
+    loop {
+        match store.claim_next(suite::NS, &runner, 60_000, &suite::policy()).await.unwrap() {
+            Some(claim) => claimed.push((claim.job.assignment_id.clone(), claim.job.id.clone())),
+            None => {
+                if store.queue(suite::NS, baton_core::time::now_ms()).await.unwrap().ready.is_empty() {
+                    return claimed;
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+}
+
+/// Runs 8 claimers, each with its own store (its own pool, as separate runner processes would),
+/// against assignments of `chain` jobs each; returns every claim made.
+async fn race_claimers(url: &str, assignments: usize, chain: &[JobType]) -> Vec<(String, String)> {
+    let setup = PostgresStore::connect(url).await.unwrap();
+    for i in 0..assignments {
+        let a = setup.create_assignment(suite::new_assignment(&format!("a{i}")), &suite::person()).await.unwrap();
+        for t in chain {
+            setup.insert_job(suite::NS, &a.assignment.id, suite::job(*t), &suite::person()).await.unwrap();
+        }
+    }
+    let mut stores = Vec::new();
+    for _ in 0..8 {
+        stores.push(PostgresStore::connect(url).await.unwrap());
+    }
+    let tasks: Vec<_> =
+        stores.into_iter().enumerate().map(|(i, store)| tokio::spawn(claim_all(store, format!("r{i}")))).collect();
+    let mut claims = Vec::new();
+    for task in tasks {
+        claims.extend(task.await.unwrap());
+    }
+    claims
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claimers_never_claim_a_job_twice() {
+    let Some(db) = fresh_database().await else { return };
+    let url = db.url.clone();
+    let claims = race_claimers(&url, 200, &[JobType::Implement]).await;
+    let jobs: HashSet<&String> = claims.iter().map(|(_, job)| job).collect();
+    assert_eq!((claims.len(), jobs.len()), (200, 200), "every job claimed exactly once");
+
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let (running, started): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM jobs WHERE status = 'running' AND attempts = 1), \
+                (SELECT COUNT(*) FROM history WHERE action LIKE 'job started by runner %')",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!((running, started), (200, 200));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claimers_run_one_job_per_assignment() {
+    let Some(db) = fresh_database().await else { return };
+    let url = db.url.clone();
+    let chain = [JobType::Plan, JobType::Implement, JobType::Review, JobType::Document];
+    let claims = race_claimers(&url, 25, &chain).await;
+    let assignments: HashSet<&String> = claims.iter().map(|(a, _)| a).collect();
+    assert_eq!((claims.len(), assignments.len()), (25, 25), "only the first job of each chain may run");
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let q = store.queue(suite::NS, baton_core::time::now_ms()).await.unwrap();
+    assert_eq!((q.jobs["running"], q.jobs["pending"], q.ready.len()), (25, 75, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_migrations_apply_once() {
+    let Some(db) = fresh_database().await else { return };
+    let url = db.url.clone();
+    let connects: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { PostgresStore::connect(&url).await })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for c in connects {
+        stores.push(c.await.unwrap().unwrap());
+    }
+    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM baton_schema ORDER BY version")
+        .fetch_all(stores[0].pool())
+        .await
+        .unwrap();
+    assert_eq!(versions, vec![1]);
+    // Every store works on the one schema.
+    for store in &stores {
+        store.create_assignment(suite::new_assignment("x"), &suite::person()).await.unwrap();
+    }
+    let q = stores[3].queue(suite::NS, 0).await.unwrap();
+    assert_eq!(q.assignments["active"], 4);
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused() {
+    let Some(db) = fresh_database().await else { return };
+    let url = db.url.clone();
+    let store = PostgresStore::connect(&url).await.unwrap();
+    sqlx::query("INSERT INTO baton_schema (version, applied_at) VALUES (99, 0)").execute(store.pool()).await.unwrap();
+    let err = PostgresStore::connect(&url).await.err().unwrap();
+    assert!(matches!(err, Error::SchemaTooNew { found: 99, supported: 1, .. }), "{err}");
+    assert!(err.to_string().contains("newer baton"), "{err}");
+}
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn next_change(feed: &dyn ChangeFeed) -> Changes {
+    tokio::time::timeout(WAIT, feed.changed()).await.expect("no change reported within 10s").unwrap()
+}
+
+const QUEUE: Changes = Changes { queue: true, events: false };
+const EVENTS: Changes = Changes { queue: false, events: true };
+const EVERYTHING: Changes = Changes { queue: true, events: true };
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_change_feed_hears_other_connections_and_survives_reconnects() {
+    let Some(db) = fresh_database().await else { return };
+    let url = db.url.clone();
+    let listening = PostgresStore::connect(&url).await.unwrap();
+    let writer = PostgresStore::connect(&url).await.unwrap();
+    let feed = listening.subscribe().unwrap();
+    // Connecting reports everything: a write before the LISTEN took effect would be unheard.
+    assert_eq!(next_change(feed.as_ref()).await, EVERYTHING);
+
+    let a = writer.create_assignment(suite::new_assignment("x"), &suite::person()).await.unwrap().assignment;
+    assert_eq!(next_change(feed.as_ref()).await, QUEUE);
+    writer.insert_job(suite::NS, &a.id, suite::job(JobType::Implement), &suite::person()).await.unwrap();
+    assert_eq!(next_change(feed.as_ref()).await, QUEUE);
+    let claim = writer.claim_next(suite::NS, "r1", 60_000, &suite::policy()).await.unwrap().unwrap();
+    assert_eq!(next_change(feed.as_ref()).await, QUEUE);
+
+    // Writes that change nothing anyone waits for wake no one: heartbeats, renewals, a claim
+    // that found nothing. The transcript append after them is then the only change heard.
+    writer.heartbeat_runner("r1").await.unwrap();
+    writer.renew_lease(&claim.job.id, claim.token, 60_000).await.unwrap();
+    assert!(writer.claim_next(suite::NS, "r2", 60_000, &suite::policy()).await.unwrap().is_none());
+    let event = NewEvent { at: 1, event: serde_json::json!({"kind": "text", "text": "hi"}) };
+    assert!(writer.append_events(&claim.job.id, claim.token, 1, vec![event]).await.unwrap());
+    assert_eq!(next_change(feed.as_ref()).await, EVENTS);
+
+    // The listening connection dies (a server restart, a network cut): the feed reconnects by
+    // itself and reports everything, since notifications sent meanwhile are lost.
+    let terminated: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN%'",
+    )
+    .fetch_all(writer.pool())
+    .await
+    .unwrap();
+    assert_eq!(terminated, vec![true], "one listening connection");
+    assert_eq!(next_change(feed.as_ref()).await, EVERYTHING);
+    writer.cancel_job(suite::NS, &claim.job.id, &suite::person()).await.unwrap();
+    assert_eq!(next_change(feed.as_ref()).await, QUEUE);
+}
+
+#[tokio::test]
+async fn connection_errors_are_one_line_without_the_password() {
+    let Some(url) = admin_url() else { return };
+    if admin().await.is_none() {
+        return;
+    }
+    // A wrong password, on the real server.
+    let host_and_db = url.rsplit_once('@').map(|(_, h)| h.to_string()).unwrap();
+    let wrong = format!("postgres://baton:wrong-secret-pw@{host_and_db}");
+    let err = PostgresStore::connect(&wrong).await.err().unwrap();
+    let text = err.to_string();
+    assert!(matches!(err, Error::DatabaseOpen { .. }), "{text}");
+    assert!(text.contains("password authentication failed"), "{text}");
+    // A closed port, and a malformed URL.
+    let closed = PostgresStore::connect("postgres://baton:wrong-secret-pw@127.0.0.1:1/baton").await.err().unwrap();
+    let malformed =
+        PostgresStore::connect("postgres://baton:wrong-secret-pw@127.0.0.1:notaport/x").await.err().unwrap();
+    for err in [text, closed.to_string(), malformed.to_string()] {
+        assert!(!err.contains("wrong-secret-pw"), "the password leaked: {err}");
+        assert!(!err.contains('\n'), "not one line: {err}");
+        assert!(err.starts_with("cannot open the database postgres://baton"), "{err}");
+    }
+    assert!(closed.to_string().contains("127.0.0.1:1"), "{closed}");
+    // This baton has no TLS: asking for it says so and how to do without.
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    let tls = PostgresStore::connect(&format!("{url}{joiner}sslmode=require")).await.err().unwrap().to_string();
+    assert!(tls.contains("built without TLS") && tls.contains("sslmode=disable"), "{tls}");
+    assert!(!tls.contains('\n'), "{tls}");
+}
+
+#[tokio::test]
+async fn open_chooses_postgres_by_scheme() {
+    let Some(db) = fresh_database().await else { return };
+    let url = db.url.clone();
+    let store = baton_store::open(&url).await.unwrap();
+    store.create_assignment(suite::new_assignment("x"), &suite::person()).await.unwrap();
+    let alias = url.replacen("postgres://", "postgresql://", 1);
+    let again = baton_store::open(&alias).await.unwrap();
+    assert_eq!(again.queue(suite::NS, 0).await.unwrap().assignments["active"], 1);
+}
+
+/// A PostgreSQL server of this test's own (initdb into a temporary folder, its own port), so that
+/// it can be restarted without disturbing the other tests. Stopped when dropped.
+struct PrivateServer {
+    bin: std::path::PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl PrivateServer {
+    /// Starts one, or returns `None` (after the notice) where PostgreSQL's server programs are
+    /// not installed; under CI that is a failure.
+    fn start() -> Option<PrivateServer> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|versions| versions.flatten().map(|v| v.path().join("bin")).find(|b| b.join("initdb").exists()));
+        let Some(bin) = bin else {
+            assert!(!under_ci(), "PostgreSQL's server programs (/usr/lib/postgresql/*/bin) are not installed");
+            skip_notice("PostgreSQL's server programs (/usr/lib/postgresql/*/bin/initdb) are not installed");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let server = PrivateServer { bin, dir, port };
+        if server.as_root() {
+            // The server refuses to run as root: it runs as the postgres user, in a folder it owns.
+            let status = std::process::Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(server.dir.path())
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        let data = server.dir.path().join("data");
+        server.run("initdb", &["-D", data.to_str().unwrap(), "-U", "baton", "-A", "trust", "--no-sync"]);
+        server.pg_ctl("start");
+        Some(server)
+    }
+
+    fn as_root(&self) -> bool {
+        std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+    }
+
+    /// A server program, run as the postgres user when this test runs as root.
+    fn command(&self, program: &str) -> std::process::Command {
+        let path = self.bin.join(program);
+        if self.as_root() {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&path);
+            c
+        } else {
+            std::process::Command::new(&path)
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let output = self.command(program).args(args).output().unwrap();
+        assert!(output.status.success(), "{program} failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+
+    fn pg_ctl(&self, action: &str) {
+        let data = self.dir.path().join("data");
+        let log = self.dir.path().join("log");
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let mut args = vec![action, "-D", data.to_str().unwrap(), "-w", "-l", log.to_str().unwrap(), "-o", &options];
+        if action == "stop" {
+            args.extend(["-m", "fast"]);
+        }
+        self.run("pg_ctl", &args);
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://baton@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let _ = self.command("pg_ctl").arg("stop").arg("-D").arg(&data).args(["-m", "immediate", "-w"]).output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_and_its_change_feed_ride_out_a_server_restart() {
+    if admin_url().is_none() {
+        return;
+    }
+    let Some(server) = PrivateServer::start() else { return };
+    let store = PostgresStore::connect(&server.url()).await.unwrap();
+    let feed = store.subscribe().unwrap();
+    assert_eq!(next_change(feed.as_ref()).await, EVERYTHING);
+    let mut new = suite::new_assignment("x");
+    new.first_job = Some(suite::job(JobType::Implement));
+    store.create_assignment(new, &suite::person()).await.unwrap();
+    assert_eq!(next_change(feed.as_ref()).await, QUEUE);
+    let claim = store.claim_next(suite::NS, "r1", 60_000, &suite::policy()).await.unwrap().unwrap();
+    assert_eq!(next_change(feed.as_ref()).await, QUEUE);
+
+    // A restart drops every connection: the pooled ones and the feed's.
+    server.pg_ctl("stop");
+    server.pg_ctl("start");
+    // The feed reconnects by itself and reports everything (notifications may have been missed).
+    assert_eq!(next_change(feed.as_ref()).await, EVERYTHING);
+    // The store goes on where it was: the claim still holds, its result is recorded once.
+    assert!(matches!(
+        store.renew_lease(&claim.job.id, claim.token, 60_000).await.unwrap(),
+        baton_core::store::Lease::Held { .. }
+    ));
+    let done = store.finish_attempt(&claim.job.id, claim.token, suite::success("ok"), &suite::policy()).await.unwrap();
+    assert_eq!(done.unwrap().status, baton_core::JobStatus::Complete);
+    assert_eq!(next_change(feed.as_ref()).await, QUEUE);
+
+    // While the server is down, an operation waits for it rather than failing at once.
+    server.pg_ctl("stop");
+    let waiting = {
+        let store = store.clone();
+        tokio::spawn(async move { store.queue(suite::NS, 0).await })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.pg_ctl("start");
+    let q = waiting.await.unwrap().unwrap();
+    assert_eq!((q.jobs["complete"], q.jobs["pending"]), (1, 1), "the job and its PM job");
+}
