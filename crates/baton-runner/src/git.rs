@@ -33,13 +33,36 @@ pub async fn head(dir: &Path) -> Option<String> {
     git(dir, &["rev-parse", "--verify", "--quiet", "HEAD"]).await.ok().filter(|h| !h.is_empty())
 }
 
-/// What changed since `since`, committed or not: `git diff --stat` plus untracked files.
+/// The state of a working tree when a job starts, so that what the job changed can be told apart
+/// from changes that were already there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// A commit holding the tracked files as they were (`git stash create`, which touches
+    /// nothing), or HEAD when the tree was clean.
+    pub base: String,
+    /// Untracked files that already existed.
+    pub untracked: Vec<String>,
+}
+
+/// Takes a [`Snapshot`] of `dir`, if it is a git working tree with a commit.
+pub async fn snapshot(dir: &Path) -> Option<Snapshot> {
+    let head = head(dir).await?;
+    let stash = git(dir, &["stash", "create"]).await.ok().filter(|s| !s.is_empty());
+    let untracked = untracked(dir).await;
+    Some(Snapshot { base: stash.unwrap_or(head), untracked })
+}
+
+async fn untracked(dir: &Path) -> Vec<String> {
+    let list = git(dir, &["ls-files", "--others", "--exclude-standard"]).await.unwrap_or_default();
+    list.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
+}
+
+/// What changed since `since`, committed or not: `git diff --stat` plus new untracked files.
 /// `None` when nothing changed.
-pub async fn diff_stat(dir: &Path, since: &str) -> Option<String> {
-    let stat = git(dir, &["diff", "--stat=120", since]).await.ok()?;
-    let untracked = git(dir, &["ls-files", "--others", "--exclude-standard"]).await.unwrap_or_default();
+pub async fn diff_stat(dir: &Path, since: &Snapshot) -> Option<String> {
+    let stat = git(dir, &["diff", "--stat=120", &since.base]).await.ok()?;
     let mut text = stat;
-    for file in untracked.lines().filter(|l| !l.is_empty()) {
+    for file in untracked(dir).await.iter().filter(|f| !since.untracked.contains(f)) {
         if !text.is_empty() {
             text.push('\n');
         }
@@ -55,7 +78,8 @@ pub async fn branch_exists(dir: &Path, branch: &str) -> bool {
 
 /// Commits on `branch` that no other branch, remote branch or tag contains.
 pub async fn unmerged_commits(dir: &Path, branch: &str) -> Result<usize, String> {
-    let exclude = format!("--exclude=refs/heads/{branch}");
+    // With --branches, an --exclude pattern is matched without the refs/heads/ prefix.
+    let exclude = format!("--exclude={branch}");
     let out =
         git(dir, &["rev-list", "--count", branch, "--not", &exclude, "--branches", "--remotes", "--tags"]).await?;
     out.trim().parse().map_err(|_| format!("unexpected output of git rev-list: {out}"))

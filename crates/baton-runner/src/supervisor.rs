@@ -179,6 +179,7 @@ async fn run_agent(
 ) -> baton_core::Result<Option<AttemptResult>> {
     let job = &claim.job;
     let head_before = git::head(cwd).await;
+    let snapshot = if head_before.is_some() { git::snapshot(cwd).await } else { None };
     // A runner that died on this host may have left this job's previous agent running (if its
     // lifeline could not stop it): it must not keep editing while a new agent starts.
     if let Some(previous) = claim.previous_agent.as_ref().filter(|p| p.host == shared.host) {
@@ -365,9 +366,9 @@ async fn run_agent(
         return Ok(None);
     }
     let mut result = attempt_result(outcome, stopped, invocation.timeout, transcript.truncated);
-    if let Some(before) = &head_before {
+    if let Some(snapshot) = &snapshot {
         result.git_head_after = git::head(cwd).await;
-        result.diff_stat = git::diff_stat(cwd, before).await;
+        result.diff_stat = git::diff_stat(cwd, snapshot).await;
     }
     Ok(Some(result))
 }

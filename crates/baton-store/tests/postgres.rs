@@ -8,7 +8,10 @@
 //! test prints a notice (once) and returns early; under CI (`CI=true`) an unset or unreachable
 //! PostgreSQL fails the tests instead, so the suite never passes by skipping.
 
+#[path = "support/pg_server.rs"]
+mod pg_server;
 mod suite;
+use pg_server::PrivateServer;
 
 use baton_core::store::{ChangeFeed, Changes, NewEvent, RunnerStore};
 use baton_core::{Error, JobType, Store};
@@ -346,92 +349,6 @@ async fn open_chooses_postgres_by_scheme() {
     let alias = url.replacen("postgres://", "postgresql://", 1);
     let again = baton_store::open(&alias).await.unwrap();
     assert_eq!(again.queue(suite::NS, 0).await.unwrap().assignments["active"], 1);
-}
-
-/// A PostgreSQL server of this test's own (initdb into a temporary folder, its own port), so that
-/// it can be restarted without disturbing the other tests. Stopped when dropped.
-struct PrivateServer {
-    bin: std::path::PathBuf,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl PrivateServer {
-    /// Starts one, or returns `None` (after the notice) where PostgreSQL's server programs are
-    /// not installed; under CI that is a failure.
-    fn start() -> Option<PrivateServer> {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()
-            .and_then(|versions| versions.flatten().map(|v| v.path().join("bin")).find(|b| b.join("initdb").exists()));
-        let Some(bin) = bin else {
-            assert!(!under_ci(), "PostgreSQL's server programs (/usr/lib/postgresql/*/bin) are not installed");
-            skip_notice("PostgreSQL's server programs (/usr/lib/postgresql/*/bin/initdb) are not installed");
-            return None;
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let server = PrivateServer { bin, dir, port };
-        if server.as_root() {
-            // The server refuses to run as root: it runs as the postgres user, in a folder it owns.
-            let status = std::process::Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(server.dir.path())
-                .status()
-                .unwrap();
-            assert!(status.success());
-        }
-        let data = server.dir.path().join("data");
-        server.run("initdb", &["-D", data.to_str().unwrap(), "-U", "baton", "-A", "trust", "--no-sync"]);
-        server.pg_ctl("start");
-        Some(server)
-    }
-
-    fn as_root(&self) -> bool {
-        std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
-    }
-
-    /// A server program, run as the postgres user when this test runs as root.
-    fn command(&self, program: &str) -> std::process::Command {
-        let path = self.bin.join(program);
-        if self.as_root() {
-            let mut c = std::process::Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&path);
-            c
-        } else {
-            std::process::Command::new(&path)
-        }
-    }
-
-    fn run(&self, program: &str, args: &[&str]) {
-        let output = self.command(program).args(args).output().unwrap();
-        assert!(output.status.success(), "{program} failed: {}", String::from_utf8_lossy(&output.stderr));
-    }
-
-    fn pg_ctl(&self, action: &str) {
-        let data = self.dir.path().join("data");
-        let log = self.dir.path().join("log");
-        let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
-            self.port,
-            self.dir.path().display()
-        );
-        let mut args = vec![action, "-D", data.to_str().unwrap(), "-w", "-l", log.to_str().unwrap(), "-o", &options];
-        if action == "stop" {
-            args.extend(["-m", "fast"]);
-        }
-        self.run("pg_ctl", &args);
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://baton@127.0.0.1:{}/postgres", self.port)
-    }
-}
-
-impl Drop for PrivateServer {
-    fn drop(&mut self) {
-        let data = self.dir.path().join("data");
-        let _ = self.command("pg_ctl").arg("stop").arg("-D").arg(&data).args(["-m", "immediate", "-w"]).output();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

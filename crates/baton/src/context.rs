@@ -13,6 +13,9 @@ use baton_core::{Actor, Config, JobType, Store};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// How long a command run inside a job waits for an unreachable database.
+const AGENT_DATABASE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub struct Context {
     pub config: Config,
     /// Recorded in history for every change this command makes.
@@ -38,9 +41,29 @@ impl Context {
         if let Some(store) = &self.store {
             return Ok(store.clone());
         }
-        let store = baton_store::open(&self.config.database_url).await?;
+        let store = if self.actor.job_id().is_some() { self.open_patiently().await? } else { self.open().await? };
         self.store = Some(store.clone());
         Ok(store)
+    }
+
+    async fn open(&self) -> CliResult<Arc<dyn Store>> {
+        Ok(baton_store::open(&self.config.database_url).await?)
+    }
+
+    /// An agent's command rides out a database restart (a PM's decision must not be lost to a
+    /// blip); a person's typo in a URL should fail at once, so only commands inside a job wait.
+    async fn open_patiently(&self) -> CliResult<Arc<dyn Store>> {
+        let give_up = std::time::Instant::now() + AGENT_DATABASE_PATIENCE;
+        let mut pause = std::time::Duration::from_millis(100);
+        loop {
+            match baton_store::open(&self.config.database_url).await {
+                Err(baton_core::Error::DatabaseOpen { .. }) if std::time::Instant::now() + pause < give_up => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_secs(2));
+                }
+                other => return Ok(other?),
+            }
+        }
     }
 
     /// What the engine needs to queue jobs on its own (a resume's PM job, a retry's copy).

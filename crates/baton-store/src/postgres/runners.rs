@@ -306,6 +306,10 @@ pub async fn claim_next(
         }
 
         let previous_agent = previous_agent(conn, &job_id).await?;
+        // The clock again, now that the claim is decided: the transaction's start time can
+        // precede the commit of the job that finished just before (READ COMMITTED sees it), and
+        // the attempt must not appear to start before its predecessor ended.
+        let now = super::db_now(conn).await?;
         let token: i64 = rand::random::<i64>().checked_abs().unwrap_or(i64::MAX).max(1);
         let expires_at = now.saturating_add(lease_bind(lease_ms));
         let attempt: i32 = sqlx::query_scalar(

@@ -25,7 +25,8 @@ PM jobs (BATON_JOB_TYPE=pm), directives in the north star:
                         (with work already queued, decide nothing)
   @pm-silent            make no decision
   @pm-block REASON...   block the assignment with REASON
-Every run appends a JSON line to $STANDIN_LOG when set: job, type, attempt, pid, start, end.
+Every run appends a JSON line to $STANDIN_LOG when set: job, type, attempt, pid, start, end, cwd;
+and writes its prompt to $STANDIN_PROMPTS/<job id>.md when that is set.
 """
 import json
 import os
@@ -212,6 +213,10 @@ def pm(north_star):
 
 def main():
     prompt = sys.stdin.read()
+    if ENV.get("STANDIN_PROMPTS") and JOB:
+        os.makedirs(ENV["STANDIN_PROMPTS"], exist_ok=True)
+        with open(os.path.join(ENV["STANDIN_PROMPTS"], JOB + ".md"), "w") as f:
+            f.write(prompt)
     started = time.time()
     attempt = attempt_number()
     job = json.loads(baton("job", JOB, "--json")) if JOB else {"context": ""}
@@ -264,7 +269,8 @@ def main():
     if ENV.get("STANDIN_LOG"):
         with open(ENV["STANDIN_LOG"], "a") as f:
             f.write(json.dumps({"job": JOB, "type": JOB_TYPE, "attempt": attempt, "pid": os.getpid(),
-                                "start": started, "end": time.time(), "flavour": FLAVOUR, "rc": rc}) + "\n")
+                                "start": started, "end": time.time(), "flavour": FLAVOUR, "rc": rc,
+                                "cwd": os.getcwd()}) + "\n")
     sys.exit(rc)
 
 

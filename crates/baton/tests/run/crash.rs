@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 /// A quick text-format harness: records its pid, logs each execution that ran to its end, and
 /// as a PM completes the assignment through the baton CLI.
-fn quick_harness(bench: &Bench, pause: &str) -> String {
+pub fn quick_harness(bench: &Bench, pause: &str) -> String {
     let script = bench.path("quick.sh");
     std::fs::write(
         &script,
@@ -31,7 +31,7 @@ fn quick_harness(bench: &Bench, pause: &str) -> String {
     format!("[harness.quick]\nformat = \"text\"\ncommand = [\"{}\"]\n", script.display())
 }
 
-fn executions(bench: &Bench) -> HashMap<String, usize> {
+pub fn executions(bench: &Bench) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     for line in std::fs::read_to_string(bench.path("executions")).unwrap_or_default().lines() {
         let id = line.split_whitespace().next().unwrap().to_string();
@@ -40,7 +40,7 @@ fn executions(bench: &Bench) -> HashMap<String, usize> {
     counts
 }
 
-fn executed(bench: &Bench) -> usize {
+pub fn executed(bench: &Bench) -> usize {
     executions(bench).values().sum()
 }
 
@@ -165,7 +165,7 @@ fn four_runners_share_one_queue_without_double_runs() {
 }
 
 /// Milliseconds of an RFC 3339 time as baton prints it.
-fn ms(text: &str) -> i64 {
+pub fn ms(text: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis()
 }
 

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 pub struct Bench {
     pub sandbox: Sandbox,
+    /// Overrides the sandbox's SQLite database (a PostgreSQL URL).
+    pub database_url: Option<String>,
 }
 
 /// How long any wait may take before the test fails (generous: CI machines are slow).
@@ -32,7 +34,7 @@ impl Bench {
             std::fs::write(&path, format!("#!/bin/sh\nexec python3 {} {flavour} \"$@\"\n", standin.display())).unwrap();
             make_executable(&path);
         }
-        Bench { sandbox }
+        Bench { sandbox, database_url: None }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -48,8 +50,12 @@ impl Bench {
             .env("STANDIN_STATE", self.path("state"))
             .env("STANDIN_PIDS", self.path("pids"))
             .env("STANDIN_CALLS", self.path("calls"))
+            .env("STANDIN_PROMPTS", self.path("prompts"))
             .env("BATON_RETRY_BASE_MS", "20")
             .args(args);
+        if let Some(url) = &self.database_url {
+            cmd.env("BATON_DATABASE_URL", url);
+        }
         cmd
     }
 
@@ -139,6 +145,11 @@ impl Bench {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
+    }
+
+    /// The prompt a stand-in agent received for a job.
+    pub fn prompt(&self, job_id: &str) -> String {
+        std::fs::read_to_string(self.path("prompts").join(format!("{job_id}.md"))).unwrap_or_default()
     }
 
     /// Writes the repository's config.

@@ -8,4 +8,6 @@ mod harness;
 
 mod crash;
 mod flow;
+mod postgres;
 mod stopping;
+mod worktrees;

@@ -1,0 +1,89 @@
+//! A PostgreSQL server of a test's own, for tests that stop and start it. Shared by the store's
+//! PostgreSQL tests and the runner's end-to-end tests (included with `#[path]`).
+
+/// A PostgreSQL server of this test's own (initdb into a temporary folder, its own port), so that
+/// it can be restarted without disturbing the other tests. Stopped when dropped.
+pub struct PrivateServer {
+    bin: std::path::PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl PrivateServer {
+    /// Starts one, or returns `None` (after the notice) where PostgreSQL's server programs are
+    /// not installed; under CI that is a failure.
+    pub fn start() -> Option<PrivateServer> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|versions| versions.flatten().map(|v| v.path().join("bin")).find(|b| b.join("initdb").exists()));
+        let Some(bin) = bin else {
+            let why = "PostgreSQL's server programs (/usr/lib/postgresql/*/bin/initdb) are not installed";
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+            eprintln!("NOTICE: test skipped: {why}");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let server = PrivateServer { bin, dir, port };
+        if server.as_root() {
+            // The server refuses to run as root: it runs as the postgres user, in a folder it owns.
+            let status = std::process::Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(server.dir.path())
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        let data = server.dir.path().join("data");
+        server.run("initdb", &["-D", data.to_str().unwrap(), "-U", "baton", "-A", "trust", "--no-sync"]);
+        server.pg_ctl("start");
+        Some(server)
+    }
+
+    fn as_root(&self) -> bool {
+        std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+    }
+
+    /// A server program, run as the postgres user when this test runs as root.
+    fn command(&self, program: &str) -> std::process::Command {
+        let path = self.bin.join(program);
+        if self.as_root() {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&path);
+            c
+        } else {
+            std::process::Command::new(&path)
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let output = self.command(program).args(args).output().unwrap();
+        assert!(output.status.success(), "{program} failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+
+    pub fn pg_ctl(&self, action: &str) {
+        let data = self.dir.path().join("data");
+        let log = self.dir.path().join("log");
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let mut args = vec![action, "-D", data.to_str().unwrap(), "-w", "-l", log.to_str().unwrap(), "-o", &options];
+        if action == "stop" {
+            args.extend(["-m", "fast"]);
+        }
+        self.run("pg_ctl", &args);
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://baton@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let _ = self.command("pg_ctl").arg("stop").arg("-D").arg(&data).args(["-m", "immediate", "-w"]).output();
+    }
+}

@@ -1,0 +1,117 @@
+//! Worktree isolation with real git: each assignment on its own branch and working tree, what a
+//! job changed shown to the PM, `baton clean`, `isolation = "none"`, and the notify hooks.
+
+use crate::harness::{git, Bench};
+use std::path::Path;
+
+#[test]
+fn parallel_assignments_write_the_same_file_in_their_own_worktrees() {
+    let bench = Bench::new();
+    let (a, _) = bench.assignment("Left @flow implement", "implement", "@write shared.txt from-left @sleep-ms 300");
+    let (b, _) = bench.assignment("Right @flow implement", "implement", "@write shared.txt from-right @sleep-ms 300");
+    bench.run_until_idle(&["--concurrency", "2"]);
+    let tree = |aid: &str| bench.detail(aid)["worktree"].as_str().unwrap().to_string();
+    let (left, right) = (tree(&a), tree(&b));
+    assert_ne!(left, right);
+    assert_eq!(std::fs::read_to_string(Path::new(&left).join("shared.txt")).unwrap(), "from-left\n");
+    assert_eq!(std::fs::read_to_string(Path::new(&right).join("shared.txt")).unwrap(), "from-right\n");
+    assert!(!bench.sandbox.repo().join("shared.txt").exists(), "the checkout itself is untouched");
+    // Every job of an assignment ran in its worktree, and the two implement jobs overlapped.
+    for run in bench.agent_runs() {
+        let job = bench.job(run["job"].as_str().unwrap());
+        let expected = if job["assignment_id"] == a.as_str() { &left } else { &right };
+        assert_eq!(run["cwd"].as_str().unwrap(), expected);
+    }
+    let branches = git(&bench.sandbox.repo(), &["branch", "--list", "baton/*"]);
+    assert!(branches.contains(&format!("baton/{a}")) && branches.contains(&format!("baton/{b}")), "{branches}");
+}
+
+#[test]
+fn the_pm_sees_what_the_job_changed() {
+    let bench = Bench::new();
+    let (aid, jid) = bench.assignment("Change @flow implement", "implement", "@write feature.rs fn main() {}");
+    bench.run_until_idle(&[]);
+    let job = bench.job(&jid);
+    let stat = job["diff_stat"].as_str().unwrap();
+    assert!(stat.contains("feature.rs"), "{stat}");
+    assert!(job["git_head_before"].as_str().unwrap().len() == 40);
+    let pm = bench.detail(&aid)["jobs"][1]["id"].as_str().unwrap().to_string();
+    let prompt = bench.prompt(&pm);
+    assert!(prompt.contains("feature.rs | new file"), "the PM's prompt carries the diff stat:\n{prompt}");
+    assert!(prompt.contains("git -C "), "and the command to see the full diff:\n{prompt}");
+    // `baton job` shows it to a person.
+    assert!(bench.ok(&["job", &jid]).contains("feature.rs"));
+}
+
+#[test]
+fn clean_removes_finished_work_but_keeps_unmerged_commits_unless_forced() {
+    let bench = Bench::new();
+    let (merged, _) = bench.assignment("Nothing to keep @flow implement", "implement", "");
+    let (unmerged, _) = bench.assignment("Keep me @flow implement", "implement", "@write work.txt precious");
+    bench.run_until_idle(&["--concurrency", "2"]);
+    // The agent's work is committed on its branch, as an agent would.
+    let tree = bench.detail(&unmerged)["worktree"].as_str().unwrap().to_string();
+    git(Path::new(&tree), &["add", "work.txt"]);
+    git(Path::new(&tree), &["commit", "-q", "-m", "work"]);
+    // An assignment still active is refused.
+    let (active, _) = bench.assignment("Still going", "plan", "");
+    let out = bench.cmd(&["clean", "--assignment", &active]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = bench.cmd(&["clean", "--all-finished"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "unmerged work was refused: {}", String::from_utf8_lossy(&out.stdout));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("{merged}  removed")), "{stdout}");
+    assert!(stdout.contains("not merged anywhere"), "{stdout}");
+    assert!(Path::new(&tree).join("work.txt").exists(), "unmerged work is kept");
+    let merged_detail = bench.detail(&merged);
+    assert!(merged_detail["worktree"].is_null() && merged_detail["branch"].is_null());
+    assert!(!git(&bench.sandbox.repo(), &["branch", "--list", &format!("baton/{merged}")]).contains("baton/"));
+
+    bench.ok(&["clean", "--assignment", &unmerged, "--force"]);
+    assert!(!Path::new(&tree).exists());
+    assert!(bench.detail(&unmerged)["branch"].is_null());
+}
+
+#[test]
+fn isolation_none_runs_in_the_checkout_itself() {
+    let bench = Bench::new();
+    bench.config("isolation = \"none\"\n");
+    let (aid, _) = bench.assignment("In place @flow implement", "implement", "@write here.txt in-place");
+    bench.run_until_idle(&[]);
+    assert_eq!(std::fs::read_to_string(bench.sandbox.repo().join("here.txt")).unwrap(), "in-place\n");
+    assert!(bench.detail(&aid)["worktree"].is_null());
+}
+
+#[test]
+fn a_worktree_setup_command_runs_once_per_new_worktree() {
+    let bench = Bench::new();
+    bench.config("worktree_setup = \"echo set-up >> .setup-ran\"\n");
+    let (aid, _) = bench.assignment("Setup @flow implement,review", "implement", "");
+    bench.run_until_idle(&[]);
+    let tree = bench.detail(&aid)["worktree"].as_str().unwrap().to_string();
+    assert_eq!(
+        std::fs::read_to_string(Path::new(&tree).join(".setup-ran")).unwrap(),
+        "set-up\n",
+        "once, for four jobs"
+    );
+}
+
+#[test]
+fn the_notify_hook_receives_the_blocked_assignments_json() {
+    let bench = Bench::new();
+    let out = bench.path("hook");
+    bench.config(&format!(
+        "[notify]\non_blocked = \"cat > {o}.json; echo \\\"$BATON_ASSIGNMENT_ID $BATON_ASSIGNMENT_STATUS $BATON_ASSIGNMENT_REASON\\\" >> {o}.log\"\n",
+        o = out.display()
+    ));
+    let (aid, _) = bench.assignment("Needs a human @pm-block which database should we use", "plan", "");
+    bench.run_until_idle(&[]);
+    let log = std::fs::read_to_string(out.with_extension("log")).unwrap();
+    assert_eq!(log, format!("{aid} blocked which database should we use\n"), "one call for one change");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.with_extension("json")).unwrap()).unwrap();
+    assert_eq!(json["id"], aid.as_str());
+    assert_eq!(json["status"], "blocked");
+    assert_eq!(json["reason"], "which database should we use");
+}
