@@ -81,6 +81,9 @@ pub struct QueueSummary {
     pub blocked: Vec<Assignment>,
     /// Runners serving the namespace: live ones, then lost ones (stopped heartbeating).
     pub runners: Vec<RunnerInfo>,
+    /// Assignment id → the host holding its worktree, for open assignments pinned to a host:
+    /// only runners on that host run their jobs.
+    pub hosts: BTreeMap<String, String>,
 }
 
 /// The storage backend: one per database, shared by every namespace in it. The runner's half of
@@ -159,6 +162,17 @@ pub struct EnginePolicy {
     pub max_lost_leases: u32,
     /// When failed attempts are retried.
     pub retry: crate::retry::RetryPolicy,
+    /// An assignment whose worktree's host has had no runner for this long is blocked.
+    pub host_gone_ms: u64,
+}
+
+/// Why an assignment pinned to a host whose runners are gone is blocked.
+pub fn host_gone_reason(assignment_id: &str, host: &str, gone_ms: i64) -> String {
+    format!(
+        "its worktree is on host {host}, where no runner has been seen for {}: start `baton run` on {host}, \
+         or move the branch baton/{assignment_id} to a machine that runs it, then resume the assignment",
+        crate::time::human_duration(gone_ms)
+    )
 }
 
 /// A job a runner claimed: it may work on it while its lease, under `token`, holds.

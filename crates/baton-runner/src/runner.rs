@@ -72,6 +72,7 @@ pub fn engine_policy(config: &Config) -> EnginePolicy {
             retry_base_ms: config.retry_base_ms,
             retry_on_timeout: config.retry_on_timeout,
         },
+        host_gone_ms: config.host_gone_ms,
     }
 }
 

@@ -20,6 +20,7 @@ pub struct ConfigFile {
     pub lease_ms: Option<u64>,
     pub max_jobs_per_assignment: Option<u32>,
     pub max_lost_leases: Option<u32>,
+    pub host_gone_ms: Option<u64>,
     pub isolation: Option<String>,
     pub worktree_dir: Option<String>,
     pub worktree_setup: Option<String>,

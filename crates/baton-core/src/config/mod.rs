@@ -42,6 +42,9 @@ pub struct Config {
     pub max_jobs_per_assignment: u32,
     /// How many lost leases a job survives before it is failed.
     pub max_lost_leases: u32,
+    /// How long an assignment waits for runners on the host holding its worktree before it is
+    /// blocked for a person.
+    pub host_gone_ms: u64,
     /// Whether each assignment works in its own git worktree.
     pub isolation: Isolation,
     /// Where worktrees are created (default `.baton/worktrees` in the repository root).
@@ -67,6 +70,7 @@ pub const SCALAR_KEYS: &[&str] = &[
     "lease_ms",
     "max_jobs_per_assignment",
     "max_lost_leases",
+    "host_gone_ms",
     "isolation",
     "worktree_dir",
     "worktree_setup",
@@ -165,6 +169,7 @@ impl Config {
             lease_ms: 30_000,
             max_jobs_per_assignment: 50,
             max_lost_leases: 3,
+            host_gone_ms: 600_000,
             isolation,
             worktree_dir,
             worktree_setup: None,
@@ -179,7 +184,7 @@ impl Config {
             ($($key:ident),*) => { $(if let Some(v) = f.$key.clone() { self.$key = v; })* };
         }
         take!(namespace, timeout_ms, max_attempts, retry_base_ms, retry_on_timeout, lease_ms);
-        take!(max_jobs_per_assignment, max_lost_leases);
+        take!(max_jobs_per_assignment, max_lost_leases, host_gone_ms);
         if let Some(isolation) = &f.isolation {
             self.isolation =
                 isolation.parse().map_err(|message| Error::Config { path: path.to_path_buf(), message })?;

@@ -54,7 +54,15 @@ pub async fn summary(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult
     .ctx("listing blocked assignments")?;
     let blocked = rows::all(found, rows::assignment).ctx("listing blocked assignments")?;
     let runners = super::runners::list(conn, ns, now).await?;
-    Ok(QueueSummary { namespace: ns.to_string(), assignments, jobs, ready, waiting, running, blocked, runners })
+    let hosts: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, host FROM assignments WHERE namespace = $1 AND host IS NOT NULL AND status IN ('active', 'blocked')",
+    )
+    .bind(ns)
+    .fetch_all(&mut *conn)
+    .await
+    .ctx("reading assignments' hosts")?;
+    let hosts = hosts.into_iter().collect();
+    Ok(QueueSummary { namespace: ns.to_string(), assignments, jobs, ready, waiting, running, blocked, runners, hosts })
 }
 
 /// The ready rule without the back-off check, as the `FROM … WHERE` of a query: `a` ranges over

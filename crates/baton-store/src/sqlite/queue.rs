@@ -37,7 +37,13 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         .and_then(|mut s| s.query_map(params![ns], rows::assignment)?.collect())
         .ctx("listing blocked assignments")?;
     let runners = super::runners::list(conn, ns, now)?;
-    Ok(QueueSummary { namespace: ns.to_string(), assignments, jobs, ready, waiting, running, blocked, runners })
+    let hosts = conn
+        .prepare_cached(
+            "SELECT id, host FROM assignments WHERE namespace = ?1 AND host IS NOT NULL AND status IN ('active', 'blocked')",
+        )
+        .and_then(|mut s| s.query_map(params![ns], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .ctx("reading assignments' hosts")?;
+    Ok(QueueSummary { namespace: ns.to_string(), assignments, jobs, ready, waiting, running, blocked, runners, hosts })
 }
 
 /// The next job of every active assignment that has no running job (the ready rule without the

@@ -40,7 +40,8 @@ macro_rules! store_suite {
             idle_and_deadlines, runners_register_and_show_their_jobs,
             agents_act_only_within_their_claim_and_type, a_claim_reports_the_lost_agent_and_skips_other_hosts,
             an_expired_lease_is_gone_even_before_a_takeover, a_lost_lease_never_reruns_a_decided_pm,
-            changes_people_care_about_are_notified_once, a_retry_placed_before_the_running_job_waits_for_it);
+            changes_people_care_about_are_notified_once, a_retry_placed_before_the_running_job_waits_for_it,
+            work_pinned_to_a_vanished_host_is_blocked_for_a_person);
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -10,6 +10,7 @@ pub fn policy() -> EnginePolicy {
         pm: defaults(),
         max_lost_leases: 3,
         retry: RetryPolicy { max_attempts: 2, retry_base_ms: 0, retry_on_timeout: false },
+        host_gone_ms: 600_000,
     }
 }
 
@@ -501,4 +502,45 @@ pub async fn a_retry_placed_before_the_running_job_waits_for_it(store: Shared) {
     assert!(store.queue(NS, baton_core::time::now_ms()).await.unwrap().ready.is_empty());
     store.finish_attempt(&pm.job.id, pm.token, success("ok"), &policy()).await.unwrap();
     assert_eq!(claim(&store).await.unwrap().job.id, retry.id);
+}
+
+pub async fn work_pinned_to_a_vanished_host_is_blocked_for_a_person(store: Shared) {
+    let now = baton_core::time::now_ms();
+    for (id, host) in [("r-a", "host-a"), ("r-b", "host-b")] {
+        let info = RunnerInfo {
+            id: id.into(),
+            namespace: NS.into(),
+            host: host.into(),
+            pid: 1,
+            started_at: now,
+            heartbeat_at: now,
+            concurrency: 1,
+            lease_ms: 60_000,
+            jobs: vec![],
+            lost: false,
+        };
+        store.register_runner(&info).await.unwrap();
+    }
+    let (a, _) = assignment_with(&store, &[JobType::Implement]).await;
+    let c = store.claim_next(NS, "r-a", 60_000, &policy()).await.unwrap().unwrap();
+    let ws =
+        baton_core::store::Workspace { branch: format!("baton/{a}"), worktree: "/w/a".into(), host: "host-a".into() };
+    store.set_workspace(NS, &a, &ws).await.unwrap();
+    store.finish_attempt(&c.job.id, c.token, success("done"), &policy()).await.unwrap();
+    store.stop_runner("r-a").await.unwrap();
+    let stopped_at = baton_core::time::now_ms();
+
+    // Another host's runner leaves the PM job alone while host-a may come back…
+    assert!(store.claim_next(NS, "r-b", 60_000, &policy()).await.unwrap().is_none());
+    let q = store.queue(NS, baton_core::time::now_ms()).await.unwrap();
+    assert_eq!(q.hosts.get(&a).map(String::as_str), Some("host-a"), "queue says where it runs");
+    assert_eq!(store.assignment(NS, &a).await.unwrap().assignment.status, AssignmentStatus::Active);
+    // …and once host-a has been gone longer than host_gone_ms, a person is asked to act.
+    wait_until_past(stopped_at + 1).await;
+    let impatient = EnginePolicy { host_gone_ms: 0, ..policy() };
+    assert!(store.claim_next(NS, "r-b", 60_000, &impatient).await.unwrap().is_none());
+    let d = store.assignment(NS, &a).await.unwrap().assignment;
+    assert_eq!(d.status, AssignmentStatus::Blocked);
+    let reason = d.reason.unwrap();
+    assert!(reason.contains("host host-a") && reason.contains("baton run"), "{reason}");
 }

@@ -52,7 +52,9 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
     ));
 
     section(&mut text, style, "ready", q.ready.len());
-    let mut t = Table::new(&["JOB", "TYPE", "HARNESS", "ASSIGNMENT", "ATTEMPTS", "CONTEXT"]).indent(2).flex(5);
+    // An assignment pinned to a host (its worktree lives there) runs only on that host's runners.
+    let host = |aid: &str| q.hosts.get(aid).map(|h| format!("only {h}")).unwrap_or_else(|| "any".to_string());
+    let mut t = Table::new(&["JOB", "TYPE", "HARNESS", "ASSIGNMENT", "ATTEMPTS", "HOST", "CONTEXT"]).indent(2).flex(6);
     for job in &q.ready {
         t.row(vec![
             job.id.as_str().into(),
@@ -60,6 +62,7 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
             job.harness.as_str().into(),
             job.assignment_id.as_str().into(),
             views::attempts(job).into(),
+            host(&job.assignment_id).into(),
             one_line(&job.context).into(),
         ]);
     }

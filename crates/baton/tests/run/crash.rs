@@ -164,6 +164,27 @@ fn four_runners_share_one_queue_without_double_runs() {
     }
 }
 
+/// SIGSTOPs a runner, retrying until it was not caught inside a write transaction: SQLite cannot
+/// take a lock from a frozen process, and this test is about leases, not about that.
+fn stop_outside_a_transaction(bench: &Bench, pid: i32) {
+    let db = bench.sandbox.dir.path().join("data/baton.db");
+    for _ in 0..50 {
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+        let probe = std::process::Command::new("python3")
+            .args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=0.3); c.execute('BEGIN IMMEDIATE'); c.rollback()"])
+            .arg(&db)
+            .output()
+            .unwrap();
+        if probe.status.success() {
+            return;
+        }
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
+    }
+    panic!("the runner was inside a write transaction every time it was stopped");
+}
+
 /// Milliseconds of an RFC 3339 time as baton prints it.
 pub fn ms(text: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis()
@@ -176,8 +197,7 @@ fn a_stalled_runner_cannot_write_and_its_agent_is_refused() {
     let (aid, jid) = bench.assignment("Stall @flow implement", "implement", "@stale-call-once 1500");
     let mut runner = bench.spawn_runner(&[]);
     bench.wait_for("the agent to start", || !bench.agent_pids().is_empty());
-    // SAFETY: signalling our own child process.
-    unsafe { libc::kill(runner.id() as i32, libc::SIGSTOP) };
+    stop_outside_a_transaction(&bench, runner.id() as i32);
     // The agent keeps going; by the time it acts, the stopped runner's lease has expired.
     bench.wait_for("the stale agent's call", || !bench.agent_calls().is_empty());
     let call = &bench.agent_calls()[0];
