@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod retry;
 pub mod scope;
+pub mod settle;
 pub mod store;
 pub mod time;
 

@@ -4,10 +4,10 @@
 use super::rows::{self, JOB_COLUMNS, JOB_COLUMN_COUNT};
 use super::{assignments, jobs, Context};
 use baton_core::lifecycle;
-use baton_core::retry::{self, Disposition};
+use baton_core::settle::{self, EndedAttempt};
 use baton_core::store::{AttemptResult, EnginePolicy, NewJob};
-use baton_core::time::{human_duration, Millis};
-use baton_core::{Actor, AssignmentStatus, ErrorKind, Job, JobStatus, JobType, Result};
+use baton_core::time::Millis;
+use baton_core::{Actor, AssignmentStatus, ErrorKind, Job, JobType, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Records an attempt's end under `token`; `None` when the lease is gone (nothing is written).
@@ -56,18 +56,20 @@ pub fn finish_attempt(
         .prepare_cached("SELECT COUNT(*) FROM attempts WHERE job_id = ?1 AND outcome NOT IN ('lost', 'interrupted')")
         .and_then(|mut s| s.query_row(params![job_id], |r| r.get(0)))
         .ctx("counting attempts")?;
-    let mut disposition = retry::disposition(charged, r.error_kind, &policy.retry, now, rand::random::<f64>());
-    // A PM whose decision already took effect is never re-run, however its process ended.
-    let pm_decided = job.job_type == JobType::Pm && decided && disposition != Disposition::Complete;
-    if pm_decided {
-        disposition = Disposition::Complete;
-    }
-    let (status, not_before, outcome) = match disposition {
-        Disposition::Complete => (JobStatus::Complete, None, "complete"),
-        Disposition::Failed => (JobStatus::Failed, None, "failed"),
-        Disposition::Retry { not_before } => (JobStatus::Pending, Some(not_before), "retrying"),
-        Disposition::Release => (JobStatus::Pending, None, "interrupted"),
-    };
+    let settlement = settle::settle(
+        &EndedAttempt {
+            job_type: job.job_type,
+            decided,
+            attempts: job.attempts,
+            charged,
+            error_kind: r.error_kind,
+            error: r.error.as_deref(),
+        },
+        &policy.retry,
+        now,
+        rand::random::<f64>(),
+    );
+    let (status, not_before, outcome) = (settlement.status, settlement.not_before, settlement.outcome.as_str());
     let finished_at = status.is_final().then_some(now);
     conn.prepare_cached(
         "UPDATE jobs SET status = ?2, not_before = ?3, finished_at = ?4, duration_ms = ?5 - started_at, result = ?6, \
@@ -101,32 +103,12 @@ pub fn finish_attempt(
     .ctx("recording a job result")?;
     close_attempt(conn, job_id, outcome, r.error_kind, r.error.as_deref(), now)?;
 
-    let (action, reason) = match disposition {
-        Disposition::Complete if pm_decided => {
-            ("job complete (its decision had already taken effect)".to_string(), r.error.clone())
-        }
-        Disposition::Complete => ("job complete".to_string(), None),
-        Disposition::Failed => (format!("job failed ({})", kind_text(r.error_kind)), r.error.clone()),
-        Disposition::Retry { not_before } => (
-            format!(
-                "attempt {} failed ({}); retry in {}",
-                job.attempts,
-                kind_text(r.error_kind),
-                human_duration(not_before - now)
-            ),
-            r.error.clone(),
-        ),
-        Disposition::Release => ("job re-queued".to_string(), None),
-    };
+    let (action, reason) = (settlement.action, settlement.reason);
     rows::record(conn, &aid, Some(job_id), now, &Actor::Engine, &action, reason.as_deref())?;
     if status.is_final() {
         after_final(conn, &ns, job_id, policy, now)?;
     }
     jobs::get(conn, &ns, job_id).map(Some)
-}
-
-fn kind_text(kind: Option<ErrorKind>) -> &'static str {
-    kind.map_or("unknown", |k| k.as_str())
 }
 
 fn close_attempt(
@@ -178,13 +160,6 @@ pub fn after_final(conn: &Connection, ns: &str, job_id: &str, policy: &EnginePol
     if pending > 0 {
         return Ok(());
     }
-    let reason = match (job.status, &job.error) {
-        (JobStatus::Failed, Some(error)) => format!("the PM job {} failed without deciding: {error}", job.id),
-        (JobStatus::Failed, None) => format!("the PM job {} failed without deciding", job.id),
-        _ => format!(
-            "the PM job {} made no decision (it neither queued a job nor completed or blocked the assignment)",
-            job.id
-        ),
-    };
+    let reason = settle::pm_undecided_reason(&job.id, job.status, job.error.as_deref());
     assignments::block(conn, &assignment.id, &reason, now)
 }
