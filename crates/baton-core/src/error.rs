@@ -60,7 +60,7 @@ pub enum Error {
     #[error("the database {location} was written by a newer baton (schema {found}, this baton knows up to {supported}); upgrade baton")]
     SchemaTooNew { location: String, found: i64, supported: i64 },
 
-    #[error("cannot open the database {location}: {message} (set database_url in .baton/config.toml or BATON_DATABASE_URL to a writable place)")]
+    #[error("cannot open the database {location}: {message} ({})", open_hint(location))]
     DatabaseOpen { location: String, message: String },
 
     #[error("database error while {context}: {message}")]
@@ -87,6 +87,17 @@ pub struct InvalidInput {
 impl InvalidInput {
     pub fn new(message: impl Into<String>) -> Self {
         InvalidInput { message: message.into() }
+    }
+}
+
+/// What to do when a database cannot be opened: a file needs a writable place, a server needs
+/// to be up and reachable.
+fn open_hint(location: &str) -> &'static str {
+    if location.starts_with("postgres") {
+        "check that the server is running and reachable from here, and the user, password and database name; \
+         the URL comes from database_url in .baton/config.toml or BATON_DATABASE_URL"
+    } else {
+        "set database_url in .baton/config.toml or BATON_DATABASE_URL to a writable place"
     }
 }
 

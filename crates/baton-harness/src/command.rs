@@ -10,7 +10,9 @@
 //!   (`run-claude-stream-noverbose`).
 //! - codex: `exec [PROMPT]`, "If not provided as an argument (or if `-` is
 //!   used), instructions are read from stdin" (`codex-exec-help.txt`,
-//!   `mock-codex-stdin`).
+//!   `mock-codex-stdin`). Plus `-c` overrides so that the agent's own `baton`
+//!   calls work from inside codex's shell tool (see [`codex_overrides`]);
+//!   checked against codex 0.171 by `crates/baton/tests/real_clis`.
 //! - gemini: with stdin piped and no `-p`, a non-TTY run is headless and
 //!   takes the prompt from stdin (`mock-gemini-stdin`; `gemini-help.txt`:
 //!   `-p` is "Appended to input on stdin"). `--skip-trust` keeps yolo from
@@ -31,7 +33,7 @@ pub struct CommandSpec<'a> {
     pub format: Format,
     /// User override (config `command`); `None` = built-in default for the
     /// format. With an override, baton still appends the model flag (unless
-    /// the command uses `{model}`), the codex sandbox overrides and `args`,
+    /// the command uses `{model}`), the codex `-c` overrides and `args`,
     /// but not the codex trailing `-` (codex reads stdin without it).
     pub command: Option<&'a [String]>,
     pub model: Option<&'a str>,
@@ -110,7 +112,7 @@ pub fn build(spec: &CommandSpec) -> Result<Vec<String>, CommandError> {
     }
 
     if spec.format == Format::Codex {
-        argv.extend(codex_sandbox_overrides(spec)?);
+        argv.extend(codex_overrides(spec)?);
     }
 
     argv.extend(spec.args.iter().cloned());
@@ -140,20 +142,35 @@ pub fn build(spec: &CommandSpec) -> Result<Vec<String>, CommandError> {
         .collect()
 }
 
-/// `-c` overrides for the codex `workspace-write` sandbox.
+/// `-c` overrides that let a codex agent run `baton` from its shell tool.
 ///
-/// Keys, from codex's `ConfigToml` (codex-rs/core/src/config): field
-/// `sandbox_workspace_write: Option<SandboxWorkspaceWrite>`, whose struct
-/// has `writable_roots: Vec<AbsolutePathBuf>` and `network_access: bool`
-/// (plus `exclude_tmpdir_env_var`, `exclude_slash_tmp`). `-c` takes a dotted
-/// path and a TOML value (`codex-exec-help.txt`: "Use a dotted path
-/// (`foo.bar.baz`) to override nested values. The `value` portion is parsed
-/// as TOML"). `-c` is used rather than `--add-dir` because `exec resume`
-/// has no `--add-dir` (`codex-exec-resume-help.txt`) while `-c` works for
-/// both. Note that `writable_roots` given this way replaces a list set in
-/// the user's config.toml rather than extending it.
-fn codex_sandbox_overrides(spec: &CommandSpec) -> Result<Vec<String>, CommandError> {
-    let mut out = Vec::new();
+/// - `allow_login_shell=false`: codex 0.171 runs the model's commands as
+///   `/bin/bash -lc …`, a login shell, and a login shell rebuilds PATH from
+///   `/etc/profile` (Debian sets it outright), dropping the folder the runner
+///   put first — the agent's bare `baton` was "command not found". Without a
+///   login shell the command runs as `/bin/bash -c …` with the inherited PATH.
+///   (The key is `ConfigToml.allow_login_shell`; with it set, a model that asks
+///   for `login: true` is told to omit it.) A user who wants login shells back
+///   can pass `-c allow_login_shell=true` in `args`, which come later and win.
+/// - `sandbox_workspace_write.writable_roots=[…]`: the database's folder, so
+///   SQLite can write the file, its WAL and its wake-up sockets from inside the
+///   sandbox (outside the workspace, /tmp and $TMPDIR the sandbox mounts the
+///   file system read-only: "Read-only file system").
+/// - `sandbox_workspace_write.network_access=true` (PostgreSQL): the sandbox
+///   otherwise has no network at all, loopback included.
+///
+/// All three keys were checked against codex 0.171: it accepts them (an
+/// unknown key yields an "ignoring unrecognized configuration setting"
+/// warning event; a wrong type fails with "Error loading config.toml", exit
+/// 1), and each changes what the shell tool can do in the way described.
+/// `-c` takes a dotted path and a TOML value (`codex-exec-help.txt`). `-c` is
+/// used rather than `--add-dir` because `exec resume` has no `--add-dir`
+/// (`codex-exec-resume-help.txt`) while `-c` works for both. Note that
+/// `writable_roots` given this way replaces a list set in the user's
+/// config.toml rather than extending it, and that every writable root must
+/// exist (codex's bubblewrap sandbox fails every command otherwise).
+fn codex_overrides(spec: &CommandSpec) -> Result<Vec<String>, CommandError> {
+    let mut out = vec!["-c".to_owned(), "allow_login_shell=false".to_owned()];
     if !spec.extra_writable_dirs.is_empty() {
         let mut items = Vec::with_capacity(spec.extra_writable_dirs.len());
         for dir in spec.extra_writable_dirs {
@@ -237,7 +254,17 @@ mod tests {
         let argv = build(&spec(Format::Codex)).unwrap();
         assert_eq!(
             strs(&argv),
-            ["codex", "exec", "--json", "--skip-git-repo-check", "--sandbox", "workspace-write", "-"]
+            [
+                "codex",
+                "exec",
+                "--json",
+                "--skip-git-repo-check",
+                "--sandbox",
+                "workspace-write",
+                "-c",
+                "allow_login_shell=false",
+                "-"
+            ]
         );
         let dirs = [PathBuf::from("/var/cache/x"), PathBuf::from("/a \"b\"")];
         let args = ["-c".to_owned(), "model_reasoning_effort=\"high\"".to_owned()];
@@ -255,6 +282,8 @@ mod tests {
                 "-m",
                 "gpt-5.1-codex",
                 "-c",
+                "allow_login_shell=false",
+                "-c",
                 r#"sandbox_workspace_write.writable_roots=["/var/cache/x","/a \"b\""]"#,
                 "-c",
                 "sandbox_workspace_write.network_access=true",
@@ -263,6 +292,27 @@ mod tests {
                 "-",
             ]
         );
+    }
+
+    /// codex runs the model's commands in a login shell, which rebuilds PATH
+    /// and loses baton's folder; every codex command line turns that off, and
+    /// before the user's `args`, so that a user's `-c allow_login_shell=true`
+    /// (the later `-c` wins) can turn it back on.
+    #[test]
+    fn codex_always_disables_login_shells_before_user_args() {
+        let args = ["-c".to_owned(), "allow_login_shell=true".to_owned()];
+        let cmd = ["codex".to_owned(), "exec".to_owned(), "resume".to_owned(), "--last".to_owned()];
+        for command in [None, Some(&cmd[..])] {
+            let argv = build(&CommandSpec { command, args: &args, ..spec(Format::Codex) }).unwrap();
+            let ours = argv.iter().position(|a| a == "allow_login_shell=false").expect("the override");
+            assert_eq!(argv[ours - 1], "-c");
+            let theirs = argv.iter().position(|a| a == "allow_login_shell=true").unwrap();
+            assert!(ours < theirs, "{argv:?}");
+        }
+        for f in [Format::Claude, Format::Gemini] {
+            let argv = build(&spec(f)).unwrap();
+            assert!(!argv.iter().any(|a| a.contains("allow_login_shell")), "{f}");
+        }
     }
 
     #[test]
@@ -344,6 +394,8 @@ mod tests {
                 "--json",
                 "-m",
                 "m",
+                "-c",
+                "allow_login_shell=false",
                 "-c",
                 "sandbox_workspace_write.network_access=true",
                 "--ephemeral"

@@ -120,6 +120,10 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
     table_or_none(&mut text, &t, style, width);
 
     section(&mut text, style, "runners", q.runners.len());
+    if q.runners.is_empty() && (!q.ready.is_empty() || !q.waiting.is_empty()) {
+        text.push_str(&style.dim("  none: nothing will run until you start one with `baton run`"));
+        text.push('\n');
+    }
     let mut t = Table::new(&["RUNNER", "HOST", "PID", "STARTED", "HEARTBEAT", "JOBS", "STATE"]).indent(2).flex(5);
     for r in &q.runners {
         let state = if r.lost {

@@ -8,6 +8,7 @@ mod harness;
 
 mod crash;
 mod flow;
+mod harnesses;
 mod postgres;
 mod stopping;
 mod worktrees;

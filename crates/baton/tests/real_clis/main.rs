@@ -1,0 +1,23 @@
+//! End-to-end tests with the REAL agent CLIs: `baton run` drives claude, codex and gemini (the
+//! pinned versions `scripts/install-agent-clis` installs; found through `BATON_AGENT_CLIS_BIN`)
+//! against `tests/agents/mock_api.py`, a loopback stand-in for the three model APIs.
+//!
+//! They check what the stand-in tests cannot: that each real CLI accepts the command line baton
+//! builds, and that baton reads the real event stream into the right outcome — for each mock mode
+//! `ok` (a plain answer), `toolw` (the model has the CLI's shell tool write a file) and `429`
+//! (a rate limit) — and that a codex PM can run `baton` from inside codex's sandbox.
+//!
+//! Each test starts its own mock on a free port and caps the CLI's own retries, so a case takes
+//! seconds. Without `BATON_AGENT_CLIS_BIN` (or with a CLI missing) a test prints a notice and
+//! passes; under `CI=true` that is a failure, so CI never passes by skipping.
+
+#[path = "../cli/common.rs"]
+#[allow(dead_code)]
+mod common;
+#[path = "../run/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+mod bench;
+mod modes;
+mod pm;

@@ -1,0 +1,114 @@
+//! PM jobs on the real CLIs: the mock has the model run `baton update-assignment … --status
+//! complete` through the CLI's shell tool, so the assignment completes only if the agent's bare
+//! `baton` is found on PATH and reaches the queue with the job identity the runner gave it.
+//!
+//! codex is the hard case: its shell tool runs inside its `workspace-write` sandbox, and it used
+//! a login shell that rebuilt PATH without baton's folder. The call only works because baton
+//! turns login shells off, adds the database's folder to the sandbox's writable roots (SQLite)
+//! or allows network access (PostgreSQL) with `-c` overrides — these tests are the proof that
+//! codex 0.171 accepts those keys and that they have the effect baton relies on.
+
+use crate::bench::{notice, Cli, RealBench, Setup};
+
+/// The PM's shell command. It first tries to write outside every writable root (the sandbox's
+/// HOME) — that must fail, or the test would prove nothing about the database folder — and then
+/// decides through baton, with the job identity the runner put in its environment.
+const PM_COMMAND: &str =
+    "touch \"$HOME/written-outside-the-sandbox\" 2>/dev/null; baton update-assignment \"$BATON_ASSIGNMENT_ID\" --status complete";
+
+/// By default workspace-write also lets the agent write /tmp and $TMPDIR, where the test's
+/// database lives; without them only the workspace and baton's writable roots are writable.
+fn confine_to_writable_roots() -> Vec<String> {
+    ["sandbox_workspace_write.exclude_slash_tmp=true", "sandbox_workspace_write.exclude_tmpdir_env_var=true"]
+        .iter()
+        .flat_map(|kv| ["-c".to_string(), kv.to_string()])
+        .collect()
+}
+
+/// Runs an implement job (a `text` harness that succeeds) and its PM on codex; checks the PM's
+/// own `baton` call completed the assignment.
+fn pm_completes_through_baton(real: &RealBench) {
+    let (aid, jid) = real.assignment("implement", "quiet");
+    real.run_until_idle();
+    let detail = real.json(&["assignment", &aid]);
+    let jobs = detail["jobs"].as_array().unwrap();
+    let pm = jobs.iter().find(|j| j["type"] == "pm").expect("a PM job was queued");
+    let pm_id = pm["id"].as_str().unwrap();
+    let explain = || format!("{detail:#}{}", real.explain(pm_id));
+    assert_eq!(jobs[0]["id"], jid.as_str());
+    assert_eq!(
+        (pm["harness"].as_str(), pm["status"].as_str()),
+        (Some(real.cli.name()), Some("complete")),
+        "{}",
+        explain()
+    );
+    assert_eq!(pm["result"], "Hello from the mock.", "{}", explain());
+    // Decided by the PM itself — not blocked by the engine for want of a decision.
+    assert_eq!(detail["status"], "complete", "{}", explain());
+    let actor = format!("job:{pm_id}");
+    assert!(detail["history"].as_array().unwrap().iter().any(|h| h["actor"] == actor.as_str()), "{}", explain());
+    let events = real.events(pm_id);
+    assert!(
+        events.iter().any(|e| e["kind"] == "tool_result" && e["is_error"] == false),
+        "the baton call succeeded inside codex: {}",
+        explain()
+    );
+}
+
+/// Without codex's sandbox: only PATH and the job identity matter.
+fn pm_on(cli: Cli) {
+    let decide = "baton update-assignment \"$BATON_ASSIGNMENT_ID\" --status complete";
+    let setup = Setup { tool_command: Some(decide.to_string()), pm_harness: Some(cli.name()), ..Setup::default() };
+    let Some(real) = RealBench::start_with(cli, "toolw", setup) else { return };
+    pm_completes_through_baton(&real);
+    real.done();
+}
+
+#[test]
+fn a_claude_pm_decides_through_baton() {
+    pm_on(Cli::Claude);
+}
+
+#[test]
+fn a_gemini_pm_decides_through_baton() {
+    pm_on(Cli::Gemini);
+}
+
+#[test]
+fn a_codex_pm_decides_through_baton_on_sqlite() {
+    let setup = Setup {
+        tool_command: Some(PM_COMMAND.to_string()),
+        pm_harness: Some("codex"),
+        extra_args: confine_to_writable_roots(),
+        ..Setup::default()
+    };
+    let Some(real) = RealBench::start_with(Cli::Codex, "toolw", setup) else { return };
+    pm_completes_through_baton(&real);
+    let outside = real.bench.sandbox.dir.path().join("home/written-outside-the-sandbox");
+    assert!(!outside.exists(), "codex's sandbox let the agent write outside its writable roots");
+    real.done();
+}
+
+#[test]
+fn a_codex_pm_decides_through_baton_on_postgres() {
+    const URL_VAR: &str = "BATON_TEST_POSTGRES_URL";
+    let url = match std::env::var(URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => {
+            // The PostgreSQL store tests already fail under CI without it; this one only says so.
+            notice(&format!(
+                "SKIPPED the codex PM on PostgreSQL: {URL_VAR} is not set (eval \"$(.ci/start-postgres)\")"
+            ));
+            return;
+        }
+    };
+    let setup = Setup {
+        tool_command: Some(PM_COMMAND.to_string()),
+        pm_harness: Some("codex"),
+        extra_args: confine_to_writable_roots(),
+        postgres_admin_url: Some(url),
+    };
+    let Some(real) = RealBench::start_with(Cli::Codex, "toolw", setup) else { return };
+    pm_completes_through_baton(&real);
+    real.done();
+}
