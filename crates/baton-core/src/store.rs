@@ -64,6 +64,9 @@ pub struct JobFilter {
     pub limit: Option<u32>,
 }
 
+/// How many entries each list of a [`QueueSummary`] shows; the `*_total` fields count them all.
+pub const QUEUE_LIST_CAP: usize = 100;
+
 /// `baton queue`: what is waiting, running and stuck in one namespace.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QueueSummary {
@@ -72,13 +75,18 @@ pub struct QueueSummary {
     pub assignments: BTreeMap<String, u64>,
     /// Job counts by status (every status present, zeros included).
     pub jobs: BTreeMap<String, u64>,
-    /// Next jobs that a runner would claim now, oldest assignment first.
+    /// Next jobs that a runner would claim now, oldest assignment first (the first
+    /// [`QUEUE_LIST_CAP`]).
     pub ready: Vec<Job>,
-    /// Next jobs waiting out a retry back-off.
+    pub ready_total: u64,
+    /// Next jobs waiting out a retry back-off (the first [`QUEUE_LIST_CAP`]).
     pub waiting: Vec<Job>,
+    pub waiting_total: u64,
     pub running: Vec<Job>,
-    /// Assignments waiting for a human, with their reasons.
+    /// Assignments waiting for a human, with their reasons (the longest-waiting
+    /// [`QUEUE_LIST_CAP`]).
     pub blocked: Vec<Assignment>,
+    pub blocked_total: u64,
     /// Runners serving the namespace: live ones, then lost ones (stopped heartbeating).
     pub runners: Vec<RunnerInfo>,
     /// Assignment id → the host holding its worktree, for open assignments pinned to a host:

@@ -113,11 +113,14 @@ pub async fn run(
         lifeline: options.lifeline.clone(),
         host,
         workspaces: Default::default(),
+        in_git: crate::git::is_repository(&config.repo_root).await,
     });
     tracing::info!(runner = %runner_id, namespace = %ns, concurrency = options.concurrency, "runner started");
 
-    let mut active: HashMap<String, watch::Sender<Option<StopRequest>>> = HashMap::new();
-    let mut tasks: JoinSet<(String, Result<AttemptEnd>)> = JoinSet::new();
+    // Keyed by the claim's fencing token, not the job id: a job retried after a back-off can be
+    // claimed again before the task of its previous attempt has been reaped.
+    let mut active: HashMap<i64, watch::Sender<Option<StopRequest>>> = HashMap::new();
+    let mut tasks: JoinSet<(i64, String, Result<AttemptEnd>)> = JoinSet::new();
     let mut summary = RunSummary { runner_id: runner_id.clone(), attempts: 0 };
     let heartbeat_every = Duration::from_millis((lease_ms / 3).max(50));
     let mut heartbeat_at = Instant::now() + heartbeat_every;
@@ -142,9 +145,9 @@ pub async fn run(
                             harness = %job.harness, attempt = claim.attempt, "job started"
                         );
                         let (stop_tx, stop_rx) = watch::channel(None);
-                        active.insert(job.id.clone(), stop_tx);
-                        let (shared, id) = (shared.clone(), job.id.clone());
-                        tasks.spawn(async move { (id, supervisor::supervise(shared, claim, stop_rx).await) });
+                        active.insert(claim.token, stop_tx);
+                        let (shared, token, id) = (shared.clone(), claim.token, job.id.clone());
+                        tasks.spawn(async move { (token, id, supervisor::supervise(shared, claim, stop_rx).await) });
                     }
                     Ok(None) => break,
                     Err(e) => {
@@ -210,9 +213,9 @@ pub async fn run(
                     // than at the next renewal.
                     match store.held_leases(&runner_id).await {
                         Ok(held) => {
-                            let held: Vec<String> = held.into_iter().map(|(id, _)| id).collect();
-                            for (job_id, stop) in &active {
-                                if !held.contains(job_id) {
+                            let held: Vec<i64> = held.into_iter().map(|(_, token)| token).collect();
+                            for (token, stop) in &active {
+                                if !held.contains(token) {
                                     let _ = stop.send(Some(StopRequest::LeaseGone));
                                 }
                             }
@@ -222,8 +225,8 @@ pub async fn run(
                 }
             }
             Some(joined) = tasks.join_next() => {
-                if let Ok((job_id, end)) = joined {
-                    active.remove(&job_id);
+                if let Ok((token, job_id, end)) = joined {
+                    active.remove(&token);
                     report(&job_id, end, &mut summary);
                 } else {
                     // A supervisor panicked: forget jobs whose task is gone; their leases expire.

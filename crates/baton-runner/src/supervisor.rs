@@ -47,6 +47,9 @@ pub struct Shared {
     pub host: String,
     /// Creates assignments' worktrees.
     pub workspaces: crate::workspace::Workspaces,
+    /// Whether the repository root is a git working tree: only then are jobs' git changes
+    /// recorded (outside git that would cost a failing `git` process per job).
+    pub in_git: bool,
 }
 
 /// Why the runner asks a supervisor to stop its agent.
@@ -178,7 +181,7 @@ async fn run_agent(
     mut stop: watch::Receiver<Option<StopRequest>>,
 ) -> baton_core::Result<Option<AttemptResult>> {
     let job = &claim.job;
-    let head_before = git::head(cwd).await;
+    let head_before = if shared.in_git { git::head(cwd).await } else { None };
     let snapshot = if head_before.is_some() { git::snapshot(cwd).await } else { None };
     // A runner that died on this host may have left this job's previous agent running (if its
     // lifeline could not stop it): it must not keep editing while a new agent starts.
@@ -260,6 +263,7 @@ async fn run_agent(
     let mut exit: Option<std::process::ExitStatus> = None;
     let mut stdout_open = true;
     let mut lease_held = true;
+    let mut stop_open = true;
 
     let terminate = |why: Stopped, stopped: &mut Option<Stopped>, kill_at: &mut Instant| {
         if stopped.is_none() {
@@ -323,8 +327,10 @@ async fn run_agent(
                 process::signal_group(pgid, libc::SIGKILL);
                 kill_at = far_future;
             }
-            changed = stop.changed(), if stopped.is_none() => {
-                let request = if changed.is_ok() { *stop.borrow() } else { Some(StopRequest::Shutdown) };
+            changed = stop.changed(), if stopped.is_none() && stop_open => {
+                // The runner dropping its end is no request: only an explicit one stops the agent.
+                let request = if changed.is_ok() { *stop.borrow() } else { None };
+                stop_open = changed.is_ok();
                 match request {
                     Some(StopRequest::LeaseGone) => {
                         lease_held = false;

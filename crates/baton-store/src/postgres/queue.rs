@@ -6,7 +6,7 @@
 
 use super::rows::{self, ASSIGNMENT_COLUMNS, JOB_COLUMNS};
 use super::{Context, TxResult};
-use baton_core::store::QueueSummary;
+use baton_core::store::{QueueSummary, QUEUE_LIST_CAP};
 use baton_core::time::Millis;
 use baton_core::{AssignmentStatus, Job, JobStatus};
 use sqlx::postgres::PgConnection;
@@ -35,7 +35,11 @@ pub async fn summary(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult
     }
 
     let next = next_jobs(conn, ns).await?;
-    let (ready, waiting): (Vec<Job>, Vec<Job>) = next.into_iter().partition(|j| j.not_before.is_none_or(|t| t <= now));
+    let (mut ready, mut waiting): (Vec<Job>, Vec<Job>) =
+        next.into_iter().partition(|j| j.not_before.is_none_or(|t| t <= now));
+    let (ready_total, waiting_total) = (ready.len() as u64, waiting.len() as u64);
+    ready.truncate(QUEUE_LIST_CAP);
+    waiting.truncate(QUEUE_LIST_CAP);
     let found = sqlx::query(&format!(
         "SELECT {JOB_COLUMNS} FROM jobs WHERE namespace = $1 AND status = 'running' ORDER BY started_at, id"
     ))
@@ -52,7 +56,9 @@ pub async fn summary(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult
     .fetch_all(&mut *conn)
     .await
     .ctx("listing blocked assignments")?;
-    let blocked = rows::all(found, rows::assignment).ctx("listing blocked assignments")?;
+    let mut blocked = rows::all(found, rows::assignment).ctx("listing blocked assignments")?;
+    let blocked_total = blocked.len() as u64;
+    blocked.truncate(QUEUE_LIST_CAP);
     let runners = super::runners::list(conn, ns, now).await?;
     let hosts: Vec<(String, String)> = sqlx::query_as(
         "SELECT id, host FROM assignments WHERE namespace = $1 AND host IS NOT NULL AND status IN ('active', 'blocked')",
@@ -62,7 +68,20 @@ pub async fn summary(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult
     .await
     .ctx("reading assignments' hosts")?;
     let hosts = hosts.into_iter().collect();
-    Ok(QueueSummary { namespace: ns.to_string(), assignments, jobs, ready, waiting, running, blocked, runners, hosts })
+    Ok(QueueSummary {
+        namespace: ns.to_string(),
+        assignments,
+        jobs,
+        ready,
+        ready_total,
+        waiting,
+        waiting_total,
+        running,
+        blocked,
+        blocked_total,
+        runners,
+        hosts,
+    })
 }
 
 /// The ready rule without the back-off check, as the `FROM … WHERE` of a query: `a` ranges over

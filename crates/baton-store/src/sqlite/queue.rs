@@ -2,11 +2,11 @@
 
 use super::rows::{self, ASSIGNMENT_COLUMNS, JOB_COLUMNS};
 use super::Context;
-use baton_core::store::QueueSummary;
+use baton_core::store::{QueueSummary, QUEUE_LIST_CAP};
 use baton_core::time::Millis;
 use baton_core::{AssignmentStatus, Job, JobStatus, Result};
 use rusqlite::{params, Connection};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary> {
     let mut assignments: BTreeMap<String, u64> =
@@ -21,8 +21,11 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         target.insert(status, n);
     }
 
-    let next = next_jobs(conn, ns)?;
-    let (ready, waiting): (Vec<Job>, Vec<Job>) = next.into_iter().partition(|j| j.not_before.is_none_or(|t| t <= now));
+    let (ready_heads, waiting_heads): (Vec<Head>, Vec<Head>) =
+        heads(conn, ns)?.into_iter().partition(|h| h.not_before.is_none_or(|t| t <= now));
+    let (ready_total, waiting_total) = (ready_heads.len() as u64, waiting_heads.len() as u64);
+    let ready = full_jobs(conn, &ready_heads[..ready_heads.len().min(QUEUE_LIST_CAP)])?;
+    let waiting = full_jobs(conn, &waiting_heads[..waiting_heads.len().min(QUEUE_LIST_CAP)])?;
     let mut running: Vec<Job> = conn
         .prepare_cached(&format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE namespace = ?1 AND status = 'running' ORDER BY started_at"
@@ -32,10 +35,12 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
     rows::attach_attempts(conn, &mut running)?;
     let blocked = conn
         .prepare_cached(&format!(
-            "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE namespace = ?1 AND status = 'blocked' ORDER BY updated_at"
+            "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE namespace = ?1 AND status = 'blocked' \
+             ORDER BY updated_at LIMIT ?2"
         ))
-        .and_then(|mut s| s.query_map(params![ns], rows::assignment)?.collect())
+        .and_then(|mut s| s.query_map(params![ns, QUEUE_LIST_CAP as i64], rows::assignment)?.collect())
         .ctx("listing blocked assignments")?;
+    let blocked_total = assignments.get("blocked").copied().unwrap_or(0);
     let runners = super::runners::list(conn, ns, now)?;
     let hosts = conn
         .prepare_cached(
@@ -43,22 +48,43 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         )
         .and_then(|mut s| s.query_map(params![ns], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
         .ctx("reading assignments' hosts")?;
-    Ok(QueueSummary { namespace: ns.to_string(), assignments, jobs, ready, waiting, running, blocked, runners, hosts })
+    Ok(QueueSummary {
+        namespace: ns.to_string(),
+        assignments,
+        jobs,
+        ready,
+        ready_total,
+        waiting,
+        waiting_total,
+        running,
+        blocked,
+        blocked_total,
+        runners,
+        hosts,
+    })
+}
+
+/// A ready-rule head: the next job of an active assignment with no running job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Head {
+    pub job_id: String,
+    pub assignment_id: String,
+    pub not_before: Option<Millis>,
 }
 
 /// The next job of every active assignment that has no running job (the ready rule without the
-/// back-off check), oldest assignment first.
+/// back-off check), oldest assignment first — ids only, cheap enough for every claim.
 ///
-/// Three index-only scans joined in memory: open jobs in chain order (`jobs_open`), and the
-/// active assignments. A correlated SQL formulation re-probes the chain per pending job and gets
-/// slow once thousands of assignments are active.
-pub fn next_jobs(conn: &Connection, ns: &str) -> Result<Vec<Job>> {
-    let open: Vec<(String, String, String)> = conn
+/// Two index scans joined in memory: open jobs in chain order (`jobs_open`), and the active
+/// assignments. A correlated SQL formulation re-probes the chain per pending job and gets slow
+/// once thousands of assignments are active.
+pub fn heads(conn: &Connection, ns: &str) -> Result<Vec<Head>> {
+    let open: Vec<(String, String, String, Option<Millis>)> = conn
         .prepare_cached(
-            "SELECT id, assignment_id, status FROM jobs WHERE namespace = ?1 AND status IN ('pending', 'running') \
-             ORDER BY assignment_id, position",
+            "SELECT id, assignment_id, status, not_before FROM jobs WHERE namespace = ?1 \
+             AND status IN ('pending', 'running') ORDER BY assignment_id, position",
         )
-        .and_then(|mut s| s.query_map(params![ns], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
+        .and_then(|mut s| s.query_map(params![ns], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect())
         .ctx("listing open jobs")?;
     if open.is_empty() {
         return Ok(Vec::new());
@@ -67,28 +93,40 @@ pub fn next_jobs(conn: &Connection, ns: &str) -> Result<Vec<Job>> {
         .prepare_cached("SELECT id FROM assignments WHERE namespace = ?1 AND status = 'active' ORDER BY created_at, id")
         .and_then(|mut s| s.query_map(params![ns], |r| r.get(0))?.collect())
         .ctx("listing active assignments")?;
-
-    // The first pending job of each assignment without a running job. A running job anywhere in
-    // the chain makes the assignment busy: a retry can place a pending job before a running one.
-    let busy: std::collections::HashSet<&str> =
-        open.iter().filter(|(_, _, status)| status == "running").map(|(_, aid, _)| aid.as_str()).collect();
-    let mut first_pending: HashMap<&str, &str> = HashMap::new();
-    for (id, aid, status) in &open {
+    // A running job anywhere in the chain makes the assignment busy: a retry can place a pending
+    // job before a running one.
+    let busy: HashSet<&str> =
+        open.iter().filter(|(_, _, status, _)| status == "running").map(|(_, aid, _, _)| aid.as_str()).collect();
+    let mut first_pending: HashMap<&str, (&str, Option<Millis>)> = HashMap::new();
+    for (id, aid, status, not_before) in &open {
         if status == "pending" && !busy.contains(aid.as_str()) {
-            first_pending.entry(aid.as_str()).or_insert(id.as_str());
+            first_pending.entry(aid.as_str()).or_insert((id.as_str(), *not_before));
         }
     }
-    let ready_ids: Vec<&str> = active.iter().filter_map(|aid| first_pending.get(aid.as_str()).copied()).collect();
-    if ready_ids.is_empty() {
+    Ok(active
+        .iter()
+        .filter_map(|aid| {
+            first_pending.get(aid.as_str()).map(|(id, not_before)| Head {
+                job_id: id.to_string(),
+                assignment_id: aid.clone(),
+                not_before: *not_before,
+            })
+        })
+        .collect())
+}
+
+/// The full rows of some ready-rule heads, in their order.
+fn full_jobs(conn: &Connection, heads: &[Head]) -> Result<Vec<Job>> {
+    if heads.is_empty() {
         return Ok(Vec::new());
     }
-    let ids_json = serde_json::to_string(&ready_ids)
+    let ids_json = serde_json::to_string(&heads.iter().map(|h| h.job_id.as_str()).collect::<Vec<_>>())
         .map_err(|e| baton_core::Error::Database { context: "listing ready jobs", message: e.to_string() })?;
     let mut by_id: HashMap<String, Job> = conn
         .prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?1))"))
         .and_then(|mut s| s.query_map(params![ids_json], rows::job)?.map(|j| j.map(|j| (j.id.clone(), j))).collect())
         .ctx("listing ready jobs")?;
-    let mut jobs: Vec<Job> = ready_ids.iter().filter_map(|id| by_id.remove(*id)).collect();
+    let mut jobs: Vec<Job> = heads.iter().filter_map(|h| by_id.remove(&h.job_id)).collect();
     rows::attach_attempts(conn, &mut jobs)?;
     Ok(jobs)
 }

@@ -125,10 +125,12 @@ fn attempt(row: &Row<'_>) -> rusqlite::Result<(String, Attempt)> {
 
 /// Fills `attempt_history` of each job with one query.
 pub fn attach_attempts(conn: &Connection, jobs: &mut [Job]) -> Result<()> {
-    if jobs.is_empty() {
+    // Jobs never started have no attempts: most of a queue's ready jobs.
+    let started: Vec<&str> = jobs.iter().filter(|j| j.attempts > 0).map(|j| j.id.as_str()).collect();
+    if started.is_empty() {
         return Ok(());
     }
-    let ids = serde_json::to_string(&jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>())
+    let ids = serde_json::to_string(&started)
         .map_err(|e| baton_core::Error::Database { context: "listing attempts", message: e.to_string() })?;
     let mut stmt = conn
         .prepare_cached(

@@ -186,7 +186,7 @@ pub fn claim_next(
     if let Some(here) = &runner_host {
         block_where_hosts_are_gone(conn, ns, here, policy.host_gone_ms, now)?;
     }
-    for candidate in queue::next_jobs(conn, ns)? {
+    for candidate in queue::heads(conn, ns)? {
         if candidate.not_before.is_some_and(|t| t > now) {
             continue;
         }
@@ -207,32 +207,34 @@ pub fn claim_next(
                 continue;
             }
         }
-        let previous_agent = previous_agent(conn, &candidate.id)?;
+        let job_id = candidate.job_id.as_str();
+        let previous_agent = previous_agent(conn, job_id)?;
         let token: i64 = rand::random::<i64>().abs().max(1);
         let expires_at = now + lease_ms as Millis;
-        let attempt = candidate.attempts + 1;
-        conn.prepare_cached(
-            "UPDATE jobs SET status = 'running', attempts = ?2, lease_owner = ?3, lease_token = ?4, \
-             lease_expires_at = ?5, started_at = ?6, not_before = NULL, agent_host = NULL, agent_pgid = NULL, \
-             agent_started_at = NULL, git_head_before = NULL WHERE id = ?1 AND status = 'pending'",
-        )
-        .and_then(|mut s| s.execute(params![candidate.id, attempt, runner_id, token, expires_at, now]))
-        .ctx("claiming a job")?;
+        let attempt: u32 = conn
+            .prepare_cached(
+                "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?2, lease_token = ?3, \
+                 lease_expires_at = ?4, started_at = ?5, not_before = NULL, agent_host = NULL, agent_pgid = NULL, \
+                 agent_started_at = NULL, git_head_before = NULL WHERE id = ?1 AND status = 'pending' \
+                 RETURNING attempts",
+            )
+            .and_then(|mut s| s.query_row(params![job_id, runner_id, token, expires_at, now], |r| r.get(0)))
+            .ctx("claiming a job")?;
         conn.prepare_cached(
             "INSERT INTO attempts (job_id, n, runner, started_at, outcome) VALUES (?1, ?2, ?3, ?4, 'running')",
         )
-        .and_then(|mut s| s.execute(params![candidate.id, attempt, runner_id, now]))
+        .and_then(|mut s| s.execute(params![job_id, attempt, runner_id, now]))
         .ctx("recording an attempt")?;
         rows::record(
             conn,
             &candidate.assignment_id,
-            Some(&candidate.id),
+            Some(job_id),
             now,
             &Actor::Engine,
             &format!("job started by runner {runner_id} (attempt {attempt})"),
             None,
         )?;
-        let job = jobs::get(conn, ns, &candidate.id)?;
+        let job = jobs::get(conn, ns, job_id)?;
         return Ok(Some(Claim { job, token, attempt, lease_expires_at: expires_at, previous_agent }));
     }
     Ok(None)
@@ -317,7 +319,7 @@ pub fn is_idle(conn: &Connection, ns: &str) -> Result<bool> {
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM jobs WHERE namespace = ?1 AND status = 'running')")
         .and_then(|mut s| s.query_row(params![ns], |r| r.get(0)))
         .ctx("checking for running jobs")?;
-    Ok(!running && queue::next_jobs(conn, ns)?.is_empty())
+    Ok(!running && queue::heads(conn, ns)?.is_empty())
 }
 
 /// Whether `token` still holds the job: it is running under that token and the lease has not

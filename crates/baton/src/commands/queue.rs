@@ -51,7 +51,7 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
         counts(&q.jobs, JobStatus::ALL.iter().map(|s| (s.as_str(), job_status_code(*s))).collect())
     ));
 
-    section(&mut text, style, "ready", q.ready.len());
+    section(&mut text, style, "ready", q.ready_total as usize);
     // An assignment pinned to a host (its worktree lives there) runs only on that host's runners.
     let host = |aid: &str| q.hosts.get(aid).map(|h| format!("only {h}")).unwrap_or_else(|| "any".to_string());
     let mut t = Table::new(&["JOB", "TYPE", "HARNESS", "ASSIGNMENT", "ATTEMPTS", "HOST", "CONTEXT"]).indent(2).flex(6);
@@ -68,7 +68,8 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
     }
     table_or_none(&mut text, &t, style, width);
 
-    section(&mut text, style, "waiting", q.waiting.len());
+    more(&mut text, style, q.ready_total, q.ready.len(), "baton jobs --status pending");
+    section(&mut text, style, "waiting", q.waiting_total as usize);
     let mut t =
         Table::new(&["JOB", "TYPE", "HARNESS", "ASSIGNMENT", "ATTEMPTS", "NOT BEFORE", "LAST ERROR"]).indent(2).flex(6);
     for job in &q.waiting {
@@ -86,6 +87,7 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
     }
     table_or_none(&mut text, &t, style, width);
 
+    more(&mut text, style, q.waiting_total, q.waiting.len(), "baton jobs --status pending");
     section(&mut text, style, "running", q.running.len());
     let mut t = Table::new(&["JOB", "TYPE", "HARNESS", "ASSIGNMENT", "ATTEMPTS", "RUNNER", "STARTED"]).indent(2);
     for job in &q.running {
@@ -103,7 +105,7 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
     }
     table_or_none(&mut text, &t, style, width);
 
-    section(&mut text, style, "blocked", q.blocked.len());
+    section(&mut text, style, "blocked", q.blocked_total as usize);
     // The reason is what a person must act on: it gets the room; the north star only a glimpse.
     let mut t = Table::new(&["ASSIGNMENT", "SINCE", "NORTH STAR", "REASON"]).indent(2).flex(3);
     for a in &q.blocked {
@@ -119,6 +121,7 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
     }
     table_or_none(&mut text, &t, style, width);
 
+    more(&mut text, style, q.blocked_total, q.blocked.len(), "baton assignments --status blocked");
     section(&mut text, style, "runners", q.runners.len());
     if q.runners.is_empty() && (!q.ready.is_empty() || !q.waiting.is_empty()) {
         text.push_str(&style.dim("  none: nothing will run until you start one with `baton run`"));
@@ -143,6 +146,14 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
     }
     table_or_none(&mut text, &t, style, width);
     text
+}
+
+/// Says how many a capped list left out, and where to see them all.
+fn more(text: &mut String, style: &Style, total: u64, shown: usize, command: &str) {
+    if total > shown as u64 {
+        text.push_str(&style.dim(&format!("  … and {} more: `{command}` lists them", total - shown as u64)));
+        text.push('\n');
+    }
 }
 
 fn section(text: &mut String, style: &Style, title: &str, n: usize) {

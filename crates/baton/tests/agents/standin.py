@@ -10,6 +10,7 @@ event format of the CLI it impersonates (shapes taken from captures of the real 
 Directives (words starting with @ in the context / north star):
   @write NAME TEXT      write TEXT to file NAME in the working directory
   @fail-429-once        first attempt fails with a rate limit (429), later attempts succeed
+  @fail-429             every attempt fails with a rate limit
   @auth-fail            fail with an authentication error
   @hang                 start a child process, then hang (for timeouts); pids go to $STANDIN_PIDS
   @hang-once            hang on the first attempt only
@@ -260,7 +261,7 @@ def main():
             tool(f"write {name}", "ok")
         if "auth-fail" in d:
             rc = auth_failed()
-        elif "fail-429-once" in d and attempt == 1:
+        elif "fail-429" in d or ("fail-429-once" in d and attempt == 1):
             rc = rate_limited()
         elif "echo-prompt" in d:
             rc = succeed(prompt)

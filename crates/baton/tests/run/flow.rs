@@ -235,3 +235,21 @@ fn watch_prints_a_line_when_a_job_starts_and_ends() {
     watch.kill().unwrap();
     watch.wait().unwrap();
 }
+
+#[test]
+fn quick_retries_use_exactly_max_attempts_even_with_parallel_claims() {
+    // A retried job can be claimed again at once (no back-off here) while the task of its
+    // previous attempt is still being reaped: each attempt must stay its own.
+    let bench = Bench::new();
+    bench.config("isolation = \"none\"\nretry_base_ms = 0\n");
+    let jobs: Vec<String> =
+        (0..6).map(|i| bench.assignment(&format!("Limited {i} @pm-silent"), "implement", "@fail-429").1).collect();
+    bench.run_until_idle(&["--concurrency", "4"]);
+    for jid in jobs {
+        let job = bench.job(&jid);
+        assert_eq!((job["status"].as_str(), job["attempts"].as_u64()), (Some("failed"), Some(3)), "{job}");
+        let outcomes: Vec<&str> =
+            job["attempt_history"].as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap()).collect();
+        assert_eq!(outcomes, vec!["retrying", "retrying", "failed"], "{job}");
+    }
+}
