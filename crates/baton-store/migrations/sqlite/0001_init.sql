@@ -20,7 +20,8 @@ CREATE TABLE assignments (
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL
 );
-CREATE INDEX assignments_by_status ON assignments(namespace, status, created_at);
+-- Covering (id included): `baton queue` and every claim list the active assignments in order.
+CREATE INDEX assignments_by_status ON assignments(namespace, status, created_at, id);
 CREATE INDEX assignments_by_created ON assignments(namespace, created_at);
 
 CREATE TABLE jobs (
@@ -74,7 +75,9 @@ CREATE INDEX jobs_by_created ON jobs(namespace, created_at);
 CREATE INDEX jobs_by_status ON jobs(namespace, status, created_at);
 -- "one running job per assignment", enforced by the database itself.
 CREATE UNIQUE INDEX jobs_one_running ON jobs(assignment_id) WHERE status = 'running';
-CREATE INDEX jobs_open ON jobs(namespace, status, assignment_id, position) WHERE status IN ('pending', 'running');
+-- Covering, in chain order: the ready rule reads only this (see queue.rs `heads`).
+CREATE INDEX jobs_open ON jobs(namespace, assignment_id, position, status, id, not_before)
+    WHERE status IN ('pending', 'running');
 
 CREATE TABLE attempts (
     job_id      TEXT NOT NULL REFERENCES jobs(id),

@@ -42,11 +42,15 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         .ctx("listing blocked assignments")?;
     let blocked_total = assignments.get("blocked").copied().unwrap_or(0);
     let runners = super::runners::list(conn, ns, now)?;
+    // Where the listed open work runs, for the assignments it belongs to (not all open ones).
+    let listed: Vec<&str> = ready.iter().chain(&waiting).chain(&running).map(|j| j.assignment_id.as_str()).collect();
+    let listed = serde_json::to_string(&listed)
+        .map_err(|e| baton_core::Error::Database { context: "listing hosts", message: e.to_string() })?;
     let hosts = conn
         .prepare_cached(
-            "SELECT id, host FROM assignments WHERE namespace = ?1 AND host IS NOT NULL AND status IN ('active', 'blocked')",
+            "SELECT id, host FROM assignments WHERE id IN (SELECT value FROM json_each(?1)) AND host IS NOT NULL",
         )
-        .and_then(|mut s| s.query_map(params![ns], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .and_then(|mut s| s.query_map(params![listed], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
         .ctx("reading assignments' hosts")?;
     Ok(QueueSummary {
         namespace: ns.to_string(),
@@ -81,7 +85,7 @@ pub struct Head {
 pub fn heads(conn: &Connection, ns: &str) -> Result<Vec<Head>> {
     let open: Vec<(String, String, String, Option<Millis>)> = conn
         .prepare_cached(
-            "SELECT id, assignment_id, status, not_before FROM jobs WHERE namespace = ?1 \
+            "SELECT id, assignment_id, status, not_before FROM jobs INDEXED BY jobs_open WHERE namespace = ?1 \
              AND status IN ('pending', 'running') ORDER BY assignment_id, position",
         )
         .and_then(|mut s| s.query_map(params![ns], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect())

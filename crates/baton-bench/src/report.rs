@@ -1,0 +1,146 @@
+//! The printed result: one table per section, `what | median/p50 | p90/p99 | floor | target |
+//! verdict`, and free-form notes under it.
+
+/// Whether a figure met its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Met,
+    Missed,
+    /// A figure shown for context (a floor, a breakdown), with no target of its own.
+    Info,
+}
+
+impl Verdict {
+    pub fn of(met: bool) -> Verdict {
+        if met {
+            Verdict::Met
+        } else {
+            Verdict::Missed
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            Verdict::Met => "ok",
+            Verdict::Missed => "MISSED",
+            Verdict::Info => "",
+        }
+    }
+}
+
+/// One line of a section's table.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub what: String,
+    pub central: String,
+    pub tail: String,
+    pub floor: String,
+    pub target: String,
+    pub verdict: Verdict,
+}
+
+impl Row {
+    pub fn new(what: impl Into<String>, central: impl Into<String>, tail: impl Into<String>) -> Row {
+        Row {
+            what: what.into(),
+            central: central.into(),
+            tail: tail.into(),
+            floor: String::new(),
+            target: String::new(),
+            verdict: Verdict::Info,
+        }
+    }
+
+    pub fn floor(mut self, floor: impl Into<String>) -> Row {
+        self.floor = floor.into();
+        self
+    }
+
+    pub fn target(mut self, target: impl Into<String>, verdict: Verdict) -> Row {
+        self.target = target.into();
+        self.verdict = verdict;
+        self
+    }
+}
+
+/// One section's figures.
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub title: String,
+    /// Headers of the second and third columns (e.g. `median`, `p90`).
+    pub central: &'static str,
+    pub tail: &'static str,
+    pub rows: Vec<Row>,
+    pub notes: Vec<String>,
+}
+
+impl Section {
+    pub fn new(title: impl Into<String>, central: &'static str, tail: &'static str) -> Section {
+        Section { title: title.into(), central, tail, rows: Vec::new(), notes: Vec::new() }
+    }
+
+    pub fn row(&mut self, row: Row) {
+        self.rows.push(row);
+    }
+
+    pub fn note(&mut self, note: impl Into<String>) {
+        self.notes.push(note.into());
+    }
+
+    /// How many figures missed their target.
+    pub fn missed(&self) -> usize {
+        self.rows.iter().filter(|r| r.verdict == Verdict::Missed).count()
+    }
+
+    /// The section as a Markdown-compatible table with its notes.
+    pub fn render(&self) -> String {
+        let header = ["what", self.central, self.tail, "floor", "target", "verdict"];
+        let cells: Vec<[&str; 6]> = self
+            .rows
+            .iter()
+            .map(|r| [&*r.what, &*r.central, &*r.tail, &*r.floor, &*r.target, r.verdict.text()])
+            .collect();
+        let mut widths = header.map(str::len);
+        for row in &cells {
+            for (w, c) in widths.iter_mut().zip(row) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let line = |row: &[&str; 6]| {
+            let padded: Vec<String> =
+                row.iter().zip(widths).map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count()))).collect();
+            format!("| {} |\n", padded.join(" | "))
+        };
+        let mut out = format!("## {}\n\n", self.title);
+        out.push_str(&line(&header));
+        let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+        out.push_str(&format!("|-{}-|\n", rule.join("-|-")));
+        for row in &cells {
+            out.push_str(&line(row));
+        }
+        if !self.notes.is_empty() {
+            out.push('\n');
+            for note in &self.notes {
+                out.push_str(&format!("- {note}\n"));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_aligned_columns() {
+        let mut s = Section::new("t", "median", "p90");
+        s.row(Row::new("baton queue", "3.00 ms", "4.00 ms").floor("1.00 ms").target("≤ 5 ms", Verdict::Met));
+        s.row(Row::new("x", "1", "2").target("≤ 0", Verdict::Missed));
+        let text = s.render();
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with('|')).collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines.iter().all(|l| l.chars().count() == lines[0].chars().count()), "{text}");
+        assert_eq!(s.missed(), 1);
+    }
+}
