@@ -62,6 +62,11 @@ fn install_panic_hook() {
             "error: internal error (a bug in baton, please report it): {}{location}",
             payload.replace('\n', " ")
         );
-        std::process::exit(1);
+        // On the main thread the command is over. In a runner's worker thread the panic ends only
+        // that job's task: its agent's process group goes with it and its lease expires, while the
+        // runner goes on serving the other jobs.
+        if std::thread::current().name() == Some("main") {
+            std::process::exit(1);
+        }
     }));
 }
