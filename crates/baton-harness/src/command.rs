@@ -70,7 +70,8 @@ pub enum CommandError {
     RelativeWritableDir { name: String, path: PathBuf },
 }
 
-const PROMPT_FILE: &str = "{prompt_file}";
+/// The placeholder a command names to get the prompt as a file.
+pub const PROMPT_FILE: &str = "{prompt_file}";
 const MODEL: &str = "{model}";
 
 /// Built-in default argv (without model/sandbox/args) for a format.

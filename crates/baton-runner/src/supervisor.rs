@@ -153,8 +153,14 @@ async fn prepare_and_run(
         Err(e) => return Ok(Some(setup_failure(e.to_string()))),
     };
     let prompt_file = std::env::temp_dir().join(format!("baton-prompt-{}-{}.md", job.id, claim.attempt));
-    if let Err(e) = std::fs::write(&prompt_file, &prompt) {
-        return Ok(Some(setup_failure(format!("cannot write the prompt to {}: {e}", prompt_file.display()))));
+    // Only harnesses that name `{prompt_file}` get one; the rest read the prompt on stdin.
+    let wants_file = config.harnesses.get(&job.harness).is_some_and(|h| {
+        h.command.iter().flatten().chain(&h.args).any(|arg| arg.contains(baton_harness::command::PROMPT_FILE))
+    });
+    if wants_file {
+        if let Err(e) = std::fs::write(&prompt_file, &prompt) {
+            return Ok(Some(setup_failure(format!("cannot write the prompt to {}: {e}", prompt_file.display()))));
+        }
     }
     let identity = JobIdentity {
         job,
@@ -168,7 +174,9 @@ async fn prepare_and_run(
         Ok(invocation) => run_agent(shared, claim, &invocation, &dir.cwd, prompt, stop).await,
         Err(message) => Ok(Some(setup_failure(message))),
     };
-    let _ = std::fs::remove_file(&prompt_file);
+    if wants_file {
+        let _ = std::fs::remove_file(&prompt_file);
+    }
     result
 }
 
