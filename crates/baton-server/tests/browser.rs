@@ -46,6 +46,30 @@ fn missing_tools() -> Option<String> {
     None
 }
 
+/// The workspace's `baton` binary, when it is built (a workspace test run builds it).
+fn baton_binary() -> Option<std::path::PathBuf> {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent()?;
+    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+    Some(target.join(profile).join("baton")).filter(|p| p.is_file())
+}
+
+/// `baton create … --first implement --json` against the server's database.
+fn create_with_cli(baton: &Path, server: &TestServer, cwd: &Path) -> (String, String) {
+    let out = std::process::Command::new(baton)
+        .args(["create", "Add OAuth login", "--first", "implement", "--json"])
+        .current_dir(cwd)
+        .env("BATON_DATABASE_URL", &server.url)
+        .env("BATON_NAMESPACE", NS)
+        .env("HOME", cwd)
+        .env("USER", "tester")
+        .env_remove("BATON_JOB_ID")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "baton create: {}", String::from_utf8_lossy(&out.stderr));
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    (a["id"].as_str().unwrap().to_string(), a["jobs"][0]["id"].as_str().unwrap().to_string())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_updates_live_in_chromium() {
     if let Some(why) = missing_tools() {
@@ -60,6 +84,7 @@ async fn the_dashboard_updates_live_in_chromium() {
 
     let server = TestServer::start(Some(TOKEN)).await;
     let cli = server.other_handle().await;
+    let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new("node")
         .arg(browser_dir().join("dashboard.mjs"))
         .env("BATON_URL", format!("http://{}/?token={TOKEN}", server.addr))
@@ -83,9 +108,17 @@ async fn the_dashboard_updates_live_in_chromium() {
         };
         let reply = match step {
             "created" => {
-                let a = create(cli.as_ref(), "Add OAuth login", Some(JobType::Implement)).await;
-                assignment = a.assignment.id.clone();
-                format!("OK {} {}", a.assignment.id, a.jobs[0].id)
+                let (aid, jid) = match baton_binary() {
+                    // As a person would: `baton create` in another process.
+                    Some(baton) => create_with_cli(&baton, &server, dir.path()),
+                    None => {
+                        eprintln!("NOTICE: the baton binary is not built; creating through the store instead");
+                        let a = create(cli.as_ref(), "Add OAuth login", Some(JobType::Implement)).await;
+                        (a.assignment.id.clone(), a.jobs[0].id.clone())
+                    }
+                };
+                assignment = aid.clone();
+                format!("OK {aid} {jid}")
             }
             "running" => {
                 let c = claim(cli.as_ref()).await;
