@@ -68,12 +68,21 @@ pub fn detail(conn: &Connection, ns: &str, id: &str) -> Result<AssignmentDetail>
 
 pub fn list(conn: &Connection, ns: &str, filter: &AssignmentFilter) -> Result<Vec<Assignment>> {
     let limit = filter.limit.map_or(-1, i64::from);
-    let status = filter.status.map(|s| s.as_str());
-    conn.prepare_cached(&format!(
-        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE namespace = ?1 AND (?2 IS NULL OR status = ?2) \
-         ORDER BY created_at DESC, id DESC LIMIT ?3"
-    ))
-    .and_then(|mut s| s.query_map(params![ns, status, limit], rows::assignment)?.collect())
+    // One statement per shape: `(?2 IS NULL OR status = ?2)` would hide the status from the
+    // planner, which then walks every assignment of the namespace instead of one status's index.
+    match filter.status {
+        Some(status) => conn
+            .prepare_cached(&format!(
+                "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE namespace = ?1 AND status = ?2 \
+                 ORDER BY created_at DESC, id DESC LIMIT ?3"
+            ))
+            .and_then(|mut s| s.query_map(params![ns, status.as_str(), limit], rows::assignment)?.collect()),
+        None => conn
+            .prepare_cached(&format!(
+                "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE namespace = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
+            ))
+            .and_then(|mut s| s.query_map(params![ns, limit], rows::assignment)?.collect()),
+    }
     .ctx("listing assignments")
 }
 

@@ -45,12 +45,20 @@ pub fn list(conn: &Connection, ns: &str, filter: &JobFilter) -> Result<Vec<Job>>
             ))
             .and_then(|mut s| s.query_map(params![aid, status, limit], rows::job)?.collect())
         }
-        None => conn
-            .prepare_cached(&format!(
-                "SELECT {JOB_COLUMNS} FROM jobs WHERE namespace = ?1 AND (?2 IS NULL OR status = ?2) \
-                 ORDER BY created_at DESC, id DESC LIMIT ?3"
-            ))
-            .and_then(|mut s| s.query_map(params![ns, status, limit], rows::job)?.collect()),
+        // One statement per shape, so the planner sees the status and uses its index.
+        None => match status {
+            Some(status) => conn
+                .prepare_cached(&format!(
+                    "SELECT {JOB_COLUMNS} FROM jobs WHERE namespace = ?1 AND status = ?2 \
+                     ORDER BY created_at DESC, id DESC LIMIT ?3"
+                ))
+                .and_then(|mut s| s.query_map(params![ns, status, limit], rows::job)?.collect()),
+            None => conn
+                .prepare_cached(&format!(
+                    "SELECT {JOB_COLUMNS} FROM jobs WHERE namespace = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
+                ))
+                .and_then(|mut s| s.query_map(params![ns, limit], rows::job)?.collect()),
+        },
     }
     .ctx("listing jobs")?;
     rows::attach_attempts(conn, &mut jobs)?;
