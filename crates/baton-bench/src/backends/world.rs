@@ -76,14 +76,30 @@ impl PgDatabase {
 
 impl Drop for PgDatabase {
     fn drop(&mut self) {
-        let dropped =
-            tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string()).and_then(
-                |rt| rt.block_on(admin_sql(&self.admin, &format!("DROP DATABASE {} WITH (FORCE)", self.name))),
-            );
+        let dropped = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+            .and_then(|rt| rt.block_on(drop_database(&self.admin, &self.name)));
         if let Err(e) = dropped {
             eprintln!("baton-bench: could not drop database {}: {e}", self.name);
         }
     }
+}
+
+/// Drops the database. `WITH (FORCE)` ends the connections our own store's pool may still hold;
+/// it fails when an autovacuum worker (another role) is in the database, which a plain
+/// `DROP DATABASE` ends by itself, so that is tried next, a few times.
+async fn drop_database(admin: &str, name: &str) -> Result<()> {
+    let forced = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    let plain = format!("DROP DATABASE IF EXISTS {name}");
+    for _ in 0..10 {
+        if admin_sql(admin, &forced).await.is_ok() || admin_sql(admin, &plain).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    admin_sql(admin, &forced).await
 }
 
 /// One statement on the admin database.
