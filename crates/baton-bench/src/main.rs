@@ -8,15 +8,18 @@
 //! 3. [`throughput`]: jobs ended per second by `baton run --until-idle`, concurrency 1 and 8.
 //! 4. [`idle`]: CPU of an idle runner.
 //! 5. [`memory`]: runner peak memory while one job streams 1 GiB.
+//! 6. [`backends`]: the CLI, pickup, throughput and in-process claim figures on SQLite and on
+//!    PostgreSQL (`BATON_TEST_POSTGRES_URL`) side by side.
 //!
 //! ```text
 //! cargo build --release -p baton -p baton-bench
-//! target/release/baton-bench [--quick] [--only cli,pickup,throughput,idle,memory] [--baton PATH] [--strict] [--keep]
+//! target/release/baton-bench [--quick] [--only cli,pickup,throughput,idle,memory,backends] [--baton PATH] [--strict] [--keep]
 //! ```
 //!
 //! The same binary doubles as the stand-in agents the runner sections configure (see [`harness`]).
 
 mod agents;
+mod backends;
 mod cli_latency;
 mod error;
 mod fill;
@@ -37,15 +40,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-const SECTIONS: [&str; 5] = ["cli", "pickup", "throughput", "idle", "memory"];
+const SECTIONS: [&str; 6] = ["cli", "pickup", "throughput", "idle", "memory", "backends"];
 
 const USAGE: &str = "\
-baton-bench: CLI latency, pickup latency, throughput, idle CPU and runner memory of the release baton
+baton-bench: CLI latency, pickup latency, throughput, idle CPU and runner memory of the release baton,
+and the main figures on SQLite and PostgreSQL side by side
 
 usage: baton-bench [--quick] [--only SECTION,…] [--baton PATH] [--strict] [--keep]
 
   --quick         a small version (well under a minute): fewer runs, 100 MiB instead of 1 GiB
-  --only LIST     run only these sections: cli, pickup, throughput, idle, memory
+  --only LIST     run only these sections: cli, pickup, throughput, idle, memory, backends
+                  (backends measures PostgreSQL too when BATON_TEST_POSTGRES_URL is set)
   --baton PATH    the baton binary to measure (default: `baton` next to this binary)
   --strict        exit 1 when a figure misses its target (default: report it, exit 0)
   --keep          keep the temp folders (databases, configs, runner logs) and print where they are
@@ -134,6 +139,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
             "pickup" => pickup::run(&opts)?,
             "throughput" => throughput::run(&opts)?,
             "idle" => idle::run(&opts)?,
+            "backends" => backends::run(&opts)?,
             _ => memory::run(&opts)?,
         };
         section.note(format!("load average (1 min) {load_before} before, {} after", load_average()));

@@ -24,7 +24,7 @@ use std::time::Duration;
 const P50_TARGET: Duration = Duration::from_millis(5);
 const P99_TARGET: Duration = Duration::from_millis(20);
 /// Quiet time before each insert, so the runner is back asleep on its wake-up socket.
-const SETTLE: Duration = Duration::from_millis(20);
+pub const SETTLE: Duration = Duration::from_millis(20);
 
 pub fn run(opts: &Options) -> Result<Section> {
     let jobs = if opts.quick { 30 } else { 500 };
@@ -160,7 +160,7 @@ pub fn git_init(sb: &Sandbox) -> Result<()> {
 }
 
 /// Spawn → first instruction of the stand-in, started by the bench itself.
-fn floor(bench: &Path, sb: &Sandbox, n: usize) -> Result<Samples> {
+pub fn floor(bench: &Path, sb: &Sandbox, n: usize) -> Result<Samples> {
     let log = sb.root.join("floor-stamps.log");
     let mut samples = Vec::with_capacity(n);
     for _ in 0..n {
@@ -176,7 +176,7 @@ fn floor(bench: &Path, sb: &Sandbox, n: usize) -> Result<Samples> {
     Ok(Samples::new(samples))
 }
 
-fn read_stamps(log: &Path) -> Result<HashMap<String, i128>> {
+pub fn read_stamps(log: &Path) -> Result<HashMap<String, i128>> {
     let text = std::fs::read_to_string(log).ctx("reading the harness stamps")?;
     Ok(text
         .lines()
@@ -188,6 +188,6 @@ fn read_stamps(log: &Path) -> Result<HashMap<String, i128>> {
 }
 
 /// A non-negative duration from signed nanoseconds.
-fn nanos(ns: i128) -> Duration {
+pub fn nanos(ns: i128) -> Duration {
     Duration::from_nanos(ns.max(0) as u64)
 }

@@ -70,13 +70,21 @@ pub struct Section {
     /// Headers of the second and third columns (e.g. `median`, `p90`).
     pub central: &'static str,
     pub tail: &'static str,
+    /// Header of the floor column (`floor` unless [`Section::floor_header`] changed it).
+    pub floor_header: &'static str,
     pub rows: Vec<Row>,
     pub notes: Vec<String>,
 }
 
 impl Section {
     pub fn new(title: impl Into<String>, central: &'static str, tail: &'static str) -> Section {
-        Section { title: title.into(), central, tail, rows: Vec::new(), notes: Vec::new() }
+        Section { title: title.into(), central, tail, floor_header: "floor", rows: Vec::new(), notes: Vec::new() }
+    }
+
+    /// Renames the floor column (e.g. `floor(s)` when it holds one floor per backend).
+    pub fn floor_header(mut self, header: &'static str) -> Section {
+        self.floor_header = header;
+        self
     }
 
     pub fn row(&mut self, row: Row) {
@@ -94,7 +102,7 @@ impl Section {
 
     /// The section as a Markdown-compatible table with its notes.
     pub fn render(&self) -> String {
-        let header = ["what", self.central, self.tail, "floor", "target", "verdict"];
+        let header = ["what", self.central, self.tail, self.floor_header, "target", "verdict"];
         let cells: Vec<[&str; 6]> = self
             .rows
             .iter()

@@ -26,6 +26,8 @@ pub struct Sandbox {
     pub namespace: String,
     /// The release `baton` binary under test.
     pub baton: PathBuf,
+    /// Another database than the SQLite file (a PostgreSQL URL), set by [`Sandbox::with_url`].
+    url: Option<String>,
 }
 
 impl Sandbox {
@@ -50,11 +52,18 @@ impl Sandbox {
             home,
             namespace: namespace.to_string(),
             baton: opts.baton.clone(),
+            url: None,
         })
     }
 
+    /// Points every process at `url` instead of the sandbox's SQLite file.
+    pub fn with_url(mut self, url: String) -> Sandbox {
+        self.url = Some(url);
+        self
+    }
+
     pub fn database_url(&self) -> String {
-        format!("sqlite://{}", self.db.display())
+        self.url.clone().unwrap_or_else(|| format!("sqlite://{}", self.db.display()))
     }
 
     /// The whole environment of every process the bench starts.
@@ -140,7 +149,12 @@ impl Sandbox {
 
     /// Starts `baton run ARGS…` with some variables of the environment replaced.
     pub fn start_runner_with(&self, args: &[&str], env: &[(&str, &str)]) -> Result<Runner> {
-        let log = self.root.join(format!("runner-{}.log", args.join("_").replace('-', "")));
+        self.start_runner_logged(args, env, &format!("runner-{}.log", args.join("_").replace('-', "")))
+    }
+
+    /// [`Sandbox::start_runner_with`], logging to the file `log_name` in the sandbox.
+    pub fn start_runner_logged(&self, args: &[&str], env: &[(&str, &str)], log_name: &str) -> Result<Runner> {
+        let log = self.root.join(log_name);
         let file = fs::File::create(&log).ctx("creating the runner log")?;
         let mut command = self.baton(&[&["run"], args].concat());
         command.envs(env.iter().copied()).stderr(file);

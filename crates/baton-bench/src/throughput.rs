@@ -264,7 +264,7 @@ fn tally(conn: &Connection, ns: &str) -> Result<(i64, i64, i64)> {
 
 /// Spawns per second: `total` runs of `script` (stdout piped and read, as the runner does), from
 /// `threads` threads at once.
-fn spawn_rate(sb: &Sandbox, script: &Path, total: usize, threads: usize) -> Result<f64> {
+pub fn spawn_rate(sb: &Sandbox, script: &Path, total: usize, threads: usize) -> Result<f64> {
     let per_thread = total.div_ceil(threads);
     let started = Instant::now();
     let results: Vec<Result<()>> = std::thread::scope(|scope| {
