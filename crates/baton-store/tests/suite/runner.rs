@@ -370,21 +370,8 @@ pub async fn agents_act_only_within_their_claim_and_type(store: Shared) {
 }
 
 pub async fn a_claim_reports_the_lost_agent_and_skips_other_hosts(store: Shared) {
-    let now = baton_core::time::now_ms();
     for (id, host) in [("r-here", "host-a"), ("r-there", "host-b")] {
-        let info = RunnerInfo {
-            id: id.into(),
-            namespace: NS.into(),
-            host: host.into(),
-            pid: 1,
-            started_at: now,
-            heartbeat_at: now,
-            concurrency: 1,
-            lease_ms: 60_000,
-            jobs: vec![],
-            lost: false,
-        };
-        store.register_runner(&info).await.unwrap();
+        register_on(&store, id, host).await;
     }
     let (a, ids) = assignment_with(&store, &[JobType::Implement]).await;
     let first = store.claim_next(NS, "r-here", 300, &policy()).await.unwrap().unwrap();
@@ -410,6 +397,24 @@ pub async fn a_claim_reports_the_lost_agent_and_skips_other_hosts(store: Shared)
     let second = store.claim_next(NS, "r-here", 60_000, &policy()).await.unwrap().unwrap();
     assert_eq!(second.job.id, ids[0]);
     assert_eq!(second.previous_agent, Some(agent));
+}
+
+/// Registers a live runner `id` on `host` with a one-minute lease.
+async fn register_on(store: &Shared, id: &str, host: &str) {
+    let now = baton_core::time::now_ms();
+    let info = RunnerInfo {
+        id: id.into(),
+        namespace: NS.into(),
+        host: host.into(),
+        pid: 1,
+        started_at: now,
+        heartbeat_at: now,
+        concurrency: 1,
+        lease_ms: 60_000,
+        jobs: vec![],
+        lost: false,
+    };
+    store.register_runner(&info).await.unwrap();
 }
 
 /// Waits until the wall clock (the store's clock, on one machine) has passed `deadline`.
@@ -505,21 +510,8 @@ pub async fn a_retry_placed_before_the_running_job_waits_for_it(store: Shared) {
 }
 
 pub async fn work_pinned_to_a_vanished_host_is_blocked_for_a_person(store: Shared) {
-    let now = baton_core::time::now_ms();
     for (id, host) in [("r-a", "host-a"), ("r-b", "host-b")] {
-        let info = RunnerInfo {
-            id: id.into(),
-            namespace: NS.into(),
-            host: host.into(),
-            pid: 1,
-            started_at: now,
-            heartbeat_at: now,
-            concurrency: 1,
-            lease_ms: 60_000,
-            jobs: vec![],
-            lost: false,
-        };
-        store.register_runner(&info).await.unwrap();
+        register_on(&store, id, host).await;
     }
     let (a, _) = assignment_with(&store, &[JobType::Implement]).await;
     let c = store.claim_next(NS, "r-a", 60_000, &policy()).await.unwrap().unwrap();
