@@ -42,6 +42,11 @@ pub enum Error {
     #[error("job {id} is {status}: {hint}")]
     JobState { id: String, status: JobStatus, hint: &'static str },
 
+    /// The engine asked for a job transition the lifecycle table forbids: a bug in baton, reported
+    /// rather than written.
+    #[error("baton refused to move a job from {from} to {to}, which its lifecycle forbids; please report this")]
+    ForbiddenJobTransition { from: JobStatus, to: JobStatus },
+
     #[error("assignment {id} reached its job limit ({limit} jobs); it is now blocked. Raise the limit and resume it: baton update-assignment {id} --max-jobs {suggested} --status active")]
     JobLimitReached { id: String, limit: u32, suggested: u32 },
 

@@ -2,19 +2,21 @@
 //!
 //! - [`model`]: assignments, jobs, their statuses and the records attached to them.
 //! - [`lifecycle`]: the one place where every state transition is defined, with who may make it.
+//! - [`engine`]: what the engine decides when an attempt ends, a lease is lost or a claim is made,
+//!   as pure functions returning plans that every backend applies.
 //! - [`config`]: `.baton/config.toml`, the user config and `BATON_*` variables, resolved into [`Config`].
 //! - [`store`]: the async [`Store`] interface that the SQLite and PostgreSQL backends implement.
 //! - [`scope`]: what an agent may change from inside a job.
 //! - [`error`]: the errors a person sees, each saying what to do next.
 
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod ids;
 pub mod lifecycle;
 pub mod model;
 pub mod retry;
 pub mod scope;
-pub mod settle;
 pub mod store;
 pub mod time;
 

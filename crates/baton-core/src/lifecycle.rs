@@ -34,32 +34,68 @@
 use crate::error::{Error, Result};
 use crate::model::{Assignment, AssignmentStatus, JobStatus};
 
+/// The job table above, as data: every `(from, to)` a job may take.
+pub const JOB_TRANSITIONS: [(JobStatus, JobStatus); 6] = {
+    use JobStatus::*;
+    [
+        (Pending, Running),
+        (Running, Complete),
+        (Running, Failed),
+        (Running, Pending),
+        (Pending, Cancelled),
+        (Running, Cancelled),
+    ]
+};
+
+/// The assignment table above, as data.
+pub const ASSIGNMENT_TRANSITIONS: [(AssignmentStatus, AssignmentStatus); 6] = {
+    use AssignmentStatus::*;
+    [
+        (Active, Complete),
+        (Active, Blocked),
+        (Active, Cancelled),
+        (Blocked, Active),
+        (Blocked, Complete),
+        (Blocked, Cancelled),
+    ]
+};
+
 /// May a job move from `from` to `to`?
 pub fn job_transition_allowed(from: JobStatus, to: JobStatus) -> bool {
-    use JobStatus::*;
-    matches!(
-        (from, to),
-        (Pending, Running)
-            | (Running, Complete)
-            | (Running, Failed)
-            | (Running, Pending)
-            | (Pending, Cancelled)
-            | (Running, Cancelled)
-    )
+    JOB_TRANSITIONS.contains(&(from, to))
 }
 
 /// May an assignment move from `from` to `to`?
 pub fn assignment_transition_allowed(from: AssignmentStatus, to: AssignmentStatus) -> bool {
-    use AssignmentStatus::*;
-    matches!(
-        (from, to),
-        (Active, Complete)
-            | (Active, Blocked)
-            | (Active, Cancelled)
-            | (Blocked, Active)
-            | (Blocked, Complete)
-            | (Blocked, Cancelled)
-    )
+    ASSIGNMENT_TRANSITIONS.contains(&(from, to))
+}
+
+/// A job transition the table allows: the engine's plans carry these, so a backend can only be
+/// asked to make a move that [`JOB_TRANSITIONS`] lists. Backends write it as
+/// `SET status = to WHERE status = from`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobTransition {
+    from: JobStatus,
+    to: JobStatus,
+}
+
+impl JobTransition {
+    /// The transition `from → to`, or an error when the table forbids it.
+    pub fn new(from: JobStatus, to: JobStatus) -> Result<JobTransition> {
+        if job_transition_allowed(from, to) {
+            Ok(JobTransition { from, to })
+        } else {
+            Err(Error::ForbiddenJobTransition { from, to })
+        }
+    }
+
+    pub fn from(self) -> JobStatus {
+        self.from
+    }
+
+    pub fn to(self) -> JobStatus {
+        self.to
+    }
 }
 
 /// A change a person or agent asks for with `update-assignment`.

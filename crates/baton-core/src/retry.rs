@@ -1,7 +1,8 @@
 //! What happens to a job after one attempt: complete, retry after a back-off, or fail.
 //!
 //! Transient failures (rate limits, overloaded servers, dropped connections) are retried until
-//! `max_attempts` runs have started, waiting `retry_base_ms · 2^(n-1)` with jitter between runs.
+//! the job's own `max_attempts` runs have started (the value stored on the job, which `baton job`
+//! shows as "attempts N of M"; the config's `max_attempts` only seeds new jobs), waiting `retry_base_ms · 2^(n-1)` with jitter between runs.
 //! Permanent failures fail at once. A timeout is not retried unless `retry_on_timeout` is set:
 //! a job that ran out of time on a half-edited tree is the PM's decision, not a blind re-run.
 
@@ -11,10 +12,9 @@ use crate::time::Millis;
 /// The longest back-off between two attempts.
 pub const MAX_BACKOFF_MS: u64 = 5 * 60 * 1000;
 
-/// The settings that decide retries.
+/// The settings that decide retries, besides the job's own `max_attempts`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
-    pub max_attempts: u32,
     pub retry_base_ms: u64,
     pub retry_on_timeout: bool,
 }
@@ -28,14 +28,14 @@ pub enum Disposition {
     Failed,
     /// Back to `pending`, not before this instant.
     Retry { not_before: Millis },
-    /// Back to `pending` at once without charging the attempt (graceful shutdown).
-    Release,
 }
 
-/// Decides the disposition of attempt number `attempt` (1-based) that ended with `failure`
-/// (`None` on success). `jitter` is a random number in `[0, 1)`.
+/// Decides the disposition of charged attempt number `attempt` (1-based) of a job allowed
+/// `max_attempts` runs, which ended with `failure` (`None` on success). `jitter` is a random
+/// number in `[0, 1)`.
 pub fn disposition(
     attempt: u32,
+    max_attempts: u32,
     failure: Option<ErrorKind>,
     policy: &RetryPolicy,
     now: Millis,
@@ -47,7 +47,7 @@ pub fn disposition(
         Some(ErrorKind::Timeout) => policy.retry_on_timeout,
         Some(ErrorKind::Permanent | ErrorKind::Cancelled | ErrorKind::Lost) => false,
     };
-    if !retryable || attempt >= policy.max_attempts {
+    if !retryable || attempt >= max_attempts {
         return Disposition::Failed;
     }
     Disposition::Retry { not_before: now + backoff_ms(attempt, policy.retry_base_ms, jitter) as Millis }
@@ -66,32 +66,32 @@ pub fn backoff_ms(attempt: u32, base_ms: u64, jitter: f64) -> u64 {
 mod tests {
     use super::*;
 
-    const POLICY: RetryPolicy = RetryPolicy { max_attempts: 3, retry_base_ms: 1000, retry_on_timeout: false };
+    const POLICY: RetryPolicy = RetryPolicy { retry_base_ms: 1000, retry_on_timeout: false };
 
     #[test]
     fn success_completes() {
-        assert_eq!(disposition(1, None, &POLICY, 0, 0.5), Disposition::Complete);
+        assert_eq!(disposition(1, 3, None, &POLICY, 0, 0.5), Disposition::Complete);
     }
 
     #[test]
     fn transient_failures_retry_until_attempts_run_out() {
         assert_eq!(
-            disposition(1, Some(ErrorKind::Transient), &POLICY, 10, 0.0),
+            disposition(1, 3, Some(ErrorKind::Transient), &POLICY, 10, 0.0),
             Disposition::Retry { not_before: 510 }
         );
         assert_eq!(
-            disposition(2, Some(ErrorKind::Transient), &POLICY, 10, 1.0),
+            disposition(2, 3, Some(ErrorKind::Transient), &POLICY, 10, 1.0),
             Disposition::Retry { not_before: 2010 }
         );
-        assert_eq!(disposition(3, Some(ErrorKind::Transient), &POLICY, 10, 0.0), Disposition::Failed);
+        assert_eq!(disposition(3, 3, Some(ErrorKind::Transient), &POLICY, 10, 0.0), Disposition::Failed);
     }
 
     #[test]
     fn permanent_failures_and_timeouts_fail_at_once() {
-        assert_eq!(disposition(1, Some(ErrorKind::Permanent), &POLICY, 0, 0.0), Disposition::Failed);
-        assert_eq!(disposition(1, Some(ErrorKind::Timeout), &POLICY, 0, 0.0), Disposition::Failed);
+        assert_eq!(disposition(1, 3, Some(ErrorKind::Permanent), &POLICY, 0, 0.0), Disposition::Failed);
+        assert_eq!(disposition(1, 3, Some(ErrorKind::Timeout), &POLICY, 0, 0.0), Disposition::Failed);
         let lenient = RetryPolicy { retry_on_timeout: true, ..POLICY };
-        assert!(matches!(disposition(1, Some(ErrorKind::Timeout), &lenient, 0, 0.0), Disposition::Retry { .. }));
+        assert!(matches!(disposition(1, 3, Some(ErrorKind::Timeout), &lenient, 0, 0.0), Disposition::Retry { .. }));
     }
 
     #[test]

@@ -174,15 +174,6 @@ pub struct EnginePolicy {
     pub host_gone_ms: u64,
 }
 
-/// Why an assignment pinned to a host whose runners are gone is blocked.
-pub fn host_gone_reason(assignment_id: &str, host: &str, gone_ms: i64) -> String {
-    format!(
-        "its worktree is on host {host}, where no runner has been seen for {}: start `baton run` on {host}, \
-         or move the branch baton/{assignment_id} to a machine that runs it, then resume the assignment",
-        crate::time::human_duration(gone_ms)
-    )
-}
-
 /// A job a runner claimed: it may work on it while its lease, under `token`, holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claim {

@@ -68,7 +68,6 @@ pub fn engine_policy(config: &Config) -> EnginePolicy {
         },
         max_lost_leases: config.max_lost_leases,
         retry: baton_core::retry::RetryPolicy {
-            max_attempts: config.max_attempts,
             retry_base_ms: config.retry_base_ms,
             retry_on_timeout: config.retry_on_timeout,
         },

@@ -103,7 +103,7 @@ pub fn policy() -> EnginePolicy {
     EnginePolicy {
         pm: defaults(),
         max_lost_leases: 3,
-        retry: RetryPolicy { max_attempts: 3, retry_base_ms: 0, retry_on_timeout: false },
+        retry: RetryPolicy { retry_base_ms: 0, retry_on_timeout: false },
         host_gone_ms: 600_000,
     }
 }

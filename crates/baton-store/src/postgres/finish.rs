@@ -1,16 +1,15 @@
-//! Recording the end of an attempt, and what the engine does after a job ends: the PM shadow
-//! job after every finished non-PM job, and a block when a PM job decided nothing.
+//! Recording the end of an attempt, and applying what the engine decides after a job ends
+//! ([`baton_core::engine`]): the settlement of the attempt, then the PM shadow job or a block.
 //!
 //! The fencing check (token and status) is made after locking the assignment, so a result and a
 //! takeover of the same job (which also locks the assignment) cannot interleave.
 
 use super::rows::{self, JOB_COLUMNS};
 use super::{assignments, jobs, pg_text, Context, TxResult};
-use baton_core::lifecycle;
-use baton_core::settle::{self, EndedAttempt};
-use baton_core::store::{AttemptResult, EnginePolicy, NewJob};
+use baton_core::engine::{self, AfterFinal, EndedAttempt, FinalState, Settlement};
+use baton_core::store::{AttemptResult, EnginePolicy};
 use baton_core::time::Millis;
-use baton_core::{Actor, AssignmentStatus, ErrorKind, Job, JobType};
+use baton_core::{Actor, ErrorKind, Job};
 use sqlx::postgres::PgConnection;
 use sqlx::Row;
 
@@ -45,25 +44,19 @@ pub async fn finish_attempt(
     let decided: bool = row.try_get("decided").ctx("reading a running job")?;
 
     if r.released {
+        let release = engine::release()?;
         sqlx::query(
-            "UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
-             WHERE id = $1",
+            "UPDATE jobs SET status = $2, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+             WHERE id = $1 AND status = $3",
         )
         .bind(job_id)
+        .bind(release.status().as_str())
+        .bind(release.transition.from().as_str())
         .execute(&mut *conn)
         .await
         .ctx("re-queueing an interrupted job")?;
-        close_attempt(conn, job_id, "interrupted", None, Some("the runner shut down; re-queued"), now).await?;
-        rows::record(
-            conn,
-            &aid,
-            Some(job_id),
-            now,
-            &Actor::Engine,
-            "job interrupted by runner shutdown; re-queued",
-            None,
-        )
-        .await?;
+        close_attempt(conn, job_id, &release, None, now).await?;
+        rows::record(conn, &aid, Some(job_id), now, &Actor::Engine, &release.action, release.reason.as_deref()).await?;
         return jobs::get(conn, &ns, job_id).await.map(Some);
     }
 
@@ -76,20 +69,21 @@ pub async fn finish_attempt(
     .await
     .ctx("counting attempts")?;
     let charged = u32::try_from(charged).unwrap_or(u32::MAX);
-    let settlement = settle::settle(
+    let settlement = engine::settle(
         &EndedAttempt {
             job_type: job.job_type,
             decided,
             attempts: job.attempts,
             charged,
+            max_attempts: job.max_attempts,
             error_kind: r.error_kind,
             error: r.error.as_deref(),
         },
         &policy.retry,
         now,
         rand::random::<f64>(),
-    );
-    let (status, not_before, outcome) = (settlement.status, settlement.not_before, settlement.outcome.as_str());
+    )?;
+    let status = settlement.status();
     let finished_at = status.is_final().then_some(now);
     sqlx::query(
         "UPDATE jobs SET status = $2, not_before = $3, finished_at = $4, duration_ms = $5 - started_at, result = $6, \
@@ -98,11 +92,11 @@ pub async fn finish_attempt(
          cost_usd = CASE WHEN $14::double precision IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + $14 END, \
          transcript_truncated = transcript_truncated OR $15, git_head_after = COALESCE($16, git_head_after), \
          diff_stat = COALESCE($17, diff_stat), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
-         WHERE id = $1",
+         WHERE id = $1 AND status = $18",
     )
     .bind(job_id)
     .bind(status.as_str())
-    .bind(not_before)
+    .bind(settlement.not_before)
     .bind(finished_at)
     .bind(now)
     .bind(r.result.as_deref().map(pg_text))
@@ -117,25 +111,22 @@ pub async fn finish_attempt(
     .bind(r.transcript_truncated)
     .bind(r.git_head_after.as_deref().map(pg_text))
     .bind(r.diff_stat.as_deref().map(pg_text))
+    .bind(settlement.transition.from().as_str())
     .execute(&mut *conn)
     .await
     .ctx("recording a job result")?;
-    close_attempt(conn, job_id, outcome, r.error_kind, r.error.as_deref(), now).await?;
-
-    let (action, reason) = (settlement.action, settlement.reason);
-    rows::record(conn, &aid, Some(job_id), now, &Actor::Engine, &action, reason.as_deref()).await?;
-    if status.is_final() {
-        after_final(conn, &ns, job_id, policy, now).await?;
-    }
+    close_attempt(conn, job_id, &settlement, r.error_kind, now).await?;
+    rows::record(conn, &aid, Some(job_id), now, &Actor::Engine, &settlement.action, settlement.reason.as_deref())
+        .await?;
+    after_final(conn, &ns, job_id, policy, now).await?;
     jobs::get(conn, &ns, job_id).await.map(Some)
 }
 
 async fn close_attempt(
     conn: &mut PgConnection,
     job_id: &str,
-    outcome: &str,
+    s: &Settlement,
     kind: Option<ErrorKind>,
-    error: Option<&str>,
     now: Millis,
 ) -> TxResult<()> {
     sqlx::query(
@@ -143,18 +134,18 @@ async fn close_attempt(
          WHERE job_id = $1 AND outcome = 'running'",
     )
     .bind(job_id)
-    .bind(outcome)
+    .bind(s.outcome.as_str())
     .bind(now)
     .bind(kind.map(|k| k.as_str()))
-    .bind(error.map(pg_text))
+    .bind(s.attempt_error.as_deref().map(pg_text))
     .execute(conn)
     .await
     .ctx("closing an attempt")?;
     Ok(())
 }
 
-/// After a job reached `complete` or `failed`: queue its PM job, or judge the PM job that ended.
-/// The caller holds the assignment's lock.
+/// Applies [`engine::after_final`] to a job that may just have become final: queue its PM job,
+/// block its assignment, or nothing. The caller holds the assignment's lock.
 pub async fn after_final(
     conn: &mut PgConnection,
     ns: &str,
@@ -164,37 +155,15 @@ pub async fn after_final(
 ) -> TxResult<()> {
     let job = jobs::get(conn, ns, job_id).await?;
     let assignment = assignments::load(conn, ns, &job.assignment_id).await?;
-    if assignment.status.is_final() {
-        return Ok(());
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE assignment_id = $1 AND status = 'pending'")
+        .bind(&assignment.id)
+        .fetch_one(&mut *conn)
+        .await
+        .ctx("counting pending jobs")?;
+    let pending_jobs = u32::try_from(pending).unwrap_or(u32::MAX);
+    match engine::after_final(FinalState { job: &job, assignment: &assignment, pending_jobs }, &policy.pm) {
+        AfterFinal::Nothing => Ok(()),
+        AfterFinal::QueuePm(pm) => jobs::insert(conn, ns, &assignment.id, &pm, &Actor::Engine, now).await.map(drop),
+        AfterFinal::Block(reason) => assignments::block(conn, &assignment.id, &reason, now).await,
     }
-    if job.job_type != JobType::Pm {
-        if lifecycle::check_insert(&assignment).is_err() {
-            assignments::block(conn, &assignment.id, &lifecycle::job_limit_reason(assignment.max_jobs), now).await?;
-            return Ok(());
-        }
-        let pm = NewJob {
-            job_type: JobType::Pm,
-            harness: policy.pm.pm_harness.clone(),
-            context: String::new(),
-            max_attempts: policy.pm.max_attempts,
-            after: Some(job.id.clone()),
-            for_job_id: Some(job.id.clone()),
-        };
-        jobs::insert(conn, ns, &assignment.id, &pm, &Actor::Engine, now).await?;
-        return Ok(());
-    }
-    if assignment.status != AssignmentStatus::Active {
-        return Ok(());
-    }
-    let pending: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM jobs WHERE assignment_id = $1 AND status = 'pending')")
-            .bind(&assignment.id)
-            .fetch_one(&mut *conn)
-            .await
-            .ctx("counting pending jobs")?;
-    if pending {
-        return Ok(());
-    }
-    let reason = settle::pm_undecided_reason(&job.id, job.status, job.error.as_deref());
-    assignments::block(conn, &assignment.id, &reason, now).await
 }

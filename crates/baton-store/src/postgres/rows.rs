@@ -36,6 +36,14 @@ where
     text.parse().map_err(|e| decode_error(column, e))
 }
 
+/// A model enum's spelling read on its own, from `column`.
+pub fn parse<T: FromStr>(column: &str, text: &str) -> RowResult<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    text.parse().map_err(|e| decode_error(column, e))
+}
+
 fn parsed_opt<T: FromStr>(row: &PgRow, column: &str) -> RowResult<Option<T>>
 where
     T::Err: std::error::Error + Send + Sync + 'static,

@@ -14,9 +14,10 @@
 use super::queue::ready_heads;
 use super::rows;
 use super::{assignments, finish, jobs, Context, TxResult};
+use baton_core::engine::{self, ClaimCheck, JobTransition, LostLease};
 use baton_core::store::{AgentProcess, AttemptStart, Claim, EnginePolicy, Lease, RunnerInfo};
 use baton_core::time::Millis;
-use baton_core::{Actor, AssignmentStatus, ErrorKind, JobStatus};
+use baton_core::{Actor, JobStatus};
 use sqlx::postgres::PgConnection;
 use sqlx::Row;
 
@@ -131,11 +132,8 @@ pub async fn renew(conn: &mut PgConnection, job_id: &str, token: i64, lease_ms: 
     Ok(if changed == 1 { Lease::Held { expires_at } } else { Lease::Gone })
 }
 
-/// Settles running jobs whose lease has expired (their runner died or stalled):
-/// - a PM job whose decision already took effect is complete — never re-run a decided PM;
-/// - a job of an assignment that ended meanwhile is cancelled;
-/// - past `max_lost_leases` the job fails (and its PM decides);
-/// - otherwise it goes back to pending for any runner, the attempt recorded as lost.
+/// Settles running jobs whose lease has expired (their runner died or stalled), as
+/// [`engine::settle_lost`] decides.
 ///
 /// An assignment another transaction holds is skipped rather than waited for: its holder may
 /// be cancelling that very job, and the next claim looks again.
@@ -150,20 +148,19 @@ pub async fn expire_lost(conn: &mut PgConnection, ns: &str, policy: &EnginePolic
     .await
     .ctx("finding expired leases")?;
     for (job_id, aid) in expired {
-        let ended: Option<bool> = sqlx::query_scalar(
-            "SELECT status IN ('complete', 'cancelled') FROM assignments WHERE id = $1 FOR UPDATE SKIP LOCKED",
-        )
-        .bind(&aid)
-        .fetch_optional(&mut *conn)
-        .await
-        .ctx("locking an assignment")?;
-        let Some(assignment_ended) = ended else { continue };
+        let assignment_status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM assignments WHERE id = $1 FOR UPDATE SKIP LOCKED")
+                .bind(&aid)
+                .fetch_optional(&mut *conn)
+                .await
+                .ctx("locking an assignment")?;
+        let Some(assignment_status) = assignment_status else { continue };
         // Read again under the lock: the job may have been finished or cancelled since. The job
         // row is locked too: a renewal racing this one (it takes no assignment lock) either
         // committed first, and then the lease is no longer expired and the row not returned, or
         // waits and then finds the lease gone.
-        let current: Option<(i32, Option<String>, bool)> = sqlx::query_as(
-            "SELECT lost_attempts, lease_owner, type = 'pm' AND decided FROM jobs \
+        let current: Option<(i32, Option<String>, String, bool)> = sqlx::query_as(
+            "SELECT lost_attempts, lease_owner, type, decided FROM jobs \
              WHERE id = $1 AND status = 'running' AND lease_expires_at <= $2 FOR UPDATE",
         )
         .bind(&job_id)
@@ -171,69 +168,57 @@ pub async fn expire_lost(conn: &mut PgConnection, ns: &str, policy: &EnginePolic
         .fetch_optional(&mut *conn)
         .await
         .ctx("reading an expired lease")?;
-        let Some((lost_before, owner, decided_pm)) = current else { continue };
-        let lost = u32::try_from(lost_before).unwrap_or_default() + 1;
-        let owner = owner.unwrap_or_else(|| "unknown".into());
-        let why =
-            format!("runner {owner} stopped renewing its lease (lost {lost} of {} allowed)", policy.max_lost_leases);
+        let Some((lost_before, owner, job_type, decided)) = current else { continue };
+        let plan = engine::settle_lost(&LostLease {
+            job_type: rows::parse("type", &job_type).ctx("reading an expired lease")?,
+            decided,
+            lost_before: u32::try_from(lost_before).unwrap_or_default(),
+            owner: owner.as_deref(),
+            assignment_status: rows::parse("status", &assignment_status).ctx("reading an expired lease")?,
+            max_lost_leases: policy.max_lost_leases,
+        })?;
         sqlx::query(
             "UPDATE attempts SET outcome = 'lost', finished_at = $2, error_kind = 'lost', error = $3 \
              WHERE job_id = $1 AND outcome = 'running'",
         )
         .bind(&job_id)
         .bind(now)
-        .bind(&why)
+        .bind(&plan.attempt_error)
         .execute(&mut *conn)
         .await
         .ctx("recording a lost attempt")?;
-        let (status, error, action) = if decided_pm {
-            (
-                JobStatus::Complete,
-                format!("{why}; its decision had already taken effect"),
-                "job complete (runner lost after the PM decided)",
-            )
-        } else if assignment_ended {
-            (JobStatus::Cancelled, format!("{why}; its assignment had ended"), "job cancelled")
-        } else if lost >= policy.max_lost_leases {
-            let error = format!(
-                "the job's runner was lost {lost} times (max_lost_leases = {}); the job may be crashing its runner",
-                policy.max_lost_leases
-            );
-            (JobStatus::Failed, error, "job failed")
-        } else {
-            sqlx::query(
-                "UPDATE jobs SET status = 'pending', lost_attempts = $2, lease_owner = NULL, lease_token = NULL, \
-                 lease_expires_at = NULL WHERE id = $1",
+        let (status, from) = (plan.status().as_str(), plan.transition.from().as_str());
+        match &plan.job_error {
+            None => sqlx::query(
+                "UPDATE jobs SET status = $2, lost_attempts = $3, lease_owner = NULL, lease_token = NULL, \
+                 lease_expires_at = NULL WHERE id = $1 AND status = $4",
             )
             .bind(&job_id)
-            .bind(rows::int(lost))
+            .bind(status)
+            .bind(rows::int(plan.lost_attempts))
+            .bind(from)
             .execute(&mut *conn)
             .await
-            .ctx("re-queueing a lost job")?;
-            rows::record(conn, &aid, Some(&job_id), now, &Actor::Engine, "lease lost; job re-queued", Some(&why))
-                .await?;
-            continue;
+            .ctx("re-queueing a lost job")?,
+            Some((error, kind)) => sqlx::query(
+                "UPDATE jobs SET status = $2, lost_attempts = $3, error = $4, error_kind = $5, \
+                 success = CASE WHEN $2 = 'complete' THEN success ELSE FALSE END, finished_at = $6, \
+                 duration_ms = $6 - started_at, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+                 WHERE id = $1 AND status = $7",
+            )
+            .bind(&job_id)
+            .bind(status)
+            .bind(rows::int(plan.lost_attempts))
+            .bind(error)
+            .bind(kind.as_str())
+            .bind(now)
+            .bind(from)
+            .execute(&mut *conn)
+            .await
+            .ctx("settling a lost job")?,
         };
-        let error_kind = if status == JobStatus::Cancelled { ErrorKind::Cancelled } else { ErrorKind::Lost };
-        sqlx::query(
-            "UPDATE jobs SET status = $2, lost_attempts = $3, error = $4, error_kind = $5, \
-             success = CASE WHEN $2 = 'complete' THEN success ELSE FALSE END, finished_at = $6, \
-             duration_ms = $6 - started_at, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
-             WHERE id = $1",
-        )
-        .bind(&job_id)
-        .bind(status.as_str())
-        .bind(rows::int(lost))
-        .bind(&error)
-        .bind(error_kind.as_str())
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .ctx("settling a lost job")?;
-        rows::record(conn, &aid, Some(&job_id), now, &Actor::Engine, action, Some(&error)).await?;
-        if status == JobStatus::Failed {
-            finish::after_final(conn, ns, &job_id, policy, now).await?;
-        }
+        rows::record(conn, &aid, Some(&job_id), now, &Actor::Engine, &plan.action, Some(&plan.reason)).await?;
+        finish::after_final(conn, ns, &job_id, policy, now).await?;
     }
     Ok(())
 }
@@ -261,10 +246,8 @@ async fn block_where_hosts_are_gone(
     .await
     .ctx("finding assignments waiting for another host")?;
     for (id, host, last_seen) in stranded {
-        let gone = now - last_seen.unwrap_or(0);
-        if gone > gone_ms as Millis {
-            let shown = if last_seen.is_some() { gone } else { gone_ms as Millis };
-            assignments::block(conn, &id, &baton_core::store::host_gone_reason(&id, &host, shown), now).await?;
+        if let Some(reason) = engine::host_gone(&id, &host, last_seen, now, gone_ms) {
+            assignments::block(conn, &id, &reason, now).await?;
         }
     }
     Ok(())
@@ -320,20 +303,17 @@ pub async fn claim_next(
                 .fetch_optional(&mut *conn)
                 .await
                 .ctx("checking a ready job")?;
-        let same_host = match (&assignment.host, &runner_host) {
-            (Some(home), Some(here)) => home == here,
-            _ => true,
-        };
-        let still_ready = assignment.status == AssignmentStatus::Active
-            && same_host
-            && matches!(&next, Some((id, not_before)) if *id == job_id && not_before.is_none_or(|t| t <= now));
-        if !still_ready {
-            passed.push(aid);
-            continue;
-        }
-        if let (Some(budget), Some(cost)) = (assignment.budget_usd, assignment.cost_usd) {
-            if cost >= budget {
-                let reason = format!("budget ${budget:.2} reached (${cost:.2} spent)");
+        let still_next =
+            matches!(&next, Some((id, not_before)) if *id == job_id && not_before.is_none_or(|t| t <= now));
+        let check =
+            if still_next { engine::check_claim(&assignment, runner_host.as_deref()) } else { ClaimCheck::Skip };
+        match check {
+            ClaimCheck::Start => {}
+            ClaimCheck::Skip => {
+                passed.push(aid);
+                continue;
+            }
+            ClaimCheck::Block(reason) => {
                 assignments::block(conn, &assignment.id, &reason, now).await?;
                 passed.push(aid);
                 continue;
@@ -347,10 +327,11 @@ pub async fn claim_next(
         let now = super::db_now(conn).await?;
         let token: i64 = rand::random::<i64>().checked_abs().unwrap_or(i64::MAX).max(1);
         let expires_at = now.saturating_add(lease_bind(lease_ms));
+        let start = JobTransition::new(JobStatus::Pending, JobStatus::Running)?;
         let attempt: i32 = sqlx::query_scalar(
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = $2, lease_token = $3, \
+            "UPDATE jobs SET status = $6, attempts = attempts + 1, lease_owner = $2, lease_token = $3, \
              lease_expires_at = $4, started_at = $5, not_before = NULL, agent_host = NULL, agent_pgid = NULL, \
-             agent_started_at = NULL, git_head_before = NULL WHERE id = $1 AND status = 'pending' \
+             agent_started_at = NULL, git_head_before = NULL WHERE id = $1 AND status = $7 \
              RETURNING attempts",
         )
         .bind(&job_id)
@@ -358,6 +339,8 @@ pub async fn claim_next(
         .bind(token)
         .bind(expires_at)
         .bind(now)
+        .bind(start.to().as_str())
+        .bind(start.from().as_str())
         .fetch_one(&mut *conn)
         .await
         .ctx("claiming a job")?;

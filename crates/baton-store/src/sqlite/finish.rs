@@ -1,13 +1,12 @@
-//! Recording the end of an attempt, and what the engine does after a job ends: the PM shadow
-//! job after every finished non-PM job, and a block when a PM job decided nothing.
+//! Recording the end of an attempt, and applying what the engine decides after a job ends
+//! ([`baton_core::engine`]): the settlement of the attempt, then the PM shadow job or a block.
 
 use super::rows::{self, JOB_COLUMNS, JOB_COLUMN_COUNT};
 use super::{assignments, jobs, Context};
-use baton_core::lifecycle;
-use baton_core::settle::{self, EndedAttempt};
-use baton_core::store::{AttemptResult, EnginePolicy, NewJob};
+use baton_core::engine::{self, AfterFinal, EndedAttempt, FinalState, Settlement};
+use baton_core::store::{AttemptResult, EnginePolicy};
 use baton_core::time::Millis;
-use baton_core::{Actor, AssignmentStatus, ErrorKind, Job, JobType, Result};
+use baton_core::{Actor, ErrorKind, Job, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Records an attempt's end under `token`; `None` when the lease is gone (nothing is written).
@@ -25,29 +24,25 @@ pub fn finish_attempt(
              AND lease_expires_at > ?3"
         ))
         .and_then(|mut s| {
-            s.query_row(params![job_id, token, now], |row| Ok((rows::job(row)?, row.get::<_, String>(JOB_COLUMN_COUNT)?, row.get::<_, bool>(JOB_COLUMN_COUNT + 1)?)))
-                .optional()
+            s.query_row(params![job_id, token, now], |row| {
+                Ok((rows::job(row)?, row.get::<_, String>(JOB_COLUMN_COUNT)?, row.get::<_, bool>(JOB_COLUMN_COUNT + 1)?))
+            })
+            .optional()
         })
         .ctx("reading a running job")?;
     let Some((job, ns, decided)) = job else { return Ok(None) };
     let aid = job.assignment_id.clone();
 
     if r.released {
+        let release = engine::release()?;
         conn.prepare_cached(
-            "UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = ?1",
+            "UPDATE jobs SET status = ?2, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+             WHERE id = ?1 AND status = ?3",
         )
-        .and_then(|mut s| s.execute(params![job_id]))
+        .and_then(|mut s| s.execute(params![job_id, release.status().as_str(), release.transition.from().as_str()]))
         .ctx("re-queueing an interrupted job")?;
-        close_attempt(conn, job_id, "interrupted", None, Some("the runner shut down; re-queued"), now)?;
-        rows::record(
-            conn,
-            &aid,
-            Some(job_id),
-            now,
-            &Actor::Engine,
-            "job interrupted by runner shutdown; re-queued",
-            None,
-        )?;
+        close_attempt(conn, job_id, &release, None, now)?;
+        rows::record(conn, &aid, Some(job_id), now, &Actor::Engine, &release.action, release.reason.as_deref())?;
         return jobs::get(conn, &ns, job_id).map(Some);
     }
 
@@ -56,20 +51,21 @@ pub fn finish_attempt(
         .prepare_cached("SELECT COUNT(*) FROM attempts WHERE job_id = ?1 AND outcome NOT IN ('lost', 'interrupted')")
         .and_then(|mut s| s.query_row(params![job_id], |r| r.get(0)))
         .ctx("counting attempts")?;
-    let settlement = settle::settle(
+    let settlement = engine::settle(
         &EndedAttempt {
             job_type: job.job_type,
             decided,
             attempts: job.attempts,
             charged,
+            max_attempts: job.max_attempts,
             error_kind: r.error_kind,
             error: r.error.as_deref(),
         },
         &policy.retry,
         now,
         rand::random::<f64>(),
-    );
-    let (status, not_before, outcome) = (settlement.status, settlement.not_before, settlement.outcome.as_str());
+    )?;
+    let status = settlement.status();
     let finished_at = status.is_final().then_some(now);
     conn.prepare_cached(
         "UPDATE jobs SET status = ?2, not_before = ?3, finished_at = ?4, duration_ms = ?5 - started_at, result = ?6, \
@@ -77,13 +73,13 @@ pub fn finish_attempt(
          tokens_in = ?12, tokens_out = ?13, cost_usd = CASE WHEN ?14 IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + ?14 END, \
          transcript_truncated = MAX(transcript_truncated, ?15), git_head_after = COALESCE(?16, git_head_after), \
          diff_stat = COALESCE(?17, diff_stat), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
-         WHERE id = ?1",
+         WHERE id = ?1 AND status = ?18",
     )
     .and_then(|mut s| {
         s.execute(params![
             job_id,
             status.as_str(),
-            not_before,
+            settlement.not_before,
             finished_at,
             now,
             r.result,
@@ -97,69 +93,38 @@ pub fn finish_attempt(
             r.cost_usd,
             r.transcript_truncated,
             r.git_head_after,
-            r.diff_stat
+            r.diff_stat,
+            settlement.transition.from().as_str()
         ])
     })
     .ctx("recording a job result")?;
-    close_attempt(conn, job_id, outcome, r.error_kind, r.error.as_deref(), now)?;
-
-    let (action, reason) = (settlement.action, settlement.reason);
-    rows::record(conn, &aid, Some(job_id), now, &Actor::Engine, &action, reason.as_deref())?;
-    if status.is_final() {
-        after_final(conn, &ns, job_id, policy, now)?;
-    }
+    close_attempt(conn, job_id, &settlement, r.error_kind, now)?;
+    rows::record(conn, &aid, Some(job_id), now, &Actor::Engine, &settlement.action, settlement.reason.as_deref())?;
+    after_final(conn, &ns, job_id, policy, now)?;
     jobs::get(conn, &ns, job_id).map(Some)
 }
 
-fn close_attempt(
-    conn: &Connection,
-    job_id: &str,
-    outcome: &str,
-    kind: Option<ErrorKind>,
-    error: Option<&str>,
-    now: Millis,
-) -> Result<()> {
+fn close_attempt(conn: &Connection, job_id: &str, s: &Settlement, kind: Option<ErrorKind>, now: Millis) -> Result<()> {
     conn.prepare_cached(
         "UPDATE attempts SET outcome = ?2, finished_at = ?3, error_kind = ?4, error = ?5 WHERE job_id = ?1 AND outcome = 'running'",
     )
-    .and_then(|mut s| s.execute(params![job_id, outcome, now, kind.map(|k| k.as_str()), error]))
+    .and_then(|mut st| st.execute(params![job_id, s.outcome.as_str(), now, kind.map(|k| k.as_str()), s.attempt_error]))
     .ctx("closing an attempt")?;
     Ok(())
 }
 
-/// After a job reached `complete` or `failed`: queue its PM job, or judge the PM job that ended.
+/// Applies [`engine::after_final`] to a job that may just have become final: queue its PM job,
+/// block its assignment, or nothing.
 pub fn after_final(conn: &Connection, ns: &str, job_id: &str, policy: &EnginePolicy, now: Millis) -> Result<()> {
     let job = jobs::get(conn, ns, job_id)?;
     let assignment = assignments::load(conn, ns, &job.assignment_id)?;
-    if assignment.status.is_final() {
-        return Ok(());
-    }
-    if job.job_type != JobType::Pm {
-        if lifecycle::check_insert(&assignment).is_err() {
-            assignments::block(conn, &assignment.id, &lifecycle::job_limit_reason(assignment.max_jobs), now)?;
-            return Ok(());
-        }
-        let pm = NewJob {
-            job_type: JobType::Pm,
-            harness: policy.pm.pm_harness.clone(),
-            context: String::new(),
-            max_attempts: policy.pm.max_attempts,
-            after: Some(job.id.clone()),
-            for_job_id: Some(job.id.clone()),
-        };
-        jobs::insert(conn, ns, &assignment.id, &pm, &Actor::Engine, now)?;
-        return Ok(());
-    }
-    if assignment.status != AssignmentStatus::Active {
-        return Ok(());
-    }
-    let pending: u32 = conn
+    let pending_jobs: u32 = conn
         .prepare_cached("SELECT COUNT(*) FROM jobs WHERE assignment_id = ?1 AND status = 'pending'")
         .and_then(|mut s| s.query_row(params![assignment.id], |r| r.get(0)))
         .ctx("counting pending jobs")?;
-    if pending > 0 {
-        return Ok(());
+    match engine::after_final(FinalState { job: &job, assignment: &assignment, pending_jobs }, &policy.pm) {
+        AfterFinal::Nothing => Ok(()),
+        AfterFinal::QueuePm(pm) => jobs::insert(conn, ns, &assignment.id, &pm, &Actor::Engine, now).map(drop),
+        AfterFinal::Block(reason) => assignments::block(conn, &assignment.id, &reason, now),
     }
-    let reason = settle::pm_undecided_reason(&job.id, job.status, job.error.as_deref());
-    assignments::block(conn, &assignment.id, &reason, now)
 }

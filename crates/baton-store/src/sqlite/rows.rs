@@ -32,7 +32,7 @@ where
     }
 }
 
-fn parsed<T: FromStr>(row: &Row<'_>, index: usize) -> rusqlite::Result<T>
+pub fn parsed<T: FromStr>(row: &Row<'_>, index: usize) -> rusqlite::Result<T>
 where
     T::Err: std::error::Error + Send + Sync + 'static,
 {

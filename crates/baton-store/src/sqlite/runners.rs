@@ -7,9 +7,10 @@
 
 use super::rows::{self, ASSIGNMENT_COLUMNS};
 use super::{assignments, finish, jobs, queue, Context};
+use baton_core::engine::{self, ClaimCheck, JobTransition, LostLease};
 use baton_core::store::{AgentProcess, AttemptStart, Claim, EnginePolicy, Lease, RunnerInfo};
 use baton_core::time::Millis;
-use baton_core::{Actor, Result};
+use baton_core::{Actor, AssignmentStatus, JobStatus, JobType, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub fn register(conn: &Connection, info: &RunnerInfo, at: Millis) -> Result<()> {
@@ -101,71 +102,64 @@ pub fn renew(conn: &Connection, job_id: &str, token: i64, lease_ms: u64, now: Mi
     Ok(if changed == 1 { Lease::Held { expires_at } } else { Lease::Gone })
 }
 
-/// Settles running jobs whose lease has expired (their runner died or stalled):
-/// - a PM job whose decision already took effect is complete — never re-run a decided PM;
-/// - a job of an assignment that ended meanwhile is cancelled;
-/// - past `max_lost_leases` the job fails (and its PM decides);
-/// - otherwise it goes back to pending for any runner, the attempt recorded as lost.
+/// A running job whose lease ran out: job id, assignment id, leases lost before, the runner that
+/// held it, its type, whether it is a PM that decided, and its assignment's status.
+type ExpiredLease = (String, String, u32, Option<String>, JobType, bool, AssignmentStatus);
+
+/// Settles running jobs whose lease has expired (their runner died or stalled), as
+/// [`engine::settle_lost`] decides.
 pub fn expire_lost(conn: &Connection, ns: &str, policy: &EnginePolicy, now: Millis) -> Result<()> {
-    let expired: Vec<(String, String, u32, Option<String>, bool, bool)> = conn
+    let expired: Vec<ExpiredLease> = conn
         .prepare_cached(
-            "SELECT j.id, j.assignment_id, j.lost_attempts, j.lease_owner, j.type = 'pm' AND j.decided = 1, \
-             a.status IN ('complete', 'cancelled') FROM jobs j JOIN assignments a ON a.id = j.assignment_id \
+            "SELECT j.id, j.assignment_id, j.lost_attempts, j.lease_owner, j.type, j.decided, a.status \
+             FROM jobs j JOIN assignments a ON a.id = j.assignment_id \
              WHERE j.namespace = ?1 AND j.status = 'running' AND j.lease_expires_at <= ?2",
         )
         .and_then(|mut s| {
-            s.query_map(params![ns, now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
-                .collect()
+            s.query_map(params![ns, now], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, rows::parsed(r, 4)?, r.get(5)?, rows::parsed(r, 6)?))
+            })?
+            .collect()
         })
         .ctx("finding expired leases")?;
-    for (job_id, aid, lost_before, owner, decided_pm, assignment_ended) in expired {
-        let lost = lost_before + 1;
-        let owner = owner.unwrap_or_else(|| "unknown".into());
-        let why =
-            format!("runner {owner} stopped renewing its lease (lost {lost} of {} allowed)", policy.max_lost_leases);
+    for (job_id, aid, lost_before, owner, job_type, decided, assignment_status) in expired {
+        let plan = engine::settle_lost(&LostLease {
+            job_type,
+            decided,
+            lost_before,
+            owner: owner.as_deref(),
+            assignment_status,
+            max_lost_leases: policy.max_lost_leases,
+        })?;
         conn.prepare_cached(
             "UPDATE attempts SET outcome = 'lost', finished_at = ?2, error_kind = 'lost', error = ?3 \
              WHERE job_id = ?1 AND outcome = 'running'",
         )
-        .and_then(|mut s| s.execute(params![job_id, now, why]))
+        .and_then(|mut s| s.execute(params![job_id, now, plan.attempt_error]))
         .ctx("recording a lost attempt")?;
-        let (status, error, action) = if decided_pm {
-            (
-                "complete",
-                format!("{why}; its decision had already taken effect"),
-                "job complete (runner lost after the PM decided)",
-            )
-        } else if assignment_ended {
-            ("cancelled", format!("{why}; its assignment had ended"), "job cancelled")
-        } else if lost >= policy.max_lost_leases {
-            let error = format!(
-                "the job's runner was lost {lost} times (max_lost_leases = {}); the job may be crashing its runner",
-                policy.max_lost_leases
-            );
-            ("failed", error, "job failed")
-        } else {
-            conn.prepare_cached(
-                "UPDATE jobs SET status = 'pending', lost_attempts = ?2, lease_owner = NULL, lease_token = NULL, \
-                 lease_expires_at = NULL WHERE id = ?1",
-            )
-            .and_then(|mut s| s.execute(params![job_id, lost]))
-            .ctx("re-queueing a lost job")?;
-            rows::record(conn, &aid, Some(&job_id), now, &Actor::Engine, "lease lost; job re-queued", Some(&why))?;
-            continue;
+        let (status, from) = (plan.status().as_str(), plan.transition.from().as_str());
+        match &plan.job_error {
+            None => conn
+                .prepare_cached(
+                    "UPDATE jobs SET status = ?2, lost_attempts = ?3, lease_owner = NULL, lease_token = NULL, \
+                     lease_expires_at = NULL WHERE id = ?1 AND status = ?4",
+                )
+                .and_then(|mut s| s.execute(params![job_id, status, plan.lost_attempts, from]))
+                .ctx("re-queueing a lost job")?,
+            Some((error, kind)) => conn
+                .prepare_cached(
+                    "UPDATE jobs SET status = ?2, lost_attempts = ?3, error = ?4, error_kind = ?5, \
+                     success = CASE WHEN ?2 = 'complete' THEN success ELSE 0 END, finished_at = ?6, \
+                     duration_ms = ?6 - started_at, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+                     WHERE id = ?1 AND status = ?7",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![job_id, status, plan.lost_attempts, error, kind.as_str(), now, from])
+                })
+                .ctx("settling a lost job")?,
         };
-        let error_kind = if status == "cancelled" { "cancelled" } else { "lost" };
-        conn.prepare_cached(
-            "UPDATE jobs SET status = ?2, lost_attempts = ?3, error = ?4, error_kind = ?5, \
-             success = CASE WHEN ?2 = 'complete' THEN success ELSE 0 END, finished_at = ?6, \
-             duration_ms = ?6 - started_at, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
-             WHERE id = ?1",
-        )
-        .and_then(|mut s| s.execute(params![job_id, status, lost, error, error_kind, now]))
-        .ctx("settling a lost job")?;
-        rows::record(conn, &aid, Some(&job_id), now, &Actor::Engine, action, Some(&error))?;
-        if status == "failed" {
-            finish::after_final(conn, ns, &job_id, policy, now)?;
-        }
+        rows::record(conn, &aid, Some(&job_id), now, &Actor::Engine, &plan.action, Some(&plan.reason))?;
+        finish::after_final(conn, ns, &job_id, policy, now)?;
     }
     Ok(())
 }
@@ -194,31 +188,32 @@ pub fn claim_next(
             .prepare_cached(&format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?1"))
             .and_then(|mut s| s.query_row(params![candidate.assignment_id], rows::assignment))
             .ctx("reading an assignment")?;
-        // An assignment's working tree lives on one host; other hosts' runners leave it alone.
-        if let (Some(home), Some(here)) = (&assignment.host, &runner_host) {
-            if home != here {
-                continue;
-            }
-        }
-        if let (Some(budget), Some(cost)) = (assignment.budget_usd, assignment.cost_usd) {
-            if cost >= budget {
-                let reason = format!("budget ${budget:.2} reached (${cost:.2} spent)");
+        match engine::check_claim(&assignment, runner_host.as_deref()) {
+            ClaimCheck::Start => {}
+            ClaimCheck::Skip => continue,
+            ClaimCheck::Block(reason) => {
                 assignments::block(conn, &assignment.id, &reason, now)?;
                 continue;
             }
         }
         let job_id = candidate.job_id.as_str();
         let previous_agent = previous_agent(conn, job_id)?;
-        let token: i64 = rand::random::<i64>().abs().max(1);
+        let token: i64 = rand::random::<i64>().checked_abs().unwrap_or(i64::MAX).max(1);
         let expires_at = now + lease_ms as Millis;
+        let start = JobTransition::new(JobStatus::Pending, JobStatus::Running)?;
         let attempt: u32 = conn
             .prepare_cached(
-                "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?2, lease_token = ?3, \
+                "UPDATE jobs SET status = ?6, attempts = attempts + 1, lease_owner = ?2, lease_token = ?3, \
                  lease_expires_at = ?4, started_at = ?5, not_before = NULL, agent_host = NULL, agent_pgid = NULL, \
-                 agent_started_at = NULL, git_head_before = NULL WHERE id = ?1 AND status = 'pending' \
+                 agent_started_at = NULL, git_head_before = NULL WHERE id = ?1 AND status = ?7 \
                  RETURNING attempts",
             )
-            .and_then(|mut s| s.query_row(params![job_id, runner_id, token, expires_at, now], |r| r.get(0)))
+            .and_then(|mut s| {
+                s.query_row(
+                    params![job_id, runner_id, token, expires_at, now, start.to().as_str(), start.from().as_str()],
+                    |r| r.get(0),
+                )
+            })
             .ctx("claiming a job")?;
         conn.prepare_cached(
             "INSERT INTO attempts (job_id, n, runner, started_at, outcome) VALUES (?1, ?2, ?3, ?4, 'running')",
@@ -254,13 +249,7 @@ fn block_where_hosts_are_gone(conn: &Connection, ns: &str, here: &str, gone_ms: 
         .and_then(|mut s| s.query_map(params![ns, here], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
         .ctx("finding assignments waiting for another host")?;
     for (id, host, last_seen) in stranded {
-        let gone = now - last_seen.unwrap_or(0);
-        if gone > gone_ms as Millis {
-            let reason = baton_core::store::host_gone_reason(
-                &id,
-                &host,
-                if last_seen.is_some() { gone } else { gone_ms as Millis },
-            );
+        if let Some(reason) = engine::host_gone(&id, &host, last_seen, now, gone_ms) {
             assignments::block(conn, &id, &reason, now)?;
         }
     }

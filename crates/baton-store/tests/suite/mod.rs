@@ -6,7 +6,9 @@
 
 #![allow(dead_code)]
 
+mod lifecycle;
 mod runner;
+pub use lifecycle::*;
 pub use runner::*;
 
 use baton_core::lifecycle::AssignmentUpdate;
@@ -41,7 +43,8 @@ macro_rules! store_suite {
             agents_act_only_within_their_claim_and_type, a_claim_reports_the_lost_agent_and_skips_other_hosts,
             an_expired_lease_is_gone_even_before_a_takeover, a_lost_lease_never_reruns_a_decided_pm,
             changes_people_care_about_are_notified_once, a_retry_placed_before_the_running_job_waits_for_it,
-            work_pinned_to_a_vanished_host_is_blocked_for_a_person);
+            work_pinned_to_a_vanished_host_is_blocked_for_a_person, a_jobs_own_max_attempts_governs_its_retries,
+            job_transitions_are_exactly_the_documented_table, assignment_transitions_are_exactly_the_documented_table);
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -9,7 +9,7 @@ pub fn policy() -> EnginePolicy {
     EnginePolicy {
         pm: defaults(),
         max_lost_leases: 3,
-        retry: RetryPolicy { max_attempts: 2, retry_base_ms: 0, retry_on_timeout: false },
+        retry: RetryPolicy { retry_base_ms: 0, retry_on_timeout: false },
         host_gone_ms: 600_000,
     }
 }
@@ -134,7 +134,9 @@ pub async fn a_failed_pm_blocks_with_its_error(store: Shared) {
 }
 
 pub async fn transient_failures_retry_then_fail(store: Shared) {
-    let (a, ids) = assignment_with(&store, &[JobType::Implement]).await;
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment.id;
+    let twice = NewJob { max_attempts: 2, ..job(JobType::Implement) };
+    let ids = [store.insert_job(NS, &a, twice, &person()).await.unwrap().id];
     let c = claim(&store).await.unwrap();
     let r = store
         .finish_attempt(&c.job.id, c.token, failure(ErrorKind::Transient, "429"), &policy())
@@ -241,8 +243,8 @@ pub async fn a_released_job_is_requeued_without_charge(store: Shared) {
     released.released = true;
     let r = store.finish_attempt(&c.job.id, c.token, released, &policy()).await.unwrap().unwrap();
     assert_eq!((r.status, r.not_before), (JobStatus::Pending, None));
-    // Two more charged attempts are still allowed (max_attempts = 2).
-    for attempt in 2..=3 {
+    // The job's three charged attempts are all still allowed (max_attempts = 3).
+    for attempt in 2..=4 {
         let c = claim(&store).await.unwrap();
         assert_eq!((c.job.id.as_str(), c.attempt), (ids[0].as_str(), attempt));
         store.finish_attempt(&c.job.id, c.token, failure(ErrorKind::Transient, "503"), &policy()).await.unwrap();
@@ -535,4 +537,28 @@ pub async fn work_pinned_to_a_vanished_host_is_blocked_for_a_person(store: Share
     assert_eq!(d.status, AssignmentStatus::Blocked);
     let reason = d.reason.unwrap();
     assert!(reason.contains("host host-a") && reason.contains("baton run"), "{reason}");
+}
+
+/// The limit a job was inserted with governs its retries, whatever the config says now.
+pub async fn a_jobs_own_max_attempts_governs_its_retries(store: Shared) {
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment.id;
+    let once = store.insert_job(NS, &a, NewJob { max_attempts: 1, ..job(JobType::Plan) }, &person()).await.unwrap();
+    let c = claim(&store).await.unwrap();
+    assert_eq!(c.job.id, once.id);
+    let r = store.finish_attempt(&c.job.id, c.token, failure(ErrorKind::Transient, "429"), &policy()).await.unwrap();
+    assert_eq!(r.map(|j| (j.status, j.attempts)), Some((JobStatus::Failed, 1)), "max_attempts = 1: no retry");
+    // Out of the way: completing it cancels the PM job its failure queued.
+    store.update_assignment(NS, &a, &update(AssignmentStatus::Complete), &defaults(), &person()).await.unwrap();
+
+    let b = store.create_assignment(new_assignment("y"), &person()).await.unwrap().assignment.id;
+    let four = store.insert_job(NS, &b, NewJob { max_attempts: 4, ..job(JobType::Plan) }, &person()).await.unwrap();
+    for attempt in 1..=4 {
+        let c = store.claim_next(NS, "r1", 60_000, &policy()).await.unwrap();
+        let c = c.filter(|c| c.job.id == four.id).expect("the retried job is claimed again");
+        assert_eq!(c.attempt, attempt);
+        let r = store.finish_attempt(&c.job.id, c.token, failure(ErrorKind::Transient, "503"), &policy()).await;
+        let status = r.unwrap().map(|j| j.status);
+        let expected = if attempt < 4 { JobStatus::Pending } else { JobStatus::Failed };
+        assert_eq!(status, Some(expected), "attempt {attempt} of 4");
+    }
 }

@@ -1,0 +1,116 @@
+//! What follows a job reaching `complete` or `failed`, decided once for every backend: the PM
+//! shadow job after every finished non-PM job, and a block when a PM job ended with nothing
+//! decided and nothing queued — so nothing is ever left silently stalled.
+
+use super::attempt_end::pm_undecided_reason;
+use crate::lifecycle;
+use crate::model::{Assignment, AssignmentStatus, Job, JobStatus, JobType};
+use crate::store::{JobDefaults, NewJob};
+
+/// What the backend does after a job's final attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AfterFinal {
+    Nothing,
+    /// Insert this job (the PM job, placed right after the one that ended).
+    QueuePm(NewJob),
+    /// Block the (active) assignment with this reason.
+    Block(String),
+}
+
+/// The inputs, read in the transaction that made the job final.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FinalState<'a> {
+    /// The job as it now stands (`complete` or `failed`).
+    pub job: &'a Job,
+    pub assignment: &'a Assignment,
+    /// Jobs of the assignment still `pending`.
+    pub pending_jobs: u32,
+}
+
+/// Decides what follows a job that reached `complete` or `failed`.
+pub fn after_final(state: FinalState<'_>, pm: &JobDefaults) -> AfterFinal {
+    let FinalState { job, assignment, pending_jobs } = state;
+    if assignment.status.is_final() || !matches!(job.status, JobStatus::Complete | JobStatus::Failed) {
+        return AfterFinal::Nothing;
+    }
+    if job.job_type != JobType::Pm {
+        // An assignment blocked meanwhile still gets its PM: it runs once a person resumes it.
+        if lifecycle::check_insert(assignment).is_err() {
+            return if assignment.status == AssignmentStatus::Active {
+                AfterFinal::Block(lifecycle::job_limit_reason(assignment.max_jobs))
+            } else {
+                AfterFinal::Nothing
+            };
+        }
+        return AfterFinal::QueuePm(NewJob {
+            job_type: JobType::Pm,
+            harness: pm.pm_harness.clone(),
+            context: String::new(),
+            max_attempts: pm.max_attempts,
+            after: Some(job.id.clone()),
+            for_job_id: Some(job.id.clone()),
+        });
+    }
+    if assignment.status != AssignmentStatus::Active || pending_jobs > 0 {
+        return AfterFinal::Nothing;
+    }
+    AfterFinal::Block(pm_undecided_reason(&job.id, job.status, job.error.as_deref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_support::{assignment, job};
+
+    const PM: fn() -> JobDefaults = || JobDefaults { pm_harness: "claude".into(), max_attempts: 2 };
+
+    #[test]
+    fn a_finished_job_gets_its_pm_right_after_it() {
+        let a = assignment(AssignmentStatus::Active, 1);
+        for status in [JobStatus::Complete, JobStatus::Failed] {
+            let j = job("j1", JobType::Implement, status);
+            let AfterFinal::QueuePm(pm) = after_final(FinalState { job: &j, assignment: &a, pending_jobs: 0 }, &PM())
+            else {
+                panic!("expected a PM job");
+            };
+            assert_eq!(
+                (pm.job_type, pm.after.as_deref(), pm.for_job_id.as_deref()),
+                (JobType::Pm, Some("j1"), Some("j1"))
+            );
+            assert_eq!((pm.harness.as_str(), pm.max_attempts), ("claude", 2));
+        }
+    }
+
+    #[test]
+    fn the_job_limit_blocks_instead_of_queueing_a_pm() {
+        let a = assignment(AssignmentStatus::Active, 5);
+        let j = job("j1", JobType::Implement, JobStatus::Complete);
+        let plan = after_final(FinalState { job: &j, assignment: &a, pending_jobs: 0 }, &PM());
+        assert_eq!(plan, AfterFinal::Block("job limit 5 reached".into()));
+    }
+
+    #[test]
+    fn a_pm_that_decided_nothing_blocks_unless_work_is_queued() {
+        let a = assignment(AssignmentStatus::Active, 2);
+        let pm = job("p1", JobType::Pm, JobStatus::Complete);
+        let plan = after_final(FinalState { job: &pm, assignment: &a, pending_jobs: 0 }, &PM());
+        assert!(matches!(plan, AfterFinal::Block(reason) if reason.contains("made no decision")));
+        let plan = after_final(FinalState { job: &pm, assignment: &a, pending_jobs: 1 }, &PM());
+        assert_eq!(plan, AfterFinal::Nothing);
+    }
+
+    #[test]
+    fn ended_or_blocked_assignments_are_left_alone() {
+        let pm = job("p1", JobType::Pm, JobStatus::Failed);
+        for status in [AssignmentStatus::Complete, AssignmentStatus::Cancelled, AssignmentStatus::Blocked] {
+            let a = assignment(status, 2);
+            assert_eq!(
+                after_final(FinalState { job: &pm, assignment: &a, pending_jobs: 0 }, &PM()),
+                AfterFinal::Nothing
+            );
+        }
+        let done = job("j1", JobType::Implement, JobStatus::Complete);
+        let a = assignment(AssignmentStatus::Complete, 2);
+        assert_eq!(after_final(FinalState { job: &done, assignment: &a, pending_jobs: 0 }, &PM()), AfterFinal::Nothing);
+    }
+}
