@@ -25,17 +25,48 @@ pub struct CallerJob {
     pub holds_lease: bool,
     /// The caller presented a token at all.
     pub has_token: bool,
+    /// On a PM job: the decision it already made (its chain line), if any.
+    pub decision: Option<String>,
 }
 
 /// A change an agent asks for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Mutation<'a> {
     CreateAssignment,
-    InsertJob { assignment_id: &'a str, job_type: JobType },
-    ChangeStatus { assignment_id: &'a str },
-    ChangeGuards { assignment_id: &'a str },
-    CancelJob { assignment_id: &'a str },
-    RetryJob { assignment_id: &'a str, job_type: JobType },
+    InsertJob {
+        assignment_id: &'a str,
+        job_type: JobType,
+    },
+    ChangeStatus {
+        assignment_id: &'a str,
+    },
+    ChangeGuards {
+        assignment_id: &'a str,
+    },
+    CancelJob {
+        assignment_id: &'a str,
+    },
+    RetryJob {
+        assignment_id: &'a str,
+        job_type: JobType,
+    },
+    /// `proceed`: a PM lets the already queued job run.
+    Proceed {
+        assignment_id: &'a str,
+    },
+}
+
+impl Mutation<'_> {
+    /// Whether this is one of a PM job's decisions (of which it makes exactly one).
+    pub fn is_decision(&self) -> bool {
+        matches!(
+            self,
+            Mutation::InsertJob { .. }
+                | Mutation::RetryJob { .. }
+                | Mutation::ChangeStatus { .. }
+                | Mutation::Proceed { .. }
+        )
+    }
 }
 
 fn refuse(refusal: String) -> Error {
@@ -57,6 +88,11 @@ pub fn check(caller: &CallerJob, mutation: Mutation<'_>) -> Result<()> {
              not made",
             caller.status
         )));
+    }
+    if caller.job_type == JobType::Pm && mutation.is_decision() {
+        if let Some(decision) = &caller.decision {
+            return Err(crate::engine::decision::already_decided(id, decision));
+        }
     }
     let own = |target: &str| -> Result<()> {
         if target == caller.assignment_id {
@@ -94,6 +130,16 @@ pub fn check(caller: &CallerJob, mutation: Mutation<'_>) -> Result<()> {
             Err(refuse(format!("job {id} cannot change the job limit or the budget: only a person raises guards")))
         }
         Mutation::CancelJob { assignment_id } => own(assignment_id),
+        Mutation::Proceed { assignment_id } => {
+            own(assignment_id)?;
+            if caller.job_type != JobType::Pm {
+                return Err(refuse(format!(
+                    "proceed is a PM job's decision; job {id} is a {} job, and a queued job runs by itself",
+                    caller.job_type
+                )));
+            }
+            Ok(())
+        }
     }
 }
 
@@ -109,7 +155,24 @@ mod tests {
             status: JobStatus::Running,
             holds_lease: true,
             has_token: true,
+            decision: None,
         }
+    }
+
+    #[test]
+    fn a_pm_makes_one_decision() {
+        let decided = CallerJob { decision: Some("queued review j2".into()), ..caller(JobType::Pm) };
+        for m in [
+            Mutation::InsertJob { assignment_id: "a1", job_type: JobType::Review },
+            Mutation::ChangeStatus { assignment_id: "a1" },
+            Mutation::Proceed { assignment_id: "a1" },
+        ] {
+            let err = check(&decided, m).unwrap_err().to_string();
+            assert_eq!(err, "job j1 already decided: queued review j2; a PM job makes one decision");
+        }
+        assert!(check(&decided, Mutation::CancelJob { assignment_id: "a1" }).is_ok(), "cancel is no decision");
+        let err = check(&caller(JobType::Review), Mutation::Proceed { assignment_id: "a1" }).unwrap_err().to_string();
+        assert!(err.starts_with("proceed is a PM job's decision"), "{err}");
     }
 
     #[test]

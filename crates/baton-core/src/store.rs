@@ -134,6 +134,10 @@ pub trait Store: RunnerStore + Send + Sync {
     /// Cancels a pending or running job (the runner holding a running one stops its agent).
     async fn cancel_job(&self, ns: &str, id: &str, actor: &Actor) -> Result<Job>;
 
+    /// A PM job's decision to let the assignment's already queued job run next; returns that job.
+    /// Refused for people (a queued job runs by itself), other jobs, and with nothing queued.
+    async fn proceed(&self, ns: &str, assignment_id: &str, actor: &Actor) -> Result<Job>;
+
     /// Queues a fresh copy of a failed or cancelled job right after it.
     async fn retry_job(&self, ns: &str, id: &str, defaults: &JobDefaults, actor: &Actor) -> Result<Job>;
 

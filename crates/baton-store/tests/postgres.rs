@@ -239,7 +239,8 @@ async fn racing_migrations_apply_once() {
         .fetch_all(stores[0].pool())
         .await
         .unwrap();
-    assert_eq!(versions, vec![1]);
+    let once_each: Vec<i64> = (1..=versions.len() as i64).collect();
+    assert_eq!(versions, once_each, "every migration applied exactly once, in order");
     // Every store works on the one schema.
     for store in &stores {
         store.create_assignment(suite::new_assignment("x"), &suite::person()).await.unwrap();
@@ -255,7 +256,7 @@ async fn a_newer_schema_is_refused() {
     let store = PostgresStore::connect(&url).await.unwrap();
     sqlx::query("INSERT INTO baton_schema (version, applied_at) VALUES (99, 0)").execute(store.pool()).await.unwrap();
     let err = PostgresStore::connect(&url).await.err().unwrap();
-    assert!(matches!(err, Error::SchemaTooNew { found: 99, supported: 1, .. }), "{err}");
+    assert!(matches!(err, Error::SchemaTooNew { found: 99, supported, .. } if supported < 99), "{err}");
     assert!(err.to_string().contains("newer baton"), "{err}");
 }
 

@@ -3,6 +3,7 @@
 //! decided and nothing queued — so nothing is ever left silently stalled.
 
 use super::attempt_end::pm_undecided_reason;
+use super::decision::undecided_with_queued_job;
 use crate::lifecycle;
 use crate::model::{Assignment, AssignmentStatus, Job, JobStatus, JobType};
 use crate::store::{JobDefaults, NewJob};
@@ -15,6 +16,13 @@ pub enum AfterFinal {
     QueuePm(NewJob),
     /// Block the (active) assignment with this reason.
     Block(String),
+    /// A PM job ended without deciding: its chain line becomes `no decision`. With a job already
+    /// queued, that job runs next and `note` goes in the history; otherwise (`block`) the
+    /// assignment is blocked with `note` as the reason.
+    Undecided {
+        note: String,
+        block: bool,
+    },
 }
 
 /// The inputs, read in the transaction that made the job final.
@@ -51,10 +59,13 @@ pub fn after_final(state: FinalState<'_>, pm: &JobDefaults) -> AfterFinal {
             for_job_id: Some(job.id.clone()),
         });
     }
-    if assignment.status != AssignmentStatus::Active || pending_jobs > 0 {
+    if job.decision.is_some() || assignment.status != AssignmentStatus::Active {
         return AfterFinal::Nothing;
     }
-    AfterFinal::Block(pm_undecided_reason(&job.id, job.status, job.error.as_deref()))
+    if pending_jobs > 0 {
+        return AfterFinal::Undecided { note: undecided_with_queued_job(&job.id), block: false };
+    }
+    AfterFinal::Undecided { note: pm_undecided_reason(&job.id, job.status, job.error.as_deref()), block: true }
 }
 
 #[cfg(test)]
@@ -94,9 +105,20 @@ mod tests {
         let a = assignment(AssignmentStatus::Active, 2);
         let pm = job("p1", JobType::Pm, JobStatus::Complete);
         let plan = after_final(FinalState { job: &pm, assignment: &a, pending_jobs: 0 }, &PM());
-        assert!(matches!(plan, AfterFinal::Block(reason) if reason.contains("made no decision")));
+        assert!(matches!(plan, AfterFinal::Undecided { note, block: true } if note.contains("made no decision")));
         let plan = after_final(FinalState { job: &pm, assignment: &a, pending_jobs: 1 }, &PM());
-        assert_eq!(plan, AfterFinal::Nothing);
+        assert_eq!(
+            plan,
+            AfterFinal::Undecided {
+                note: "the PM job p1 made no decision; the queued job runs next".into(),
+                block: false
+            }
+        );
+        let decided = Job { decision: Some("queued review j2".into()), ..pm };
+        assert_eq!(
+            after_final(FinalState { job: &decided, assignment: &a, pending_jobs: 1 }, &PM()),
+            AfterFinal::Nothing
+        );
     }
 
     #[test]

@@ -12,14 +12,17 @@
 //! - [`after_final`]: a job reached `complete` or `failed`: queue its PM job, block, or nothing.
 //! - [`lost_lease`]: a running job's lease expired: re-queue, complete, cancel or fail it.
 //! - [`claim`]: the guards before a claim (host, budget) and the host-gone block.
+//! - [`decision`]: the PM's one decision: its chain line, where its insert goes, its refusals.
 
 pub mod after_final;
 pub mod attempt_end;
 pub mod claim;
+pub mod decision;
 pub mod lost_lease;
 
 pub use crate::lifecycle::JobTransition;
 pub use after_final::{after_final, AfterFinal, FinalState};
 pub use attempt_end::{pm_undecided_reason, release, settle, EndedAttempt, Settlement};
 pub use claim::{check_claim, host_gone, ClaimCheck};
+pub use decision::Decision;
 pub use lost_lease::{settle_lost, LostLease, LostPlan};

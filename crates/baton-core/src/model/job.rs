@@ -63,6 +63,9 @@ pub struct Job {
     pub git_head_after: Option<String>,
     /// `git diff --stat` of everything the job changed, committed or not.
     pub diff_stat: Option<String>,
+    /// On a `pm` job: its one decision, as its chain line reads (`queued review j…`,
+    /// `proceeded: j… runs next`, `completed`, `cancelled`, `blocked: <reason>`, `no decision`).
+    pub decision: Option<String>,
     pub attempt_history: Vec<Attempt>,
 }
 

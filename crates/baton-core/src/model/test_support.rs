@@ -58,6 +58,7 @@ pub fn job(id: &str, job_type: JobType, status: JobStatus) -> Job {
         git_head_before: None,
         git_head_after: None,
         diff_stat: None,
+        decision: None,
         attempt_history: Vec::new(),
     }
 }

@@ -6,6 +6,7 @@
 
 use super::rows::{self, ASSIGNMENT_COLUMNS};
 use super::{jobs, pg_text, scope, Context, TxResult};
+use baton_core::engine::Decision;
 use baton_core::lifecycle::{self, AssignmentState, AssignmentUpdate};
 use baton_core::scope::Mutation;
 use baton_core::store::{AssignmentFilter, JobDefaults, NewAssignment, NewJob, Notification, NotifyEvent, Workspace};
@@ -168,7 +169,8 @@ pub async fn update(
         jobs::insert(conn, ns, id, &pm, &Actor::Engine, at).await?;
     }
     if update.status.is_some() {
-        jobs::mark_decided(conn, id, actor).await?;
+        let decision = Decision::Status { status: plan.status, reason: plan.reason.as_deref() };
+        jobs::mark_decided(conn, id, actor, &decision.line()).await?;
     }
     detail(conn, ns, id).await
 }

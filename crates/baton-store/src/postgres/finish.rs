@@ -165,5 +165,13 @@ pub async fn after_final(
         AfterFinal::Nothing => Ok(()),
         AfterFinal::QueuePm(pm) => jobs::insert(conn, ns, &assignment.id, &pm, &Actor::Engine, now).await.map(drop),
         AfterFinal::Block(reason) => assignments::block(conn, &assignment.id, &reason, now).await,
+        AfterFinal::Undecided { note, block } => {
+            jobs::mark_undecided(conn, &job.id).await?;
+            if block {
+                assignments::block(conn, &assignment.id, &note, now).await
+            } else {
+                rows::record(conn, &assignment.id, Some(&job.id), now, &Actor::Engine, &note, None).await
+            }
+        }
     }
 }

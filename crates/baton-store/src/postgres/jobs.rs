@@ -7,11 +7,12 @@
 use super::assignments;
 use super::rows::{self, JOB_COLUMNS};
 use super::{pg_text, scope, Context, TxResult};
+use baton_core::engine::decision::{self, Decision};
 use baton_core::lifecycle;
 use baton_core::scope::Mutation;
 use baton_core::store::{JobDefaults, JobFilter, NewJob};
 use baton_core::time::Millis;
-use baton_core::{ids, Actor, AssignmentStatus, Error, Job, Result};
+use baton_core::{ids, Actor, AssignmentStatus, Error, Job, JobType, Result};
 use sqlx::postgres::PgConnection;
 
 fn not_found(ns: &str, id: &str) -> Error {
@@ -102,15 +103,17 @@ pub async fn insert_guarded(
     at: Millis,
 ) -> TxResult<Result<Job>> {
     let assignment = assignments::lock(conn, ns, aid).await?;
-    scope::check(conn, ns, actor, Mutation::InsertJob { assignment_id: aid, job_type: new.job_type }, at).await?;
+    let caller =
+        scope::check(conn, ns, actor, Mutation::InsertJob { assignment_id: aid, job_type: new.job_type }, at).await?;
+    let placed = NewJob { after: decision::placement(caller.as_ref(), new.after.as_deref())?, ..new.clone() };
     if let Err(refusal) = lifecycle::check_insert(&assignment) {
         if matches!(refusal, Error::JobLimitReached { .. }) && assignment.status == AssignmentStatus::Active {
             assignments::block(conn, aid, &lifecycle::job_limit_reason(assignment.max_jobs), at).await?;
         }
         return Ok(Err(refusal));
     }
-    let job = insert(conn, ns, aid, new, actor, at).await?;
-    mark_decided(conn, aid, actor).await?;
+    let job = insert(conn, ns, aid, &placed, actor, at).await?;
+    mark_decided(conn, aid, actor, &Decision::Queued { job_type: job.job_type, job_id: &job.id }.line()).await?;
     Ok(Ok(job))
 }
 
@@ -188,16 +191,60 @@ pub async fn insert(
 
 /// A PM job that inserted a job or changed its assignment's status has decided: its decision
 /// took effect, so it is never re-run and never judged as "made no decision".
-pub async fn mark_decided(conn: &mut PgConnection, aid: &str, actor: &Actor) -> TxResult<()> {
+pub async fn mark_decided(conn: &mut PgConnection, aid: &str, actor: &Actor, decision: &str) -> TxResult<()> {
     if let Some(job_id) = actor.job_id() {
-        sqlx::query("UPDATE jobs SET decided = TRUE WHERE id = $1 AND assignment_id = $2 AND type = 'pm'")
-            .bind(job_id)
-            .bind(aid)
-            .execute(conn)
-            .await
-            .ctx("recording a PM decision")?;
+        sqlx::query(
+            "UPDATE jobs SET decided = TRUE, decision = $3 WHERE id = $1 AND assignment_id = $2 AND type = 'pm' \
+             AND decision IS NULL",
+        )
+        .bind(job_id)
+        .bind(aid)
+        .bind(pg_text(decision))
+        .execute(conn)
+        .await
+        .ctx("recording a PM decision")?;
     }
     Ok(())
+}
+
+/// Records `no decision` as the chain line of a PM job that ended without deciding.
+pub async fn mark_undecided(conn: &mut PgConnection, job_id: &str) -> TxResult<()> {
+    sqlx::query("UPDATE jobs SET decision = $2 WHERE id = $1 AND type = 'pm' AND decision IS NULL")
+        .bind(job_id)
+        .bind(decision::NO_DECISION)
+        .execute(conn)
+        .await
+        .ctx("recording a PM's missing decision")?;
+    Ok(())
+}
+
+/// A PM job's `proceed`: the assignment's already queued job runs next, by its decision.
+pub async fn proceed(conn: &mut PgConnection, ns: &str, aid: &str, actor: &Actor, at: Millis) -> TxResult<Job> {
+    if !matches!(actor, Actor::Job { .. }) {
+        return Err(Error::invalid("proceed is a PM job's decision; a queued job runs by itself").into());
+    }
+    assignments::lock(conn, ns, aid).await?;
+    scope::check(conn, ns, actor, Mutation::Proceed { assignment_id: aid }, at).await?;
+    let next: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM jobs WHERE assignment_id = $1 AND status = 'pending' ORDER BY position LIMIT 1",
+    )
+    .bind(aid)
+    .fetch_optional(&mut *conn)
+    .await
+    .ctx("finding the queued job")?;
+    let Some(next) = next else {
+        return Err(Error::invalid(format!(
+            "assignment {aid} has nothing queued to proceed to: queue the next step with baton insert-job, or \
+             complete or block the assignment"
+        ))
+        .into());
+    };
+    let job = get(conn, ns, &next).await?;
+    mark_decided(conn, aid, actor, &Decision::Proceeded { job_id: &next }.line()).await?;
+    let action = format!("proceeded: the queued job {next} ({}) runs next", job.job_type);
+    rows::record(conn, aid, Some(&next), at, actor, &action, None).await?;
+    touch(conn, aid, at).await?;
+    Ok(job)
 }
 
 async fn touch(conn: &mut PgConnection, aid: &str, at: Millis) -> TxResult<()> {
@@ -281,15 +328,24 @@ pub async fn retry_guarded(
     let aid = assignment_of(conn, ns, id).await?;
     assignments::lock(conn, ns, &aid).await?;
     let job = get(conn, ns, id).await?;
-    scope::check(conn, ns, actor, Mutation::RetryJob { assignment_id: &job.assignment_id, job_type: job.job_type }, at)
-        .await?;
+    let caller = scope::check(
+        conn,
+        ns,
+        actor,
+        Mutation::RetryJob { assignment_id: &job.assignment_id, job_type: job.job_type },
+        at,
+    )
+    .await?;
     lifecycle::check_retry_job(&job.id, job.status)?;
+    // A person's copy goes right after the job it retries; a PM's, like any PM insert, right
+    // after the PM job.
+    let after = if caller.is_some_and(|c| c.job_type == JobType::Pm) { None } else { Some(job.id.clone()) };
     let copy = NewJob {
         job_type: job.job_type,
         harness: job.harness.clone(),
         context: job.context.clone(),
         max_attempts: defaults.max_attempts,
-        after: Some(job.id.clone()),
+        after,
         for_job_id: job.for_job_id.clone(),
     };
     let new = match insert_guarded(conn, ns, &job.assignment_id, &copy, actor, at).await? {

@@ -13,7 +13,10 @@ use sqlx::postgres::PgConnection;
 use sqlx::Executor;
 
 /// Every migration, in order; the version after applying `MIGRATIONS[i]` is `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_pm_protocol.sql"),
+];
 
 /// The schema version this baton writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

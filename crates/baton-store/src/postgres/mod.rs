@@ -395,6 +395,10 @@ impl Store for PostgresStore {
         write_tx!(self, Some(Change::Queue), |c, now| jobs::cancel(c, ns, id, actor, now).await)
     }
 
+    async fn proceed(&self, ns: &str, assignment_id: &str, actor: &Actor) -> Result<Job> {
+        write_tx!(self, Some(Change::Queue), |c, now| jobs::proceed(c, ns, assignment_id, actor, now).await)
+    }
+
     async fn retry_job(&self, ns: &str, id: &str, defaults: &JobDefaults, actor: &Actor) -> Result<Job> {
         write_tx!(self, Some(Change::Queue), |c, now| jobs::retry_guarded(c, ns, id, defaults, actor, now).await)?
     }

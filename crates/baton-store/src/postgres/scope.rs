@@ -13,18 +13,19 @@ use baton_core::{Actor, Error, JobStatus, JobType};
 use sqlx::postgres::PgConnection;
 
 /// Refuses `mutation` when `actor` is a job that may not make it; people and the engine pass.
+/// Returns the calling job as read, for a job.
 pub async fn check(
     conn: &mut PgConnection,
     ns: &str,
     actor: &Actor,
     mutation: Mutation<'_>,
     now: Millis,
-) -> TxResult<()> {
-    let Actor::Job { id, token } = actor else { return Ok(()) };
-    let row: Option<(String, String, String, bool)> = sqlx::query_as(
+) -> TxResult<Option<CallerJob>> {
+    let Actor::Job { id, token } = actor else { return Ok(None) };
+    let row: Option<(String, String, String, bool, Option<String>)> = sqlx::query_as(
         "SELECT assignment_id, type, status, \
-         status = 'running' AND lease_token IS NOT DISTINCT FROM $3 AND COALESCE(lease_expires_at > $4, FALSE) \
-         FROM jobs WHERE id = $1 AND namespace = $2",
+         status = 'running' AND lease_token IS NOT DISTINCT FROM $3 AND COALESCE(lease_expires_at > $4, FALSE), \
+         decision FROM jobs WHERE id = $1 AND namespace = $2",
     )
     .bind(id)
     .bind(ns)
@@ -33,7 +34,7 @@ pub async fn check(
     .fetch_optional(conn)
     .await
     .ctx("reading the calling job")?;
-    let Some((assignment_id, job_type, status, holds_lease)) = row else {
+    let Some((assignment_id, job_type, status, holds_lease, decision)) = row else {
         return Err(Error::Scope {
             refusal: format!(
                 "BATON_JOB_ID={id} is not a job in namespace {ns}; a person running baton should unset BATON_JOB_ID"
@@ -48,6 +49,8 @@ pub async fn check(
         status: status.parse::<JobStatus>().map_err(Error::from)?,
         holds_lease: holds_lease && token.is_some(),
         has_token: token.is_some(),
+        decision,
     };
-    Ok(scope::check(&caller, mutation)?)
+    scope::check(&caller, mutation)?;
+    Ok(Some(caller))
 }

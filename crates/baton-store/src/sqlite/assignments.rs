@@ -2,6 +2,7 @@
 
 use super::rows::{self, ASSIGNMENT_COLUMNS};
 use super::{jobs, scope, Context};
+use baton_core::engine::Decision;
 use baton_core::lifecycle::{self, AssignmentState, AssignmentUpdate};
 use baton_core::scope::Mutation;
 use baton_core::store::{AssignmentFilter, JobDefaults, NewAssignment, NewJob, Notification, NotifyEvent, Workspace};
@@ -133,7 +134,8 @@ pub fn update(
         jobs::insert(conn, ns, id, &pm, &Actor::Engine, at)?;
     }
     if update.status.is_some() {
-        jobs::mark_decided(conn, id, actor)?;
+        let decision = Decision::Status { status: plan.status, reason: plan.reason.as_deref() };
+        jobs::mark_decided(conn, id, actor, &decision.line())?;
     }
     detail(conn, ns, id)
 }

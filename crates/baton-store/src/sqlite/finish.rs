@@ -126,5 +126,13 @@ pub fn after_final(conn: &Connection, ns: &str, job_id: &str, policy: &EnginePol
         AfterFinal::Nothing => Ok(()),
         AfterFinal::QueuePm(pm) => jobs::insert(conn, ns, &assignment.id, &pm, &Actor::Engine, now).map(drop),
         AfterFinal::Block(reason) => assignments::block(conn, &assignment.id, &reason, now),
+        AfterFinal::Undecided { note, block } => {
+            jobs::mark_undecided(conn, &job.id)?;
+            if block {
+                assignments::block(conn, &assignment.id, &note, now)
+            } else {
+                rows::record(conn, &assignment.id, Some(&job.id), now, &Actor::Engine, &note, None)
+            }
+        }
     }
 }

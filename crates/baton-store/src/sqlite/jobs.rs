@@ -3,11 +3,12 @@
 use super::rows::{self, JOB_COLUMNS};
 use super::Context;
 use super::{assignments, scope};
+use baton_core::engine::decision::{self, Decision};
 use baton_core::lifecycle;
 use baton_core::scope::Mutation;
 use baton_core::store::{JobDefaults, JobFilter, NewJob};
 use baton_core::time::Millis;
-use baton_core::{ids, Actor, AssignmentStatus, Error, Job, Result};
+use baton_core::{ids, Actor, AssignmentStatus, Error, Job, JobType, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Loads one job of a namespace (with its attempts), or says it is not there.
@@ -69,15 +70,16 @@ pub fn list(conn: &Connection, ns: &str, filter: &JobFilter) -> Result<Vec<Job>>
 /// blocks the assignment (when active) and returns the refusal; the caller commits either way.
 pub fn insert_guarded(conn: &Connection, ns: &str, aid: &str, new: &NewJob, actor: &Actor, at: Millis) -> Result<Job> {
     let assignment = assignments::load(conn, ns, aid)?;
-    scope::check(conn, ns, actor, Mutation::InsertJob { assignment_id: aid, job_type: new.job_type }, at)?;
+    let caller = scope::check(conn, ns, actor, Mutation::InsertJob { assignment_id: aid, job_type: new.job_type }, at)?;
+    let placed = NewJob { after: decision::placement(caller.as_ref(), new.after.as_deref())?, ..new.clone() };
     if let Err(refusal) = lifecycle::check_insert(&assignment) {
         if matches!(refusal, Error::JobLimitReached { .. }) && assignment.status == AssignmentStatus::Active {
             assignments::block(conn, aid, &lifecycle::job_limit_reason(assignment.max_jobs), at)?;
         }
         return Err(refusal);
     }
-    let job = insert(conn, ns, aid, new, actor, at)?;
-    mark_decided(conn, aid, actor)?;
+    let job = insert(conn, ns, aid, &placed, actor, at)?;
+    mark_decided(conn, aid, actor, &Decision::Queued { job_type: job.job_type, job_id: &job.id }.line())?;
     Ok(job)
 }
 
@@ -141,13 +143,49 @@ pub fn insert(conn: &Connection, ns: &str, aid: &str, new: &NewJob, actor: &Acto
 
 /// A PM job that inserted a job or changed its assignment's status has decided: its decision
 /// took effect, so it is never re-run and never judged as "made no decision".
-pub fn mark_decided(conn: &Connection, aid: &str, actor: &Actor) -> Result<()> {
+pub fn mark_decided(conn: &Connection, aid: &str, actor: &Actor, decision: &str) -> Result<()> {
     if let Some(job_id) = actor.job_id() {
-        conn.prepare_cached("UPDATE jobs SET decided = 1 WHERE id = ?1 AND assignment_id = ?2 AND type = 'pm'")
-            .and_then(|mut s| s.execute(params![job_id, aid]))
-            .ctx("recording a PM decision")?;
+        conn.prepare_cached(
+            "UPDATE jobs SET decided = 1, decision = ?3 WHERE id = ?1 AND assignment_id = ?2 AND type = 'pm' \
+             AND decision IS NULL",
+        )
+        .and_then(|mut s| s.execute(params![job_id, aid, decision]))
+        .ctx("recording a PM decision")?;
     }
     Ok(())
+}
+
+/// Records `no decision` as the chain line of a PM job that ended without deciding.
+pub fn mark_undecided(conn: &Connection, job_id: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE jobs SET decision = ?2 WHERE id = ?1 AND type = 'pm' AND decision IS NULL")
+        .and_then(|mut s| s.execute(params![job_id, decision::NO_DECISION]))
+        .ctx("recording a PM's missing decision")?;
+    Ok(())
+}
+
+/// A PM job's `proceed`: the assignment's already queued job runs next, by its decision.
+pub fn proceed(conn: &Connection, ns: &str, aid: &str, actor: &Actor, at: Millis) -> Result<Job> {
+    if !matches!(actor, Actor::Job { .. }) {
+        return Err(Error::invalid("proceed is a PM job's decision; a queued job runs by itself"));
+    }
+    assignments::load(conn, ns, aid)?;
+    scope::check(conn, ns, actor, Mutation::Proceed { assignment_id: aid }, at)?;
+    let next: Option<String> = conn
+        .prepare_cached("SELECT id FROM jobs WHERE assignment_id = ?1 AND status = 'pending' ORDER BY position LIMIT 1")
+        .and_then(|mut s| s.query_row(params![aid], |r| r.get(0)).optional())
+        .ctx("finding the queued job")?;
+    let Some(next) = next else {
+        return Err(Error::invalid(format!(
+            "assignment {aid} has nothing queued to proceed to: queue the next step with baton insert-job, or \
+             complete or block the assignment"
+        )));
+    };
+    let job = get(conn, ns, &next)?;
+    mark_decided(conn, aid, actor, &Decision::Proceeded { job_id: &next }.line())?;
+    let action = format!("proceeded: the queued job {next} ({}) runs next", job.job_type);
+    rows::record(conn, aid, Some(&next), at, actor, &action, None)?;
+    touch(conn, aid, at)?;
+    Ok(job)
 }
 
 fn touch(conn: &Connection, aid: &str, at: Millis) -> Result<()> {
@@ -214,7 +252,7 @@ pub fn retry_guarded(
     at: Millis,
 ) -> Result<Job> {
     let job = get(conn, ns, id)?;
-    scope::check(
+    let caller = scope::check(
         conn,
         ns,
         actor,
@@ -222,12 +260,15 @@ pub fn retry_guarded(
         at,
     )?;
     lifecycle::check_retry_job(&job.id, job.status)?;
+    // A person's copy goes right after the job it retries; a PM's, like any PM insert, right
+    // after the PM job.
+    let after = if caller.is_some_and(|c| c.job_type == JobType::Pm) { None } else { Some(job.id.clone()) };
     let copy = NewJob {
         job_type: job.job_type,
         harness: job.harness.clone(),
         context: job.context.clone(),
         max_attempts: defaults.max_attempts,
-        after: Some(job.id.clone()),
+        after,
         for_job_id: job.for_job_id.clone(),
     };
     let new = insert_guarded(conn, ns, &job.assignment_id, &copy, actor, at)?;

@@ -8,7 +8,10 @@ use baton_core::{Error, Result};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Every migration, in order; the version after applying `MIGRATIONS[i]` is `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_pm_protocol.sql"),
+];
 
 /// The schema version this baton writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

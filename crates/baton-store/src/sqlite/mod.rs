@@ -206,6 +206,11 @@ impl Store for SqliteStore {
         self.write(move |tx| jobs::cancel(tx, &ns, &id, &actor, now())).await
     }
 
+    async fn proceed(&self, ns: &str, assignment_id: &str, actor: &Actor) -> Result<Job> {
+        let (ns, id, actor) = (ns.to_string(), assignment_id.to_string(), actor.clone());
+        self.write(move |tx| jobs::proceed(tx, &ns, &id, &actor, now())).await
+    }
+
     async fn retry_job(&self, ns: &str, id: &str, defaults: &JobDefaults, actor: &Actor) -> Result<Job> {
         let (ns, id, defaults, actor) = (ns.to_string(), id.to_string(), defaults.clone(), actor.clone());
         self.write(move |tx| Ok(jobs::retry_guarded(tx, &ns, &id, &defaults, &actor, now()))).await?

@@ -6,8 +6,10 @@
 
 #![allow(dead_code)]
 
+mod decisions;
 mod lifecycle;
 mod runner;
+pub use decisions::*;
 pub use lifecycle::*;
 pub use runner::*;
 
@@ -44,7 +46,9 @@ macro_rules! store_suite {
             an_expired_lease_is_gone_even_before_a_takeover, a_lost_lease_never_reruns_a_decided_pm,
             changes_people_care_about_are_notified_once, a_retry_placed_before_the_running_job_waits_for_it,
             work_pinned_to_a_vanished_host_is_blocked_for_a_person, a_jobs_own_max_attempts_governs_its_retries,
-            job_transitions_are_exactly_the_documented_table, assignment_transitions_are_exactly_the_documented_table);
+            job_transitions_are_exactly_the_documented_table, assignment_transitions_are_exactly_the_documented_table,
+            a_pm_job_makes_one_decision, a_pms_insert_lands_right_after_it, proceed_lets_the_queued_job_run,
+            a_pm_without_a_decision_lets_the_queued_job_run, each_decision_leaves_its_chain_line);
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -1,0 +1,7 @@
+-- The PM's decision protocol: what a PM job decided (its line in the chain), and the exact
+-- prompt each attempt was given, compressed, with its size and SHA-256.
+ALTER TABLE jobs ADD COLUMN decision TEXT;
+UPDATE jobs SET decision = 'decided' WHERE decided = 1;
+ALTER TABLE attempts ADD COLUMN prompt BLOB;
+ALTER TABLE attempts ADD COLUMN prompt_bytes INTEGER;
+ALTER TABLE attempts ADD COLUMN prompt_sha256 TEXT;
