@@ -208,6 +208,19 @@ pub struct AgentProcess {
 pub struct AttemptStart {
     pub agent: Option<AgentProcess>,
     pub git_head_before: Option<String>,
+    /// The exact prompt the agent was given, stored with the attempt for audit.
+    pub prompt: Option<String>,
+}
+
+/// The prompt one attempt was given (`baton job --prompt`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttemptPrompt {
+    pub job_id: String,
+    pub attempt: u32,
+    /// `None` when no prompt was recorded, or retention dropped its text (size and hash stay).
+    pub prompt: Option<String>,
+    pub prompt_bytes: Option<u64>,
+    pub prompt_sha256: Option<String>,
 }
 
 /// A change a `[notify]` hook may want to hear about.
@@ -354,6 +367,8 @@ pub trait RunnerStore: Send + Sync {
         result: AttemptResult,
         policy: &EnginePolicy,
     ) -> Result<Option<Job>>;
+    /// The prompt attempt `attempt` of a job was given (the latest attempt when `None`).
+    async fn attempt_prompt(&self, ns: &str, job_id: &str, attempt: Option<u32>) -> Result<AttemptPrompt>;
     /// Transcript events of a job after `after_seq`, at most `limit`.
     async fn job_events(
         &self,

@@ -216,7 +216,7 @@ async fn run_agent(
     };
     let agent =
         process::start_time(pgid).map(|start_time| AgentProcess { host: shared.host.clone(), pgid, start_time });
-    let start = AttemptStart { agent, git_head_before: head_before.clone() };
+    let start = AttemptStart { agent, git_head_before: head_before.clone(), prompt: None };
     if !shared.store.record_start(&job.id, claim.token, &start).await? {
         process::signal_group(pgid, libc::SIGKILL);
         return Ok(None);

@@ -5,6 +5,7 @@
 //!   several machines.
 
 pub mod postgres;
+mod prompt;
 pub mod sqlite;
 pub mod wake;
 

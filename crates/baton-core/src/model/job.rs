@@ -127,6 +127,9 @@ pub struct Attempt {
     pub outcome: AttemptOutcome,
     pub error_kind: Option<ErrorKind>,
     pub error: Option<String>,
+    /// Size and SHA-256 (hex) of the prompt this attempt was given (`baton job --prompt`).
+    pub prompt_bytes: Option<u64>,
+    pub prompt_sha256: Option<String>,
 }
 
 /// One stored transcript event of a job (the harness's common event type, as JSON).

@@ -29,8 +29,8 @@ use crate::wake::Change;
 use async_trait::async_trait;
 use baton_core::lifecycle::AssignmentUpdate;
 use baton_core::store::{
-    AssignmentFilter, AttemptResult, AttemptStart, ChangeFeed, Claim, EnginePolicy, JobDefaults, JobFilter, Lease,
-    NewAssignment, NewEvent, NewJob, Notification, QueueSummary, RunnerInfo, RunnerStore, Workspace,
+    AssignmentFilter, AttemptPrompt, AttemptResult, AttemptStart, ChangeFeed, Claim, EnginePolicy, JobDefaults,
+    JobFilter, Lease, NewAssignment, NewEvent, NewJob, Notification, QueueSummary, RunnerInfo, RunnerStore, Workspace,
 };
 use baton_core::time::Millis;
 use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, JobEvent, Result, Store};
@@ -485,6 +485,10 @@ impl RunnerStore for PostgresStore {
     ) -> Result<Option<Job>> {
         write_tx!(self, Some(Change::Queue), |c, now| finish::finish_attempt(c, job_id, token, &result, policy, now)
             .await)
+    }
+
+    async fn attempt_prompt(&self, ns: &str, job_id: &str, attempt: Option<u32>) -> Result<AttemptPrompt> {
+        read_tx!(self, |c| runners::attempt_prompt(c, ns, job_id, attempt).await)
     }
 
     async fn job_events(&self, ns: &str, job_id: &str, after_seq: i64, limit: u32) -> Result<Vec<JobEvent>> {

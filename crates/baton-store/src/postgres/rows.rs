@@ -132,6 +132,8 @@ fn attempt(row: &PgRow) -> RowResult<(String, Attempt)> {
             outcome,
             error_kind: parsed_opt(row, "error_kind")?,
             error: row.try_get("error")?,
+            prompt_bytes: row.try_get::<Option<i64>, _>("prompt_bytes")?.and_then(|b| u64::try_from(b).ok()),
+            prompt_sha256: row.try_get("prompt_sha256")?,
         },
     ))
 }
@@ -154,7 +156,8 @@ pub async fn attach_attempts(conn: &mut PgConnection, jobs: &mut [Job]) -> TxRes
     }
     let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
     let rows = sqlx::query(
-        "SELECT job_id, n, runner, started_at, finished_at, outcome, error_kind, error FROM attempts \
+        "SELECT job_id, n, runner, started_at, finished_at, outcome, error_kind, error, prompt_bytes, prompt_sha256 \
+         FROM attempts \
          WHERE job_id = ANY($1) ORDER BY job_id, n",
     )
     .bind(&ids)

@@ -14,10 +14,11 @@
 use super::queue::ready_heads;
 use super::rows;
 use super::{assignments, finish, jobs, Context, TxResult};
+use crate::prompt;
 use baton_core::engine::{self, ClaimCheck, JobTransition, LostLease};
-use baton_core::store::{AgentProcess, AttemptStart, Claim, EnginePolicy, Lease, RunnerInfo};
+use baton_core::store::{AgentProcess, AttemptPrompt, AttemptStart, Claim, EnginePolicy, Lease, RunnerInfo};
 use baton_core::time::Millis;
-use baton_core::{Actor, JobStatus};
+use baton_core::{Actor, Error, JobStatus};
 use sqlx::postgres::PgConnection;
 use sqlx::Row;
 
@@ -386,7 +387,8 @@ async fn previous_agent(conn: &mut PgConnection, job_id: &str) -> TxResult<Optio
     })
 }
 
-/// Records the started agent and git HEAD of a claimed attempt; `false` when the lease is gone.
+/// Records the started agent, git HEAD and prompt of a claimed attempt; `false` when the lease
+/// is gone.
 pub async fn record_start(
     conn: &mut PgConnection,
     job_id: &str,
@@ -406,11 +408,61 @@ pub async fn record_start(
     .bind(agent.map(|a| i64::try_from(a.start_time).unwrap_or(i64::MAX)))
     .bind(start.git_head_before.as_deref())
     .bind(now)
-    .execute(conn)
+    .execute(&mut *conn)
     .await
     .ctx("recording an attempt's start")?
     .rows_affected();
+    if changed == 1 {
+        if let Some(text) = &start.prompt {
+            let packed = prompt::pack(text)?;
+            sqlx::query(
+                "UPDATE attempts SET prompt = $2, prompt_bytes = $3, prompt_sha256 = $4 \
+                 WHERE job_id = $1 AND outcome = 'running'",
+            )
+            .bind(job_id)
+            .bind(&packed.compressed)
+            .bind(packed.bytes)
+            .bind(&packed.sha256)
+            .execute(&mut *conn)
+            .await
+            .ctx("recording an attempt's prompt")?;
+        }
+    }
     Ok(changed == 1)
+}
+
+/// The prompt an attempt of a job was given (the latest attempt when `attempt` is `None`).
+pub async fn attempt_prompt(
+    conn: &mut PgConnection,
+    ns: &str,
+    job_id: &str,
+    attempt: Option<u32>,
+) -> TxResult<AttemptPrompt> {
+    let job = jobs::get(conn, ns, job_id).await?;
+    let n = attempt.unwrap_or(job.attempts);
+    if n == 0 || n > job.attempts {
+        let has = match job.attempts {
+            0 => "it has not started yet".to_string(),
+            1 => "it has 1 attempt".to_string(),
+            k => format!("it has attempts 1 to {k}"),
+        };
+        return Err(Error::invalid(format!("job {job_id} has no attempt {n}: {has}")).into());
+    }
+    let row: Option<(Option<Vec<u8>>, Option<i64>, Option<String>)> =
+        sqlx::query_as("SELECT prompt, prompt_bytes, prompt_sha256 FROM attempts WHERE job_id = $1 AND n = $2")
+            .bind(job_id)
+            .bind(rows::int(n))
+            .fetch_optional(&mut *conn)
+            .await
+            .ctx("reading an attempt's prompt")?;
+    let (compressed, bytes, sha256) = row.unwrap_or((None, None, None));
+    Ok(AttemptPrompt {
+        job_id: job_id.to_string(),
+        attempt: n,
+        prompt: compressed.as_deref().map(prompt::unpack).transpose()?,
+        prompt_bytes: bytes.and_then(|b| u64::try_from(b).ok()),
+        prompt_sha256: sha256,
+    })
 }
 
 /// The next instant something becomes due on its own: a back-off ends or a lease expires.

@@ -19,8 +19,9 @@ use crate::wake::{Change, Subscription, WakeDir};
 use async_trait::async_trait;
 use baton_core::lifecycle::AssignmentUpdate;
 use baton_core::store::{
-    AssignmentFilter, AttemptResult, AttemptStart, ChangeFeed, Changes, Claim, EnginePolicy, JobDefaults, JobFilter,
-    Lease, NewAssignment, NewEvent, NewJob, Notification, QueueSummary, RunnerInfo, RunnerStore, Workspace,
+    AssignmentFilter, AttemptPrompt, AttemptResult, AttemptStart, ChangeFeed, Changes, Claim, EnginePolicy,
+    JobDefaults, JobFilter, Lease, NewAssignment, NewEvent, NewJob, Notification, QueueSummary, RunnerInfo,
+    RunnerStore, Workspace,
 };
 use baton_core::time::Millis;
 use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, JobEvent, Result, Store};
@@ -306,6 +307,11 @@ impl RunnerStore for SqliteStore {
     ) -> Result<Option<Job>> {
         let (id, policy) = (job_id.to_string(), policy.clone());
         self.write(move |tx| finish::finish_attempt(tx, &id, token, &result, &policy, now())).await
+    }
+
+    async fn attempt_prompt(&self, ns: &str, job_id: &str, attempt: Option<u32>) -> Result<AttemptPrompt> {
+        let (ns, id) = (ns.to_string(), job_id.to_string());
+        self.read(move |tx| runners::attempt_prompt(tx, &ns, &id, attempt)).await
     }
 
     async fn job_events(&self, ns: &str, job_id: &str, after_seq: i64, limit: u32) -> Result<Vec<JobEvent>> {

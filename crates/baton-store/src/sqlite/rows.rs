@@ -120,6 +120,8 @@ fn attempt(row: &Row<'_>) -> rusqlite::Result<(String, Attempt)> {
             outcome,
             error_kind: parsed_opt(row, 6)?,
             error: row.get(7)?,
+            prompt_bytes: row.get::<_, Option<i64>>(8)?.and_then(|b| u64::try_from(b).ok()),
+            prompt_sha256: row.get(9)?,
         },
     ))
 }
@@ -135,7 +137,8 @@ pub fn attach_attempts(conn: &Connection, jobs: &mut [Job]) -> Result<()> {
         .map_err(|e| baton_core::Error::Database { context: "listing attempts", message: e.to_string() })?;
     let mut stmt = conn
         .prepare_cached(
-            "SELECT job_id, n, runner, started_at, finished_at, outcome, error_kind, error FROM attempts \
+            "SELECT job_id, n, runner, started_at, finished_at, outcome, error_kind, error, prompt_bytes, \
+             prompt_sha256 FROM attempts \
              WHERE job_id IN (SELECT value FROM json_each(?1)) ORDER BY job_id, n",
         )
         .ctx("listing attempts")?;

@@ -7,10 +7,11 @@
 
 use super::rows::{self, ASSIGNMENT_COLUMNS};
 use super::{assignments, finish, jobs, queue, Context};
+use crate::prompt;
 use baton_core::engine::{self, ClaimCheck, JobTransition, LostLease};
-use baton_core::store::{AgentProcess, AttemptStart, Claim, EnginePolicy, Lease, RunnerInfo};
+use baton_core::store::{AgentProcess, AttemptPrompt, AttemptStart, Claim, EnginePolicy, Lease, RunnerInfo};
 use baton_core::time::Millis;
-use baton_core::{Actor, AssignmentStatus, JobStatus, JobType, Result};
+use baton_core::{Actor, AssignmentStatus, Error, JobStatus, JobType, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub fn register(conn: &Connection, info: &RunnerInfo, at: Millis) -> Result<()> {
@@ -268,7 +269,8 @@ fn previous_agent(conn: &Connection, job_id: &str) -> Result<Option<AgentProcess
     })
 }
 
-/// Records the started agent and git HEAD of a claimed attempt; `false` when the lease is gone.
+/// Records the started agent, git HEAD and prompt of a claimed attempt; `false` when the lease
+/// is gone.
 pub fn record_start(conn: &Connection, job_id: &str, token: i64, start: &AttemptStart, now: Millis) -> Result<bool> {
     let agent = start.agent.as_ref();
     let changed = conn
@@ -288,7 +290,44 @@ pub fn record_start(conn: &Connection, job_id: &str, token: i64, start: &Attempt
             ])
         })
         .ctx("recording an attempt's start")?;
+    if changed == 1 {
+        if let Some(prompt) = &start.prompt {
+            let packed = prompt::pack(prompt)?;
+            conn.prepare_cached(
+                "UPDATE attempts SET prompt = ?2, prompt_bytes = ?3, prompt_sha256 = ?4 \
+                 WHERE job_id = ?1 AND outcome = 'running'",
+            )
+            .and_then(|mut s| s.execute(params![job_id, packed.compressed, packed.bytes, packed.sha256]))
+            .ctx("recording an attempt's prompt")?;
+        }
+    }
     Ok(changed == 1)
+}
+
+/// The prompt an attempt of a job was given (the latest attempt when `attempt` is `None`).
+pub fn attempt_prompt(conn: &Connection, ns: &str, job_id: &str, attempt: Option<u32>) -> Result<AttemptPrompt> {
+    let job = jobs::get(conn, ns, job_id)?;
+    let n = attempt.unwrap_or(job.attempts);
+    if n == 0 || n > job.attempts {
+        let has = match job.attempts {
+            0 => "it has not started yet".to_string(),
+            1 => "it has 1 attempt".to_string(),
+            k => format!("it has attempts 1 to {k}"),
+        };
+        return Err(Error::invalid(format!("job {job_id} has no attempt {n}: {has}")));
+    }
+    let row: Option<(Option<Vec<u8>>, Option<i64>, Option<String>)> = conn
+        .prepare_cached("SELECT prompt, prompt_bytes, prompt_sha256 FROM attempts WHERE job_id = ?1 AND n = ?2")
+        .and_then(|mut s| s.query_row(params![job_id, n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
+        .ctx("reading an attempt's prompt")?;
+    let (compressed, bytes, sha256) = row.unwrap_or((None, None, None));
+    Ok(AttemptPrompt {
+        job_id: job_id.to_string(),
+        attempt: n,
+        prompt: compressed.as_deref().map(prompt::unpack).transpose()?,
+        prompt_bytes: bytes.and_then(|b| u64::try_from(b).ok()),
+        prompt_sha256: sha256,
+    })
 }
 
 /// The next instant something becomes due on its own: a back-off ends or a lease expires.

@@ -48,7 +48,8 @@ macro_rules! store_suite {
             work_pinned_to_a_vanished_host_is_blocked_for_a_person, a_jobs_own_max_attempts_governs_its_retries,
             job_transitions_are_exactly_the_documented_table, assignment_transitions_are_exactly_the_documented_table,
             a_pm_job_makes_one_decision, a_pms_insert_lands_right_after_it, proceed_lets_the_queued_job_run,
-            a_pm_without_a_decision_lets_the_queued_job_run, each_decision_leaves_its_chain_line);
+            a_pm_without_a_decision_lets_the_queued_job_run, each_decision_leaves_its_chain_line,
+            every_prompt_is_kept);
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {
         $(

@@ -379,7 +379,11 @@ pub async fn a_claim_reports_the_lost_agent_and_skips_other_hosts(store: Shared)
     let first = store.claim_next(NS, "r-here", 300, &policy()).await.unwrap().unwrap();
     assert_eq!(first.previous_agent, None);
     let agent = baton_core::store::AgentProcess { host: "host-a".into(), pgid: 4242, start_time: 99 };
-    let start = baton_core::store::AttemptStart { agent: Some(agent.clone()), git_head_before: Some("abc123".into()) };
+    let start = baton_core::store::AttemptStart {
+        agent: Some(agent.clone()),
+        git_head_before: Some("abc123".into()),
+        prompt: None,
+    };
     assert!(store.record_start(&ids[0], first.token, &start).await.unwrap());
     assert!(!store.record_start(&ids[0], first.token + 1, &start).await.unwrap());
     assert_eq!(store.job(NS, &ids[0]).await.unwrap().git_head_before.as_deref(), Some("abc123"));
@@ -561,4 +565,28 @@ pub async fn a_jobs_own_max_attempts_governs_its_retries(store: Shared) {
         let expected = if attempt < 4 { JobStatus::Pending } else { JobStatus::Failed };
         assert_eq!(status, Some(expected), "attempt {attempt} of 4");
     }
+}
+
+/// The exact prompt of every attempt is kept, byte for byte, with its size and hash.
+pub async fn every_prompt_is_kept(store: Shared) {
+    let (_a, ids) = assignment_with(&store, &[JobType::Implement]).await;
+    let first = "Brief: `$HOME` 'single' \"double\"\n\nünïcode — and a NUL-free tail\n".repeat(50);
+    for (n, prompt) in [(1, first.clone()), (2, "the retry's prompt".to_string())] {
+        let c = claim(&store).await.unwrap();
+        let start = baton_core::store::AttemptStart { prompt: Some(prompt), ..Default::default() };
+        assert!(store.record_start(&c.job.id, c.token, &start).await.unwrap());
+        if n == 1 {
+            store.finish_attempt(&c.job.id, c.token, failure(ErrorKind::Transient, "503"), &policy()).await.unwrap();
+        }
+    }
+    let latest = store.attempt_prompt(NS, &ids[0], None).await.unwrap();
+    assert_eq!((latest.attempt, latest.prompt.as_deref()), (2, Some("the retry's prompt")));
+    let one = store.attempt_prompt(NS, &ids[0], Some(1)).await.unwrap();
+    assert_eq!(one.prompt.as_deref(), Some(first.as_str()));
+    assert_eq!(one.prompt_bytes, Some(first.len() as u64));
+    let job = store.job(NS, &ids[0]).await.unwrap();
+    assert_eq!(job.attempt_history[0].prompt_sha256, one.prompt_sha256);
+    assert_eq!(job.attempt_history[0].prompt_bytes, Some(first.len() as u64));
+    let err = store.attempt_prompt(NS, &ids[0], Some(3)).await.unwrap_err().to_string();
+    assert!(err.contains("has no attempt 3: it has attempts 1 to 2"), "{err}");
 }
