@@ -2,6 +2,7 @@
 //! says what to do; the CLI prints it as `error: …` and exits 1.
 
 use crate::model::{AssignmentStatus, JobStatus, UnknownValue};
+use crate::request::RequestError;
 use std::path::PathBuf;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -24,11 +25,9 @@ pub enum Error {
     #[error("unknown harness `{name}`; valid values: {valid} (define others as [harness.NAME] in .baton/config.toml)")]
     UnknownHarness { name: String, valid: String },
 
-    #[error("the north star is empty; say what the assignment should achieve, e.g. baton create \"Add OAuth login\"")]
-    EmptyNorthStar,
-
-    #[error("--status blocked needs --reason \"…\" so the person who resumes it knows what is needed")]
-    ReasonRequired,
+    /// A request that breaks a rule of its own (`validate()`), before anything is read or written.
+    #[error("{0}")]
+    Request(#[from] RequestError),
 
     #[error("{0}")]
     InvalidInput(#[from] InvalidInput),

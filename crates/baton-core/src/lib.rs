@@ -2,6 +2,8 @@
 //!
 //! - [`model`]: assignments, jobs, their statuses and the records attached to them.
 //! - [`lifecycle`]: the one place where every state transition is defined, with who may make it.
+//! - [`request`]: what callers ask the store for (new assignments, jobs, updates), with the
+//!   rules each request must meet on its own.
 //! - [`config`]: `.baton/config.toml`, the user config and `BATON_*` variables, resolved into [`Config`].
 //! - [`store`]: the async [`Store`] interface that the SQLite and PostgreSQL backends implement.
 //! - [`scope`]: what an agent may change from inside a job.
@@ -12,6 +14,7 @@ pub mod error;
 pub mod ids;
 pub mod lifecycle;
 pub mod model;
+pub mod request;
 pub mod retry;
 pub mod scope;
 pub mod settle;
