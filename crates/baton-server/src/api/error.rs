@@ -93,7 +93,7 @@ mod tests {
         assert_eq!(status_of(&fin), StatusCode::CONFLICT);
         let js = Error::JobState { id: "j".into(), status: JobStatus::Complete, hint: "x" };
         assert_eq!(status_of(&js), StatusCode::CONFLICT);
-        let db = Error::Database { context: "reading", message: "x".into() };
+        let db = Error::database("reading", "x");
         assert_eq!(status_of(&db), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }
