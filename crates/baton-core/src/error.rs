@@ -2,6 +2,7 @@
 //! says what to do; the CLI prints it as `error: …` and exits 1.
 
 use crate::model::{AssignmentStatus, JobStatus, UnknownValue};
+use crate::request::RequestError;
 use std::path::PathBuf;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -24,11 +25,9 @@ pub enum Error {
     #[error("unknown harness `{name}`; valid values: {valid} (define others as [harness.NAME] in .baton/config.toml)")]
     UnknownHarness { name: String, valid: String },
 
-    #[error("the north star is empty; say what the assignment should achieve, e.g. baton create \"Add OAuth login\"")]
-    EmptyNorthStar,
-
-    #[error("--status blocked needs --reason \"…\" so the person who resumes it knows what is needed")]
-    ReasonRequired,
+    /// A request that breaks a rule of its own (`validate()`), before anything is read or written.
+    #[error("{0}")]
+    Request(#[from] RequestError),
 
     #[error("{0}")]
     InvalidInput(#[from] InvalidInput),
@@ -68,8 +67,12 @@ pub enum Error {
     #[error("cannot open the database {location}: {message} ({})", open_hint(location))]
     DatabaseOpen { location: String, message: String },
 
-    #[error("database error while {context}: {message}")]
-    Database { context: &'static str, message: String },
+    #[error("database error while {context}: {}", Causes(source.as_ref()))]
+    Database {
+        context: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 
     #[error("unsupported database URL `{url}`; use sqlite://PATH, a plain file path, or postgres://USER@HOST/DB")]
     UnsupportedUrl { url: String },
@@ -112,7 +115,51 @@ impl Error {
         Error::Io { what: what.into(), source }
     }
 
+    /// A database failure while `context`, keeping the driver's error and its causes.
+    pub fn database(context: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::Database { context, source: source.into() }
+    }
+
     pub fn invalid(message: impl Into<String>) -> Self {
         Error::InvalidInput(InvalidInput::new(message))
+    }
+}
+
+/// An error and its causes on one line, joined with `: `; a cause whose text is already shown is
+/// not repeated (drivers often print their cause inside their own message).
+struct Causes<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut shown = self.0.to_string();
+        let mut next = self.0.source();
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            if !text.is_empty() && !shown.contains(&text) {
+                shown.push_str(": ");
+                shown.push_str(&text);
+            }
+            next = cause.source();
+        }
+        f.write_str(&shown.replace(['\n', '\r'], " "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("disk I/O error")]
+    struct Driver(#[source] std::io::Error);
+
+    #[test]
+    fn database_errors_keep_and_show_their_causes() {
+        let err = Error::database("committing", Driver(std::io::Error::other("no space left on device")));
+        assert_eq!(err.to_string(), "database error while committing: disk I/O error: no space left on device");
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("disk I/O error"));
+        let plain = Error::database("reading", "locked");
+        assert_eq!(plain.to_string(), "database error while reading: locked");
     }
 }

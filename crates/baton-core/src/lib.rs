@@ -4,6 +4,8 @@
 //! - [`lifecycle`]: the one place where every state transition is defined, with who may make it.
 //! - [`engine`]: what the engine decides when an attempt ends, a lease is lost or a claim is made,
 //!   as pure functions returning plans that every backend applies.
+//! - [`request`]: what callers ask the store for (new assignments, jobs, updates), with the
+//!   rules each request must meet on its own.
 //! - [`config`]: `.baton/config.toml`, the user config and `BATON_*` variables, resolved into [`Config`].
 //! - [`store`]: the async [`Store`] interface that the SQLite and PostgreSQL backends implement.
 //! - [`scope`]: what an agent may change from inside a job.
@@ -15,6 +17,7 @@ pub mod error;
 pub mod ids;
 pub mod lifecycle;
 pub mod model;
+pub mod request;
 pub mod retry;
 pub mod scope;
 pub mod store;

@@ -98,17 +98,7 @@ impl JobTransition {
     }
 }
 
-/// A change a person or agent asks for with `update-assignment`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AssignmentUpdate {
-    pub status: Option<AssignmentStatus>,
-    /// Why it is blocked (required with `blocked`).
-    pub reason: Option<String>,
-    /// A note for the PM when resuming.
-    pub note: Option<String>,
-    pub max_jobs: Option<u32>,
-    pub budget_usd: Option<f64>,
-}
+pub use crate::request::AssignmentUpdate;
 
 /// What the backend must do to apply an [`AssignmentUpdate`], decided by [`plan_assignment_update`].
 #[derive(Debug, Clone, PartialEq)]
@@ -136,29 +126,7 @@ pub struct AssignmentState<'a> {
 /// Decides what an `update-assignment` does, or why it is refused (nothing is then written).
 pub fn plan_assignment_update(state: AssignmentState<'_>, update: &AssignmentUpdate) -> Result<AssignmentPlan> {
     let a = state.assignment;
-    if update.status.is_none() && update.max_jobs.is_none() && update.budget_usd.is_none() {
-        return Err(Error::invalid(
-            "nothing to update; pass --status, --max-jobs or --budget-usd (see `baton update-assignment --help`)",
-        ));
-    }
-    if let Some(max) = update.max_jobs {
-        if max == 0 {
-            return Err(Error::invalid("--max-jobs must be at least 1"));
-        }
-    }
-    if let Some(budget) = update.budget_usd {
-        if !(budget.is_finite() && budget > 0.0) {
-            return Err(Error::invalid("--budget-usd must be a positive amount in dollars, e.g. 5 or 12.50"));
-        }
-    }
-    if update.reason.is_some() && update.status != Some(AssignmentStatus::Blocked) {
-        return Err(Error::invalid(
-            "--reason goes with --status blocked; to leave a note for the PM when resuming use --note",
-        ));
-    }
-    if update.note.is_some() && update.status != Some(AssignmentStatus::Active) {
-        return Err(Error::invalid("--note goes with --status active (a resume); it is handed to the PM"));
-    }
+    update.validate()?;
 
     let mut plan = AssignmentPlan {
         status: a.status,
@@ -215,10 +183,8 @@ pub fn plan_assignment_update(state: AssignmentState<'_>, update: &AssignmentUpd
 
     match to {
         AssignmentStatus::Blocked => {
+            // `validate` made sure there is a reason.
             let reason = update.reason.as_deref().map(str::trim).unwrap_or_default();
-            if reason.is_empty() {
-                return Err(Error::ReasonRequired);
-            }
             plan.reason = Some(reason.to_string());
         }
         AssignmentStatus::Active => {

@@ -1,51 +1,16 @@
-//! The storage interface. Every backend (SQLite now, PostgreSQL next) implements [`Store`]; all
+//! The storage interface. Every backend (SQLite and PostgreSQL) implements [`Store`]; all
 //! operations are scoped to one namespace, and an id from another namespace is "not found".
 //!
 //! Operations that change state apply the rules of [`crate::lifecycle`] inside one write
 //! transaction, record history, and wake every process watching the database.
 
 use crate::error::Result;
-use crate::lifecycle::AssignmentUpdate;
-use crate::model::{Actor, Assignment, AssignmentDetail, AssignmentStatus, Job, JobStatus, JobType};
+use crate::model::{Actor, Assignment, AssignmentDetail, AssignmentStatus, Job, JobStatus};
+pub use crate::request::{AssignmentUpdate, JobDefaults, NewAssignment, NewJob};
 use crate::time::Millis;
 use async_trait::async_trait;
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// What `create` stores.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewAssignment {
-    pub namespace: String,
-    pub north_star: String,
-    pub max_jobs: u32,
-    pub budget_usd: Option<f64>,
-    /// The checkout it was created from (lets `init` warn about a namespace shared by two paths).
-    pub origin_root: Option<String>,
-    /// The git ref its branch starts from (`create --base`).
-    pub base_ref: Option<String>,
-    /// A job queued in the same transaction (`create --first`).
-    pub first_job: Option<NewJob>,
-}
-
-/// What `insert-job` (and the engine) stores.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewJob {
-    pub job_type: JobType,
-    pub harness: String,
-    pub context: String,
-    pub max_attempts: u32,
-    /// Place it right after this job of the same assignment; `None` appends to the chain.
-    pub after: Option<String>,
-    /// On a `pm` job: the job it reviews.
-    pub for_job_id: Option<String>,
-}
-
-/// What the engine needs to queue jobs on its own (a resume's PM job, a retry's copy).
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobDefaults {
-    pub pm_harness: String,
-    pub max_attempts: u32,
-}
 
 /// `baton assignments` filters.
 #[derive(Debug, Clone, Default, PartialEq)]

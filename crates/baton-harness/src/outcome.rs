@@ -1,14 +1,19 @@
 //! [`Outcome`] (the verdict on a finished run), [`FailureClass`] (retry or
 //! not), [`ExitInfo`], and the classification helpers the parsers share.
 //!
-//! Retry policy rationale (see the harness README §4): every CLI already
+//! Retry policy rationale: every CLI already
 //! retries transient API errors internally, so a failure that reaches us has
 //! used those retries up. Transient = retrying the whole run later can
 //! succeed without anyone changing anything (rate limits, 5xx, overload,
-//! network, our own timeout kills, subscription windows that reset).
+//! network, an API request that timed out, subscription windows that reset).
 //! Permanent = a person must change something first (auth, billing/quota,
 //! bad flags, invalid request, turn/budget limits, a failing deterministic
 //! gate).
+//!
+//! A run that baton stopped for exceeding its own time limit (`timeout_ms`)
+//! is not classified here: the runner records it as a `timeout`, and
+//! `baton_core::retry` alone decides whether it is retried (only with
+//! `retry_on_timeout`).
 
 use std::fmt;
 

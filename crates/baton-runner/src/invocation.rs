@@ -41,7 +41,7 @@ pub fn prepare(config: &Config, identity: &JobIdentity<'_>, prompt_file: &Path) 
             job.harness
         )
     })?;
-    let format: Format = harness.format.parse().map_err(|e| format!("harness `{}`: {e}", job.harness))?;
+    let format = harness.format;
     // The agent's own `baton` calls must reach the database from inside codex's sandbox: its
     // folder must be writable (SQLite writes its WAL beside the file), and a server needs network.
     let database_dir: Vec<PathBuf> = identity

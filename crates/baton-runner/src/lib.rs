@@ -21,5 +21,6 @@ pub mod supervisor;
 pub mod templates;
 pub mod transcript;
 pub mod workspace;
+pub mod worktree_rules;
 
 pub use runner::{engine_policy, run, RunSummary, RunnerOptions};

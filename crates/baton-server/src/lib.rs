@@ -6,7 +6,6 @@
 //! - [`check_bind`]: the rule that keeps the API (a remote-code-execution surface: the jobs it
 //!   queues run agents with shell rights) off the network unless a token guards it.
 //! - [`dashboard_url`]: the address `baton serve` prints (with `?token=…` when there is one).
-//! - [`watch`]: `baton watch`, a live terminal view (or one line per change when not on a TTY).
 //!
 //! The endpoints are documented in `API.md` beside this crate's `Cargo.toml`.
 
@@ -16,9 +15,7 @@ mod hub;
 mod security;
 mod server;
 mod state;
-mod watch;
 
 pub use security::{check_bind, dashboard_url, MIN_TOKEN_LEN};
 pub use server::serve;
 pub use state::AppState;
-pub use watch::watch;

@@ -3,6 +3,7 @@
 
 mod common;
 
+use baton_core::request::RequestError;
 use baton_core::{Error, JobType};
 use common::*;
 use serde_json::json;
@@ -147,7 +148,7 @@ async fn transcripts_queue_runners_and_info() {
 
 /// Every refusal carries the CLI's own message (baton_core's Display) and the status of its kind.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_gets_the_cli_messages_and_statuses() {
+async fn bad_input_gets_messages_naming_its_fields_and_statuses() {
     let server = TestServer::start(None).await;
     let c = server.client();
     let a = create(server.store.as_ref(), "Guarded", Some(JobType::Plan)).await;
@@ -160,8 +161,12 @@ async fn bad_input_gets_the_cli_messages_and_statuses() {
         assert_eq!(r.error(), message);
     };
 
-    check(c.post("/api/assignments", json!({"north_star": "   "})).await, 400, &Error::EmptyNorthStar.to_string());
-    check(c.post("/api/assignments", json!({})).await, 400, &Error::EmptyNorthStar.to_string());
+    check(
+        c.post("/api/assignments", json!({"north_star": "   "})).await,
+        400,
+        &RequestError::EmptyNorthStar.to_string(),
+    );
+    check(c.post("/api/assignments", json!({})).await, 400, &RequestError::EmptyNorthStar.to_string());
     check(
         c.post("/api/assignments", json!({"north_star": "x", "first": "deploy"})).await,
         400,
@@ -170,12 +175,17 @@ async fn bad_input_gets_the_cli_messages_and_statuses() {
     check(
         c.post("/api/assignments", json!({"north_star": "x", "budget_usd": 0})).await,
         400,
-        "--budget-usd must be a positive amount in dollars, e.g. 5 or 12.50",
+        "budget_usd must be a positive amount in dollars, e.g. 5 or 12.50",
     );
     check(
         c.post("/api/assignments", json!({"north_star": "x", "max_jobs": 0})).await,
         400,
-        "--max-jobs must be at least 1",
+        "max_jobs must be at least 1",
+    );
+    check(
+        c.patch(&format!("/api/assignments/{aid}"), json!({"max_jobs": -3})).await,
+        400,
+        "max_jobs must be at least 1",
     );
     let r = c.post(&format!("/api/assignments/{aid}/jobs"), json!({"type": "plan", "harness": "nope"})).await;
     assert_eq!(r.status, 400);
@@ -227,12 +237,12 @@ async fn bad_input_gets_the_cli_messages_and_statuses() {
     check(
         c.patch(&format!("/api/assignments/{aid}"), json!({"status": "blocked"})).await,
         400,
-        &Error::ReasonRequired.to_string(),
+        &RequestError::ReasonRequired.to_string(),
     );
     check(
         c.patch(&format!("/api/assignments/{aid}"), json!({})).await,
         400,
-        "nothing to update; pass --status, --max-jobs or --budget-usd (see `baton update-assignment --help`)",
+        "nothing to update; pass status, max_jobs or budget_usd",
     );
     check(
         c.patch(&format!("/api/assignments/{aid}"), json!({"status": "active"})).await,

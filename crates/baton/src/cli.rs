@@ -6,6 +6,7 @@
 //! and the flags that PM prompts use (`insert-job --type --harness --context`,
 //! `update-assignment --status --reason`, …) are a stable interface: do not rename them.
 
+use baton_core::request::{self, Field};
 use baton_core::{AssignmentStatus, JobStatus, JobType};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -369,13 +370,28 @@ fn assignment_status_parser() -> impl TypedValueParser<Value = AssignmentStatus>
     enum_parser(AssignmentStatus::ALL.iter().map(|s| s.as_str()).collect())
 }
 
+/// How the CLI spells a request's field in messages: its flag, or what the argument is. The one
+/// place where core's field names (`max_jobs`) become the words a person typed (`--max-jobs`).
+pub fn field_name(field: Field) -> &'static str {
+    match field {
+        Field::NorthStar => "the north star",
+        Field::MaxJobs => "--max-jobs",
+        Field::BudgetUsd => "--budget-usd",
+        // Not a flag: it comes from `max_attempts` in .baton/config.toml.
+        Field::MaxAttempts => "max_attempts",
+        Field::Status => "--status",
+        Field::Reason => "--reason",
+        Field::Note => "--note",
+    }
+}
+
 /// `--budget-usd`: a positive amount of dollars (`5`, `12.50`, `$12.50`).
 fn parse_budget(text: &str) -> Result<f64, String> {
     let trimmed = text.trim();
     let digits = trimmed.strip_prefix('$').unwrap_or(trimmed);
     match digits.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err("must be a positive amount in dollars, e.g. 5 or 12.50".to_string()),
+        Ok(v) if request::is_amount(v) => Ok(v),
+        _ => Err(request::AMOUNT_RULE.to_string()),
     }
 }
 

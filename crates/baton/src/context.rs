@@ -8,8 +8,8 @@
 use crate::cli::GlobalArgs;
 use crate::error::CliResult;
 use crate::output::Output;
-use baton_core::store::JobDefaults;
-use baton_core::{Actor, Config, JobType, Store};
+use baton_core::request::JobDefaults;
+use baton_core::{Actor, Config, Store};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -68,10 +68,7 @@ impl Context {
 
     /// What the engine needs to queue jobs on its own (a resume's PM job, a retry's copy).
     pub fn job_defaults(&self) -> JobDefaults {
-        JobDefaults {
-            pm_harness: self.config.default_harness(JobType::Pm).to_string(),
-            max_attempts: self.config.max_attempts,
-        }
+        JobDefaults::from_config(&self.config)
     }
 }
 

@@ -1,7 +1,8 @@
 //! How a command fails, and how a failure becomes one line on stderr.
 //!
 //! Usage errors never get here: clap reports them itself and exits 2. Everything else is either a
-//! [`baton_core::Error`] (printed as `error: …`, exit 1) or a closed stdout pipe, which is not a
+//! [`baton_core::Error`] (printed as `error: …`, exit 1; a refused request names the CLI's flags
+//! instead of the request's fields) or a closed stdout pipe, which is not a
 //! failure of baton and ends the process quietly (`baton jobs | head -1`).
 
 use std::error::Error as StdError;
@@ -24,9 +25,18 @@ impl From<baton_core::Error> for CliError {
     }
 }
 
+impl From<baton_core::request::RequestError> for CliError {
+    fn from(err: baton_core::request::RequestError) -> Self {
+        CliError::Core(err.into())
+    }
+}
+
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            CliError::Core(baton_core::Error::Request(refusal)) => {
+                f.write_str(&refusal.describe(|field| crate::cli::field_name(field).into()))
+            }
             CliError::Core(err) => f.write_str(&chain_message(err)),
             CliError::BrokenPipe => f.write_str("broken pipe"),
         }

@@ -9,6 +9,7 @@ mod commands;
 mod context;
 mod error;
 mod output;
+mod watch;
 
 use clap::Parser;
 use error::CliError;

@@ -2,19 +2,20 @@
 
 use super::file::HarnessFile;
 use crate::error::{Error, Result};
+pub use baton_harness::Format;
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The agent CLIs baton knows out of the box; each name is also its output format.
-pub const BUILTIN_HARNESSES: &[&str] = &["claude", "codex", "gemini"];
-/// Output formats a harness may declare.
-pub const HARNESS_FORMATS: &[&str] = &["claude", "codex", "gemini", "text"];
+pub const BUILTIN_HARNESSES: &[Format] = &[Format::Claude, Format::Codex, Format::Gemini];
 
 /// How to run one harness, after merging config layers.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HarnessConfig {
-    /// `claude` | `codex` | `gemini` | `text`: how its stdout is parsed.
-    pub format: String,
+    /// How its stdout is parsed (`format = "claude" | "codex" | "gemini" | "text"`), read once
+    /// when the config is loaded.
+    pub format: Format,
     /// Replaces the built-in command line (required for `text`).
     pub command: Option<Vec<String>>,
     /// Extra arguments appended to the command line.
@@ -26,11 +27,20 @@ pub struct HarnessConfig {
     pub timeout_ms: Option<u64>,
 }
 
+impl HarnessConfig {
+    /// A harness of `format` with nothing else set.
+    pub fn new(format: Format) -> HarnessConfig {
+        HarnessConfig { format, command: None, args: Vec::new(), model: None, env: BTreeMap::new(), timeout_ms: None }
+    }
+}
+
 pub(super) fn builtins() -> BTreeMap<String, HarnessConfig> {
-    BUILTIN_HARNESSES
-        .iter()
-        .map(|name| (name.to_string(), HarnessConfig { format: name.to_string(), ..Default::default() }))
-        .collect()
+    BUILTIN_HARNESSES.iter().map(|f| (f.as_str().to_string(), HarnessConfig::new(*f))).collect()
+}
+
+/// The valid `format` values, for messages.
+fn formats() -> String {
+    Format::ALL.map(Format::as_str).join(", ")
 }
 
 /// Merges one `[harness.NAME]` table into the known harnesses, field by field.
@@ -44,29 +54,33 @@ pub(super) fn merge(
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         return Err(fail(format!("[harness.{name}]: a harness name uses only letters, digits, - and _")));
     }
-    let known = harnesses.contains_key(name);
-    let entry = harnesses.entry(name.to_string()).or_default();
-    if let Some(format) = &table.format {
-        if !HARNESS_FORMATS.contains(&format.as_str()) {
-            return Err(fail(format!(
-                "[harness.{name}] format = \"{format}\" is not a known format; valid values: {}",
-                HARNESS_FORMATS.join(", ")
-            )));
+    // Spelled exactly as documented: the config is the one place a format is read.
+    let format = match &table.format {
+        Some(text) => Some(Format::ALL.into_iter().find(|f| f.as_str() == text).ok_or_else(|| {
+            fail(format!("[harness.{name}] format = \"{text}\" is not a known format; valid values: {}", formats()))
+        })?),
+        None => None,
+    };
+    let entry = match (harnesses.entry(name.to_string()), format) {
+        (Entry::Occupied(known), format) => {
+            let entry = known.into_mut();
+            if let Some(format) = format {
+                entry.format = format;
+            }
+            entry
         }
-        entry.format = format.clone();
-    } else if !known {
-        return Err(fail(format!(
-            "[harness.{name}] needs `format` (one of {}) and `command`",
-            HARNESS_FORMATS.join(", ")
-        )));
-    }
+        (Entry::Vacant(new), Some(format)) => new.insert(HarnessConfig::new(format)),
+        (Entry::Vacant(_), None) => {
+            return Err(fail(format!("[harness.{name}] needs `format` (one of {}) and `command`", formats())));
+        }
+    };
     if let Some(command) = &table.command {
         if command.is_empty() || command[0].trim().is_empty() {
             return Err(fail(format!("[harness.{name}] command must name a program, e.g. [\"cargo\", \"test\"]")));
         }
         entry.command = Some(command.clone());
     }
-    if entry.format == "text" && entry.command.is_none() {
+    if entry.format == Format::Text && entry.command.is_none() {
         return Err(fail(format!("[harness.{name}] has format \"text\" and so needs `command`")));
     }
     if let Some(args) = &table.args {

@@ -11,7 +11,7 @@ pub use discover::{
     default_database_path, locate_repo, user_config_file, EnvLookup, RepoLocation, BATON_DIR, CONFIG_FILE,
 };
 pub use file::{ConfigFile, HarnessDefaultsFile, HarnessFile, NotifyFile};
-pub use harness::{HarnessConfig, BUILTIN_HARNESSES, HARNESS_FORMATS};
+pub use harness::{Format, HarnessConfig, BUILTIN_HARNESSES};
 
 use crate::error::{Error, Result};
 use crate::model::JobType;

@@ -35,7 +35,9 @@ fn final_assignment_statuses_never_change() {
         for target in AssignmentStatus::ALL {
             assert!(!assignment_transition_allowed(from, *target));
             let a = assignment(from, 1);
-            let err = plan(&a, 0, &to(*target)).unwrap_err();
+            // A reason with `blocked`, so that the request itself is sound and finality refuses it.
+            let u = AssignmentUpdate { reason: (*target == Blocked).then(|| "why".into()), ..to(*target) };
+            let err = plan(&a, 0, &u).unwrap_err();
             assert!(matches!(err, Error::AssignmentFinal { .. } | Error::InvalidInput(_)), "{err}");
         }
     }
@@ -44,9 +46,12 @@ fn final_assignment_statuses_never_change() {
 #[test]
 fn blocking_needs_a_reason() {
     let a = assignment(Active, 1);
-    assert!(matches!(plan(&a, 0, &to(Blocked)).unwrap_err(), Error::ReasonRequired));
+    assert!(matches!(
+        plan(&a, 0, &to(Blocked)).unwrap_err(),
+        Error::Request(crate::request::RequestError::ReasonRequired)
+    ));
     let blank = AssignmentUpdate { reason: Some("  ".into()), ..to(Blocked) };
-    assert!(matches!(plan(&a, 0, &blank).unwrap_err(), Error::ReasonRequired));
+    assert!(matches!(plan(&a, 0, &blank).unwrap_err(), Error::Request(crate::request::RequestError::ReasonRequired)));
     let ok = AssignmentUpdate { reason: Some("needs a product decision".into()), ..to(Blocked) };
     let p = plan(&a, 0, &ok).unwrap();
     assert_eq!(p.status, Blocked);

@@ -1,5 +1,6 @@
 //! Assignment endpoints: `assignments`, `assignment`, `create`, `update-assignment` and
-//! `insert-job`, validated as the CLI validates them (same order, same messages).
+//! `insert-job`. Bodies become core's requests, validated by the same `validate()` as the CLI's,
+//! so the messages name the bodies' own fields (`max_jobs must be at least 1`).
 
 use super::error::{ApiError, ApiResult};
 use super::{actor, body, job_defaults, json, Params};
@@ -9,9 +10,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use baton_core::lifecycle::AssignmentUpdate;
-use baton_core::store::{AssignmentFilter, NewAssignment, NewJob};
-use baton_core::{AssignmentStatus, Error, JobType};
+use baton_core::request::{AssignmentUpdate, NewAssignment, NewJob};
+use baton_core::store::AssignmentFilter;
+use baton_core::{AssignmentStatus, JobType};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -53,32 +54,18 @@ pub(crate) async fn create(State(ctx): State<Ctx>, bytes: Bytes) -> ApiResult<Re
             "`context` and `harness` describe the first job; pass `first` (the job type) too",
         ));
     }
-    let budget_usd = b.budget_usd.map(check_budget).transpose()?;
-    let max_jobs = b.max_jobs.map(check_max_jobs).transpose()?;
-    let north_star = b.north_star.as_deref().unwrap_or("").trim().to_string();
-    if north_star.is_empty() {
-        return Err(Error::EmptyNorthStar.into());
-    }
-    let first_job = match first {
-        Some(job_type) => Some(NewJob {
-            job_type,
-            harness: harness_for(&ctx, job_type, b.harness)?,
-            context: b.context.unwrap_or_default(),
-            max_attempts: config.max_attempts,
-            after: None,
-            for_job_id: None,
-        }),
+    let mut new = NewAssignment::with_defaults(config, b.north_star.unwrap_or_default());
+    new.max_jobs = b.max_jobs.map_or(new.max_jobs, count);
+    new.budget_usd = b.budget_usd;
+    new.base_ref = b.base.filter(|r| !r.trim().is_empty());
+    new.first_job = match first {
+        Some(job_type) => {
+            Some(NewJob::with_defaults(config, job_type, given(b.harness), b.context.unwrap_or_default())?)
+        }
         None => None,
     };
-    let new = NewAssignment {
-        namespace: ctx.ns().to_string(),
-        north_star,
-        max_jobs: max_jobs.unwrap_or(config.max_jobs_per_assignment),
-        budget_usd,
-        origin_root: Some(config.repo_root.display().to_string()),
-        base_ref: b.base.filter(|r| !r.trim().is_empty()),
-        first_job,
-    };
+    // The store validates too; checking here answers before any database work.
+    new.validate()?;
     json(StatusCode::CREATED, &ctx.store().create_assignment(new, &actor()).await?)
 }
 
@@ -97,13 +84,9 @@ struct UpdateBody {
 pub(crate) async fn update(State(ctx): State<Ctx>, Path(id): Path<String>, bytes: Bytes) -> ApiResult<Response> {
     let b: UpdateBody = body(&bytes)?;
     let status = b.status.as_deref().map(str::parse::<AssignmentStatus>).transpose()?;
-    let budget_usd = b.budget_usd.map(check_budget).transpose()?;
-    let max_jobs = b.max_jobs.map(check_max_jobs).transpose()?;
-    // Caught before the store, as the CLI does: the one rule that needs no stored state.
-    if status == Some(AssignmentStatus::Blocked) && b.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(Error::ReasonRequired.into());
-    }
-    let update = AssignmentUpdate { status, reason: b.reason, note: b.note, max_jobs, budget_usd };
+    let max_jobs = b.max_jobs.map(count);
+    let update = AssignmentUpdate { status, reason: b.reason, note: b.note, max_jobs, budget_usd: b.budget_usd };
+    update.validate()?;
     let defaults = job_defaults(&ctx.app.config);
     json(StatusCode::OK, &ctx.store().update_assignment(ctx.ns(), &id, &update, &defaults, &actor()).await?)
 }
@@ -129,39 +112,18 @@ pub(crate) async fn insert_job(State(ctx): State<Ctx>, Path(id): Path<String>, b
         )));
     };
     let job_type: JobType = job_type.parse()?;
-    let new = NewJob {
-        job_type,
-        harness: harness_for(&ctx, job_type, b.harness)?,
-        context: b.context.unwrap_or_default(),
-        max_attempts: ctx.app.config.max_attempts,
-        after: b.after.filter(|a| !a.is_empty()),
-        for_job_id: None,
-    };
+    let mut new = NewJob::with_defaults(&ctx.app.config, job_type, given(b.harness), b.context.unwrap_or_default())?;
+    new.after = b.after.filter(|a| !a.is_empty());
     json(StatusCode::CREATED, &ctx.store().insert_job(ctx.ns(), &id, new, &actor()).await?)
 }
 
-/// The harness given (checked against config), or the configured default for the job type.
-fn harness_for(ctx: &Ctx, job_type: JobType, given: Option<String>) -> ApiResult<String> {
-    let config = &ctx.app.config;
-    match given.filter(|h| !h.is_empty()) {
-        Some(h) => {
-            config.check_harness(&h)?;
-            Ok(h)
-        }
-        None => Ok(config.default_harness(job_type).to_string()),
-    }
+/// A harness named in a body; an empty one means the job type's default.
+fn given(harness: Option<String>) -> Option<String> {
+    harness.filter(|h| !h.is_empty())
 }
 
-/// `budget_usd`: a positive amount, as `--budget-usd`.
-fn check_budget(v: f64) -> ApiResult<f64> {
-    if v.is_finite() && v > 0.0 {
-        Ok(v)
-    } else {
-        Err(Error::invalid("--budget-usd must be a positive amount in dollars, e.g. 5 or 12.50").into())
-    }
-}
-
-/// `max_jobs`: a whole number of at least 1, as `--max-jobs`.
-fn check_max_jobs(v: i64) -> ApiResult<u32> {
-    u32::try_from(v).ok().filter(|n| *n >= 1).ok_or_else(|| Error::invalid("--max-jobs must be at least 1").into())
+/// A JSON count as the request's `u32`: below zero reads as 0, which `validate()` refuses with
+/// the field's name; past `u32::MAX` reads as the largest limit there is.
+fn count(v: i64) -> u32 {
+    u32::try_from(v.max(0)).unwrap_or(u32::MAX)
 }

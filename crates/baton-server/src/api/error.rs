@@ -1,7 +1,7 @@
 //! How a failed API call answers: `{"error": "<one line>"}` with the status that fits.
 //!
 //! The line is the same text the CLI prints after `error:`, so people and agents learn one set of
-//! messages. Statuses follow the kind of failure: unknown ids are 404, bad input 400, a change
+//! messages; a refused request names the body's fields where the CLI names its flags. Statuses follow the kind of failure: unknown ids are 404, bad input 400, a change
 //! the lifecycle refuses 409, anything else 500.
 
 use axum::http::{header, StatusCode};
@@ -36,8 +36,7 @@ pub(crate) fn status_of(err: &Error) -> StatusCode {
         Error::JobNotInAssignment { .. }
         | Error::UnknownValue(_)
         | Error::UnknownHarness { .. }
-        | Error::EmptyNorthStar
-        | Error::ReasonRequired
+        | Error::Request(_)
         | Error::InvalidInput(_) => StatusCode::BAD_REQUEST,
         Error::AssignmentFinal { .. }
         | Error::AssignmentTransition { .. }
@@ -66,6 +65,12 @@ impl From<baton_core::model::UnknownValue> for ApiError {
     }
 }
 
+impl From<baton_core::request::RequestError> for ApiError {
+    fn from(err: baton_core::request::RequestError) -> ApiError {
+        ApiError::from(Error::from(err))
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": self.message }).to_string();
@@ -76,18 +81,19 @@ impl IntoResponse for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use baton_core::request::RequestError;
     use baton_core::{AssignmentStatus, JobStatus};
 
     #[test]
     fn statuses_follow_the_kind_of_failure() {
         let nf = Error::JobNotFound { namespace: "n".into(), id: "j".into() };
         assert_eq!(status_of(&nf), StatusCode::NOT_FOUND);
-        assert_eq!(status_of(&Error::EmptyNorthStar), StatusCode::BAD_REQUEST);
+        assert_eq!(status_of(&Error::Request(RequestError::EmptyNorthStar)), StatusCode::BAD_REQUEST);
         let fin = Error::AssignmentFinal { id: "a".into(), status: AssignmentStatus::Complete };
         assert_eq!(status_of(&fin), StatusCode::CONFLICT);
         let js = Error::JobState { id: "j".into(), status: JobStatus::Complete, hint: "x" };
         assert_eq!(status_of(&js), StatusCode::CONFLICT);
-        let db = Error::Database { context: "reading", message: "x".into() };
+        let db = Error::database("reading", "x");
         assert_eq!(status_of(&db), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

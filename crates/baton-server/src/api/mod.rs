@@ -18,7 +18,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use baton_core::model::UnknownValue;
 use baton_core::store::JobDefaults;
-use baton_core::{Actor, Config, JobType};
+use baton_core::{Actor, Config};
 use error::{ApiError, ApiResult};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -33,7 +33,7 @@ pub(crate) fn actor() -> Actor {
 /// What the engine needs to queue jobs on its own (a resume's PM job, a retry's copy), as the
 /// CLI derives it from config.
 pub(crate) fn job_defaults(config: &Config) -> JobDefaults {
-    JobDefaults { pm_harness: config.default_harness(JobType::Pm).to_string(), max_attempts: config.max_attempts }
+    JobDefaults::from_config(config)
 }
 
 /// The `/api/` routes.

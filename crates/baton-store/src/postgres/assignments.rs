@@ -50,19 +50,9 @@ pub async fn create(
     actor: &Actor,
     at: Millis,
 ) -> TxResult<AssignmentDetail> {
+    new.validate().map_err(Error::from)?;
     scope::check(conn, &new.namespace, actor, Mutation::CreateAssignment, at).await?;
     let north_star = new.north_star.trim();
-    if north_star.is_empty() {
-        return Err(Error::EmptyNorthStar.into());
-    }
-    if new.max_jobs == 0 {
-        return Err(Error::invalid("--max-jobs must be at least 1").into());
-    }
-    if let Some(budget) = new.budget_usd {
-        if !(budget.is_finite() && budget > 0.0) {
-            return Err(Error::invalid("--budget-usd must be a positive amount in dollars, e.g. 5 or 12.50").into());
-        }
-    }
     let id = ids::new_assignment_id();
     sqlx::query(
         "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, base_ref, \

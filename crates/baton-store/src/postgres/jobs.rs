@@ -127,9 +127,7 @@ pub async fn insert(
     actor: &Actor,
     at: Millis,
 ) -> TxResult<Job> {
-    if new.max_attempts == 0 {
-        return Err(Error::invalid("max_attempts must be at least 1").into());
-    }
+    new.validate().map_err(Error::from)?;
     let position: i32 = match &new.after {
         Some(after) => {
             let (owner, position): (String, i32) =

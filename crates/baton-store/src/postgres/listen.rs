@@ -31,8 +31,8 @@ const EVERYTHING: Changes = Changes { queue: true, events: true };
 
 /// Starts listening on a task of the current tokio runtime and returns the feed reading from it.
 pub(super) fn subscribe(options: PgConnectOptions) -> Result<Box<dyn ChangeFeed>> {
-    let runtime = tokio::runtime::Handle::try_current()
-        .map_err(|e| Error::Database { context: "subscribing to database changes", message: e.to_string() })?;
+    let runtime =
+        tokio::runtime::Handle::try_current().map_err(|e| Error::database("subscribing to database changes", e))?;
     let shared = Arc::new(Shared::default());
     let task = runtime.spawn(listen(options, shared.clone())).abort_handle();
     Ok(Box::new(PgFeed { shared, task }))

@@ -125,7 +125,7 @@ impl TxError {
     fn into_error(self) -> Error {
         match self {
             TxError::Baton(e) => e,
-            TxError::Sql { context, source } => Error::Database { context, message: sql_message(&source) },
+            TxError::Sql { context, source } => Error::database(context, SqlError::from(source)),
         }
     }
 }
@@ -157,6 +157,33 @@ pub(crate) trait Context<T> {
 impl<T> Context<T> for std::result::Result<T, sqlx::Error> {
     fn ctx(self, context: &'static str) -> TxResult<T> {
         self.map_err(|source| TxError::Sql { context, source })
+    }
+}
+
+/// An sqlx error shown as [`sql_message`] words it, keeping the driver's error and its causes.
+#[derive(Debug)]
+pub(crate) struct SqlError {
+    message: String,
+    error: sqlx::Error,
+}
+
+impl From<sqlx::Error> for SqlError {
+    fn from(error: sqlx::Error) -> Self {
+        SqlError { message: sql_message(&error), error }
+    }
+}
+
+impl std::fmt::Display for SqlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SqlError {
+    /// The driver error's own cause: sqlx's text for it ("error returned from database: …") only
+    /// repeats what the message already says.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
     }
 }
 

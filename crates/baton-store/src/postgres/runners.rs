@@ -431,6 +431,9 @@ pub async fn record_start(
     Ok(changed == 1)
 }
 
+/// An attempt's prompt columns: the compressed text, its size and its SHA-256.
+type StoredPrompt = (Option<Vec<u8>>, Option<i64>, Option<String>);
+
 /// The prompt an attempt of a job was given (the latest attempt when `attempt` is `None`).
 pub async fn attempt_prompt(
     conn: &mut PgConnection,
@@ -448,7 +451,7 @@ pub async fn attempt_prompt(
         };
         return Err(Error::invalid(format!("job {job_id} has no attempt {n}: {has}")).into());
     }
-    let row: Option<(Option<Vec<u8>>, Option<i64>, Option<String>)> =
+    let row: Option<StoredPrompt> =
         sqlx::query_as("SELECT prompt, prompt_bytes, prompt_sha256 FROM attempts WHERE job_id = $1 AND n = $2")
             .bind(job_id)
             .bind(rows::int(n))

@@ -19,19 +19,9 @@ pub fn load(conn: &Connection, ns: &str, id: &str) -> Result<Assignment> {
 }
 
 pub fn create(conn: &Connection, new: &NewAssignment, actor: &Actor, at: Millis) -> Result<AssignmentDetail> {
+    new.validate()?;
     scope::check(conn, &new.namespace, actor, Mutation::CreateAssignment, at)?;
     let north_star = new.north_star.trim();
-    if north_star.is_empty() {
-        return Err(Error::EmptyNorthStar);
-    }
-    if new.max_jobs == 0 {
-        return Err(Error::invalid("--max-jobs must be at least 1"));
-    }
-    if let Some(budget) = new.budget_usd {
-        if !(budget.is_finite() && budget > 0.0) {
-            return Err(Error::invalid("--budget-usd must be a positive amount in dollars, e.g. 5 or 12.50"));
-        }
-    }
     let id = ids::new_assignment_id();
     conn.prepare_cached(
         "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, base_ref, \

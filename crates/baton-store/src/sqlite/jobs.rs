@@ -85,9 +85,7 @@ pub fn insert_guarded(conn: &Connection, ns: &str, aid: &str, new: &NewJob, acto
 
 /// Inserts a job into the chain without guards (the caller decided it may).
 pub fn insert(conn: &Connection, ns: &str, aid: &str, new: &NewJob, actor: &Actor, at: Millis) -> Result<Job> {
-    if new.max_attempts == 0 {
-        return Err(Error::invalid("max_attempts must be at least 1"));
-    }
+    new.validate()?;
     let position: u32 = match &new.after {
         Some(after) => {
             let (owner, position): (String, u32) = conn

@@ -55,7 +55,7 @@ pub(crate) trait Context<T> {
 
 impl<T> Context<T> for rusqlite::Result<T> {
     fn ctx(self, context: &'static str) -> Result<T> {
-        self.map_err(|e| Error::Database { context, message: e.to_string() })
+        self.map_err(|e| Error::database(context, e))
     }
 }
 
@@ -65,7 +65,7 @@ impl SqliteStore {
         let path_for_open = path.clone();
         let conn = tokio::task::spawn_blocking(move || open_connection(&path_for_open))
             .await
-            .map_err(|e| Error::Database { context: "opening the database", message: e.to_string() })??;
+            .map_err(|e| Error::database("opening the database", e))??;
         let wake = WakeDir::for_database(&path);
         Ok(SqliteStore { inner: Arc::new(Inner { conn: Mutex::new(conn), path, wake }) })
     }
@@ -117,7 +117,7 @@ impl SqliteStore {
             Ok(value)
         })
         .await
-        .map_err(|e| Error::Database { context: "running a query", message: e.to_string() })?
+        .map_err(|e| Error::database("running a query", e))?
     }
 }
 

@@ -44,8 +44,7 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
     let runners = super::runners::list(conn, ns, now)?;
     // Where the listed open work runs, for the assignments it belongs to (not all open ones).
     let listed: Vec<&str> = ready.iter().chain(&waiting).chain(&running).map(|j| j.assignment_id.as_str()).collect();
-    let listed = serde_json::to_string(&listed)
-        .map_err(|e| baton_core::Error::Database { context: "listing hosts", message: e.to_string() })?;
+    let listed = serde_json::to_string(&listed).map_err(|e| baton_core::Error::database("listing hosts", e))?;
     let hosts = conn
         .prepare_cached(
             "SELECT id, host FROM assignments WHERE id IN (SELECT value FROM json_each(?1)) AND host IS NOT NULL",
@@ -125,7 +124,7 @@ fn full_jobs(conn: &Connection, heads: &[Head]) -> Result<Vec<Job>> {
         return Ok(Vec::new());
     }
     let ids_json = serde_json::to_string(&heads.iter().map(|h| h.job_id.as_str()).collect::<Vec<_>>())
-        .map_err(|e| baton_core::Error::Database { context: "listing ready jobs", message: e.to_string() })?;
+        .map_err(|e| baton_core::Error::database("listing ready jobs", e))?;
     let mut by_id: HashMap<String, Job> = conn
         .prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?1))"))
         .and_then(|mut s| s.query_map(params![ids_json], rows::job)?.map(|j| j.map(|j| (j.id.clone(), j))).collect())

@@ -133,8 +133,7 @@ pub fn attach_attempts(conn: &Connection, jobs: &mut [Job]) -> Result<()> {
     if started.is_empty() {
         return Ok(());
     }
-    let ids = serde_json::to_string(&started)
-        .map_err(|e| baton_core::Error::Database { context: "listing attempts", message: e.to_string() })?;
+    let ids = serde_json::to_string(&started).map_err(|e| baton_core::Error::database("listing attempts", e))?;
     let mut stmt = conn
         .prepare_cached(
             "SELECT job_id, n, runner, started_at, finished_at, outcome, error_kind, error, prompt_bytes, \

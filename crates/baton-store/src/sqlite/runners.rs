@@ -304,6 +304,9 @@ pub fn record_start(conn: &Connection, job_id: &str, token: i64, start: &Attempt
     Ok(changed == 1)
 }
 
+/// An attempt's prompt columns: the compressed text, its size and its SHA-256.
+type StoredPrompt = (Option<Vec<u8>>, Option<i64>, Option<String>);
+
 /// The prompt an attempt of a job was given (the latest attempt when `attempt` is `None`).
 pub fn attempt_prompt(conn: &Connection, ns: &str, job_id: &str, attempt: Option<u32>) -> Result<AttemptPrompt> {
     let job = jobs::get(conn, ns, job_id)?;
@@ -316,7 +319,7 @@ pub fn attempt_prompt(conn: &Connection, ns: &str, job_id: &str, attempt: Option
         };
         return Err(Error::invalid(format!("job {job_id} has no attempt {n}: {has}")));
     }
-    let row: Option<(Option<Vec<u8>>, Option<i64>, Option<String>)> = conn
+    let row: Option<StoredPrompt> = conn
         .prepare_cached("SELECT prompt, prompt_bytes, prompt_sha256 FROM attempts WHERE job_id = ?1 AND n = ?2")
         .and_then(|mut s| s.query_row(params![job_id, n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
         .ctx("reading an attempt's prompt")?;

@@ -14,6 +14,7 @@ pub use lifecycle::*;
 pub use runner::*;
 
 use baton_core::lifecycle::AssignmentUpdate;
+use baton_core::request::RequestError;
 use baton_core::store::{AssignmentFilter, JobDefaults, JobFilter, NewAssignment, NewJob};
 use baton_core::{Actor, AssignmentStatus, Error, JobStatus, JobType, Store};
 use std::sync::Arc;
@@ -125,7 +126,7 @@ pub async fn create_and_read_back(store: Shared) {
 
 pub async fn empty_north_star_is_refused(store: Shared) {
     let err = store.create_assignment(new_assignment("   "), &person()).await.unwrap_err();
-    assert!(matches!(err, Error::EmptyNorthStar));
+    assert!(matches!(err, Error::Request(RequestError::EmptyNorthStar)), "{err}");
     assert!(store.assignments(NS, &AssignmentFilter::default()).await.unwrap().is_empty());
 }
 

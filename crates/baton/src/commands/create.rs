@@ -5,43 +5,22 @@ use crate::cli::CreateArgs;
 use crate::context::Context;
 use crate::error::CliResult;
 use crate::output::format::one_line;
-use baton_core::store::{NewAssignment, NewJob};
-use baton_core::{AssignmentDetail, Error};
+use baton_core::request::{NewAssignment, NewJob};
+use baton_core::AssignmentDetail;
 
 pub async fn run(ctx: &mut Context, args: CreateArgs) -> CliResult {
-    let north_star = args.north_star.trim().to_string();
-    if north_star.is_empty() {
-        return Err(Error::EmptyNorthStar.into());
-    }
-    let first_job = match args.first {
+    let mut new = NewAssignment::with_defaults(&ctx.config, args.north_star);
+    new.max_jobs = args.max_jobs.unwrap_or(new.max_jobs);
+    new.budget_usd = args.budget_usd;
+    new.base_ref = args.base;
+    new.first_job = match args.first {
         Some(job_type) => {
-            let harness = match args.harness {
-                Some(h) => {
-                    ctx.config.check_harness(&h)?;
-                    h
-                }
-                None => ctx.config.default_harness(job_type).to_string(),
-            };
-            Some(NewJob {
-                job_type,
-                harness,
-                context: args.context.unwrap_or_default(),
-                max_attempts: ctx.config.max_attempts,
-                after: None,
-                for_job_id: None,
-            })
+            Some(NewJob::with_defaults(&ctx.config, job_type, args.harness, args.context.unwrap_or_default())?)
         }
         None => None,
     };
-    let new = NewAssignment {
-        namespace: ctx.ns().to_string(),
-        north_star,
-        max_jobs: args.max_jobs.unwrap_or(ctx.config.max_jobs_per_assignment),
-        budget_usd: args.budget_usd,
-        origin_root: Some(ctx.config.repo_root.display().to_string()),
-        base_ref: args.base.clone(),
-        first_job,
-    };
+    // Refused before the store is opened: bad input never waits on the database.
+    new.validate()?;
     let store = ctx.store().await?;
     let detail = store.create_assignment(new, &ctx.actor).await?;
     if ctx.out.json {

@@ -4,24 +4,12 @@
 use crate::cli::InsertJobArgs;
 use crate::context::Context;
 use crate::error::CliResult;
-use baton_core::store::NewJob;
+use baton_core::request::NewJob;
 
 pub async fn run(ctx: &mut Context, args: InsertJobArgs) -> CliResult {
-    let harness = match args.harness {
-        Some(h) => {
-            ctx.config.check_harness(&h)?;
-            h
-        }
-        None => ctx.config.default_harness(args.job_type).to_string(),
-    };
-    let new = NewJob {
-        job_type: args.job_type,
-        harness,
-        context: args.context,
-        max_attempts: ctx.config.max_attempts,
-        after: args.after,
-        for_job_id: None,
-    };
+    let mut new = NewJob::with_defaults(&ctx.config, args.job_type, args.harness, args.context)?;
+    new.after = args.after;
+    new.validate()?;
     let store = ctx.store().await?;
     let job = store.insert_job(ctx.ns(), &args.assignment_id, new, &ctx.actor).await?;
     if ctx.out.json {

@@ -7,14 +7,10 @@ use crate::context::Context;
 use crate::error::CliResult;
 use crate::output::format::{money, one_line};
 use crate::output::style::assignment_status_code;
-use baton_core::lifecycle::AssignmentUpdate;
-use baton_core::{AssignmentDetail, AssignmentStatus, Error, JobStatus, JobType};
+use baton_core::request::AssignmentUpdate;
+use baton_core::{AssignmentDetail, AssignmentStatus, JobStatus, JobType};
 
 pub async fn run(ctx: &mut Context, args: UpdateAssignmentArgs) -> CliResult {
-    // Caught before opening the store: the one rule that needs no stored state.
-    if args.status == Some(AssignmentStatus::Blocked) && args.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(Error::ReasonRequired.into());
-    }
     let update = AssignmentUpdate {
         status: args.status,
         reason: args.reason,
@@ -22,6 +18,8 @@ pub async fn run(ctx: &mut Context, args: UpdateAssignmentArgs) -> CliResult {
         max_jobs: args.max_jobs,
         budget_usd: args.budget_usd,
     };
+    // Caught before opening the store: these rules need no stored state.
+    update.validate()?;
     let defaults = ctx.job_defaults();
     let store = ctx.store().await?;
     let detail = store.update_assignment(ctx.ns(), &args.id, &update, &defaults, &ctx.actor).await?;

@@ -15,6 +15,6 @@ pub async fn run(ctx: &mut Context) -> CliResult {
     let shutdown = async move {
         interrupt.recv().await;
     };
-    baton_server::watch(store, ctx.ns(), stdout.lock(), tty, shutdown).await?;
+    crate::watch::watch(store, ctx.ns(), stdout.lock(), tty, shutdown).await?;
     Ok(())
 }

@@ -4,11 +4,16 @@
 //! On a TTY it is a full-screen live view ([`screen`]) on the alternate screen, quit with `q`
 //! or Ctrl-C, with the terminal restored on every exit path, panics included ([`term`]). Anywhere
 //! else it prints one line per change ([`lines`]), for logs and pipes.
+//!
+//! It lives in the CLI because everything it needs points there: the store interface, the
+//! terminal and the command that runs it; nothing of the HTTP server.
 
 mod lines;
 mod screen;
 mod snapshot;
 mod term;
+#[cfg(test)]
+mod tests;
 
 use baton_core::time::now_ms;
 use baton_core::{Error, Result, Store};

@@ -1,12 +1,86 @@
 //! `baton watch` on a non-TTY: one line per change, found by diffing snapshots, as a runner
 //! (another store handle) starts and ends jobs.
 
-mod common;
-
-use baton_core::JobType;
-use common::*;
+use super::watch;
+use baton_core::request::{AssignmentUpdate, JobDefaults, NewAssignment, NewJob};
+use baton_core::retry::RetryPolicy;
+use baton_core::store::{AttemptResult, Claim, EnginePolicy};
+use baton_core::{Actor, AssignmentDetail, AssignmentStatus, JobType, Store};
+use std::future::Future;
 use std::io::Write;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+
+const NS: &str = "testns";
+
+/// Fails the test instead of hanging when the awaited state never comes.
+async fn within<T>(fut: impl Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(20), fut).await.expect("timed out waiting")
+}
+
+fn person() -> Actor {
+    Actor::Person("tester".into())
+}
+
+fn defaults() -> JobDefaults {
+    JobDefaults { pm_harness: "claude".into(), max_attempts: 3 }
+}
+
+fn policy() -> EnginePolicy {
+    EnginePolicy {
+        pm: defaults(),
+        max_lost_leases: 3,
+        retry: RetryPolicy { retry_base_ms: 0, retry_on_timeout: false },
+        host_gone_ms: 600_000,
+    }
+}
+
+/// Creates an assignment the way `baton create --first implement` does.
+async fn create(store: &dyn Store, north_star: &str) -> AssignmentDetail {
+    let first_job = NewJob {
+        job_type: JobType::Implement,
+        harness: "claude".into(),
+        context: "do the thing".into(),
+        max_attempts: 3,
+        after: None,
+        for_job_id: None,
+    };
+    let new = NewAssignment {
+        namespace: NS.into(),
+        north_star: north_star.into(),
+        max_jobs: 50,
+        budget_usd: None,
+        origin_root: None,
+        base_ref: None,
+        first_job: Some(first_job),
+    };
+    store.create_assignment(new, &person()).await.expect("create")
+}
+
+/// Claims the next ready job as runner `r1`.
+async fn claim(store: &dyn Store) -> Claim {
+    store.claim_next(NS, "r1", 60_000, &policy()).await.expect("claim").expect("a job is ready")
+}
+
+/// Records a successful end of the claimed attempt.
+async fn succeed(store: &dyn Store, claim: &Claim) {
+    let result = AttemptResult {
+        released: false,
+        result: Some("done".into()),
+        success: Some(true),
+        error: None,
+        error_kind: None,
+        exit_code: Some(0),
+        session_id: None,
+        tokens_in: Some(10),
+        tokens_out: Some(5),
+        cost_usd: Some(0.25),
+        transcript_truncated: false,
+        git_head_after: None,
+        diff_stat: None,
+    };
+    store.finish_attempt(&claim.job.id, claim.token, result, &policy()).await.expect("finish").expect("lease held");
+}
 
 /// A `Write` that hands every line to the test as it is written.
 struct Lines {
@@ -52,7 +126,7 @@ async fn watch_prints_a_line_when_a_job_starts_and_ends() {
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let out = Lines { partial: String::new(), tx };
     let watcher = tokio::spawn(async move {
-        baton_server::watch(store, NS, out, false, async move {
+        watch(store, NS, out, false, async move {
             let _ = stop_rx.await;
         })
         .await
@@ -63,7 +137,7 @@ async fn watch_prints_a_line_when_a_job_starts_and_ends() {
     let stamp = first.split(' ').next().unwrap();
     assert!(chrono::DateTime::parse_from_rfc3339(stamp).is_ok() && stamp.ends_with('Z'), "{first}");
 
-    let a = create(runner.as_ref(), "Watch me", Some(JobType::Implement)).await;
+    let a = create(runner.as_ref(), "Watch me").await;
     let aid = &a.assignment.id;
     let job = &a.jobs[0].id;
     line_with(&mut rx, &["assignment", aid, "created: Watch me"]).await;
@@ -83,8 +157,8 @@ async fn watch_prints_a_line_when_a_job_starts_and_ends() {
         .update_assignment(
             NS,
             aid,
-            &baton_core::lifecycle::AssignmentUpdate {
-                status: Some(baton_core::AssignmentStatus::Blocked),
+            &AssignmentUpdate {
+                status: Some(AssignmentStatus::Blocked),
                 reason: Some("needs a product decision".into()),
                 ..Default::default()
             },

@@ -1,0 +1,266 @@
+//! The requests every caller hands to the store: a new assignment, a new job, an assignment
+//! update. They are built from the config's defaults here and checked by their `validate()`,
+//! once, whoever asks: the CLI, the HTTP API and the engine's own jobs alike.
+//!
+//! A refusal is a [`RequestError`] naming the request's fields as the request spells them
+//! (`max_jobs must be at least 1`), which is also how the HTTP API's JSON bodies spell them. A
+//! caller with other names (the CLI's `--max-jobs`) renders it with [`RequestError::describe`].
+//! The rules that need stored state (final statuses, guards, transitions) live in
+//! [`crate::lifecycle`].
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::model::{AssignmentStatus, JobType};
+use std::borrow::Cow;
+use std::fmt;
+
+/// What `create` stores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAssignment {
+    pub namespace: String,
+    pub north_star: String,
+    pub max_jobs: u32,
+    pub budget_usd: Option<f64>,
+    /// The checkout it was created from (lets `init` warn about a namespace shared by two paths).
+    pub origin_root: Option<String>,
+    /// The git ref its branch starts from (`create --base`).
+    pub base_ref: Option<String>,
+    /// A job queued in the same transaction (`create --first`).
+    pub first_job: Option<NewJob>,
+}
+
+/// What `insert-job` (and the engine) stores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    pub job_type: JobType,
+    pub harness: String,
+    pub context: String,
+    pub max_attempts: u32,
+    /// Place it right after this job of the same assignment; `None` appends to the chain.
+    pub after: Option<String>,
+    /// On a `pm` job: the job it reviews.
+    pub for_job_id: Option<String>,
+}
+
+/// A change a person or agent asks for with `update-assignment`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssignmentUpdate {
+    pub status: Option<AssignmentStatus>,
+    /// Why it is blocked (required with `blocked`).
+    pub reason: Option<String>,
+    /// A note for the PM when resuming.
+    pub note: Option<String>,
+    pub max_jobs: Option<u32>,
+    pub budget_usd: Option<f64>,
+}
+
+/// What the engine needs to queue jobs on its own (a resume's PM job, a retry's copy).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobDefaults {
+    pub pm_harness: String,
+    pub max_attempts: u32,
+}
+
+impl NewAssignment {
+    /// An assignment with the config's defaults: its namespace, job limit and checkout; no
+    /// budget, no base, no first job.
+    pub fn with_defaults(config: &Config, north_star: impl Into<String>) -> NewAssignment {
+        NewAssignment {
+            namespace: config.namespace.clone(),
+            north_star: north_star.into(),
+            max_jobs: config.max_jobs_per_assignment,
+            budget_usd: None,
+            origin_root: Some(config.repo_root.display().to_string()),
+            base_ref: None,
+            first_job: None,
+        }
+    }
+
+    /// The rules a new assignment (and its first job) must meet before anything is stored.
+    pub fn validate(&self) -> Result<(), RequestError> {
+        if self.north_star.trim().is_empty() {
+            return Err(RequestError::EmptyNorthStar);
+        }
+        check_count(Field::MaxJobs, self.max_jobs)?;
+        if let Some(budget) = self.budget_usd {
+            check_amount(Field::BudgetUsd, budget)?;
+        }
+        match &self.first_job {
+            Some(job) => job.validate(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl NewJob {
+    /// A job with the config's defaults: the harness given (which must be configured) or the
+    /// job type's default, and the configured attempts; appended to the chain.
+    pub fn with_defaults(
+        config: &Config,
+        job_type: JobType,
+        harness: Option<String>,
+        context: impl Into<String>,
+    ) -> Result<NewJob> {
+        let harness = match harness {
+            Some(h) => {
+                config.check_harness(&h)?;
+                h
+            }
+            None => config.default_harness(job_type).to_string(),
+        };
+        Ok(NewJob {
+            job_type,
+            harness,
+            context: context.into(),
+            max_attempts: config.max_attempts,
+            after: None,
+            for_job_id: None,
+        })
+    }
+
+    /// The rules a new job must meet before it is stored.
+    pub fn validate(&self) -> Result<(), RequestError> {
+        check_count(Field::MaxAttempts, self.max_attempts)
+    }
+}
+
+impl AssignmentUpdate {
+    /// The rules an update must meet whatever the assignment's state; the rest (transitions,
+    /// guards) is [`crate::lifecycle::plan_assignment_update`]'s.
+    pub fn validate(&self) -> Result<(), RequestError> {
+        if self.status.is_none() && self.max_jobs.is_none() && self.budget_usd.is_none() {
+            return Err(RequestError::NothingToUpdate);
+        }
+        if let Some(max) = self.max_jobs {
+            check_count(Field::MaxJobs, max)?;
+        }
+        if let Some(budget) = self.budget_usd {
+            check_amount(Field::BudgetUsd, budget)?;
+        }
+        if self.reason.is_some() && self.status != Some(AssignmentStatus::Blocked) {
+            return Err(RequestError::ReasonWithoutBlocked);
+        }
+        if self.note.is_some() && self.status != Some(AssignmentStatus::Active) {
+            return Err(RequestError::NoteWithoutResume);
+        }
+        if self.status == Some(AssignmentStatus::Blocked) && self.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+        {
+            return Err(RequestError::ReasonRequired);
+        }
+        Ok(())
+    }
+}
+
+impl JobDefaults {
+    /// The config's PM harness and attempts.
+    pub fn from_config(config: &Config) -> JobDefaults {
+        JobDefaults { pm_harness: config.default_harness(JobType::Pm).to_string(), max_attempts: config.max_attempts }
+    }
+}
+
+/// What a dollar amount must be, for callers that check one as it is typed (`--budget-usd`).
+pub const AMOUNT_RULE: &str = "must be a positive amount in dollars, e.g. 5 or 12.50";
+
+/// Is `v` an amount of dollars a guard can hold?
+pub fn is_amount(v: f64) -> bool {
+    v.is_finite() && v > 0.0
+}
+
+fn check_amount(field: Field, v: f64) -> Result<(), RequestError> {
+    if is_amount(v) {
+        Ok(())
+    } else {
+        Err(RequestError::NotAnAmount(field))
+    }
+}
+
+fn check_count(field: Field, n: u32) -> Result<(), RequestError> {
+    if n >= 1 {
+        Ok(())
+    } else {
+        Err(RequestError::BelowOne(field))
+    }
+}
+
+/// A field of a request, named by [`Field::as_str`] as the request (and the HTTP API) spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    NorthStar,
+    MaxJobs,
+    BudgetUsd,
+    MaxAttempts,
+    Status,
+    Reason,
+    Note,
+}
+
+impl Field {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::NorthStar => "north_star",
+            Field::MaxJobs => "max_jobs",
+            Field::BudgetUsd => "budget_usd",
+            Field::MaxAttempts => "max_attempts",
+            Field::Status => "status",
+            Field::Reason => "reason",
+            Field::Note => "note",
+        }
+    }
+}
+
+/// Why a request is refused before anything is read or written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestError {
+    EmptyNorthStar,
+    /// A count (a limit, attempts) of zero.
+    BelowOne(Field),
+    /// A dollar amount that is not positive.
+    NotAnAmount(Field),
+    NothingToUpdate,
+    ReasonRequired,
+    ReasonWithoutBlocked,
+    NoteWithoutResume,
+}
+
+impl RequestError {
+    /// The message, with each field called by `name` (the CLI passes its flags).
+    pub fn describe(&self, name: impl Fn(Field) -> Cow<'static, str>) -> String {
+        use Field::*;
+        let n = |f: Field| name(f);
+        match *self {
+            RequestError::EmptyNorthStar => {
+                format!("{} is empty; say what the assignment should achieve, e.g. \"Add OAuth login\"", n(NorthStar))
+            }
+            RequestError::BelowOne(f) => format!("{} must be at least 1", n(f)),
+            RequestError::NotAnAmount(f) => format!("{} {AMOUNT_RULE}", n(f)),
+            RequestError::NothingToUpdate => {
+                format!("nothing to update; pass {}, {} or {}", n(Status), n(MaxJobs), n(BudgetUsd))
+            }
+            RequestError::ReasonRequired => format!(
+                "{} blocked needs {} (why it is blocked), so the person who resumes it knows what is needed",
+                n(Status),
+                n(Reason)
+            ),
+            RequestError::ReasonWithoutBlocked => format!(
+                "{} goes with {} blocked; to leave a note for the PM when resuming use {}",
+                n(Reason),
+                n(Status),
+                n(Note)
+            ),
+            RequestError::NoteWithoutResume => {
+                format!("{} goes with {} active (a resume); it is handed to the PM", n(Note), n(Status))
+            }
+        }
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe(|field| field.as_str().into()))
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+#[cfg(test)]
+mod tests;
