@@ -87,7 +87,7 @@ fn kill_9_at_random_moments_loses_nothing_and_duplicates_nothing() {
     let bench = Bench::new();
     bench.config(&format!(
         "lease_ms = 400\nmax_lost_leases = 50\n{}[harness_defaults]\ndefault = \"quick\"\n",
-        quick_harness(&bench, "0.05")
+        quick_harness(&bench, "0")
     ));
     let assignments = 60;
     for i in 0..assignments {
@@ -98,11 +98,16 @@ fn kill_9_at_random_moments_loses_nothing_and_duplicates_nothing() {
     let mut kills = 0;
     while kills < 20 && executed(&bench) < total_jobs {
         let mut runner = bench.spawn_runner(&["--concurrency", "4"]);
-        // Kill at a random moment, measured in progress: after 0–4 more executions.
+        // Kill at a random moment, measured in progress: after 0–4 more executions, and while
+        // an agent is in the middle of its job, whose attempt the kill then loses.
         let target = (executed(&bench) + rng.below(5) as usize).min(total_jobs);
         bench.wait_for("progress before the kill", || executed(&bench) >= target);
+        let before = held(&bench);
+        hold(&bench);
+        bench.wait_for("an agent in the middle of its job", || held(&bench) > before);
         runner.kill().unwrap();
         runner.wait().unwrap();
+        release(&bench);
         kills += 1;
     }
     assert_eq!(kills, 20, "the work ran out before 20 kills; give it more jobs");
