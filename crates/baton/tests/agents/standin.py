@@ -20,7 +20,6 @@ Directives (words starting with @ in the context / north star):
   @try-complete         try to complete the assignment (recording the outcome to $STANDIN_CALLS)
   @garbage              emit malformed and non-UTF-8 lines before succeeding
   @echo-prompt          the final result is the prompt itself
-  @sleep-ms N           sleep N ms before finishing
   @together NAME N      wait until N runs with `@together NAME` have started, so they provably overlap
                         (each leaves a marker in $STANDIN_STATE/together-NAME/)
   @big N                emit N bytes of assistant text in 1000-byte events
@@ -254,8 +253,6 @@ def main():
         rc = pm(assignment["north_star"])
     else:
         d = directives(job.get("context", ""))
-        if "sleep-ms" in d:
-            time.sleep(int(d["sleep-ms"][0]) / 1000)
         if "together" in d:
             together(d["together"][0], int(d["together"][1]))
         if "stale-call-once" in d and attempt == 1:

@@ -6,9 +6,9 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 /// A quick text-format harness: records its pid, logs each execution that ran to its end, and
-/// as a PM completes the assignment through the baton CLI. `pause` (seconds) makes it a slow
-/// agent; while the test [`hold`]s, it waits before finishing.
-pub fn quick_harness(bench: &Bench, pause: &str) -> String {
+/// as a PM completes the assignment through the baton CLI. While the test [`hold`]s, it waits
+/// before finishing.
+pub fn quick_harness(bench: &Bench) -> String {
     let script = bench.path("quick.sh");
     std::fs::write(
         &script,
@@ -16,7 +16,6 @@ pub fn quick_harness(bench: &Bench, pause: &str) -> String {
             "#!/bin/sh\n\
              echo \"$$\" >> \"{pids}\"\n\
              cat > /dev/null\n\
-             sleep {pause}\n\
              if [ -e \"{hold}\" ]; then\n\
                echo \"$$\" >> \"{held}\"\n\
                while [ -e \"{hold}\" ]; do sleep 0.01; done\n\
@@ -87,7 +86,7 @@ fn kill_9_at_random_moments_loses_nothing_and_duplicates_nothing() {
     let bench = Bench::new();
     bench.config(&format!(
         "lease_ms = 400\nmax_lost_leases = 50\n{}[harness_defaults]\ndefault = \"quick\"\n",
-        quick_harness(&bench, "0")
+        quick_harness(&bench)
     ));
     let assignments = 60;
     for i in 0..assignments {
@@ -149,7 +148,7 @@ fn four_runners_share_one_queue_without_double_runs() {
     bench.config(&format!(
         "isolation = \"none\"\n{}[harness.pmquiet]\nformat = \"text\"\ncommand = [\"sh\", \"-c\", \"cat > /dev/null; echo $BATON_JOB_ID pm >> {}\"]\n\
          [harness_defaults]\ndefault = \"quick\"\npm = \"pmquiet\"\n",
-        quick_harness(&bench, "0"),
+        quick_harness(&bench),
         bench.path("executions").display()
     ));
     let assignments = 125;

@@ -80,7 +80,7 @@ fn four_runners_share_a_postgres_queue_without_double_runs() {
     bench.config(&format!(
         "isolation = \"none\"\n{}[harness.pmquiet]\nformat = \"text\"\ncommand = [\"sh\", \"-c\", \"cat > /dev/null; echo $BATON_JOB_ID pm >> {}\"]\n\
          [harness_defaults]\ndefault = \"quick\"\npm = \"pmquiet\"\n",
-        quick_harness(&bench, "0"),
+        quick_harness(&bench),
         bench.path("executions").display()
     ));
     let (assignments, per_assignment) = (40, 4);
@@ -121,7 +121,7 @@ fn runners_ride_out_a_database_restart() {
     bench.database_url = Some(server.url());
     bench.config(&format!(
         "isolation = \"none\"\nlease_ms = 2000\n{}[harness_defaults]\ndefault = \"quick\"\n",
-        quick_harness(&bench, "0")
+        quick_harness(&bench)
     ));
     let assignments = 30;
     for i in 0..assignments {
