@@ -2,11 +2,10 @@
 //! from separate connection pools, migrations racing, the change feed (NOTIFY from another
 //! connection, reconnection), and connection errors that never show the password.
 //!
-//! The tests need `BATON_TEST_POSTGRES_URL`, naming a database and a role that may create
-//! databases; `eval "$(.ci/start-postgres)"` starts the machine's server and exports one. Each
-//! test runs in a database of its own, emptied for it (see [`TestDb`]). Without the variable every
-//! test prints a notice (once) and returns early; under CI (`CI=true`) an unset or unreachable
-//! PostgreSQL fails the tests instead, so the suite never passes by skipping.
+//! Every test here needs `BATON_TEST_POSTGRES_URL`, naming a database and a role that may
+//! create databases; `eval "$(.ci/start-postgres)"` starts the machine's server and exports one.
+//! So they are all ignored by default, and `scripts/test` runs them once it has PostgreSQL (see
+//! `baton_testkit`). Each test runs in a database of its own, emptied for it (see [`TestDb`]).
 
 #[path = "support/pg_server.rs"]
 mod pg_server;
@@ -18,43 +17,8 @@ use baton_core::{Error, JobType, Store};
 use baton_store::postgres::PostgresStore;
 use sqlx::{Connection, PgConnection};
 use std::collections::HashSet;
-use std::io::Write;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::Duration;
-
-const URL_VAR: &str = "BATON_TEST_POSTGRES_URL";
-
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Says once per test binary why the PostgreSQL tests did nothing. Written to stderr directly:
-/// the test harness hides what passing tests print.
-fn skip_notice(why: &str) {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let _ = writeln!(
-            std::io::stderr(),
-            "NOTICE: PostgreSQL store tests skipped: {why}. To run them: eval \"$(.ci/start-postgres)\" \
-             (or set {URL_VAR} to a database whose role may CREATE DATABASE)."
-        );
-    });
-}
-
-/// The admin URL, or `None` (after the notice) when the tests should be skipped.
-fn admin_url() -> Option<String> {
-    match std::env::var(URL_VAR) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if under_ci() => panic!(
-            "{URL_VAR} is not set, and under CI the PostgreSQL tests must run: .ci/run should \
-             eval \"$(.ci/start-postgres)\" before cargo test"
-        ),
-        _ => {
-            skip_notice(&format!("{URL_VAR} is not set"));
-            None
-        }
-    }
-}
 
 /// `url` with its database replaced by `db` (query parameters kept).
 fn with_database(url: &str, db: &str) -> String {
@@ -67,18 +31,13 @@ fn with_database(url: &str, db: &str) -> String {
     format!("{scheme}://{authority}/{db}{query}")
 }
 
-/// An admin connection, or `None` (after the notice) when the server is unreachable outside CI.
-async fn admin() -> Option<(String, PgConnection)> {
-    let url = admin_url()?;
+/// An admin connection to the server `BATON_TEST_POSTGRES_URL` names; the test fails when there
+/// is none or it is unreachable.
+async fn admin() -> (String, PgConnection) {
+    let url = baton_testkit::postgres_url();
     match PgConnection::connect(&url).await {
-        Ok(conn) => Some((url, conn)),
-        Err(e) if under_ci() => {
-            panic!("{URL_VAR} names an unreachable PostgreSQL ({e}); under CI the PostgreSQL tests must run")
-        }
-        Err(e) => {
-            skip_notice(&format!("the server at {URL_VAR} is unreachable ({e})"));
-            None
-        }
+        Ok(conn) => (url, conn),
+        Err(e) => baton_testkit::POSTGRES.missing(&format!("the server it names is unreachable ({e})")),
     }
 }
 
@@ -97,9 +56,9 @@ struct TestDb {
 /// Advisory lock keys of the slots: this base plus the slot number.
 const SLOT_LOCK_BASE: i64 = 0x6261_746f_6e74_0000;
 
-/// An empty database, or `None` when the tests are skipped.
-async fn fresh_database() -> Option<TestDb> {
-    let (url, mut admin) = admin().await?;
+/// An empty database.
+async fn fresh_database() -> TestDb {
+    let (url, mut admin) = admin().await;
     for slot in 0i64.. {
         let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(SLOT_LOCK_BASE + slot)
@@ -123,30 +82,29 @@ async fn fresh_database() -> Option<TestDb> {
         // Everything baton creates lives in the public schema: tables, functions, triggers.
         sqlx::Executor::execute(&mut db, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;").await.unwrap();
         let _ = db.close().await;
-        return Some(TestDb { url: db_url, _slot_lock: admin });
+        return TestDb { url: db_url, _slot_lock: admin };
     }
     unreachable!("slots are unbounded")
 }
 
-/// A store on an empty database (and the slot it holds), or `None` when the tests are skipped.
+/// A store on an empty database (and the slot it holds).
 struct Fresh {
     store: Arc<dyn Store>,
     _db: TestDb,
 }
 
-async fn fresh() -> Option<Fresh> {
-    let db = fresh_database().await?;
+async fn fresh() -> Fresh {
+    let db = fresh_database().await;
     let store = Arc::new(PostgresStore::connect(&db.url).await.unwrap());
-    Some(Fresh { store, _db: db })
+    Fresh { store, _db: db }
 }
 
-store_suite!(fresh_fixture);
+store_suite!(fresh_fixture, #[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]);
 
-/// The shared suite's factory: a fresh database, or `None` (with a notice) where PostgreSQL is
-/// not configured outside CI.
-async fn fresh_fixture() -> Option<suite::Fixture> {
-    let fresh = fresh().await?;
-    Some(suite::Fixture { store: fresh.store, keep: Box::new(fresh._db) })
+/// The shared suite's factory: a store on a fresh database.
+async fn fresh_fixture() -> suite::Fixture {
+    let fresh = fresh().await;
+    suite::Fixture { store: fresh.store, keep: Box::new(fresh._db) }
 }
 
 /// Claims until nothing is ready any more; a `None` while jobs are still ready only means every
@@ -190,8 +148,9 @@ async fn race_claimers(url: &str, assignments: usize, chain: &[JobType]) -> Vec<
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
 async fn concurrent_claimers_never_claim_a_job_twice() {
-    let Some(db) = fresh_database().await else { return };
+    let db = fresh_database().await;
     let url = db.url.clone();
     let claims = race_claimers(&url, 200, &[JobType::Implement]).await;
     let jobs: HashSet<&String> = claims.iter().map(|(_, job)| job).collect();
@@ -209,8 +168,9 @@ async fn concurrent_claimers_never_claim_a_job_twice() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
 async fn concurrent_claimers_run_one_job_per_assignment() {
-    let Some(db) = fresh_database().await else { return };
+    let db = fresh_database().await;
     let url = db.url.clone();
     let chain = [JobType::Plan, JobType::Implement, JobType::Review, JobType::Document];
     let claims = race_claimers(&url, 25, &chain).await;
@@ -222,8 +182,9 @@ async fn concurrent_claimers_run_one_job_per_assignment() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
 async fn racing_migrations_apply_once() {
-    let Some(db) = fresh_database().await else { return };
+    let db = fresh_database().await;
     let url = db.url.clone();
     let connects: Vec<_> = (0..4)
         .map(|_| {
@@ -250,8 +211,9 @@ async fn racing_migrations_apply_once() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
 async fn a_newer_schema_is_refused() {
-    let Some(db) = fresh_database().await else { return };
+    let db = fresh_database().await;
     let url = db.url.clone();
     let store = PostgresStore::connect(&url).await.unwrap();
     sqlx::query("INSERT INTO baton_schema (version, applied_at) VALUES (99, 0)").execute(store.pool()).await.unwrap();
@@ -271,8 +233,9 @@ const EVENTS: Changes = Changes { queue: false, events: true };
 const EVERYTHING: Changes = Changes { queue: true, events: true };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
 async fn the_change_feed_hears_other_connections_and_survives_reconnects() {
-    let Some(db) = fresh_database().await else { return };
+    let db = fresh_database().await;
     let url = db.url.clone();
     let listening = PostgresStore::connect(&url).await.unwrap();
     let writer = PostgresStore::connect(&url).await.unwrap();
@@ -312,11 +275,9 @@ async fn the_change_feed_hears_other_connections_and_survives_reconnects() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
 async fn connection_errors_are_one_line_without_the_password() {
-    let Some(url) = admin_url() else { return };
-    if admin().await.is_none() {
-        return;
-    }
+    let (url, _) = admin().await;
     // A wrong password, on the real server.
     let host_and_db = url.rsplit_once('@').map(|(_, h)| h.to_string()).unwrap();
     let wrong = format!("postgres://baton:wrong-secret-pw@{host_and_db}");
@@ -342,8 +303,9 @@ async fn connection_errors_are_one_line_without_the_password() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
 async fn open_chooses_postgres_by_scheme() {
-    let Some(db) = fresh_database().await else { return };
+    let db = fresh_database().await;
     let url = db.url.clone();
     let store = baton_store::open(&url).await.unwrap();
     store.create_assignment(suite::new_assignment("x"), &suite::person()).await.unwrap();
@@ -353,11 +315,9 @@ async fn open_chooses_postgres_by_scheme() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
 async fn the_store_and_its_change_feed_ride_out_a_server_restart() {
-    if admin_url().is_none() {
-        return;
-    }
-    let Some(server) = PrivateServer::start() else { return };
+    let server = PrivateServer::start();
     let store = PostgresStore::connect(&server.url()).await.unwrap();
     let feed = store.subscribe().unwrap();
     assert_eq!(next_change(feed.as_ref()).await, EVERYTHING);
@@ -382,14 +342,38 @@ async fn the_store_and_its_change_feed_ride_out_a_server_restart() {
     assert_eq!(done.unwrap().status, baton_core::JobStatus::Complete);
     assert_eq!(next_change(feed.as_ref()).await, QUEUE);
 
-    // While the server is down, an operation waits for it rather than failing at once.
+    // While the server is down, an operation waits for it rather than failing at once. The feed
+    // goes first, so that the operation is the only client knocking on the server's port.
+    drop(feed);
+    wait_until_nobody_listens(&store).await;
     server.pg_ctl("stop");
+    // Meanwhile the test listens on that port itself: a connection arriving proves the
+    // operation is under way, and closing it at once is one more failure the operation rides out.
+    let stand_in = tokio::net::TcpListener::bind(("127.0.0.1", server.port())).await.unwrap();
     let waiting = {
         let store = store.clone();
         tokio::spawn(async move { store.queue(suite::NS, 0).await })
     };
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let knock = tokio::time::timeout(WAIT, stand_in.accept()).await.expect("the operation tries to connect");
+    drop((knock, stand_in));
     server.pg_ctl("start");
     let q = waiting.await.unwrap().unwrap();
     assert_eq!((q.jobs["complete"], q.jobs["pending"]), (1, 1), "the job and its PM job");
+}
+
+/// Waits until the server has no listening connection left (a dropped feed's closes on its own
+/// task).
+async fn wait_until_nobody_listens(store: &PostgresStore) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let listening: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        if listening == 0 {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the dropped feed still listens");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

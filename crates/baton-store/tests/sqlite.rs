@@ -9,10 +9,10 @@ use baton_core::Store;
 use baton_store::sqlite::SqliteStore;
 use std::sync::Arc;
 
-async fn fresh() -> Option<suite::Fixture> {
+async fn fresh() -> suite::Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("baton.db")).await.unwrap());
-    Some(suite::Fixture { store, keep: Box::new(dir) })
+    suite::Fixture { store, keep: Box::new(dir) }
 }
 
 store_suite!(fresh);

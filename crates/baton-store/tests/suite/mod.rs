@@ -1,8 +1,8 @@
 //! The store test-suite: every backend runs these same stories through `dyn Store`.
 //!
 //! A backend's test file calls [`store_suite!`] with an async factory returning a fresh, empty
-//! store as a [`Fixture`] (or `None` when the backend is not available here, after saying so);
-//! each story becomes one `#[tokio::test]`.
+//! store as a [`Fixture`], and any attributes every story gets (PostgreSQL's
+//! `#[ignore = "needs …"]`); each story becomes one `#[tokio::test]`.
 
 #![allow(dead_code)]
 
@@ -29,8 +29,8 @@ pub struct Fixture {
 
 #[macro_export]
 macro_rules! store_suite {
-    ($factory:path) => {
-        $crate::store_suite!(@tests $factory;
+    ($factory:path $(, #[$attr:meta])* $(,)?) => {
+        $crate::store_suite!(@tests $factory; [$(#[$attr])*];
             create_and_read_back, empty_north_star_is_refused, first_job_is_queued_with_the_assignment,
             insert_after_places_the_job_right_after, ids_from_another_namespace_are_not_found,
             complete_cancels_pending_jobs, block_and_resume_queues_pm_with_note, resume_with_pending_queues_nothing,
@@ -52,16 +52,17 @@ macro_rules! store_suite {
             a_pm_without_a_decision_lets_the_queued_job_run, each_decision_leaves_its_chain_line,
             every_prompt_is_kept);
     };
-    (@tests $factory:path; $($name:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(fixture) = $factory().await {
-                    suite::$name(fixture.store.clone()).await;
-                    drop(fixture.keep);
-                }
-            }
-        )*
+    (@tests $factory:path; $attrs:tt; $($name:ident),* $(,)?) => {
+        $( $crate::store_suite!(@test $factory; $attrs; $name); )*
+    };
+    (@test $factory:path; [$(#[$attr:meta])*]; $name:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        $(#[$attr])*
+        async fn $name() {
+            let fixture = $factory().await;
+            suite::$name(fixture.store.clone()).await;
+            drop(fixture.keep);
+        }
     };
 }
 

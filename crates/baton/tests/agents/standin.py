@@ -14,12 +14,14 @@ Directives (words starting with @ in the context / north star):
   @auth-fail            fail with an authentication error
   @hang                 start a child process, then hang (for timeouts); pids go to $STANDIN_PIDS
   @hang-once            hang on the first attempt only
-  @stale-call-once MS   first attempt: wait MS ms, try `baton insert-job` (recording the outcome to
-                        $STANDIN_CALLS), then hang; later attempts succeed
+  @stale-call-once      first attempt: wait until the test creates $STANDIN_STATE/release, try
+                        `baton insert-job` (recording the outcome to $STANDIN_CALLS), then hang;
+                        later attempts succeed
   @try-complete         try to complete the assignment (recording the outcome to $STANDIN_CALLS)
   @garbage              emit malformed and non-UTF-8 lines before succeeding
   @echo-prompt          the final result is the prompt itself
-  @sleep-ms N           sleep N ms before finishing
+  @together NAME N      wait until N runs with `@together NAME` have started, so they provably overlap
+                        (each leaves a marker in $STANDIN_STATE/together-NAME/)
   @big N                emit N bytes of assistant text in 1000-byte events
 PM jobs (BATON_JOB_TYPE=pm), directives in the north star:
   @flow T1,T2,...       queue the next job type that has not run yet; complete when all ran
@@ -68,6 +70,29 @@ def record_call(args):
     if ENV.get("STANDIN_CALLS"):
         with open(ENV["STANDIN_CALLS"], "a") as f:
             f.write(json.dumps({"args": args, "rc": out.returncode, "stderr": out.stderr}) + "\n")
+
+
+def wait_for_file(path, what):
+    """Polls until `path` exists; gives up (failing the run) after a minute."""
+    deadline = time.time() + 60
+    while not os.path.exists(path):
+        if time.time() > deadline:
+            sys.stderr.write(f"standin: gave up waiting for {what}\n")
+            sys.exit(4)
+        time.sleep(0.01)
+
+
+def together(name, count):
+    """Leaves this job's marker for `name` and waits until `count` markers are there."""
+    folder = os.path.join(ENV["STANDIN_STATE"], "together-" + name)
+    os.makedirs(folder, exist_ok=True)
+    open(os.path.join(folder, JOB or "nojob"), "w").close()
+    deadline = time.time() + 60
+    while len(os.listdir(folder)) < count:
+        if time.time() > deadline:
+            sys.stderr.write(f"standin: only {len(os.listdir(folder))} of {count} runs of @together {name} started\n")
+            sys.exit(4)
+        time.sleep(0.01)
 
 
 def directives(text):
@@ -228,11 +253,11 @@ def main():
         rc = pm(assignment["north_star"])
     else:
         d = directives(job.get("context", ""))
-        if "sleep-ms" in d:
-            time.sleep(int(d["sleep-ms"][0]) / 1000)
+        if "together" in d:
+            together(d["together"][0], int(d["together"][1]))
         if "stale-call-once" in d and attempt == 1:
             record_pids()
-            time.sleep(int(d["stale-call-once"][0]) / 1000)
+            wait_for_file(os.path.join(ENV["STANDIN_STATE"], "release"), "the test's release")
             record_call(["insert-job", AID, "--type", "review", "--context", "from a stale agent"])
             time.sleep(1000)
         if "try-complete" in d:

@@ -10,9 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The variable `scripts/install-agent-clis` exports: the folder holding `claude`, `codex`, `gemini`.
-pub const CLIS_VAR: &str = "BATON_AGENT_CLIS_BIN";
-
 /// How long the mock may take to start listening (python3 starts in well under a second).
 const MOCK_START_PATIENCE: Duration = Duration::from_secs(30);
 
@@ -52,32 +49,9 @@ impl Cli {
     }
 }
 
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
 /// Straight to stderr: the test harness hides what passing tests print with `eprintln!`.
 pub fn notice(text: &str) {
     let _ = writeln!(std::io::stderr(), "real_clis: {text}");
-}
-
-/// The folder holding the CLIs, or `None` after a notice when they are not installed (a failure
-/// under CI, where they must run).
-fn clis_bin(cli: Cli) -> Option<PathBuf> {
-    let why = match std::env::var_os(CLIS_VAR).filter(|v| !v.is_empty()) {
-        None => format!("{CLIS_VAR} is not set"),
-        Some(dir) => {
-            let dir = PathBuf::from(dir);
-            if dir.join(cli.name()).is_file() {
-                return Some(dir);
-            }
-            format!("{} is not in {CLIS_VAR}={}", cli.name(), dir.display())
-        }
-    };
-    let hint = "run `eval \"$(scripts/install-agent-clis)\"` first (scripts/test does)";
-    assert!(!under_ci(), "the real-CLI tests must run under CI, but {why}: {hint}");
-    notice(&format!("SKIPPED {}: {why}; {hint}", cli.name()));
-    None
 }
 
 /// `tests/agents/mock_api.py` on a port of its own, stopped when dropped.
@@ -175,13 +149,13 @@ pub struct RealBench {
 }
 
 impl RealBench {
-    /// `None` (after a notice) when the CLI is not installed and this is not CI.
-    pub fn start(cli: Cli, mode: &str) -> Option<RealBench> {
+    /// The test fails when the CLI is not installed (`BATON_AGENT_CLIS_BIN`).
+    pub fn start(cli: Cli, mode: &str) -> RealBench {
         RealBench::start_with(cli, mode, Setup::default())
     }
 
-    pub fn start_with(cli: Cli, mode: &str, setup: Setup<'_>) -> Option<RealBench> {
-        let clis_bin = clis_bin(cli)?;
+    pub fn start_with(cli: Cli, mode: &str, setup: Setup<'_>) -> RealBench {
+        let clis_bin = baton_testkit::agent_cli_bin(cli.name());
         let started = Instant::now();
         let mut bench = Bench::new();
         let database = setup.postgres_admin_url.as_deref().map(PgDatabase::create);
@@ -203,7 +177,7 @@ impl RealBench {
             last_run: RefCell::new(String::new()),
         };
         real.write_config(&setup);
-        Some(real)
+        real
     }
 
     fn write_config(&self, setup: &Setup<'_>) {

@@ -6,8 +6,9 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 /// A quick text-format harness: records its pid, logs each execution that ran to its end, and
-/// as a PM completes the assignment through the baton CLI.
-pub fn quick_harness(bench: &Bench, pause: &str) -> String {
+/// as a PM completes the assignment through the baton CLI. While the test [`hold`]s, it waits
+/// before finishing.
+pub fn quick_harness(bench: &Bench) -> String {
     let script = bench.path("quick.sh");
     std::fs::write(
         &script,
@@ -15,13 +16,18 @@ pub fn quick_harness(bench: &Bench, pause: &str) -> String {
             "#!/bin/sh\n\
              echo \"$$\" >> \"{pids}\"\n\
              cat > /dev/null\n\
-             sleep {pause}\n\
+             if [ -e \"{hold}\" ]; then\n\
+               echo \"$$\" >> \"{held}\"\n\
+               while [ -e \"{hold}\" ]; do sleep 0.01; done\n\
+             fi\n\
              if [ \"$BATON_JOB_TYPE\" = pm ]; then\n\
                baton update-assignment \"$BATON_ASSIGNMENT_ID\" --status complete > /dev/null || exit 3\n\
              fi\n\
              echo \"$BATON_JOB_ID $BATON_JOB_TYPE\" >> \"{log}\"\n\
              echo ok\n",
             pids = bench.path("pids").display(),
+            hold = bench.path("hold").display(),
+            held = bench.path("held").display(),
             log = bench.path("executions").display(),
         ),
     )
@@ -29,6 +35,21 @@ pub fn quick_harness(bench: &Bench, pause: &str) -> String {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     format!("[harness.quick]\nformat = \"text\"\ncommand = [\"{}\"]\n", script.display())
+}
+
+/// Holds the quick harness's agents from now on: each one that starts waits before finishing,
+/// until [`release`].
+pub fn hold(bench: &Bench) {
+    std::fs::write(bench.path("hold"), "").unwrap();
+}
+
+pub fn release(bench: &Bench) {
+    std::fs::remove_file(bench.path("hold")).unwrap();
+}
+
+/// How many of the quick harness's agents waited while held.
+pub fn held(bench: &Bench) -> usize {
+    std::fs::read_to_string(bench.path("held")).unwrap_or_default().lines().count()
 }
 
 pub fn executions(bench: &Bench) -> HashMap<String, usize> {
@@ -65,7 +86,7 @@ fn kill_9_at_random_moments_loses_nothing_and_duplicates_nothing() {
     let bench = Bench::new();
     bench.config(&format!(
         "lease_ms = 400\nmax_lost_leases = 50\n{}[harness_defaults]\ndefault = \"quick\"\n",
-        quick_harness(&bench, "0.05")
+        quick_harness(&bench)
     ));
     let assignments = 60;
     for i in 0..assignments {
@@ -76,11 +97,16 @@ fn kill_9_at_random_moments_loses_nothing_and_duplicates_nothing() {
     let mut kills = 0;
     while kills < 20 && executed(&bench) < total_jobs {
         let mut runner = bench.spawn_runner(&["--concurrency", "4"]);
-        // Kill at a random moment, measured in progress: after 0–4 more executions.
+        // Kill at a random moment, measured in progress: after 0–4 more executions, and while
+        // an agent is in the middle of its job, whose attempt the kill then loses.
         let target = (executed(&bench) + rng.below(5) as usize).min(total_jobs);
         bench.wait_for("progress before the kill", || executed(&bench) >= target);
+        let before = held(&bench);
+        hold(&bench);
+        bench.wait_for("an agent in the middle of its job", || held(&bench) > before);
         runner.kill().unwrap();
         runner.wait().unwrap();
+        release(&bench);
         kills += 1;
     }
     assert_eq!(kills, 20, "the work ran out before 20 kills; give it more jobs");
@@ -122,7 +148,7 @@ fn four_runners_share_one_queue_without_double_runs() {
     bench.config(&format!(
         "isolation = \"none\"\n{}[harness.pmquiet]\nformat = \"text\"\ncommand = [\"sh\", \"-c\", \"cat > /dev/null; echo $BATON_JOB_ID pm >> {}\"]\n\
          [harness_defaults]\ndefault = \"quick\"\npm = \"pmquiet\"\n",
-        quick_harness(&bench, "0"),
+        quick_harness(&bench),
         bench.path("executions").display()
     ));
     let assignments = 125;
@@ -185,6 +211,11 @@ fn stop_outside_a_transaction(bench: &Bench, pid: i32) {
     panic!("the runner was inside a write transaction every time it was stopped");
 }
 
+/// The wall clock in milliseconds (the SQLite store's clock, on this machine).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
 /// Milliseconds of an RFC 3339 time as baton prints it.
 pub fn ms(text: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis()
@@ -194,11 +225,14 @@ pub fn ms(text: &str) -> i64 {
 fn a_stalled_runner_cannot_write_and_its_agent_is_refused() {
     let bench = Bench::new();
     bench.config("lease_ms = 500\n");
-    let (aid, jid) = bench.assignment("Stall @flow implement", "implement", "@stale-call-once 1500");
+    let (aid, jid) = bench.assignment("Stall @flow implement", "implement", "@stale-call-once");
     let mut runner = bench.spawn_runner(&[]);
     bench.wait_for("the agent to start", || !bench.agent_pids().is_empty());
     stop_outside_a_transaction(&bench, runner.id() as i32);
-    // The agent keeps going; by the time it acts, the stopped runner's lease has expired.
+    // The agent keeps going and acts once the stopped runner's lease has run out.
+    let lease_end = ms(bench.job(&jid)["lease_expires_at"].as_str().expect("the job is running"));
+    bench.wait_for("the stopped runner's lease to run out", || now_ms() > lease_end);
+    std::fs::write(bench.path("state/release"), "").unwrap();
     bench.wait_for("the stale agent's call", || !bench.agent_calls().is_empty());
     let call = &bench.agent_calls()[0];
     assert_eq!(call["rc"], 1, "{call}");

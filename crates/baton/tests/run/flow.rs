@@ -174,8 +174,9 @@ fn a_missing_harness_binary_is_a_clear_permanent_failure() {
 fn parallel_assignments_overlap_but_jobs_of_one_never_do() {
     let bench = Bench::new();
     for i in 0..3 {
-        let (aid, _) = bench.assignment(&format!("Parallel {i} @pm-silent"), "implement", "@sleep-ms 400");
-        bench.ok(&["insert-job", &aid, "--type", "review", "--context", "@sleep-ms 400"]);
+        // The three implement jobs wait for each other: they end only if they run at once.
+        let (aid, _) = bench.assignment(&format!("Parallel {i} @pm-silent"), "implement", "@together implement 3");
+        bench.ok(&["insert-job", &aid, "--type", "review"]);
     }
     bench.run_until_idle(&["--concurrency", "3"]);
     let runs = bench.agent_runs();

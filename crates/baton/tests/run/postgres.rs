@@ -1,32 +1,22 @@
 //! The runner end to end on PostgreSQL: the job flow, several runners sharing one queue, and
-//! runners riding out a database restart. Needs `BATON_TEST_POSTGRES_URL` (see
-//! `.ci/start-postgres`); without it the tests say so and skip, except under `CI=true`.
+//! runners riding out a database restart. Every test needs PostgreSQL (`BATON_TEST_POSTGRES_URL`,
+//! see `.ci/start-postgres`), so they are ignored unless asked for; `scripts/test` asks.
 
 #[path = "../../../baton-store/tests/support/pg_server.rs"]
 #[allow(dead_code)]
 mod pg_server;
 
-use crate::crash::{executed, executions, ms, quick_harness};
+use crate::crash::{executed, executions, held, hold, ms, quick_harness, release};
 use crate::harness::{pair, types_and_statuses, Bench};
 use pg_server::PrivateServer;
 use std::collections::HashMap;
 
-/// A bench whose database is a new PostgreSQL database, or `None` when PostgreSQL is not set up.
-fn postgres_bench() -> Option<(Bench, TestDatabase)> {
-    let Some(admin) = std::env::var("BATON_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "BATON_TEST_POSTGRES_URL is unset under CI: .ci/start-postgres should have set it"
-        );
-        eprintln!(
-            "NOTICE: PostgreSQL runner tests skipped: set BATON_TEST_POSTGRES_URL (eval \"$(.ci/start-postgres)\")"
-        );
-        return None;
-    };
-    let db = TestDatabase::create(&admin);
+/// A bench whose database is a new PostgreSQL database.
+fn postgres_bench() -> (Bench, TestDatabase) {
+    let db = TestDatabase::create(&baton_testkit::postgres_url());
     let mut bench = Bench::new();
     bench.database_url = Some(db.url.clone());
-    Some((bench, db))
+    (bench, db)
 }
 
 /// A database created for one test and dropped after it.
@@ -67,8 +57,9 @@ fn rand_u64() -> u64 {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
 fn the_job_flow_runs_on_postgres() {
-    let Some((bench, _db)) = postgres_bench() else { return };
+    let (bench, _db) = postgres_bench();
     let (aid, jid) =
         bench.assignment("Hello from PostgreSQL @flow implement,review", "implement", "@write hello.txt hi");
     bench.run_until_idle(&[]);
@@ -83,12 +74,13 @@ fn the_job_flow_runs_on_postgres() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
 fn four_runners_share_a_postgres_queue_without_double_runs() {
-    let Some((bench, _db)) = postgres_bench() else { return };
+    let (bench, _db) = postgres_bench();
     bench.config(&format!(
         "isolation = \"none\"\n{}[harness.pmquiet]\nformat = \"text\"\ncommand = [\"sh\", \"-c\", \"cat > /dev/null; echo $BATON_JOB_ID pm >> {}\"]\n\
          [harness_defaults]\ndefault = \"quick\"\npm = \"pmquiet\"\n",
-        quick_harness(&bench, "0"),
+        quick_harness(&bench),
         bench.path("executions").display()
     ));
     let (assignments, per_assignment) = (40, 4);
@@ -122,21 +114,14 @@ fn four_runners_share_a_postgres_queue_without_double_runs() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
 fn runners_ride_out_a_database_restart() {
-    if std::env::var("BATON_TEST_POSTGRES_URL").map_or(true, |u| u.is_empty())
-        && std::env::var("CI").as_deref() != Ok("true")
-    {
-        eprintln!(
-            "NOTICE: PostgreSQL restart test skipped: set BATON_TEST_POSTGRES_URL (eval \"$(.ci/start-postgres)\")"
-        );
-        return;
-    }
-    let Some(server) = PrivateServer::start() else { return };
+    let server = PrivateServer::start();
     let mut bench = Bench::new();
     bench.database_url = Some(server.url());
     bench.config(&format!(
         "isolation = \"none\"\nlease_ms = 2000\n{}[harness_defaults]\ndefault = \"quick\"\n",
-        quick_harness(&bench, "0.1")
+        quick_harness(&bench)
     ));
     let assignments = 30;
     for i in 0..assignments {
@@ -144,8 +129,12 @@ fn runners_ride_out_a_database_restart() {
     }
     let mut runners: Vec<_> = (0..2).map(|_| bench.spawn_runner_until_idle(&["--concurrency", "2"])).collect();
     bench.wait_for("some progress before the restart", || executed(&bench) >= 10);
+    // Agents are in the middle of their jobs while the database restarts.
+    hold(&bench);
+    bench.wait_for("an agent in the middle of its job", || held(&bench) >= 1);
     server.pg_ctl("stop");
     server.pg_ctl("start");
+    release(&bench);
     for runner in &mut runners {
         assert!(runner.wait().unwrap().success(), "runners resume by themselves and finish");
     }

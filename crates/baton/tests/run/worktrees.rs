@@ -7,8 +7,11 @@ use std::path::Path;
 #[test]
 fn parallel_assignments_write_the_same_file_in_their_own_worktrees() {
     let bench = Bench::new();
-    let (a, _) = bench.assignment("Left @flow implement", "implement", "@write shared.txt from-left @sleep-ms 300");
-    let (b, _) = bench.assignment("Right @flow implement", "implement", "@write shared.txt from-right @sleep-ms 300");
+    // The two implement jobs wait for each other, so they write at the same time.
+    let (a, _) =
+        bench.assignment("Left @flow implement", "implement", "@together implement 2 @write shared.txt from-left");
+    let (b, _) =
+        bench.assignment("Right @flow implement", "implement", "@together implement 2 @write shared.txt from-right");
     bench.run_until_idle(&["--concurrency", "2"]);
     let tree = |aid: &str| bench.detail(aid)["worktree"].as_str().unwrap().to_string();
     let (left, right) = (tree(&a), tree(&b));

@@ -1,0 +1,95 @@
+//! The prerequisites of baton's tests: what a test needs from outside the repository — a
+//! PostgreSQL server, the real agent CLIs, a browser — and the one place that decides whether it
+//! is there.
+//!
+//! Neither libtest nor nextest can skip a test once it runs, so a test that returned early
+//! without its prerequisite would be counted as passed. Instead such a test is marked
+//! `#[ignore = "needs …"]` (a plain `cargo test` then reports it as ignored, honestly), and
+//! `scripts/test` runs it with `--run-ignored` when it has provided the prerequisite (and fails
+//! under CI when it could not). Once a test runs, it asks here for its prerequisite and gets its
+//! value; when it is missing, the test fails with a message saying how to provide it.
+//!
+//! `scripts/test` finds the tests of a prerequisite by name (see its header): those of
+//! PostgreSQL are in a test binary named `postgres` or have `postgres` in their name, those of
+//! the agent CLIs are the `real_clis` binary, the browser's the `browser` binary.
+
+use std::path::{Path, PathBuf};
+
+/// Something tests need from outside the repository.
+pub struct Prerequisite {
+    /// What it is, as the tests' `#[ignore = "needs …"]` reasons name it.
+    pub what: &'static str,
+    /// How a person provides it by hand.
+    pub how: &'static str,
+}
+
+pub const POSTGRES: Prerequisite = Prerequisite {
+    what: "PostgreSQL (BATON_TEST_POSTGRES_URL)",
+    how: "eval \"$(.ci/start-postgres)\" (or set BATON_TEST_POSTGRES_URL to a database whose role may CREATE DATABASE)",
+};
+
+pub const AGENT_CLIS: Prerequisite =
+    Prerequisite { what: "the real agent CLIs (BATON_AGENT_CLIS_BIN)", how: "eval \"$(scripts/install-agent-clis)\"" };
+
+pub const BROWSER: Prerequisite = Prerequisite {
+    what: "Chromium, Node and npm",
+    how: "apt-get install chromium nodejs npm (or set CHROMIUM to a Chromium executable)",
+};
+
+impl Prerequisite {
+    /// Fails the running test: it needs this prerequisite, which is not there (`why`).
+    #[track_caller]
+    pub fn missing(&self, why: &str) -> ! {
+        panic!(
+            "this test needs {}, but {why}. Provide it with: {}; or run scripts/test, which provides it \
+             (a plain `cargo test` leaves such tests ignored).",
+            self.what, self.how
+        )
+    }
+
+    /// The non-empty value of environment variable `name`, which provides this prerequisite.
+    #[track_caller]
+    fn var(&self, name: &str) -> String {
+        match std::env::var(name) {
+            Ok(value) if !value.trim().is_empty() => value,
+            _ => self.missing(&format!("{name} is not set")),
+        }
+    }
+}
+
+/// The PostgreSQL URL of a role that may create databases (`BATON_TEST_POSTGRES_URL`).
+#[track_caller]
+pub fn postgres_url() -> String {
+    POSTGRES.var("BATON_TEST_POSTGRES_URL")
+}
+
+/// The folder holding the `claude`, `codex` and `gemini` executables (`BATON_AGENT_CLIS_BIN`),
+/// checked to hold `cli`.
+#[track_caller]
+pub fn agent_cli_bin(cli: &str) -> PathBuf {
+    let dir = PathBuf::from(AGENT_CLIS.var("BATON_AGENT_CLIS_BIN"));
+    if !dir.join(cli).is_file() {
+        AGENT_CLIS.missing(&format!("{cli} is not in BATON_AGENT_CLIS_BIN={}", dir.display()));
+    }
+    dir
+}
+
+/// The Chromium executable (`CHROMIUM`, by default Debian's `/usr/bin/chromium`), checked to be
+/// there together with `node` and `npm`, which drive it.
+#[track_caller]
+pub fn chromium() -> PathBuf {
+    let chromium = PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
+    if !chromium.is_file() {
+        BROWSER.missing(&format!("{} is not there", chromium.display()));
+    }
+    for tool in ["node", "npm"] {
+        if !runs(Path::new(tool)) {
+            BROWSER.missing(&format!("`{tool} --version` does not run"));
+        }
+    }
+    chromium
+}
+
+fn runs(program: &Path) -> bool {
+    std::process::Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success())
+}
