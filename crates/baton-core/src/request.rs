@@ -81,6 +81,7 @@ impl NewAssignment {
         if self.north_star.trim().is_empty() {
             return Err(RequestError::EmptyNorthStar);
         }
+        check_text(Field::NorthStar, &self.north_star, CONTEXT_LIMIT_BYTES)?;
         check_count(Field::MaxJobs, self.max_jobs)?;
         if let Some(budget) = self.budget_usd {
             check_amount(Field::BudgetUsd, budget)?;
@@ -120,7 +121,8 @@ impl NewJob {
 
     /// The rules a new job must meet before it is stored.
     pub fn validate(&self) -> Result<(), RequestError> {
-        check_count(Field::MaxAttempts, self.max_attempts)
+        check_count(Field::MaxAttempts, self.max_attempts)?;
+        check_text(Field::Context, &self.context, CONTEXT_LIMIT_BYTES)
     }
 }
 
@@ -128,6 +130,11 @@ impl AssignmentUpdate {
     /// The rules an update must meet whatever the assignment's state; the rest (transitions,
     /// guards) is [`crate::lifecycle::plan_assignment_update`]'s.
     pub fn validate(&self) -> Result<(), RequestError> {
+        for (field, text) in [(Field::Reason, &self.reason), (Field::Note, &self.note)] {
+            if let Some(text) = text {
+                check_text(field, text, CONTEXT_LIMIT_BYTES)?;
+            }
+        }
         if self.status.is_none() && self.max_jobs.is_none() && self.budget_usd.is_none() {
             return Err(RequestError::NothingToUpdate);
         }
@@ -182,6 +189,23 @@ fn check_count(field: Field, n: u32) -> Result<(), RequestError> {
     }
 }
 
+/// The most a job's context (or a north star) may hold: 1 MiB, more than any argument list can
+/// carry (hence `--context-file`), and small enough that a JSON body of it stays under the HTTP
+/// API's 8 MiB limit however it is escaped.
+pub const CONTEXT_LIMIT_BYTES: usize = 1 << 20;
+
+/// Text that is stored and handed to agents: no NUL bytes (no C string, shell or prompt carries
+/// them intact), at most `limit` bytes.
+fn check_text(field: Field, text: &str, limit: usize) -> Result<(), RequestError> {
+    if text.contains('\0') {
+        return Err(RequestError::NulByte(field));
+    }
+    if text.len() > limit {
+        return Err(RequestError::TooLong { field, limit, len: text.len() });
+    }
+    Ok(())
+}
+
 /// A field of a request, named by [`Field::as_str`] as the request (and the HTTP API) spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
@@ -192,6 +216,7 @@ pub enum Field {
     Status,
     Reason,
     Note,
+    Context,
 }
 
 impl Field {
@@ -204,6 +229,7 @@ impl Field {
             Field::Status => "status",
             Field::Reason => "reason",
             Field::Note => "note",
+            Field::Context => "context",
         }
     }
 }
@@ -220,6 +246,14 @@ pub enum RequestError {
     ReasonRequired,
     ReasonWithoutBlocked,
     NoteWithoutResume,
+    /// Text holding a NUL byte.
+    NulByte(Field),
+    /// Text over its limit.
+    TooLong {
+        field: Field,
+        limit: usize,
+        len: usize,
+    },
 }
 
 impl RequestError {
@@ -250,6 +284,13 @@ impl RequestError {
             RequestError::NoteWithoutResume => {
                 format!("{} goes with {} active (a resume); it is handed to the PM", n(Note), n(Status))
             }
+            RequestError::NulByte(f) => format!("{} contains a NUL byte; remove it (text only)", n(f)),
+            RequestError::TooLong { field, limit, len } => format!(
+                "{} is {len} bytes, over the limit of {limit} bytes ({} MiB); put the detail in a file in the \
+                 repository and refer to it",
+                n(field),
+                limit >> 20
+            ),
         }
     }
 }

@@ -10,6 +10,7 @@ use baton_core::request::{self, Field};
 use baton_core::{AssignmentStatus, JobStatus, JobType};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -105,9 +106,9 @@ pub enum Command {
     #[command(after_help = "Examples:\n  baton jobs --status running\n  baton jobs --assignment a7k2m9qx")]
     Jobs(JobsArgs),
 
-    /// Show one job: its context, outcome and attempts.
-    #[command(after_help = "Example:\n  baton job j4f8hw2c")]
-    Job(JobIdArgs),
+    /// Show one job: its context, outcome and attempts (--prompt: what its agent was told).
+    #[command(after_help = "Examples:\n  baton job j4f8hw2c\n  baton job j4f8hw2c --prompt --attempt 1")]
+    Job(JobArgs),
 
     /// Change an assignment: finish, cancel, block or resume it, or raise its guards.
     #[command(after_help = "Examples:\n  \
@@ -116,6 +117,10 @@ pub enum Command {
         baton update-assignment a7k2m9qx --status active --note \"use the v2 API\"\n  \
         baton update-assignment a7k2m9qx --budget-usd 10 --max-jobs 60")]
     UpdateAssignment(UpdateAssignmentArgs),
+
+    /// A PM job's decision to let the job already queued after it run next.
+    #[command(after_help = "Example (inside a PM job):\n  baton proceed a7k2m9qx")]
+    Proceed(ProceedArgs),
 
     /// Cancel a pending or running job (the runner holding a running one stops its agent).
     CancelJob(JobIdArgs),
@@ -229,8 +234,12 @@ pub struct CreateArgs {
     pub first: Option<JobType>,
 
     /// Context for the first job (free text handed to its prompt).
-    #[arg(long, requires = "first")]
+    #[arg(long, requires = "first", conflicts_with = "context_file")]
     pub context: Option<String>,
+
+    /// Read the first job's context from this file (`-`: standard input), byte for byte.
+    #[arg(long, requires = "first", value_name = "PATH")]
+    pub context_file: Option<PathBuf>,
 
     /// Harness for the first job (default: harness_defaults in config).
     #[arg(long, requires = "first", value_name = "NAME")]
@@ -265,12 +274,40 @@ pub struct InsertJobArgs {
     pub harness: Option<String>,
 
     /// Free text handed to the job's prompt.
-    #[arg(long, default_value = "")]
-    pub context: String,
+    #[arg(long, conflicts_with = "context_file")]
+    pub context: Option<String>,
 
-    /// Place it right after this job of the same assignment instead of at the end.
+    /// Read the context from this file (`-`: standard input), byte for byte: the shell-safe way to
+    /// pass instructions, e.g. `--context-file - <<'EOF'` … `EOF`.
+    #[arg(long, value_name = "PATH")]
+    pub context_file: Option<PathBuf>,
+
+    /// Place it right after this job of the same assignment instead of at the end (a PM job's
+    /// insert always goes right after the PM job).
     #[arg(long, value_name = "JOB_ID")]
     pub after: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProceedArgs {
+    /// The assignment whose queued job runs next.
+    #[arg(value_name = "ASSIGNMENT_ID")]
+    pub assignment_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct JobArgs {
+    /// The job, e.g. j4f8hw2cq.
+    #[arg(value_name = "JOB_ID")]
+    pub id: String,
+
+    /// Print the exact prompt the job's latest attempt was given (or --attempt N's).
+    #[arg(long)]
+    pub prompt: bool,
+
+    /// With --prompt: this attempt's prompt (1-based).
+    #[arg(long, value_name = "N", requires = "prompt", value_parser = clap::value_parser!(u32).range(1..))]
+    pub attempt: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -382,6 +419,7 @@ pub fn field_name(field: Field) -> &'static str {
         Field::Status => "--status",
         Field::Reason => "--reason",
         Field::Note => "--note",
+        Field::Context => "--context",
     }
 }
 

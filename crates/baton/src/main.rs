@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod context;
+mod context_file;
 mod error;
 mod output;
 mod watch;

@@ -1,4 +1,4 @@
-//! Job endpoints: `jobs`, `job`, a job's stored transcript, `cancel-job` and `retry-job`.
+//! Job endpoints: `jobs`, `job`, a job's stored transcript and prompts, `cancel-job` and `retry-job`.
 
 use super::error::ApiResult;
 use super::transcript::TranscriptLine;
@@ -53,6 +53,23 @@ pub(crate) async fn events(State(ctx): State<Ctx>, Path(id): Path<String>, query
     let events = ctx.store().job_events(ctx.ns(), &id, after, limit).await?;
     let lines: Vec<TranscriptLine> = events.into_iter().map(TranscriptLine::new).collect();
     json(StatusCode::OK, &lines)
+}
+
+/// `GET /api/jobs/{id}/prompt?attempt=`: the exact prompt an attempt was given (the latest
+/// attempt by default), as `baton job ID --prompt --json`.
+pub(crate) async fn prompt(State(ctx): State<Ctx>, Path(id): Path<String>, query: QueryMap) -> ApiResult<Response> {
+    let params = Params::new(query, &["attempt"])?;
+    let attempt = params
+        .get("attempt")
+        .map(|v| {
+            v.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                super::error::ApiError::bad_request(format!(
+                    "`attempt` must be an attempt number (1 or more), not `{v}`"
+                ))
+            })
+        })
+        .transpose()?;
+    json(StatusCode::OK, &ctx.store().attempt_prompt(ctx.ns(), &id, attempt).await?)
 }
 
 /// `cancel` and `retry` take no fields; `{}` or an empty body.

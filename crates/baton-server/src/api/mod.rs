@@ -50,6 +50,7 @@ pub(crate) fn routes() -> Router<Ctx> {
         .route("/api/jobs", get(jobs::list))
         .route("/api/jobs/{id}", get(jobs::show))
         .route("/api/jobs/{id}/events", get(jobs::events))
+        .route("/api/jobs/{id}/prompt", get(jobs::prompt))
         .route("/api/jobs/{id}/stream", get(stream::job_stream))
         .route("/api/jobs/{id}/cancel", post(jobs::cancel))
         .route("/api/jobs/{id}/retry", post(jobs::retry))

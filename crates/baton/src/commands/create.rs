@@ -3,6 +3,7 @@
 
 use crate::cli::CreateArgs;
 use crate::context::Context;
+use crate::context_file;
 use crate::error::CliResult;
 use crate::output::format::one_line;
 use baton_core::request::{NewAssignment, NewJob};
@@ -15,7 +16,8 @@ pub async fn run(ctx: &mut Context, args: CreateArgs) -> CliResult {
     new.base_ref = args.base;
     new.first_job = match args.first {
         Some(job_type) => {
-            Some(NewJob::with_defaults(&ctx.config, job_type, args.harness, args.context.unwrap_or_default())?)
+            let context = context_file::resolve(args.context, args.context_file.as_deref())?.unwrap_or_default();
+            Some(NewJob::with_defaults(&ctx.config, job_type, args.harness, context)?)
         }
         None => None,
     };

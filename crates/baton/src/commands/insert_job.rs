@@ -1,13 +1,17 @@
 //! `baton insert-job ASSIGNMENT --type TYPE`: adds a job to the chain, at the end or right after
-//! `--after JOB`. The harness defaults per job type from config; an explicit one is checked first.
+//! `--after JOB` (a PM job's insert always goes right after the PM job). The harness defaults per
+//! job type from config; an explicit one is checked first. The context comes from `--context` or,
+//! byte for byte, from `--context-file PATH|-`.
 
 use crate::cli::InsertJobArgs;
 use crate::context::Context;
+use crate::context_file;
 use crate::error::CliResult;
 use baton_core::request::NewJob;
 
 pub async fn run(ctx: &mut Context, args: InsertJobArgs) -> CliResult {
-    let mut new = NewJob::with_defaults(&ctx.config, args.job_type, args.harness, args.context)?;
+    let context = context_file::resolve(args.context, args.context_file.as_deref())?.unwrap_or_default();
+    let mut new = NewJob::with_defaults(&ctx.config, args.job_type, args.harness, context)?;
     new.after = args.after;
     new.validate()?;
     let store = ctx.store().await?;

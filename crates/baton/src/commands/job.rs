@@ -1,7 +1,7 @@
 //! `baton job ID`: one job in full — what it was asked (context), how it ran (attempts, runner,
 //! timing, tokens, cost) and what came out (result or error).
 
-use crate::cli::JobIdArgs;
+use crate::cli::JobArgs;
 use crate::context::Context;
 use crate::error::CliResult;
 use crate::output::format::{self, duration, indented, one_line, opt_money, opt_time, time};
@@ -10,13 +10,36 @@ use crate::output::table::{Cell, Table};
 use baton_core::time::now_ms;
 use baton_core::Job;
 
-pub async fn run(ctx: &mut Context, args: JobIdArgs) -> CliResult {
+pub async fn run(ctx: &mut Context, args: JobArgs) -> CliResult {
     let store = ctx.store().await?;
+    if args.prompt {
+        return print_prompt(ctx, &args.id, args.attempt).await;
+    }
     let job = store.job(ctx.ns(), &args.id).await?;
     if ctx.out.json {
         return ctx.out.json(&job);
     }
     ctx.out.text(&render(&job, &ctx.out.style, ctx.out.width))
+}
+
+/// `--prompt`: the exact text an attempt's agent was given, as stored.
+async fn print_prompt(ctx: &mut Context, job_id: &str, attempt: Option<u32>) -> CliResult {
+    let store = ctx.store().await?;
+    let stored = store.attempt_prompt(ctx.ns(), job_id, attempt).await?;
+    if ctx.out.json {
+        return ctx.out.json(&stored);
+    }
+    match &stored.prompt {
+        Some(prompt) => ctx.out.text(prompt),
+        None => Err(baton_core::Error::invalid(match (&stored.prompt_bytes, &stored.prompt_sha256) {
+            (Some(bytes), Some(sha)) => format!(
+                "the prompt of job {job_id} attempt {} is no longer stored ({bytes} bytes, sha256 {sha})",
+                stored.attempt
+            ),
+            _ => format!("job {job_id} attempt {} has no recorded prompt", stored.attempt),
+        })
+        .into()),
+    }
 }
 
 /// The full human view of one job.

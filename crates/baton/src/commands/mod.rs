@@ -13,6 +13,7 @@ mod insert_job;
 mod job;
 mod jobs;
 mod logs;
+mod proceed;
 mod queue;
 mod retry_job;
 mod run;
@@ -43,6 +44,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Jobs(args) => jobs::run(&mut ctx, args).await,
         Command::Job(args) => job::run(&mut ctx, args).await,
         Command::UpdateAssignment(args) => update_assignment::run(&mut ctx, args).await,
+        Command::Proceed(args) => proceed::run(&mut ctx, args).await,
         Command::CancelJob(args) => cancel_job::run(&mut ctx, args).await,
         Command::RetryJob(args) => retry_job::run(&mut ctx, args).await,
         Command::Run(args) => run::run(&mut ctx, args).await,

@@ -28,6 +28,14 @@ PM jobs (BATON_JOB_TYPE=pm), directives in the north star:
                         (with work already queued, decide nothing)
   @pm-silent            make no decision
   @pm-block REASON...   block the assignment with REASON
+  The protocol probes act in the assignment's first PM job only (later PMs complete it); each
+  `baton` call's outcome goes to $STANDIN_CALLS:
+  @pm-twice             two `insert-job` calls (review, then implement)
+  @pm-plain-insert      `insert-job --type review` without --after
+  @pm-insert-complete   `insert-job --type review`, then `update-assignment --status complete`
+  @pm-proceed           `proceed` (twice)
+  @pm-heredoc           `insert-job --type implement --context-file - <<'EOF'` through sh, with the
+                        text of $STANDIN_STATE/instructions.txt as the heredoc's body
 Every run appends a JSON line to $STANDIN_LOG when set: job, type, attempt, pid, start, end, cwd;
 and writes its prompt to $STANDIN_PROMPTS/<job id>.md when that is set.
 """
@@ -216,8 +224,47 @@ def auth_failed():
 
 # --- behaviour ------------------------------------------------------------------------------
 
+def first_pm(chain):
+    return [j["id"] for j in chain if j["type"] == "pm"][:1] == [JOB]
+
+
+def heredoc_insert(instructions):
+    script = f"baton insert-job {AID} --type implement --context-file - <<'EOF'\n{instructions}\nEOF\n"
+    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
+    if ENV.get("STANDIN_CALLS"):
+        with open(ENV["STANDIN_CALLS"], "a") as f:
+            f.write(json.dumps({"args": ["sh", "-c", script], "rc": out.returncode, "stderr": out.stderr}) + "\n")
+
+
+def protocol_probe(d):
+    """The PM protocol probes; True when one ran."""
+    if "pm-twice" in d:
+        record_call(["insert-job", AID, "--type", "review", "--context", "first decision"])
+        record_call(["insert-job", AID, "--type", "implement", "--context", "second decision"])
+    elif "pm-plain-insert" in d:
+        record_call(["insert-job", AID, "--type", "review", "--context", "the PM's next step"])
+    elif "pm-insert-complete" in d:
+        record_call(["insert-job", AID, "--type", "review", "--context", "inserted"])
+        record_call(["update-assignment", AID, "--status", "complete"])
+    elif "pm-proceed" in d:
+        record_call(["proceed", AID])
+        record_call(["proceed", AID])
+    elif "pm-heredoc" in d:
+        with open(os.path.join(ENV["STANDIN_STATE"], "instructions.txt")) as f:
+            heredoc_insert(f.read())
+    else:
+        return False
+    return True
+
+
 def pm(north_star):
     d = directives(north_star)
+    chain = json.loads(baton("assignment", AID, "--json"))["jobs"]
+    if first_pm(chain) and protocol_probe(d):
+        return succeed("Decided.")
+    if any(k.startswith("pm-") and k not in ("pm-silent", "pm-block") for k in d):
+        baton("update-assignment", AID, "--status", "complete")
+        return succeed("Done probing; completing.")
     if "pm-silent" in d:
         return succeed("I looked at it and have nothing to decide.")
     if "pm-block" in d:

@@ -7,6 +7,7 @@ mod common;
 mod harness;
 
 mod crash;
+mod decisions;
 mod flow;
 mod harnesses;
 mod postgres;
