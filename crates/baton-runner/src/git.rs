@@ -114,3 +114,17 @@ pub async fn unmerged_commits(dir: &Path, branch: &str) -> Result<usize, GitErro
 pub async fn is_dirty(dir: &Path) -> Result<bool, GitError> {
     Ok(!git(dir, &["status", "--porcelain"]).await?.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_refusal_keeps_gits_own_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = git(dir.path(), &["rev-parse", "HEAD"]).await.unwrap_err();
+        assert!(err.says("not a git repository"), "{err}");
+        assert!(err.to_string().starts_with("git rev-parse HEAD failed: "), "{err}");
+        assert!(!is_repository(dir.path()).await);
+    }
+}

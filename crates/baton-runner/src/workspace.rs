@@ -222,3 +222,20 @@ async fn run_setup(setup: &str, dir: &Path, assignment: &Assignment) -> Result<(
         output: tail.trim().replace('\n', " | "),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[tokio::test]
+    async fn a_lock_that_cannot_be_taken_says_where_and_keeps_its_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the worktree folder should be.
+        let blocked = dir.path().join("worktrees");
+        std::fs::write(&blocked, "").unwrap();
+        let Err(err) = RepoLock::acquire(&blocked).await else { panic!("a lock under a file") };
+        assert!(err.to_string().starts_with(&format!("cannot lock {}", blocked.join(".lock").display())), "{err}");
+        assert!(err.source().is_some_and(|cause| cause.is::<std::io::Error>()), "{err:?}");
+    }
+}
