@@ -1,6 +1,11 @@
 //! Timestamps: baton stores milliseconds since the Unix epoch and shows RFC 3339 in UTC.
+//!
+//! The engine's time-based decisions (lease expiry, retry back-off) read the time through a
+//! [`Clock`], so tests can drive them with a [`ManualClock`] instead of waiting on real time.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 /// Milliseconds since the Unix epoch, as stored in every backend.
 pub type Millis = i64;
@@ -8,6 +13,51 @@ pub type Millis = i64;
 /// The current wall-clock time in milliseconds.
 pub fn now_ms() -> Millis {
     Utc::now().timestamp_millis()
+}
+
+/// Where the engine reads the current time.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Milliseconds since the Unix epoch.
+    fn now(&self) -> Millis;
+}
+
+/// The real wall clock: what every command and runner uses.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Millis {
+        now_ms()
+    }
+}
+
+/// A clock that stands still until told to move: for tests of leases and back-offs.
+#[derive(Debug)]
+pub struct ManualClock {
+    now: AtomicI64,
+}
+
+impl ManualClock {
+    /// A clock reading `start`.
+    pub fn new(start: Millis) -> ManualClock {
+        ManualClock { now: AtomicI64::new(start) }
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        self.now.fetch_add(by.as_millis() as Millis, Ordering::SeqCst);
+    }
+
+    /// Sets the clock to `at` (backwards too: wall clocks jump).
+    pub fn set(&self, at: Millis) {
+        self.now.store(at, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Millis {
+        self.now.load(Ordering::SeqCst)
+    }
 }
 
 /// Formats a stored timestamp as RFC 3339 with millisecond precision, e.g. `2026-11-28T07:00:14.123Z`.
@@ -83,5 +133,16 @@ mod tests {
         assert_eq!(human_duration(12_400), "12.4s");
         assert_eq!(human_duration(185_000), "3m05s");
         assert_eq!(human_duration(8_040_000), "2h14m");
+    }
+
+    #[test]
+    fn a_manual_clock_moves_only_when_told() {
+        let clock = ManualClock::new(1_000);
+        assert_eq!(clock.now(), 1_000);
+        clock.advance(Duration::from_millis(250));
+        assert_eq!(clock.now(), 1_250);
+        clock.set(5);
+        assert_eq!(clock.now(), 5);
+        assert!(SystemClock.now() > 1_700_000_000_000);
     }
 }

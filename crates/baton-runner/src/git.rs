@@ -3,15 +3,40 @@
 use std::path::Path;
 use tokio::process::Command;
 
-/// Runs `git -C dir ARGS`; stdout (trimmed) on success, else a one-line error with git's message.
-pub async fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+/// Why a git command gave no answer; each message is one line for a job record or `clean`.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error(
+        "git is not installed (it is needed for worktree isolation; set isolation = \"none\" in \
+         .baton/config.toml to run jobs in the checkout itself)"
+    )]
+    NotInstalled,
+    #[error("cannot run git: {source}")]
+    Spawn {
+        #[source]
+        source: std::io::Error,
+    },
+    /// git ran and refused; `message` is its stderr, joined into one line.
+    #[error("git {command} failed: {message}")]
+    Failed { command: String, message: String },
+    #[error("unexpected output of git {command}: {output}")]
+    UnexpectedOutput { command: String, output: String },
+}
+
+impl GitError {
+    /// Whether git refused with a message containing `text`.
+    pub fn says(&self, text: &str) -> bool {
+        matches!(self, GitError::Failed { message, .. } if message.contains(text))
+    }
+}
+
+/// Runs `git -C dir ARGS`; stdout (trimmed) on success, else git's message in one line.
+pub async fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
     let out =
         Command::new("git").arg("-C").arg(dir).args(args).env("GIT_TERMINAL_PROMPT", "0").output().await.map_err(
             |e| match e.kind() {
-                std::io::ErrorKind::NotFound => "git is not installed (it is needed for worktree isolation; \
-                set isolation = \"none\" in .baton/config.toml to run jobs in the checkout itself)"
-                    .to_string(),
-                _ => format!("cannot run git: {e}"),
+                std::io::ErrorKind::NotFound => GitError::NotInstalled,
+                _ => GitError::Spawn { source: e },
             },
         )?;
     if out.status.success() {
@@ -19,7 +44,7 @@ pub async fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
     } else {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let message = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ");
-        Err(format!("git {} failed: {message}", args.join(" ")))
+        Err(GitError::Failed { command: args.join(" "), message })
     }
 }
 
@@ -77,15 +102,29 @@ pub async fn branch_exists(dir: &Path, branch: &str) -> bool {
 }
 
 /// Commits on `branch` that no other branch, remote branch or tag contains.
-pub async fn unmerged_commits(dir: &Path, branch: &str) -> Result<usize, String> {
+pub async fn unmerged_commits(dir: &Path, branch: &str) -> Result<usize, GitError> {
     // With --branches, an --exclude pattern is matched without the refs/heads/ prefix.
     let exclude = format!("--exclude={branch}");
     let out =
         git(dir, &["rev-list", "--count", branch, "--not", &exclude, "--branches", "--remotes", "--tags"]).await?;
-    out.trim().parse().map_err(|_| format!("unexpected output of git rev-list: {out}"))
+    out.trim().parse().map_err(|_| GitError::UnexpectedOutput { command: "rev-list".into(), output: out.clone() })
 }
 
 /// Whether a working tree has uncommitted changes (tracked or untracked).
-pub async fn is_dirty(dir: &Path) -> Result<bool, String> {
+pub async fn is_dirty(dir: &Path) -> Result<bool, GitError> {
     Ok(!git(dir, &["status", "--porcelain"]).await?.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_refusal_keeps_gits_own_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = git(dir.path(), &["rev-parse", "HEAD"]).await.unwrap_err();
+        assert!(err.says("not a git repository"), "{err}");
+        assert!(err.to_string().starts_with("git rev-parse HEAD failed: "), "{err}");
+        assert!(!is_repository(dir.path()).await);
+    }
 }

@@ -2,9 +2,28 @@
 //! and its time limit.
 
 use baton_core::{Config, Job};
-use baton_harness::{CommandSpec, Format};
+use baton_harness::command::CommandError;
+use baton_harness::{CommandSpec, Format, ParseFormatError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// Why a job's agent cannot be started as configured; each message says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum InvocationError {
+    #[error(
+        "harness `{harness}` is not configured; valid values: {} (define it as [harness.{harness}] in .baton/config.toml)",
+        known.join(", ")
+    )]
+    UnknownHarness { harness: String, known: Vec<String> },
+    #[error("harness `{harness}`: {source}")]
+    Format {
+        harness: String,
+        #[source]
+        source: ParseFormatError,
+    },
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
 
 /// Everything needed to spawn one attempt.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,16 +49,12 @@ pub struct JobIdentity<'a> {
     pub worktree: Option<&'a Path>,
 }
 
-/// Builds the invocation of `identity.job` under `config`; errors are messages for the job record.
-pub fn prepare(config: &Config, identity: &JobIdentity<'_>, prompt_file: &Path) -> Result<Invocation, String> {
+/// Builds the invocation of `identity.job` under `config`.
+pub fn prepare(config: &Config, identity: &JobIdentity<'_>, prompt_file: &Path) -> Result<Invocation, InvocationError> {
     let job = identity.job;
-    let harness = config.harnesses.get(&job.harness).ok_or_else(|| {
-        format!(
-            "harness `{}` is not configured; valid values: {} (define it as [harness.{}] in .baton/config.toml)",
-            job.harness,
-            config.harness_names().join(", "),
-            job.harness
-        )
+    let harness = config.harnesses.get(&job.harness).ok_or_else(|| InvocationError::UnknownHarness {
+        harness: job.harness.clone(),
+        known: config.harness_names(),
     })?;
     let format = harness.format;
     // The agent's own `baton` calls must reach the database from inside codex's sandbox: its
@@ -60,8 +75,7 @@ pub fn prepare(config: &Config, identity: &JobIdentity<'_>, prompt_file: &Path) 
         prompt_file,
         extra_writable_dirs: &database_dir,
         network_access,
-    })
-    .map_err(|e| e.to_string())?;
+    })?;
 
     let mut env: Vec<(String, String)> = harness.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     env.extend([

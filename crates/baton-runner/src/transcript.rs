@@ -5,8 +5,9 @@
 //! person needs to understand the job — and one warning event marks where the transcript stops.
 
 use baton_core::store::NewEvent;
-use baton_core::time::now_ms;
+use baton_core::time::Clock;
 use baton_harness::Event;
+use std::sync::Arc;
 
 /// Default per-job cap on stored transcript bytes.
 pub const DEFAULT_CAP: u64 = 16 * 1024 * 1024;
@@ -26,10 +27,12 @@ pub struct Transcript {
     pub dropped: u64,
     /// Whether the harness reported a final result event.
     pub saw_result: bool,
+    /// Stamps each event.
+    clock: Arc<dyn Clock>,
 }
 
 impl Transcript {
-    pub fn new(cap: u64) -> Transcript {
+    pub fn new(cap: u64, clock: Arc<dyn Clock>) -> Transcript {
         Transcript {
             cap,
             stored_bytes: 0,
@@ -38,6 +41,7 @@ impl Transcript {
             truncated: false,
             dropped: 0,
             saw_result: false,
+            clock,
         }
     }
 
@@ -67,7 +71,7 @@ impl Transcript {
     fn store(&mut self, value: serde_json::Value, size: u64) {
         self.stored_bytes += size;
         self.pending_bytes += size as usize;
-        self.pending.push(NewEvent { at: now_ms(), event: value });
+        self.pending.push(NewEvent { at: self.clock.now(), event: value });
     }
 
     /// Whether a batch is due without waiting for the timer.
@@ -96,10 +100,11 @@ impl Transcript {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use baton_core::time::{ManualClock, SystemClock};
 
     #[test]
     fn the_cap_keeps_results_and_marks_truncation_once() {
-        let mut t = Transcript::new(200);
+        let mut t = Transcript::new(200, Arc::new(ManualClock::new(7)));
         for i in 0..20 {
             t.push(&Event::AssistantText { text: format!("line {i} with some text") });
         }
@@ -110,12 +115,13 @@ mod tests {
         let warnings = events.iter().filter(|e| e.event["kind"] == "warning").count();
         assert_eq!(warnings, 1);
         assert_eq!(events.last().unwrap().event["kind"], "result");
+        assert!(events.iter().all(|e| e.at == 7), "events carry the clock's time");
         assert!(!t.has_pending());
     }
 
     #[test]
     fn batches_fill_by_count() {
-        let mut t = Transcript::new(DEFAULT_CAP);
+        let mut t = Transcript::new(DEFAULT_CAP, Arc::new(SystemClock));
         for _ in 0..BATCH_EVENTS {
             assert!(!t.batch_full());
             t.push(&Event::Text { line: "x".into() });

@@ -3,13 +3,55 @@
 //! worktree, created on its first job and reused by every later one; with `"none"`, the
 //! repository root itself. baton never pushes, merges or deletes a branch on its own.
 
-use crate::git;
+use crate::git::{self, GitError};
 use baton_core::config::{Isolation, BATON_DIR};
 use baton_core::store::Workspace;
 use baton_core::{Assignment, Config, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::Mutex;
+
+/// Why a job's folder could not be prepared; each message says what to do and goes into the
+/// job's record.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error(
+        "isolation = \"worktree\" needs a git repository at {}; run `git init` there or set isolation = \"none\"",
+        root.display()
+    )]
+    NotARepository { root: PathBuf },
+    #[error(
+        "the worktree folder {} already exists and is not this assignment's worktree; move it away and retry the job",
+        path.display()
+    )]
+    FolderTaken { path: PathBuf },
+    #[error(
+        "the branch {branch} already exists but is not this assignment's; rename or delete it \
+         (`git branch -m {branch} other-name`) and retry the job"
+    )]
+    BranchTaken { branch: String },
+    #[error("cannot lock {} to create a worktree: {source}", path.display())]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The lock's blocking task ended without an answer (the runtime is shutting down).
+    #[error("{0}")]
+    LockAbandoned(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Record(#[from] baton_core::Error),
+    #[error("cannot run worktree_setup: {source}")]
+    SetupSpawn {
+        #[source]
+        source: std::io::Error,
+    },
+    /// `output` is the tail of what the setup printed, on one line.
+    #[error("worktree_setup `{setup}` failed ({status}) in {}: {output}", dir.display())]
+    SetupFailed { setup: String, status: std::process::ExitStatus, dir: PathBuf, output: String },
+}
 
 /// The folder a job runs in, and its worktree if it has one.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,15 +71,14 @@ pub struct Workspaces {
 const SETUP_OUTPUT_TAIL: usize = 2000;
 
 impl Workspaces {
-    /// The folder `assignment`'s next job runs in, creating its worktree on first use. Errors are
-    /// messages for the job record.
+    /// The folder `assignment`'s next job runs in, creating its worktree on first use.
     pub async fn prepare(
         &self,
         store: &Arc<dyn Store>,
         config: &Config,
         host: &str,
         assignment: &Assignment,
-    ) -> Result<JobDir, String> {
+    ) -> Result<JobDir, WorkspaceError> {
         if config.isolation == Isolation::None {
             return Ok(JobDir { cwd: config.repo_root.clone(), worktree: None });
         }
@@ -52,10 +93,7 @@ impl Workspaces {
         // `git worktree add` commands read each other's half-written metadata.
         let repo_lock = RepoLock::acquire(&config.worktree_dir).await?;
         if !git::is_repository(root).await {
-            return Err(format!(
-                "isolation = \"worktree\" needs a git repository at {}; run `git init` there or set isolation = \"none\"",
-                root.display()
-            ));
+            return Err(WorkspaceError::NotARepository { root: root.clone() });
         }
         // The branch is named after the assignment's (unique) id, so a branch of that name is this
         // assignment's own — left behind, with its worktree, if a runner died while creating them.
@@ -70,17 +108,11 @@ impl Workspaces {
             return self.record(store, host, assignment, branch, path).await;
         }
         if path.exists() && std::fs::read_dir(&path).map(|mut d| d.next().is_some()).unwrap_or(true) {
-            return Err(format!(
-                "the worktree folder {} already exists and is not this assignment's worktree; move it away and retry the job",
-                path.display()
-            ));
+            return Err(WorkspaceError::FolderTaken { path });
         }
         if git::branch_exists(root, &branch).await {
             if branch != own_branch && assignment.branch.as_deref() != Some(branch.as_str()) {
-                return Err(format!(
-                    "the branch {branch} already exists but is not this assignment's; rename or delete it \
-                     (`git branch -m {branch} other-name`) and retry the job"
-                ));
+                return Err(WorkspaceError::BranchTaken { branch });
             }
             add_worktree(root, &[&path_text, &branch]).await?;
         } else {
@@ -103,9 +135,9 @@ impl Workspaces {
         assignment: &Assignment,
         branch: String,
         path: PathBuf,
-    ) -> Result<JobDir, String> {
+    ) -> Result<JobDir, WorkspaceError> {
         let workspace = Workspace { branch, worktree: path.display().to_string(), host: host.to_string() };
-        store.set_workspace(&assignment.namespace, &assignment.id, &workspace).await.map_err(|e| e.to_string())?;
+        store.set_workspace(&assignment.namespace, &assignment.id, &workspace).await?;
         Ok(JobDir { cwd: path.clone(), worktree: Some(path) })
     }
 }
@@ -117,9 +149,9 @@ struct RepoLock {
 }
 
 impl RepoLock {
-    async fn acquire(worktree_dir: &Path) -> Result<RepoLock, String> {
+    async fn acquire(worktree_dir: &Path) -> Result<RepoLock, WorkspaceError> {
         let path = worktree_dir.join(".lock");
-        let describe = |e: std::io::Error| format!("cannot lock {} to create a worktree: {e}", path.display());
+        let describe = |source: std::io::Error| WorkspaceError::Lock { path: path.clone(), source };
         std::fs::create_dir_all(worktree_dir).map_err(describe)?;
         let file =
             std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(describe)?;
@@ -130,22 +162,21 @@ impl RepoLock {
             if rc == 0 {
                 Ok(RepoLock { _file: file })
             } else {
-                Err(format!("cannot lock the worktree folder: {}", std::io::Error::last_os_error()))
+                Err(WorkspaceError::Lock { path, source: std::io::Error::last_os_error() })
             }
         })
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
     }
 }
 
 /// `git worktree add ARGS`. A registration left by a worktree folder that was deleted is
 /// overridden (`-f`) rather than pruned: `git worktree prune` would also drop the registration of
 /// a worktree another runner process is creating at that moment.
-async fn add_worktree(root: &Path, args: &[&str]) -> Result<(), String> {
+async fn add_worktree(root: &Path, args: &[&str]) -> Result<(), GitError> {
     let mut add = vec!["worktree", "add"];
     add.extend_from_slice(args);
     match git::git(root, &add).await {
-        Err(e) if e.contains("already registered") => {
+        Err(e) if e.says("already registered") => {
             add.insert(2, "-f");
             git::git(root, &add).await.map(drop)
         }
@@ -167,7 +198,7 @@ fn ignore_worktrees(root: &Path, worktree_dir: &Path) {
 }
 
 /// Runs `worktree_setup` once in a new worktree (`sh -c`: it is the user's own command line).
-async fn run_setup(setup: &str, dir: &Path, assignment: &Assignment) -> Result<(), String> {
+async fn run_setup(setup: &str, dir: &Path, assignment: &Assignment) -> Result<(), WorkspaceError> {
     let out = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(setup)
@@ -177,17 +208,34 @@ async fn run_setup(setup: &str, dir: &Path, assignment: &Assignment) -> Result<(
         .stdin(std::process::Stdio::null())
         .output()
         .await
-        .map_err(|e| format!("cannot run worktree_setup: {e}"))?;
+        .map_err(|source| WorkspaceError::SetupSpawn { source })?;
     if out.status.success() {
         return Ok(());
     }
     let mut output = String::from_utf8_lossy(&out.stderr).into_owned();
     output.push_str(&String::from_utf8_lossy(&out.stdout));
     let tail: String = output.chars().rev().take(SETUP_OUTPUT_TAIL).collect::<Vec<_>>().into_iter().rev().collect();
-    Err(format!(
-        "worktree_setup `{setup}` failed ({}) in {}: {}",
-        out.status,
-        dir.display(),
-        tail.trim().replace('\n', " | ")
-    ))
+    Err(WorkspaceError::SetupFailed {
+        setup: setup.to_string(),
+        status: out.status,
+        dir: dir.to_path_buf(),
+        output: tail.trim().replace('\n', " | "),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[tokio::test]
+    async fn a_lock_that_cannot_be_taken_says_where_and_keeps_its_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the worktree folder should be.
+        let blocked = dir.path().join("worktrees");
+        std::fs::write(&blocked, "").unwrap();
+        let Err(err) = RepoLock::acquire(&blocked).await else { panic!("a lock under a file") };
+        assert!(err.to_string().starts_with(&format!("cannot lock {}", blocked.join(".lock").display())), "{err}");
+        assert!(err.source().is_some_and(|cause| cause.is::<std::io::Error>()), "{err:?}");
+    }
 }

@@ -23,7 +23,7 @@ use baton_core::store::{
     JobDefaults, JobFilter, Lease, NewAssignment, NewEvent, NewJob, Notification, QueueSummary, RunnerInfo,
     RunnerStore, Workspace,
 };
-use baton_core::time::Millis;
+use baton_core::time::{Clock, Millis, SystemClock};
 use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, JobEvent, Result, Store};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::path::PathBuf;
@@ -46,6 +46,8 @@ struct Inner {
     conn: Mutex<Connection>,
     path: PathBuf,
     wake: WakeDir,
+    /// Every timestamp this store writes, and every lease and back-off it judges, reads this.
+    clock: Arc<dyn Clock>,
 }
 
 /// Maps a rusqlite error to a baton error that says what baton was doing.
@@ -62,12 +64,19 @@ impl<T> Context<T> for rusqlite::Result<T> {
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
     pub async fn open(path: PathBuf) -> Result<SqliteStore> {
+        SqliteStore::open_with_clock(path, Arc::new(SystemClock)).await
+    }
+
+    /// [`SqliteStore::open`] with the time read from `clock` instead of the wall clock, so tests
+    /// can expire leases and end back-offs without waiting. Every process sharing the file must
+    /// agree on the time, so only tests use anything but [`SystemClock`].
+    pub async fn open_with_clock(path: PathBuf, clock: Arc<dyn Clock>) -> Result<SqliteStore> {
         let path_for_open = path.clone();
         let conn = tokio::task::spawn_blocking(move || open_connection(&path_for_open))
             .await
             .map_err(|e| Error::database("opening the database", e))??;
         let wake = WakeDir::for_database(&path);
-        Ok(SqliteStore { inner: Arc::new(Inner { conn: Mutex::new(conn), path, wake }) })
+        Ok(SqliteStore { inner: Arc::new(Inner { conn: Mutex::new(conn), path, wake, clock }) })
     }
 
     /// Where the database file is.
@@ -75,11 +84,12 @@ impl SqliteStore {
         &self.inner.path
     }
 
-    /// Runs `f` on the connection inside a read transaction (one consistent snapshot).
+    /// Runs `f` on the connection inside a read transaction (one consistent snapshot), with the
+    /// time of the store's clock.
     pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+        F: FnOnce(&Transaction<'_>, Millis) -> Result<T> + Send + 'static,
     {
         self.run(TransactionBehavior::Deferred, None, f).await
     }
@@ -89,25 +99,27 @@ impl SqliteStore {
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+        F: FnOnce(&Transaction<'_>, Millis) -> Result<T> + Send + 'static,
     {
         self.run(TransactionBehavior::Immediate, Some(Change::Queue), f).await
     }
 
     /// Runs `f` in a transaction; after a commit that changed rows, wakes subscribers with `notify`.
+    /// `f` gets the time read once the transaction has begun: a write that waited for another
+    /// process's transaction must not judge leases by the time it started waiting.
     /// A write that changed nothing (a claim that found no job) wakes no one: otherwise idle
     /// runners would wake each other forever.
     async fn run<T, F>(&self, behavior: TransactionBehavior, notify: Option<Change>, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+        F: FnOnce(&Transaction<'_>, Millis) -> Result<T> + Send + 'static,
     {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = inner.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let changes_before = conn.total_changes();
             let tx = conn.transaction_with_behavior(behavior).ctx("starting a transaction")?;
-            let value = f(&tx)?;
+            let value = f(&tx, inner.clock.now())?;
             tx.commit().ctx("committing")?;
             let changed = conn.total_changes() != changes_before;
             drop(conn);
@@ -146,47 +158,43 @@ fn open_connection(path: &std::path::Path) -> Result<Connection> {
     Ok(conn)
 }
 
-fn now() -> Millis {
-    baton_core::time::now_ms()
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     async fn create_assignment(&self, new: NewAssignment, actor: &Actor) -> Result<AssignmentDetail> {
         let actor = actor.clone();
-        self.write(move |tx| assignments::create(tx, &new, &actor, now())).await
+        self.write(move |tx, now| assignments::create(tx, &new, &actor, now)).await
     }
 
     async fn insert_job(&self, ns: &str, assignment_id: &str, new: NewJob, actor: &Actor) -> Result<Job> {
         let (ns, id, actor) = (ns.to_string(), assignment_id.to_string(), actor.clone());
         // The closure commits even when the insert is refused by the job limit: blocking the
         // assignment is part of the refusal.
-        self.write(move |tx| Ok(jobs::insert_guarded(tx, &ns, &id, &new, &actor, now()))).await?
+        self.write(move |tx, now| Ok(jobs::insert_guarded(tx, &ns, &id, &new, &actor, now))).await?
     }
 
     async fn assignment(&self, ns: &str, id: &str) -> Result<AssignmentDetail> {
         let (ns, id) = (ns.to_string(), id.to_string());
-        self.read(move |tx| assignments::detail(tx, &ns, &id)).await
+        self.read(move |tx, _| assignments::detail(tx, &ns, &id)).await
     }
 
     async fn assignments(&self, ns: &str, filter: &AssignmentFilter) -> Result<Vec<Assignment>> {
         let (ns, filter) = (ns.to_string(), filter.clone());
-        self.read(move |tx| assignments::list(tx, &ns, &filter)).await
+        self.read(move |tx, _| assignments::list(tx, &ns, &filter)).await
     }
 
     async fn job(&self, ns: &str, id: &str) -> Result<Job> {
         let (ns, id) = (ns.to_string(), id.to_string());
-        self.read(move |tx| jobs::get(tx, &ns, &id)).await
+        self.read(move |tx, _| jobs::get(tx, &ns, &id)).await
     }
 
     async fn jobs(&self, ns: &str, filter: &JobFilter) -> Result<Vec<Job>> {
         let (ns, filter) = (ns.to_string(), filter.clone());
-        self.read(move |tx| jobs::list(tx, &ns, &filter)).await
+        self.read(move |tx, _| jobs::list(tx, &ns, &filter)).await
     }
 
     async fn queue(&self, ns: &str, at: Millis) -> Result<QueueSummary> {
         let ns = ns.to_string();
-        self.read(move |tx| queue::summary(tx, &ns, at)).await
+        self.read(move |tx, _| queue::summary(tx, &ns, at)).await
     }
 
     async fn update_assignment(
@@ -199,27 +207,27 @@ impl Store for SqliteStore {
     ) -> Result<AssignmentDetail> {
         let (ns, id, update, defaults, actor) =
             (ns.to_string(), id.to_string(), update.clone(), defaults.clone(), actor.clone());
-        self.write(move |tx| assignments::update(tx, &ns, &id, &update, &defaults, &actor, now())).await
+        self.write(move |tx, now| assignments::update(tx, &ns, &id, &update, &defaults, &actor, now)).await
     }
 
     async fn cancel_job(&self, ns: &str, id: &str, actor: &Actor) -> Result<Job> {
         let (ns, id, actor) = (ns.to_string(), id.to_string(), actor.clone());
-        self.write(move |tx| jobs::cancel(tx, &ns, &id, &actor, now())).await
+        self.write(move |tx, now| jobs::cancel(tx, &ns, &id, &actor, now)).await
     }
 
     async fn proceed(&self, ns: &str, assignment_id: &str, actor: &Actor) -> Result<Job> {
         let (ns, id, actor) = (ns.to_string(), assignment_id.to_string(), actor.clone());
-        self.write(move |tx| jobs::proceed(tx, &ns, &id, &actor, now())).await
+        self.write(move |tx, now| jobs::proceed(tx, &ns, &id, &actor, now)).await
     }
 
     async fn retry_job(&self, ns: &str, id: &str, defaults: &JobDefaults, actor: &Actor) -> Result<Job> {
         let (ns, id, defaults, actor) = (ns.to_string(), id.to_string(), defaults.clone(), actor.clone());
-        self.write(move |tx| Ok(jobs::retry_guarded(tx, &ns, &id, &defaults, &actor, now()))).await?
+        self.write(move |tx, now| Ok(jobs::retry_guarded(tx, &ns, &id, &defaults, &actor, now))).await?
     }
 
     async fn other_origins(&self, ns: &str, except: &str) -> Result<Vec<String>> {
         let (ns, except) = (ns.to_string(), except.to_string());
-        self.read(move |tx| assignments::other_origins(tx, &ns, &except)).await
+        self.read(move |tx, _| assignments::other_origins(tx, &ns, &except)).await
     }
 }
 
@@ -227,23 +235,23 @@ impl Store for SqliteStore {
 impl RunnerStore for SqliteStore {
     async fn register_runner(&self, info: &RunnerInfo) -> Result<()> {
         let info = info.clone();
-        self.write(move |tx| runners::register(tx, &info, now())).await
+        self.write(move |tx, now| runners::register(tx, &info, now)).await
     }
 
     async fn heartbeat_runner(&self, runner_id: &str) -> Result<()> {
         // Heartbeats change nothing anyone waits for, so they wake no one.
         let id = runner_id.to_string();
-        self.run(TransactionBehavior::Immediate, None, move |tx| runners::heartbeat(tx, &id, now())).await
+        self.run(TransactionBehavior::Immediate, None, move |tx, now| runners::heartbeat(tx, &id, now)).await
     }
 
     async fn stop_runner(&self, runner_id: &str) -> Result<()> {
         let id = runner_id.to_string();
-        self.write(move |tx| runners::stop(tx, &id, now())).await
+        self.write(move |tx, now| runners::stop(tx, &id, now)).await
     }
 
     async fn runners(&self, ns: &str) -> Result<Vec<RunnerInfo>> {
         let ns = ns.to_string();
-        self.read(move |tx| runners::list(tx, &ns, now())).await
+        self.read(move |tx, now| runners::list(tx, &ns, now)).await
     }
 
     async fn claim_next(
@@ -254,46 +262,51 @@ impl RunnerStore for SqliteStore {
         policy: &EnginePolicy,
     ) -> Result<Option<Claim>> {
         let (ns, id, policy) = (ns.to_string(), runner_id.to_string(), policy.clone());
-        self.write(move |tx| runners::claim_next(tx, &ns, &id, lease_ms, &policy, now())).await
+        self.write(move |tx, now| runners::claim_next(tx, &ns, &id, lease_ms, &policy, now)).await
     }
 
     async fn record_start(&self, job_id: &str, token: i64, start: &AttemptStart) -> Result<bool> {
         let (id, start) = (job_id.to_string(), start.clone());
-        self.run(TransactionBehavior::Immediate, None, move |tx| runners::record_start(tx, &id, token, &start, now()))
-            .await
+        self.run(TransactionBehavior::Immediate, None, move |tx, now| {
+            runners::record_start(tx, &id, token, &start, now)
+        })
+        .await
     }
 
     async fn set_workspace(&self, ns: &str, assignment_id: &str, workspace: &Workspace) -> Result<()> {
         let (ns, id, ws) = (ns.to_string(), assignment_id.to_string(), workspace.clone());
-        self.write(move |tx| assignments::set_workspace(tx, &ns, &id, &ws, now())).await
+        self.write(move |tx, now| assignments::set_workspace(tx, &ns, &id, &ws, now)).await
     }
 
     async fn clear_workspace(&self, ns: &str, assignment_id: &str, branch_kept: bool) -> Result<()> {
         let (ns, id) = (ns.to_string(), assignment_id.to_string());
-        self.write(move |tx| assignments::clear_workspace(tx, &ns, &id, branch_kept, now())).await
+        self.write(move |tx, now| assignments::clear_workspace(tx, &ns, &id, branch_kept, now)).await
     }
 
     async fn take_notifications(&self, ns: &str, limit: u32) -> Result<Vec<Notification>> {
         // Taking a notification wakes no one: it changes nothing a runner waits for.
         let ns = ns.to_string();
-        self.run(TransactionBehavior::Immediate, None, move |tx| assignments::take_notifications(tx, &ns, limit, now()))
-            .await
+        self.run(TransactionBehavior::Immediate, None, move |tx, now| {
+            assignments::take_notifications(tx, &ns, limit, now)
+        })
+        .await
     }
 
     async fn renew_lease(&self, job_id: &str, token: i64, lease_ms: u64) -> Result<Lease> {
         let id = job_id.to_string();
-        self.run(TransactionBehavior::Immediate, None, move |tx| runners::renew(tx, &id, token, lease_ms, now())).await
+        self.run(TransactionBehavior::Immediate, None, move |tx, now| runners::renew(tx, &id, token, lease_ms, now))
+            .await
     }
 
     async fn held_leases(&self, runner_id: &str) -> Result<Vec<(String, i64)>> {
         let id = runner_id.to_string();
-        self.read(move |tx| runners::held(tx, &id)).await
+        self.read(move |tx, _| runners::held(tx, &id)).await
     }
 
     async fn append_events(&self, job_id: &str, token: i64, attempt: u32, events: Vec<NewEvent>) -> Result<bool> {
         let id = job_id.to_string();
-        self.run(TransactionBehavior::Immediate, Some(Change::Events), move |tx| {
-            events::append(tx, &id, token, attempt, &events, now())
+        self.run(TransactionBehavior::Immediate, Some(Change::Events), move |tx, now| {
+            events::append(tx, &id, token, attempt, &events, now)
         })
         .await
     }
@@ -306,27 +319,27 @@ impl RunnerStore for SqliteStore {
         policy: &EnginePolicy,
     ) -> Result<Option<Job>> {
         let (id, policy) = (job_id.to_string(), policy.clone());
-        self.write(move |tx| finish::finish_attempt(tx, &id, token, &result, &policy, now())).await
+        self.write(move |tx, now| finish::finish_attempt(tx, &id, token, &result, &policy, now)).await
     }
 
     async fn attempt_prompt(&self, ns: &str, job_id: &str, attempt: Option<u32>) -> Result<AttemptPrompt> {
         let (ns, id) = (ns.to_string(), job_id.to_string());
-        self.read(move |tx| runners::attempt_prompt(tx, &ns, &id, attempt)).await
+        self.read(move |tx, _| runners::attempt_prompt(tx, &ns, &id, attempt)).await
     }
 
     async fn job_events(&self, ns: &str, job_id: &str, after_seq: i64, limit: u32) -> Result<Vec<JobEvent>> {
         let (ns, id) = (ns.to_string(), job_id.to_string());
-        self.read(move |tx| events::list(tx, &ns, &id, after_seq, limit)).await
+        self.read(move |tx, _| events::list(tx, &ns, &id, after_seq, limit)).await
     }
 
     async fn next_deadline(&self, ns: &str) -> Result<Option<Millis>> {
         let ns = ns.to_string();
-        self.read(move |tx| runners::next_deadline(tx, &ns)).await
+        self.read(move |tx, _| runners::next_deadline(tx, &ns)).await
     }
 
     async fn is_idle(&self, ns: &str) -> Result<bool> {
         let ns = ns.to_string();
-        self.read(move |tx| runners::is_idle(tx, &ns)).await
+        self.read(move |tx, _| runners::is_idle(tx, &ns)).await
     }
 
     fn subscribe(&self) -> Result<Box<dyn ChangeFeed>> {

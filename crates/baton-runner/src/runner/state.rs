@@ -1,0 +1,316 @@
+//! The claim loop's state and its steps. Each round: [`Runner::begin_round`] delivers hooks and
+//! claims what fits (or says the run is over), [`Runner::next_wake`] picks when to look again,
+//! [`Runner::wait`] turns whatever happens first into an [`Event`], and [`Runner::handle`]
+//! acts on it with one method per event.
+
+use super::trouble::Trouble;
+use super::{engine_policy, hostname, RunSummary, RunnerOptions};
+use crate::supervisor::timer::Timer;
+use crate::supervisor::{self, AttemptEnd, Shared, StopRequest};
+use baton_core::store::{ChangeFeed, Changes, Claim, RunnerInfo};
+use baton_core::time::human_duration;
+use baton_core::{ids, Config, Result, Store};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::{JoinError, JoinSet};
+use tokio::time::{sleep_until, Instant};
+
+/// What a finished supervisor task hands back: its claim's token, its job, how it ended.
+type Ended = (i64, String, Result<AttemptEnd>);
+
+/// Whether the loop goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Step {
+    Continue,
+    Exit,
+}
+
+/// What ended a wait.
+pub(super) enum Event {
+    /// The shutdown future resolved: claim nothing more.
+    ShutdownAsked,
+    /// The shutdown grace ran out: stop the agents still running.
+    GraceOver,
+    /// The store's change feed fired (or failed).
+    Changed(Result<Changes>),
+    /// A supervisor task ended (or panicked); boxed, as it carries the recorded job.
+    AttemptEnded(Box<std::result::Result<Ended, JoinError>>),
+    /// Something was due: a back-off ending, a lease to take over, a heartbeat, a retry.
+    Due,
+}
+
+/// A registered runner and everything its loop keeps between rounds.
+pub(super) struct Runner {
+    store: Arc<dyn Store>,
+    config: Arc<Config>,
+    options: RunnerOptions,
+    shared: Arc<Shared>,
+    runner_id: String,
+    feed: Box<dyn ChangeFeed>,
+    /// Keyed by the claim's fencing token, not the job id: a job retried after a back-off can be
+    /// claimed again before the task of its previous attempt has been reaped.
+    active: HashMap<i64, watch::Sender<Option<StopRequest>>>,
+    tasks: JoinSet<Ended>,
+    hooks: JoinSet<()>,
+    trouble: Trouble,
+    summary: RunSummary,
+    heartbeat_every: Duration,
+    heartbeat_at: Instant,
+    grace_at: Timer,
+    stopping: bool,
+}
+
+impl Runner {
+    /// Registers a new runner in the store and subscribes to its changes.
+    pub async fn register(store: Arc<dyn Store>, config: Arc<Config>, options: RunnerOptions) -> Result<Runner> {
+        let runner_id = ids::new_runner_id();
+        let ns = options.namespace.clone();
+        let lease_ms = config.lease_ms;
+        let host = hostname();
+        let now = options.clock.now();
+        let info = RunnerInfo {
+            id: runner_id.clone(),
+            namespace: ns.clone(),
+            host: host.clone(),
+            pid: std::process::id(),
+            started_at: now,
+            heartbeat_at: now,
+            concurrency: options.concurrency as u32,
+            lease_ms,
+            jobs: Vec::new(),
+            lost: false,
+        };
+        store.register_runner(&info).await?;
+        let feed = store.subscribe()?;
+        let shared = Arc::new(Shared {
+            store: store.clone(),
+            config: config.clone(),
+            policy: engine_policy(&config),
+            namespace: ns.clone(),
+            lease_ms,
+            kill_grace: options.kill_grace,
+            transcript_cap: options.transcript_cap,
+            baton_dir: options.baton_dir.clone(),
+            lifeline: options.lifeline.clone(),
+            host,
+            workspaces: Default::default(),
+            in_git: crate::git::is_repository(&config.repo_root).await,
+            clock: options.clock.clone(),
+        });
+        tracing::info!(runner = %runner_id, namespace = %ns, concurrency = options.concurrency, "runner started");
+        let heartbeat_every = Duration::from_millis((lease_ms / 3).max(50));
+        Ok(Runner {
+            summary: RunSummary { runner_id: runner_id.clone(), attempts: 0 },
+            store,
+            config,
+            options,
+            shared,
+            runner_id,
+            feed,
+            active: HashMap::new(),
+            tasks: JoinSet::new(),
+            hooks: JoinSet::new(),
+            trouble: Trouble::default(),
+            heartbeat_every,
+            heartbeat_at: Instant::now() + heartbeat_every,
+            grace_at: Timer::default(),
+            stopping: false,
+        })
+    }
+
+    /// The start of a round: hooks, then claims — or the end of the run, when it is stopping and
+    /// nothing runs any more, or (with `until_idle`) nothing is left to do.
+    pub async fn begin_round(&mut self) -> Step {
+        self.trouble.tick();
+        crate::notify::deliver(&self.store, &self.config, &self.options.namespace, &mut self.hooks).await;
+        while self.hooks.try_join_next().is_some() {}
+        if self.stopping {
+            return if self.active.is_empty() { Step::Exit } else { Step::Continue };
+        }
+        self.claim_what_fits().await;
+        if self.options.until_idle && self.active.is_empty() {
+            match self.store.is_idle(&self.options.namespace).await {
+                Ok(true) => return Step::Exit,
+                Ok(false) => {}
+                Err(e) => self.trouble.note(&format!("checking for work failed: {e}")),
+            }
+        }
+        Step::Continue
+    }
+
+    /// Claims ready jobs until `concurrency` run or none is ready.
+    async fn claim_what_fits(&mut self) {
+        while self.active.len() < self.options.concurrency {
+            let (ns, lease_ms, policy) = (&self.options.namespace, self.shared.lease_ms, &self.shared.policy);
+            match self.store.claim_next(ns, &self.runner_id, lease_ms, policy).await {
+                Ok(Some(claim)) => self.start_attempt(claim),
+                Ok(None) => break,
+                Err(e) => {
+                    self.trouble.note(&format!("claiming a job failed: {e}"));
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Supervises `claim` on a task of its own.
+    fn start_attempt(&mut self, claim: Claim) {
+        let job = &claim.job;
+        tracing::info!(
+            job = %job.id, assignment = %job.assignment_id, r#type = %job.job_type,
+            harness = %job.harness, attempt = claim.attempt, "job started"
+        );
+        let (stop_tx, stop_rx) = watch::channel(None);
+        self.active.insert(claim.token, stop_tx);
+        let (shared, token, id) = (self.shared.clone(), claim.token, job.id.clone());
+        self.tasks.spawn(async move { (token, id, supervisor::supervise(shared, claim, stop_rx).await) });
+    }
+
+    /// When to look again without being woken: a back-off ending, a lease to take over, a
+    /// heartbeat — or, while the database is in trouble, a growing retry timer.
+    pub async fn next_wake(&mut self) -> Instant {
+        let mut wake_at = self.heartbeat_at;
+        if !self.stopping {
+            match self.store.next_deadline(&self.options.namespace).await {
+                Ok(Some(deadline)) => {
+                    // The deadline is by the store's clock; the runner sleeps on its own timer.
+                    let in_ms = (deadline - self.options.clock.now()).max(1) as u64 + 1;
+                    wake_at = wake_at.min(Instant::now() + Duration::from_millis(in_ms));
+                }
+                Ok(None) => {}
+                Err(e) => self.trouble.note(&format!("reading deadlines failed: {e}")),
+            }
+        }
+        if let Some(retry_at) = self.trouble.retry_at() {
+            wake_at = wake_at.min(retry_at);
+        }
+        wake_at
+    }
+
+    /// Waits for whatever happens first.
+    pub async fn wait(&mut self, shutdown: &mut Pin<&mut impl Future<Output = ()>>, wake_at: Instant) -> Event {
+        tokio::select! {
+            _ = shutdown, if !self.stopping => Event::ShutdownAsked,
+            _ = self.grace_at.due(), if self.stopping => Event::GraceOver,
+            changes = self.feed.changed() => Event::Changed(changes),
+            Some(joined) = self.tasks.join_next() => Event::AttemptEnded(Box::new(joined)),
+            _ = sleep_until(wake_at) => Event::Due,
+        }
+    }
+
+    pub async fn handle(&mut self, event: Event) {
+        match event {
+            Event::ShutdownAsked => self.on_shutdown_asked(),
+            Event::GraceOver => self.on_grace_over(),
+            Event::Changed(changes) => self.on_changed(changes).await,
+            Event::AttemptEnded(joined) => self.on_attempt_ended(*joined),
+            Event::Due => self.on_due().await,
+        }
+    }
+
+    /// No new jobs; running ones get the shutdown grace to finish.
+    fn on_shutdown_asked(&mut self) {
+        self.stopping = true;
+        self.grace_at = Timer::at(Instant::now() + self.options.shutdown_grace);
+        tracing::info!(
+            running = self.active.len(),
+            "shutting down: no new jobs; running ones get {} to finish",
+            human_duration(self.options.shutdown_grace.as_millis() as i64)
+        );
+    }
+
+    /// The grace is over: stop the agents, to be re-queued without charging their attempts.
+    fn on_grace_over(&mut self) {
+        self.grace_at = Timer::default();
+        for stop in self.active.values() {
+            let _ = stop.send(Some(StopRequest::Shutdown));
+        }
+    }
+
+    async fn on_changed(&mut self, changes: Result<Changes>) {
+        let queue_changed = match changes {
+            Ok(changes) => changes.queue,
+            Err(e) => {
+                self.trouble.note(&format!("waiting for changes failed: {e}"));
+                // A broken feed answers at once: pause instead of spinning.
+                if let Some(retry_at) = self.trouble.retry_at() {
+                    sleep_until(retry_at).await;
+                }
+                true
+            }
+        };
+        if queue_changed && !self.active.is_empty() {
+            self.stop_revoked().await;
+        }
+    }
+
+    /// A cancel (or a takeover) revokes the lease: stop those agents now rather than at their
+    /// next renewal.
+    async fn stop_revoked(&mut self) {
+        match self.store.held_leases(&self.runner_id).await {
+            Ok(held) => {
+                let held: Vec<i64> = held.into_iter().map(|(_, token)| token).collect();
+                for (token, stop) in &self.active {
+                    if !held.contains(token) {
+                        let _ = stop.send(Some(StopRequest::LeaseGone));
+                    }
+                }
+            }
+            Err(e) => self.trouble.note(&format!("reading held leases failed: {e}")),
+        }
+    }
+
+    fn on_attempt_ended(&mut self, joined: std::result::Result<Ended, JoinError>) {
+        if let Ok((token, job_id, end)) = joined {
+            self.active.remove(&token);
+            report(&job_id, end, &mut self.summary);
+        } else {
+            // A supervisor panicked: forget jobs whose task is gone; their leases expire.
+            self.active.retain(|_, stop| !stop.is_closed());
+        }
+    }
+
+    async fn on_due(&mut self) {
+        if Instant::now() >= self.heartbeat_at {
+            self.heartbeat_at = Instant::now() + self.heartbeat_every;
+            if let Err(e) = self.store.heartbeat_runner(&self.runner_id).await {
+                tracing::warn!("heartbeat failed: {e}");
+            }
+        }
+    }
+
+    /// Delivers what the last jobs changed, lets running hooks finish (each has its own
+    /// timeout), and records the runner as stopped.
+    pub async fn stop(mut self) -> Result<RunSummary> {
+        crate::notify::deliver(&self.store, &self.config, &self.options.namespace, &mut self.hooks).await;
+        while self.hooks.join_next().await.is_some() {}
+        self.store.stop_runner(&self.runner_id).await?;
+        tracing::info!(runner = %self.runner_id, attempts = self.summary.attempts, "runner stopped");
+        Ok(self.summary)
+    }
+}
+
+fn report(job_id: &str, end: Result<AttemptEnd>, summary: &mut RunSummary) {
+    match end {
+        Ok(AttemptEnd { recorded: Some(job), elapsed, .. }) => {
+            summary.attempts += 1;
+            let took = human_duration(elapsed.as_millis() as i64);
+            match &job.error {
+                None => tracing::info!(job = %job_id, status = %job.status, took = %took, "job ended"),
+                Some(error) => {
+                    tracing::warn!(job = %job_id, status = %job.status, took = %took, error = %error, "job ended")
+                }
+            }
+        }
+        Ok(AttemptEnd { recorded: None, .. }) => {
+            tracing::info!(job = %job_id, "job stopped: it was cancelled or taken over; nothing recorded")
+        }
+        Err(e) => {
+            tracing::error!(job = %job_id, "supervising the job failed: {e}; its lease will expire and it will be retried")
+        }
+    }
+}

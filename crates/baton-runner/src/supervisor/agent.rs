@@ -1,0 +1,138 @@
+//! Starting an attempt's agent: its own process group (through the lifeline when there is one),
+//! its start recorded under the claim's token, the prompt fed to stdin and stderr drained into
+//! a bounded tail — each pipe on its own task, so a slow agent never stalls the supervisor.
+
+use super::{SetupError, Shared};
+use crate::invocation::Invocation;
+use crate::process::{self, Tail};
+use baton_core::store::{AgentProcess, AttemptStart, Claim};
+use std::path::Path;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, ChildStdout};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Bytes of stderr kept for the error message.
+const STDERR_TAIL: usize = 64 * 1024;
+
+/// A running agent.
+pub(super) struct Agent {
+    pub child: Child,
+    /// Its process group (the agent leads it).
+    pub pgid: u32,
+    pub stdout: ChildStdout,
+    stderr: Option<JoinHandle<String>>,
+    /// Through the lifeline, stdin stays open while this is held: the lifeline reads a closed
+    /// stdin as its runner's death.
+    lifeline_hold: Option<oneshot::Sender<()>>,
+}
+
+/// How starting the agent went.
+pub(super) enum Started {
+    Running(Agent),
+    /// It could not be started: a permanent failure of the job.
+    Refused(SetupError),
+    /// The store refused the start: the lease is gone, nothing more may be written.
+    LeaseGone,
+}
+
+/// Starts `invocation` in `cwd` with `prompt` on stdin and records the start.
+pub(super) async fn start(
+    shared: &Shared,
+    claim: &Claim,
+    invocation: &Invocation,
+    cwd: &Path,
+    prompt: &str,
+    head_before: Option<String>,
+) -> baton_core::Result<Started> {
+    let job = &claim.job;
+    // A runner that died on this host may have left this job's previous agent running (if its
+    // lifeline could not stop it): it must not keep editing while a new agent starts.
+    if let Some(previous) = claim.previous_agent.as_ref().filter(|p| p.host == shared.host) {
+        if process::stop_orphan(previous.pgid, previous.start_time) {
+            tracing::warn!(job = %job.id, pgid = previous.pgid, "stopped the agent a lost runner left behind");
+        }
+    }
+    let lifeline = shared.lifeline.as_deref();
+    let program = || invocation.argv[0].clone();
+    let mut child = match process::spawn(&invocation.argv, cwd, &invocation.env, lifeline) {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Started::Refused(SetupError::NotFound { harness: job.harness.clone(), program: program() }));
+        }
+        Err(source) => {
+            return Ok(Started::Refused(SetupError::Spawn {
+                harness: job.harness.clone(),
+                program: program(),
+                source,
+            }));
+        }
+    };
+    let Some(pgid) = child.id() else {
+        return Ok(Started::Refused(SetupError::ExitedEarly { harness: job.harness.clone() }));
+    };
+    let agent =
+        process::start_time(pgid).map(|start_time| AgentProcess { host: shared.host.clone(), pgid, start_time });
+    let start = AttemptStart { agent, git_head_before: head_before, prompt: Some(prompt.to_string()) };
+    if !shared.store.record_start(&job.id, claim.token, &start).await? {
+        process::signal_group(pgid, libc::SIGKILL);
+        return Ok(Started::LeaseGone);
+    }
+    let lifeline_hold = feed_prompt(&mut child, prompt, lifeline.is_some());
+    let stderr = drain_stderr(&mut child);
+    let Some(stdout) = child.stdout.take() else { return Ok(Started::Refused(SetupError::NoStdout)) };
+    Ok(Started::Running(Agent { child, pgid, stdout, stderr, lifeline_hold }))
+}
+
+/// Writes the prompt to the agent's stdin on a task of its own: an agent that reads its prompt
+/// slowly must not stall the supervisor. Through the lifeline (`framed`) the pipe then stays
+/// open until the returned sender is dropped; without it, stdin is closed right after the prompt.
+fn feed_prompt(child: &mut Child, prompt: &str, framed: bool) -> Option<oneshot::Sender<()>> {
+    let mut stdin = child.stdin.take()?;
+    let (hold, release) = oneshot::channel::<()>();
+    let prompt = prompt.to_string();
+    tokio::spawn(async move {
+        if framed {
+            let _ = stdin.write_all(&crate::lifeline::frame_prompt(prompt.as_bytes())).await;
+            let _ = stdin.flush().await;
+            let _ = release.await;
+        } else {
+            let _ = stdin.write_all(prompt.as_bytes()).await;
+        }
+        let _ = stdin.shutdown().await;
+    });
+    Some(hold)
+}
+
+/// Keeps the last [`STDERR_TAIL`] bytes of the agent's stderr, for its error message.
+fn drain_stderr(child: &mut Child) -> Option<JoinHandle<String>> {
+    let mut stderr = child.stderr.take()?;
+    Some(tokio::spawn(async move {
+        let mut tail = Tail::new(STDERR_TAIL);
+        let mut buf = vec![0u8; 16 * 1024];
+        while let Ok(n) = stderr.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            tail.push(&buf[..n]);
+        }
+        tail.text()
+    }))
+}
+
+impl Agent {
+    /// Lets the lifeline's stdin close: the attempt is over.
+    pub fn release_stdin(&mut self) {
+        self.lifeline_hold = None;
+    }
+
+    /// The tail of stderr, waiting at most `patience` for the pipe to close (a process that
+    /// escaped the group may hold it open).
+    pub async fn stderr_tail(&mut self, patience: Duration) -> String {
+        match self.stderr.take() {
+            Some(task) => tokio::time::timeout(patience, task).await.ok().and_then(Result::ok).unwrap_or_default(),
+            None => String::new(),
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! A running attempt as a state machine: [`Attempt::dispatch`] waits for the next [`Event`]
+//! and hands it to the one method that knows what it means; the methods change the state and
+//! the timers, and the waiting decides nothing.
+//!
+//! The agent runs until both its process exited and its stdout closed. A stop — timeout, lost
+//! lease, shutdown — sends SIGTERM to the whole group, then SIGKILL after the kill grace; the
+//! first reason to stop is the one recorded.
+
+use super::agent::Agent;
+use super::result::{self, Stopped};
+use super::timer::Timer;
+use super::{Shared, StopRequest};
+use crate::invocation::Invocation;
+use crate::process;
+use crate::transcript::Transcript;
+use baton_core::store::{AttemptResult, Claim, Lease};
+use baton_harness::{Event as HarnessEvent, ExitInfo, LineSplitter, StreamParser};
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::sync::watch;
+use tokio::time::{sleep_until, Instant};
+
+/// How long stdout may stay open after the agent exited (a process that escaped its group).
+const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
+/// Transcript batches are written at least this often while events arrive.
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
+/// Bytes read from stdout at a time.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// What woke the attempt up.
+enum Event {
+    /// A read of the agent's stdout returned: bytes, end of file (0) or an error.
+    OutputRead(std::io::Result<usize>),
+    AgentExited(std::io::Result<ExitStatus>),
+    /// The agent exited but its stdout stayed open past [`DRAIN_AFTER_EXIT`].
+    DrainOver,
+    FlushDue,
+    RenewDue,
+    TimedOut,
+    /// The kill grace after SIGTERM ran out.
+    KillDue,
+    StopRequested(Option<StopRequest>),
+    /// The runner dropped its end of the stop channel: no request, and none will come.
+    StopChannelClosed,
+}
+
+/// One attempt's state between the agent's start and its end.
+pub(super) struct Attempt<'a> {
+    shared: &'a Shared,
+    claim: &'a Claim,
+    invocation: &'a Invocation,
+    pgid: u32,
+    parser: StreamParser,
+    splitter: LineSplitter,
+    transcript: Transcript,
+    renew_every: Duration,
+    timeout_at: Instant,
+    renew_at: Instant,
+    flush_at: Timer,
+    kill_at: Timer,
+    drain_until: Timer,
+    /// Why the agent was stopped; set once.
+    stopped: Option<Stopped>,
+    exit: Option<ExitStatus>,
+    stdout_open: bool,
+    /// Cleared for good once the store says the lease is gone: nothing more is written.
+    lease_held: bool,
+    stop_open: bool,
+}
+
+impl<'a> Attempt<'a> {
+    /// The state right after the agent (process group `pgid`) started.
+    pub fn new(shared: &'a Shared, claim: &'a Claim, invocation: &'a Invocation, pgid: u32) -> Attempt<'a> {
+        let now = Instant::now();
+        let renew_every = Duration::from_millis((shared.lease_ms / 3).max(1));
+        Attempt {
+            shared,
+            claim,
+            invocation,
+            pgid,
+            parser: StreamParser::new(invocation.format),
+            splitter: LineSplitter::new(baton_harness::DEFAULT_MAX_LINE),
+            transcript: Transcript::new(shared.transcript_cap, shared.clock.clone()),
+            renew_every,
+            timeout_at: now + invocation.timeout,
+            renew_at: now + renew_every,
+            flush_at: Timer::default(),
+            kill_at: Timer::default(),
+            drain_until: Timer::default(),
+            stopped: None,
+            exit: None,
+            stdout_open: true,
+            lease_held: true,
+            stop_open: true,
+        }
+    }
+
+    /// Runs the attempt until the agent exited and its stdout closed.
+    pub async fn dispatch(
+        &mut self,
+        agent: &mut Agent,
+        mut stop: watch::Receiver<Option<StopRequest>>,
+    ) -> baton_core::Result<()> {
+        let mut buf = vec![0u8; READ_CHUNK];
+        while self.stdout_open || self.exit.is_none() {
+            let event = tokio::select! {
+                read = agent.stdout.read(&mut buf), if self.stdout_open => Event::OutputRead(read),
+                status = agent.child.wait(), if self.exit.is_none() => Event::AgentExited(status),
+                _ = self.drain_until.due(), if self.exit.is_some() && self.stdout_open => Event::DrainOver,
+                _ = self.flush_at.due(), if self.lease_held => Event::FlushDue,
+                _ = sleep_until(self.renew_at), if self.lease_held => Event::RenewDue,
+                _ = sleep_until(self.timeout_at), if self.stopped.is_none() => Event::TimedOut,
+                _ = self.kill_at.due(), if self.exit.is_none() => Event::KillDue,
+                changed = stop.changed(), if self.stopped.is_none() && self.stop_open => match changed {
+                    Ok(()) => Event::StopRequested(*stop.borrow()),
+                    Err(_) => Event::StopChannelClosed,
+                },
+            };
+            match event {
+                Event::OutputRead(read) => self.on_output(read.map(|n| &buf[..n])),
+                Event::AgentExited(status) => self.on_exit(status)?,
+                Event::DrainOver => self.stdout_open = false,
+                Event::FlushDue => self.on_flush_due().await?,
+                Event::RenewDue => self.on_renew_due().await,
+                Event::TimedOut => self.stop(Stopped::Timeout),
+                Event::KillDue => self.on_kill_due(),
+                Event::StopRequested(request) => self.on_stop_requested(request),
+                Event::StopChannelClosed => self.stop_open = false,
+            }
+            if self.transcript.batch_full() && self.lease_held {
+                self.flush_or_stop().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes of stdout become transcript events; end of file ends the last line.
+    fn on_output(&mut self, read: std::io::Result<&[u8]>) {
+        match read {
+            Ok([]) | Err(_) => {
+                self.stdout_open = false;
+                if let Some(line) = std::mem::replace(&mut self.splitter, LineSplitter::new(1)).finish() {
+                    self.parser.feed(&line).iter().for_each(|e| self.transcript.push(e));
+                }
+            }
+            Ok(bytes) => {
+                for line in self.splitter.push(bytes) {
+                    self.parser.feed(&line).iter().for_each(|e| self.transcript.push(e));
+                }
+                if self.transcript.has_pending() && !self.flush_at.is_set() {
+                    self.flush_at = Timer::at(Instant::now() + FLUSH_EVERY);
+                }
+            }
+        }
+    }
+
+    fn on_exit(&mut self, status: std::io::Result<ExitStatus>) -> baton_core::Result<()> {
+        self.exit = Some(status.map_err(|e| baton_core::Error::io("waiting for the agent", e))?);
+        // Whatever the agent left behind in its group goes with it.
+        process::signal_group(self.pgid, libc::SIGKILL);
+        self.drain_until = Timer::at(Instant::now() + DRAIN_AFTER_EXIT);
+        Ok(())
+    }
+
+    async fn on_flush_due(&mut self) -> baton_core::Result<()> {
+        self.flush_at = Timer::default();
+        self.flush_or_stop().await
+    }
+
+    async fn on_renew_due(&mut self) {
+        self.renew_at = Instant::now() + self.renew_every;
+        let job = &self.claim.job.id;
+        match self.shared.store.renew_lease(job, self.claim.token, self.shared.lease_ms).await {
+            Ok(Lease::Held { .. }) => {}
+            Ok(Lease::Gone) => self.lease_gone(),
+            // The database may be back before the lease runs out; if not, the next renewal
+            // says Gone and the agent is stopped then.
+            Err(e) => tracing::warn!(job = %job, "renewing the lease failed: {e}"),
+        }
+    }
+
+    fn on_kill_due(&mut self) {
+        process::signal_group(self.pgid, libc::SIGKILL);
+        self.kill_at = Timer::default();
+    }
+
+    fn on_stop_requested(&mut self, request: Option<StopRequest>) {
+        match request {
+            Some(StopRequest::LeaseGone) => self.lease_gone(),
+            Some(StopRequest::Shutdown) => self.stop(Stopped::Shutdown),
+            None => {}
+        }
+    }
+
+    /// The job is no longer this runner's: stop the agent and write nothing more.
+    fn lease_gone(&mut self) {
+        self.lease_held = false;
+        self.stop(Stopped::LeaseGone);
+    }
+
+    /// SIGTERM to the group, SIGKILL after the grace; the first reason is the one kept.
+    fn stop(&mut self, why: Stopped) {
+        if self.stopped.is_none() {
+            self.stopped = Some(why);
+            process::signal_group(self.pgid, libc::SIGTERM);
+            self.kill_at = Timer::at(Instant::now() + self.shared.kill_grace);
+        }
+    }
+
+    /// Writes the queued transcript events; a refusal means the lease is gone.
+    async fn flush_or_stop(&mut self) -> baton_core::Result<()> {
+        if !flush(self.shared, self.claim, &mut self.transcript).await? {
+            self.lease_gone();
+        }
+        Ok(())
+    }
+
+    /// The result to record once the agent is gone, or `None` when the lease was lost.
+    pub async fn conclude(self, mut agent: Agent) -> baton_core::Result<Option<AttemptResult>> {
+        agent.release_stdin();
+        let Attempt { shared, claim, invocation, mut parser, mut transcript, stopped, exit, lease_held, .. } = self;
+        if stopped == Some(Stopped::LeaseGone) || !lease_held {
+            return Ok(None);
+        }
+        let status = exit.unwrap_or_default();
+        let stderr_tail = agent.stderr_tail(DRAIN_AFTER_EXIT).await;
+        if status.code() == Some(crate::lifeline::NOT_FOUND_EXIT)
+            && stderr_tail.contains(crate::lifeline::NOT_FOUND_MARKER)
+        {
+            let missing =
+                super::SetupError::NotFound { harness: claim.job.harness.clone(), program: invocation.argv[0].clone() };
+            return Ok(Some(result::setup_failure(missing)));
+        }
+        let exit_info = ExitInfo { code: status.code(), signal: status.signal() };
+        parser.flush().iter().for_each(|e| transcript.push(e));
+        let outcome = parser.finish(exit_info, &stderr_tail);
+        if !transcript.saw_result {
+            // Text harnesses (and agents that died early) report no result event; logs still
+            // end with the verdict.
+            transcript.push(&HarnessEvent::Result {
+                success: outcome.success,
+                text: None,
+                error: outcome.error.clone(),
+            });
+        }
+        if !flush(shared, claim, &mut transcript).await? {
+            return Ok(None);
+        }
+        Ok(Some(result::attempt_result(outcome, stopped, invocation.timeout, transcript.truncated)))
+    }
+}
+
+/// Writes the queued transcript events; `false` when the lease is gone.
+async fn flush(shared: &Shared, claim: &Claim, transcript: &mut Transcript) -> baton_core::Result<bool> {
+    if !transcript.has_pending() {
+        return Ok(true);
+    }
+    let events = transcript.take();
+    match shared.store.append_events(&claim.job.id, claim.token, claim.attempt, events.clone()).await {
+        Ok(held) => Ok(held),
+        Err(e) => {
+            // Kept for the next flush; a lost lease is noticed by the renewals.
+            tracing::warn!(job = %claim.job.id, "storing transcript events failed: {e}");
+            transcript.put_back(events);
+            Ok(true)
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! One attempt of one job, from prompt to recorded result.
+//!
+//! The supervisor renders the prompt, spawns the agent in its own process group with the prompt
+//! on stdin, streams stdout through the harness parser into the transcript, keeps the tail of
+//! stderr, renews the lease, and stops the whole group on timeout, cancellation, a lost lease or
+//! shutdown. Every store write presents the claim's fencing token; once the lease is gone the
+//! supervisor writes nothing more.
+//!
+//! - [`setup`]: the job's folder, prompt and command line — failures there are permanent;
+//! - [`agent`]: the spawned process group and the tasks feeding its pipes;
+//! - [`attempt`]: the running attempt as a state machine, one method per event;
+//! - [`result`]: what is recorded, from the harness's outcome and why the agent stopped.
+
+mod agent;
+mod attempt;
+mod result;
+mod setup;
+pub(crate) mod timer;
+
+pub use setup::SetupError;
+
+use crate::git;
+use agent::Started;
+use attempt::Attempt;
+use baton_core::store::{AttemptResult, Claim, EnginePolicy};
+use baton_core::time::Clock;
+use baton_core::{Config, Job, Store};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// What every supervisor of a runner shares.
+pub struct Shared {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<Config>,
+    pub policy: EnginePolicy,
+    pub namespace: String,
+    pub lease_ms: u64,
+    /// Between SIGTERM and SIGKILL of an agent's process group.
+    pub kill_grace: Duration,
+    pub transcript_cap: u64,
+    /// The folder of the running `baton` binary, first on the agent's PATH.
+    pub baton_dir: Option<PathBuf>,
+    /// The `baton` binary that runs the lifeline supervisor; `None` spawns agents directly.
+    pub lifeline: Option<PathBuf>,
+    /// This machine's host name, recorded with each agent.
+    pub host: String,
+    /// Creates assignments' worktrees.
+    pub workspaces: crate::workspace::Workspaces,
+    /// Whether the repository root is a git working tree: only then are jobs' git changes
+    /// recorded (outside git that would cost a failing `git` process per job).
+    pub in_git: bool,
+    /// Stamps transcript events: the store's clock, so a transcript and its job agree.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Why the runner asks a supervisor to stop its agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopRequest {
+    /// The job is no longer this runner's (cancelled, or taken over): stop, write nothing.
+    LeaseGone,
+    /// Graceful shutdown ran out of patience: stop and re-queue without charging the attempt.
+    Shutdown,
+}
+
+/// How a supervised attempt ended, for the runner's log.
+#[derive(Debug, Clone)]
+pub struct AttemptEnd {
+    pub job_id: String,
+    /// The job as recorded, or `None` when the lease was gone and nothing was written.
+    pub recorded: Option<Job>,
+    pub elapsed: Duration,
+}
+
+/// Runs one claimed attempt to its end.
+pub async fn supervise(
+    shared: Arc<Shared>,
+    claim: Claim,
+    stop: watch::Receiver<Option<StopRequest>>,
+) -> baton_core::Result<AttemptEnd> {
+    let started = Instant::now();
+    let job_id = claim.job.id.clone();
+    let result = match prepare_and_run(&shared, &claim, stop).await? {
+        Some(result) => result,
+        None => return Ok(AttemptEnd { job_id, recorded: None, elapsed: started.elapsed() }),
+    };
+    let recorded = finish_with_retries(&shared, &claim, result).await?;
+    Ok(AttemptEnd { job_id, recorded, elapsed: started.elapsed() })
+}
+
+/// Records the result, retrying while the database is unreachable: the result is the whole point
+/// of the run. Past the lease the store refuses it anyway, and the job is taken over.
+async fn finish_with_retries(
+    shared: &Shared,
+    claim: &Claim,
+    result: AttemptResult,
+) -> baton_core::Result<Option<baton_core::Job>> {
+    let give_up_at = Instant::now() + Duration::from_millis(shared.lease_ms);
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match shared.store.finish_attempt(&claim.job.id, claim.token, result.clone(), &shared.policy).await {
+            Ok(recorded) => return Ok(recorded),
+            Err(e) if Instant::now() + pause < give_up_at => {
+                tracing::warn!(job = %claim.job.id, "recording the result failed: {e}; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The attempt's result, or `None` when the lease was gone and nothing may be written.
+async fn prepare_and_run(
+    shared: &Shared,
+    claim: &Claim,
+    stop: watch::Receiver<Option<StopRequest>>,
+) -> baton_core::Result<Option<AttemptResult>> {
+    let prepared = match setup::prepare(shared, claim).await? {
+        Ok(prepared) => prepared,
+        Err(e) => return Ok(Some(result::setup_failure(e))),
+    };
+    let result = run_agent(shared, claim, &prepared, stop).await;
+    prepared.remove_prompt_file();
+    result
+}
+
+async fn run_agent(
+    shared: &Shared,
+    claim: &Claim,
+    prepared: &setup::Prepared,
+    stop: watch::Receiver<Option<StopRequest>>,
+) -> baton_core::Result<Option<AttemptResult>> {
+    let cwd = prepared.cwd.as_path();
+    let head_before = if shared.in_git { git::head(cwd).await } else { None };
+    let snapshot = if head_before.is_some() { git::snapshot(cwd).await } else { None };
+    let mut agent = match agent::start(shared, claim, &prepared.invocation, cwd, &prepared.prompt, head_before).await? {
+        Started::Running(agent) => agent,
+        Started::Refused(e) => return Ok(Some(result::setup_failure(e))),
+        Started::LeaseGone => return Ok(None),
+    };
+    let mut attempt = Attempt::new(shared, claim, &prepared.invocation, agent.pgid);
+    attempt.dispatch(&mut agent, stop).await?;
+    let Some(mut result) = attempt.conclude(agent).await? else { return Ok(None) };
+    if let Some(snapshot) = &snapshot {
+        record_changes(&mut result, cwd, snapshot).await;
+    }
+    Ok(Some(result))
+}
+
+/// What the job changed in its folder: the commit it left HEAD at and a diff stat.
+async fn record_changes(result: &mut AttemptResult, cwd: &Path, since: &git::Snapshot) {
+    result.git_head_after = git::head(cwd).await;
+    result.diff_stat = git::diff_stat(cwd, since).await;
+}

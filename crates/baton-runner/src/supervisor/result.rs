@@ -1,0 +1,79 @@
+//! What an attempt records: the harness's outcome, overridden by why the agent was stopped
+//! (a timeout fails the job as such; a shutdown re-queues it without charging the attempt).
+
+use super::SetupError;
+use baton_core::store::AttemptResult;
+use baton_core::time::human_duration;
+use baton_core::ErrorKind;
+use baton_harness::{FailureClass, Outcome};
+use std::time::Duration;
+
+/// Why the agent was stopped, if it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stopped {
+    Timeout,
+    LeaseGone,
+    Shutdown,
+}
+
+/// A failure found before the agent could run (template, harness, spawn): permanent.
+pub(super) fn setup_failure(error: SetupError) -> AttemptResult {
+    AttemptResult {
+        released: false,
+        result: None,
+        success: Some(false),
+        error: Some(error.to_string()),
+        error_kind: Some(ErrorKind::Permanent),
+        exit_code: None,
+        session_id: None,
+        tokens_in: None,
+        tokens_out: None,
+        cost_usd: None,
+        transcript_truncated: false,
+        git_head_after: None,
+        diff_stat: None,
+    }
+}
+
+/// The result of an agent that ran; `timeout` is its limit, named in a timeout's message.
+pub(super) fn attempt_result(
+    outcome: Outcome,
+    stopped: Option<Stopped>,
+    timeout: Duration,
+    truncated: bool,
+) -> AttemptResult {
+    let (error_kind, error) = match stopped {
+        Some(Stopped::Timeout) => (
+            Some(ErrorKind::Timeout),
+            Some(format!(
+                "timed out after {} (timeout_ms = {}); baton stopped the agent's whole process group",
+                human_duration(timeout.as_millis() as i64),
+                timeout.as_millis()
+            )),
+        ),
+        Some(Stopped::Shutdown) => (Some(ErrorKind::Cancelled), Some("the runner shut down; re-queued".to_string())),
+        _ if outcome.success => (None, None),
+        _ => {
+            let kind = match outcome.failure {
+                Some(FailureClass::Transient) => ErrorKind::Transient,
+                _ => ErrorKind::Permanent,
+            };
+            (Some(kind), outcome.error.clone().or_else(|| Some("the agent failed without saying why".to_string())))
+        }
+    };
+    AttemptResult {
+        released: stopped == Some(Stopped::Shutdown),
+        result: outcome.result,
+        success: Some(outcome.success && stopped.is_none()),
+        error,
+        error_kind,
+        exit_code: outcome.exit_code,
+        session_id: outcome.session_id,
+        tokens_in: outcome.tokens_in.map(|t| t as i64),
+        tokens_out: outcome.tokens_out.map(|t| t as i64),
+        cost_usd: outcome.cost_usd,
+        transcript_truncated: truncated,
+        git_head_after: None,
+        diff_stat: None,
+    }
+}

@@ -1,0 +1,106 @@
+//! Everything an attempt needs before its agent starts: the job's folder, the rendered prompt
+//! (and its file, for harnesses that read one) and the command line. A failure here is the
+//! job's configuration or repository, not the agent: it is recorded as permanent.
+
+use super::Shared;
+use crate::invocation::{self, Invocation, InvocationError, JobIdentity};
+use crate::prompt;
+use crate::templates::{self, TemplateError};
+use crate::workspace::WorkspaceError;
+use baton_core::store::Claim;
+use std::path::PathBuf;
+
+/// Why an attempt could not start its agent; the message goes into the job's record.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("cannot write the prompt to {}: {source}", path.display())]
+    PromptFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Invocation(#[from] InvocationError),
+    #[error(
+        "harness `{harness}` not found on PATH (it runs `{program}`); install it or set `command` in [harness.{harness}]"
+    )]
+    NotFound { harness: String, program: String },
+    #[error("cannot start harness `{harness}` ({program}): {source}")]
+    Spawn {
+        harness: String,
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("harness `{harness}` exited before it could be supervised")]
+    ExitedEarly { harness: String },
+    #[error("the agent's stdout could not be read")]
+    NoStdout,
+}
+
+/// A job ready to have its agent started.
+pub(super) struct Prepared {
+    /// Where the agent runs.
+    pub cwd: PathBuf,
+    pub prompt: String,
+    /// Written only for harnesses that name `{prompt_file}`.
+    prompt_file: Option<PathBuf>,
+    pub invocation: Invocation,
+}
+
+impl Prepared {
+    /// The prompt file is the attempt's alone: it goes when the attempt ends.
+    pub fn remove_prompt_file(&self) {
+        if let Some(file) = &self.prompt_file {
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
+/// Prepares `claim`'s job; the outer error is the store's, the inner one the job's.
+pub(super) async fn prepare(shared: &Shared, claim: &Claim) -> baton_core::Result<Result<Prepared, SetupError>> {
+    let job = &claim.job;
+    let config = &shared.config;
+    let detail = shared.store.assignment(&shared.namespace, &job.assignment_id).await?;
+    let dir = match shared.workspaces.prepare(&shared.store, config, &shared.host, &detail.assignment).await {
+        Ok(dir) => dir,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    let context = prompt::context(&config.repo_root, &dir.cwd, &detail, job);
+    let prompt = match templates::render(&config.repo_root, job.job_type, &context) {
+        Ok(prompt) => prompt,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    let prompt_path = std::env::temp_dir().join(format!("baton-prompt-{}-{}.md", job.id, claim.attempt));
+    // Only harnesses that name `{prompt_file}` get one; the rest read the prompt on stdin.
+    let wants_file = config.harnesses.get(&job.harness).is_some_and(|h| {
+        h.command.iter().flatten().chain(&h.args).any(|arg| arg.contains(baton_harness::command::PROMPT_FILE))
+    });
+    if wants_file {
+        if let Err(source) = std::fs::write(&prompt_path, &prompt) {
+            return Ok(Err(SetupError::PromptFile { path: prompt_path, source }));
+        }
+    }
+    let identity = JobIdentity {
+        job,
+        token: claim.token,
+        namespace: &shared.namespace,
+        database_url: &config.database_url,
+        baton_dir: shared.baton_dir.as_deref(),
+        worktree: dir.worktree.as_deref(),
+    };
+    let prepared = invocation::prepare(config, &identity, &prompt_path).map(|invocation| Prepared {
+        cwd: dir.cwd,
+        prompt,
+        prompt_file: wants_file.then(|| prompt_path.clone()),
+        invocation,
+    });
+    if prepared.is_err() && wants_file {
+        let _ = std::fs::remove_file(&prompt_path);
+    }
+    Ok(prepared.map_err(SetupError::from))
+}
