@@ -266,6 +266,19 @@ pub fn job_limit_reason(limit: u32) -> String {
     format!("job limit {limit} reached")
 }
 
+/// May a person record a merge of this assignment's branch? Only a complete one is merged: its
+/// PM judged the work done.
+pub fn check_merge(a: &Assignment) -> Result<()> {
+    if a.status == AssignmentStatus::Complete {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "assignment {} is {}: only a complete assignment is merged (its PM judged the work done)",
+            a.id, a.status
+        )))
+    }
+}
+
 /// Can a person cancel this job? (`pending` or `running`.)
 pub fn check_cancel_job(id: &str, status: JobStatus) -> Result<()> {
     if job_transition_allowed(status, JobStatus::Cancelled) {

@@ -25,6 +25,11 @@ pub struct NewAssignment {
     pub origin_root: Option<String>,
     /// The git ref its branch starts from (`create --base`).
     pub base_ref: Option<String>,
+    /// The branch it is based on, where `baton merge` brings its work (the current branch, or
+    /// the branch `--base` names; `None` for a commit, a tag or a detached HEAD).
+    pub base_branch: Option<String>,
+    /// The person's context (`create --context`), shown to every job of the assignment.
+    pub context: String,
     /// A job queued in the same transaction (`create --first`).
     pub first_job: Option<NewJob>,
 }
@@ -72,6 +77,8 @@ impl NewAssignment {
             budget_usd: None,
             origin_root: Some(config.repo_root.display().to_string()),
             base_ref: None,
+            base_branch: None,
+            context: String::new(),
             first_job: None,
         }
     }
@@ -82,6 +89,7 @@ impl NewAssignment {
             return Err(RequestError::EmptyNorthStar);
         }
         check_text(Field::NorthStar, &self.north_star, CONTEXT_LIMIT_BYTES)?;
+        check_text(Field::Context, &self.context, CONTEXT_LIMIT_BYTES)?;
         check_count(Field::MaxJobs, self.max_jobs)?;
         if let Some(budget) = self.budget_usd {
             check_amount(Field::BudgetUsd, budget)?;

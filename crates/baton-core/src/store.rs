@@ -103,6 +103,17 @@ pub trait Store: RunnerStore + Send + Sync {
     /// Refused for people (a queued job runs by itself), other jobs, and with nothing queued.
     async fn proceed(&self, ns: &str, assignment_id: &str, actor: &Actor) -> Result<Job>;
 
+    /// Records that a person merged a complete assignment's branch (`baton merge`), with the
+    /// commit its base branch now points at.
+    async fn record_merge(
+        &self,
+        ns: &str,
+        assignment_id: &str,
+        commit: &str,
+        into: &str,
+        actor: &Actor,
+    ) -> Result<AssignmentDetail>;
+
     /// Queues a fresh copy of a failed or cancelled job right after it.
     async fn retry_job(&self, ns: &str, id: &str, defaults: &JobDefaults, actor: &Actor) -> Result<Job>;
 
@@ -227,6 +238,18 @@ pub struct Workspace {
     pub branch: String,
     pub worktree: String,
     pub host: String,
+    /// The commit the branch started at (kept from the first record when later ones lack it).
+    pub base_commit: Option<String>,
+}
+
+/// A warning a job leaves for its PM and for people: a file left out of its checkpoint commit, a
+/// refused commit hook, a stale git lock removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct JobWarning {
+    pub attempt: u32,
+    #[serde(with = "crate::time::serde_ms")]
+    pub at: Millis,
+    pub text: String,
 }
 
 /// Whether a runner still holds a job.
@@ -310,6 +333,8 @@ pub trait RunnerStore: Send + Sync {
     /// Records the started agent's process group and the git HEAD it started from; `false` when
     /// the lease is gone.
     async fn record_start(&self, job_id: &str, token: i64, start: &AttemptStart) -> Result<bool>;
+    /// Records warnings for an attempt under its claim's token; `false` when the lease is gone.
+    async fn add_warnings(&self, job_id: &str, token: i64, attempt: u32, warnings: &[String]) -> Result<bool>;
     /// Records an assignment's branch, working tree and host (on its first job).
     async fn set_workspace(&self, ns: &str, assignment_id: &str, workspace: &Workspace) -> Result<()>;
     /// Forgets an assignment's working tree (`baton clean` removed it), and its branch too unless

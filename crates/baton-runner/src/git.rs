@@ -21,6 +21,8 @@ pub enum GitError {
     Failed { command: String, message: String },
     #[error("unexpected output of git {command}: {output}")]
     UnexpectedOutput { command: String, output: String },
+    #[error("git {command} did not finish within {}", baton_core::time::human_duration(limit.as_millis() as i64))]
+    TimedOut { command: String, limit: std::time::Duration },
 }
 
 impl GitError {
@@ -45,6 +47,54 @@ pub async fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let message = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ");
         Err(GitError::Failed { command: args.join(" "), message })
+    }
+}
+
+/// Runs `git -C dir [config…] ARGS` with `input` on stdin, killed after `limit` (a commit runs the
+/// repository's hooks, which may hang); stdout and stderr together on failure.
+pub async fn git_with_input(
+    dir: &Path,
+    config: &[String],
+    args: &[&str],
+    input: &[u8],
+    limit: std::time::Duration,
+) -> Result<String, GitError> {
+    use std::process::Stdio;
+    use tokio::io::AsyncWriteExt;
+    let mut command = Command::new("git");
+    command.arg("-C").arg(dir);
+    for setting in config {
+        command.arg("-c").arg(setting);
+    }
+    let mut child = command
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => GitError::NotInstalled,
+            _ => GitError::Spawn { source: e },
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let input = input.to_vec();
+        tokio::spawn(async move {
+            let _ = stdin.write_all(&input).await;
+        });
+    }
+    let command_text = args.join(" ");
+    let out = match tokio::time::timeout(limit, child.wait_with_output()).await {
+        Ok(out) => out.map_err(|source| GitError::Spawn { source })?,
+        Err(_) => return Err(GitError::TimedOut { command: command_text, limit }),
+    };
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+    } else {
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let message = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ");
+        Err(GitError::Failed { command: command_text, message })
     }
 }
 
@@ -94,6 +144,12 @@ pub async fn diff_stat(dir: &Path, since: &Snapshot) -> Option<String> {
         text.push_str(&format!(" {file} | new file, not yet added to git"));
     }
     (!text.trim().is_empty()).then_some(text)
+}
+
+/// `git diff --stat` between two commits: exactly what the PM prompt tells the reader to run.
+pub async fn commit_diff_stat(dir: &Path, before: &str, after: &str) -> Option<String> {
+    let stat = git(dir, &["diff", "--stat=120", before, after, "--"]).await.ok()?;
+    (!stat.trim().is_empty()).then_some(stat)
 }
 
 /// Whether a local branch exists.

@@ -8,8 +8,10 @@
 //! - [`lifeline`]: the per-job supervisor process that stops an agent when its runner dies.
 //! - [`transcript`]: batching and capping transcript events.
 //! - [`workspace`] and [`git`]: each assignment's branch and worktree, and what a job changed.
+//! - [`checkpoint`]: the commit after every attempt that lands its work on the branch.
 //! - [`templates`] and [`prompt`]: what the agent is told.
 
+pub mod checkpoint;
 pub mod git;
 pub mod invocation;
 pub mod lifeline;

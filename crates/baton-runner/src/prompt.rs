@@ -1,7 +1,9 @@
-//! The data a prompt template sees: the assignment, the chain so far, the job under review, and
-//! the notes people left when they resumed the assignment.
+//! The data a prompt template sees: the assignment (north star, the person's context, its branch
+//! and base), the chain so far as one line per job, the latest plan in full, the job under
+//! review with its exact diff, the PM's standing (jobs, spend, review rounds, what is queued),
+//! and the notes people left when they resumed the assignment.
 
-use baton_core::{AssignmentDetail, Job};
+use baton_core::{report_summary, AssignmentDetail, Job, JobStatus, JobType};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -20,7 +22,7 @@ pub fn context(repo_root: &Path, workdir: &Path, detail: &AssignmentDetail, job:
                 "type": j.job_type.as_str(),
                 "harness": j.harness,
                 "status": j.status.as_str(),
-                "summary": summary(j),
+                "summary": chain_line(j),
             })
         })
         .collect();
@@ -36,6 +38,7 @@ pub fn context(repo_root: &Path, workdir: &Path, detail: &AssignmentDetail, job:
             "git_head_before": j.git_head_before,
             "git_head_after": j.git_head_after,
             "diff_stat": j.diff_stat,
+            "warnings": j.warnings.iter().map(|w| w.text.clone()).collect::<Vec<_>>(),
         })
     });
     let notes: Vec<Value> = detail
@@ -53,8 +56,15 @@ pub fn context(repo_root: &Path, workdir: &Path, detail: &AssignmentDetail, job:
         "repo_root": repo_root.display().to_string(),
         "workdir": workdir.display().to_string(),
         "branch": a.branch,
+        "base_commit": a.base_commit,
+        "base_branch": a.base_branch,
         "namespace": a.namespace,
-        "assignment": {"id": a.id, "north_star": a.north_star, "status": a.status.as_str()},
+        "assignment": {
+            "id": a.id,
+            "north_star": a.north_star,
+            "status": a.status.as_str(),
+            "context": a.context,
+        },
         "job": {
             "id": job.id,
             "type": job.job_type.as_str(),
@@ -63,23 +73,91 @@ pub fn context(repo_root: &Path, workdir: &Path, detail: &AssignmentDetail, job:
             "attempt": job.attempts,
         },
         "chain": chain,
+        "plan": latest_plan(detail, job),
         "reviewed": reviewed,
+        "standing": standing(detail, job),
         "notes": notes,
     })
 }
 
-/// The first line of a job's result (or its error), shortened.
-fn summary(job: &Job) -> String {
+/// A job's line in the chain: a PM job's decision, else its report's `Summary:` line, else the
+/// first line of its result (or error), shortened.
+fn chain_line(job: &Job) -> String {
+    if job.job_type == JobType::Pm {
+        if let Some(decision) = &job.decision {
+            return shorten(decision);
+        }
+        return match job.status {
+            JobStatus::Running => "deciding".to_string(),
+            JobStatus::Pending | JobStatus::Cancelled => String::new(),
+            _ => match &job.error {
+                Some(error) => shorten(&format!("error: {error}")),
+                None => baton_core::engine::decision::NO_DECISION.to_string(),
+            },
+        };
+    }
     let text = match (&job.error, &job.result) {
         (Some(error), _) => format!("error: {error}"),
-        (None, Some(result)) => result.clone(),
+        (None, Some(result)) => match report_summary(result) {
+            Some(summary) => return shorten(summary),
+            None => result.clone(),
+        },
         (None, None) => return String::new(),
     };
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
+    shorten(text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default())
+}
+
+fn shorten(line: &str) -> String {
     if line.chars().count() > SUMMARY_CHARS {
         let cut: String = line.chars().take(SUMMARY_CHARS).collect();
         format!("{cut}…")
     } else {
         line.to_string()
     }
+}
+
+/// The latest complete plan before `job`, in full: every job after a plan works from it.
+fn latest_plan(detail: &AssignmentDetail, job: &Job) -> Option<Value> {
+    if job.job_type == JobType::Plan {
+        return None;
+    }
+    detail
+        .jobs
+        .iter()
+        .take_while(|j| j.id != job.id)
+        .filter(|j| j.job_type == JobType::Plan && j.status == JobStatus::Complete)
+        .filter_map(|j| j.result.as_ref().map(|result| json!({"id": j.id, "result": result})))
+        .last()
+}
+
+/// Where the assignment stands, for a PM deciding its next step.
+fn standing(detail: &AssignmentDetail, job: &Job) -> Value {
+    let a = &detail.assignment;
+    let position = detail.jobs.iter().position(|j| j.id == job.id).unwrap_or(detail.jobs.len());
+    let queued: Vec<Value> = detail.jobs[position.min(detail.jobs.len())..]
+        .iter()
+        .filter(|j| j.status == JobStatus::Pending)
+        .map(|j| json!({"id": j.id, "type": j.job_type.as_str(), "harness": j.harness}))
+        .collect();
+    // A round: a review that ended after an implement job.
+    let mut rounds = 0;
+    let mut implemented = false;
+    for j in detail.jobs.iter().filter(|j| j.status.is_final() && j.status != JobStatus::Cancelled) {
+        match j.job_type {
+            JobType::Implement => implemented = true,
+            JobType::Review if implemented => {
+                rounds += 1;
+                implemented = false;
+            }
+            _ => {}
+        }
+    }
+    json!({
+        "jobs": a.job_count,
+        "max_jobs": a.max_jobs,
+        "cost_usd": a.cost_usd.map(|c| format!("{c:.4}")),
+        "budget_usd": a.budget_usd.map(|b| format!("{b:.2}")),
+        "review_rounds": rounds,
+        "queued": queued,
+    })
 }

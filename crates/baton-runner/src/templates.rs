@@ -71,7 +71,43 @@ pub fn render(repo_root: &Path, job_type: JobType, context: &serde_json::Value) 
         }
     };
     let template = env.get_template(&name).map_err(|e| describe(&e))?;
-    template.render(context).map_err(|e| describe(&e))
+    template.render(context).map(|text| tidy(&text)).map_err(|e| describe(&e))
+}
+
+/// One clean document: never two blank lines in a row, and no trailing spaces — except inside
+/// fenced blocks, which quote reports and plans exactly as written.
+pub fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut fence: Option<String> = None;
+    let mut blank_run = 0;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let marker: String = bare.trim_start().chars().take_while(|c| *c == '`').collect();
+        if fence.is_some() {
+            if marker.len() >= 3 && fence.as_deref().is_some_and(|f| marker.starts_with(f)) && bare.trim() == marker {
+                fence = None;
+            }
+            out.push_str(line);
+            continue;
+        }
+        if marker.len() >= 3 {
+            fence = Some(marker);
+        }
+        if bare.trim().is_empty() {
+            blank_run += 1;
+            if blank_run > 1 || out.is_empty() {
+                continue;
+            }
+            out.push('\n');
+            continue;
+        }
+        blank_run = 0;
+        out.push_str(bare.trim_end());
+        if line.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Writes the built-in templates into the repository's override folder; existing files are kept
@@ -101,7 +137,12 @@ mod tests {
             "repo_root": "/src/app",
             "workdir": "/src/app/.baton/worktrees/a1",
             "branch": "baton/a1",
-            "assignment": {"id": "a1", "north_star": "Add OAuth login"},
+            "base_commit": "0a1b2c3",
+            "base_branch": "main",
+            "assignment": {"id": "a1", "north_star": "Add OAuth login", "context": "Providers: GitHub"},
+            "plan": {"id": "j0", "result": "Summary: three steps\n\n\n1. the route"},
+            "standing": {"jobs": 3, "max_jobs": 50, "cost_usd": "0.0125", "budget_usd": null, "review_rounds": 1,
+                "queued": [{"id": "j3", "type": "review", "harness": "codex"}]},
             "job": {"id": "j2", "type": "pm", "context": "", "harness": "claude"},
             "chain": [
                 {"position": 1, "id": "j1", "type": "implement", "harness": "claude", "status": "complete", "summary": "added the route"},
@@ -109,7 +150,7 @@ mod tests {
             ],
             "reviewed": {"id": "j1", "type": "implement", "status": "complete", "context": "do it", "result": "Done.",
                 "error": null, "error_kind": null, "git_head_before": "abc123", "git_head_after": "def456",
-                "diff_stat": " src/auth.rs | 12 ++++++++----"},
+                "diff_stat": " src/auth.rs | 12 ++++++++----", "warnings": ["left out .env"]},
             "notes": [{"at": "2026-11-28 07:00", "actor": "person:ada", "text": "use the v2 API"}],
         })
     }
@@ -128,13 +169,40 @@ mod tests {
     #[test]
     fn the_pm_prompt_names_concrete_commands() {
         let text = render(Path::new("/nonexistent"), JobType::Pm, &context()).unwrap();
-        assert!(text.contains("baton insert-job a1 --after j2 --type"), "{text}");
+        assert!(text.contains("baton insert-job a1 --type"), "{text}");
+        assert!(text.contains("--context-file - <<'EOF'"), "the shell-safe form: {text}");
+        assert!(text.contains("baton proceed a1"), "a queued job is offered: {text}");
+        assert!(text.contains("the queued job\n`j3` runs next"), "the truth about exiting undecided: {text}");
+        assert!(text.contains("Jobs: 3 of at most 50.") && text.contains("$0.0125 (no budget)"), "{text}");
+        assert!(text.contains("Implement → review rounds so far: 1."), "{text}");
+        assert!(text.contains("left out .env"), "warnings reach the PM: {text}");
+        assert!(text.contains("1. the route"), "the plan in full: {text}");
         assert!(text.contains("baton update-assignment a1 --status complete"));
         assert!(text.contains("baton update-assignment a1 --status blocked --reason"));
         assert!(text.contains("Done."));
         assert!(text.contains("use the v2 API"));
         assert!(text.contains("src/auth.rs | 12"), "the PM sees what changed");
-        assert!(text.contains("git -C /src/app/.baton/worktrees/a1 diff abc123"), "{text}");
+        assert!(text.contains("diff --stat abc123 def456"), "the command that prints the figure: {text}");
+        assert!(text.contains("git -C /src/app/.baton/worktrees/a1 diff abc123 def456"), "{text}");
+    }
+
+    #[test]
+    fn rendered_prompts_never_hold_two_blank_lines_in_a_row_outside_quotes() {
+        let tmp = tempfile::tempdir().unwrap();
+        for t in JobType::ALL {
+            let mut c = context();
+            c["job"]["type"] = json!(t.as_str());
+            let text = render(tmp.path(), *t, &c).unwrap();
+            let outside_quotes = text.split("````").step_by(2).collect::<Vec<_>>().join("````");
+            assert!(!outside_quotes.contains("\n\n\n"), "{t}:\n{outside_quotes}");
+            assert!(!text.starts_with('\n'), "{t}");
+        }
+    }
+
+    #[test]
+    fn tidy_keeps_fenced_text_exactly() {
+        let text = "a\n\n\n\nb  \n````\nx\n\n\ny  \n````\n\n\nc\n";
+        assert_eq!(tidy(text), "a\n\nb\n````\nx\n\n\ny  \n````\n\nc\n");
     }
 
     #[test]

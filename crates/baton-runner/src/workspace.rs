@@ -105,7 +105,7 @@ impl Workspaces {
         if path.join(".git").exists()
             && git::git(&path, &["rev-parse", "--abbrev-ref", "HEAD"]).await.ok() == Some(branch.clone())
         {
-            return self.record(store, host, assignment, branch, path).await;
+            return self.record(store, host, assignment, branch, path, None).await;
         }
         if path.exists() && std::fs::read_dir(&path).map(|mut d| d.next().is_some()).unwrap_or(true) {
             return Err(WorkspaceError::FolderTaken { path });
@@ -117,14 +117,17 @@ impl Workspaces {
             add_worktree(root, &[&path_text, &branch]).await?;
         } else {
             let base = assignment.base_ref.clone().unwrap_or_else(|| "HEAD".to_string());
-            add_worktree(root, &["-b", &branch, &path_text, &base]).await?;
+            add_worktree(root, &["-b", &branch, &path_text, "--end-of-options", &base]).await?;
         }
+        // The commit the branch starts at: what `baton diff` and the review compare against.
+        let base_commit = git::head(&path).await;
         // Setup (installing dependencies, say) can take minutes: not under the lock.
         drop(repo_lock);
         if let Some(setup) = &config.worktree_setup {
             run_setup(setup, &path, assignment).await?;
         }
-        self.record(store, host, assignment, branch, path).await
+        crate::checkpoint::record_setup_baseline(&path).await;
+        self.record(store, host, assignment, branch, path, base_commit).await
     }
 
     /// Records the assignment's workspace and returns its job folder.
@@ -135,8 +138,9 @@ impl Workspaces {
         assignment: &Assignment,
         branch: String,
         path: PathBuf,
+        base_commit: Option<String>,
     ) -> Result<JobDir, WorkspaceError> {
-        let workspace = Workspace { branch, worktree: path.display().to_string(), host: host.to_string() };
+        let workspace = Workspace { branch, worktree: path.display().to_string(), host: host.to_string(), base_commit };
         store.set_workspace(&assignment.namespace, &assignment.id, &workspace).await?;
         Ok(JobDir { cwd: path.clone(), worktree: Some(path) })
     }

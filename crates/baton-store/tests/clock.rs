@@ -33,6 +33,8 @@ async fn store_with_a_job() -> (SqliteStore, Arc<ManualClock>, String, tempfile:
         budget_usd: None,
         origin_root: None,
         base_ref: None,
+        base_branch: None,
+        context: String::new(),
         first_job: Some(NewJob {
             job_type: JobType::Implement,
             harness: "claude".into(),

@@ -45,6 +45,8 @@ pub fn seed(rt: &Runtime, w: &World, n: usize, jobs: usize) -> Result<Vec<String
             budget_usd: None,
             origin_root: Some(w.sb.repo.display().to_string()),
             base_ref: None,
+            base_branch: None,
+            context: String::new(),
             first_job: (jobs > 0).then(implement),
         };
         let a = rt.block_on(w.store.create_assignment(new, &actor())).map_err(|e| format!("seeding: {e}"))?;

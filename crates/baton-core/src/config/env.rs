@@ -67,5 +67,12 @@ pub(super) fn apply(c: &mut Config, env: EnvLookup<'_>) -> Result<()> {
     if let Some(v) = env("BATON_WORKTREE_SETUP").filter(|v| !v.trim().is_empty()) {
         c.worktree_setup = Some(v);
     }
+    if let Some(v) = env("BATON_COMMIT").filter(|v| !v.trim().is_empty()) {
+        c.commit =
+            v.trim().parse().map_err(|message| Error::ConfigEnv { name: "BATON_COMMIT".to_string(), message })?;
+    }
+    if let Some(v) = parse(env, "BATON_COMMIT_MAX_FILE_BYTES", INT)? {
+        c.commit_max_file_bytes = v;
+    }
     Ok(())
 }

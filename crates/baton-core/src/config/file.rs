@@ -24,6 +24,9 @@ pub struct ConfigFile {
     pub isolation: Option<String>,
     pub worktree_dir: Option<String>,
     pub worktree_setup: Option<String>,
+    pub commit: Option<String>,
+    pub commit_exclude: Option<Vec<String>>,
+    pub commit_max_file_bytes: Option<u64>,
     pub notify: Option<NotifyFile>,
     pub harness_defaults: Option<HarnessDefaultsFile>,
     #[serde(default)]

@@ -51,6 +51,12 @@ pub struct Config {
     pub worktree_dir: PathBuf,
     /// A shell command run once in every new worktree (e.g. installing dependencies).
     pub worktree_setup: Option<String>,
+    /// Whether baton commits what each attempt left uncommitted (a checkpoint commit).
+    pub commit: CommitMode,
+    /// Files a checkpoint never commits (glob patterns on the path or the file name).
+    pub commit_exclude: Vec<String>,
+    /// Files larger than this are left out of a checkpoint commit.
+    pub commit_max_file_bytes: u64,
     /// Commands run when an assignment is blocked or complete, or a job failed.
     pub notify: Notify,
     /// Harness per job type; `default` for types not named.
@@ -74,7 +80,32 @@ pub const SCALAR_KEYS: &[&str] = &[
     "isolation",
     "worktree_dir",
     "worktree_setup",
+    "commit",
+    "commit_max_file_bytes",
 ];
+
+/// What baton commits after each attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitMode {
+    /// A checkpoint commit of whatever the attempt left uncommitted, on the assignment's branch.
+    Checkpoint,
+    /// Nothing: the agent's own commits only.
+    Off,
+}
+
+impl std::str::FromStr for CommitMode {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "checkpoint" => Ok(CommitMode::Checkpoint),
+            "off" => Ok(CommitMode::Off),
+            other => Err(format!("commit `{other}` is not known; valid values: checkpoint, off")),
+        }
+    }
+}
+
+/// Files a checkpoint leaves out by default: secrets a repository's `.gitignore` often forgets.
+pub const DEFAULT_COMMIT_EXCLUDE: [&str; 3] = [".env", "*.pem", "*.key"];
 
 /// Where an assignment's jobs run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,6 +204,9 @@ impl Config {
             isolation,
             worktree_dir,
             worktree_setup: None,
+            commit: CommitMode::Checkpoint,
+            commit_exclude: DEFAULT_COMMIT_EXCLUDE.iter().map(|p| p.to_string()).collect(),
+            commit_max_file_bytes: 10 * 1024 * 1024,
             notify: Notify::default(),
             harness_defaults,
             harnesses: harness::builtins(),
@@ -197,6 +231,10 @@ impl Config {
         if let Some(setup) = &f.worktree_setup {
             self.worktree_setup = Some(setup.clone()).filter(|s| !s.trim().is_empty());
         }
+        if let Some(commit) = &f.commit {
+            self.commit = commit.parse().map_err(|message| Error::Config { path: path.to_path_buf(), message })?;
+        }
+        take!(commit_exclude, commit_max_file_bytes);
         if let Some(n) = &f.notify {
             let pick = |new: &Option<String>, old: &Option<String>| new.clone().or_else(|| old.clone());
             self.notify = Notify {

@@ -18,6 +18,10 @@ fn assignment(status: AssignmentStatus, job_count: u32) -> Assignment {
         branch: None,
         worktree: None,
         host: None,
+        base_branch: None,
+        base_commit: None,
+        context: String::new(),
+        merged_commit: None,
     }
 }
 

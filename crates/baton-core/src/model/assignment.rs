@@ -36,6 +36,15 @@ pub struct Assignment {
     pub worktree: Option<String>,
     /// The host its working tree lives on; its jobs run only there.
     pub host: Option<String>,
+    /// The branch it was based on (the current branch at create, or the branch `--base` names;
+    /// `None` for a commit, a tag or a detached HEAD): where `baton merge` brings its work.
+    pub base_branch: Option<String>,
+    /// The commit its branch started at, once its worktree exists.
+    pub base_commit: Option<String>,
+    /// The context the person gave at create; every job's prompt shows it.
+    pub context: String,
+    /// The commit `baton merge` made (or fast-forwarded to), once merged.
+    pub merged_commit: Option<String>,
 }
 
 /// An assignment with its job chain (in chain order) and its history: `baton assignment <id>`.

@@ -66,7 +66,22 @@ pub struct Job {
     /// On a `pm` job: its one decision, as its chain line reads (`queued review j…`,
     /// `proceeded: j… runs next`, `completed`, `cancelled`, `blocked: <reason>`, `no decision`).
     pub decision: Option<String>,
+    /// Warnings its attempts left (files left out of a checkpoint commit, a refused hook, …).
+    pub warnings: Vec<crate::store::JobWarning>,
     pub attempt_history: Vec<Attempt>,
+}
+
+/// The one-sentence summary a report opens with (`Summary: …`, the report template's first
+/// line), if the text has one: what chain summaries and checkpoint commit messages show.
+pub fn report_summary(text: &str) -> Option<&str> {
+    text.lines()
+        .map(str::trim)
+        .map(|l| l.trim_start_matches(['*', '#', ' ']))
+        .find_map(|l| {
+            l.strip_prefix("Summary:").or_else(|| l.strip_prefix("Summary**:")).or_else(|| l.strip_prefix("Summary:**"))
+        })
+        .map(|s| s.trim().trim_start_matches("**").trim())
+        .filter(|s| !s.is_empty())
 }
 
 /// How one attempt ended.
@@ -142,4 +157,17 @@ pub struct JobEvent {
     pub at: Millis,
     pub attempt: u32,
     pub event: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::report_summary;
+
+    #[test]
+    fn the_summary_line_is_found_in_plain_and_bold_reports() {
+        assert_eq!(report_summary("Summary: fixed the parser\nWhat changed: …"), Some("fixed the parser"));
+        assert_eq!(report_summary("intro\n**Summary:** two tests added"), Some("two tests added"));
+        assert_eq!(report_summary("no summary here"), None);
+        assert_eq!(report_summary("Summary:   "), None);
+    }
 }

@@ -9,7 +9,7 @@ mod job;
 
 pub use assignment::{Assignment, AssignmentDetail, HistoryEntry};
 pub use enums::{Actor, AssignmentStatus, ErrorKind, JobStatus, JobType, UnknownValue};
-pub use job::{Attempt, AttemptOutcome, Job, JobEvent};
+pub use job::{report_summary, Attempt, AttemptOutcome, Job, JobEvent};
 
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -20,6 +20,10 @@ pub fn assignment(status: AssignmentStatus, job_count: u32) -> Assignment {
         branch: None,
         worktree: None,
         host: None,
+        base_branch: None,
+        base_commit: None,
+        context: String::new(),
+        merged_commit: None,
     }
 }
 
@@ -59,6 +63,7 @@ pub fn job(id: &str, job_type: JobType, status: JobStatus) -> Job {
         git_head_after: None,
         diff_stat: None,
         decision: None,
+        warnings: Vec::new(),
         attempt_history: Vec::new(),
     }
 }

@@ -19,6 +19,8 @@ fn assignment() -> NewAssignment {
         budget_usd: None,
         origin_root: None,
         base_ref: None,
+        base_branch: None,
+        context: String::new(),
         first_job: Some(job()),
     }
 }

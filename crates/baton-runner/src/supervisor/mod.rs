@@ -19,7 +19,7 @@ pub(crate) mod timer;
 
 pub use setup::SetupError;
 
-use crate::git;
+use crate::{checkpoint, git};
 use agent::Started;
 use attempt::Attempt;
 use baton_core::store::{AttemptResult, Claim, EnginePolicy};
@@ -134,24 +134,122 @@ async fn run_agent(
     stop: watch::Receiver<Option<StopRequest>>,
 ) -> baton_core::Result<Option<AttemptResult>> {
     let cwd = prepared.cwd.as_path();
+    let mut warnings = Vec::new();
+    if let (Some(branch), Some(previous)) = (&prepared.checkpoint_branch, &prepared.previous) {
+        // What an earlier attempt left (it was cancelled, or its runner died) is its work, not
+        // this attempt's: committed under its name before this one starts.
+        warnings.extend(commit_leftovers(shared, cwd, branch, &claim.job.assignment_id, previous).await);
+    }
     let head_before = if shared.in_git { git::head(cwd).await } else { None };
     let snapshot = if head_before.is_some() { git::snapshot(cwd).await } else { None };
-    let mut agent = match agent::start(shared, claim, &prepared.invocation, cwd, &prepared.prompt, head_before).await? {
-        Started::Running(agent) => agent,
-        Started::Refused(e) => return Ok(Some(result::setup_failure(e))),
-        Started::LeaseGone => return Ok(None),
-    };
+    let mut agent =
+        match agent::start(shared, claim, &prepared.invocation, cwd, &prepared.prompt, head_before.clone()).await? {
+            Started::Running(agent) => agent,
+            Started::Refused(e) => return Ok(Some(result::setup_failure(e))),
+            Started::LeaseGone => return Ok(None),
+        };
     let mut attempt = Attempt::new(shared, claim, &prepared.invocation, agent.pgid);
     attempt.dispatch(&mut agent, stop).await?;
-    let Some(mut result) = attempt.conclude(agent).await? else { return Ok(None) };
-    if let Some(snapshot) = &snapshot {
-        record_changes(&mut result, cwd, snapshot).await;
+    let Some(mut result) = attempt.conclude(agent).await? else {
+        checkpoint_after_cancel(shared, claim, prepared).await;
+        return Ok(None);
+    };
+    match (&prepared.checkpoint_branch, &head_before) {
+        (Some(branch), Some(before)) => {
+            let author = author_of(claim, summary_of(&result));
+            let checkpoint = checkpoint::commit(cwd, branch, &author, &shared.config).await;
+            warnings.extend(checkpoint.warnings);
+            result.git_head_after = git::head(cwd).await;
+            result.diff_stat = match &result.git_head_after {
+                Some(after) if after != before => git::commit_diff_stat(cwd, before, after).await,
+                _ => None,
+            };
+        }
+        _ => {
+            if let Some(snapshot) = &snapshot {
+                record_changes(&mut result, cwd, snapshot).await;
+            }
+        }
+    }
+    if !warnings.is_empty() && !shared.store.add_warnings(&claim.job.id, claim.token, claim.attempt, &warnings).await? {
+        return Ok(None);
     }
     Ok(Some(result))
 }
 
-/// What the job changed in its folder: the commit it left HEAD at and a diff stat.
+/// What the job changed in its folder, without checkpoint commits: the commit it left HEAD at
+/// and a diff stat against the snapshot taken when it started (uncommitted changes included).
 async fn record_changes(result: &mut AttemptResult, cwd: &Path, since: &git::Snapshot) {
     result.git_head_after = git::head(cwd).await;
     result.diff_stat = git::diff_stat(cwd, since).await;
+}
+
+/// The checkpoint's author: this attempt.
+fn author_of(claim: &Claim, summary: String) -> checkpoint::Author<'_> {
+    checkpoint::Author {
+        assignment_id: &claim.job.assignment_id,
+        job_id: &claim.job.id,
+        job_type: claim.job.job_type,
+        attempt: claim.attempt,
+        harness: &claim.job.harness,
+        summary,
+    }
+}
+
+/// The commit subject for an attempt: its report's `Summary:` line, else its first line, else how
+/// it ended.
+fn summary_of(result: &AttemptResult) -> String {
+    let text = result.result.as_deref().unwrap_or_default();
+    if let Some(summary) = baton_core::report_summary(text) {
+        return summary.to_string();
+    }
+    if let Some(line) = text.lines().map(str::trim).find(|l| !l.is_empty()) {
+        return line.to_string();
+    }
+    match (result.error_kind, &result.error) {
+        (Some(kind), Some(error)) => format!("attempt ended ({kind}): {}", error.lines().next().unwrap_or_default()),
+        _ => "attempt ended without a report".to_string(),
+    }
+}
+
+/// Commits what an earlier attempt left in the worktree, as that attempt.
+async fn commit_leftovers(
+    shared: &Shared,
+    cwd: &Path,
+    branch: &str,
+    assignment_id: &str,
+    previous: &setup::PreviousAttempt,
+) -> Vec<String> {
+    if !git::is_dirty(cwd).await.unwrap_or(false) {
+        return Vec::new();
+    }
+    let author = checkpoint::Author {
+        assignment_id,
+        job_id: &previous.job_id,
+        job_type: previous.job_type,
+        attempt: previous.attempt,
+        harness: &previous.harness,
+        summary: "what the attempt left uncommitted when it was stopped".to_string(),
+    };
+    let done = checkpoint::commit(cwd, branch, &author, &shared.config).await;
+    if let Some(commit) = &done.commit {
+        tracing::info!(job = %previous.job_id, %commit, "committed what an interrupted attempt left");
+    }
+    done.warnings
+}
+
+/// A cancelled job's attempt writes nothing to the store, but when its assignment ended no later
+/// job will commit what it left: commit it now. (When the assignment goes on, the next attempt
+/// commits the leftovers before it starts, with no risk of sweeping in its own work.)
+async fn checkpoint_after_cancel(shared: &Shared, claim: &Claim, prepared: &setup::Prepared) {
+    let Some(branch) = &prepared.checkpoint_branch else { return };
+    let Ok(detail) = shared.store.assignment(&shared.namespace, &claim.job.assignment_id).await else { return };
+    let cancelled = detail.jobs.iter().any(|j| j.id == claim.job.id && j.status == baton_core::JobStatus::Cancelled);
+    if cancelled && detail.assignment.status.is_final() {
+        let author = author_of(claim, "stopped when its assignment ended".to_string());
+        let done = checkpoint::commit(&prepared.cwd, branch, &author, &shared.config).await;
+        for warning in done.warnings {
+            tracing::warn!(job = %claim.job.id, "{warning}");
+        }
+    }
 }

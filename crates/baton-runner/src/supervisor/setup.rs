@@ -40,12 +40,19 @@ pub enum SetupError {
     ExitedEarly { harness: String },
     #[error("the agent's stdout could not be read")]
     NoStdout,
+    /// The worktree is not on its branch (detached, moved, mid-rebase): nothing may run there.
+    #[error("{0}")]
+    Worktree(String),
 }
 
 /// A job ready to have its agent started.
 pub(super) struct Prepared {
     /// Where the agent runs.
     pub cwd: PathBuf,
+    /// The assignment's branch, when the job runs in its worktree with checkpoint commits.
+    pub checkpoint_branch: Option<String>,
+    /// The attempt that ran in this worktree before this one: what a leftover is committed as.
+    pub previous: Option<PreviousAttempt>,
     pub prompt: String,
     /// Written only for harnesses that name `{prompt_file}`.
     prompt_file: Option<PathBuf>,
@@ -61,15 +68,59 @@ impl Prepared {
     }
 }
 
+/// The attempt that last ran in an assignment's worktree before this one.
+#[derive(Debug, Clone)]
+pub(super) struct PreviousAttempt {
+    pub job_id: String,
+    pub job_type: baton_core::JobType,
+    pub harness: String,
+    pub attempt: u32,
+}
+
+impl PreviousAttempt {
+    /// This job's own previous attempt (a retry, a takeover), else the chain's latest started job.
+    fn find(detail: &baton_core::AssignmentDetail, claim: &Claim) -> Option<PreviousAttempt> {
+        let of = |job: &baton_core::Job, attempt: u32| PreviousAttempt {
+            job_id: job.id.clone(),
+            job_type: job.job_type,
+            harness: job.harness.clone(),
+            attempt,
+        };
+        if claim.attempt > 1 {
+            return Some(of(&claim.job, claim.attempt - 1));
+        }
+        detail
+            .jobs
+            .iter()
+            .filter(|j| j.id != claim.job.id && j.started_at.is_some())
+            .max_by_key(|j| j.started_at)
+            .map(|j| of(j, j.attempts))
+    }
+}
+
 /// Prepares `claim`'s job; the outer error is the store's, the inner one the job's.
 pub(super) async fn prepare(shared: &Shared, claim: &Claim) -> baton_core::Result<Result<Prepared, SetupError>> {
     let job = &claim.job;
     let config = &shared.config;
-    let detail = shared.store.assignment(&shared.namespace, &job.assignment_id).await?;
+    let mut detail = shared.store.assignment(&shared.namespace, &job.assignment_id).await?;
     let dir = match shared.workspaces.prepare(&shared.store, config, &shared.host, &detail.assignment).await {
         Ok(dir) => dir,
         Err(e) => return Ok(Err(e.into())),
     };
+    if dir.worktree.is_some() && detail.assignment.branch.is_none() {
+        // The first job created the worktree just now: its prompt names it like every later one's.
+        detail = shared.store.assignment(&shared.namespace, &job.assignment_id).await?;
+    }
+    let checkpoint_branch = match (&dir.worktree, &detail.assignment.branch) {
+        (Some(_), Some(branch)) if crate::checkpoint::enabled(config) => Some(branch.clone()),
+        _ => None,
+    };
+    if let Some(branch) = &checkpoint_branch {
+        if let Err(refusal) = crate::checkpoint::check_worktree(&dir.cwd, branch).await {
+            return Ok(Err(SetupError::Worktree(refusal)));
+        }
+    }
+    let previous = PreviousAttempt::find(&detail, claim);
     let context = prompt::context(&config.repo_root, &dir.cwd, &detail, job);
     let prompt = match templates::render(&config.repo_root, job.job_type, &context) {
         Ok(prompt) => prompt,
@@ -95,6 +146,8 @@ pub(super) async fn prepare(shared: &Shared, claim: &Claim) -> baton_core::Resul
     };
     let prepared = invocation::prepare(config, &identity, &prompt_path).map(|invocation| Prepared {
         cwd: dir.cwd,
+        checkpoint_branch,
+        previous,
         prompt,
         prompt_file: wants_file.then(|| prompt_path.clone()),
         invocation,

@@ -122,6 +122,8 @@ command = ["true"]
             budget_usd: None,
             origin_root: None,
             base_ref: None,
+            base_branch: None,
+            context: String::new(),
             first_job: Some(NewJob {
                 job_type: JobType::Implement,
                 harness: "script".into(),

@@ -125,6 +125,8 @@ pub async fn create(store: &dyn Store, north_star: &str, first: Option<JobType>)
         budget_usd: None,
         origin_root: None,
         base_ref: None,
+        base_branch: None,
+        context: String::new(),
         first_job,
     };
     store.create_assignment(new, &person()).await.expect("create")

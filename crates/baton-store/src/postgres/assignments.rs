@@ -56,7 +56,7 @@ pub async fn create(
     let id = ids::new_assignment_id();
     sqlx::query(
         "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, base_ref, \
-         created_at, updated_at) VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $8)",
+         created_at, updated_at, base_branch, context) VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $8, $9, $10)",
     )
     .bind(&id)
     .bind(&new.namespace)
@@ -66,6 +66,8 @@ pub async fn create(
     .bind(new.origin_root.as_deref().map(pg_text))
     .bind(new.base_ref.as_deref().map(pg_text))
     .bind(at)
+    .bind(new.base_branch.as_deref().map(pg_text))
+    .bind(pg_text(&new.context))
     .execute(&mut *conn)
     .await
     .ctx("creating an assignment")?;
@@ -187,15 +189,19 @@ pub async fn block(conn: &mut PgConnection, id: &str, reason: &str, at: Millis) 
 /// Records where an assignment's work lives.
 pub async fn set_workspace(conn: &mut PgConnection, ns: &str, id: &str, ws: &Workspace, at: Millis) -> TxResult<()> {
     lock(conn, ns, id).await?;
-    sqlx::query("UPDATE assignments SET branch = $2, worktree = $3, host = $4, updated_at = $5 WHERE id = $1")
-        .bind(id)
-        .bind(pg_text(&ws.branch))
-        .bind(pg_text(&ws.worktree))
-        .bind(pg_text(&ws.host))
-        .bind(at)
-        .execute(&mut *conn)
-        .await
-        .ctx("recording a working tree")?;
+    sqlx::query(
+        "UPDATE assignments SET branch = $2, worktree = $3, host = $4, updated_at = $5, \
+         base_commit = COALESCE(base_commit, $6) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(pg_text(&ws.branch))
+    .bind(pg_text(&ws.worktree))
+    .bind(pg_text(&ws.host))
+    .bind(at)
+    .bind(ws.base_commit.as_deref().map(pg_text))
+    .execute(&mut *conn)
+    .await
+    .ctx("recording a working tree")?;
     rows::record(
         conn,
         id,
@@ -270,4 +276,32 @@ pub async fn other_origins(conn: &mut PgConnection, ns: &str, except: &str) -> T
     .fetch_all(conn)
     .await
     .ctx("listing checkouts of a namespace")
+}
+
+/// Records a person's merge of a complete assignment's branch into `into` at `commit`.
+pub async fn record_merge(
+    conn: &mut PgConnection,
+    ns: &str,
+    id: &str,
+    commit: &str,
+    into: &str,
+    actor: &Actor,
+    at: Millis,
+) -> TxResult<AssignmentDetail> {
+    if actor.job_id().is_some() {
+        return Err(
+            Error::Scope { refusal: "merging is a person's decision: an agent cannot run baton merge".into() }.into()
+        );
+    }
+    let a = lock(conn, ns, id).await?;
+    lifecycle::check_merge(&a)?;
+    sqlx::query("UPDATE assignments SET merged_commit = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(pg_text(commit))
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .ctx("recording a merge")?;
+    rows::record(conn, id, None, at, actor, &format!("merged into {into}"), Some(commit)).await?;
+    detail(conn, ns, id).await
 }

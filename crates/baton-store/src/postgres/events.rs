@@ -85,3 +85,39 @@ pub async fn list(
         })
         .collect())
 }
+
+/// Records an attempt's warnings when `token` still holds the job; `false` (writing nothing)
+/// otherwise.
+pub async fn add_warnings(
+    conn: &mut PgConnection,
+    job_id: &str,
+    token: i64,
+    attempt: u32,
+    warnings: &[String],
+    now: Millis,
+) -> TxResult<bool> {
+    let held: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'running' \
+         AND lease_expires_at > $3 FOR UPDATE)",
+    )
+    .bind(job_id)
+    .bind(token)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .ctx("checking a lease")?;
+    if !held {
+        return Ok(false);
+    }
+    for text in warnings {
+        sqlx::query("INSERT INTO job_warnings (job_id, attempt, at, text) VALUES ($1, $2, $3, $4)")
+            .bind(job_id)
+            .bind(i32::try_from(attempt).unwrap_or(i32::MAX))
+            .bind(now)
+            .bind(super::pg_text(text))
+            .execute(&mut *conn)
+            .await
+            .ctx("recording a job warning")?;
+    }
+    Ok(true)
+}

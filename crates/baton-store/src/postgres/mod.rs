@@ -430,6 +430,26 @@ impl Store for PostgresStore {
         write_tx!(self, Some(Change::Queue), |c, now| jobs::retry_guarded(c, ns, id, defaults, actor, now).await)?
     }
 
+    async fn record_merge(
+        &self,
+        ns: &str,
+        assignment_id: &str,
+        commit: &str,
+        into: &str,
+        actor: &Actor,
+    ) -> Result<AssignmentDetail> {
+        write_tx!(self, Some(Change::Queue), |c, now| assignments::record_merge(
+            c,
+            ns,
+            assignment_id,
+            commit,
+            into,
+            actor,
+            now
+        )
+        .await)
+    }
+
     async fn other_origins(&self, ns: &str, except: &str) -> Result<Vec<String>> {
         read_tx!(self, |c| assignments::other_origins(c, ns, except).await)
     }
@@ -468,6 +488,10 @@ impl RunnerStore for PostgresStore {
     async fn record_start(&self, job_id: &str, token: i64, start: &AttemptStart) -> Result<bool> {
         // Only the runner that holds the job cares, and it knows already.
         write_tx!(self, None, |c, now| runners::record_start(c, job_id, token, start, now).await)
+    }
+
+    async fn add_warnings(&self, job_id: &str, token: i64, attempt: u32, warnings: &[String]) -> Result<bool> {
+        write_tx!(self, None, |c, now| events::add_warnings(c, job_id, token, attempt, warnings, now).await)
     }
 
     async fn set_workspace(&self, ns: &str, assignment_id: &str, workspace: &Workspace) -> Result<()> {

@@ -5,6 +5,7 @@
 //! types, so binds go through [`int`].
 
 use super::{pg_text, Context, TxResult};
+use baton_core::store::JobWarning;
 use baton_core::{Actor, Assignment, Attempt, AttemptOutcome, HistoryEntry, Job};
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::Row;
@@ -13,7 +14,7 @@ use std::str::FromStr;
 
 /// Columns of `assignments`, as [`assignment`] reads them.
 pub const ASSIGNMENT_COLUMNS: &str = "id, namespace, north_star, status, reason, created_at, updated_at, max_jobs, \
-     budget_usd, cost_usd, job_count, base_ref, branch, worktree, host";
+     budget_usd, cost_usd, job_count, base_ref, branch, worktree, host, base_branch, base_commit, context, merged_commit";
 
 /// Columns of `jobs`, as [`job`] reads them.
 pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status, position, attempts, max_attempts, \
@@ -75,6 +76,10 @@ pub fn assignment(row: &PgRow) -> RowResult<Assignment> {
         branch: row.try_get("branch")?,
         worktree: row.try_get("worktree")?,
         host: row.try_get("host")?,
+        base_branch: row.try_get("base_branch")?,
+        base_commit: row.try_get("base_commit")?,
+        context: row.try_get("context")?,
+        merged_commit: row.try_get("merged_commit")?,
     })
 }
 
@@ -114,6 +119,7 @@ pub fn job(row: &PgRow) -> RowResult<Job> {
         diff_stat: row.try_get("diff_stat")?,
         decision: row.try_get("decision")?,
         attempt_history: Vec::new(),
+        warnings: Vec::new(),
     })
 }
 
@@ -161,7 +167,7 @@ pub async fn attach_attempts(conn: &mut PgConnection, jobs: &mut [Job]) -> TxRes
          WHERE job_id = ANY($1) ORDER BY job_id, n",
     )
     .bind(&ids)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await
     .ctx("listing attempts")?;
     let mut by_job: HashMap<String, Vec<Attempt>> = HashMap::new();
@@ -169,9 +175,24 @@ pub async fn attach_attempts(conn: &mut PgConnection, jobs: &mut [Job]) -> TxRes
         let (job_id, attempt) = attempt(row).ctx("reading an attempt")?;
         by_job.entry(job_id).or_default().push(attempt);
     }
+    let found: Vec<(String, i32, i64, String)> = sqlx::query_as(
+        "SELECT job_id, attempt, at, text FROM job_warnings WHERE job_id = ANY($1) ORDER BY job_id, at, id",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await
+    .ctx("listing job warnings")?;
+    let mut warnings: HashMap<String, Vec<JobWarning>> = HashMap::new();
+    for (job_id, attempt, at, text) in found {
+        let attempt = u32::try_from(attempt).unwrap_or_default();
+        warnings.entry(job_id).or_default().push(JobWarning { attempt, at, text });
+    }
     for job in jobs {
         if let Some(attempts) = by_job.remove(&job.id) {
             job.attempt_history = attempts;
+        }
+        if let Some(found) = warnings.remove(&job.id) {
+            job.warnings = found;
         }
     }
     Ok(())

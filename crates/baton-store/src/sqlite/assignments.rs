@@ -25,7 +25,7 @@ pub fn create(conn: &Connection, new: &NewAssignment, actor: &Actor, at: Millis)
     let id = ids::new_assignment_id();
     conn.prepare_cached(
         "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, base_ref, \
-         created_at, updated_at) VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8, ?8)",
+         created_at, updated_at, base_branch, context) VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -36,7 +36,9 @@ pub fn create(conn: &Connection, new: &NewAssignment, actor: &Actor, at: Millis)
             new.budget_usd,
             new.origin_root,
             new.base_ref,
-            at
+            at,
+            new.base_branch,
+            new.context
         ])
     })
     .ctx("creating an assignment")?;
@@ -147,9 +149,12 @@ pub fn block(conn: &Connection, id: &str, reason: &str, at: Millis) -> Result<()
 /// Records where an assignment's work lives.
 pub fn set_workspace(conn: &Connection, ns: &str, id: &str, ws: &Workspace, at: Millis) -> Result<()> {
     load(conn, ns, id)?;
-    conn.prepare_cached("UPDATE assignments SET branch = ?2, worktree = ?3, host = ?4, updated_at = ?5 WHERE id = ?1")
-        .and_then(|mut s| s.execute(params![id, ws.branch, ws.worktree, ws.host, at]))
-        .ctx("recording a working tree")?;
+    conn.prepare_cached(
+        "UPDATE assignments SET branch = ?2, worktree = ?3, host = ?4, updated_at = ?5, \
+         base_commit = COALESCE(base_commit, ?6) WHERE id = ?1",
+    )
+    .and_then(|mut s| s.execute(params![id, ws.branch, ws.worktree, ws.host, at, ws.base_commit]))
+    .ctx("recording a working tree")?;
     rows::record(
         conn,
         id,
@@ -204,4 +209,26 @@ pub fn other_origins(conn: &Connection, ns: &str, except: &str) -> Result<Vec<St
     )
     .and_then(|mut s| s.query_map(params![ns, except], |r| r.get(0))?.collect())
     .ctx("listing checkouts of a namespace")
+}
+
+/// Records a person's merge of a complete assignment's branch into `into` at `commit`.
+pub fn record_merge(
+    conn: &Connection,
+    ns: &str,
+    id: &str,
+    commit: &str,
+    into: &str,
+    actor: &Actor,
+    at: Millis,
+) -> Result<AssignmentDetail> {
+    if actor.job_id().is_some() {
+        return Err(Error::Scope { refusal: "merging is a person's decision: an agent cannot run baton merge".into() });
+    }
+    let a = load(conn, ns, id)?;
+    lifecycle::check_merge(&a)?;
+    conn.prepare_cached("UPDATE assignments SET merged_commit = ?2, updated_at = ?3 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![id, commit, at]))
+        .ctx("recording a merge")?;
+    rows::record(conn, id, None, at, actor, &format!("merged into {into}"), Some(commit))?;
+    detail(conn, ns, id)
 }

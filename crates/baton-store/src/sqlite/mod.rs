@@ -225,6 +225,19 @@ impl Store for SqliteStore {
         self.write(move |tx, now| Ok(jobs::retry_guarded(tx, &ns, &id, &defaults, &actor, now))).await?
     }
 
+    async fn record_merge(
+        &self,
+        ns: &str,
+        assignment_id: &str,
+        commit: &str,
+        into: &str,
+        actor: &Actor,
+    ) -> Result<AssignmentDetail> {
+        let (ns, id, commit, into, actor) =
+            (ns.to_string(), assignment_id.to_string(), commit.to_string(), into.to_string(), actor.clone());
+        self.write(move |tx, now| assignments::record_merge(tx, &ns, &id, &commit, &into, &actor, now)).await
+    }
+
     async fn other_origins(&self, ns: &str, except: &str) -> Result<Vec<String>> {
         let (ns, except) = (ns.to_string(), except.to_string());
         self.read(move |tx, _| assignments::other_origins(tx, &ns, &except)).await
@@ -271,6 +284,11 @@ impl RunnerStore for SqliteStore {
             runners::record_start(tx, &id, token, &start, now)
         })
         .await
+    }
+
+    async fn add_warnings(&self, job_id: &str, token: i64, attempt: u32, warnings: &[String]) -> Result<bool> {
+        let (id, warnings) = (job_id.to_string(), warnings.to_vec());
+        self.write(move |tx, now| runners::add_warnings(tx, &id, token, attempt, &warnings, now)).await
     }
 
     async fn set_workspace(&self, ns: &str, assignment_id: &str, workspace: &Workspace) -> Result<()> {

@@ -1,6 +1,7 @@
 //! Row mapping: the column lists the queries select and how a row becomes a model value.
 
 use super::Context;
+use baton_core::store::JobWarning;
 use baton_core::{Actor, Assignment, Attempt, AttemptOutcome, HistoryEntry, Job, Result};
 use rusqlite::types::{FromSql, FromSqlError, ValueRef};
 use rusqlite::{params, Connection, Row};
@@ -8,7 +9,7 @@ use std::str::FromStr;
 
 /// Columns of `assignments`, in the order [`assignment`] reads them.
 pub const ASSIGNMENT_COLUMNS: &str = "id, namespace, north_star, status, reason, created_at, updated_at, max_jobs, \
-     budget_usd, cost_usd, job_count, base_ref, branch, worktree, host";
+     budget_usd, cost_usd, job_count, base_ref, branch, worktree, host, base_branch, base_commit, context, merged_commit";
 
 /// Columns of `jobs`, in the order [`job`] reads them.
 pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status, position, attempts, max_attempts, \
@@ -63,6 +64,10 @@ pub fn assignment(row: &Row<'_>) -> rusqlite::Result<Assignment> {
         branch: row.get(12)?,
         worktree: row.get(13)?,
         host: row.get(14)?,
+        base_branch: row.get(15)?,
+        base_commit: row.get(16)?,
+        context: row.get(17)?,
+        merged_commit: row.get(18)?,
     })
 }
 
@@ -102,6 +107,7 @@ pub fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
         diff_stat: row.get(31)?,
         decision: row.get(32)?,
         attempt_history: Vec::new(),
+        warnings: Vec::new(),
     })
 }
 
@@ -147,9 +153,28 @@ pub fn attach_attempts(conn: &Connection, jobs: &mut [Job]) -> Result<()> {
         let (job_id, attempt) = row.ctx("reading an attempt")?;
         by_job.entry(job_id).or_default().push(attempt);
     }
+    let mut warnings = conn
+        .prepare_cached(
+            "SELECT job_id, attempt, at, text FROM job_warnings WHERE job_id IN (SELECT value FROM json_each(?1)) \
+             ORDER BY job_id, at, rowid",
+        )
+        .ctx("listing job warnings")?;
+    let mut warnings_by_job: std::collections::HashMap<String, Vec<JobWarning>> = std::collections::HashMap::new();
+    let found = warnings
+        .query_map(params![ids], |r| {
+            Ok((r.get::<_, String>(0)?, JobWarning { attempt: r.get(1)?, at: r.get(2)?, text: r.get(3)? }))
+        })
+        .ctx("listing job warnings")?;
+    for row in found {
+        let (job_id, warning) = row.ctx("reading a job warning")?;
+        warnings_by_job.entry(job_id).or_default().push(warning);
+    }
     for job in jobs {
         if let Some(attempts) = by_job.remove(&job.id) {
             job.attempt_history = attempts;
+        }
+        if let Some(warnings) = warnings_by_job.remove(&job.id) {
+            job.warnings = warnings;
         }
     }
     Ok(())

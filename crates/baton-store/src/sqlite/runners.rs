@@ -363,3 +363,23 @@ pub fn holds_lease(conn: &Connection, job_id: &str, token: i64, now: Millis) -> 
     .and_then(|mut s| s.query_row(params![job_id, token, now], |r| r.get(0)))
     .ctx("checking a lease")
 }
+
+/// Records an attempt's warnings under its claim's token; `false` when the lease is gone.
+pub fn add_warnings(
+    conn: &Connection,
+    job_id: &str,
+    token: i64,
+    attempt: u32,
+    warnings: &[String],
+    now: Millis,
+) -> Result<bool> {
+    if !holds_lease(conn, job_id, token, now)? {
+        return Ok(false);
+    }
+    for text in warnings {
+        conn.prepare_cached("INSERT INTO job_warnings (job_id, attempt, at, text) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut s| s.execute(params![job_id, attempt, now, text]))
+            .ctx("recording a job warning")?;
+    }
+    Ok(true)
+}

@@ -84,6 +84,8 @@ pub fn new_assignment(north_star: &str) -> NewAssignment {
         budget_usd: None,
         origin_root: Some("/src/repo-a".into()),
         base_ref: None,
+        base_branch: None,
+        context: String::new(),
         first_job: None,
     }
 }

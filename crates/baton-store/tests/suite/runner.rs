@@ -387,8 +387,12 @@ pub async fn a_claim_reports_the_lost_agent_and_skips_other_hosts(store: Shared)
     assert!(store.record_start(&ids[0], first.token, &start).await.unwrap());
     assert!(!store.record_start(&ids[0], first.token + 1, &start).await.unwrap());
     assert_eq!(store.job(NS, &ids[0]).await.unwrap().git_head_before.as_deref(), Some("abc123"));
-    let ws =
-        baton_core::store::Workspace { branch: format!("baton/{a}"), worktree: "/w/a".into(), host: "host-a".into() };
+    let ws = baton_core::store::Workspace {
+        branch: format!("baton/{a}"),
+        worktree: "/w/a".into(),
+        host: "host-a".into(),
+        base_commit: None,
+    };
     store.set_workspace(NS, &a, &ws).await.unwrap();
     let detail = store.assignment(NS, &a).await.unwrap().assignment;
     assert_eq!((detail.branch.as_deref(), detail.host.as_deref()), (Some(ws.branch.as_str()), Some("host-a")));
@@ -490,7 +494,12 @@ pub async fn changes_people_care_about_are_notified_once(store: Shared) {
     assert!(store.take_notifications(NS, 10).await.unwrap().is_empty(), "each is handed out once");
     assert!(store.take_notifications("repo-b", 10).await.unwrap().is_empty());
 
-    let ws = baton_core::store::Workspace { branch: format!("baton/{a}"), worktree: "/w".into(), host: "h".into() };
+    let ws = baton_core::store::Workspace {
+        branch: format!("baton/{a}"),
+        worktree: "/w".into(),
+        host: "h".into(),
+        base_commit: None,
+    };
     store.set_workspace(NS, &a, &ws).await.unwrap();
     store.clear_workspace(NS, &a, true).await.unwrap();
     let d = store.assignment(NS, &a).await.unwrap().assignment;
@@ -521,8 +530,12 @@ pub async fn work_pinned_to_a_vanished_host_is_blocked_for_a_person(store: Share
     }
     let (a, _) = assignment_with(&store, &[JobType::Implement]).await;
     let c = store.claim_next(NS, "r-a", 60_000, &policy()).await.unwrap().unwrap();
-    let ws =
-        baton_core::store::Workspace { branch: format!("baton/{a}"), worktree: "/w/a".into(), host: "host-a".into() };
+    let ws = baton_core::store::Workspace {
+        branch: format!("baton/{a}"),
+        worktree: "/w/a".into(),
+        host: "host-a".into(),
+        base_commit: None,
+    };
     store.set_workspace(NS, &a, &ws).await.unwrap();
     store.finish_attempt(&c.job.id, c.token, success("done"), &policy()).await.unwrap();
     store.stop_runner("r-a").await.unwrap();

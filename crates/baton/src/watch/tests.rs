@@ -52,6 +52,8 @@ async fn create(store: &dyn Store, north_star: &str) -> AssignmentDetail {
         budget_usd: None,
         origin_root: None,
         base_ref: None,
+        base_branch: None,
+        context: String::new(),
         first_job: Some(first_job),
     };
     store.create_assignment(new, &person()).await.expect("create")

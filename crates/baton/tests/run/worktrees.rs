@@ -40,8 +40,13 @@ fn the_pm_sees_what_the_job_changed() {
     assert!(job["git_head_before"].as_str().unwrap().len() == 40);
     let pm = bench.detail(&aid)["jobs"][1]["id"].as_str().unwrap().to_string();
     let prompt = bench.prompt(&pm);
-    assert!(prompt.contains("feature.rs | new file"), "the PM's prompt carries the diff stat:\n{prompt}");
-    assert!(prompt.contains("git -C "), "and the command to see the full diff:\n{prompt}");
+    assert!(prompt.contains("feature.rs | 1 +"), "the PM's prompt carries the diff stat:\n{prompt}");
+    let (before, after) = (job["git_head_before"].as_str().unwrap(), job["git_head_after"].as_str().unwrap());
+    let command = format!("diff --stat {before} {after}");
+    assert!(prompt.contains(&command), "and the command that reproduces it:\n{prompt}");
+    let tree = bench.detail(&aid)["worktree"].as_str().unwrap().to_string();
+    let reproduced = git(Path::new(&tree), &["diff", "--stat=120", before, after]);
+    assert_eq!(reproduced.trim_end(), stat.trim_end(), "the figure the PM sees is what the command prints");
     // `baton job` shows it to a person.
     assert!(bench.ok(&["job", &jid]).contains("feature.rs"));
 }
@@ -52,10 +57,10 @@ fn clean_removes_finished_work_but_keeps_unmerged_commits_unless_forced() {
     let (merged, _) = bench.assignment("Nothing to keep @flow implement", "implement", "");
     let (unmerged, _) = bench.assignment("Keep me @flow implement", "implement", "@write work.txt precious");
     bench.run_until_idle(&["--concurrency", "2"]);
-    // The agent's work is committed on its branch, as an agent would.
+    // The agent left its work uncommitted; baton's checkpoint commit put it on the branch.
     let tree = bench.detail(&unmerged)["worktree"].as_str().unwrap().to_string();
-    git(Path::new(&tree), &["add", "work.txt"]);
-    git(Path::new(&tree), &["commit", "-q", "-m", "work"]);
+    let log = git(Path::new(&tree), &["log", "--format=%s", "main..HEAD"]);
+    assert!(log.starts_with("implement: "), "{log}");
     // An assignment still active is refused.
     let (active, _) = bench.assignment("Still going", "plan", "");
     let out = bench.cmd(&["clean", "--assignment", &active]).output().unwrap();
