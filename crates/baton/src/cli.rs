@@ -233,12 +233,12 @@ pub struct CreateArgs {
     #[arg(long, value_name = "TYPE", value_parser = job_type_parser())]
     pub first: Option<JobType>,
 
-    /// Context for the first job (free text handed to its prompt).
-    #[arg(long, requires = "first", conflicts_with = "context_file")]
+    /// Context for the assignment: every job's prompt shows it (and it briefs the first job).
+    #[arg(long, conflicts_with = "context_file")]
     pub context: Option<String>,
 
-    /// Read the first job's context from this file (`-`: standard input), byte for byte.
-    #[arg(long, requires = "first", value_name = "PATH")]
+    /// Read the context from this file (`-`: standard input), byte for byte.
+    #[arg(long, value_name = "PATH")]
     pub context_file: Option<PathBuf>,
 
     /// Harness for the first job (default: harness_defaults in config).

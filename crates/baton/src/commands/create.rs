@@ -14,11 +14,11 @@ pub async fn run(ctx: &mut Context, args: CreateArgs) -> CliResult {
     new.max_jobs = args.max_jobs.unwrap_or(new.max_jobs);
     new.budget_usd = args.budget_usd;
     new.base_ref = args.base;
+    // The person's context stays with the assignment (every job's prompt shows it) and briefs
+    // the first job.
+    new.context = context_file::resolve(args.context, args.context_file.as_deref())?.unwrap_or_default();
     new.first_job = match args.first {
-        Some(job_type) => {
-            let context = context_file::resolve(args.context, args.context_file.as_deref())?.unwrap_or_default();
-            Some(NewJob::with_defaults(&ctx.config, job_type, args.harness, context)?)
-        }
+        Some(job_type) => Some(NewJob::with_defaults(&ctx.config, job_type, args.harness, new.context.clone())?),
         None => None,
     };
     // Refused before the store is opened: bad input never waits on the database.

@@ -8,7 +8,8 @@ in the job's context (or, for PM jobs, in the assignment's north star), and prin
 event format of the CLI it impersonates (shapes taken from captures of the real CLIs).
 
 Directives (words starting with @ in the context / north star):
-  @write NAME TEXT      write TEXT to file NAME in the working directory
+  @write NAME TEXT      write TEXT to file NAME in the working directory (before any @hang)
+  @commit NAME TEXT     write TEXT to file NAME and commit it with git, as an agent that commits would
   @fail-429-once        first attempt fails with a rate limit (429), later attempts succeed
   @fail-429             every attempt fails with a rate limit
   @auth-fail            fail with an authentication error
@@ -309,6 +310,19 @@ def main():
             time.sleep(1000)
         if "try-complete" in d:
             record_call(["update-assignment", AID, "--status", "complete"])
+        if "write" in d:
+            name, *words = d["write"]
+            with open(name, "w") as f:
+                f.write(" ".join(words) + "\n")
+            tool(f"write {name}", "ok")
+        if "commit" in d:
+            name, *words = d["commit"]
+            with open(name, "w") as f:
+                f.write(" ".join(words) + "\n")
+            identity = ["-c", "user.name=standin agent", "-c", "user.email=agent@standin.invalid"]
+            subprocess.run(["git", *identity, "add", name], check=True)
+            subprocess.run(["git", *identity, "commit", "-q", "-m", f"agent: add {name}"], check=True)
+            tool(f"git commit {name}", "ok")
         if "hang" in d or ("hang-once" in d and attempt == 1):
             child = subprocess.Popen(["sleep", "1000"])
             if ENV.get("STANDIN_PIDS"):
@@ -326,11 +340,6 @@ def main():
             while remaining > 0:
                 say("x" * min(1000, remaining))
                 remaining -= 1000
-        if "write" in d:
-            name, *words = d["write"]
-            with open(name, "w") as f:
-                f.write(" ".join(words) + "\n")
-            tool(f"write {name}", "ok")
         if "auth-fail" in d:
             rc = auth_failed()
         elif "fail-429" in d or ("fail-429-once" in d and attempt == 1):

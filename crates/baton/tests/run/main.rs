@@ -6,6 +6,7 @@
 mod common;
 mod harness;
 
+mod commits;
 mod crash;
 mod decisions;
 mod flow;
