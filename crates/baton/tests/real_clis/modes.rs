@@ -54,6 +54,15 @@ fn runs_its_tool(cli: Cli) {
     let worktree = std::path::PathBuf::from(detail["worktree"].as_str().expect("the job ran in a worktree"));
     assert!(worktree.join(cli.toolw_file()).is_file(), "{} in {}: {}", cli.toolw_file(), worktree.display(), explain());
     assert!(!real.bench.sandbox.repo().join(cli.toolw_file()).exists(), "the checkout itself is untouched");
+    // The CLI did not commit; baton's checkpoint did, on the assignment's branch.
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").arg("-C").arg(&worktree).args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let committed = git(&["log", "--format=%B", "--name-only", "main..HEAD"]);
+    assert!(committed.contains(cli.toolw_file()), "the tool's file is committed: {committed}\n{}", explain());
+    assert!(committed.contains(&format!("Baton-Job: {jid}")), "by baton's checkpoint: {committed}");
+    assert_eq!(git(&["status", "--porcelain"]), "", "nothing left uncommitted: {}", explain());
 
     // The transcript shows the tool call and its successful result.
     let events = real.events(&jid);
