@@ -105,3 +105,38 @@ fn a_codex_pm_decides_through_baton_on_postgres() {
     pm_completes_through_baton(&real);
     real.done();
 }
+
+/// The decision protocol on the real claude CLI: its PM runs two inserts in one Bash call (the
+/// first with a quoted heredoc); the first is queued, the second refused, and the refusal is in
+/// the tool result the model saw. A later PM completes the assignment.
+#[test]
+#[ignore = "needs the real agent CLIs (BATON_AGENT_CLIS_BIN)"]
+fn a_claude_pm_that_inserts_twice_gets_one_job_and_sees_the_refusal() {
+    let decide = "if mkdir \"${TMPDIR:-/tmp}/probed-$BATON_ASSIGNMENT_ID\" 2>/dev/null; then \
+        baton insert-job \"$BATON_ASSIGNMENT_ID\" --type review --harness quiet --context-file - <<'EOF'\n\
+        Check `parse()`; keep $HOME literal.\n\
+        EOF\n\
+        baton insert-job \"$BATON_ASSIGNMENT_ID\" --type implement --harness quiet --context second; \
+        else baton update-assignment \"$BATON_ASSIGNMENT_ID\" --status complete; fi";
+    let setup = Setup { tool_command: Some(decide.to_string()), pm_harness: Some("claude"), ..Setup::default() };
+    let real = RealBench::start_with(Cli::Claude, "toolw", setup);
+    let (aid, _) = real.assignment("implement", "quiet");
+    real.run_until_idle();
+    let detail = real.json(&["assignment", &aid]);
+    let jobs = detail["jobs"].as_array().unwrap();
+    let types: Vec<&str> = jobs.iter().map(|j| j["type"].as_str().unwrap()).collect();
+    let pm_id = jobs[1]["id"].as_str().unwrap();
+    let explain = || format!("{detail:#}{}", real.explain(pm_id));
+    assert_eq!(types, ["implement", "pm", "review", "pm"], "one job queued: {}", explain());
+    assert_eq!(jobs[2]["context"], "Check `parse()`; keep $HOME literal.\n", "byte for byte: {}", explain());
+    assert_eq!(jobs[1]["decision"], format!("queued review {}", jobs[2]["id"].as_str().unwrap()));
+    let refusal = format!("job {pm_id} already decided");
+    let events = real.events(pm_id);
+    assert!(
+        events.iter().any(|e| e["kind"] == "tool_result" && e.to_string().contains(&refusal)),
+        "the model saw the refusal in its tool result: {}",
+        explain()
+    );
+    assert_eq!(detail["status"], "complete", "{}", explain());
+    real.done();
+}
