@@ -151,3 +151,25 @@ fn context_file_rules_are_checked_before_anything_is_stored() {
     let job = bench.json(&["insert-job", aid, "--type", "plan", "--context-file", path.to_str().unwrap()]);
     assert_eq!(job["context"].as_str().map(str::len), Some(big.len()));
 }
+
+#[test]
+fn job_prompt_prints_exactly_what_each_attempt_was_told() {
+    let bench = Bench::new();
+    let (aid, jid) = bench.assignment("Audit @flow implement", "implement", "@fail-429-once");
+    bench.run_until_idle(&[]);
+    let job = bench.job(&jid);
+    assert_eq!(job["attempts"], 2, "{job}");
+    let seen = bench.prompt(&jid);
+    assert!(!seen.is_empty());
+    assert_eq!(bench.ok(&["job", &jid, "--prompt"]), seen, "the latest attempt's prompt, byte for byte");
+    let first = bench.json(&["job", &jid, "--prompt", "--attempt", "1"]);
+    assert_eq!(first["prompt_bytes"].as_u64(), Some(seen.len() as u64));
+    assert_eq!(first["attempt"], 1);
+    let hash = first["prompt_sha256"].as_str().unwrap();
+    assert_eq!(job["attempt_history"][0]["prompt_sha256"].as_str(), Some(hash), "the hash is in the history entry");
+    let pm = bench.detail(&aid)["jobs"][1]["id"].as_str().unwrap().to_string();
+    assert_eq!(bench.ok(&["job", &pm, "--prompt"]), bench.prompt(&pm), "the PM's too: any decision can be audited");
+    let out = bench.cmd(&["job", &jid, "--prompt", "--attempt", "9"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no attempt 9: it has attempts 1 to 2"));
+}
