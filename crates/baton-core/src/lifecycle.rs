@@ -266,6 +266,20 @@ pub fn job_limit_reason(limit: u32) -> String {
     format!("job limit {limit} reached")
 }
 
+/// The attempt of `job` that `attempt` names (the latest when `None`), or why it has none.
+pub fn attempt_number(job: &crate::model::Job, attempt: Option<u32>) -> Result<u32> {
+    let n = attempt.unwrap_or(job.attempts);
+    if n == 0 || n > job.attempts {
+        let has = match job.attempts {
+            0 => "it has not started yet".to_string(),
+            1 => "it has 1 attempt".to_string(),
+            k => format!("it has attempts 1 to {k}"),
+        };
+        return Err(Error::invalid(format!("job {} has no attempt {n}: {has}", job.id)));
+    }
+    Ok(n)
+}
+
 /// May a person record a merge of this assignment's branch? Only a complete one is merged: its
 /// PM judged the work done.
 pub fn check_merge(a: &Assignment) -> Result<()> {

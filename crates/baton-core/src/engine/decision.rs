@@ -4,7 +4,7 @@
 //! the chain; later decision commands from the same job are refused by [`crate::scope::check`].
 
 use crate::error::{Error, Result};
-use crate::model::{AssignmentStatus, JobType};
+use crate::model::{Actor, AssignmentStatus, Job, JobType};
 use crate::scope::CallerJob;
 
 /// The line a PM job that ended with no decision shows in the chain.
@@ -61,6 +61,37 @@ pub fn placement(caller: Option<&CallerJob>, after: Option<&str>) -> Result<Opti
             ),
         }),
     }
+}
+
+/// `proceed` is a PM job's decision: a person's is refused before anything is read.
+pub fn check_proceed_caller(actor: &Actor) -> Result<()> {
+    match actor {
+        Actor::Job { .. } => Ok(()),
+        _ => Err(Error::invalid("proceed is a PM job's decision; a queued job runs by itself")),
+    }
+}
+
+/// A PM's `proceed`, planned: the job that runs next, the decision line recorded on the PM job,
+/// and the history action.
+pub struct Proceed<'a> {
+    pub next: &'a Job,
+    pub decision: String,
+    pub action: String,
+}
+
+/// Plans `proceed` on assignment `aid`, whose first queued job is `next`; refused with nothing queued.
+pub fn proceed<'a>(aid: &str, next: Option<&'a Job>) -> Result<Proceed<'a>> {
+    let Some(next) = next else {
+        return Err(Error::invalid(format!(
+            "assignment {aid} has nothing queued to proceed to: queue the next step with baton insert-job, or \
+             complete or block the assignment"
+        )));
+    };
+    Ok(Proceed {
+        next,
+        decision: Decision::Proceeded { job_id: &next.id }.line(),
+        action: format!("proceeded: the queued job {} ({}) runs next", next.id, next.job_type),
+    })
 }
 
 /// What the history says when a PM job ended without deciding while a job was already queued.

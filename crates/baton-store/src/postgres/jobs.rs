@@ -218,9 +218,7 @@ pub async fn mark_undecided(conn: &mut PgConnection, job_id: &str) -> TxResult<(
 
 /// A PM job's `proceed`: the assignment's already queued job runs next, by its decision.
 pub async fn proceed(conn: &mut PgConnection, ns: &str, aid: &str, actor: &Actor, at: Millis) -> TxResult<Job> {
-    if !matches!(actor, Actor::Job { .. }) {
-        return Err(Error::invalid("proceed is a PM job's decision; a queued job runs by itself").into());
-    }
+    decision::check_proceed_caller(actor)?;
     assignments::lock(conn, ns, aid).await?;
     scope::check(conn, ns, actor, Mutation::Proceed { assignment_id: aid }, at).await?;
     let next: Option<String> = sqlx::query_scalar(
@@ -230,19 +228,15 @@ pub async fn proceed(conn: &mut PgConnection, ns: &str, aid: &str, actor: &Actor
     .fetch_optional(&mut *conn)
     .await
     .ctx("finding the queued job")?;
-    let Some(next) = next else {
-        return Err(Error::invalid(format!(
-            "assignment {aid} has nothing queued to proceed to: queue the next step with baton insert-job, or \
-             complete or block the assignment"
-        ))
-        .into());
+    let next = match next {
+        Some(id) => Some(get(conn, ns, &id).await?),
+        None => None,
     };
-    let job = get(conn, ns, &next).await?;
-    mark_decided(conn, aid, actor, &Decision::Proceeded { job_id: &next }.line()).await?;
-    let action = format!("proceeded: the queued job {next} ({}) runs next", job.job_type);
-    rows::record(conn, aid, Some(&next), at, actor, &action, None).await?;
+    let plan = decision::proceed(aid, next.as_ref())?;
+    mark_decided(conn, aid, actor, &plan.decision).await?;
+    rows::record(conn, aid, Some(&plan.next.id), at, actor, &plan.action, None).await?;
     touch(conn, aid, at).await?;
-    Ok(job)
+    Ok(plan.next.clone())
 }
 
 async fn touch(conn: &mut PgConnection, aid: &str, at: Millis) -> TxResult<()> {

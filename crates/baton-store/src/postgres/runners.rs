@@ -18,7 +18,7 @@ use crate::prompt;
 use baton_core::engine::{self, ClaimCheck, JobTransition, LostLease};
 use baton_core::store::{AgentProcess, AttemptPrompt, AttemptStart, Claim, EnginePolicy, Lease, RunnerInfo};
 use baton_core::time::Millis;
-use baton_core::{Actor, Error, JobStatus};
+use baton_core::{Actor, JobStatus};
 use sqlx::postgres::PgConnection;
 use sqlx::Row;
 
@@ -442,15 +442,7 @@ pub async fn attempt_prompt(
     attempt: Option<u32>,
 ) -> TxResult<AttemptPrompt> {
     let job = jobs::get(conn, ns, job_id).await?;
-    let n = attempt.unwrap_or(job.attempts);
-    if n == 0 || n > job.attempts {
-        let has = match job.attempts {
-            0 => "it has not started yet".to_string(),
-            1 => "it has 1 attempt".to_string(),
-            k => format!("it has attempts 1 to {k}"),
-        };
-        return Err(Error::invalid(format!("job {job_id} has no attempt {n}: {has}")).into());
-    }
+    let n = baton_core::lifecycle::attempt_number(&job, attempt)?;
     let row: Option<StoredPrompt> =
         sqlx::query_as("SELECT prompt, prompt_bytes, prompt_sha256 FROM attempts WHERE job_id = $1 AND n = $2")
             .bind(job_id)

@@ -163,27 +163,19 @@ pub fn mark_undecided(conn: &Connection, job_id: &str) -> Result<()> {
 
 /// A PM job's `proceed`: the assignment's already queued job runs next, by its decision.
 pub fn proceed(conn: &Connection, ns: &str, aid: &str, actor: &Actor, at: Millis) -> Result<Job> {
-    if !matches!(actor, Actor::Job { .. }) {
-        return Err(Error::invalid("proceed is a PM job's decision; a queued job runs by itself"));
-    }
+    decision::check_proceed_caller(actor)?;
     assignments::load(conn, ns, aid)?;
     scope::check(conn, ns, actor, Mutation::Proceed { assignment_id: aid }, at)?;
     let next: Option<String> = conn
         .prepare_cached("SELECT id FROM jobs WHERE assignment_id = ?1 AND status = 'pending' ORDER BY position LIMIT 1")
         .and_then(|mut s| s.query_row(params![aid], |r| r.get(0)).optional())
         .ctx("finding the queued job")?;
-    let Some(next) = next else {
-        return Err(Error::invalid(format!(
-            "assignment {aid} has nothing queued to proceed to: queue the next step with baton insert-job, or \
-             complete or block the assignment"
-        )));
-    };
-    let job = get(conn, ns, &next)?;
-    mark_decided(conn, aid, actor, &Decision::Proceeded { job_id: &next }.line())?;
-    let action = format!("proceeded: the queued job {next} ({}) runs next", job.job_type);
-    rows::record(conn, aid, Some(&next), at, actor, &action, None)?;
+    let next = next.map(|id| get(conn, ns, &id)).transpose()?;
+    let plan = decision::proceed(aid, next.as_ref())?;
+    mark_decided(conn, aid, actor, &plan.decision)?;
+    rows::record(conn, aid, Some(&plan.next.id), at, actor, &plan.action, None)?;
     touch(conn, aid, at)?;
-    Ok(job)
+    Ok(plan.next.clone())
 }
 
 fn touch(conn: &Connection, aid: &str, at: Millis) -> Result<()> {

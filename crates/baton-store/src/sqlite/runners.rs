@@ -11,7 +11,7 @@ use crate::prompt;
 use baton_core::engine::{self, ClaimCheck, JobTransition, LostLease};
 use baton_core::store::{AgentProcess, AttemptPrompt, AttemptStart, Claim, EnginePolicy, Lease, RunnerInfo};
 use baton_core::time::Millis;
-use baton_core::{Actor, AssignmentStatus, Error, JobStatus, JobType, Result};
+use baton_core::{Actor, AssignmentStatus, JobStatus, JobType, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub fn register(conn: &Connection, info: &RunnerInfo, at: Millis) -> Result<()> {
@@ -310,15 +310,7 @@ type StoredPrompt = (Option<Vec<u8>>, Option<i64>, Option<String>);
 /// The prompt an attempt of a job was given (the latest attempt when `attempt` is `None`).
 pub fn attempt_prompt(conn: &Connection, ns: &str, job_id: &str, attempt: Option<u32>) -> Result<AttemptPrompt> {
     let job = jobs::get(conn, ns, job_id)?;
-    let n = attempt.unwrap_or(job.attempts);
-    if n == 0 || n > job.attempts {
-        let has = match job.attempts {
-            0 => "it has not started yet".to_string(),
-            1 => "it has 1 attempt".to_string(),
-            k => format!("it has attempts 1 to {k}"),
-        };
-        return Err(Error::invalid(format!("job {job_id} has no attempt {n}: {has}")));
-    }
+    let n = baton_core::lifecycle::attempt_number(&job, attempt)?;
     let row: Option<StoredPrompt> = conn
         .prepare_cached("SELECT prompt, prompt_bytes, prompt_sha256 FROM attempts WHERE job_id = ?1 AND n = ?2")
         .and_then(|mut s| s.query_row(params![job_id, n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
