@@ -24,6 +24,7 @@ pub struct ConfigFile {
     pub isolation: Option<String>,
     pub worktree_dir: Option<String>,
     pub worktree_setup: Option<String>,
+    pub containment: Option<String>,
     pub notify: Option<NotifyFile>,
     pub harness_defaults: Option<HarnessDefaultsFile>,
     #[serde(default)]

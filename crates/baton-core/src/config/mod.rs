@@ -51,6 +51,8 @@ pub struct Config {
     pub worktree_dir: PathBuf,
     /// A shell command run once in every new worktree (e.g. installing dependencies).
     pub worktree_setup: Option<String>,
+    /// How a runner keeps everything an attempt starts inside that attempt.
+    pub containment: Containment,
     /// Commands run when an assignment is blocked or complete, or a job failed.
     pub notify: Notify,
     /// Harness per job type; `default` for types not named.
@@ -74,6 +76,7 @@ pub const SCALAR_KEYS: &[&str] = &[
     "isolation",
     "worktree_dir",
     "worktree_setup",
+    "containment",
 ];
 
 /// Where an assignment's jobs run.
@@ -92,6 +95,31 @@ impl std::str::FromStr for Isolation {
             "worktree" => Ok(Isolation::Worktree),
             "none" => Ok(Isolation::None),
             other => Err(format!("isolation `{other}` is not known; valid values: worktree, none")),
+        }
+    }
+}
+
+/// How a runner makes sure nothing an attempt started outlives it (see the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Containment {
+    /// The strongest mechanism this host offers: a cgroup where cgroup v2 is writable, else a
+    /// subreaper.
+    #[default]
+    Auto,
+    /// A cgroup v2 per attempt, ended with `cgroup.kill`; refused where cgroup v2 is missing.
+    Cgroup,
+    /// The attempt's supervisor adopts orphaned descendants and kills them all.
+    Subreaper,
+}
+
+impl std::str::FromStr for Containment {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "auto" => Ok(Containment::Auto),
+            "cgroup" => Ok(Containment::Cgroup),
+            "subreaper" => Ok(Containment::Subreaper),
+            other => Err(format!("containment `{other}` is not known; valid values: auto, cgroup, subreaper")),
         }
     }
 }
@@ -173,6 +201,7 @@ impl Config {
             isolation,
             worktree_dir,
             worktree_setup: None,
+            containment: Containment::Auto,
             notify: Notify::default(),
             harness_defaults,
             harnesses: harness::builtins(),
@@ -188,6 +217,10 @@ impl Config {
         if let Some(isolation) = &f.isolation {
             self.isolation =
                 isolation.parse().map_err(|message| Error::Config { path: path.to_path_buf(), message })?;
+        }
+        if let Some(containment) = &f.containment {
+            self.containment =
+                containment.parse().map_err(|message| Error::Config { path: path.to_path_buf(), message })?;
         }
         if let Some(dir) = &f.worktree_dir {
             // Relative to the folder holding `.baton/`.

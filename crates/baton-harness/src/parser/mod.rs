@@ -238,7 +238,9 @@ pub(crate) fn missing_terminal(
             // repeat that work blindly. The PM decides what comes next.
             out.fail(
                 FailureClass::Permanent,
-                format!("the agent exited without a result event ({cli} exited with code 0 but printed no {what}){suffix}"),
+                format!(
+                    "the agent exited without a result event ({cli} exited with code 0 but printed no {what}){suffix}"
+                ),
             );
         }
     } else if stats.recognized == 0 {

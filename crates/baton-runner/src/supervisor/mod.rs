@@ -45,6 +45,8 @@ pub struct Shared {
     pub baton_dir: Option<PathBuf>,
     /// The `baton` binary that runs the lifeline supervisor; `None` spawns agents directly.
     pub lifeline: Option<PathBuf>,
+    /// How everything an attempt starts is kept inside it (with a lifeline only).
+    pub containment: Option<crate::containment::Containment>,
     /// This machine's host name, recorded with each agent.
     pub host: String,
     /// Creates assignments' worktrees.
@@ -54,6 +56,8 @@ pub struct Shared {
     pub in_git: bool,
     /// Stamps transcript events: the store's clock, so a transcript and its job agree.
     pub clock: Arc<dyn Clock>,
+    /// Set once the runner is shutting down.
+    pub shutting_down: std::sync::atomic::AtomicBool,
 }
 
 /// Why the runner asks a supervisor to stop its agent.
@@ -63,6 +67,8 @@ pub enum StopRequest {
     LeaseGone,
     /// Graceful shutdown ran out of patience: stop and re-queue without charging the attempt.
     Shutdown,
+    /// A second shutdown signal: stop at once, without the kill grace, and re-queue.
+    ShutdownNow,
 }
 
 /// How a supervised attempt ended, for the runner's log.

@@ -40,6 +40,12 @@ pub enum SetupError {
     ExitedEarly { harness: String },
     #[error("the agent's stdout could not be read")]
     NoStdout,
+    #[error("cannot create the attempt's cgroup {}: {source}; check that the runner may write there, or set containment = \"subreaper\"", path.display())]
+    Cgroup {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A job ready to have its agent started.

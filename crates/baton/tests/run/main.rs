@@ -6,6 +6,7 @@
 mod common;
 mod harness;
 
+mod containment;
 mod crash;
 mod decisions;
 mod flow;
