@@ -12,5 +12,6 @@ mod decisions;
 mod flow;
 mod harnesses;
 mod postgres;
+mod shutdown;
 mod stopping;
 mod worktrees;
