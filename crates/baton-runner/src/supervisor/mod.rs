@@ -16,6 +16,7 @@ mod attempt;
 mod result;
 mod setup;
 pub(crate) mod timer;
+mod worktree_setup;
 
 pub use setup::SetupError;
 
@@ -122,12 +123,39 @@ async fn finish_with_retries(
 async fn prepare_and_run(
     shared: &Shared,
     claim: &Claim,
-    stop: watch::Receiver<Option<StopRequest>>,
+    mut stop: watch::Receiver<Option<StopRequest>>,
 ) -> baton_core::Result<Option<AttemptResult>> {
     let prepared = match setup::prepare(shared, claim).await? {
         Ok(prepared) => prepared,
         Err(e) => return Ok(Some(result::setup_failure(e))),
     };
+    // No agent starts on a tree whose setup has not completed.
+    if let (Some(tree), Some(command)) = (&prepared.worktree, &shared.config.worktree_setup) {
+        if crate::workspace::setup_pending(&shared.config, tree) {
+            let ended = worktree_setup::run(shared, claim, command, tree, &mut stop).await;
+            let not_done = match ended {
+                Ok(None) => crate::workspace::mark_setup_done(tree)
+                    .err()
+                    .map(|e| worktree_setup::NotDone::Result(result::setup_failure(SetupError::SetupMark(e)))),
+                Ok(Some(not_done)) => Some(not_done),
+                Err(e) => {
+                    prepared.remove_prompt_file();
+                    return Err(e);
+                }
+            };
+            match not_done {
+                None => {}
+                Some(worktree_setup::NotDone::Result(result)) => {
+                    prepared.remove_prompt_file();
+                    return Ok(Some(result));
+                }
+                Some(worktree_setup::NotDone::LeaseGone) => {
+                    prepared.remove_prompt_file();
+                    return Ok(None);
+                }
+            }
+        }
+    }
     let result = run_agent(shared, claim, &prepared, stop).await;
     prepared.remove_prompt_file();
     result

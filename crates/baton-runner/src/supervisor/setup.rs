@@ -40,6 +40,8 @@ pub enum SetupError {
     ExitedEarly { harness: String },
     #[error("the agent's stdout could not be read")]
     NoStdout,
+    #[error("worktree_setup completed but cannot be recorded as done: {0}")]
+    SetupMark(std::io::Error),
     #[error("cannot create the attempt's cgroup {}: {source}; check that the runner may write there, or set containment = \"subreaper\"", path.display())]
     Cgroup {
         path: PathBuf,
@@ -52,6 +54,8 @@ pub enum SetupError {
 pub(super) struct Prepared {
     /// Where the agent runs.
     pub cwd: PathBuf,
+    /// The assignment's worktree, when it has one (where `worktree_setup` runs).
+    pub worktree: Option<PathBuf>,
     pub prompt: String,
     /// Written only for harnesses that name `{prompt_file}`.
     prompt_file: Option<PathBuf>,
@@ -101,6 +105,7 @@ pub(super) async fn prepare(shared: &Shared, claim: &Claim) -> baton_core::Resul
     };
     let prepared = invocation::prepare(config, &identity, &prompt_path).map(|invocation| Prepared {
         cwd: dir.cwd,
+        worktree: dir.worktree.clone(),
         prompt,
         prompt_file: wants_file.then(|| prompt_path.clone()),
         invocation,

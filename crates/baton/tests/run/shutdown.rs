@@ -33,7 +33,8 @@ fn a_second_ctrl_c_stops_the_agents_at_once_and_still_requeues_the_job() {
     bench.config("containment = \"subreaper\"\n");
     let (_, jid) = bench.assignment("Impatient", "implement", "@daemon");
     // A long grace: only the second signal can end this run soon.
-    let mut runner = bench.cmd(&["run", "--grace", "600"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut runner =
+        bench.cmd(&["run", "--grace", "600"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let pids = wait_running(&bench, &jid);
     signal(&runner, libc::SIGINT);
     // Two signals sent at once may arrive as one: the second goes once the first was seen.
