@@ -35,7 +35,7 @@ pub(super) struct Agent {
 
 /// How starting the agent went.
 pub(super) enum Started {
-    Running(Agent),
+    Running(Box<Agent>),
     /// It could not be started: a permanent failure of the job.
     Refused(SetupError),
     /// The store refused the start: the lease is gone, nothing more may be written.
@@ -112,7 +112,7 @@ pub(super) async fn start(
     let lifeline_hold = feed_prompt(&mut child, prompt, shared.lifeline.is_some());
     let stderr = drain_stderr(&mut child);
     let Some(stdout) = child.stdout.take() else { return Ok(Started::Refused(SetupError::NoStdout)) };
-    Ok(Started::Running(Agent { child, pgid, cgroup: group, stdout, stderr, lifeline_hold }))
+    Ok(Started::Running(Box::new(Agent { child, pgid, cgroup: group, stdout, stderr, lifeline_hold })))
 }
 
 /// Kills whatever is left in an attempt's cgroup and removes it. The lifeline normally did

@@ -171,7 +171,7 @@ async fn run_agent(
     let head_before = if shared.in_git { git::head(cwd).await } else { None };
     let snapshot = if head_before.is_some() { git::snapshot(cwd).await } else { None };
     let mut agent = match agent::start(shared, claim, &prepared.invocation, cwd, &prepared.prompt, head_before).await? {
-        Started::Running(agent) => agent,
+        Started::Running(agent) => *agent,
         Started::Refused(e) => return Ok(Some(result::setup_failure(e))),
         Started::LeaseGone => return Ok(None),
     };
