@@ -92,3 +92,10 @@ fn an_agent_that_exits_0_without_a_result_fails_once_for_the_pm_to_decide() {
     assert!(job["error"].as_str().unwrap().contains("the agent exited without a result event"), "{}", job["error"]);
     assert_eq!(bench.detail(&aid)["jobs"][1]["type"], "pm", "the PM decides what comes next");
 }
+
+#[test]
+fn run_help_says_a_shutdown_is_not_charged() {
+    let help = Bench::new().ok(&["run", "--help"]);
+    assert!(help.contains("a second\nCtrl-C stops their agents at once"), "{help}");
+    assert!(help.contains("counts against neither max_attempts\nnor max_lost_leases"), "{help}");
+}
