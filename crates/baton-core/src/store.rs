@@ -139,6 +139,10 @@ pub struct RunnerInfo {
     pub jobs: Vec<String>,
     /// True when it stopped heartbeating for longer than a lease (its process is gone).
     pub lost: bool,
+    /// How it keeps what its agents start inside their attempts: `cgroup` or `subreaper`
+    /// (`None` for runners that did not record it).
+    #[serde(default)]
+    pub containment: Option<String>,
 }
 
 /// What the engine needs to decide on its own: the PM shadow job and lost leases.
@@ -177,6 +181,9 @@ pub struct AgentProcess {
     pub pgid: u32,
     /// The group leader's start time in clock ticks since boot (`/proc/PID/stat`, field 22).
     pub start_time: u64,
+    /// The attempt's cgroup, when the runner contained it in one: killing it stops everything
+    /// the agent started, even what left the process group.
+    pub cgroup: Option<String>,
 }
 
 /// What a runner records once an attempt's agent started.

@@ -100,8 +100,11 @@ fn claude_missing_result() {
         json!({"type":"assistant","message":{"id":"a","model":"m","content":[{"type":"text","text":"working"}]},"parent_tool_use_id":null}),
     ]);
     let (_, o) = replay(Format::Claude, &init, ExitInfo::code(0), "");
-    assert_eq!(o.failure, Some(Transient));
-    assert_eq!(o.error.as_deref(), Some("claude exited with code 0 but printed no result event"));
+    assert_eq!(o.failure, Some(Permanent), "exit 0 without a result is not retried");
+    assert_eq!(
+        o.error.as_deref(),
+        Some("the agent exited without a result event (claude exited with code 0 but printed no result event)")
+    );
     assert_eq!(o.session_id.as_deref(), Some("s1"));
     assert_eq!(o.result.as_deref(), Some("working"));
 

@@ -5,13 +5,16 @@
 //! - [`invocation`]: the agent's command line, environment and time limit.
 //! - [`process`]: process groups and stopping them.
 //! - [`notify`]: the `[notify]` hooks.
-//! - [`lifeline`]: the per-job supervisor process that stops an agent when its runner dies.
+//! - [`lifeline`]: the per-attempt supervisor process that stops an agent's whole tree when the
+//!   attempt ends or its runner dies.
+//! - [`containment`]: how that tree is kept together — a cgroup per attempt, or a subreaper.
 //! - [`transcript`]: batching and capping transcript events.
 //! - [`workspace`] and [`git`]: each assignment's branch and worktree, and what a job changed.
 //! - [`checkpoint`]: the commit after every attempt that lands its work on the branch.
 //! - [`templates`] and [`prompt`]: what the agent is told.
 
 pub mod checkpoint;
+pub mod containment;
 pub mod git;
 pub mod invocation;
 pub mod lifeline;
@@ -25,4 +28,4 @@ pub mod transcript;
 pub mod workspace;
 pub mod worktree_rules;
 
-pub use runner::{engine_policy, run, RunSummary, RunnerOptions};
+pub use runner::{engine_policy, run, run_with_stops, RunSummary, RunnerOptions};

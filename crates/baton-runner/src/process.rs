@@ -9,19 +9,19 @@ use std::process::Stdio;
 use tokio::process::{Child, Command};
 
 /// Spawns `argv` with piped stdin/stdout/stderr in a new process group — through the lifeline
-/// supervisor (`supervisor` = the baton binary) when given, see [`crate::lifeline`].
+/// supervisor (the baton binary, with its options) when given, see [`crate::lifeline`].
 pub fn spawn(
     argv: &[String],
     cwd: &std::path::Path,
     env: &[(String, String)],
-    supervisor: Option<&std::path::Path>,
+    supervisor: Option<(&std::path::Path, &crate::lifeline::Options)>,
 ) -> io::Result<Child> {
     let (program, args) =
         argv.split_first().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
     let mut command = match supervisor {
-        Some(baton) => {
+        Some((baton, options)) => {
             let mut command = Command::new(baton);
-            command.arg(crate::lifeline::SUBCOMMAND).arg("--").arg(program);
+            command.args(options.to_args()).arg(program);
             command
         }
         None => Command::new(program),
@@ -55,24 +55,38 @@ impl Drop for GroupGuard {
     }
 }
 
-/// A process's start time in clock ticks since boot (`/proc/PID/stat`, field 22), which tells a
-/// live process from a recycled process id.
+/// A live process's start time in clock ticks since boot (`/proc/PID/stat`, field 22), which
+/// tells a live process from a recycled process id; `None` once it exited (a zombie included).
 pub fn start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
     let after_name = stat.rsplit_once(')')?.1;
-    after_name.split_whitespace().nth(19)?.parse().ok()
+    let mut fields = after_name.split_whitespace();
+    if matches!(fields.next(), Some("Z" | "X")) {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
 }
 
 /// Stops an agent's process group left behind by a runner that died on this host, if that group
-/// still lives (same leader start time: not a recycled id).
-pub fn stop_orphan(pgid: u32, recorded_start: u64) -> bool {
-    if start_time(pgid) == Some(recorded_start) {
-        signal_group(pgid, libc::SIGKILL);
-        true
-    } else {
-        false
+/// still lives (same leader start time: not a recycled id). The leader — a lifeline supervisor —
+/// is first asked to sweep its whole tree at once (SIGINT: no grace), because a subreaper
+/// killed outright would let the processes that left the group escape; then the group is
+/// killed whatever remains. `patience` bounds the wait (the new claim's lease is running).
+pub async fn stop_orphan(pgid: u32, recorded_start: u64, patience: std::time::Duration) -> bool {
+    if start_time(pgid) != Some(recorded_start) {
+        return false;
     }
+    // SAFETY: signalling the recorded leader, checked above to be the same process.
+    unsafe {
+        libc::kill(pgid as libc::pid_t, libc::SIGINT);
+    }
+    let deadline = tokio::time::Instant::now() + patience;
+    while start_time(pgid) == Some(recorded_start) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    signal_group(pgid, libc::SIGKILL);
+    true
 }
 
 /// The tail of a stream, bounded: keeps the last `cap` bytes.

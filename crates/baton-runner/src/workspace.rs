@@ -48,9 +48,6 @@ pub enum WorkspaceError {
         #[source]
         source: std::io::Error,
     },
-    /// `output` is the tail of what the setup printed, on one line.
-    #[error("worktree_setup `{setup}` failed ({status}) in {}: {output}", dir.display())]
-    SetupFailed { setup: String, status: std::process::ExitStatus, dir: PathBuf, output: String },
 }
 
 /// The folder a job runs in, and its worktree if it has one.
@@ -66,9 +63,6 @@ pub struct JobDir {
 pub struct Workspaces {
     creating: Mutex<()>,
 }
-
-/// Bytes of a failed setup command's output kept for the job's error.
-const SETUP_OUTPUT_TAIL: usize = 2000;
 
 impl Workspaces {
     /// The folder `assignment`'s next job runs in, creating its worktree on first use.
@@ -121,12 +115,9 @@ impl Workspaces {
         }
         // The commit the branch starts at: what `baton diff` and the review compare against.
         let base_commit = git::head(&path).await;
-        // Setup (installing dependencies, say) can take minutes: not under the lock.
+        // worktree_setup (installing dependencies, say) runs under the attempt's supervision once
+        // the folder is recorded, and until it completed (see `setup_pending`).
         drop(repo_lock);
-        if let Some(setup) = &config.worktree_setup {
-            run_setup(setup, &path, assignment).await?;
-        }
-        crate::checkpoint::record_setup_baseline(&path).await;
         self.record(store, host, assignment, branch, path, base_commit).await
     }
 
@@ -201,30 +192,28 @@ fn ignore_worktrees(root: &Path, worktree_dir: &Path) {
     }
 }
 
-/// Runs `worktree_setup` once in a new worktree (`sh -c`: it is the user's own command line).
-async fn run_setup(setup: &str, dir: &Path, assignment: &Assignment) -> Result<(), WorkspaceError> {
-    let out = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(setup)
-        .current_dir(dir)
-        .env("BATON_ASSIGNMENT_ID", &assignment.id)
-        .env("BATON_WORKTREE", dir)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .map_err(|source| WorkspaceError::SetupSpawn { source })?;
-    if out.status.success() {
-        return Ok(());
+/// The file that says `worktree_setup` completed in `worktree`: in the worktree's own git folder
+/// (`.git/worktrees/<name>/`), so it goes with the worktree and a recreated tree runs its setup.
+fn setup_marker(worktree: &Path) -> Option<PathBuf> {
+    let dot_git = worktree.join(".git");
+    if dot_git.is_dir() {
+        return Some(dot_git.join("baton-setup-done"));
     }
-    let mut output = String::from_utf8_lossy(&out.stderr).into_owned();
-    output.push_str(&String::from_utf8_lossy(&out.stdout));
-    let tail: String = output.chars().rev().take(SETUP_OUTPUT_TAIL).collect::<Vec<_>>().into_iter().rev().collect();
-    Err(WorkspaceError::SetupFailed {
-        setup: setup.to_string(),
-        status: out.status,
-        dir: dir.to_path_buf(),
-        output: tail.trim().replace('\n', " | "),
-    })
+    let pointer = std::fs::read_to_string(&dot_git).ok()?;
+    let git_dir = PathBuf::from(pointer.trim().strip_prefix("gitdir:")?.trim());
+    Some(worktree.join(git_dir).join("baton-setup-done"))
+}
+
+/// Whether `worktree_setup` still has to run (or run again) in `worktree` before an agent may.
+pub fn setup_pending(config: &Config, worktree: &Path) -> bool {
+    config.worktree_setup.is_some() && !setup_marker(worktree).is_some_and(|m| m.exists())
+}
+
+/// Records that `worktree_setup` completed in `worktree`.
+pub fn mark_setup_done(worktree: &Path) -> std::io::Result<()> {
+    let marker = setup_marker(worktree)
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "the worktree has no .git"))?;
+    std::fs::write(marker, "")
 }
 
 #[cfg(test)]

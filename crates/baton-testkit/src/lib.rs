@@ -11,7 +11,8 @@
 //!
 //! `scripts/test` finds the tests of a prerequisite by name (see its header): those of
 //! PostgreSQL are in a test binary named `postgres` or have `postgres` in their name, those of
-//! the agent CLIs are the `real_clis` binary, the browser's the `browser` binary.
+//! the agent CLIs are the `real_clis` binary, the browser's the `browser` binary, those of cgroup
+//! v2 have `cgroup2` in their name.
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,11 @@ pub const AGENT_CLIS: Prerequisite =
 pub const BROWSER: Prerequisite = Prerequisite {
     what: "Chromium, Node and npm",
     how: "apt-get install chromium nodejs npm (or set CHROMIUM to a Chromium executable)",
+};
+
+pub const CGROUP2: Prerequisite = Prerequisite {
+    what: "a writable cgroup v2 hierarchy (root, cgroup2 mounted, Linux 5.14 or later)",
+    how: "run the tests as root on a host with cgroup2 mounted (a unified or hybrid hierarchy)",
 };
 
 impl Prerequisite {
@@ -92,4 +98,30 @@ pub fn chromium() -> PathBuf {
 
 fn runs(program: &Path) -> bool {
     std::process::Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// Where cgroup v2 is mounted, checked to let this process create a cgroup with `cgroup.kill`
+/// beside its own.
+#[track_caller]
+pub fn cgroup2() -> PathBuf {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let Some(mount) = mountinfo.lines().find_map(|line| {
+        let (mount, fs) = line.split_once(" - ")?;
+        let point = mount.split_whitespace().nth(4)?;
+        (fs.split_whitespace().next()? == "cgroup2").then(|| PathBuf::from(point))
+    }) else {
+        CGROUP2.missing("no cgroup2 file system is mounted")
+    };
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let own = own.lines().find_map(|l| l.strip_prefix("0::")).unwrap_or("/").trim().trim_start_matches('/').to_string();
+    let probe = mount.join(&own).join(format!("baton-testkit-probe-{}", std::process::id()));
+    if let Err(e) = std::fs::create_dir(&probe) {
+        CGROUP2.missing(&format!("cannot create {}: {e}", probe.display()));
+    }
+    let has_kill = probe.join("cgroup.kill").exists();
+    let _ = std::fs::remove_dir(&probe);
+    if !has_kill {
+        CGROUP2.missing("cgroups have no cgroup.kill (Linux before 5.14)");
+    }
+    mount
 }

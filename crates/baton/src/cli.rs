@@ -129,7 +129,15 @@ pub enum Command {
     RetryJob(JobIdArgs),
 
     /// Run queued jobs: claim ready jobs, run their agents headless, record results, run the PM.
-    #[command(after_help = "Examples:\n  baton run\n  baton run --concurrency 4\n  baton run --until-idle")]
+    #[command(after_help = "Examples:\n  baton run\n  baton run --concurrency 4\n  baton run --until-idle\n\n\
+        Stopping: Ctrl-C or SIGTERM claims nothing new and gives running jobs --grace seconds; a second\n\
+        Ctrl-C stops their agents at once. Either way a job stopped by the shutdown goes back to\n\
+        `pending` with its attempt recorded as `interrupted`: it counts against neither max_attempts\n\
+        nor max_lost_leases.\n\n\
+        Containment (`containment` in the config, or BATON_CONTAINMENT): \"cgroup\" runs each attempt in\n\
+        a cgroup v2 of its own and ends it with cgroup.kill; \"subreaper\" has each attempt's supervisor\n\
+        adopt and kill every process the agent started; \"auto\" (the default) takes a cgroup where\n\
+        it can. The runner logs which one it uses, and `baton queue` shows it.")]
     Run(RunArgs),
 
     /// Show a job's transcript: what the agent said and did. --follow streams it while it runs.
@@ -173,7 +181,8 @@ pub struct RunArgs {
     pub until_idle: bool,
 
     /// Seconds running jobs get to finish after Ctrl-C or SIGTERM before they are stopped and
-    /// re-queued (a second signal stops them at once).
+    /// re-queued without charging the attempt (a second signal stops them at once, re-queued
+    /// all the same).
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub grace: u64,
 }

@@ -21,9 +21,7 @@ fn main() -> ExitCode {
     // The per-job lifeline supervisor is this same binary; it must start fast and parse nothing.
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some(baton_runner::lifeline::SUBCOMMAND) {
-        let rest = &args[2..];
-        let agent = rest.strip_prefix(&["--".to_string()]).unwrap_or(rest);
-        return ExitCode::from(baton_runner::lifeline::main(agent).clamp(0, 255) as u8);
+        return ExitCode::from(baton_runner::lifeline::main(&args[2..]).clamp(0, 255) as u8);
     }
     install_panic_hook();
     let cli = cli::Cli::parse();

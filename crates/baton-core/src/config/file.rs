@@ -27,6 +27,7 @@ pub struct ConfigFile {
     pub commit: Option<String>,
     pub commit_exclude: Option<Vec<String>>,
     pub commit_max_file_bytes: Option<u64>,
+    pub containment: Option<String>,
     pub notify: Option<NotifyFile>,
     pub harness_defaults: Option<HarnessDefaultsFile>,
     #[serde(default)]

@@ -57,6 +57,8 @@ pub struct Config {
     pub commit_exclude: Vec<String>,
     /// Files larger than this are left out of a checkpoint commit.
     pub commit_max_file_bytes: u64,
+    /// How a runner keeps everything an attempt starts inside that attempt.
+    pub containment: Containment,
     /// Commands run when an assignment is blocked or complete, or a job failed.
     pub notify: Notify,
     /// Harness per job type; `default` for types not named.
@@ -82,6 +84,7 @@ pub const SCALAR_KEYS: &[&str] = &[
     "worktree_setup",
     "commit",
     "commit_max_file_bytes",
+    "containment",
 ];
 
 /// What baton commits after each attempt.
@@ -123,6 +126,31 @@ impl std::str::FromStr for Isolation {
             "worktree" => Ok(Isolation::Worktree),
             "none" => Ok(Isolation::None),
             other => Err(format!("isolation `{other}` is not known; valid values: worktree, none")),
+        }
+    }
+}
+
+/// How a runner makes sure nothing an attempt started outlives it (see the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Containment {
+    /// The strongest mechanism this host offers: a cgroup where cgroup v2 is writable, else a
+    /// subreaper.
+    #[default]
+    Auto,
+    /// A cgroup v2 per attempt, ended with `cgroup.kill`; refused where cgroup v2 is missing.
+    Cgroup,
+    /// The attempt's supervisor adopts orphaned descendants and kills them all.
+    Subreaper,
+}
+
+impl std::str::FromStr for Containment {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "auto" => Ok(Containment::Auto),
+            "cgroup" => Ok(Containment::Cgroup),
+            "subreaper" => Ok(Containment::Subreaper),
+            other => Err(format!("containment `{other}` is not known; valid values: auto, cgroup, subreaper")),
         }
     }
 }
@@ -207,6 +235,7 @@ impl Config {
             commit: CommitMode::Checkpoint,
             commit_exclude: DEFAULT_COMMIT_EXCLUDE.iter().map(|p| p.to_string()).collect(),
             commit_max_file_bytes: 10 * 1024 * 1024,
+            containment: Containment::Auto,
             notify: Notify::default(),
             harness_defaults,
             harnesses: harness::builtins(),
@@ -222,6 +251,10 @@ impl Config {
         if let Some(isolation) = &f.isolation {
             self.isolation =
                 isolation.parse().map_err(|message| Error::Config { path: path.to_path_buf(), message })?;
+        }
+        if let Some(containment) = &f.containment {
+            self.containment =
+                containment.parse().map_err(|message| Error::Config { path: path.to_path_buf(), message })?;
         }
         if let Some(dir) = &f.worktree_dir {
             // Relative to the folder holding `.baton/`.

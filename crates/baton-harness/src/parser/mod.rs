@@ -186,8 +186,9 @@ pub(crate) fn raw(value: Value, line_len: usize) -> Event {
 /// (`what`, e.g. "result event").
 ///
 /// - Killed by a signal: transient (our own timeout, OOM killer, a reboot).
-/// - Exit 0 with recognised events: transient; the CLI ended early without
-///   saying why, which is not a property of the task.
+/// - Exit 0 with recognised events: permanent ("the agent exited without a
+///   result event"); the agent may have edited files already, so re-running
+///   it blindly would repeat that work — the PM decides instead.
 /// - Exit 0 with no recognised event at all: permanent; the command line
 ///   most likely does not select the JSON output format, and retrying
 ///   cannot fix that.
@@ -233,7 +234,14 @@ pub(crate) fn missing_terminal(
                 ),
             );
         } else {
-            out.fail(FailureClass::Transient, format!("{cli} exited with code 0 but printed no {what}{suffix}"));
+            // Not a retry: the agent may already have changed files, and a second run would
+            // repeat that work blindly. The PM decides what comes next.
+            out.fail(
+                FailureClass::Permanent,
+                format!(
+                    "the agent exited without a result event ({cli} exited with code 0 but printed no {what}){suffix}"
+                ),
+            );
         }
     } else if stats.recognized == 0 {
         out.fail(

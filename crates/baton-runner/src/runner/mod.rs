@@ -37,6 +37,9 @@ pub struct RunnerOptions {
     /// The `baton` binary that supervises each agent (see [`crate::lifeline`]); `None` spawns
     /// agents directly (library use without the binary).
     pub lifeline: Option<PathBuf>,
+    /// How the lifeline keeps everything an attempt starts inside it (see
+    /// [`crate::containment::select`]); `None` without a lifeline.
+    pub containment: Option<crate::containment::Containment>,
     /// The time the runner compares the store's deadlines with: the store's own clock (tests
     /// give both one they control).
     pub clock: Arc<dyn Clock>,
@@ -53,6 +56,7 @@ impl RunnerOptions {
             transcript_cap: transcript::DEFAULT_CAP,
             baton_dir: std::env::current_exe().ok().and_then(|p| p.parent().map(PathBuf::from)),
             lifeline: None,
+            containment: None,
             clock: Arc::new(SystemClock),
         }
     }
@@ -86,14 +90,29 @@ pub async fn run(
     options: RunnerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<RunSummary> {
+    run_with_stops(store, config, options, shutdown, std::future::pending()).await
+}
+
+/// [`run`], with a second stop: once `shutdown` resolved, `now` resolving (a second Ctrl-C)
+/// stops the running agents at once instead of after the grace. Either way their jobs are
+/// released — re-queued `pending`, the attempt `interrupted`, nothing charged — before the
+/// runner exits.
+pub async fn run_with_stops(
+    store: Arc<dyn Store>,
+    config: Arc<Config>,
+    options: RunnerOptions,
+    shutdown: impl Future<Output = ()>,
+    now: impl Future<Output = ()>,
+) -> Result<RunSummary> {
     let mut runner = Runner::register(store, config, options).await?;
     tokio::pin!(shutdown);
+    tokio::pin!(now);
     loop {
         if runner.begin_round().await == Step::Exit {
             break;
         }
         let wake_at = runner.next_wake().await;
-        let event = runner.wait(&mut shutdown, wake_at).await;
+        let event = runner.wait(&mut shutdown, &mut now, wake_at).await;
         runner.handle(event).await;
     }
     runner.stop().await

@@ -35,6 +35,8 @@ pub(super) enum Event {
     ShutdownAsked,
     /// The shutdown grace ran out: stop the agents still running.
     GraceOver,
+    /// A second shutdown signal: stop the agents at once.
+    StopNow,
     /// The store's change feed fired (or failed).
     Changed(Result<Changes>),
     /// A supervisor task ended (or panicked); boxed, as it carries the recorded job.
@@ -62,6 +64,7 @@ pub(super) struct Runner {
     heartbeat_at: Instant,
     grace_at: Timer,
     stopping: bool,
+    stopping_now: bool,
 }
 
 impl Runner {
@@ -83,6 +86,7 @@ impl Runner {
             lease_ms,
             jobs: Vec::new(),
             lost: false,
+            containment: options.containment.as_ref().map(|c| c.name().to_string()),
         };
         store.register_runner(&info).await?;
         let feed = store.subscribe()?;
@@ -96,12 +100,21 @@ impl Runner {
             transcript_cap: options.transcript_cap,
             baton_dir: options.baton_dir.clone(),
             lifeline: options.lifeline.clone(),
+            containment: options.containment.clone(),
             host,
             workspaces: Default::default(),
             in_git: crate::git::is_repository(&config.repo_root).await,
             clock: options.clock.clone(),
+            shutting_down: Default::default(),
         });
-        tracing::info!(runner = %runner_id, namespace = %ns, concurrency = options.concurrency, "runner started");
+        let containment = match &options.containment {
+            Some(containment) => containment.to_string(),
+            None => "process group only (no lifeline supervisor)".to_string(),
+        };
+        tracing::info!(
+            runner = %runner_id, namespace = %ns, concurrency = options.concurrency, containment = %containment,
+            "runner started"
+        );
         let heartbeat_every = Duration::from_millis((lease_ms / 3).max(50));
         Ok(Runner {
             summary: RunSummary { runner_id: runner_id.clone(), attempts: 0 },
@@ -119,6 +132,7 @@ impl Runner {
             heartbeat_at: Instant::now() + heartbeat_every,
             grace_at: Timer::default(),
             stopping: false,
+            stopping_now: false,
         })
     }
 
@@ -192,9 +206,15 @@ impl Runner {
     }
 
     /// Waits for whatever happens first.
-    pub async fn wait(&mut self, shutdown: &mut Pin<&mut impl Future<Output = ()>>, wake_at: Instant) -> Event {
+    pub async fn wait(
+        &mut self,
+        shutdown: &mut Pin<&mut impl Future<Output = ()>>,
+        now: &mut Pin<&mut impl Future<Output = ()>>,
+        wake_at: Instant,
+    ) -> Event {
         tokio::select! {
             _ = shutdown, if !self.stopping => Event::ShutdownAsked,
+            _ = now, if self.stopping && !self.stopping_now => Event::StopNow,
             _ = self.grace_at.due(), if self.stopping => Event::GraceOver,
             changes = self.feed.changed() => Event::Changed(changes),
             Some(joined) = self.tasks.join_next() => Event::AttemptEnded(Box::new(joined)),
@@ -206,6 +226,7 @@ impl Runner {
         match event {
             Event::ShutdownAsked => self.on_shutdown_asked(),
             Event::GraceOver => self.on_grace_over(),
+            Event::StopNow => self.on_stop_now(),
             Event::Changed(changes) => self.on_changed(changes).await,
             Event::AttemptEnded(joined) => self.on_attempt_ended(*joined),
             Event::Due => self.on_due().await,
@@ -215,6 +236,9 @@ impl Runner {
     /// No new jobs; running ones get the shutdown grace to finish.
     fn on_shutdown_asked(&mut self) {
         self.stopping = true;
+        // An agent killed by a signal from now on was most likely stopped with the runner (a
+        // service manager signals the whole service): released, not charged.
+        self.shared.shutting_down.store(true, std::sync::atomic::Ordering::SeqCst);
         self.grace_at = Timer::at(Instant::now() + self.options.shutdown_grace);
         tracing::info!(
             running = self.active.len(),
@@ -228,6 +252,16 @@ impl Runner {
         self.grace_at = Timer::default();
         for stop in self.active.values() {
             let _ = stop.send(Some(StopRequest::Shutdown));
+        }
+    }
+
+    /// A second signal: no more grace; stop every agent now and release its job.
+    fn on_stop_now(&mut self) {
+        self.stopping_now = true;
+        self.grace_at = Timer::default();
+        tracing::info!(running = self.active.len(), "stopping now: running jobs are stopped and re-queued");
+        for stop in self.active.values() {
+            let _ = stop.send(Some(StopRequest::ShutdownNow));
         }
     }
 

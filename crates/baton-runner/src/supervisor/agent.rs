@@ -1,12 +1,15 @@
-//! Starting an attempt's agent: its own process group (through the lifeline when there is one),
-//! its start recorded under the claim's token, the prompt fed to stdin and stderr drained into
-//! a bounded tail — each pipe on its own task, so a slow agent never stalls the supervisor.
+//! Starting an attempt's agent: its own process group (through the lifeline when there is one,
+//! in a cgroup of its own when the runner contains attempts in cgroups), its start recorded
+//! under the claim's token, the prompt fed to stdin and stderr drained into a bounded tail —
+//! each pipe on its own task, so a slow agent never stalls the supervisor.
 
 use super::{SetupError, Shared};
+use crate::containment::{cgroup, Containment};
 use crate::invocation::Invocation;
+use crate::lifeline;
 use crate::process::{self, Tail};
 use baton_core::store::{AgentProcess, AttemptStart, Claim};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdout};
@@ -19,8 +22,10 @@ const STDERR_TAIL: usize = 64 * 1024;
 /// A running agent.
 pub(super) struct Agent {
     pub child: Child,
-    /// Its process group (the agent leads it).
+    /// Its process group (the agent, or its lifeline supervisor, leads it).
     pub pgid: u32,
+    /// The attempt's cgroup, ended once the attempt is over.
+    pub cgroup: Option<PathBuf>,
     pub stdout: ChildStdout,
     stderr: Option<JoinHandle<String>>,
     /// Through the lifeline, stdin stays open while this is held: the lifeline reads a closed
@@ -30,7 +35,7 @@ pub(super) struct Agent {
 
 /// How starting the agent went.
 pub(super) enum Started {
-    Running(Agent),
+    Running(Box<Agent>),
     /// It could not be started: a permanent failure of the job.
     Refused(SetupError),
     /// The store refused the start: the lease is gone, nothing more may be written.
@@ -50,13 +55,31 @@ pub(super) async fn start(
     // A runner that died on this host may have left this job's previous agent running (if its
     // lifeline could not stop it): it must not keep editing while a new agent starts.
     if let Some(previous) = claim.previous_agent.as_ref().filter(|p| p.host == shared.host) {
-        if process::stop_orphan(previous.pgid, previous.start_time) {
+        // A third of the lease: the new claim is not renewed before its agent starts.
+        let patience = Duration::from_millis(shared.lease_ms / 3).min(Duration::from_secs(3));
+        if process::stop_orphan(previous.pgid, previous.start_time, patience).await {
             tracing::warn!(job = %job.id, pgid = previous.pgid, "stopped the agent a lost runner left behind");
         }
+        if let Some(group) = previous.cgroup.clone().map(PathBuf::from) {
+            end_cgroup(group).await;
+        }
     }
-    let lifeline = shared.lifeline.as_deref();
     let program = || invocation.argv[0].clone();
-    let mut child = match process::spawn(&invocation.argv, cwd, &invocation.env, lifeline) {
+    let group = match &shared.containment {
+        Some(Containment::Cgroup { parent }) if shared.lifeline.is_some() => {
+            let name = format!("baton-{}-{}", job.id, claim.attempt);
+            match cgroup::create(parent, &name) {
+                Ok(group) => Some(group),
+                Err(source) => {
+                    return Ok(Started::Refused(SetupError::Cgroup { path: parent.join(name), source }));
+                }
+            }
+        }
+        _ => None,
+    };
+    let options = lifeline::Options { cgroup: group.clone(), grace: Some(shared.kill_grace) };
+    let supervisor = shared.lifeline.as_deref().map(|baton| (baton, &options));
+    let mut child = match process::spawn(&invocation.argv, cwd, &invocation.env, supervisor) {
         Ok(child) => child,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Started::Refused(SetupError::NotFound { harness: job.harness.clone(), program: program() }));
@@ -72,17 +95,35 @@ pub(super) async fn start(
     let Some(pgid) = child.id() else {
         return Ok(Started::Refused(SetupError::ExitedEarly { harness: job.harness.clone() }));
     };
-    let agent =
-        process::start_time(pgid).map(|start_time| AgentProcess { host: shared.host.clone(), pgid, start_time });
+    let agent = process::start_time(pgid).map(|start_time| AgentProcess {
+        host: shared.host.clone(),
+        pgid,
+        start_time,
+        cgroup: group.as_ref().map(|g| g.display().to_string()),
+    });
     let start = AttemptStart { agent, git_head_before: head_before, prompt: Some(prompt.to_string()) };
     if !shared.store.record_start(&job.id, claim.token, &start).await? {
         process::signal_group(pgid, libc::SIGKILL);
+        if let Some(group) = group {
+            end_cgroup(group).await;
+        }
         return Ok(Started::LeaseGone);
     }
-    let lifeline_hold = feed_prompt(&mut child, prompt, lifeline.is_some());
+    let lifeline_hold = feed_prompt(&mut child, prompt, shared.lifeline.is_some());
     let stderr = drain_stderr(&mut child);
     let Some(stdout) = child.stdout.take() else { return Ok(Started::Refused(SetupError::NoStdout)) };
-    Ok(Started::Running(Agent { child, pgid, stdout, stderr, lifeline_hold }))
+    Ok(Started::Running(Box::new(Agent { child, pgid, cgroup: group, stdout, stderr, lifeline_hold })))
+}
+
+/// Kills whatever is left in an attempt's cgroup and removes it. The lifeline normally did
+/// that already; this covers a lifeline that was itself killed.
+pub(super) async fn end_cgroup(group: PathBuf) {
+    let shown = group.display().to_string();
+    match tokio::task::spawn_blocking(move || cgroup::end(&group)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(cgroup = %shown, "cannot end an attempt's cgroup: {e}"),
+        Err(e) => tracing::warn!(cgroup = %shown, "ending an attempt's cgroup failed: {e}"),
+    }
 }
 
 /// Writes the prompt to the agent's stdin on a task of its own: an agent that reads its prompt
@@ -125,6 +166,14 @@ impl Agent {
     /// Lets the lifeline's stdin close: the attempt is over.
     pub fn release_stdin(&mut self) {
         self.lifeline_hold = None;
+    }
+
+    /// The attempt is over: nothing it started may go on running.
+    pub async fn end_tree(&mut self) {
+        process::signal_group(self.pgid, libc::SIGKILL);
+        if let Some(group) = self.cgroup.take() {
+            end_cgroup(group).await;
+        }
     }
 
     /// The tail of stderr, waiting at most `patience` for the pipe to close (a process that

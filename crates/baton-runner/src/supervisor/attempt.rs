@@ -28,6 +28,10 @@ const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
 /// Bytes read from stdout at a time.
 const READ_CHUNK: usize = 64 * 1024;
+/// With a lifeline, the supervisor itself escalates to SIGKILL after the kill grace (it must
+/// outlive its tree to sweep it); the runner's own SIGKILL of the group comes this much later,
+/// for a supervisor that hangs.
+const LIFELINE_BACKSTOP: Duration = Duration::from_secs(2);
 
 /// What woke the attempt up.
 enum Event {
@@ -113,7 +117,8 @@ impl<'a> Attempt<'a> {
                 _ = sleep_until(self.renew_at), if self.lease_held => Event::RenewDue,
                 _ = sleep_until(self.timeout_at), if self.stopped.is_none() => Event::TimedOut,
                 _ = self.kill_at.due(), if self.exit.is_none() => Event::KillDue,
-                changed = stop.changed(), if self.stopped.is_none() && self.stop_open => match changed {
+                // Open after a first stop too: a second shutdown signal cuts the grace short.
+                changed = stop.changed(), if self.exit.is_none() && self.stop_open => match changed {
                     Ok(()) => Event::StopRequested(*stop.borrow()),
                     Err(_) => Event::StopChannelClosed,
                 },
@@ -190,7 +195,26 @@ impl<'a> Attempt<'a> {
         match request {
             Some(StopRequest::LeaseGone) => self.lease_gone(),
             Some(StopRequest::Shutdown) => self.stop(Stopped::Shutdown),
+            Some(StopRequest::ShutdownNow) => self.stop_now(),
             None => {}
+        }
+    }
+
+    /// A second shutdown signal: the tree goes at once, and the job is released all the same.
+    /// The lifeline takes SIGINT as "no grace" and sweeps everything before it exits; without
+    /// one, the group is killed directly.
+    fn stop_now(&mut self) {
+        if self.stopped.is_none() {
+            self.stopped = Some(Stopped::Shutdown);
+        }
+        if self.shared.lifeline.is_some() {
+            // SAFETY: signalling the supervisor we spawned; it leads the group `pgid`.
+            unsafe {
+                libc::kill(self.pgid as libc::pid_t, libc::SIGINT);
+            }
+            self.kill_at = Timer::at(Instant::now() + LIFELINE_BACKSTOP);
+        } else {
+            process::signal_group(self.pgid, libc::SIGKILL);
         }
     }
 
@@ -205,7 +229,8 @@ impl<'a> Attempt<'a> {
         if self.stopped.is_none() {
             self.stopped = Some(why);
             process::signal_group(self.pgid, libc::SIGTERM);
-            self.kill_at = Timer::at(Instant::now() + self.shared.kill_grace);
+            let backstop = if self.shared.lifeline.is_some() { LIFELINE_BACKSTOP } else { Duration::ZERO };
+            self.kill_at = Timer::at(Instant::now() + self.shared.kill_grace + backstop);
         }
     }
 
@@ -220,6 +245,7 @@ impl<'a> Attempt<'a> {
     /// The result to record once the agent is gone, or `None` when the lease was lost.
     pub async fn conclude(self, mut agent: Agent) -> baton_core::Result<Option<AttemptResult>> {
         agent.release_stdin();
+        agent.end_tree().await;
         let Attempt { shared, claim, invocation, mut parser, mut transcript, stopped, exit, lease_held, .. } = self;
         if stopped == Some(Stopped::LeaseGone) || !lease_held {
             return Ok(None);
@@ -234,6 +260,14 @@ impl<'a> Attempt<'a> {
             return Ok(Some(result::setup_failure(missing)));
         }
         let exit_info = ExitInfo { code: status.code(), signal: status.signal() };
+        // Killed by a signal while its runner shuts down: stopped with the runner (a service
+        // manager signals every process of the service), so released rather than charged.
+        let stopped = match stopped {
+            None if exit_info.signal.is_some() && shared.shutting_down.load(std::sync::atomic::Ordering::SeqCst) => {
+                Some(Stopped::Shutdown)
+            }
+            other => other,
+        };
         parser.flush().iter().for_each(|e| transcript.push(e));
         let outcome = parser.finish(exit_info, &stderr_tail);
         if !transcript.saw_result {

@@ -16,6 +16,7 @@ mod attempt;
 mod result;
 mod setup;
 pub(crate) mod timer;
+mod worktree_setup;
 
 pub use setup::SetupError;
 
@@ -45,6 +46,8 @@ pub struct Shared {
     pub baton_dir: Option<PathBuf>,
     /// The `baton` binary that runs the lifeline supervisor; `None` spawns agents directly.
     pub lifeline: Option<PathBuf>,
+    /// How everything an attempt starts is kept inside it (with a lifeline only).
+    pub containment: Option<crate::containment::Containment>,
     /// This machine's host name, recorded with each agent.
     pub host: String,
     /// Creates assignments' worktrees.
@@ -54,6 +57,8 @@ pub struct Shared {
     pub in_git: bool,
     /// Stamps transcript events: the store's clock, so a transcript and its job agree.
     pub clock: Arc<dyn Clock>,
+    /// Set once the runner is shutting down.
+    pub shutting_down: std::sync::atomic::AtomicBool,
 }
 
 /// Why the runner asks a supervisor to stop its agent.
@@ -63,6 +68,8 @@ pub enum StopRequest {
     LeaseGone,
     /// Graceful shutdown ran out of patience: stop and re-queue without charging the attempt.
     Shutdown,
+    /// A second shutdown signal: stop at once, without the kill grace, and re-queue.
+    ShutdownNow,
 }
 
 /// How a supervised attempt ended, for the runner's log.
@@ -116,12 +123,40 @@ async fn finish_with_retries(
 async fn prepare_and_run(
     shared: &Shared,
     claim: &Claim,
-    stop: watch::Receiver<Option<StopRequest>>,
+    mut stop: watch::Receiver<Option<StopRequest>>,
 ) -> baton_core::Result<Option<AttemptResult>> {
     let prepared = match setup::prepare(shared, claim).await? {
         Ok(prepared) => prepared,
         Err(e) => return Ok(Some(result::setup_failure(e))),
     };
+    // No agent starts on a tree whose setup has not completed.
+    if let (Some(tree), Some(command)) = (&prepared.worktree, &shared.config.worktree_setup) {
+        if crate::workspace::setup_pending(&shared.config, tree) {
+            let ended = worktree_setup::run(shared, claim, command, tree, &mut stop).await;
+            let not_done = match ended {
+                Ok(None) => crate::workspace::mark_setup_done(tree)
+                    .err()
+                    .map(|e| worktree_setup::NotDone::Result(result::setup_failure(SetupError::SetupMark(e)))),
+                Ok(Some(not_done)) => Some(not_done),
+                Err(e) => {
+                    prepared.remove_prompt_file();
+                    return Err(e);
+                }
+            };
+            match not_done {
+                // What the setup created is its own, never an agent's: checkpoints leave it out.
+                None => checkpoint::record_setup_baseline(tree).await,
+                Some(worktree_setup::NotDone::Result(result)) => {
+                    prepared.remove_prompt_file();
+                    return Ok(Some(result));
+                }
+                Some(worktree_setup::NotDone::LeaseGone) => {
+                    prepared.remove_prompt_file();
+                    return Ok(None);
+                }
+            }
+        }
+    }
     let result = run_agent(shared, claim, &prepared, stop).await;
     prepared.remove_prompt_file();
     result
@@ -144,7 +179,7 @@ async fn run_agent(
     let snapshot = if head_before.is_some() { git::snapshot(cwd).await } else { None };
     let mut agent =
         match agent::start(shared, claim, &prepared.invocation, cwd, &prepared.prompt, head_before.clone()).await? {
-            Started::Running(agent) => agent,
+            Started::Running(agent) => *agent,
             Started::Refused(e) => return Ok(Some(result::setup_failure(e))),
             Started::LeaseGone => return Ok(None),
         };

@@ -18,12 +18,18 @@ pub(super) enum Stopped {
 
 /// A failure found before the agent could run (template, harness, spawn): permanent.
 pub(super) fn setup_failure(error: SetupError) -> AttemptResult {
+    failure(ErrorKind::Permanent, error.to_string())
+}
+
+/// An attempt that ended before its agent ran, as `kind` with `error`; a `Cancelled` one was
+/// stopped by a shutdown and is released, not charged.
+pub(super) fn failure(kind: ErrorKind, error: String) -> AttemptResult {
     AttemptResult {
-        released: false,
+        released: kind == ErrorKind::Cancelled,
         result: None,
         success: Some(false),
-        error: Some(error.to_string()),
-        error_kind: Some(ErrorKind::Permanent),
+        error: Some(error),
+        error_kind: Some(kind),
         exit_code: None,
         session_id: None,
         tokens_in: None,

@@ -43,6 +43,14 @@ pub enum SetupError {
     /// The worktree is not on its branch (detached, moved, mid-rebase): nothing may run there.
     #[error("{0}")]
     Worktree(String),
+    #[error("worktree_setup completed but cannot be recorded as done: {0}")]
+    SetupMark(std::io::Error),
+    #[error("cannot create the attempt's cgroup {}: {source}; check that the runner may write there, or set containment = \"subreaper\"", path.display())]
+    Cgroup {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A job ready to have its agent started.
@@ -53,6 +61,8 @@ pub(super) struct Prepared {
     pub checkpoint_branch: Option<String>,
     /// The attempt that ran in this worktree before this one: what a leftover is committed as.
     pub previous: Option<PreviousAttempt>,
+    /// The assignment's worktree, when it has one (where `worktree_setup` runs).
+    pub worktree: Option<PathBuf>,
     pub prompt: String,
     /// Written only for harnesses that name `{prompt_file}`.
     prompt_file: Option<PathBuf>,
@@ -148,6 +158,7 @@ pub(super) async fn prepare(shared: &Shared, claim: &Claim) -> baton_core::Resul
         cwd: dir.cwd,
         checkpoint_branch,
         previous,
+        worktree: dir.worktree.clone(),
         prompt,
         prompt_file: wants_file.then(|| prompt_path.clone()),
         invocation,

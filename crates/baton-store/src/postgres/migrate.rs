@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_pm_protocol.sql"),
     include_str!("../../migrations/postgres/0003_commits.sql"),
+    include_str!("../../migrations/postgres/0004_containment.sql"),
 ];
 
 /// The schema version this baton writes.

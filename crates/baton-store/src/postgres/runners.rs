@@ -24,8 +24,8 @@ use sqlx::Row;
 
 pub async fn register(conn: &mut PgConnection, info: &RunnerInfo, at: Millis) -> TxResult<()> {
     sqlx::query(
-        "INSERT INTO runners (id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+        "INSERT INTO runners (id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms, containment) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, stopped_at = NULL",
     )
     .bind(&info.id)
@@ -36,6 +36,7 @@ pub async fn register(conn: &mut PgConnection, info: &RunnerInfo, at: Millis) ->
     .bind(at)
     .bind(rows::int(info.concurrency))
     .bind(lease_bind(info.lease_ms))
+    .bind(info.containment.as_deref())
     .execute(conn)
     .await
     .ctx("registering a runner")?;
@@ -69,7 +70,7 @@ pub async fn stop(conn: &mut PgConnection, runner_id: &str, at: Millis) -> TxRes
 
 pub async fn list(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult<Vec<RunnerInfo>> {
     let found = sqlx::query(
-        "SELECT id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms FROM runners \
+        "SELECT id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms, containment FROM runners \
          WHERE namespace = $1 AND stopped_at IS NULL ORDER BY started_at, id",
     )
     .bind(ns)
@@ -94,6 +95,7 @@ pub async fn list(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult<Ve
                 lease_ms: u64::try_from(lease_ms).unwrap_or_default(),
                 jobs: Vec::new(),
                 lost: now - heartbeat_at > lease_ms,
+                containment: r.try_get("containment")?,
             })
         };
         runners.push(read().ctx("reading a runner")?);
@@ -332,7 +334,7 @@ pub async fn claim_next(
         let attempt: i32 = sqlx::query_scalar(
             "UPDATE jobs SET status = $6, attempts = attempts + 1, lease_owner = $2, lease_token = $3, \
              lease_expires_at = $4, started_at = $5, not_before = NULL, agent_host = NULL, agent_pgid = NULL, \
-             agent_started_at = NULL, git_head_before = NULL WHERE id = $1 AND status = $7 \
+             agent_started_at = NULL, agent_cgroup = NULL, git_head_before = NULL WHERE id = $1 AND status = $7 \
              RETURNING attempts",
         )
         .bind(&job_id)
@@ -371,17 +373,18 @@ pub async fn claim_next(
 
 /// The agent recorded for a job's last attempt, if any.
 async fn previous_agent(conn: &mut PgConnection, job_id: &str) -> TxResult<Option<AgentProcess>> {
-    let row: (Option<String>, Option<i32>, Option<i64>) =
-        sqlx::query_as("SELECT agent_host, agent_pgid, agent_started_at FROM jobs WHERE id = $1")
+    let row: (Option<String>, Option<i32>, Option<i64>, Option<String>) =
+        sqlx::query_as("SELECT agent_host, agent_pgid, agent_started_at, agent_cgroup FROM jobs WHERE id = $1")
             .bind(job_id)
             .fetch_one(conn)
             .await
             .ctx("reading a job's last agent")?;
     Ok(match row {
-        (Some(host), Some(pgid), Some(start_time)) => Some(AgentProcess {
+        (Some(host), Some(pgid), Some(start_time), cgroup) => Some(AgentProcess {
             host,
             pgid: u32::try_from(pgid).unwrap_or_default(),
             start_time: u64::try_from(start_time).unwrap_or_default(),
+            cgroup,
         }),
         _ => None,
     })
@@ -398,8 +401,8 @@ pub async fn record_start(
 ) -> TxResult<bool> {
     let agent = start.agent.as_ref();
     let changed = sqlx::query(
-        "UPDATE jobs SET agent_host = $3, agent_pgid = $4, agent_started_at = $5, git_head_before = $6 \
-         WHERE id = $1 AND lease_token = $2 AND status = 'running' AND lease_expires_at > $7",
+        "UPDATE jobs SET agent_host = $3, agent_pgid = $4, agent_started_at = $5, git_head_before = $6, \
+         agent_cgroup = $8 WHERE id = $1 AND lease_token = $2 AND status = 'running' AND lease_expires_at > $7",
     )
     .bind(job_id)
     .bind(token)
@@ -408,6 +411,7 @@ pub async fn record_start(
     .bind(agent.map(|a| i64::try_from(a.start_time).unwrap_or(i64::MAX)))
     .bind(start.git_head_before.as_deref())
     .bind(now)
+    .bind(agent.and_then(|a| a.cgroup.as_deref()))
     .execute(&mut *conn)
     .await
     .ctx("recording an attempt's start")?

@@ -16,8 +16,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 pub fn register(conn: &Connection, info: &RunnerInfo, at: Millis) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO runners (id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+        "INSERT INTO runners (id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms, containment) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
          ON CONFLICT(id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, stopped_at = NULL",
     )
     .and_then(|mut s| {
@@ -29,7 +29,8 @@ pub fn register(conn: &Connection, info: &RunnerInfo, at: Millis) -> Result<()> 
             info.started_at,
             at,
             info.concurrency,
-            info.lease_ms as i64
+            info.lease_ms as i64,
+            info.containment
         ])
     })
     .ctx("registering a runner")?;
@@ -53,7 +54,7 @@ pub fn stop(conn: &Connection, runner_id: &str, at: Millis) -> Result<()> {
 pub fn list(conn: &Connection, ns: &str, now: Millis) -> Result<Vec<RunnerInfo>> {
     let mut runners: Vec<RunnerInfo> = conn
         .prepare_cached(
-            "SELECT id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms FROM runners \
+            "SELECT id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms, containment FROM runners \
              WHERE namespace = ?1 AND stopped_at IS NULL ORDER BY started_at",
         )
         .and_then(|mut s| {
@@ -71,6 +72,7 @@ pub fn list(conn: &Connection, ns: &str, now: Millis) -> Result<Vec<RunnerInfo>>
                     lease_ms: lease_ms as u64,
                     jobs: Vec::new(),
                     lost: now - heartbeat_at > lease_ms,
+                    containment: r.get(8)?,
                 })
             })?
             .collect()
@@ -206,7 +208,7 @@ pub fn claim_next(
             .prepare_cached(
                 "UPDATE jobs SET status = ?6, attempts = attempts + 1, lease_owner = ?2, lease_token = ?3, \
                  lease_expires_at = ?4, started_at = ?5, not_before = NULL, agent_host = NULL, agent_pgid = NULL, \
-                 agent_started_at = NULL, git_head_before = NULL WHERE id = ?1 AND status = ?7 \
+                 agent_started_at = NULL, agent_cgroup = NULL, git_head_before = NULL WHERE id = ?1 AND status = ?7 \
                  RETURNING attempts",
             )
             .and_then(|mut s| {
@@ -259,12 +261,14 @@ fn block_where_hosts_are_gone(conn: &Connection, ns: &str, here: &str, gone_ms: 
 
 /// The agent recorded for a job's last attempt, if any.
 fn previous_agent(conn: &Connection, job_id: &str) -> Result<Option<AgentProcess>> {
-    let row: (Option<String>, Option<u32>, Option<i64>) = conn
-        .prepare_cached("SELECT agent_host, agent_pgid, agent_started_at FROM jobs WHERE id = ?1")
-        .and_then(|mut s| s.query_row(params![job_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+    let row: (Option<String>, Option<u32>, Option<i64>, Option<String>) = conn
+        .prepare_cached("SELECT agent_host, agent_pgid, agent_started_at, agent_cgroup FROM jobs WHERE id = ?1")
+        .and_then(|mut s| s.query_row(params![job_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))))
         .ctx("reading a job's last agent")?;
     Ok(match row {
-        (Some(host), Some(pgid), Some(start_time)) => Some(AgentProcess { host, pgid, start_time: start_time as u64 }),
+        (Some(host), Some(pgid), Some(start_time), cgroup) => {
+            Some(AgentProcess { host, pgid, start_time: start_time as u64, cgroup })
+        }
         _ => None,
     })
 }
@@ -275,8 +279,8 @@ pub fn record_start(conn: &Connection, job_id: &str, token: i64, start: &Attempt
     let agent = start.agent.as_ref();
     let changed = conn
         .prepare_cached(
-            "UPDATE jobs SET agent_host = ?3, agent_pgid = ?4, agent_started_at = ?5, git_head_before = ?6 \
-             WHERE id = ?1 AND lease_token = ?2 AND status = 'running' AND lease_expires_at > ?7",
+            "UPDATE jobs SET agent_host = ?3, agent_pgid = ?4, agent_started_at = ?5, git_head_before = ?6, \
+             agent_cgroup = ?8 WHERE id = ?1 AND lease_token = ?2 AND status = 'running' AND lease_expires_at > ?7",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -286,7 +290,8 @@ pub fn record_start(conn: &Connection, job_id: &str, token: i64, start: &Attempt
                 agent.map(|a| a.pgid),
                 agent.map(|a| a.start_time as i64),
                 start.git_head_before,
-                now
+                now,
+                agent.and_then(|a| a.cgroup.as_deref())
             ])
         })
         .ctx("recording an attempt's start")?;

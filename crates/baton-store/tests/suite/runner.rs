@@ -295,6 +295,7 @@ pub async fn runners_register_and_show_their_jobs(store: Shared) {
         lease_ms: 60_000,
         jobs: vec![],
         lost: false,
+        containment: Some("cgroup".into()),
     };
     store.register_runner(&info).await.unwrap();
     let mut ghost = info.clone();
@@ -307,6 +308,7 @@ pub async fn runners_register_and_show_their_jobs(store: Shared) {
     let runners = store.runners(NS).await.unwrap();
     assert_eq!(runners.len(), 2);
     assert_eq!((runners[0].id.as_str(), runners[0].lost, runners[0].jobs.clone()), ("r1", false, ids));
+    assert_eq!(runners[0].containment.as_deref(), Some("cgroup"), "the runner's containment is kept");
     assert_eq!((runners[1].id.as_str(), runners[1].lost), ("r0", true));
     store.stop_runner("r1").await.unwrap();
     store.stop_runner("r0").await.unwrap();
@@ -378,7 +380,12 @@ pub async fn a_claim_reports_the_lost_agent_and_skips_other_hosts(store: Shared)
     let (a, ids) = assignment_with(&store, &[JobType::Implement]).await;
     let first = store.claim_next(NS, "r-here", 300, &policy()).await.unwrap().unwrap();
     assert_eq!(first.previous_agent, None);
-    let agent = baton_core::store::AgentProcess { host: "host-a".into(), pgid: 4242, start_time: 99 };
+    let agent = baton_core::store::AgentProcess {
+        host: "host-a".into(),
+        pgid: 4242,
+        start_time: 99,
+        cgroup: Some("/sys/fs/cgroup/baton-j-1".into()),
+    };
     let start = baton_core::store::AttemptStart {
         agent: Some(agent.clone()),
         git_head_before: Some("abc123".into()),
@@ -423,6 +430,7 @@ async fn register_on(store: &Shared, id: &str, host: &str) {
         lease_ms: 60_000,
         jobs: vec![],
         lost: false,
+        containment: None,
     };
     store.register_runner(&info).await.unwrap();
 }

@@ -127,7 +127,9 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
         text.push_str(&style.dim("  none: nothing will run until you start one with `baton run`"));
         text.push('\n');
     }
-    let mut t = Table::new(&["RUNNER", "HOST", "PID", "STARTED", "HEARTBEAT", "JOBS", "STATE"]).indent(2).flex(5);
+    let mut t = Table::new(&["RUNNER", "HOST", "PID", "STARTED", "HEARTBEAT", "CONTAINMENT", "JOBS", "STATE"])
+        .indent(2)
+        .flex(6);
     for r in &q.runners {
         let state = if r.lost {
             Cell::painted("lost (stopped heartbeating)", Some(RED))
@@ -140,6 +142,7 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
             r.pid.to_string().into(),
             time(r.started_at).into(),
             relative(r.heartbeat_at, now).into(),
+            r.containment.as_deref().unwrap_or("-").into(),
             if r.jobs.is_empty() { "-".to_string() } else { r.jobs.join(", ") }.into(),
             state,
         ]);

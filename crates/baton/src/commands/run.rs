@@ -1,12 +1,14 @@
 //! `baton run`: the runner daemon in the foreground. Progress goes to stderr as log lines;
 //! Ctrl-C (or SIGTERM) stops it gracefully: nothing new is claimed, running jobs get `--grace`
 //! seconds, then they are stopped and re-queued without charging the attempt. A second signal
-//! stops them at once.
+//! stops them at once — their jobs are re-queued all the same before the runner exits; a third
+//! exits without waiting.
 
 use crate::cli::RunArgs;
 use crate::context::Context;
 use crate::error::CliResult;
-use baton_runner::{run as run_jobs, RunnerOptions};
+use baton_runner::containment;
+use baton_runner::{run_with_stops, RunnerOptions};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
@@ -22,6 +24,8 @@ pub async fn run(ctx: &mut Context, args: RunArgs) -> CliResult {
         }
         .into());
     }
+    let containment =
+        containment::select(ctx.config.containment).map_err(|e| baton_core::Error::invalid(e.to_string()))?;
     let store = ctx.store().await?;
     let config = Arc::new(ctx.config.clone());
     let mut options = RunnerOptions::new(ctx.ns());
@@ -34,25 +38,33 @@ pub async fn run(ctx: &mut Context, args: RunArgs) -> CliResult {
     options.until_idle = args.until_idle;
     options.shutdown_grace = Duration::from_secs(args.grace);
     options.lifeline = std::env::current_exe().ok();
+    options.containment = options.lifeline.is_some().then_some(containment);
 
     let (mut interrupt, mut terminate) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
         (Ok(i), Ok(t)) => (i, t),
         (Err(e), _) | (_, Err(e)) => return Err(baton_core::Error::io("installing signal handlers", e).into()),
     };
     let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
-    // The first signal asks for a graceful stop; a second one ends the process at once (agents
-    // are in their own process groups under a lifeline, so they stop with it).
+    let (second_tx, second_rx) = tokio::sync::oneshot::channel::<()>();
+    // The first signal asks for a graceful stop; the second stops the agents at once (and their
+    // jobs are still released); a third ends the process without waiting — the lifelines then
+    // stop the agents, and the leases expire.
     tokio::spawn(async move {
         tokio::select! { _ = interrupt.recv() => {}, _ = terminate.recv() => {} }
         let _ = first_tx.send(());
         tokio::select! { _ = interrupt.recv() => {}, _ = terminate.recv() => {} }
-        eprintln!("baton run: second signal, stopping now");
+        let _ = second_tx.send(());
+        tokio::select! { _ = interrupt.recv() => {}, _ = terminate.recv() => {} }
+        eprintln!("baton run: third signal, exiting without releasing the running jobs");
         std::process::exit(130);
     });
     let shutdown = async move {
         let _ = first_rx.await;
     };
-    run_jobs(store, config, options, shutdown).await?;
+    let now = async move {
+        let _ = second_rx.await;
+    };
+    run_with_stops(store, config, options, shutdown, now).await?;
     Ok(())
 }
 

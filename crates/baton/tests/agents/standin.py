@@ -15,6 +15,13 @@ Directives (words starting with @ in the context / north star):
   @auth-fail            fail with an authentication error
   @hang                 start a child process, then hang (for timeouts); pids go to $STANDIN_PIDS
   @hang-once            hang on the first attempt only
+  @stubborn             start a child that ignores SIGTERM (in the agent's process group), then hang;
+                        pids go to $STANDIN_PIDS
+  @daemon               start a daemon that double-forks, calls setsid and ignores SIGTERM, then hang;
+                        pids go to $STANDIN_PIDS
+  @stubborn-once / @daemon-once   the same on the first attempt only; a later attempt first writes
+                        the pids of $STANDIN_PIDS still alive to $STANDIN_STATE/survivors
+  @no-result            print some events and exit 0 without the result event
   @stale-call-once      first attempt: wait until the test creates $STANDIN_STATE/release, try
                         `baton insert-job` (recording the outcome to $STANDIN_CALLS), then hang;
                         later attempts succeed
@@ -42,6 +49,7 @@ and writes its prompt to $STANDIN_PROMPTS/<job id>.md when that is set.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -102,6 +110,51 @@ def together(name, count):
             sys.stderr.write(f"standin: only {len(os.listdir(folder))} of {count} runs of @together {name} started\n")
             sys.exit(4)
         time.sleep(0.01)
+
+
+def stubborn_child():
+    """A `sleep` that ignores SIGTERM (an ignored signal stays ignored across exec)."""
+    pid = os.fork()
+    if pid == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        os.execvp("sleep", ["sleep", "1000"])
+    return pid
+
+
+def daemon():
+    """A double-forked, setsid daemon that ignores SIGTERM: it leaves the agent's process group
+    and session, and its parent is gone. Its pid, once known, comes back through a pipe."""
+    read_end, write_end = os.pipe()
+    if os.fork() == 0:
+        os.setsid()
+        grandchild = os.fork()
+        if grandchild == 0:
+            os.close(read_end)
+            os.close(write_end)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            os.chdir("/")
+            os.execvp("sleep", ["sleep", "1000"])
+        os.write(write_end, str(grandchild).encode())
+        os._exit(0)
+    os.close(write_end)
+    pid = int(os.read(read_end, 32).decode())
+    os.close(read_end)
+    return pid
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def record_survivors():
+    path = ENV.get("STANDIN_PIDS")
+    pids = [int(p) for p in open(path).read().split()] if path and os.path.exists(path) else []
+    with open(os.path.join(ENV["STANDIN_STATE"], "survivors"), "w") as f:
+        f.write(" ".join(str(p) for p in pids if alive(p)))
 
 
 def directives(text):
@@ -323,6 +376,18 @@ def main():
             subprocess.run(["git", *identity, "add", name], check=True)
             subprocess.run(["git", *identity, "commit", "-q", "-m", f"agent: add {name}"], check=True)
             tool(f"git commit {name}", "ok")
+        for kind, start_it in (("stubborn", stubborn_child), ("daemon", daemon)):
+            if kind in d or (kind + "-once" in d and attempt == 1):
+                helper = start_it()
+                if ENV.get("STANDIN_PIDS"):
+                    with open(ENV["STANDIN_PIDS"], "a") as f:
+                        f.write(f"{os.getpid()}\n{helper}\n")
+                time.sleep(1000)
+            elif kind + "-once" in d:
+                record_survivors()
+        if "no-result" in d:
+            say("I did some work and then stopped without a verdict.")
+            sys.exit(0)
         if "hang" in d or ("hang-once" in d and attempt == 1):
             child = subprocess.Popen(["sleep", "1000"])
             if ENV.get("STANDIN_PIDS"):

@@ -7,10 +7,12 @@ mod common;
 mod harness;
 
 mod commits;
+mod containment;
 mod crash;
 mod decisions;
 mod flow;
 mod harnesses;
 mod postgres;
+mod shutdown;
 mod stopping;
 mod worktrees;

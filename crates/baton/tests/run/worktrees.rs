@@ -1,7 +1,7 @@
 //! Worktree isolation with real git: each assignment on its own branch and working tree, what a
 //! job changed shown to the PM, `baton clean`, `isolation = "none"`, and the notify hooks.
 
-use crate::harness::{git, Bench};
+use crate::harness::{alive, git, Bench};
 use std::path::Path;
 
 #[test]
@@ -122,4 +122,64 @@ fn the_notify_hook_receives_the_blocked_assignments_json() {
     assert_eq!(json["id"], aid.as_str());
     assert_eq!(json["status"], "blocked");
     assert_eq!(json["reason"], "which database should we use");
+}
+
+#[test]
+fn a_setup_killed_halfway_runs_again_before_any_agent() {
+    let bench = Bench::new();
+    // The first setup records itself and hangs; a later one completes. Each line: what, when.
+    let setup =
+        "mkdir -p \\\"$STANDIN_STATE\\\"; echo \\\"start $(date +%s.%N)\\\" >> \\\"$STANDIN_STATE/setup.log\\\"; \
+                 if [ ! -e \\\"$STANDIN_STATE/setup-once\\\" ]; then touch \\\"$STANDIN_STATE/setup-once\\\"; \
+                 echo $$ >> \\\"$STANDIN_PIDS\\\"; sleep 1000 & echo $! >> \\\"$STANDIN_PIDS\\\"; wait; fi; \
+                 echo installing dependencies; echo \\\"done $(date +%s.%N)\\\" >> \\\"$STANDIN_STATE/setup.log\\\"";
+    bench.config(&format!("lease_ms = 600\nworktree_setup = \"{setup}\"\n"));
+    let (_, jid) = bench.assignment("Setup @pm-silent", "implement", "");
+    let mut doomed = bench.spawn_runner(&[]);
+    bench.wait_for("the setup to start", || bench.agent_pids().len() >= 2);
+    let pids = bench.agent_pids();
+    doomed.kill().unwrap();
+    doomed.wait().unwrap();
+    bench.wait_for("the setup's processes to die with their runner", || pids.iter().all(|p| !alive(*p)));
+
+    bench.run_until_idle(&[]);
+    let job = bench.job(&jid);
+    assert_eq!(job["status"], "complete", "{job}");
+    let log = std::fs::read_to_string(bench.path("state").join("setup.log")).unwrap();
+    let lines: Vec<(&str, f64)> =
+        log.lines().map(|l| l.split_once(' ').map(|(w, t)| (w, t.parse().unwrap())).unwrap()).collect();
+    let words: Vec<&str> = lines.iter().map(|(w, _)| *w).collect();
+    assert_eq!(words, ["start", "start", "done"], "run again from the start, once: {log}");
+    let runs: Vec<_> = bench.agent_runs().into_iter().filter(|r| r["job"] == jid.as_str()).collect();
+    assert_eq!(runs.len(), 1, "one agent ran, after the setup: {runs:?}");
+    assert!(runs[0]["start"].as_f64().unwrap() > lines[2].1, "the agent started only after the setup completed");
+
+    let logs = bench.ok(&["logs", &jid, "--json"]);
+    let first: serde_json::Value = serde_json::from_str(logs.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (first["event"]["kind"].as_str(), first["event"]["name"].as_str()),
+        (Some("tool_use"), Some("worktree_setup"))
+    );
+    assert!(logs.contains("installing dependencies"), "the setup's output is in the transcript: {logs}");
+}
+
+#[test]
+fn a_failed_setup_fails_the_job_with_its_output_and_runs_again_for_the_next_job() {
+    let bench = Bench::new();
+    bench.config(
+        "worktree_setup = \"echo attempt >> \\\"$STANDIN_STATE-setup\\\"; echo cannot reach the registry; \
+         [ $(wc -l < \\\"$STANDIN_STATE-setup\\\") -gt 1 ]\"\n",
+    );
+    let (aid, jid) = bench.assignment("Setup @pm-silent", "implement", "");
+    bench.run_until_idle(&[]);
+    let job = bench.job(&jid);
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(job["error"].as_str().unwrap().contains("cannot reach the registry"), "{}", job["error"]);
+    assert!(bench.agent_runs().iter().all(|r| r["type"] == "pm"), "no implement agent ran on the half-set-up tree");
+    let retried = bench.json(&["retry-job", &jid]);
+    bench.ok(&["update-assignment", &aid, "--status", "active"]);
+    bench.run_until_idle(&[]);
+    assert_eq!(bench.job(retried["id"].as_str().unwrap())["status"], "complete");
+    let attempts = std::fs::read_to_string(format!("{}-setup", bench.path("state").display())).unwrap();
+    assert_eq!(attempts.lines().count(), 2, "the setup ran again for the next job");
 }

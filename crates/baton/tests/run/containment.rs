@@ -1,0 +1,164 @@
+//! Containment: nothing an attempt starts outlives it — a child that ignores SIGTERM, a daemon
+//! that left the agent's session with `setsid` and a double fork — on timeout, cancel, the
+//! runner's SIGKILL, and a takeover. Each mechanism is forced: the cgroup tests need a writable
+//! cgroup v2 (baton-testkit's `cgroup2` prerequisite), the subreaper tests run anywhere.
+
+use crate::harness::{alive, Bench};
+use std::process::Child;
+
+/// A bench whose runners use `mechanism`.
+fn bench(mechanism: &str) -> Bench {
+    if mechanism == "cgroup" {
+        baton_testkit::cgroup2();
+    }
+    let bench = Bench::new();
+    bench.config(&format!("containment = \"{mechanism}\"\n"));
+    bench
+}
+
+/// Waits until the job runs and its agent recorded itself and its helper process.
+fn wait_helper(bench: &Bench, jid: &str) -> Vec<i32> {
+    bench.wait_for("the job to run", || bench.job(jid)["status"] == "running");
+    bench.wait_for("the agent to record its helper", || bench.agent_pids().len() >= 2);
+    bench.agent_pids()
+}
+
+fn kill_runner(mut runner: Child) {
+    runner.kill().unwrap();
+    runner.wait().unwrap();
+}
+
+fn after_timeout(mechanism: &str) {
+    let bench = bench(mechanism);
+    bench.config(&format!("containment = \"{mechanism}\"\ntimeout_ms = 1500\n"));
+    let (_, jid) = bench.assignment("Daemon @pm-silent", "implement", "@daemon");
+    bench.run_until_idle(&[]);
+    assert_eq!(bench.job(&jid)["error_kind"], "timeout");
+    let pids = bench.agent_pids();
+    assert_eq!(pids.len(), 2, "the agent and its daemon: {pids:?}");
+    // The attempt ended only once its whole tree was gone: no waiting here.
+    assert!(pids.iter().all(|p| !alive(*p)), "survivors after the timeout: {pids:?}");
+}
+
+fn after_cancel(mechanism: &str) {
+    let bench = bench(mechanism);
+    let (_, jid) = bench.assignment("Daemon", "implement", "@daemon");
+    let runner = bench.spawn_runner(&[]);
+    let pids = wait_helper(&bench, &jid);
+    bench.ok(&["cancel-job", &jid]);
+    bench.wait_for("the runner to let go", || bench.json(&["queue"])["running"].as_array().unwrap().is_empty());
+    bench.wait_for("the agent and its daemon to die", || pids.iter().all(|p| !alive(*p)));
+    kill_runner(runner);
+}
+
+fn after_runner_death(mechanism: &str) {
+    let bench = bench(mechanism);
+    let (_, jid) = bench.assignment("Daemon", "implement", "@daemon");
+    let runner = bench.spawn_runner(&[]);
+    let pids = wait_helper(&bench, &jid);
+    kill_runner(runner);
+    bench.wait_for("the agent and its daemon to die with their runner", || pids.iter().all(|p| !alive(*p)));
+}
+
+/// The first attempt leaves `helper` (stubborn or daemon) behind when its runner is SIGKILLed;
+/// the second attempt, started by a new runner, finds none of the first one's processes alive.
+fn before_the_next_attempt(mechanism: &str, helper: &str) {
+    let bench = bench(mechanism);
+    bench.config(&format!("containment = \"{mechanism}\"\nlease_ms = 600\n"));
+    let (_, jid) = bench.assignment("Survive @pm-silent", "implement", &format!("@{helper}-once"));
+    let runner = bench.spawn_runner(&[]);
+    wait_helper(&bench, &jid);
+    kill_runner(runner);
+    let log = bench.run_until_idle(&[]);
+    let job = bench.job(&jid);
+    assert_eq!(job["status"], "complete", "{job}");
+    let survivors = std::fs::read_to_string(bench.path("state").join("survivors")).unwrap();
+    assert_eq!(survivors.trim(), "", "the first attempt's processes alive when the second started; {log}");
+}
+
+fn shown_in_the_queue(mechanism: &str) {
+    let bench = bench(mechanism);
+    let (_, jid) = bench.assignment("Shown", "implement", "@hang");
+    let runner = bench.spawn_runner(&[]);
+    wait_helper(&bench, &jid);
+    let queue = bench.json(&["queue"]);
+    assert_eq!(queue["runners"][0]["containment"], mechanism, "{queue}");
+    assert!(bench.ok(&["queue"]).contains(mechanism), "the text view names the mechanism");
+    kill_runner(runner);
+}
+
+#[test]
+#[ignore = "needs a writable cgroup v2 (baton-testkit's cgroup2)"]
+fn cgroup2_a_daemon_is_gone_after_a_timeout() {
+    after_timeout("cgroup");
+}
+
+#[test]
+fn subreaper_a_daemon_is_gone_after_a_timeout() {
+    after_timeout("subreaper");
+}
+
+#[test]
+#[ignore = "needs a writable cgroup v2 (baton-testkit's cgroup2)"]
+fn cgroup2_a_daemon_is_gone_after_a_cancel() {
+    after_cancel("cgroup");
+}
+
+#[test]
+fn subreaper_a_daemon_is_gone_after_a_cancel() {
+    after_cancel("subreaper");
+}
+
+#[test]
+#[ignore = "needs a writable cgroup v2 (baton-testkit's cgroup2)"]
+fn cgroup2_a_daemon_is_gone_after_its_runner_was_killed() {
+    after_runner_death("cgroup");
+}
+
+#[test]
+fn subreaper_a_daemon_is_gone_after_its_runner_was_killed() {
+    after_runner_death("subreaper");
+}
+
+#[test]
+#[ignore = "needs a writable cgroup v2 (baton-testkit's cgroup2)"]
+fn cgroup2_a_sigterm_ignoring_child_is_gone_before_the_next_attempt() {
+    before_the_next_attempt("cgroup", "stubborn");
+}
+
+#[test]
+fn subreaper_a_sigterm_ignoring_child_is_gone_before_the_next_attempt() {
+    before_the_next_attempt("subreaper", "stubborn");
+}
+
+#[test]
+#[ignore = "needs a writable cgroup v2 (baton-testkit's cgroup2)"]
+fn cgroup2_a_daemon_is_gone_before_the_next_attempt() {
+    before_the_next_attempt("cgroup", "daemon");
+}
+
+#[test]
+fn subreaper_a_daemon_is_gone_before_the_next_attempt() {
+    before_the_next_attempt("subreaper", "daemon");
+}
+
+#[test]
+#[ignore = "needs a writable cgroup v2 (baton-testkit's cgroup2)"]
+fn cgroup2_the_queue_shows_the_mechanism() {
+    shown_in_the_queue("cgroup");
+}
+
+#[test]
+fn subreaper_the_queue_shows_the_mechanism() {
+    shown_in_the_queue("subreaper");
+}
+
+#[test]
+fn an_unknown_mechanism_is_refused() {
+    let bench = Bench::new();
+    bench.config("containment = \"jail\"\n");
+    let out = bench.cmd(&["run", "--until-idle"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("containment `jail` is not known; valid values: auto, cgroup, subreaper"), "{stderr}");
+}
