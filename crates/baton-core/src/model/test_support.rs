@@ -60,5 +60,11 @@ pub fn job(id: &str, job_type: JobType, status: JobStatus) -> Job {
         diff_stat: None,
         decision: None,
         attempt_history: Vec::new(),
+        session_mode: crate::model::SessionMode::Fresh,
+        session_source_job_id: None,
+        session_fallback_reason: None,
+        model: None,
+        effort: None,
+        session_host: None,
     }
 }

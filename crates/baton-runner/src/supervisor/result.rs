@@ -32,6 +32,10 @@ pub(super) fn setup_failure(error: SetupError) -> AttemptResult {
         transcript_truncated: false,
         git_head_after: None,
         diff_stat: None,
+        session_mode: None,
+        session_fallback_reason: None,
+        session_host: None,
+        model: None,
     }
 }
 
@@ -75,5 +79,9 @@ pub(super) fn attempt_result(
         transcript_truncated: truncated,
         git_head_after: None,
         diff_stat: None,
+        session_mode: None,
+        session_fallback_reason: None,
+        session_host: None,
+        model: None,
     }
 }

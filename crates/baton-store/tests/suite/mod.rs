@@ -96,6 +96,9 @@ pub fn job(job_type: JobType) -> NewJob {
         max_attempts: 3,
         after: None,
         for_job_id: None,
+        session: None,
+        model: None,
+        effort: None,
     }
 }
 

@@ -29,6 +29,10 @@ pub fn success(text: &str) -> AttemptResult {
         transcript_truncated: false,
         git_head_after: None,
         diff_stat: None,
+        session_mode: None,
+        session_fallback_reason: None,
+        session_host: None,
+        model: None,
     }
 }
 
@@ -47,6 +51,10 @@ pub fn failure(kind: ErrorKind, message: &str) -> AttemptResult {
         transcript_truncated: false,
         git_head_after: None,
         diff_stat: None,
+        session_mode: None,
+        session_fallback_reason: None,
+        session_host: None,
+        model: None,
     }
 }
 
