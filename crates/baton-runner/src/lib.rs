@@ -8,6 +8,7 @@
 //! - [`lifeline`]: the per-job supervisor process that stops an agent when its runner dies.
 //! - [`transcript`]: batching and capping transcript events.
 //! - [`workspace`] and [`git`]: each assignment's branch and worktree, and what a job changed.
+//! - [`session`]: a new agent session or an earlier job's carried on.
 //! - [`templates`] and [`prompt`]: what the agent is told.
 
 pub mod git;
@@ -17,6 +18,7 @@ pub mod notify;
 pub mod process;
 pub mod prompt;
 pub mod runner;
+pub mod session;
 pub mod supervisor;
 pub mod templates;
 pub mod transcript;

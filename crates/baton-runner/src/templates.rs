@@ -20,6 +20,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("document.md", include_str!("../templates/document.md")),
     ("pm.md", include_str!("../templates/pm.md")),
     ("chat.md", include_str!("../templates/chat.md")),
+    ("continue.md", include_str!("../templates/continue.md")),
 ];
 
 /// The folder of a repository's template overrides.
@@ -38,6 +39,11 @@ pub struct TemplateError {
 
 /// Renders the template of `job_type` with `context`, preferring the repository's override.
 pub fn render(repo_root: &Path, job_type: JobType, context: &serde_json::Value) -> Result<String, TemplateError> {
+    render_named(repo_root, &format!("{job_type}.md"), context)
+}
+
+/// Renders the template file `name` (e.g. `continue.md`) with `context`.
+pub fn render_named(repo_root: &Path, name: &str, context: &serde_json::Value) -> Result<String, TemplateError> {
     let dir = override_dir(repo_root);
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -56,7 +62,7 @@ pub fn render(repo_root: &Path, job_type: JobType, context: &serde_json::Value) 
             )),
         }
     });
-    let name = format!("{job_type}.md");
+    let name = name.to_string();
     let describe = |e: &minijinja::Error| {
         let file = e.name().unwrap_or(&name).to_string();
         let shown = if dir.join(&file).is_file() {

@@ -20,6 +20,7 @@ pub(crate) mod timer;
 pub use setup::SetupError;
 
 use crate::git;
+use crate::session::{self, Plan};
 use agent::Started;
 use attempt::Attempt;
 use baton_core::store::{AttemptResult, Claim, EnginePolicy};
@@ -113,18 +114,57 @@ async fn finish_with_retries(
 }
 
 /// The attempt's result, or `None` when the lease was gone and nothing may be written.
+///
+/// A continuation whose CLI does not know the session (its files are gone, or it never was
+/// this machine's) runs again at once as a fresh session, in the same attempt and without
+/// charging a retry: the job itself is fine, only the session could not carry over.
 async fn prepare_and_run(
     shared: &Shared,
     claim: &Claim,
     stop: watch::Receiver<Option<StopRequest>>,
 ) -> baton_core::Result<Option<AttemptResult>> {
-    let prepared = match setup::prepare(shared, claim).await? {
-        Ok(prepared) => prepared,
-        Err(e) => return Ok(Some(result::setup_failure(e))),
-    };
-    let result = run_agent(shared, claim, &prepared, stop).await;
-    prepared.remove_prompt_file();
-    result
+    let mut forced = None;
+    loop {
+        let prepared = match setup::prepare(shared, claim, forced.take()).await? {
+            Ok(prepared) => prepared,
+            Err(e) => return Ok(Some(result::setup_failure(e))),
+        };
+        let result = run_agent(shared, claim, &prepared, stop.clone()).await;
+        prepared.remove_prompt_file();
+        let Some(mut result) = result? else { return Ok(None) };
+        if let Plan::Resume { source, .. } = &prepared.plan {
+            let error = result.error.as_deref().unwrap_or_default();
+            if result.success != Some(true) && session::unknown_session(error) {
+                let id = source.session_id.as_deref().unwrap_or_default();
+                forced =
+                    Some(format!("{} does not know session {id} of job {}: {error}", claim.job.harness, source.id));
+                continue;
+            }
+        }
+        record_session(shared, claim, &prepared.plan, &mut result);
+        return Ok(Some(result));
+    }
+}
+
+/// What the attempt's result says about its session and model.
+fn record_session(shared: &Shared, claim: &Claim, plan: &Plan, result: &mut AttemptResult) {
+    let job = &claim.job;
+    let harness = shared.config.harnesses.get(&job.harness);
+    result.session_mode = Some(plan.mode());
+    result.session_host = Some(shared.host.clone());
+    result.model = job.model.clone().or_else(|| harness.and_then(|h| h.model.clone()));
+    match plan {
+        Plan::Fresh { fallback, .. } => result.session_fallback_reason = fallback.clone(),
+        Plan::Resume { earlier_tokens: (earlier_in, earlier_out), .. } => {
+            // codex reports a resumed thread's usage from its start: keep this job's own share.
+            if harness.is_some_and(|h| h.format == baton_harness::Format::Codex) {
+                let own =
+                    |reported: Option<i64>, earlier: i64| reported.map(|r| if r >= earlier { r - earlier } else { r });
+                result.tokens_in = own(result.tokens_in, *earlier_in);
+                result.tokens_out = own(result.tokens_out, *earlier_out);
+            }
+        }
+    }
 }
 
 async fn run_agent(
