@@ -11,5 +11,6 @@ mod decisions;
 mod flow;
 mod harnesses;
 mod postgres;
+mod sessions;
 mod stopping;
 mod worktrees;
