@@ -21,3 +21,4 @@ mod harness;
 mod bench;
 mod modes;
 mod pm;
+mod sessions;
