@@ -131,6 +131,30 @@ mod tests {
         }
     }
 
+    /// A continuation's prompt is short: what happened since and what to do now, not the
+    /// briefing its session already holds.
+    #[test]
+    fn the_continuation_prompt_leaves_out_the_briefing() {
+        let mut c = context();
+        c["job"] = json!({"id": "j4", "type": "implement", "context": "fix the two findings", "harness": "claude"});
+        c["session"] = json!({"source_job_id": "j1", "since": [
+            {"id": "j3", "type": "review", "status": "complete", "result": "Two findings: …", "error": null}
+        ]});
+        let text = render_named(Path::new("/nonexistent"), "continue.md", &c).unwrap();
+        assert!(text.starts_with("# Continuing your session: implement job j4"), "{text}");
+        assert!(text.contains("earlier work (job j1)") && text.contains("Two findings: …"), "{text}");
+        assert!(text.contains("fix the two findings"), "{text}");
+        assert!(!text.contains("Add OAuth login"), "no north star: {text}");
+        assert!(!text.contains("added the route"), "no chain: {text}");
+    }
+
+    #[test]
+    fn the_pm_prompt_offers_carrying_a_session_over() {
+        let text = render(Path::new("/nonexistent"), JobType::Pm, &context()).unwrap();
+        assert!(text.contains("--continue <the implementer's job id>"), "{text}");
+        assert!(text.contains("--fork <job id>"), "{text}");
+    }
+
     #[test]
     fn the_pm_prompt_names_concrete_commands() {
         let text = render(Path::new("/nonexistent"), JobType::Pm, &context()).unwrap();
