@@ -26,8 +26,11 @@ pub fn first_job(real: &RealBench) -> (String, String) {
 
 /// Queues a job with `extra` flags and context `marker`, resumes the assignment and runs it.
 pub fn next_job(real: &RealBench, aid: &str, extra: &[&str], marker: &str) -> Value {
-    let mut args = vec!["insert-job", aid, "--type", "implement", "--context", marker];
+    let mut args = vec!["insert-job", aid, "--context", marker];
     args.extend_from_slice(extra);
+    if !extra.contains(&"--type") {
+        args.extend(["--type", "implement"]);
+    }
     let j = real.json(&args);
     let jid = j["id"].as_str().unwrap().to_string();
     real.ok(&["update-assignment", aid, "--status", "active"]);
