@@ -74,6 +74,10 @@ fn forks(cli: Cli) {
     assert_eq!(fork["session_mode"], "forked", "{}", real.explain(&fid));
     assert_ne!(fork["session_id"], source["session_id"], "a session of its own: {}", real.explain(&fid));
     assert!(requests_with(&real, SECOND).iter().all(|b| b.contains(FIRST)), "{}", real.explain(&fid));
+    if cli == Cli::Codex {
+        // A codex fork, too, reports usage from the thread's start: the job's own share is kept.
+        assert_eq!(fork["tokens_in"], source["tokens_in"], "one turn each: {}", real.explain(&fid));
+    }
     // The source session is as it was: continuing it now shows the first turn, not the fork's.
     let again = next_job(&real, &aid, &["--continue", &first], THIRD);
     let gid = again["id"].as_str().unwrap().to_string();

@@ -138,6 +138,28 @@ fn a_session_the_cli_does_not_know_falls_back_to_fresh_in_the_same_attempt() {
     }
 }
 
+/// A continuation retried after a transient failure resumes the source session again (the
+/// same conversation, with whatever the failed attempt added to it).
+#[test]
+fn a_retried_continuation_resumes_the_source_again() {
+    let (bench, aid, first) = first_job("claude");
+    let session = bench.job(&first)["session_id"].as_str().unwrap().to_string();
+    let j =
+        bench.json(&["insert-job", &aid, "--type", "implement", "--continue", &first, "--context", "@fail-429-once"]);
+    let jid = j["id"].as_str().unwrap().to_string();
+    bench.ok(&["update-assignment", &aid, "--status", "active"]);
+    bench.run_until_idle(&[]);
+    let job = bench.job(&jid);
+    assert_eq!(job["status"], "complete", "{job}");
+    assert_eq!(job["attempts"], 2, "{job}");
+    assert_eq!(job["session_mode"], "continued");
+    let runs = runs_of(&bench, &jid);
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    for run in &runs {
+        assert!(has_pair(&argv(run), "--resume", &session), "{run}");
+    }
+}
+
 #[test]
 fn a_session_on_another_host_is_not_resumed() {
     let (bench, aid, first) = first_job("claude");
