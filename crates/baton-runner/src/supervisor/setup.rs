@@ -115,7 +115,7 @@ pub(super) async fn prepare(
         prompt,
         prompt_file: wants_file.then(|| prompt_path.clone()),
         invocation,
-        plan: plan.clone(),
+        plan,
     });
     if prepared.is_err() && wants_file {
         let _ = std::fs::remove_file(&prompt_path);
