@@ -10,7 +10,7 @@
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::model::{AssignmentStatus, JobType};
+use crate::model::{AssignmentStatus, JobType, SessionMode};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -45,6 +45,20 @@ pub struct NewJob {
     pub after: Option<String>,
     /// On a `pm` job: the job it reviews.
     pub for_job_id: Option<String>,
+    /// `--continue`/`--fork`: the earlier job whose agent session this one carries on.
+    pub session: Option<SessionSource>,
+    /// `--model`: passed to the harness's own model flag.
+    pub model: Option<String>,
+    /// `--effort`: passed to the harness's own effort setting.
+    pub effort: Option<String>,
+}
+
+/// Which earlier job's session a new job carries on, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSource {
+    /// [`SessionMode::Continued`] or [`SessionMode::Forked`].
+    pub mode: SessionMode,
+    pub job_id: String,
 }
 
 /// A change a person or agent asks for with `update-assignment`.
@@ -124,6 +138,9 @@ impl NewJob {
             max_attempts: config.max_attempts,
             after: None,
             for_job_id: None,
+            session: None,
+            model: None,
+            effort: None,
         })
     }
 
@@ -310,6 +327,8 @@ impl fmt::Display for RequestError {
 }
 
 impl std::error::Error for RequestError {}
+
+pub mod session;
 
 #[cfg(test)]
 mod tests;

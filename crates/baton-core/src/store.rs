@@ -297,6 +297,15 @@ pub struct AttemptResult {
     pub git_head_after: Option<String>,
     /// `git diff --stat` from the attempt's starting HEAD to the working tree.
     pub diff_stat: Option<String>,
+    /// How the agent's session actually began, when it differs from what the job asked for
+    /// (a continuation that fell back to `fresh`).
+    pub session_mode: Option<crate::model::SessionMode>,
+    /// Why a continuation ran as a fresh session.
+    pub session_fallback_reason: Option<String>,
+    /// The machine that ran the agent, which holds its session.
+    pub session_host: Option<String>,
+    /// The model the agent ran with, when known.
+    pub model: Option<String>,
 }
 
 /// What a wake-up says changed.

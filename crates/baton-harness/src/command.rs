@@ -18,6 +18,15 @@
 //!   `-p` is "Appended to input on stdin"). `--skip-trust` keeps yolo from
 //!   being downgraded in an untrusted folder.
 //!
+//! Sessions (checked against claude 2.1.197, codex 0.171 and gemini 0.61): a new claude or gemini
+//! session gets the id baton chose (`--session-id`), so the job knows it before the first event;
+//! claude resumes with `--resume ID` and forks with `--resume ID --fork-session --session-id NEW`;
+//! gemini resumes with `--resume ID` and cannot fork; codex resumes with `exec resume … ID -` and
+//! forks with `exec fork … ID -`. Neither codex subcommand takes `--sandbox`
+//! (`codex-exec-resume-help.txt`), so the sandbox goes as `-c sandbox_mode=…` there.
+//!
+//! Effort: claude `--effort LEVEL`, codex `-c model_reasoning_effort="LEVEL"`; gemini has none.
+//!
 //! Placeholders, substituted inside any argument (of `command` and of
 //! `args`): `{prompt_file}` → the prompt file path, `{model}` → the model.
 
@@ -46,6 +55,24 @@ pub struct CommandSpec<'a> {
     pub extra_writable_dirs: &'a [PathBuf],
     /// codex: allow network access inside the `workspace-write` sandbox.
     pub network_access: bool,
+    /// The reasoning effort (claude and codex only).
+    pub effort: Option<&'a str>,
+    /// A new session, or an earlier one carried on.
+    pub session: Session<'a>,
+}
+
+/// How the agent's session begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Session<'a> {
+    /// A new conversation; `id` is the one to give it where the CLI lets the caller choose.
+    New { id: Option<&'a str> },
+    /// The next turn of session `id`.
+    Resume { id: &'a str },
+    /// A new session (`new_id`, where the CLI lets the caller choose) copied from `id`.
+    Fork { id: &'a str, new_id: Option<&'a str> },
+    /// Whatever the CLI does by default.
+    #[default]
+    Default,
 }
 
 /// Why a command line could not be built. Every message names the harness
@@ -68,6 +95,10 @@ pub enum CommandError {
     NonUtf8Path { name: String, path: PathBuf },
     #[error("harness {name}: codex writable dir {path:?} must be an absolute path")]
     RelativeWritableDir { name: String, path: PathBuf },
+    #[error("harness {name} cannot carry a session over: {why}")]
+    NoSessionCarryOver { name: String, why: &'static str },
+    #[error("harness {name} has no effort setting; drop the effort")]
+    EffortNotSupported { name: String },
 }
 
 /// The placeholder a command names to get the prompt as a file.
@@ -86,13 +117,66 @@ fn default_command(format: Format) -> Option<&'static [&'static str]> {
     })
 }
 
+/// The codex subcommand that carries a session on, and its session id.
+fn codex_carry_over(session: Session<'_>) -> Option<(&'static str, &str)> {
+    match session {
+        Session::Resume { id } => Some(("resume", id)),
+        Session::Fork { id, .. } => Some(("fork", id)),
+        Session::New { .. } | Session::Default => None,
+    }
+}
+
+/// The built-in codex command line for `exec resume` / `exec fork`: the same settings as a new
+/// session's, with the sandbox as a `-c` key (neither subcommand takes `--sandbox`).
+fn codex_carry_over_command(subcommand: &str) -> Vec<String> {
+    ["codex", "exec", subcommand, "--json", "--skip-git-repo-check", "-c", "sandbox_mode=\"workspace-write\""]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+}
+
+/// Flags that pick the session, for claude and gemini.
+fn session_flags(format: Format, session: Session<'_>) -> Vec<String> {
+    let pair = |flag: &str, value: &str| vec![flag.to_owned(), value.to_owned()];
+    match (format, session) {
+        (Format::Claude | Format::Gemini, Session::New { id: Some(id) }) => pair("--session-id", id),
+        (Format::Claude | Format::Gemini, Session::Resume { id }) => pair("--resume", id),
+        (Format::Claude, Session::Fork { id, new_id }) => {
+            let mut flags = pair("--resume", id);
+            flags.push("--fork-session".to_owned());
+            if let Some(new_id) = new_id {
+                flags.extend(pair("--session-id", new_id));
+            }
+            flags
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Refuses carry-overs a harness cannot do.
+fn check_session(spec: &CommandSpec) -> Result<(), CommandError> {
+    let refuse = |why| Err(CommandError::NoSessionCarryOver { name: spec.name.to_owned(), why });
+    let carries_over = matches!(spec.session, Session::Resume { .. } | Session::Fork { .. });
+    match spec.format {
+        Format::Text if carries_over => refuse("a plain command has no session"),
+        Format::Gemini if matches!(spec.session, Session::Fork { .. }) => refuse("gemini cannot fork a session"),
+        Format::Codex if carries_over && spec.command.is_some() => {
+            refuse("its own `command` replaces `codex exec`, so baton cannot add `resume`/`fork`")
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The full argv for a run; `argv[0]` is the program.
 pub fn build(spec: &CommandSpec) -> Result<Vec<String>, CommandError> {
     let name = || spec.name.to_owned();
-    let base: Vec<String> = match spec.command {
-        Some([]) => return Err(CommandError::EmptyCommand { name: name() }),
-        Some(cmd) => cmd.to_vec(),
-        None => match default_command(spec.format) {
+    check_session(spec)?;
+    let codex_session = if spec.format == Format::Codex { codex_carry_over(spec.session) } else { None };
+    let base: Vec<String> = match (spec.command, codex_session) {
+        (Some([]), _) => return Err(CommandError::EmptyCommand { name: name() }),
+        (Some(cmd), _) => cmd.to_vec(),
+        (None, Some((subcommand, _))) => codex_carry_over_command(subcommand),
+        (None, None) => match default_command(spec.format) {
             Some(d) => d.iter().map(|s| (*s).to_owned()).collect(),
             None => return Err(CommandError::TextNeedsCommand { name: name() }),
         },
@@ -112,6 +196,16 @@ pub fn build(spec: &CommandSpec) -> Result<Vec<String>, CommandError> {
         }
     }
 
+    if let Some(effort) = spec.effort {
+        match spec.format {
+            Format::Claude => argv.extend(["--effort".to_owned(), effort.to_owned()]),
+            Format::Codex => argv.extend(["-c".to_owned(), format!("model_reasoning_effort={}", toml_string(effort))]),
+            Format::Gemini | Format::Text => return Err(CommandError::EffortNotSupported { name: name() }),
+        }
+    }
+
+    argv.extend(session_flags(spec.format, spec.session));
+
     if spec.format == Format::Codex {
         argv.extend(codex_overrides(spec)?);
     }
@@ -119,8 +213,11 @@ pub fn build(spec: &CommandSpec) -> Result<Vec<String>, CommandError> {
     argv.extend(spec.args.iter().cloned());
 
     if spec.format == Format::Codex && spec.command.is_none() {
-        // Explicit "prompt comes from stdin" (clap positional). Last, so
-        // that user args cannot be mistaken for the prompt.
+        // The session to carry on, then explicit "prompt comes from stdin" (clap positionals).
+        // Last, so that user args cannot be mistaken for either.
+        if let Some((_, id)) = codex_session {
+            argv.push(id.to_owned());
+        }
         argv.push("-".to_owned());
     }
 
@@ -227,6 +324,8 @@ mod tests {
             prompt_file: Path::new("/tmp/p.md"),
             extra_writable_dirs: &[],
             network_access: false,
+            effort: None,
+            session: Session::Default,
         }
     }
 
@@ -434,5 +533,76 @@ mod tests {
         let cmd = ["cat".to_owned(), "{prompt_file}".to_owned()];
         let e = build(&CommandSpec { prompt_file: p, command: Some(&cmd), ..spec(Format::Text) }).unwrap_err();
         assert!(matches!(e, CommandError::NonUtf8Path { .. }));
+    }
+
+    #[test]
+    fn claude_sessions_and_effort() {
+        let argv = build(&CommandSpec {
+            session: Session::New { id: Some("n1") },
+            effort: Some("high"),
+            ..spec(Format::Claude)
+        })
+        .unwrap();
+        assert_eq!(&strs(&argv)[7..], ["--effort", "high", "--session-id", "n1"]);
+        let argv = build(&CommandSpec { session: Session::Resume { id: "s1" }, ..spec(Format::Claude) }).unwrap();
+        assert_eq!(&strs(&argv)[7..], ["--resume", "s1"]);
+        let argv =
+            build(&CommandSpec { session: Session::Fork { id: "s1", new_id: Some("n2") }, ..spec(Format::Claude) })
+                .unwrap();
+        assert_eq!(&strs(&argv)[7..], ["--resume", "s1", "--fork-session", "--session-id", "n2"]);
+    }
+
+    /// `codex exec resume` and `exec fork` take no `--sandbox`: the same setting goes as `-c`,
+    /// and the session id comes right before the stdin marker.
+    #[test]
+    fn codex_resume_and_fork_use_only_their_flags() {
+        for (session, sub) in
+            [(Session::Resume { id: "t1" }, "resume"), (Session::Fork { id: "t1", new_id: Some("ignored") }, "fork")]
+        {
+            let argv =
+                build(&CommandSpec { session, model: Some("m"), effort: Some("low"), ..spec(Format::Codex) }).unwrap();
+            assert_eq!(
+                strs(&argv),
+                [
+                    "codex",
+                    "exec",
+                    sub,
+                    "--json",
+                    "--skip-git-repo-check",
+                    "-c",
+                    "sandbox_mode=\"workspace-write\"",
+                    "-m",
+                    "m",
+                    "-c",
+                    "model_reasoning_effort=\"low\"",
+                    "-c",
+                    "allow_login_shell=false",
+                    "t1",
+                    "-"
+                ]
+            );
+            assert!(!argv.iter().any(|a| a == "--sandbox"));
+        }
+        // A new codex session takes no chosen id: codex announces its thread id.
+        let argv = build(&CommandSpec { session: Session::New { id: Some("n") }, ..spec(Format::Codex) }).unwrap();
+        assert!(!argv.iter().any(|a| a == "n"));
+        let cmd = ["codex".to_owned(), "exec".to_owned()];
+        let e =
+            build(&CommandSpec { command: Some(&cmd), session: Session::Resume { id: "t" }, ..spec(Format::Codex) })
+                .unwrap_err();
+        assert!(matches!(e, CommandError::NoSessionCarryOver { .. }), "{e}");
+    }
+
+    #[test]
+    fn gemini_sessions_no_fork_no_effort() {
+        let argv = build(&CommandSpec { session: Session::New { id: Some("g1") }, ..spec(Format::Gemini) }).unwrap();
+        assert_eq!(&strs(&argv)[6..], ["--session-id", "g1"]);
+        let argv = build(&CommandSpec { session: Session::Resume { id: "g1" }, ..spec(Format::Gemini) }).unwrap();
+        assert_eq!(&strs(&argv)[6..], ["--resume", "g1"]);
+        let e = build(&CommandSpec { session: Session::Fork { id: "g1", new_id: None }, ..spec(Format::Gemini) })
+            .unwrap_err();
+        assert_eq!(e.to_string(), "harness h cannot carry a session over: gemini cannot fork a session");
+        let e = build(&CommandSpec { effort: Some("high"), ..spec(Format::Gemini) }).unwrap_err();
+        assert!(matches!(e, CommandError::EffortNotSupported { .. }));
     }
 }

@@ -37,7 +37,7 @@ pub mod parser;
 pub mod render;
 mod util;
 
-pub use command::{build, CommandError, CommandSpec};
+pub use command::{build, CommandError, CommandSpec, Session};
 pub use event::Event;
 pub use format::{Format, ParseFormatError};
 pub use lines::{Line, LineSplitter, DEFAULT_MAX_LINE};

@@ -3,7 +3,7 @@
 
 use baton_core::{Config, Job};
 use baton_harness::command::CommandError;
-use baton_harness::{CommandSpec, Format, ParseFormatError};
+use baton_harness::{CommandSpec, Format, ParseFormatError, Session};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -49,8 +49,14 @@ pub struct JobIdentity<'a> {
     pub worktree: Option<&'a Path>,
 }
 
-/// Builds the invocation of `identity.job` under `config`.
-pub fn prepare(config: &Config, identity: &JobIdentity<'_>, prompt_file: &Path) -> Result<Invocation, InvocationError> {
+/// Builds the invocation of `identity.job` under `config`, in `session`. The job's own model and
+/// effort (`insert-job --model/--effort`) win over the harness's configured model.
+pub fn prepare(
+    config: &Config,
+    identity: &JobIdentity<'_>,
+    prompt_file: &Path,
+    session: Session<'_>,
+) -> Result<Invocation, InvocationError> {
     let job = identity.job;
     let harness = config.harnesses.get(&job.harness).ok_or_else(|| InvocationError::UnknownHarness {
         harness: job.harness.clone(),
@@ -70,11 +76,13 @@ pub fn prepare(config: &Config, identity: &JobIdentity<'_>, prompt_file: &Path) 
         name: &job.harness,
         format,
         command: harness.command.as_deref(),
-        model: harness.model.as_deref(),
+        model: job.model.as_deref().or(harness.model.as_deref()),
         args: &harness.args,
         prompt_file,
         extra_writable_dirs: &database_dir,
         network_access,
+        effort: job.effort.as_deref(),
+        session,
     })?;
 
     let mut env: Vec<(String, String)> = harness.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();

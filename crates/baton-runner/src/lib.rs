@@ -11,6 +11,7 @@
 //! - [`transcript`]: batching and capping transcript events.
 //! - [`workspace`] and [`git`]: each assignment's branch and worktree, and what a job changed.
 //! - [`checkpoint`]: the commit after every attempt that lands its work on the branch.
+//! - [`session`]: a new agent session or an earlier job's carried on.
 //! - [`templates`] and [`prompt`]: what the agent is told.
 
 pub mod checkpoint;
@@ -22,6 +23,7 @@ pub mod notify;
 pub mod process;
 pub mod prompt;
 pub mod runner;
+pub mod session;
 pub mod supervisor;
 pub mod templates;
 pub mod transcript;

@@ -80,6 +80,54 @@ pub fn context(repo_root: &Path, workdir: &Path, detail: &AssignmentDetail, job:
     })
 }
 
+/// The template a job's prompt comes from: a continuation of an earlier session gets the short
+/// `continue.md` (the session already holds the briefing, the plan and the assignment's
+/// context), every other job its type's own template.
+pub fn template_name(job: &Job, continuing: bool) -> String {
+    if continuing {
+        "continue.md".to_string()
+    } else {
+        format!("{}.md", job.job_type)
+    }
+}
+
+/// Adds what a continuation's template needs to `context`: the source job and the steps of the
+/// chain that ran after it (e.g. the review asking for changes).
+pub fn add_continuation(context: &mut Value, detail: &AssignmentDetail, job: &Job, source: &Job) {
+    let since: Vec<Value> = detail
+        .jobs
+        .iter()
+        .filter(|j| j.position > source.position && j.id != job.id && j.status.is_final())
+        .map(|j| {
+            json!({
+                "id": j.id,
+                "type": j.job_type.as_str(),
+                "status": j.status.as_str(),
+                "result": j.result,
+                "error": j.error,
+            })
+        })
+        .collect();
+    context["session"] = json!({"source_job_id": source.id, "since": since});
+}
+
+/// The handoff a continuation that runs as a fresh session gets after its full prompt: what the
+/// job it meant to continue reported.
+pub fn handoff(source: &Job, reason: Option<&str>) -> String {
+    let mut text = format!(
+        "\n## Handoff from job {} ({} on {})\n\nThis job was meant to continue that job's agent session",
+        source.id, source.job_type, source.harness
+    );
+    match reason {
+        Some(reason) => text.push_str(&format!(", which is not possible here ({reason})")),
+        None => text.push_str(", which was not possible"),
+    }
+    text.push_str("; here is what it reported instead.\n\n");
+    text.push_str(source.result.as_deref().or(source.error.as_deref()).unwrap_or("(no result recorded)"));
+    text.push('\n');
+    text
+}
+
 /// A job's line in the chain: a PM job's decision, else its report's `Summary:` line, else the
 /// first line of its result (or error), shortened.
 fn chain_line(job: &Job) -> String {

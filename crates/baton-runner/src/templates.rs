@@ -20,6 +20,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("document.md", include_str!("../templates/document.md")),
     ("pm.md", include_str!("../templates/pm.md")),
     ("chat.md", include_str!("../templates/chat.md")),
+    ("continue.md", include_str!("../templates/continue.md")),
 ];
 
 /// The folder of a repository's template overrides.
@@ -38,6 +39,11 @@ pub struct TemplateError {
 
 /// Renders the template of `job_type` with `context`, preferring the repository's override.
 pub fn render(repo_root: &Path, job_type: JobType, context: &serde_json::Value) -> Result<String, TemplateError> {
+    render_named(repo_root, &format!("{job_type}.md"), context)
+}
+
+/// Renders the template file `name` (e.g. `continue.md`) with `context`.
+pub fn render_named(repo_root: &Path, name: &str, context: &serde_json::Value) -> Result<String, TemplateError> {
     let dir = override_dir(repo_root);
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -56,7 +62,7 @@ pub fn render(repo_root: &Path, job_type: JobType, context: &serde_json::Value) 
             )),
         }
     });
-    let name = format!("{job_type}.md");
+    let name = name.to_string();
     let describe = |e: &minijinja::Error| {
         let file = e.name().unwrap_or(&name).to_string();
         let shown = if dir.join(&file).is_file() {
@@ -164,6 +170,30 @@ mod tests {
             let text = render(tmp.path(), *t, &c).unwrap();
             assert!(text.contains("Add OAuth login"), "{t}: {text}");
         }
+    }
+
+    /// A continuation's prompt is short: what happened since and what to do now, not the
+    /// briefing its session already holds.
+    #[test]
+    fn the_continuation_prompt_leaves_out_the_briefing() {
+        let mut c = context();
+        c["job"] = json!({"id": "j4", "type": "implement", "context": "fix the two findings", "harness": "claude"});
+        c["session"] = json!({"source_job_id": "j1", "since": [
+            {"id": "j3", "type": "review", "status": "complete", "result": "Two findings: …", "error": null}
+        ]});
+        let text = render_named(Path::new("/nonexistent"), "continue.md", &c).unwrap();
+        assert!(text.starts_with("# Continuing your session: implement job j4"), "{text}");
+        assert!(text.contains("earlier work (job j1)") && text.contains("Two findings: …"), "{text}");
+        assert!(text.contains("fix the two findings"), "{text}");
+        assert!(!text.contains("Add OAuth login"), "no north star: {text}");
+        assert!(!text.contains("added the route"), "no chain: {text}");
+    }
+
+    #[test]
+    fn the_pm_prompt_offers_carrying_a_session_over() {
+        let text = render(Path::new("/nonexistent"), JobType::Pm, &context()).unwrap();
+        assert!(text.contains("--continue <the implementer's job id>"), "{text}");
+        assert!(text.contains("--fork <job id>"), "{text}");
     }
 
     #[test]

@@ -42,6 +42,9 @@ async fn store_with_a_job() -> (SqliteStore, Arc<ManualClock>, String, tempfile:
             max_attempts: 3,
             after: None,
             for_job_id: None,
+            session: None,
+            model: None,
+            effort: None,
         }),
     };
     let detail = store.create_assignment(new, &Actor::Person("ada".into())).await.unwrap();
@@ -90,6 +93,10 @@ async fn a_back_off_ends_by_the_stores_clock() {
         transcript_truncated: false,
         git_head_after: None,
         diff_stat: None,
+        session_mode: None,
+        session_fallback_reason: None,
+        session_host: None,
+        model: None,
     };
     let recorded = store.finish_attempt(&job, claim.token, failed, &policy).await.unwrap().unwrap();
     assert_eq!(recorded.status, JobStatus::Pending);

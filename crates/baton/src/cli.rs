@@ -254,6 +254,14 @@ pub struct CreateArgs {
     #[arg(long, requires = "first", value_name = "NAME")]
     pub harness: Option<String>,
 
+    /// The model for the first job, passed to the harness's own model flag.
+    #[arg(long, requires = "first", value_name = "NAME")]
+    pub model: Option<String>,
+
+    /// The reasoning effort for the first job (see `insert-job --effort`).
+    #[arg(long, requires = "first", value_name = "LEVEL")]
+    pub effort: Option<String>,
+
     /// Cost guard: no job starts once the assignment has spent this many dollars.
     #[arg(long, value_name = "USD", value_parser = parse_budget)]
     pub budget_usd: Option<f64>,
@@ -295,6 +303,25 @@ pub struct InsertJobArgs {
     /// insert always goes right after the PM job).
     #[arg(long, value_name = "JOB_ID")]
     pub after: Option<String>,
+
+    /// Continue this earlier job's agent session: the same conversation, this job's prompt as
+    /// its next turn (e.g. a fix-up after a review). Defaults --harness to that job's.
+    #[arg(long = "continue", value_name = "JOB_ID")]
+    pub continue_job: Option<String>,
+
+    /// Start a new session from this earlier job's conversation, leaving that one unchanged
+    /// (e.g. a second opinion with the same context). Not on gemini.
+    #[arg(long, value_name = "JOB_ID")]
+    pub fork: Option<String>,
+
+    /// The model to run, passed to the harness's own model flag.
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+
+    /// The reasoning effort (claude: low, medium, high, xhigh, max; codex: minimal, low, medium,
+    /// high, xhigh; [harness.NAME] efforts may change the list).
+    #[arg(long, value_name = "LEVEL")]
+    pub effort: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,9 @@ fn implement() -> NewJob {
         max_attempts: 3,
         after: None,
         for_job_id: None,
+        session: None,
+        model: None,
+        effort: None,
     }
 }
 
@@ -191,6 +194,10 @@ fn success() -> AttemptResult {
         transcript_truncated: false,
         git_head_after: None,
         diff_stat: None,
+        session_mode: None,
+        session_fallback_reason: None,
+        session_host: None,
+        model: None,
     }
 }
 

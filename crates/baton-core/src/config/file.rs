@@ -67,6 +67,8 @@ pub struct HarnessFile {
     pub model: Option<String>,
     pub env: Option<BTreeMap<String, String>>,
     pub timeout_ms: Option<u64>,
+    pub efforts: Option<Vec<String>>,
+    pub models: Option<Vec<String>>,
 }
 
 impl ConfigFile {

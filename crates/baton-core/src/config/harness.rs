@@ -25,12 +25,25 @@ pub struct HarnessConfig {
     pub env: BTreeMap<String, String>,
     /// Overrides the global `timeout_ms` for this harness.
     pub timeout_ms: Option<u64>,
+    /// The `--effort` values it accepts; `None` = its format's own list.
+    pub efforts: Option<Vec<String>>,
+    /// When not empty, the only models (besides `model`) a PM may pick with `--model`.
+    pub models: Vec<String>,
 }
 
 impl HarnessConfig {
     /// A harness of `format` with nothing else set.
     pub fn new(format: Format) -> HarnessConfig {
-        HarnessConfig { format, command: None, args: Vec::new(), model: None, env: BTreeMap::new(), timeout_ms: None }
+        HarnessConfig {
+            format,
+            command: None,
+            args: Vec::new(),
+            model: None,
+            env: BTreeMap::new(),
+            timeout_ms: None,
+            efforts: None,
+            models: Vec::new(),
+        }
     }
 }
 
@@ -91,6 +104,15 @@ pub(super) fn merge(
     }
     if let Some(env) = &table.env {
         entry.env.extend(env.clone());
+    }
+    if let Some(efforts) = &table.efforts {
+        if efforts.iter().any(|e| e.trim().is_empty()) {
+            return Err(fail(format!("[harness.{name}] efforts must not hold an empty value")));
+        }
+        entry.efforts = Some(efforts.clone());
+    }
+    if let Some(models) = &table.models {
+        entry.models = models.clone();
     }
     if let Some(timeout) = table.timeout_ms {
         if timeout == 0 {

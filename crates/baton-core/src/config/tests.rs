@@ -133,3 +133,20 @@ fn isolation_defaults_to_worktrees_in_git_repositories() {
     let err = Config::load(bad.path(), &env_of(&[("HOME", "/h")])).unwrap_err().to_string();
     assert!(err.contains("valid values: worktree, none"), "{err}");
 }
+
+#[test]
+fn harness_efforts_and_models_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let file = super::file::ConfigFile::parse(
+        "[harness.claude]\nmodels = [\"opus\"]\nefforts = [\"low\"]\n[harness.bad]\nformat = \"claude\"\nefforts = [\"\"]\n",
+        &path,
+    )
+    .unwrap();
+    let mut harnesses = super::harness::builtins();
+    super::harness::merge(&mut harnesses, "claude", &file.harness["claude"], &path).unwrap();
+    assert_eq!(harnesses["claude"].models, ["opus"]);
+    assert_eq!(harnesses["claude"].efforts.as_deref(), Some(&["low".to_string()][..]));
+    let e = super::harness::merge(&mut harnesses, "bad", &file.harness["bad"], &path).unwrap_err();
+    assert!(e.to_string().contains("efforts must not hold an empty value"), "{e}");
+}

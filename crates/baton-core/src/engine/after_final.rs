@@ -57,6 +57,9 @@ pub fn after_final(state: FinalState<'_>, pm: &JobDefaults) -> AfterFinal {
             max_attempts: pm.max_attempts,
             after: Some(job.id.clone()),
             for_job_id: Some(job.id.clone()),
+            session: None,
+            model: None,
+            effort: None,
         });
     }
     if job.decision.is_some() || assignment.status != AssignmentStatus::Active {

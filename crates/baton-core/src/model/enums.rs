@@ -128,6 +128,18 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// How a job's agent session begins: a new conversation, the next turn of an earlier job's
+    /// conversation, or a copy of it that leaves the original untouched.
+    SessionMode, "session mode" {
+        Fresh => "fresh",
+        /// `insert-job --continue JOB`: the new prompt is the next turn of JOB's session.
+        Continued => "continued",
+        /// `insert-job --fork JOB`: a new session starting from JOB's conversation.
+        Forked => "forked",
+    }
+);
+
 impl JobStatus {
     /// Final statuses never change again.
     pub fn is_final(self) -> bool {

@@ -69,6 +69,19 @@ pub struct Job {
     /// Warnings its attempts left (files left out of a checkpoint commit, a refused hook, …).
     pub warnings: Vec<crate::store::JobWarning>,
     pub attempt_history: Vec<Attempt>,
+    /// How its agent session began; a continuation that could not resume ran `fresh` and says
+    /// why in `session_fallback_reason`.
+    pub session_mode: super::SessionMode,
+    /// With `--continue`/`--fork`: the job whose session it carries on.
+    pub session_source_job_id: Option<String>,
+    /// Why a continuation ran as a fresh session instead (other host, unknown session, …).
+    pub session_fallback_reason: Option<String>,
+    /// The model asked for (`--model`), else the harness's configured one when it ran.
+    pub model: Option<String>,
+    /// The reasoning effort asked for (`--effort`).
+    pub effort: Option<String>,
+    /// The machine whose agent CLI holds this job's session (sessions live where they ran).
+    pub session_host: Option<String>,
 }
 
 /// The one-sentence summary a report opens with (`Summary: …`, the report template's first

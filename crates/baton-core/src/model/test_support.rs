@@ -65,5 +65,11 @@ pub fn job(id: &str, job_type: JobType, status: JobStatus) -> Job {
         decision: None,
         warnings: Vec::new(),
         attempt_history: Vec::new(),
+        session_mode: crate::model::SessionMode::Fresh,
+        session_source_job_id: None,
+        session_fallback_reason: None,
+        model: None,
+        effort: None,
+        session_host: None,
     }
 }

@@ -8,6 +8,9 @@ fn job() -> NewJob {
         max_attempts: 3,
         after: None,
         for_job_id: None,
+        session: None,
+        model: None,
+        effort: None,
     }
 }
 

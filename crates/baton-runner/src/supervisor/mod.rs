@@ -20,6 +20,7 @@ mod worktree_setup;
 
 pub use setup::SetupError;
 
+use crate::session::{self, Plan};
 use crate::{checkpoint, git};
 use agent::Started;
 use attempt::Attempt;
@@ -120,46 +121,91 @@ async fn finish_with_retries(
 }
 
 /// The attempt's result, or `None` when the lease was gone and nothing may be written.
+///
+/// A continuation whose CLI does not know the session (its files are gone, or it never was
+/// this machine's) runs again at once as a fresh session, in the same attempt and without
+/// charging a retry: the job itself is fine, only the session could not carry over.
 async fn prepare_and_run(
     shared: &Shared,
     claim: &Claim,
     mut stop: watch::Receiver<Option<StopRequest>>,
 ) -> baton_core::Result<Option<AttemptResult>> {
-    let prepared = match setup::prepare(shared, claim).await? {
-        Ok(prepared) => prepared,
-        Err(e) => return Ok(Some(result::setup_failure(e))),
+    let mut forced = None;
+    loop {
+        let prepared = match setup::prepare(shared, claim, forced.take()).await? {
+            Ok(prepared) => prepared,
+            Err(e) => return Ok(Some(result::setup_failure(e))),
+        };
+        if let Some(ended) = run_worktree_setup(shared, claim, &prepared, &mut stop).await? {
+            prepared.remove_prompt_file();
+            return Ok(ended);
+        }
+        let result = run_agent(shared, claim, &prepared, stop.clone()).await;
+        prepared.remove_prompt_file();
+        let Some(mut result) = result? else { return Ok(None) };
+        if let Plan::Resume { source, .. } = &prepared.plan {
+            let error = result.error.as_deref().unwrap_or_default();
+            if result.success != Some(true) && session::unknown_session(error) {
+                let id = source.session_id.as_deref().unwrap_or_default();
+                forced =
+                    Some(format!("{} does not know session {id} of job {}: {error}", claim.job.harness, source.id));
+                continue;
+            }
+        }
+        record_session(shared, claim, &prepared.plan, &mut result);
+        return Ok(Some(result));
+    }
+}
+
+/// Runs `worktree_setup` when the job's worktree has not completed it: no agent starts on a tree
+/// whose setup has not completed. `Some(ended)` when the attempt ends here (the setup failed, or
+/// the lease is gone); `None` to go on to the agent.
+async fn run_worktree_setup(
+    shared: &Shared,
+    claim: &Claim,
+    prepared: &setup::Prepared,
+    stop: &mut watch::Receiver<Option<StopRequest>>,
+) -> baton_core::Result<Option<Option<AttemptResult>>> {
+    let (Some(tree), Some(command)) = (&prepared.worktree, &shared.config.worktree_setup) else { return Ok(None) };
+    if !crate::workspace::setup_pending(&shared.config, tree) {
+        return Ok(None);
+    }
+    let not_done = match worktree_setup::run(shared, claim, command, tree, stop).await? {
+        None => crate::workspace::mark_setup_done(tree)
+            .err()
+            .map(|e| worktree_setup::NotDone::Result(Box::new(result::setup_failure(SetupError::SetupMark(e))))),
+        Some(not_done) => Some(not_done),
     };
-    // No agent starts on a tree whose setup has not completed.
-    if let (Some(tree), Some(command)) = (&prepared.worktree, &shared.config.worktree_setup) {
-        if crate::workspace::setup_pending(&shared.config, tree) {
-            let ended = worktree_setup::run(shared, claim, command, tree, &mut stop).await;
-            let not_done = match ended {
-                Ok(None) => crate::workspace::mark_setup_done(tree)
-                    .err()
-                    .map(|e| worktree_setup::NotDone::Result(result::setup_failure(SetupError::SetupMark(e)))),
-                Ok(Some(not_done)) => Some(not_done),
-                Err(e) => {
-                    prepared.remove_prompt_file();
-                    return Err(e);
-                }
-            };
-            match not_done {
-                // What the setup created is its own, never an agent's: checkpoints leave it out.
-                None => checkpoint::record_setup_baseline(tree).await,
-                Some(worktree_setup::NotDone::Result(result)) => {
-                    prepared.remove_prompt_file();
-                    return Ok(Some(result));
-                }
-                Some(worktree_setup::NotDone::LeaseGone) => {
-                    prepared.remove_prompt_file();
-                    return Ok(None);
-                }
+    Ok(match not_done {
+        None => {
+            // What the setup created is its own, never an agent's: checkpoints leave it out.
+            checkpoint::record_setup_baseline(tree).await;
+            None
+        }
+        Some(worktree_setup::NotDone::Result(result)) => Some(Some(*result)),
+        Some(worktree_setup::NotDone::LeaseGone) => Some(None),
+    })
+}
+
+/// What the attempt's result says about its session and model.
+fn record_session(shared: &Shared, claim: &Claim, plan: &Plan, result: &mut AttemptResult) {
+    let job = &claim.job;
+    let harness = shared.config.harnesses.get(&job.harness);
+    result.session_mode = Some(plan.mode());
+    result.session_host = Some(shared.host.clone());
+    result.model = job.model.clone().or_else(|| harness.and_then(|h| h.model.clone()));
+    match plan {
+        Plan::Fresh { fallback, .. } => result.session_fallback_reason = fallback.clone(),
+        Plan::Resume { earlier_tokens: (earlier_in, earlier_out), .. } => {
+            // codex reports a resumed thread's usage from its start: keep this job's own share.
+            if harness.is_some_and(|h| h.format == baton_harness::Format::Codex) {
+                let own =
+                    |reported: Option<i64>, earlier: i64| reported.map(|r| if r >= earlier { r - earlier } else { r });
+                result.tokens_in = own(result.tokens_in, *earlier_in);
+                result.tokens_out = own(result.tokens_out, *earlier_out);
             }
         }
     }
-    let result = run_agent(shared, claim, &prepared, stop).await;
-    prepared.remove_prompt_file();
-    result
 }
 
 async fn run_agent(

@@ -38,6 +38,10 @@ pub(super) fn failure(kind: ErrorKind, error: String) -> AttemptResult {
         transcript_truncated: false,
         git_head_after: None,
         diff_stat: None,
+        session_mode: None,
+        session_fallback_reason: None,
+        session_host: None,
+        model: None,
     }
 }
 
@@ -81,5 +85,9 @@ pub(super) fn attempt_result(
         transcript_truncated: truncated,
         git_head_after: None,
         diff_stat: None,
+        session_mode: None,
+        session_fallback_reason: None,
+        session_host: None,
+        model: None,
     }
 }

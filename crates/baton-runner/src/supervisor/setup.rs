@@ -5,6 +5,7 @@
 use super::Shared;
 use crate::invocation::{self, Invocation, InvocationError, JobIdentity};
 use crate::prompt;
+use crate::session::{self, Plan};
 use crate::templates::{self, TemplateError};
 use crate::workspace::WorkspaceError;
 use baton_core::store::Claim;
@@ -67,6 +68,8 @@ pub(super) struct Prepared {
     /// Written only for harnesses that name `{prompt_file}`.
     prompt_file: Option<PathBuf>,
     pub invocation: Invocation,
+    /// The session it runs in.
+    pub plan: Plan,
 }
 
 impl Prepared {
@@ -108,8 +111,13 @@ impl PreviousAttempt {
     }
 }
 
-/// Prepares `claim`'s job; the outer error is the store's, the inner one the job's.
-pub(super) async fn prepare(shared: &Shared, claim: &Claim) -> baton_core::Result<Result<Prepared, SetupError>> {
+/// Prepares `claim`'s job; the outer error is the store's, the inner one the job's. `forced`: run
+/// a fresh session for this reason even if the job carries an earlier one on.
+pub(super) async fn prepare(
+    shared: &Shared,
+    claim: &Claim,
+    forced: Option<String>,
+) -> baton_core::Result<Result<Prepared, SetupError>> {
     let job = &claim.job;
     let config = &shared.config;
     let mut detail = shared.store.assignment(&shared.namespace, &job.assignment_id).await?;
@@ -131,11 +139,20 @@ pub(super) async fn prepare(shared: &Shared, claim: &Claim) -> baton_core::Resul
         }
     }
     let previous = PreviousAttempt::find(&detail, claim);
-    let context = prompt::context(&config.repo_root, &dir.cwd, &detail, job);
-    let prompt = match templates::render(&config.repo_root, job.job_type, &context) {
+    let plan = session::plan(shared.store.as_ref(), config, &shared.namespace, job, &shared.host, forced).await?;
+    let mut context = prompt::context(&config.repo_root, &dir.cwd, &detail, job);
+    if let Plan::Resume { source, .. } = &plan {
+        prompt::add_continuation(&mut context, &detail, job, source);
+    }
+    let template = prompt::template_name(job, matches!(plan, Plan::Resume { .. }));
+    let mut prompt = match templates::render_named(&config.repo_root, &template, &context) {
         Ok(prompt) => prompt,
         Err(e) => return Ok(Err(e.into())),
     };
+    if let Plan::Fresh { source: Some(source), fallback, .. } = &plan {
+        let reason = fallback.as_deref().or(job.session_fallback_reason.as_deref());
+        prompt.push_str(&prompt::handoff(source, reason));
+    }
     let prompt_path = std::env::temp_dir().join(format!("baton-prompt-{}-{}.md", job.id, claim.attempt));
     // Only harnesses that name `{prompt_file}` get one; the rest read the prompt on stdin.
     let wants_file = config.harnesses.get(&job.harness).is_some_and(|h| {
@@ -154,7 +171,7 @@ pub(super) async fn prepare(shared: &Shared, claim: &Claim) -> baton_core::Resul
         baton_dir: shared.baton_dir.as_deref(),
         worktree: dir.worktree.as_deref(),
     };
-    let prepared = invocation::prepare(config, &identity, &prompt_path).map(|invocation| Prepared {
+    let prepared = invocation::prepare(config, &identity, &prompt_path, plan.session()).map(|invocation| Prepared {
         cwd: dir.cwd,
         checkpoint_branch,
         previous,
@@ -162,6 +179,7 @@ pub(super) async fn prepare(shared: &Shared, claim: &Claim) -> baton_core::Resul
         prompt,
         prompt_file: wants_file.then(|| prompt_path.clone()),
         invocation,
+        plan,
     });
     if prepared.is_err() && wants_file {
         let _ = std::fs::remove_file(&prompt_path);

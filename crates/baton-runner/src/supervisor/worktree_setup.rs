@@ -40,7 +40,7 @@ const BACKSTOP: Duration = Duration::from_secs(2);
 /// How a setup ended, when it did not complete.
 pub(super) enum NotDone {
     /// Recorded as the attempt's result (failed, timed out, or released by a shutdown).
-    Result(AttemptResult),
+    Result(Box<AttemptResult>),
     /// The lease is gone: nothing more may be written.
     LeaseGone,
 }
@@ -61,7 +61,7 @@ pub(super) async fn run(
                 Ok(group) => Some(group),
                 Err(source) => {
                     let e = SetupError::Cgroup { path: parent.join(name), source };
-                    return Ok(Some(NotDone::Result(result::setup_failure(e))));
+                    return Ok(Some(NotDone::Result(Box::new(result::setup_failure(e)))));
                 }
             }
         }
@@ -78,7 +78,7 @@ pub(super) async fn run(
         Ok(child) => child,
         Err(source) => {
             let e = SetupError::Workspace(WorkspaceError::SetupSpawn { source });
-            return Ok(Some(NotDone::Result(result::setup_failure(e))));
+            return Ok(Some(NotDone::Result(Box::new(result::setup_failure(e)))));
         }
     };
     let pgid = child.id().unwrap_or_default();
@@ -209,7 +209,7 @@ pub(super) async fn run(
             )
         }
     };
-    Ok(Some(NotDone::Result(result)))
+    Ok(Some(NotDone::Result(Box::new(result))))
 }
 
 fn shut_down() -> AttemptResult {

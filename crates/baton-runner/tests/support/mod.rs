@@ -131,6 +131,9 @@ command = ["true"]
                 max_attempts: 3,
                 after: None,
                 for_job_id: None,
+                session: None,
+                model: None,
+                effort: None,
             }),
         };
         let detail = self.store.create_assignment(new, &Actor::Person("ada".into())).await.unwrap();

@@ -117,6 +117,9 @@ pub async fn create(store: &dyn Store, north_star: &str, first: Option<JobType>)
         max_attempts: 3,
         after: None,
         for_job_id: None,
+        session: None,
+        model: None,
+        effort: None,
     });
     let new = NewAssignment {
         namespace: NS.into(),
@@ -165,6 +168,10 @@ pub async fn succeed(store: &dyn Store, claim: &Claim) {
         transcript_truncated: false,
         git_head_after: None,
         diff_stat: None,
+        session_mode: None,
+        session_fallback_reason: None,
+        session_host: None,
+        model: None,
     };
     store.finish_attempt(&claim.job.id, claim.token, result, &policy()).await.expect("finish").expect("lease held");
 }

@@ -91,7 +91,9 @@ pub async fn finish_attempt(
          tokens_in = $12, tokens_out = $13, \
          cost_usd = CASE WHEN $14::double precision IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + $14 END, \
          transcript_truncated = transcript_truncated OR $15, git_head_after = COALESCE($16, git_head_after), \
-         diff_stat = COALESCE($17, diff_stat), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+         diff_stat = COALESCE($17, diff_stat), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, \
+         session_mode = COALESCE($19, session_mode), session_fallback_reason = COALESCE($20, session_fallback_reason), \
+         session_host = CASE WHEN $11::text IS NULL THEN session_host ELSE $21 END, model = COALESCE($22, model) \
          WHERE id = $1 AND status = $18",
     )
     .bind(job_id)
@@ -112,6 +114,10 @@ pub async fn finish_attempt(
     .bind(r.git_head_after.as_deref().map(pg_text))
     .bind(r.diff_stat.as_deref().map(pg_text))
     .bind(settlement.transition.from().as_str())
+    .bind(r.session_mode.map(|m| m.as_str()))
+    .bind(r.session_fallback_reason.as_deref().map(pg_text))
+    .bind(r.session_host.as_deref().map(pg_text))
+    .bind(r.model.as_deref().map(pg_text))
     .execute(&mut *conn)
     .await
     .ctx("recording a job result")?;

@@ -9,10 +9,11 @@ use super::rows::{self, JOB_COLUMNS};
 use super::{pg_text, scope, Context, TxResult};
 use baton_core::engine::decision::{self, Decision};
 use baton_core::lifecycle;
+use baton_core::request::{session, SessionSource};
 use baton_core::scope::Mutation;
 use baton_core::store::{JobDefaults, JobFilter, NewJob};
 use baton_core::time::Millis;
-use baton_core::{ids, Actor, AssignmentStatus, Error, Job, JobType, Result};
+use baton_core::{ids, Actor, AssignmentStatus, Error, Job, JobType, Result, SessionMode};
 use sqlx::postgres::PgConnection;
 
 fn not_found(ns: &str, id: &str) -> Error {
@@ -106,6 +107,9 @@ pub async fn insert_guarded(
     let caller =
         scope::check(conn, ns, actor, Mutation::InsertJob { assignment_id: aid, job_type: new.job_type }, at).await?;
     let placed = NewJob { after: decision::placement(caller.as_ref(), new.after.as_deref())?, ..new.clone() };
+    if let Some(source) = &new.session {
+        session::check_source(new, source, aid, &get(conn, ns, &source.job_id).await?)?;
+    }
     if let Err(refusal) = lifecycle::check_insert(&assignment) {
         if matches!(refusal, Error::JobLimitReached { .. }) && assignment.status == AssignmentStatus::Active {
             assignments::block(conn, aid, &lifecycle::job_limit_reason(assignment.max_jobs), at).await?;
@@ -163,7 +167,8 @@ pub async fn insert(
     let id = ids::new_job_id();
     sqlx::query(
         "INSERT INTO jobs (id, namespace, assignment_id, position, type, harness, context, status, max_attempts, \
-         for_job_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10)",
+         for_job_id, created_at, session_mode, session_source_job_id, model, effort) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&id)
     .bind(ns)
@@ -175,6 +180,10 @@ pub async fn insert(
     .bind(rows::int(new.max_attempts))
     .bind(&new.for_job_id)
     .bind(at)
+    .bind(new.session.as_ref().map_or(SessionMode::Fresh, |s| s.mode).as_str())
+    .bind(new.session.as_ref().map(|s| s.job_id.as_str()))
+    .bind(new.model.as_deref().map(pg_text))
+    .bind(new.effort.as_deref().map(pg_text))
     .execute(&mut *conn)
     .await
     .ctx("inserting a job")?;
@@ -339,6 +348,15 @@ pub async fn retry_guarded(
         max_attempts: defaults.max_attempts,
         after,
         for_job_id: job.for_job_id.clone(),
+        // The copy of a continuation carries on the same source session (one that fell back
+        // to a fresh session is copied as fresh).
+        session: job
+            .session_source_job_id
+            .clone()
+            .filter(|_| job.session_mode != SessionMode::Fresh)
+            .map(|job_id| SessionSource { mode: job.session_mode, job_id }),
+        model: job.model.clone(),
+        effort: job.effort.clone(),
     };
     let new = match insert_guarded(conn, ns, &job.assignment_id, &copy, actor, at).await? {
         Ok(new) => new,

@@ -20,7 +20,8 @@ pub const ASSIGNMENT_COLUMNS: &str = "id, namespace, north_star, status, reason,
 pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status, position, attempts, max_attempts, \
      not_before, created_at, started_at, finished_at, duration_ms, result, success, error, error_kind, exit_code, \
      session_id, tokens_in, tokens_out, cost_usd, for_job_id, lease_owner, lease_expires_at, lost_attempts, \
-     transcript_events, transcript_truncated, git_head_before, git_head_after, diff_stat, decision";
+     transcript_events, transcript_truncated, git_head_before, git_head_after, diff_stat, decision, \
+     session_mode, session_source_job_id, session_fallback_reason, model, effort, session_host";
 
 type RowResult<T> = std::result::Result<T, sqlx::Error>;
 
@@ -120,6 +121,12 @@ pub fn job(row: &PgRow) -> RowResult<Job> {
         decision: row.try_get("decision")?,
         attempt_history: Vec::new(),
         warnings: Vec::new(),
+        session_mode: parsed(row, "session_mode")?,
+        session_source_job_id: row.try_get("session_source_job_id")?,
+        session_fallback_reason: row.try_get("session_fallback_reason")?,
+        model: row.try_get("model")?,
+        effort: row.try_get("effort")?,
+        session_host: row.try_get("session_host")?,
     })
 }
 

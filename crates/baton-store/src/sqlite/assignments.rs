@@ -122,6 +122,9 @@ pub fn update(
             max_attempts: defaults.max_attempts,
             after: None,
             for_job_id: None,
+            session: None,
+            model: None,
+            effort: None,
         };
         jobs::insert(conn, ns, id, &pm, &Actor::Engine, at)?;
     }

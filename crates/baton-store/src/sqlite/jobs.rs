@@ -5,10 +5,11 @@ use super::Context;
 use super::{assignments, scope};
 use baton_core::engine::decision::{self, Decision};
 use baton_core::lifecycle;
+use baton_core::request::{session, SessionSource};
 use baton_core::scope::Mutation;
 use baton_core::store::{JobDefaults, JobFilter, NewJob};
 use baton_core::time::Millis;
-use baton_core::{ids, Actor, AssignmentStatus, Error, Job, JobType, Result};
+use baton_core::{ids, Actor, AssignmentStatus, Error, Job, JobType, Result, SessionMode};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Loads one job of a namespace (with its attempts), or says it is not there.
@@ -72,6 +73,9 @@ pub fn insert_guarded(conn: &Connection, ns: &str, aid: &str, new: &NewJob, acto
     let assignment = assignments::load(conn, ns, aid)?;
     let caller = scope::check(conn, ns, actor, Mutation::InsertJob { assignment_id: aid, job_type: new.job_type }, at)?;
     let placed = NewJob { after: decision::placement(caller.as_ref(), new.after.as_deref())?, ..new.clone() };
+    if let Some(source) = &new.session {
+        session::check_source(new, source, aid, &get(conn, ns, &source.job_id)?)?;
+    }
     if let Err(refusal) = lifecycle::check_insert(&assignment) {
         if matches!(refusal, Error::JobLimitReached { .. }) && assignment.status == AssignmentStatus::Active {
             assignments::block(conn, aid, &lifecycle::job_limit_reason(assignment.max_jobs), at)?;
@@ -113,7 +117,8 @@ pub fn insert(conn: &Connection, ns: &str, aid: &str, new: &NewJob, actor: &Acto
     let id = ids::new_job_id();
     conn.prepare_cached(
         "INSERT INTO jobs (id, namespace, assignment_id, position, type, harness, context, status, max_attempts, \
-         for_job_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10)",
+         for_job_id, created_at, session_mode, session_source_job_id, model, effort) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -126,7 +131,11 @@ pub fn insert(conn: &Connection, ns: &str, aid: &str, new: &NewJob, actor: &Acto
             new.context,
             new.max_attempts,
             new.for_job_id,
-            at
+            at,
+            new.session.as_ref().map_or(SessionMode::Fresh, |s| s.mode).as_str(),
+            new.session.as_ref().map(|s| &s.job_id),
+            new.model,
+            new.effort
         ])
     })
     .ctx("inserting a job")?;
@@ -260,6 +269,15 @@ pub fn retry_guarded(
         max_attempts: defaults.max_attempts,
         after,
         for_job_id: job.for_job_id.clone(),
+        // The copy of a continuation carries on the same source session (one that fell back
+        // to a fresh session is copied as fresh).
+        session: job
+            .session_source_job_id
+            .clone()
+            .filter(|_| job.session_mode != SessionMode::Fresh)
+            .map(|job_id| SessionSource { mode: job.session_mode, job_id }),
+        model: job.model.clone(),
+        effort: job.effort.clone(),
     };
     let new = insert_guarded(conn, ns, &job.assignment_id, &copy, actor, at)?;
     rows::record(

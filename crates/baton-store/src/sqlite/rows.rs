@@ -15,10 +15,11 @@ pub const ASSIGNMENT_COLUMNS: &str = "id, namespace, north_star, status, reason,
 pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status, position, attempts, max_attempts, \
      not_before, created_at, started_at, finished_at, duration_ms, result, success, error, error_kind, exit_code, \
      session_id, tokens_in, tokens_out, cost_usd, for_job_id, lease_owner, lease_expires_at, lost_attempts, \
-     transcript_events, transcript_truncated, git_head_before, git_head_after, diff_stat, decision";
+     transcript_events, transcript_truncated, git_head_before, git_head_after, diff_stat, decision, \
+     session_mode, session_source_job_id, session_fallback_reason, model, effort, session_host";
 
 /// How many columns [`JOB_COLUMNS`] selects (queries that select more read them after these).
-pub const JOB_COLUMN_COUNT: usize = 33;
+pub const JOB_COLUMN_COUNT: usize = 39;
 
 /// A text column holding one of a model enum's spellings.
 struct Parsed<T>(T);
@@ -108,6 +109,12 @@ pub fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
         decision: row.get(32)?,
         attempt_history: Vec::new(),
         warnings: Vec::new(),
+        session_mode: parsed(row, 33)?,
+        session_source_job_id: row.get(34)?,
+        session_fallback_reason: row.get(35)?,
+        model: row.get(36)?,
+        effort: row.get(37)?,
+        session_host: row.get(38)?,
     })
 }
 

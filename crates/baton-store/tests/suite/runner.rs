@@ -29,6 +29,10 @@ pub fn success(text: &str) -> AttemptResult {
         transcript_truncated: false,
         git_head_after: None,
         diff_stat: None,
+        session_mode: None,
+        session_fallback_reason: None,
+        session_host: None,
+        model: None,
     }
 }
 
@@ -47,6 +51,10 @@ pub fn failure(kind: ErrorKind, message: &str) -> AttemptResult {
         transcript_truncated: false,
         git_head_after: None,
         diff_stat: None,
+        session_mode: None,
+        session_fallback_reason: None,
+        session_host: None,
+        model: None,
     }
 }
 
@@ -610,4 +618,60 @@ pub async fn every_prompt_is_kept(store: Shared) {
     assert_eq!(job.attempt_history[0].prompt_bytes, Some(first.len() as u64));
     let err = store.attempt_prompt(NS, &ids[0], Some(3)).await.unwrap_err().to_string();
     assert!(err.contains("has no attempt 3: it has attempts 1 to 2"), "{err}");
+}
+
+/// A continuation names a job of the same assignment and harness that recorded a session; the
+/// result records the session's host, its model and how it began; a retry copy carries on.
+pub async fn continuations_are_checked_and_recorded(store: Shared) {
+    use baton_core::request::SessionSource;
+    use baton_core::SessionMode;
+    let (a, ids) = assignment_with(&store, &[JobType::Implement]).await;
+    let (_other, other_ids) = assignment_with(&store, &[JobType::Implement]).await;
+    let continuing = |job_id: &str| NewJob {
+        session: Some(SessionSource { mode: SessionMode::Continued, job_id: job_id.to_string() }),
+        model: Some("opus".into()),
+        effort: Some("high".into()),
+        ..job(JobType::Implement)
+    };
+    let refused = store.insert_job(NS, &a, continuing(&ids[0]), &person()).await.unwrap_err().to_string();
+    assert!(refused.contains("recorded no agent session"), "{refused}");
+    let refused = store.insert_job(NS, &a, continuing(&other_ids[0]), &person()).await.unwrap_err().to_string();
+    assert!(refused.contains("belongs to assignment"), "{refused}");
+    let refused = store.insert_job(NS, &a, continuing("jmissing"), &person()).await.unwrap_err().to_string();
+    assert!(refused.contains("no job jmissing"), "{refused}");
+    let c = claim(&store).await.unwrap();
+    let ran = AttemptResult {
+        session_mode: Some(SessionMode::Fresh),
+        session_host: Some("host-a".into()),
+        model: Some("sonnet".into()),
+        ..success("built it")
+    };
+    store.finish_attempt(&c.job.id, c.token, ran, &policy()).await.unwrap().unwrap();
+    let other_harness = NewJob { harness: "codex".into(), ..continuing(&ids[0]) };
+    let refused = store.insert_job(NS, &a, other_harness, &person()).await.unwrap_err().to_string();
+    assert!(refused.contains("ran on claude, not codex"), "{refused}");
+    assert_eq!(store.assignment(NS, &a).await.unwrap().jobs.len(), 2, "nothing stored but the PM");
+
+    let next = store.insert_job(NS, &a, continuing(&ids[0]), &person()).await.unwrap();
+    assert_eq!((next.session_mode, next.session_source_job_id.as_deref()), (SessionMode::Continued, Some(&*ids[0])));
+    assert_eq!((next.model.as_deref(), next.effort.as_deref()), (Some("opus"), Some("high")));
+    let source = store.job(NS, &ids[0]).await.unwrap();
+    assert_eq!((source.session_host.as_deref(), source.model.as_deref()), (Some("host-a"), Some("sonnet")));
+    assert!(source.session_fallback_reason.is_none());
+
+    // It falls back: the result says so, and a retry copy of it then starts fresh.
+    store.cancel_job(NS, &store.assignment(NS, &a).await.unwrap().jobs[1].id, &person()).await.unwrap();
+    let c = claim(&store).await.unwrap();
+    assert_eq!(c.job.id, next.id);
+    let fell_back = AttemptResult {
+        session_mode: Some(SessionMode::Fresh),
+        session_fallback_reason: Some("the session lives on host-a".into()),
+        ..failure(ErrorKind::Permanent, "broke")
+    };
+    let done = store.finish_attempt(&c.job.id, c.token, fell_back, &policy()).await.unwrap().unwrap();
+    assert_eq!(done.session_mode, SessionMode::Fresh);
+    assert_eq!(done.session_fallback_reason.as_deref(), Some("the session lives on host-a"));
+    assert_eq!(done.model.as_deref(), Some("opus"), "the job's own choice stays");
+    let copy = store.retry_job(NS, &done.id, &defaults(), &person()).await.unwrap();
+    assert_eq!((copy.session_mode, copy.model.as_deref()), (SessionMode::Fresh, Some("opus")));
 }

@@ -1,13 +1,13 @@
 //! `baton create "NORTH STAR"`: a new assignment, optionally with its first job queued in the same
-//! transaction (`--first TYPE [--context …] [--harness …]`).
+//! transaction (`--first TYPE [--context …] [--harness …] [--model …] [--effort …]`).
 
 use crate::cli::CreateArgs;
 use crate::context::Context;
 use crate::context_file;
 use crate::error::CliResult;
 use crate::output::format::one_line;
-use baton_core::request::{NewAssignment, NewJob};
-use baton_core::AssignmentDetail;
+use baton_core::request::{session, NewAssignment, NewJob};
+use baton_core::{Actor, AssignmentDetail};
 
 pub async fn run(ctx: &mut Context, args: CreateArgs) -> CliResult {
     let mut new = NewAssignment::with_defaults(&ctx.config, args.north_star);
@@ -18,7 +18,13 @@ pub async fn run(ctx: &mut Context, args: CreateArgs) -> CliResult {
     // the first job.
     new.context = context_file::resolve(args.context, args.context_file.as_deref())?.unwrap_or_default();
     new.first_job = match args.first {
-        Some(job_type) => Some(NewJob::with_defaults(&ctx.config, job_type, args.harness, new.context.clone())?),
+        Some(job_type) => {
+            let mut job = NewJob::with_defaults(&ctx.config, job_type, args.harness, new.context.clone())?;
+            job.model = args.model;
+            job.effort = args.effort;
+            session::check_choices(&ctx.config, &job, matches!(ctx.actor, Actor::Job { .. }))?;
+            Some(job)
+        }
         None => None,
     };
     // Refused before the store is opened: bad input never waits on the database.

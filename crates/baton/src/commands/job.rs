@@ -83,6 +83,22 @@ pub fn render(job: &Job, style: &Style, width: usize) -> String {
     if let Some(session) = &job.session_id {
         field("session", session.clone());
     }
+    if let Some(source) = &job.session_source_job_id {
+        let how = match job.session_mode {
+            baton_core::SessionMode::Continued => format!("continues {source}"),
+            baton_core::SessionMode::Forked => format!("forks {source}"),
+            baton_core::SessionMode::Fresh => format!("fresh instead of carrying on {source}"),
+        };
+        field("session from", how);
+    }
+    if let Some(reason) = &job.session_fallback_reason {
+        field("fell back", reason.clone());
+    }
+    if job.model.is_some() || job.effort.is_some() {
+        let model = job.model.as_deref().unwrap_or("(harness default)");
+        let effort = job.effort.as_deref().map(|e| format!(", effort {e}")).unwrap_or_default();
+        field("model", format!("{model}{effort}"));
+    }
     if job.tokens_in.is_some() || job.tokens_out.is_some() {
         let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
         field("tokens", format!("{} in, {} out", n(job.tokens_in), n(job.tokens_out)));

@@ -44,6 +44,9 @@ async fn create(store: &dyn Store, north_star: &str) -> AssignmentDetail {
         max_attempts: 3,
         after: None,
         for_job_id: None,
+        session: None,
+        model: None,
+        effort: None,
     };
     let new = NewAssignment {
         namespace: NS.into(),
@@ -80,6 +83,10 @@ async fn succeed(store: &dyn Store, claim: &Claim) {
         transcript_truncated: false,
         git_head_after: None,
         diff_stat: None,
+        session_mode: None,
+        session_fallback_reason: None,
+        session_host: None,
+        model: None,
     };
     store.finish_attempt(&claim.job.id, claim.token, result, &policy()).await.expect("finish").expect("lease held");
 }

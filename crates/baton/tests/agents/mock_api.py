@@ -13,7 +13,9 @@ usage: mock_api.py PORT   (PORT 0: the system picks a free port)
 Once listening it prints one line on stdout, `listening PORT`, and flushes it.
 Mode, read per request: the first word of the file named by $MOCK_MODE_FILE, else $MOCK_MODE, else "ok":
   ok | tool | toolw | maxturns | 400 | 401 | 429 | 529 | 500 | 503 | quota | drop
-Every request is logged (method, path, some headers) to $MOCK_LOG when it is set.
+Every request is logged (method, path, some headers) to $MOCK_LOG when it is set, and its JSON body
+is kept as $MOCK_BODIES/NNNNN.json ({"path": ..., "body": ...}, numbered in arrival order) when
+that is set: the tests read what each CLI sent (the conversation so far, the model).
 In modes tool and toolw the model calls its shell tool once; $MOCK_TOOL_COMMAND, when set, is the
 command it runs instead of the built-in one (toolw: create created-by-tool.txt / created-by-codex.txt).
 Point the CLIs at it: ANTHROPIC_BASE_URL=http://127.0.0.1:PORT ANTHROPIC_API_KEY=sk-ant-mock claude ...;
@@ -27,7 +29,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 18080
 LOG = os.environ.get("MOCK_LOG")
+BODIES = os.environ.get("MOCK_BODIES")
 lock = threading.Lock()
+counter = [0]
+
+
+def keep_body(path, body):
+    if not BODIES:
+        return
+    with lock:
+        counter[0] += 1
+        n = counter[0]
+    os.makedirs(BODIES, exist_ok=True)
+    with open(os.path.join(BODIES, f"{n:05d}.json"), "w") as f:
+        json.dump({"path": path, "body": body}, f)
 
 
 def mode():
@@ -106,6 +121,7 @@ class H(BaseHTTPRequestHandler):
         for k in ("x-api-key", "authorization", "x-goog-api-key"):
             if k in hdrs:
                 hdrs[k] = hdrs[k][:12] + "..."
+        keep_body(self.path, body)
         log(f"POST {self.path} mode={m} hdrs={hdrs} keys={list(body.keys())[:15]} model={body.get('model')} ntools={len(body.get('tools') or [])}")
         if m == "drop":
             self.close_connection = True

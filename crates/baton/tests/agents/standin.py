@@ -44,8 +44,16 @@ PM jobs (BATON_JOB_TYPE=pm), directives in the north star:
   @pm-proceed           `proceed` (twice)
   @pm-heredoc           `insert-job --type implement --context-file - <<'EOF'` through sh, with the
                         text of $STANDIN_STATE/instructions.txt as the heredoc's body
-Every run appends a JSON line to $STANDIN_LOG when set: job, type, attempt, pid, start, end, cwd;
-and writes its prompt to $STANDIN_PROMPTS/<job id>.md when that is set.
+Every run appends a JSON line to $STANDIN_LOG when set: job, type, attempt, pid, start, end, cwd,
+argv and session (the id it ran under, and how: new, resume or fork); and writes its prompt to
+$STANDIN_PROMPTS/<job id>.md when that is set.
+
+Sessions, as the real CLIs take them: claude `--session-id ID` (a new session with that id),
+`--resume ID` and `--resume ID --fork-session [--session-id NEW]`; codex `exec resume [OPTS] ID -`
+and `exec fork [OPTS] ID -`; gemini `--session-id ID` and `--resume ID`. Each session a run uses is
+remembered as a file in $STANDIN_STATE/sessions/; resuming or forking one that is not there fails
+the way the real CLI does ("No conversation found", "no rollout found", "Invalid session
+identifier"), so a test that deletes the folder sees a session the CLI does not know.
 """
 import json
 import os
@@ -60,7 +68,59 @@ ENV = os.environ
 JOB = ENV.get("BATON_JOB_ID", "")
 AID = ENV.get("BATON_ASSIGNMENT_ID", "")
 JOB_TYPE = ENV.get("BATON_JOB_TYPE", "")
-SESSION = str(uuid.uuid4())
+ARGV = sys.argv[2:]
+
+
+def flag_value(name):
+    """The value after the last `name` in the command line, if any."""
+    found = None
+    for i, arg in enumerate(ARGV[:-1]):
+        if arg == name:
+            found = ARGV[i + 1]
+    return found
+
+
+def session_request():
+    """(how, id it resumes or forks, id it was given): how is new, resume or fork."""
+    if FLAVOUR == "codex":
+        if len(ARGV) >= 3 and ARGV[0] == "exec" and ARGV[1] in ("resume", "fork"):
+            # The id is the positional right before the stdin marker `-`.
+            return ("resume" if ARGV[1] == "resume" else "fork", ARGV[-2], None)
+        return ("new", None, None)
+    resumed = flag_value("--resume")
+    chosen = flag_value("--session-id")
+    if resumed and FLAVOUR == "claude" and "--fork-session" in ARGV:
+        return ("fork", resumed, chosen)
+    if resumed:
+        return ("resume", resumed, None)
+    return ("new", None, chosen)
+
+
+SESSION_HOW, SESSION_FROM, SESSION_CHOSEN = session_request()
+SESSION = SESSION_FROM if SESSION_HOW == "resume" else (SESSION_CHOSEN or str(uuid.uuid4()))
+
+
+def sessions_dir():
+    folder = os.path.join(ENV.get("STANDIN_STATE", "/tmp/standin-state"), "sessions")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def unknown_session():
+    """Fails as the real CLI does when asked to resume a session it does not have."""
+    if FLAVOUR == "claude":
+        text = f"No conversation found with session ID: {SESSION_FROM}"
+        emit({"type": "result", "subtype": "error_during_execution", "is_error": True, "num_turns": 0,
+              "session_id": SESSION_FROM, "total_cost_usd": 0, "usage": {"input_tokens": 0, "output_tokens": 0},
+              "errors": [text]})
+        sys.stderr.write(text + "\n")
+        return 1
+    if FLAVOUR == "codex":
+        sys.stderr.write(f"Error: thread/resume: thread/resume failed: no rollout found for thread id {SESSION_FROM} "
+                         "(code -32600)\n")
+        return 1
+    sys.stderr.write(f"Error resuming session: Invalid session identifier \"{SESSION_FROM}\".\n")
+    return 42
 
 
 def emit(obj):
@@ -338,6 +398,15 @@ def pm(north_star):
     return succeed("The north star is met; completing.")
 
 
+def log_run(started, attempt, rc):
+    if ENV.get("STANDIN_LOG"):
+        with open(ENV["STANDIN_LOG"], "a") as f:
+            f.write(json.dumps({"job": JOB, "type": JOB_TYPE, "attempt": attempt, "pid": os.getpid(),
+                                "start": started, "end": time.time(), "flavour": FLAVOUR, "rc": rc,
+                                "cwd": os.getcwd(), "argv": ARGV, "session": SESSION,
+                                "session_how": SESSION_HOW, "session_from": SESSION_FROM}) + "\n")
+
+
 def main():
     prompt = sys.stdin.read()
     if ENV.get("STANDIN_PROMPTS") and JOB:
@@ -346,6 +415,11 @@ def main():
             f.write(prompt)
     started = time.time()
     attempt = attempt_number()
+    if SESSION_FROM and not os.path.exists(os.path.join(sessions_dir(), SESSION_FROM)):
+        rc = unknown_session()
+        log_run(started, attempt, rc)
+        sys.exit(rc)
+    open(os.path.join(sessions_dir(), SESSION), "w").close()
     job = json.loads(baton("job", JOB, "--json")) if JOB else {"context": ""}
     start()
     rc = 0
@@ -413,11 +487,7 @@ def main():
             rc = succeed(prompt)
         else:
             rc = succeed(f"Done with {JOB_TYPE} (attempt {attempt}).")
-    if ENV.get("STANDIN_LOG"):
-        with open(ENV["STANDIN_LOG"], "a") as f:
-            f.write(json.dumps({"job": JOB, "type": JOB_TYPE, "attempt": attempt, "pid": os.getpid(),
-                                "start": started, "end": time.time(), "flavour": FLAVOUR, "rc": rc,
-                                "cwd": os.getcwd()}) + "\n")
+    log_run(started, attempt, rc)
     sys.exit(rc)
 
 

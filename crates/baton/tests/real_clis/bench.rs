@@ -59,6 +59,8 @@ pub struct Mock {
     child: Child,
     pub port: u16,
     pub log: PathBuf,
+    /// Where the mock keeps each request's body.
+    pub bodies: PathBuf,
 }
 
 impl Mock {
@@ -69,7 +71,12 @@ impl Mock {
         let log = dir.join("mock.log");
         let mut cmd = Command::new("python3");
         // Port 0: the system picks a free one, and the mock prints it once it listens.
-        cmd.arg(&script).arg("0").env("MOCK_MODE", mode).env("MOCK_LOG", &log).env_remove("MOCK_MODE_FILE");
+        cmd.arg(&script)
+            .arg("0")
+            .env("MOCK_MODE", mode)
+            .env("MOCK_LOG", &log)
+            .env("MOCK_BODIES", dir.join("bodies"))
+            .env_remove("MOCK_MODE_FILE");
         match tool_command {
             Some(c) => cmd.env("MOCK_TOOL_COMMAND", c),
             None => cmd.env_remove("MOCK_TOOL_COMMAND"),
@@ -99,11 +106,19 @@ impl Mock {
         // It printed the port after bind+listen, so this connects at once; it proves the port is
         // the mock's before any CLI is pointed at it.
         std::net::TcpStream::connect(("127.0.0.1", port)).expect("the mock API accepts connections");
-        Mock { child, port, log }
+        Mock { child, port, log, bodies: dir.join("bodies") }
     }
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The JSON bodies of the requests the mock answered, in arrival order.
+    pub fn bodies(&self) -> Vec<Value> {
+        let Ok(entries) = std::fs::read_dir(&self.bodies) else { return Vec::new() };
+        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        files.iter().filter_map(|f| serde_json::from_str(&std::fs::read_to_string(f).ok()?).ok()).collect()
     }
 
     /// The requests the mock saw (for failure messages).

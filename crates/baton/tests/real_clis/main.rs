@@ -21,3 +21,5 @@ mod harness;
 mod bench;
 mod modes;
 mod pm;
+mod session_cost;
+mod sessions;

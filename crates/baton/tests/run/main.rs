@@ -13,6 +13,7 @@ mod decisions;
 mod flow;
 mod harnesses;
 mod postgres;
+mod sessions;
 mod shutdown;
 mod stopping;
 mod worktrees;

@@ -61,6 +61,12 @@ function renderJob(head, job) {
     ['runner', job.runner || '–'],
   ];
   if (job.exit_code != null) facts.push(['exit code', job.exit_code]);
+  if (job.model || job.effort) facts.push(['model', `${job.model || 'default'}${job.effort ? ' · effort ' + job.effort : ''}`]);
+  if (job.session_source_job_id) {
+    const how = { continued: 'continues', forked: 'forks', fresh: 'fresh instead of' }[job.session_mode] || job.session_mode;
+    facts.push(['session', h('span', {}, `${how} `, h('a', { href: `#/j/${job.session_source_job_id}`, class: 'mono', text: job.session_source_job_id }))]);
+  }
+  if (job.session_fallback_reason) facts.push(['fell back', job.session_fallback_reason]);
   if (job.for_job_id) facts.push(['reviews', h('a', { href: `#/j/${job.for_job_id}`, class: 'mono', text: job.for_job_id })]);
   const buttons = [];
   if (job.status === 'pending' || job.status === 'running') {
