@@ -82,6 +82,10 @@ impl NewAssignment {
             return Err(RequestError::EmptyNorthStar);
         }
         check_text(Field::NorthStar, &self.north_star, CONTEXT_LIMIT_BYTES)?;
+        check_text(Field::Namespace, &self.namespace, NAME_LIMIT_BYTES)?;
+        if let Some(base) = &self.base_ref {
+            check_text(Field::BaseRef, base, NAME_LIMIT_BYTES)?;
+        }
         check_count(Field::MaxJobs, self.max_jobs)?;
         if let Some(budget) = self.budget_usd {
             check_amount(Field::BudgetUsd, budget)?;
@@ -122,6 +126,12 @@ impl NewJob {
     /// The rules a new job must meet before it is stored.
     pub fn validate(&self) -> Result<(), RequestError> {
         check_count(Field::MaxAttempts, self.max_attempts)?;
+        check_text(Field::Harness, &self.harness, NAME_LIMIT_BYTES)?;
+        for (field, id) in [(Field::After, &self.after), (Field::ForJobId, &self.for_job_id)] {
+            if let Some(id) = id {
+                check_text(field, id, NAME_LIMIT_BYTES)?;
+            }
+        }
         check_text(Field::Context, &self.context, CONTEXT_LIMIT_BYTES)
     }
 }
@@ -194,6 +204,9 @@ fn check_count(field: Field, n: u32) -> Result<(), RequestError> {
 /// API's 8 MiB limit however it is escaped.
 pub const CONTEXT_LIMIT_BYTES: usize = 1 << 20;
 
+/// The most a name or id (a harness, a job id, a git ref) may hold.
+pub const NAME_LIMIT_BYTES: usize = 4096;
+
 /// Text that is stored and handed to agents: no NUL bytes (no C string, shell or prompt carries
 /// them intact), at most `limit` bytes.
 fn check_text(field: Field, text: &str, limit: usize) -> Result<(), RequestError> {
@@ -217,6 +230,11 @@ pub enum Field {
     Reason,
     Note,
     Context,
+    Harness,
+    After,
+    ForJobId,
+    Namespace,
+    BaseRef,
 }
 
 impl Field {
@@ -230,6 +248,11 @@ impl Field {
             Field::Reason => "reason",
             Field::Note => "note",
             Field::Context => "context",
+            Field::Harness => "harness",
+            Field::After => "after",
+            Field::ForJobId => "for_job_id",
+            Field::Namespace => "namespace",
+            Field::BaseRef => "base",
         }
     }
 }
@@ -286,10 +309,10 @@ impl RequestError {
             }
             RequestError::NulByte(f) => format!("{} contains a NUL byte; remove it (text only)", n(f)),
             RequestError::TooLong { field, limit, len } => format!(
-                "{} is {len} bytes, over the limit of {limit} bytes ({} MiB); put the detail in a file in the \
+                "{} is {len} bytes, over the limit of {limit} bytes{}; put the detail in a file in the \
                  repository and refer to it",
                 n(field),
-                limit >> 20
+                if limit >= 1 << 20 { format!(" ({} MiB)", limit >> 20) } else { String::new() }
             ),
         }
     }
