@@ -28,6 +28,8 @@ pub struct Config {
     pub repo_config: Option<PathBuf>,
     /// `sqlite://PATH` or `postgres://…`, normalised (sqlite paths are absolute).
     pub database_url: String,
+    /// The database is the default one (no `database_url` anywhere): its folder may be created.
+    pub database_default: bool,
     pub namespace: String,
     /// Per-job wall-clock limit.
     pub timeout_ms: u64,
@@ -141,6 +143,7 @@ impl Config {
                     name: "HOME".into(),
                     message: "is not set, so there is no default database; set BATON_DATABASE_URL".into(),
                 })?;
+                c.database_default = true;
                 format!("sqlite://{}", path.display())
             }
         };
@@ -162,6 +165,7 @@ impl Config {
             repo_root,
             repo_config,
             database_url: String::new(),
+            database_default: false,
             namespace,
             timeout_ms: 600_000,
             max_attempts: 3,
