@@ -66,6 +66,12 @@ pub struct Job {
     /// On a `pm` job: its one decision, as its chain line reads (`queued review j…`,
     /// `proceeded: j… runs next`, `completed`, `cancelled`, `blocked: <reason>`, `no decision`).
     pub decision: Option<String>,
+    /// False when some transcript events could not be stored (a full disk, a database error):
+    /// the transcript shown is not all the agent printed. Apart from `transcript_truncated`,
+    /// which is the size cap doing its job.
+    pub transcript_complete: bool,
+    /// Why the transcript is incomplete (the first failure).
+    pub transcript_error: Option<String>,
     pub attempt_history: Vec<Attempt>,
 }
 

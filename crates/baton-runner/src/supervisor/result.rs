@@ -30,6 +30,7 @@ pub(super) fn setup_failure(error: SetupError) -> AttemptResult {
         tokens_out: None,
         cost_usd: None,
         transcript_truncated: false,
+        transcript_error: None,
         git_head_after: None,
         diff_stat: None,
     }
@@ -73,6 +74,7 @@ pub(super) fn attempt_result(
         tokens_out: outcome.tokens_out.map(|t| t as i64),
         cost_usd: outcome.cost_usd,
         transcript_truncated: truncated,
+        transcript_error: None,
         git_head_after: None,
         diff_stat: None,
     }

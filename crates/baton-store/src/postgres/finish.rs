@@ -91,7 +91,8 @@ pub async fn finish_attempt(
          tokens_in = $12, tokens_out = $13, \
          cost_usd = CASE WHEN $14::double precision IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + $14 END, \
          transcript_truncated = transcript_truncated OR $15, git_head_after = COALESCE($16, git_head_after), \
-         diff_stat = COALESCE($17, diff_stat), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+         diff_stat = COALESCE($17, diff_stat), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, \
+         transcript_error = COALESCE(transcript_error, $19) \
          WHERE id = $1 AND status = $18",
     )
     .bind(job_id)
@@ -112,6 +113,7 @@ pub async fn finish_attempt(
     .bind(r.git_head_after.as_deref().map(pg_text))
     .bind(r.diff_stat.as_deref().map(pg_text))
     .bind(settlement.transition.from().as_str())
+    .bind(r.transcript_error.as_deref().map(pg_text))
     .execute(&mut *conn)
     .await
     .ctx("recording a job result")?;

@@ -72,7 +72,8 @@ pub fn finish_attempt(
          success = ?7, error = ?8, error_kind = ?9, exit_code = ?10, session_id = COALESCE(?11, session_id), \
          tokens_in = ?12, tokens_out = ?13, cost_usd = CASE WHEN ?14 IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + ?14 END, \
          transcript_truncated = MAX(transcript_truncated, ?15), git_head_after = COALESCE(?16, git_head_after), \
-         diff_stat = COALESCE(?17, diff_stat), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+         diff_stat = COALESCE(?17, diff_stat), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, \
+         transcript_error = COALESCE(transcript_error, ?19) \
          WHERE id = ?1 AND status = ?18",
     )
     .and_then(|mut s| {
@@ -94,7 +95,8 @@ pub fn finish_attempt(
             r.transcript_truncated,
             r.git_head_after,
             r.diff_stat,
-            settlement.transition.from().as_str()
+            settlement.transition.from().as_str(),
+            r.transcript_error
         ])
     })
     .ctx("recording a job result")?;
