@@ -80,9 +80,12 @@ impl Transcript {
         self.pending.push(NewEvent { at: self.clock.now(), event: value });
     }
 
-    /// Whether a batch is due without waiting for the timer.
+    /// Whether a batch is due without waiting for the timer. Not after a failed write: the
+    /// events kept for the next one only grow, and writing them again on every line the agent
+    /// prints would keep the database (and the runner's one connection, heartbeats included)
+    /// busy failing. The flush timer retries them.
     pub fn batch_full(&self) -> bool {
-        self.pending_bytes >= BATCH_BYTES || self.pending.len() >= BATCH_EVENTS
+        self.write_error.is_none() && (self.pending_bytes >= BATCH_BYTES || self.pending.len() >= BATCH_EVENTS)
     }
 
     pub fn has_pending(&self) -> bool {
@@ -110,8 +113,9 @@ impl Transcript {
             .then(|| format!("{} transcript events could not be stored: {why}", self.pending.len()))
     }
 
-    /// Takes the queued events for one write.
+    /// Takes the queued events for one write (a write that fails puts them back).
     pub fn take(&mut self) -> Vec<NewEvent> {
+        self.write_error = None;
         self.pending_bytes = 0;
         std::mem::take(&mut self.pending)
     }

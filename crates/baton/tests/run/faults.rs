@@ -97,3 +97,51 @@ fn an_explicit_database_path_in_a_missing_folder_is_refused() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(bench.path("home/.local/share/baton/baton.db").exists());
 }
+
+/// Fills the file system holding `dir` but for about `free` bytes.
+fn fill_but(dir: &std::path::Path, free: usize) {
+    use std::io::Write;
+    let reserve = dir.join("reserve");
+    std::fs::write(&reserve, vec![0u8; free]).unwrap();
+    let mut filler = std::fs::File::create(dir.join("filler")).unwrap();
+    let block = vec![0u8; 64 * 1024];
+    while filler.write_all(&block).is_ok() {}
+    let small = [0u8; 512];
+    while filler.write_all(&small).is_ok() {}
+    drop(filler);
+    std::fs::remove_file(reserve).unwrap();
+}
+
+#[test]
+#[ignore = "needs root, to mount a small tmpfs"]
+fn disk_full_marks_the_transcript_incomplete_and_keeps_the_result() {
+    let mut bench = Bench::new();
+    let disk = bench.path("disk");
+    let _tmpfs = baton_testkit::Tmpfs::mount(&disk, "8m");
+    bench.database_url = Some(format!("sqlite://{}", disk.join("baton.db").display()));
+    bench.config("lease_ms = 3000\n");
+    let (_, jid) = bench.assignment("Disk full", "implement", "@big 3000000");
+    fill_but(&disk, 512 * 1024);
+
+    let mut child = bench.cmd(&["run", "--until-idle"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let (code, stderr, _) = exited(&bench, &mut child);
+    std::fs::remove_file(disk.join("filler")).unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("storing transcript events failed"), "the disk did fill: {stderr}");
+
+    let job = bench.job(&jid);
+    assert_eq!(job["status"], "complete", "the result is stored: {job}");
+    // Failing transcript writes did not starve the lease renewals: no attempt was lost.
+    assert_eq!((job["attempts"].as_u64(), job["lost_attempts"].as_u64()), (Some(1), Some(0)), "{job}");
+    assert_eq!(job["transcript_complete"], false, "{job}");
+    let why = job["transcript_error"].as_str().unwrap_or_default();
+    assert!(why.contains("transcript events could not be stored") && why.contains("full"), "{job}");
+    let shown = String::from_utf8_lossy(&bench.cmd(&["job", &jid]).output().unwrap().stdout).into_owned();
+    assert!(shown.contains("incomplete: "), "{shown}");
+    let logs = String::from_utf8_lossy(&bench.cmd(&["logs", &jid]).output().unwrap().stdout).into_owned();
+    assert!(
+        logs.trim_end().ends_with("──") && logs.contains("transcript incomplete: "),
+        "{}",
+        &logs[logs.len().saturating_sub(400)..]
+    );
+}
