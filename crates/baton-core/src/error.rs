@@ -129,11 +129,11 @@ fn open_hint(location: &str, message: &str) -> &'static str {
     }
 }
 
-/// Whether a driver's message says the database file is damaged (SQLite's "file is not a
-/// database", "database disk image is malformed").
+/// Whether SQLite's message says the database file is damaged: its words for `SQLITE_NOTADB`
+/// and `SQLITE_CORRUPT`.
 pub fn is_corruption(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    m.contains("not a database") || m.contains("malformed") || m.contains("corrupt")
+    m.contains("file is not a database") || m.contains("database disk image is malformed")
 }
 
 impl Error {
@@ -156,7 +156,7 @@ impl Error {
     pub fn is_permanent_database_fault(&self) -> bool {
         match self {
             Error::DatabaseGone { .. } | Error::DatabaseCorrupt { .. } => true,
-            Error::DatabaseOpen { message, .. } => is_corruption(message),
+            Error::DatabaseOpen { location, message } => !location.starts_with("postgres") && is_corruption(message),
             _ => false,
         }
     }

@@ -192,10 +192,16 @@ fn check_amount(field: Field, v: f64) -> Result<(), RequestError> {
 }
 
 fn check_count(field: Field, n: u32) -> Result<(), RequestError> {
-    if n >= 1 {
-        Ok(())
-    } else {
+    let max = match field {
+        Field::MaxAttempts => crate::config::ranges::MAX_ATTEMPTS.max,
+        _ => crate::config::ranges::MAX_JOBS.max,
+    };
+    if n == 0 {
         Err(RequestError::BelowOne(field))
+    } else if u64::from(n) > max {
+        Err(RequestError::TooLarge { field, max })
+    } else {
+        Ok(())
     }
 }
 
@@ -263,6 +269,11 @@ pub enum RequestError {
     EmptyNorthStar,
     /// A count (a limit, attempts) of zero.
     BelowOne(Field),
+    /// A count over its most.
+    TooLarge {
+        field: Field,
+        max: u64,
+    },
     /// A dollar amount that is not positive.
     NotAnAmount(Field),
     NothingToUpdate,
@@ -289,6 +300,7 @@ impl RequestError {
                 format!("{} is empty; say what the assignment should achieve, e.g. \"Add OAuth login\"", n(NorthStar))
             }
             RequestError::BelowOne(f) => format!("{} must be at least 1", n(f)),
+            RequestError::TooLarge { field, max } => format!("{} must be 1 to {max}", n(field)),
             RequestError::NotAnAmount(f) => format!("{} {AMOUNT_RULE}", n(f)),
             RequestError::NothingToUpdate => {
                 format!("nothing to update; pass {}, {} or {}", n(Status), n(MaxJobs), n(BudgetUsd))
