@@ -29,7 +29,7 @@ fn an_empty_namespace_is_refused_not_replaced() {
     let s = Sandbox::new();
     s.create("Existing", &[]);
     let before = s.snapshot();
-    for ns in ["", "  ", "a b"] {
+    for ns in ["", "  "] {
         let err = s.fails(&["create", "X", "--namespace", ns], 2);
         assert!(err.contains("namespace"), "{ns:?}: {err}");
         s.fails(&["assignments", "--namespace", ns], 2);
