@@ -64,8 +64,17 @@ pub enum Error {
     #[error("the database {location} was written by a newer baton (schema {found}, this baton knows up to {supported}); upgrade baton")]
     SchemaTooNew { location: String, found: i64, supported: i64 },
 
-    #[error("cannot open the database {location}: {message} ({})", open_hint(location))]
+    #[error("cannot open the database {location}: {message} ({})", open_hint(location, message))]
     DatabaseOpen { location: String, message: String },
+
+    /// The database file was removed or replaced while this process had it open: whatever it
+    /// wrote from then on would be lost with the old file.
+    #[error("the database file {location} {what} while baton had it open; nothing more is written to it. If that was a mistake, put the file back; then start baton again")]
+    DatabaseGone { location: String, what: &'static str },
+
+    /// The database is damaged: retrying cannot help.
+    #[error("the database {location} is damaged ({message}) while {context}; restore it from a backup or move it aside (baton then starts an empty one)")]
+    DatabaseCorrupt { location: String, context: &'static str, message: String },
 
     #[error("database error while {context}: {}", Causes(source.as_ref()))]
     Database {
@@ -98,15 +107,33 @@ impl InvalidInput {
     }
 }
 
-/// What to do when a database cannot be opened: a file needs a writable place, a server needs
-/// to be up and reachable.
-fn open_hint(location: &str) -> &'static str {
+/// What to do when a database cannot be opened, fitted to why: a damaged file needs restoring,
+/// a refused write a writable place, a server needs to be up and reachable.
+fn open_hint(location: &str, message: &str) -> &'static str {
+    let m = message.to_ascii_lowercase();
     if location.starts_with("postgres") {
         "check that the server is running and reachable from here, and the user, password and database name; \
          the URL comes from database_url in .baton/config.toml or BATON_DATABASE_URL"
-    } else {
+    } else if is_corruption(&m) {
+        "the file is damaged: restore it from a backup or move it aside (baton then starts an empty one)"
+    } else if m.contains("does not exist") {
+        "create the folder, or set database_url in .baton/config.toml or BATON_DATABASE_URL to a path in an existing one"
+    } else if m.contains("readonly")
+        || m.contains("read-only")
+        || m.contains("permission")
+        || m.contains("cannot create")
+    {
         "set database_url in .baton/config.toml or BATON_DATABASE_URL to a writable place"
+    } else {
+        "check the path in database_url in .baton/config.toml or BATON_DATABASE_URL"
     }
+}
+
+/// Whether SQLite's message says the database file is damaged: its words for `SQLITE_NOTADB`
+/// and `SQLITE_CORRUPT`.
+pub fn is_corruption(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("file is not a database") || m.contains("database disk image is malformed")
 }
 
 impl Error {
@@ -122,6 +149,16 @@ impl Error {
 
     pub fn invalid(message: impl Into<String>) -> Self {
         Error::InvalidInput(InvalidInput::new(message))
+    }
+
+    /// A database failure no retry can mend: the file is gone, replaced or damaged. A runner
+    /// stops on one instead of waiting for the database to answer.
+    pub fn is_permanent_database_fault(&self) -> bool {
+        match self {
+            Error::DatabaseGone { .. } | Error::DatabaseCorrupt { .. } => true,
+            Error::DatabaseOpen { location, message } => !location.starts_with("postgres") && is_corruption(message),
+            _ => false,
+        }
     }
 }
 
@@ -152,6 +189,21 @@ mod tests {
     #[derive(Debug, thiserror::Error)]
     #[error("disk I/O error")]
     struct Driver(#[source] std::io::Error);
+
+    #[test]
+    fn open_hints_fit_the_cause() {
+        let open =
+            |message: &str| Error::DatabaseOpen { location: "/d/q.db".into(), message: message.into() }.to_string();
+        let damaged = open("file is not a database");
+        assert!(damaged.contains("restore it from a backup or move it aside"), "{damaged}");
+        assert!(!damaged.contains("writable place"), "{damaged}");
+        assert!(open("attempt to write a readonly database").contains("writable place"));
+        assert!(open("the folder /d does not exist").contains("create the folder"));
+        assert!(!open("unable to open database file").contains("writable place"));
+        assert!(Error::DatabaseOpen { location: "/q".into(), message: "database disk image is malformed".into() }
+            .is_permanent_database_fault());
+        assert!(!Error::database("claiming", "database is locked").is_permanent_database_fault());
+    }
 
     #[test]
     fn database_errors_keep_and_show_their_causes() {

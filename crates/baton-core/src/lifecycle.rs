@@ -189,8 +189,10 @@ pub fn plan_assignment_update(state: AssignmentState<'_>, update: &AssignmentUpd
         }
         AssignmentStatus::Active => {
             plan.reason = None;
+            // A spent budget stops the next claim whether that job is queued now or already was.
+            check_resume_budget(a, plan.budget_usd)?;
             if state.pending_jobs == 0 {
-                check_resume_guards(a, plan.max_jobs, plan.budget_usd)?;
+                check_resume_job_limit(a, plan.max_jobs)?;
                 plan.queue_pm = Some(resume_pm_context(update.note.as_deref()));
             }
         }
@@ -209,8 +211,8 @@ pub fn plan_assignment_update(state: AssignmentState<'_>, update: &AssignmentUpd
     Ok(plan)
 }
 
-/// A resume that queues a PM job must not be stopped at once by a guard.
-fn check_resume_guards(a: &Assignment, max_jobs: u32, budget_usd: Option<f64>) -> Result<()> {
+/// A resume that queues a PM job must not be refused at once by the job limit.
+fn check_resume_job_limit(a: &Assignment, max_jobs: u32) -> Result<()> {
     if a.job_count >= max_jobs {
         return Err(Error::GuardRefusedResume {
             id: a.id.clone(),
@@ -218,6 +220,11 @@ fn check_resume_guards(a: &Assignment, max_jobs: u32, budget_usd: Option<f64>) -
             flag: format!("--max-jobs {}", suggested_limit(max_jobs)),
         });
     }
+    Ok(())
+}
+
+/// No resume may leave the budget spent: the next claim would block the assignment again.
+fn check_resume_budget(a: &Assignment, budget_usd: Option<f64>) -> Result<()> {
     if let (Some(budget), Some(cost)) = (budget_usd, a.cost_usd) {
         if cost >= budget {
             return Err(Error::GuardRefusedResume {

@@ -104,6 +104,10 @@ impl NewAssignment {
         }
         check_text(Field::NorthStar, &self.north_star, CONTEXT_LIMIT_BYTES)?;
         check_text(Field::Context, &self.context, CONTEXT_LIMIT_BYTES)?;
+        check_text(Field::Namespace, &self.namespace, NAME_LIMIT_BYTES)?;
+        if let Some(base) = &self.base_ref {
+            check_text(Field::BaseRef, base, NAME_LIMIT_BYTES)?;
+        }
         check_count(Field::MaxJobs, self.max_jobs)?;
         if let Some(budget) = self.budget_usd {
             check_amount(Field::BudgetUsd, budget)?;
@@ -147,6 +151,12 @@ impl NewJob {
     /// The rules a new job must meet before it is stored.
     pub fn validate(&self) -> Result<(), RequestError> {
         check_count(Field::MaxAttempts, self.max_attempts)?;
+        check_text(Field::Harness, &self.harness, NAME_LIMIT_BYTES)?;
+        for (field, id) in [(Field::After, &self.after), (Field::ForJobId, &self.for_job_id)] {
+            if let Some(id) = id {
+                check_text(field, id, NAME_LIMIT_BYTES)?;
+            }
+        }
         check_text(Field::Context, &self.context, CONTEXT_LIMIT_BYTES)
     }
 }
@@ -207,10 +217,16 @@ fn check_amount(field: Field, v: f64) -> Result<(), RequestError> {
 }
 
 fn check_count(field: Field, n: u32) -> Result<(), RequestError> {
-    if n >= 1 {
-        Ok(())
-    } else {
+    let max = match field {
+        Field::MaxAttempts => crate::config::ranges::MAX_ATTEMPTS.max,
+        _ => crate::config::ranges::MAX_JOBS.max,
+    };
+    if n == 0 {
         Err(RequestError::BelowOne(field))
+    } else if u64::from(n) > max {
+        Err(RequestError::TooLarge { field, max })
+    } else {
+        Ok(())
     }
 }
 
@@ -218,6 +234,9 @@ fn check_count(field: Field, n: u32) -> Result<(), RequestError> {
 /// carry (hence `--context-file`), and small enough that a JSON body of it stays under the HTTP
 /// API's 8 MiB limit however it is escaped.
 pub const CONTEXT_LIMIT_BYTES: usize = 1 << 20;
+
+/// The most a name or id (a harness, a job id, a git ref) may hold.
+pub const NAME_LIMIT_BYTES: usize = 4096;
 
 /// Text that is stored and handed to agents: no NUL bytes (no C string, shell or prompt carries
 /// them intact), at most `limit` bytes.
@@ -242,6 +261,11 @@ pub enum Field {
     Reason,
     Note,
     Context,
+    Harness,
+    After,
+    ForJobId,
+    Namespace,
+    BaseRef,
 }
 
 impl Field {
@@ -255,6 +279,11 @@ impl Field {
             Field::Reason => "reason",
             Field::Note => "note",
             Field::Context => "context",
+            Field::Harness => "harness",
+            Field::After => "after",
+            Field::ForJobId => "for_job_id",
+            Field::Namespace => "namespace",
+            Field::BaseRef => "base",
         }
     }
 }
@@ -265,6 +294,11 @@ pub enum RequestError {
     EmptyNorthStar,
     /// A count (a limit, attempts) of zero.
     BelowOne(Field),
+    /// A count over its most.
+    TooLarge {
+        field: Field,
+        max: u64,
+    },
     /// A dollar amount that is not positive.
     NotAnAmount(Field),
     NothingToUpdate,
@@ -291,6 +325,7 @@ impl RequestError {
                 format!("{} is empty; say what the assignment should achieve, e.g. \"Add OAuth login\"", n(NorthStar))
             }
             RequestError::BelowOne(f) => format!("{} must be at least 1", n(f)),
+            RequestError::TooLarge { field, max } => format!("{} must be 1 to {max}", n(field)),
             RequestError::NotAnAmount(f) => format!("{} {AMOUNT_RULE}", n(f)),
             RequestError::NothingToUpdate => {
                 format!("nothing to update; pass {}, {} or {}", n(Status), n(MaxJobs), n(BudgetUsd))
@@ -311,10 +346,10 @@ impl RequestError {
             }
             RequestError::NulByte(f) => format!("{} contains a NUL byte; remove it (text only)", n(f)),
             RequestError::TooLong { field, limit, len } => format!(
-                "{} is {len} bytes, over the limit of {limit} bytes ({} MiB); put the detail in a file in the \
+                "{} is {len} bytes, over the limit of {limit} bytes{}; put the detail in a file in the \
                  repository and refer to it",
                 n(field),
-                limit >> 20
+                if limit >= 1 << 20 { format!(" ({} MiB)", limit >> 20) } else { String::new() }
             ),
         }
     }

@@ -293,6 +293,8 @@ pub struct AttemptResult {
     pub tokens_out: Option<i64>,
     pub cost_usd: Option<f64>,
     pub transcript_truncated: bool,
+    /// Set when some of the attempt's transcript events could not be stored: why.
+    pub transcript_error: Option<String>,
     /// Git HEAD when the attempt ended (with worktree isolation or in a git checkout).
     pub git_head_after: Option<String>,
     /// `git diff --stat` from the attempt's starting HEAD to the working tree.

@@ -14,6 +14,10 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::task::JoinSet;
 
+/// The most of a reason handed over in `BATON_ASSIGNMENT_REASON`; the whole of it is in the JSON
+/// on stdin. One environment string past 128 KiB makes `exec` fail.
+const REASON_ENV_BYTES: usize = 32 * 1024;
+
 /// A hook still running after this is stopped.
 const HOOK_TIMEOUT: Duration = Duration::from_secs(60);
 /// Notifications taken per round.
@@ -73,7 +77,7 @@ async fn run_hook(
         .current_dir(&cwd)
         .env("BATON_ASSIGNMENT_ID", &n.assignment_id)
         .env("BATON_ASSIGNMENT_STATUS", &status)
-        .env("BATON_ASSIGNMENT_REASON", &reason)
+        .env("BATON_ASSIGNMENT_REASON", env_value(&reason))
         .env("BATON_NOTIFY_EVENT", n.event.as_str())
         .env_remove("BATON_JOB_TOKEN")
         .stdin(Stdio::piped())
@@ -105,6 +109,42 @@ async fn run_hook(
         Ok(Err(e)) => tracing::warn!(event = n.event.as_str(), "notify hook `{command}` failed: {e}"),
         Err(_) => {
             tracing::warn!(event = n.event.as_str(), "notify hook `{command}` ran past {HOOK_TIMEOUT:?}; stopped")
+        }
+    }
+}
+
+/// `text` as an environment value the hook can always be started with: no NUL byte (which
+/// `exec` cannot carry; the hook would not start and its notification would be lost) and at most
+/// [`REASON_ENV_BYTES`], cut at a character boundary.
+fn env_value(text: &str) -> String {
+    let mut value = text.replace('\0', "\u{FFFD}");
+    if value.len() > REASON_ENV_BYTES {
+        let mut end = REASON_ENV_BYTES;
+        while !value.is_char_boundary(end) {
+            end -= 1;
+        }
+        value.truncate(end);
+        value.push('…');
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_reason_with_a_nul_byte_or_of_a_megabyte_still_runs_the_hook() {
+        let tmp = tempfile::tempdir().unwrap();
+        for (i, reason) in ["needs\0input".to_string(), "x".repeat(1 << 20)].into_iter().enumerate() {
+            let marker = tmp.path().join(format!("ran-{i}"));
+            let command = format!("printf '%s' \"$BATON_ASSIGNMENT_REASON\" | head -c 20 > '{}'", marker.display());
+            let n =
+                Notification { id: 1, assignment_id: "a1".into(), job_id: None, event: NotifyEvent::Blocked, at: 0 };
+            run_hook(command, tmp.path().to_path_buf(), b"{}".to_vec(), n, "blocked".into(), reason.clone()).await;
+            let seen = std::fs::read_to_string(&marker).unwrap_or_else(|e| panic!("hook {i} did not run: {e}"));
+            let expected: String = reason.replace('\0', "\u{FFFD}").chars().take(20).collect();
+            assert!(expected.starts_with(&seen) && !seen.is_empty(), "{seen:?}");
         }
     }
 }

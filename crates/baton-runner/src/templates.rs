@@ -50,7 +50,15 @@ pub fn render_named(repo_root: &Path, name: &str, context: &serde_json::Value) -
     env.set_keep_trailing_newline(true);
     let overrides = dir.clone();
     env.set_loader(move |name| {
-        let path = overrides.join(name);
+        let Some(path) = inside(&overrides, name) else {
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!(
+                    "`{name}` is outside {}; templates include only files in that folder and the built-ins",
+                    overrides.display()
+                ),
+            ));
+        };
         match std::fs::read_to_string(&path) {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -114,6 +122,22 @@ pub fn tidy(text: &str) -> String {
         }
     }
     out
+}
+
+/// Where template `name` lives in `dir`, if it stays there: a plain relative name, and once any
+/// symbolic link is followed still inside `dir`. A prompt is handed to an agent and often shown,
+/// so `{% include "../../../../etc/passwd" %}` must not read the machine's files into it.
+fn inside(dir: &Path, name: &str) -> Option<PathBuf> {
+    let relative = Path::new(name);
+    if relative.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+        return None;
+    }
+    let path = dir.join(relative);
+    match (path.canonicalize(), dir.canonicalize()) {
+        (Ok(real), Ok(root)) if !real.starts_with(&root) => None,
+        // Missing files fall back to the built-ins; no folder means no overrides at all.
+        _ => Some(path),
+    }
 }
 
 /// Writes the built-in templates into the repository's override folder; existing files are kept
@@ -248,6 +272,26 @@ mod tests {
         std::fs::write(dir.join("plan.md"), "{% if %}").unwrap();
         let err = render(tmp.path(), JobType::Plan, &context()).unwrap_err().to_string();
         assert!(err.contains("plan.md line 1"), "{err}");
+    }
+
+    #[test]
+    fn includes_resolve_only_inside_the_templates_folder_and_the_builtins() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = override_dir(tmp.path());
+        std::fs::create_dir_all(&dir).unwrap();
+        let secret = tmp.path().join("secret.txt");
+        std::fs::write(&secret, "TOP SECRET").unwrap();
+        std::os::unix::fs::symlink(&secret, dir.join("link.md")).unwrap();
+        std::fs::write(dir.join("mine.md"), "my partial").unwrap();
+        let secret_path = secret.display().to_string();
+        for include in ["../../secret.txt", secret_path.as_str(), "link.md", "./../../secret.txt"] {
+            std::fs::write(dir.join("plan.md"), format!("{{% include \"{include}\" %}}")).unwrap();
+            let err = render(tmp.path(), JobType::Plan, &context()).unwrap_err().to_string();
+            assert!(err.contains("is outside") && !err.contains("TOP SECRET"), "{include}: {err}");
+        }
+        std::fs::write(dir.join("plan.md"), "{% include \"mine.md\" %} / {% include \"_report.md\" %}").unwrap();
+        let text = render(tmp.path(), JobType::Plan, &context()).unwrap();
+        assert!(text.starts_with("my partial / "), "{text}");
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! A job's transcript on its way to the store: events are batched (one write per batch, not per
 //! line) and capped per job, so an agent printing a gigabyte cannot fill the database.
 //!
+//! A batch whose write fails is kept and written with the next one; events still unwritten when
+//! the attempt ends are lost, and [`Transcript::lost`] says so for the job's record.
+//!
 //! Past the cap, events are counted but not stored — except the final result and errors, which a
 //! person needs to understand the job — and one warning event marks where the transcript stops.
 
@@ -27,6 +30,8 @@ pub struct Transcript {
     pub dropped: u64,
     /// Whether the harness reported a final result event.
     pub saw_result: bool,
+    /// The last failed write, while its events wait to be written again.
+    write_error: Option<String>,
     /// Stamps each event.
     clock: Arc<dyn Clock>,
 }
@@ -41,6 +46,7 @@ impl Transcript {
             truncated: false,
             dropped: 0,
             saw_result: false,
+            write_error: None,
             clock,
         }
     }
@@ -74,9 +80,12 @@ impl Transcript {
         self.pending.push(NewEvent { at: self.clock.now(), event: value });
     }
 
-    /// Whether a batch is due without waiting for the timer.
+    /// Whether a batch is due without waiting for the timer. Not after a failed write: the
+    /// events kept for the next one only grow, and writing them again on every line the agent
+    /// prints would keep the database (and the runner's one connection, heartbeats included)
+    /// busy failing. The flush timer retries them.
     pub fn batch_full(&self) -> bool {
-        self.pending_bytes >= BATCH_BYTES || self.pending.len() >= BATCH_EVENTS
+        self.write_error.is_none() && (self.pending_bytes >= BATCH_BYTES || self.pending.len() >= BATCH_EVENTS)
     }
 
     pub fn has_pending(&self) -> bool {
@@ -90,8 +99,23 @@ impl Transcript {
         self.pending = events;
     }
 
-    /// Takes the queued events for one write.
+    /// Returns events whose write failed with `error`, to be written with the next batch.
+    pub fn write_failed(&mut self, events: Vec<NewEvent>, error: &baton_core::Error) {
+        self.write_error = Some(error.to_string());
+        self.put_back(events);
+    }
+
+    /// Once the last write was tried: why the transcript is incomplete, when events never reached
+    /// the store.
+    pub fn lost(&self) -> Option<String> {
+        let why = self.write_error.as_deref()?;
+        (!self.pending.is_empty())
+            .then(|| format!("{} transcript events could not be stored: {why}", self.pending.len()))
+    }
+
+    /// Takes the queued events for one write (a write that fails puts them back).
     pub fn take(&mut self) -> Vec<NewEvent> {
+        self.write_error = None;
         self.pending_bytes = 0;
         std::mem::take(&mut self.pending)
     }
@@ -117,6 +141,20 @@ mod tests {
         assert_eq!(events.last().unwrap().event["kind"], "result");
         assert!(events.iter().all(|e| e.at == 7), "events carry the clock's time");
         assert!(!t.has_pending());
+    }
+
+    #[test]
+    fn events_whose_write_failed_are_written_later_or_reported_lost() {
+        let mut t = Transcript::new(DEFAULT_CAP, Arc::new(SystemClock));
+        t.push(&Event::Text { line: "one".into() });
+        let failed = t.take();
+        let disk_full = baton_core::Error::database("appending transcript events", "database or disk is full");
+        t.write_failed(failed, &disk_full);
+        t.push(&Event::Text { line: "two".into() });
+        let lost = t.lost().unwrap();
+        assert_eq!(lost, "2 transcript events could not be stored: database error while appending transcript events: database or disk is full");
+        assert_eq!(t.take().len(), 2, "kept in order for the next write");
+        assert_eq!(t.lost(), None, "written at last: nothing lost");
     }
 
     #[test]

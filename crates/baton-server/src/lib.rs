@@ -17,5 +17,5 @@ mod server;
 mod state;
 
 pub use security::{check_bind, dashboard_url, MIN_TOKEN_LEN};
-pub use server::serve;
+pub use server::{serve, HEADER_TIMEOUT};
 pub use state::AppState;

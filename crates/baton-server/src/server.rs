@@ -8,9 +8,13 @@ use crate::state::{AppState, Ctx};
 use crate::{api, dashboard};
 use axum::middleware::from_fn_with_state;
 use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -35,14 +39,78 @@ pub async fn serve(
     let ctx = Ctx { app: Arc::new(app), hub };
     let router = router(ctx);
 
+    let (conn_stop_tx, conn_stop) = watch::channel(false);
     let signal = async move {
         shutdown.await;
         // Ends the hub and with it every event stream; graceful shutdown waits for those.
         let _ = stop_tx.send(true);
+        let _ = conn_stop_tx.send(true);
     };
-    let served = axum::serve(listener, router).with_graceful_shutdown(signal).await;
+    accept_loop(listener, router, signal, conn_stop).await;
     hub_task.abort();
-    served
+    Ok(())
+}
+
+/// How long a client may take to send a request's complete headers (on a new connection, or
+/// between requests on a kept-alive one) before it is dropped: a client that trickles a header a
+/// byte at a time would otherwise hold its connection, and a task, for ever (slowloris).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Accepts connections until `signal` resolves, then asks every connection to finish its
+/// request in flight and waits until all have.
+async fn accept_loop(
+    listener: TcpListener,
+    router: Router,
+    signal: impl Future<Output = ()>,
+    stop: watch::Receiver<bool>,
+) {
+    // Every connection task holds a receiver; `closed()` resolves once all of them are gone.
+    let (all_done_tx, all_done_rx) = watch::channel(());
+    tokio::pin!(signal);
+    loop {
+        let stream = tokio::select! {
+            _ = &mut signal => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: pause rather than spin.
+                    tracing::debug!("accepting a connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let (mut stop, done) = (stop.clone(), all_done_rx.clone());
+        tokio::spawn(async move {
+            let builder = {
+                let mut b = http1::Builder::new();
+                b.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+                b
+            };
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            let mut stopping = false;
+            loop {
+                tokio::select! {
+                    result = conn.as_mut() => {
+                        if let Err(e) = result {
+                            tracing::debug!("connection ended: {e}");
+                        }
+                        break;
+                    }
+                    _ = stop.wait_for(|stopped| *stopped), if !stopping => {
+                        stopping = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                }
+            }
+            drop(done);
+        });
+    }
+    drop(listener);
+    drop(all_done_rx);
+    all_done_tx.closed().await;
 }
 
 /// Every route behind the security guard.

@@ -13,6 +13,21 @@ use baton_core::{Error, Result, Store};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Opens the store `config` names. Only the default location (under the user's data folder) has
+/// its folder created; an explicit path whose folder is missing is refused.
+pub async fn open_config(config: &baton_core::Config) -> Result<Arc<dyn Store>> {
+    if config.database_default {
+        if let Some(dir) = config.database_url.strip_prefix("sqlite://").and_then(|p| std::path::Path::new(p).parent())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| Error::DatabaseOpen {
+                location: config.database_display(),
+                message: format!("cannot create {}: {e}", dir.display()),
+            })?;
+        }
+    }
+    open(&config.database_url).await
+}
+
 /// Opens the store a database URL names, creating and migrating it when needed.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     if let Some(path) = url.strip_prefix("sqlite://") {

@@ -91,6 +91,7 @@ async fn a_back_off_ends_by_the_stores_clock() {
         tokens_out: None,
         cost_usd: None,
         transcript_truncated: false,
+        transcript_error: None,
         git_head_after: None,
         diff_stat: None,
         session_mode: None,

@@ -73,3 +73,68 @@ async fn writes_wake_subscribers() {
     other.create_assignment(suite::new_assignment("x"), &suite::person()).await.unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(10), sub.changed()).await.unwrap().unwrap();
 }
+
+fn runner(id: &str) -> baton_core::store::RunnerInfo {
+    baton_core::store::RunnerInfo {
+        id: id.into(),
+        namespace: "ns".into(),
+        host: "box".into(),
+        pid: 42,
+        started_at: 0,
+        heartbeat_at: 0,
+        concurrency: 1,
+        lease_ms: 60_000,
+        jobs: vec![],
+        lost: false,
+        containment: None,
+    }
+}
+
+#[tokio::test]
+async fn a_database_file_removed_or_replaced_is_noticed_at_the_next_heartbeat_and_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let store = SqliteStore::open(path.clone()).await.unwrap();
+    store.register_runner(&runner("r1")).await.unwrap();
+    store.heartbeat_runner("r1").await.unwrap();
+
+    std::fs::remove_file(&path).unwrap();
+    let err = store.heartbeat_runner("r1").await.unwrap_err();
+    assert!(err.is_permanent_database_fault(), "{err}");
+    let text = err.to_string();
+    assert!(text.contains(&format!("{} was removed", path.display())), "{text}");
+    let err = store.create_assignment(suite::new_assignment("lost"), &suite::person()).await.unwrap_err();
+    assert!(matches!(err, baton_core::Error::DatabaseGone { .. }), "a write into the removed file is refused: {err}");
+
+    // Another file at the same path is not the one this store opened.
+    let other = SqliteStore::open(path.clone()).await.unwrap();
+    let err = store.heartbeat_runner("r1").await.unwrap_err().to_string();
+    assert!(err.contains("was replaced by another file"), "{err}");
+    assert!(store.check_identity().is_err());
+    assert!(other.check_identity().is_ok());
+}
+
+#[tokio::test]
+async fn an_explicit_path_in_a_missing_folder_is_refused_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nonexistent/dir");
+    let err = SqliteStore::open(missing.join("x.db")).await.err().unwrap().to_string();
+    assert!(err.contains(&format!("the folder {} does not exist", missing.display())), "{err}");
+    assert!(err.contains("create the folder"), "{err}");
+    assert!(!missing.exists(), "nothing was created");
+}
+
+#[tokio::test]
+async fn a_damaged_file_says_so_and_how_to_recover() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    std::fs::write(&path, vec![b'x'; 8192]).unwrap();
+    let err = SqliteStore::open(path).await.err().unwrap();
+    assert!(err.is_permanent_database_fault(), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("file is not a database") && text.contains("restore it from a backup or move it aside"),
+        "{text}"
+    );
+    assert!(!text.contains("writable place"), "{text}");
+}

@@ -42,6 +42,11 @@ pub const CGROUP2: Prerequisite = Prerequisite {
     how: "run the tests as root on a host with cgroup2 mounted (a unified or hybrid hierarchy)",
 };
 
+pub const TMPFS: Prerequisite = Prerequisite {
+    what: "root, to mount a small tmpfs (BATON_TEST_TMPFS)",
+    how: "run the tests as root with BATON_TEST_TMPFS=1 (scripts/test sets it when it can mount one)",
+};
+
 impl Prerequisite {
     /// Fails the running test: it needs this prerequisite, which is not there (`why`).
     #[track_caller]
@@ -124,4 +129,34 @@ pub fn cgroup2() -> PathBuf {
         CGROUP2.missing("cgroups have no cgroup.kill (Linux before 5.14)");
     }
     mount
+}
+
+/// A tmpfs of `size` (as `mount -o size=` takes it, e.g. `2m`) mounted at `dir` until dropped: a
+/// small disk for tests of what happens when it is full.
+pub struct Tmpfs {
+    dir: PathBuf,
+}
+
+impl Tmpfs {
+    #[track_caller]
+    pub fn mount(dir: &Path, size: &str) -> Tmpfs {
+        TMPFS.var("BATON_TEST_TMPFS");
+        std::fs::create_dir_all(dir)
+            .unwrap_or_else(|e| TMPFS.missing(&format!("{} cannot be created: {e}", dir.display())));
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output();
+        match out {
+            Ok(o) if o.status.success() => Tmpfs { dir: dir.to_path_buf() },
+            Ok(o) => TMPFS.missing(&format!("mount failed: {}", String::from_utf8_lossy(&o.stderr).trim())),
+            Err(e) => TMPFS.missing(&format!("mount could not run: {e}")),
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.dir).status();
+    }
 }

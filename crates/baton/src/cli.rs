@@ -61,8 +61,19 @@ pub struct GlobalArgs {
     pub color: ColorChoice,
 
     /// Act on this namespace instead of the configured one (same as BATON_NAMESPACE).
-    #[arg(long, global = true, value_name = "NS", help_heading = "Global options")]
+    #[arg(long, global = true, value_name = "NS", help_heading = "Global options", value_parser = parse_namespace)]
     pub namespace: Option<String>,
+}
+
+/// `--namespace`: an empty or spaced name is a mistake, never "the configured one".
+fn parse_namespace(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        return Err("the namespace is empty; pass a name such as `--namespace my-app`, or leave the option out to \
+                    use the configured one"
+            .to_string());
+    }
+    // Spaces and the like are refused with the config's own message, naming the namespace.
+    Ok(value.to_string())
 }
 
 /// `--color`.
@@ -183,7 +194,7 @@ pub struct RunArgs {
     /// Seconds running jobs get to finish after Ctrl-C or SIGTERM before they are stopped and
     /// re-queued without charging the attempt (a second signal stops them at once, re-queued
     /// all the same).
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub grace: u64,
 }
 
@@ -456,6 +467,11 @@ pub fn field_name(field: Field) -> &'static str {
         Field::Reason => "--reason",
         Field::Note => "--note",
         Field::Context => "--context",
+        Field::Harness => "--harness",
+        Field::After => "--after",
+        Field::ForJobId => "--for",
+        Field::Namespace => "--namespace",
+        Field::BaseRef => "--base",
     }
 }
 

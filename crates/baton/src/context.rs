@@ -47,7 +47,7 @@ impl Context {
     }
 
     async fn open(&self) -> CliResult<Arc<dyn Store>> {
-        Ok(baton_store::open(&self.config.database_url).await?)
+        Ok(baton_store::open_config(&self.config).await?)
     }
 
     /// An agent's command rides out a database restart (a PM's decision must not be lost to a
@@ -56,8 +56,10 @@ impl Context {
         let give_up = std::time::Instant::now() + AGENT_DATABASE_PATIENCE;
         let mut pause = std::time::Duration::from_millis(100);
         loop {
-            match baton_store::open(&self.config.database_url).await {
-                Err(baton_core::Error::DatabaseOpen { .. }) if std::time::Instant::now() + pause < give_up => {
+            match baton_store::open_config(&self.config).await {
+                Err(e @ baton_core::Error::DatabaseOpen { .. })
+                    if !e.is_permanent_database_fault() && std::time::Instant::now() + pause < give_up =>
+                {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(std::time::Duration::from_secs(2));
                 }

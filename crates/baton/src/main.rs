@@ -14,17 +14,20 @@ mod watch;
 
 use clap::Parser;
 use error::CliError;
+use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     // The per-job lifeline supervisor is this same binary; it must start fast and parse nothing.
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some(baton_runner::lifeline::SUBCOMMAND) {
-        return ExitCode::from(baton_runner::lifeline::main(&args[2..]).clamp(0, 255) as u8);
+    // `args_os`, not `args`: an argument that is not UTF-8 is clap's usage error (exit 2), where
+    // `std::env::args` would panic.
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if args.get(1).and_then(|a| a.to_str()) == Some(baton_runner::lifeline::SUBCOMMAND) {
+        return lifeline(&args[2..]);
     }
     install_panic_hook();
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse_from(args);
     match run(cli) {
         Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(err) => {
@@ -32,6 +35,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The per-job supervisor: the runner hands it the agent's command line, always UTF-8.
+fn lifeline(rest: &[OsString]) -> ExitCode {
+    let Some(rest) = rest.iter().map(|a| a.to_str().map(str::to_string)).collect::<Option<Vec<String>>>() else {
+        let _ = writeln!(std::io::stderr().lock(), "error: the agent's command line is not UTF-8");
+        return ExitCode::from(2);
+    };
+    ExitCode::from(baton_runner::lifeline::main(&rest).clamp(0, 255) as u8)
 }
 
 fn run(cli: cli::Cli) -> error::CliResult {

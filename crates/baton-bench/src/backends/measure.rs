@@ -192,6 +192,7 @@ fn success() -> AttemptResult {
         tokens_out: None,
         cost_usd: None,
         transcript_truncated: false,
+        transcript_error: None,
         git_head_after: None,
         diff_stat: None,
         session_mode: None,

@@ -115,9 +115,8 @@ pub(super) fn merge(
         entry.models = models.clone();
     }
     if let Some(timeout) = table.timeout_ms {
-        if timeout == 0 {
-            return Err(fail(format!("[harness.{name}] timeout_ms must be at least 1")));
-        }
+        let timeout =
+            super::ranges::TIMEOUT_MS.check_as(&format!("[harness.{name}] timeout_ms"), timeout).map_err(fail)?;
         entry.timeout_ms = Some(timeout);
     }
     Ok(())

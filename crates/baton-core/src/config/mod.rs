@@ -6,6 +6,7 @@ mod discover;
 mod env;
 mod file;
 mod harness;
+pub mod ranges;
 
 pub use discover::{
     default_database_path, locate_repo, user_config_file, EnvLookup, RepoLocation, BATON_DIR, CONFIG_FILE,
@@ -27,6 +28,8 @@ pub struct Config {
     pub repo_config: Option<PathBuf>,
     /// `sqlite://PATH` or `postgres://…`, normalised (sqlite paths are absolute).
     pub database_url: String,
+    /// The database is the default one (no `database_url` anywhere): its folder may be created.
+    pub database_default: bool,
     pub namespace: String,
     /// Per-job wall-clock limit.
     pub timeout_ms: u64,
@@ -199,6 +202,7 @@ impl Config {
                     name: "HOME".into(),
                     message: "is not set, so there is no default database; set BATON_DATABASE_URL".into(),
                 })?;
+                c.database_default = true;
                 format!("sqlite://{}", path.display())
             }
         };
@@ -220,6 +224,7 @@ impl Config {
             repo_root,
             repo_config,
             database_url: String::new(),
+            database_default: false,
             namespace,
             timeout_ms: 600_000,
             max_attempts: 3,
@@ -309,17 +314,17 @@ impl Config {
                 message: format!("namespace `{}` must be non-empty and without spaces", self.namespace),
             });
         }
-        for (key, value) in
-            [("max_attempts", self.max_attempts), ("max_jobs_per_assignment", self.max_jobs_per_assignment)]
-        {
-            if value == 0 {
-                return Err(Error::Config { path: origin(key), message: format!("`{key}` must be at least 1") });
-            }
-        }
-        for (key, value) in [("timeout_ms", self.timeout_ms), ("lease_ms", self.lease_ms)] {
-            if value == 0 {
-                return Err(Error::Config { path: origin(key), message: format!("`{key}` must be at least 1") });
-            }
+        let checks = [
+            (ranges::TIMEOUT_MS, self.timeout_ms),
+            (ranges::LEASE_MS, self.lease_ms),
+            (ranges::RETRY_BASE_MS, self.retry_base_ms),
+            (ranges::HOST_GONE_MS, self.host_gone_ms),
+            (ranges::MAX_ATTEMPTS, u64::from(self.max_attempts)),
+            (ranges::MAX_JOBS, u64::from(self.max_jobs_per_assignment)),
+            (ranges::MAX_LOST_LEASES, u64::from(self.max_lost_leases)),
+        ];
+        for (range, value) in checks {
+            range.check(value).map_err(|message| Error::Config { path: origin(range.key), message })?;
         }
         for (job_type, harness) in &self.harness_defaults {
             if !self.harnesses.contains_key(harness) {

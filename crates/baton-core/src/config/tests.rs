@@ -31,18 +31,18 @@ fn defaults_come_from_the_repo_and_xdg() {
 
 #[test]
 fn repo_config_overrides_user_config_and_env_overrides_both() {
-    let repo = repo_with(Some("namespace = \"web\"\ntimeout_ms = 5\n[harness_defaults]\nreview = \"codex\"\n"));
+    let repo = repo_with(Some("namespace = \"web\"\ntimeout_ms = 5000\n[harness_defaults]\nreview = \"codex\"\n"));
     let xdg = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(xdg.path().join("baton")).unwrap();
-    std::fs::write(xdg.path().join("baton/config.toml"), "timeout_ms = 7\nlease_ms = 9\nnamespace = \"user\"\n")
+    std::fs::write(xdg.path().join("baton/config.toml"), "timeout_ms = 7000\nlease_ms = 9000\nnamespace = \"user\"\n")
         .unwrap();
     let xdg_dir = xdg.path().to_string_lossy().to_string();
     let env =
-        env_of(&[("HOME", "/h"), ("XDG_CONFIG_HOME", &xdg_dir), ("BATON_LEASE_MS", "11"), ("BATON_JOB_ID", "j1")]);
+        env_of(&[("HOME", "/h"), ("XDG_CONFIG_HOME", &xdg_dir), ("BATON_LEASE_MS", "1100"), ("BATON_JOB_ID", "j1")]);
     let c = Config::load(repo.path(), &env).unwrap();
     assert_eq!(c.namespace, "web");
-    assert_eq!(c.timeout_ms, 5);
-    assert_eq!(c.lease_ms, 11);
+    assert_eq!(c.timeout_ms, 5000);
+    assert_eq!(c.lease_ms, 1100);
     assert_eq!(c.default_harness(JobType::Review), "codex");
     assert_eq!(c.default_harness(JobType::Plan), "claude");
 
@@ -86,7 +86,12 @@ fn user_defined_harnesses_are_checked() {
         ("[harness.x]\nformat = \"text\"\ncommand = []\n", "must name a program"),
         ("[harness_defaults]\npm = \"nope\"\n", "not a known harness"),
         ("namespace = \"a b\"\n", "without spaces"),
-        ("max_attempts = 0\n", "at least 1"),
+        ("max_attempts = 0\n", "`max_attempts` must be 1 to 100, not 0"),
+        ("lease_ms = 1\n", "`lease_ms` must be 100 to 86400000 (100ms to 24h00m), not 1"),
+        ("lease_ms = 9223372036854775807\n", "`lease_ms` must be 100 to 86400000"),
+        ("timeout_ms = 99\n", "`timeout_ms` must be 100 to"),
+        ("host_gone_ms = 0\n", "`host_gone_ms` must be 1000 to"),
+        ("[harness.claude]\ntimeout_ms = 1\n", "[harness.claude] timeout_ms must be 100 to"),
     ] {
         let repo = repo_with(Some(text));
         let err = Config::load(repo.path(), &env_of(&[("HOME", "/h")])).unwrap_err().to_string();

@@ -114,6 +114,19 @@ fn resume_refused_by_the_budget_names_the_guard() {
 }
 
 #[test]
+fn resume_with_a_pending_job_is_refused_by_a_spent_budget_too() {
+    // The pending job's claim would block the assignment again at once.
+    let mut a = assignment(Blocked, 2);
+    a.budget_usd = Some(5.0);
+    a.cost_usd = Some(5.0);
+    let err = plan(&a, 1, &to(Active)).unwrap_err().to_string();
+    assert!(err.contains("cannot resume: its budget $5.00 is reached ($5.00 spent)"), "{err}");
+    assert!(err.contains("--budget-usd 10.00"), "{err}");
+    let u = AssignmentUpdate { budget_usd: Some(10.0), ..to(Active) };
+    assert_eq!(plan(&a, 1, &u).unwrap().queue_pm, None);
+}
+
+#[test]
 fn active_cannot_be_resumed_and_same_status_is_refused() {
     let a = assignment(Active, 1);
     assert!(plan(&a, 0, &to(Active)).unwrap_err().to_string().contains("already active"));

@@ -68,6 +68,12 @@ pub struct Job {
     pub decision: Option<String>,
     /// Warnings its attempts left (files left out of a checkpoint commit, a refused hook, …).
     pub warnings: Vec<crate::store::JobWarning>,
+    /// False when some transcript events could not be stored (a full disk, a database error):
+    /// the transcript shown is not all the agent printed. Apart from `transcript_truncated`,
+    /// which is the size cap doing its job.
+    pub transcript_complete: bool,
+    /// Why the transcript is incomplete (the first failure).
+    pub transcript_error: Option<String>,
     pub attempt_history: Vec<Attempt>,
     /// How its agent session began; a continuation that could not resume ran `fresh` and says
     /// why in `session_fallback_reason`.

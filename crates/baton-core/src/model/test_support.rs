@@ -59,6 +59,8 @@ pub fn job(id: &str, job_type: JobType, status: JobStatus) -> Job {
         lost_attempts: 0,
         transcript_events: 0,
         transcript_truncated: false,
+        transcript_complete: true,
+        transcript_error: None,
         git_head_before: None,
         git_head_after: None,
         diff_stat: None,

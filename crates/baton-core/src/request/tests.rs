@@ -72,3 +72,23 @@ fn messages_name_the_fields_as_the_caller_spells_them() {
         "--budget-usd must be a positive amount in dollars, e.g. 5 or 12.50"
     );
 }
+
+#[test]
+fn counts_have_a_most_named_in_the_message() {
+    let mut a = NewAssignment {
+        namespace: "ns".into(),
+        north_star: "x".into(),
+        max_jobs: u32::MAX,
+        budget_usd: None,
+        origin_root: None,
+        base_ref: None,
+        base_branch: None,
+        context: String::new(),
+        first_job: None,
+    };
+    assert_eq!(a.validate().unwrap_err().to_string(), "max_jobs must be 1 to 1000000");
+    a.max_jobs = 1_000_000;
+    assert!(a.validate().is_ok());
+    let u = AssignmentUpdate { max_jobs: Some(4_000_000_000), ..Default::default() };
+    assert_eq!(u.validate().unwrap_err().to_string(), "max_jobs must be 1 to 1000000");
+}

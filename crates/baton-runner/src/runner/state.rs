@@ -9,7 +9,7 @@ use crate::supervisor::timer::Timer;
 use crate::supervisor::{self, AttemptEnd, Shared, StopRequest};
 use baton_core::store::{ChangeFeed, Changes, Claim, RunnerInfo};
 use baton_core::time::human_duration;
-use baton_core::{ids, Config, Result, Store};
+use baton_core::{ids, Config, Error, Result, Store};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -65,6 +65,9 @@ pub(super) struct Runner {
     grace_at: Timer,
     stopping: bool,
     stopping_now: bool,
+    /// A database fault no wait can mend (the file removed, replaced or damaged): the run
+    /// stops its agents and ends with it.
+    fatal: Option<Error>,
 }
 
 impl Runner {
@@ -133,6 +136,7 @@ impl Runner {
             grace_at: Timer::default(),
             stopping: false,
             stopping_now: false,
+            fatal: None,
         })
     }
 
@@ -150,7 +154,7 @@ impl Runner {
             match self.store.is_idle(&self.options.namespace).await {
                 Ok(true) => return Step::Exit,
                 Ok(false) => {}
-                Err(e) => self.trouble.note(&format!("checking for work failed: {e}")),
+                Err(e) => self.database_trouble("checking for work failed", e),
             }
         }
         Step::Continue
@@ -164,7 +168,7 @@ impl Runner {
                 Ok(Some(claim)) => self.start_attempt(claim),
                 Ok(None) => break,
                 Err(e) => {
-                    self.trouble.note(&format!("claiming a job failed: {e}"));
+                    self.database_trouble("claiming a job failed", e);
                     break;
                 }
             }
@@ -196,7 +200,7 @@ impl Runner {
                     wake_at = wake_at.min(Instant::now() + Duration::from_millis(in_ms));
                 }
                 Ok(None) => {}
-                Err(e) => self.trouble.note(&format!("reading deadlines failed: {e}")),
+                Err(e) => self.database_trouble("reading deadlines failed", e),
             }
         }
         if let Some(retry_at) = self.trouble.retry_at() {
@@ -294,7 +298,7 @@ impl Runner {
                     }
                 }
             }
-            Err(e) => self.trouble.note(&format!("reading held leases failed: {e}")),
+            Err(e) => self.database_trouble("reading held leases failed", e),
         }
     }
 
@@ -311,15 +315,46 @@ impl Runner {
     async fn on_due(&mut self) {
         if Instant::now() >= self.heartbeat_at {
             self.heartbeat_at = Instant::now() + self.heartbeat_every;
-            if let Err(e) = self.store.heartbeat_runner(&self.runner_id).await {
-                tracing::warn!("heartbeat failed: {e}");
+            match self.store.heartbeat_runner(&self.runner_id).await {
+                Ok(()) => {}
+                Err(e) if e.is_permanent_database_fault() => self.give_up(e),
+                Err(e) => tracing::warn!("heartbeat failed: {e}"),
             }
         }
     }
 
+    /// A failed database call: waited out when it may pass (busy, a server restarting), the end
+    /// of the run when it cannot.
+    fn database_trouble(&mut self, what: &str, e: Error) {
+        if e.is_permanent_database_fault() {
+            self.give_up(e);
+        } else {
+            self.trouble.note(&format!("{what}: {e}"));
+        }
+    }
+
+    /// Stops claiming and stops every running agent: nothing this runner records from now on
+    /// would reach the database people read.
+    fn give_up(&mut self, e: Error) {
+        if self.fatal.is_some() {
+            return;
+        }
+        tracing::error!(running = self.active.len(), "{e}; stopping the runner and its agents");
+        self.fatal = Some(e);
+        self.stopping = true;
+        for stop in self.active.values() {
+            let _ = stop.send(Some(StopRequest::Shutdown));
+        }
+    }
+
     /// Delivers what the last jobs changed, lets running hooks finish (each has its own
-    /// timeout), and records the runner as stopped.
+    /// timeout), and records the runner as stopped — or, after a fault that ended the run,
+    /// returns that fault.
     pub async fn stop(mut self) -> Result<RunSummary> {
+        if let Some(fatal) = self.fatal.take() {
+            while self.hooks.join_next().await.is_some() {}
+            return Err(fatal);
+        }
         crate::notify::deliver(&self.store, &self.config, &self.options.namespace, &mut self.hooks).await;
         while self.hooks.join_next().await.is_some() {}
         self.store.stop_runner(&self.runner_id).await?;

@@ -282,7 +282,9 @@ impl<'a> Attempt<'a> {
         if !flush(shared, claim, &mut transcript).await? {
             return Ok(None);
         }
-        Ok(Some(result::attempt_result(outcome, stopped, invocation.timeout, transcript.truncated)))
+        let mut result = result::attempt_result(outcome, stopped, invocation.timeout, transcript.truncated);
+        result.transcript_error = transcript.lost();
+        Ok(Some(result))
     }
 }
 
@@ -297,7 +299,7 @@ async fn flush(shared: &Shared, claim: &Claim, transcript: &mut Transcript) -> b
         Err(e) => {
             // Kept for the next flush; a lost lease is noticed by the renewals.
             tracing::warn!(job = %claim.job.id, "storing transcript events failed: {e}");
-            transcript.put_back(events);
+            transcript.write_failed(events, &e);
             Ok(true)
         }
     }

@@ -3,9 +3,9 @@
 //! so the messages name the bodies' own fields (`max_jobs must be at least 1`).
 
 use super::error::{ApiError, ApiResult};
+use super::input::{Body, NoQuery};
 use super::{actor, body, job_defaults, json, Params};
 use crate::state::Ctx;
-use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -26,7 +26,7 @@ pub(crate) async fn list(State(ctx): State<Ctx>, query: QueryMap) -> ApiResult<R
 }
 
 /// `GET /api/assignments/{id}`
-pub(crate) async fn show(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
+pub(crate) async fn show(State(ctx): State<Ctx>, Path(id): Path<String>, _: NoQuery) -> ApiResult<Response> {
     json(StatusCode::OK, &ctx.store().assignment(ctx.ns(), &id).await?)
 }
 
@@ -45,7 +45,7 @@ struct CreateBody {
 }
 
 /// `POST /api/assignments`
-pub(crate) async fn create(State(ctx): State<Ctx>, bytes: Bytes) -> ApiResult<Response> {
+pub(crate) async fn create(State(ctx): State<Ctx>, _: NoQuery, Body(bytes): Body) -> ApiResult<Response> {
     let b: CreateBody = body(&bytes)?;
     let config = &ctx.app.config;
     let first = b.first.as_deref().map(str::parse::<JobType>).transpose()?;
@@ -81,7 +81,12 @@ struct UpdateBody {
 }
 
 /// `PATCH /api/assignments/{id}` and `POST /api/assignments/{id}/update`
-pub(crate) async fn update(State(ctx): State<Ctx>, Path(id): Path<String>, bytes: Bytes) -> ApiResult<Response> {
+pub(crate) async fn update(
+    State(ctx): State<Ctx>,
+    Path(id): Path<String>,
+    _: NoQuery,
+    Body(bytes): Body,
+) -> ApiResult<Response> {
     let b: UpdateBody = body(&bytes)?;
     let status = b.status.as_deref().map(str::parse::<AssignmentStatus>).transpose()?;
     let max_jobs = b.max_jobs.map(count);
@@ -103,7 +108,12 @@ struct InsertBody {
 }
 
 /// `POST /api/assignments/{id}/jobs`
-pub(crate) async fn insert_job(State(ctx): State<Ctx>, Path(id): Path<String>, bytes: Bytes) -> ApiResult<Response> {
+pub(crate) async fn insert_job(
+    State(ctx): State<Ctx>,
+    Path(id): Path<String>,
+    _: NoQuery,
+    Body(bytes): Body,
+) -> ApiResult<Response> {
     let b: InsertBody = body(&bytes)?;
     let Some(job_type) = b.job_type.as_deref().filter(|t| !t.is_empty()) else {
         return Err(ApiError::bad_request(format!(

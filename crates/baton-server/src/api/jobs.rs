@@ -1,10 +1,10 @@
 //! Job endpoints: `jobs`, `job`, a job's stored transcript and prompts, `cancel-job` and `retry-job`.
 
 use super::error::ApiResult;
+use super::input::{Body, NoQuery};
 use super::transcript::TranscriptLine;
 use super::{actor, body, job_defaults, json, Params};
 use crate::state::Ctx;
-use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -39,7 +39,7 @@ pub(crate) async fn list(State(ctx): State<Ctx>, query: QueryMap) -> ApiResult<R
 }
 
 /// `GET /api/jobs/{id}`
-pub(crate) async fn show(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
+pub(crate) async fn show(State(ctx): State<Ctx>, Path(id): Path<String>, _: NoQuery) -> ApiResult<Response> {
     json(StatusCode::OK, &ctx.store().job(ctx.ns(), &id).await?)
 }
 
@@ -78,13 +78,23 @@ pub(crate) async fn prompt(State(ctx): State<Ctx>, Path(id): Path<String>, query
 struct NoFields {}
 
 /// `POST /api/jobs/{id}/cancel`
-pub(crate) async fn cancel(State(ctx): State<Ctx>, Path(id): Path<String>, bytes: Bytes) -> ApiResult<Response> {
+pub(crate) async fn cancel(
+    State(ctx): State<Ctx>,
+    Path(id): Path<String>,
+    _: NoQuery,
+    Body(bytes): Body,
+) -> ApiResult<Response> {
     let NoFields {} = body(&bytes)?;
     json(StatusCode::OK, &ctx.store().cancel_job(ctx.ns(), &id, &actor()).await?)
 }
 
 /// `POST /api/jobs/{id}/retry`
-pub(crate) async fn retry(State(ctx): State<Ctx>, Path(id): Path<String>, bytes: Bytes) -> ApiResult<Response> {
+pub(crate) async fn retry(
+    State(ctx): State<Ctx>,
+    Path(id): Path<String>,
+    _: NoQuery,
+    Body(bytes): Body,
+) -> ApiResult<Response> {
     let NoFields {} = body(&bytes)?;
     let defaults = job_defaults(&ctx.app.config);
     json(StatusCode::CREATED, &ctx.store().retry_job(ctx.ns(), &id, &defaults, &actor()).await?)

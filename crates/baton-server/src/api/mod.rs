@@ -4,6 +4,7 @@
 
 pub(crate) mod assignments;
 pub(crate) mod error;
+pub(crate) mod input;
 pub(crate) mod jobs;
 pub(crate) mod queue;
 pub(crate) mod stream;
@@ -54,6 +55,8 @@ pub(crate) fn routes() -> Router<Ctx> {
         .route("/api/jobs/{id}/stream", get(stream::job_stream))
         .route("/api/jobs/{id}/cancel", post(jobs::cancel))
         .route("/api/jobs/{id}/retry", post(jobs::retry))
+        .layer(axum::extract::DefaultBodyLimit::max(input::BODY_LIMIT))
+        .layer(axum::middleware::from_fn(input::refuse_nul))
 }
 
 /// Answers an unknown `/api/` path.
@@ -77,8 +80,14 @@ pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> ApiR
 /// Unknown fields are refused, so a typo is an error instead of a silently ignored change.
 pub(crate) fn body<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
-    serde_json::from_slice(text)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e} (the fields are listed in API.md)")))
+    let invalid = |e: serde_json::Error| {
+        ApiError::bad_request(format!("invalid JSON body: {e} (the fields are listed in API.md)"))
+    };
+    let value: serde_json::Value = serde_json::from_slice(text).map_err(invalid)?;
+    if let Some(field) = input::nul_field(&value, "") {
+        return Err(ApiError::bad_request(format!("{field} contains a NUL byte; remove it (text only)")));
+    }
+    serde_json::from_value(value).map_err(invalid)
 }
 
 /// A query string, checked against the parameters an endpoint knows.

@@ -1,6 +1,7 @@
 //! Namespace-wide reads: `queue`, the runners, and what the dashboard needs to build its forms.
 
 use super::error::ApiResult;
+use super::input::NoQuery;
 use super::json;
 use crate::state::Ctx;
 use axum::extract::State;
@@ -12,12 +13,12 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// `GET /api/queue`: what `baton queue --json` prints.
-pub(crate) async fn queue(State(ctx): State<Ctx>) -> ApiResult<Response> {
+pub(crate) async fn queue(State(ctx): State<Ctx>, _: NoQuery) -> ApiResult<Response> {
     json(StatusCode::OK, &ctx.store().queue(ctx.ns(), now_ms()).await?)
 }
 
 /// `GET /api/runners`: live (and lost) runners of the namespace.
-pub(crate) async fn runners(State(ctx): State<Ctx>) -> ApiResult<Response> {
+pub(crate) async fn runners(State(ctx): State<Ctx>, _: NoQuery) -> ApiResult<Response> {
     json(StatusCode::OK, &ctx.store().runners(ctx.ns()).await?)
 }
 
@@ -36,7 +37,7 @@ struct Info<'a> {
 }
 
 /// `GET /api/info`
-pub(crate) async fn info(State(ctx): State<Ctx>) -> ApiResult<Response> {
+pub(crate) async fn info(State(ctx): State<Ctx>, _: NoQuery) -> ApiResult<Response> {
     let config = &ctx.app.config;
     let info = Info {
         namespace: ctx.ns(),

@@ -6,6 +6,7 @@
 //! the server shuts down, so a browser holding one open does not delay shutdown.
 
 use super::error::ApiResult;
+use super::input::NoQuery;
 use super::transcript::TranscriptLine;
 use super::Params;
 use crate::hub::{stopped, Pulse};
@@ -38,7 +39,7 @@ where
 }
 
 /// `GET /api/events`: a `snapshot` event at once, then one each time the namespace changes.
-pub(crate) async fn namespace_events(State(ctx): State<Ctx>) -> Response {
+pub(crate) async fn namespace_events(State(ctx): State<Ctx>, _: NoQuery) -> Response {
     struct State {
         snapshot: watch::Receiver<Option<Arc<str>>>,
         stop: watch::Receiver<bool>,

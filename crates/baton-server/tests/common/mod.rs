@@ -166,6 +166,7 @@ pub async fn succeed(store: &dyn Store, claim: &Claim) {
         tokens_out: Some(5),
         cost_usd: Some(0.25),
         transcript_truncated: false,
+        transcript_error: None,
         git_head_after: None,
         diff_stat: None,
         session_mode: None,

@@ -93,7 +93,8 @@ pub async fn finish_attempt(
          transcript_truncated = transcript_truncated OR $15, git_head_after = COALESCE($16, git_head_after), \
          diff_stat = COALESCE($17, diff_stat), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, \
          session_mode = COALESCE($19, session_mode), session_fallback_reason = COALESCE($20, session_fallback_reason), \
-         session_host = CASE WHEN $11::text IS NULL THEN session_host ELSE $21 END, model = COALESCE($22, model) \
+         session_host = CASE WHEN $11::text IS NULL THEN session_host ELSE $21 END, model = COALESCE($22, model), \
+         transcript_error = COALESCE(transcript_error, $23) \
          WHERE id = $1 AND status = $18",
     )
     .bind(job_id)
@@ -118,6 +119,7 @@ pub async fn finish_attempt(
     .bind(r.session_fallback_reason.as_deref().map(pg_text))
     .bind(r.session_host.as_deref().map(pg_text))
     .bind(r.model.as_deref().map(pg_text))
+    .bind(r.transcript_error.as_deref().map(pg_text))
     .execute(&mut *conn)
     .await
     .ctx("recording a job result")?;

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0002_pm_protocol.sql"),
     include_str!("../../migrations/postgres/0003_commits.sql"),
     include_str!("../../migrations/postgres/0004_containment.sql"),
+    include_str!("../../migrations/postgres/0005_faults.sql"),
     include_str!("../../migrations/postgres/0006_sessions.sql"),
 ];
 

@@ -21,7 +21,7 @@ pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status
      not_before, created_at, started_at, finished_at, duration_ms, result, success, error, error_kind, exit_code, \
      session_id, tokens_in, tokens_out, cost_usd, for_job_id, lease_owner, lease_expires_at, lost_attempts, \
      transcript_events, transcript_truncated, git_head_before, git_head_after, diff_stat, decision, \
-     session_mode, session_source_job_id, session_fallback_reason, model, effort, session_host";
+     session_mode, session_source_job_id, session_fallback_reason, model, effort, session_host, transcript_error";
 
 type RowResult<T> = std::result::Result<T, sqlx::Error>;
 
@@ -119,6 +119,8 @@ pub fn job(row: &PgRow) -> RowResult<Job> {
         git_head_after: row.try_get("git_head_after")?,
         diff_stat: row.try_get("diff_stat")?,
         decision: row.try_get("decision")?,
+        transcript_complete: row.try_get::<Option<String>, _>("transcript_error")?.is_none(),
+        transcript_error: row.try_get("transcript_error")?,
         attempt_history: Vec::new(),
         warnings: Vec::new(),
         session_mode: parsed(row, "session_mode")?,

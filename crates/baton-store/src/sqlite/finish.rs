@@ -74,7 +74,8 @@ pub fn finish_attempt(
          transcript_truncated = MAX(transcript_truncated, ?15), git_head_after = COALESCE(?16, git_head_after), \
          diff_stat = COALESCE(?17, diff_stat), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, \
          session_mode = COALESCE(?19, session_mode), session_fallback_reason = COALESCE(?20, session_fallback_reason), \
-         session_host = CASE WHEN ?11 IS NULL THEN session_host ELSE ?21 END, model = COALESCE(?22, model) \
+         session_host = CASE WHEN ?11 IS NULL THEN session_host ELSE ?21 END, model = COALESCE(?22, model), \
+         transcript_error = COALESCE(transcript_error, ?23) \
          WHERE id = ?1 AND status = ?18",
     )
     .and_then(|mut s| {
@@ -100,7 +101,8 @@ pub fn finish_attempt(
             r.session_mode.map(|m| m.as_str()),
             r.session_fallback_reason,
             r.session_host,
-            r.model
+            r.model,
+            r.transcript_error
         ])
     })
     .ctx("recording a job result")?;

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_pm_protocol.sql"),
     include_str!("../../migrations/sqlite/0003_commits.sql"),
     include_str!("../../migrations/sqlite/0004_containment.sql"),
+    include_str!("../../migrations/sqlite/0005_faults.sql"),
     include_str!("../../migrations/sqlite/0006_sessions.sql"),
 ];
 

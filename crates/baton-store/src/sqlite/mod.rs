@@ -45,6 +45,9 @@ pub struct SqliteStore {
 struct Inner {
     conn: Mutex<Connection>,
     path: PathBuf,
+    /// The file opened, as (device, inode): a file removed or replaced under a running process
+    /// must not go on taking writes that nobody will ever read.
+    identity: FileIdentity,
     wake: WakeDir,
     /// Every timestamp this store writes, and every lease and back-off it judges, reads this.
     clock: Arc<dyn Clock>,
@@ -72,11 +75,16 @@ impl SqliteStore {
     /// agree on the time, so only tests use anything but [`SystemClock`].
     pub async fn open_with_clock(path: PathBuf, clock: Arc<dyn Clock>) -> Result<SqliteStore> {
         let path_for_open = path.clone();
-        let conn = tokio::task::spawn_blocking(move || open_connection(&path_for_open))
+        let (conn, identity) = tokio::task::spawn_blocking(move || open_connection(&path_for_open))
             .await
             .map_err(|e| Error::database("opening the database", e))??;
         let wake = WakeDir::for_database(&path);
-        Ok(SqliteStore { inner: Arc::new(Inner { conn: Mutex::new(conn), path, wake, clock }) })
+        Ok(SqliteStore { inner: Arc::new(Inner { conn: Mutex::new(conn), path, identity, wake, clock }) })
+    }
+
+    /// Checks that the file at the database's path is still the one this store opened.
+    pub fn check_identity(&self) -> Result<()> {
+        self.inner.check_identity()
     }
 
     /// Where the database file is.
@@ -118,9 +126,12 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || {
             let mut conn = inner.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let changes_before = conn.total_changes();
-            let tx = conn.transaction_with_behavior(behavior).ctx("starting a transaction")?;
-            let value = f(&tx, inner.clock.now())?;
-            tx.commit().ctx("committing")?;
+            let tx =
+                conn.transaction_with_behavior(behavior).ctx("starting a transaction").map_err(|e| inner.fault(e))?;
+            let value = f(&tx, inner.clock.now()).map_err(|e| inner.fault(e))?;
+            // Checked before the commit: a result "stored" in a file that was removed is lost.
+            inner.check_identity()?;
+            tx.commit().ctx("committing").map_err(|e| inner.fault(e))?;
             let changed = conn.total_changes() != changes_before;
             drop(conn);
             if let (Some(kind), true) = (notify, changed) {
@@ -133,11 +144,51 @@ impl SqliteStore {
     }
 }
 
-fn open_connection(path: &std::path::Path) -> Result<Connection> {
+/// A file's (device, inode).
+type FileIdentity = (u64, u64);
+
+impl Inner {
+    fn check_identity(&self) -> Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let gone = |what| Error::DatabaseGone { location: self.path.display().to_string(), what };
+        match std::fs::metadata(&self.path) {
+            Ok(m) if (m.dev(), m.ino()) == self.identity => Ok(()),
+            Ok(_) => Err(gone("was replaced by another file")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(gone("was removed")),
+            Err(e) => Err(Error::io(format!("checking the database file {}", self.path.display()), e)),
+        }
+    }
+
+    /// A damaged file is reported as such, once, rather than as one more failed query.
+    fn fault(&self, e: Error) -> Error {
+        match e {
+            Error::Database { context, source } if baton_core::error::is_corruption(&source.to_string()) => {
+                Error::DatabaseCorrupt {
+                    location: self.path.display().to_string(),
+                    context,
+                    message: source.to_string(),
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// Opens the file at `path`; its folder must exist (the default location's folder is created by
+/// [`crate::open_config`]): a mistyped explicit path must not quietly start an empty queue.
+fn open_connection(path: &std::path::Path) -> Result<(Connection, FileIdentity)> {
+    use std::os::unix::fs::MetadataExt;
     let location = path.display().to_string();
     let open_error = |message: String| Error::DatabaseOpen { location: location.clone(), message };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| open_error(format!("cannot create {}: {e}", dir.display())))?;
+        match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(open_error(format!("cannot create the file: {} is not a folder", dir.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(open_error(format!("the folder {} does not exist", dir.display())))
+            }
+            Err(e) => return Err(open_error(format!("cannot read the folder {}: {e}", dir.display()))),
+        }
     }
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(e.to_string()))?;
@@ -155,7 +206,8 @@ fn open_connection(path: &std::path::Path) -> Result<Connection> {
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
         .map_err(|e| open_error(e.to_string()))?;
     migrate::migrate(&conn, &location)?;
-    Ok(conn)
+    let meta = std::fs::metadata(path).map_err(|e| open_error(format!("cannot read the file: {e}")))?;
+    Ok((conn, (meta.dev(), meta.ino())))
 }
 
 #[async_trait]
@@ -252,6 +304,9 @@ impl RunnerStore for SqliteStore {
     }
 
     async fn heartbeat_runner(&self, runner_id: &str) -> Result<()> {
+        // Every heartbeat makes sure the file is still the one opened, even when the runner has
+        // nothing else to write: a runner whose file was removed stops at once.
+        self.inner.check_identity()?;
         // Heartbeats change nothing anyone waits for, so they wake no one.
         let id = runner_id.to_string();
         self.run(TransactionBehavior::Immediate, None, move |tx, now| runners::heartbeat(tx, &id, now)).await

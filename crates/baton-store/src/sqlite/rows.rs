@@ -16,10 +16,10 @@ pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status
      not_before, created_at, started_at, finished_at, duration_ms, result, success, error, error_kind, exit_code, \
      session_id, tokens_in, tokens_out, cost_usd, for_job_id, lease_owner, lease_expires_at, lost_attempts, \
      transcript_events, transcript_truncated, git_head_before, git_head_after, diff_stat, decision, \
-     session_mode, session_source_job_id, session_fallback_reason, model, effort, session_host";
+     session_mode, session_source_job_id, session_fallback_reason, model, effort, session_host, transcript_error";
 
 /// How many columns [`JOB_COLUMNS`] selects (queries that select more read them after these).
-pub const JOB_COLUMN_COUNT: usize = 39;
+pub const JOB_COLUMN_COUNT: usize = 40;
 
 /// A text column holding one of a model enum's spellings.
 struct Parsed<T>(T);
@@ -107,6 +107,8 @@ pub fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
         git_head_after: row.get(30)?,
         diff_stat: row.get(31)?,
         decision: row.get(32)?,
+        transcript_complete: row.get::<_, Option<String>>(39)?.is_none(),
+        transcript_error: row.get(39)?,
         attempt_history: Vec::new(),
         warnings: Vec::new(),
         session_mode: parsed(row, 33)?,

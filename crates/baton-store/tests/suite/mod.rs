@@ -50,7 +50,8 @@ macro_rules! store_suite {
             job_transitions_are_exactly_the_documented_table, assignment_transitions_are_exactly_the_documented_table,
             a_pm_job_makes_one_decision, a_pms_insert_lands_right_after_it, proceed_lets_the_queued_job_run,
             a_pm_without_a_decision_lets_the_queued_job_run, each_decision_leaves_its_chain_line,
-            every_prompt_is_kept, continuations_are_checked_and_recorded);
+            every_prompt_is_kept, continuations_are_checked_and_recorded,
+            a_transcript_that_lost_events_stays_marked_incomplete);
     };
     (@tests $factory:path; $attrs:tt; $($name:ident),* $(,)?) => {
         $( $crate::store_suite!(@test $factory; $attrs; $name); )*

@@ -27,6 +27,7 @@ pub fn success(text: &str) -> AttemptResult {
         tokens_out: Some(5),
         cost_usd: Some(0.25),
         transcript_truncated: false,
+        transcript_error: None,
         git_head_after: None,
         diff_stat: None,
         session_mode: None,
@@ -49,6 +50,7 @@ pub fn failure(kind: ErrorKind, message: &str) -> AttemptResult {
         tokens_out: None,
         cost_usd: None,
         transcript_truncated: false,
+        transcript_error: None,
         git_head_after: None,
         diff_stat: None,
         session_mode: None,
@@ -674,4 +676,28 @@ pub async fn continuations_are_checked_and_recorded(store: Shared) {
     assert_eq!(done.model.as_deref(), Some("opus"), "the job's own choice stays");
     let copy = store.retry_job(NS, &done.id, &defaults(), &person()).await.unwrap();
     assert_eq!((copy.session_mode, copy.model.as_deref()), (SessionMode::Fresh, Some("opus")));
+}
+
+pub async fn a_transcript_that_lost_events_stays_marked_incomplete(store: Shared) {
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment.id;
+    let twice = NewJob { max_attempts: 2, ..job(JobType::Implement) };
+    let id = store.insert_job(NS, &a, twice, &person()).await.unwrap().id;
+    let fresh = store.job(NS, &id).await.unwrap();
+    assert!(fresh.transcript_complete && fresh.transcript_error.is_none());
+    let c = claim(&store).await.unwrap();
+    let lost = AttemptResult {
+        transcript_error: Some("3 transcript events could not be stored: disk full".into()),
+        ..failure(ErrorKind::Transient, "429")
+    };
+    let r = store.finish_attempt(&c.job.id, c.token, lost, &policy()).await.unwrap().unwrap();
+    assert!(!r.transcript_complete);
+    // A later attempt whose transcript was stored whole does not make the job's whole again.
+    let c = claim(&store).await.unwrap();
+    let r = store.finish_attempt(&c.job.id, c.token, success("done"), &policy()).await.unwrap().unwrap();
+    assert_eq!(r.status, JobStatus::Complete, "the result itself is stored");
+    assert!(!r.transcript_complete);
+    assert_eq!(r.transcript_error.as_deref(), Some("3 transcript events could not be stored: disk full"));
+    let json = serde_json::to_value(store.job(NS, &id).await.unwrap()).unwrap();
+    assert_eq!(json["transcript_complete"], false);
+    assert_eq!(json["transcript_error"], "3 transcript events could not be stored: disk full");
 }

@@ -110,7 +110,7 @@ async fn other_origins(global: &GlobalArgs) -> CliResult<Vec<String>> {
             return Ok(Vec::new());
         }
     }
-    let store = baton_store::open(&config.database_url).await?;
+    let store = baton_store::open_config(&config).await?;
     let root = config.repo_root.display().to_string();
     Ok(store.other_origins(&config.namespace, &root).await?)
 }

@@ -106,9 +106,10 @@ pub fn render(job: &Job, style: &Style, width: usize) -> String {
     if job.cost_usd.is_some() {
         field("cost", opt_money(job.cost_usd));
     }
-    if job.transcript_events > 0 {
+    if job.transcript_events > 0 || job.transcript_error.is_some() {
         let cut = if job.transcript_truncated { " (truncated)" } else { "" };
-        field("transcript", format!("{} events{cut}", job.transcript_events));
+        let incomplete = job.transcript_error.as_deref().map(|e| format!(" — incomplete: {e}")).unwrap_or_default();
+        field("transcript", format!("{} events{cut}{incomplete}", job.transcript_events));
     }
     if let Some(before) = &job.git_head_before {
         let short = |h: &str| h.chars().take(12).collect::<String>();

@@ -23,7 +23,8 @@ pub async fn run(ctx: &mut Context, args: LogsArgs) -> CliResult {
     let mut after = 0;
     let mut last_attempt = 0;
     loop {
-        let job_done = store.job(&ns, &args.id).await?.status.is_final();
+        let job = store.job(&ns, &args.id).await?;
+        let job_done = job.status.is_final();
         loop {
             let events = store.job_events(&ns, &args.id, after, PAGE).await?;
             let Some(last) = events.last() else { break };
@@ -33,11 +34,22 @@ pub async fn run(ctx: &mut Context, args: LogsArgs) -> CliResult {
                 break;
             }
         }
-        let Some(feed) = &feed else { return Ok(()) };
+        let Some(feed) = &feed else { return incomplete_note(ctx, &job) };
         if job_done {
-            return Ok(());
+            return incomplete_note(ctx, &job);
         }
         let _ = tokio::time::timeout(FALLBACK_POLL, feed.changed()).await;
+    }
+}
+
+/// The transcript shown is not all the agent printed: say so after it, where a person looks.
+fn incomplete_note(ctx: &Context, job: &baton_core::Job) -> CliResult {
+    match &job.transcript_error {
+        Some(why) if !ctx.out.json => {
+            let line = ctx.out.style.paint(Some(RED), &format!("── transcript incomplete: {why} ──"));
+            write_stdout(format!("{line}\n").as_bytes())
+        }
+        _ => Ok(()),
     }
 }
 

@@ -22,6 +22,7 @@ impl Sandbox {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir_all(dir.path().join("repo/.git")).expect("repo");
         std::fs::create_dir_all(dir.path().join("home")).expect("home");
+        std::fs::create_dir_all(dir.path().join("data")).expect("the database folder");
         Sandbox { dir }
     }
 

@@ -6,6 +6,7 @@ mod common;
 mod concurrency;
 mod errors;
 mod init;
+mod inputs;
 mod mutations;
 mod output;
 mod queries;
