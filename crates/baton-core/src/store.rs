@@ -141,6 +141,8 @@ pub struct EnginePolicy {
     pub retry: crate::retry::RetryPolicy,
     /// An assignment whose worktree's host has had no runner for this long is blocked.
     pub host_gone_ms: u64,
+    /// Prices and models, to put a cost on attempts whose CLI reports none.
+    pub spend: crate::engine::spend::SpendPolicy,
 }
 
 /// A job a runner claimed: it may work on it while its lease, under `token`, holds.
@@ -259,8 +261,13 @@ pub struct AttemptResult {
     pub error_kind: Option<crate::model::ErrorKind>,
     pub exit_code: Option<i32>,
     pub session_id: Option<String>,
+    /// Input tokens, cache reads and writes included.
     pub tokens_in: Option<i64>,
     pub tokens_out: Option<i64>,
+    /// The parts of `tokens_in` read from and written to the prompt cache.
+    pub cache_read_tokens: Option<i64>,
+    pub cache_write_tokens: Option<i64>,
+    /// The cost the CLI reported; the store estimates one from `[prices]` when it is `None`.
     pub cost_usd: Option<f64>,
     pub transcript_truncated: bool,
     /// Git HEAD when the attempt ended (with worktree isolation or in a git checkout).

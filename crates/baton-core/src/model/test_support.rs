@@ -60,5 +60,8 @@ pub fn job(id: &str, job_type: JobType, status: JobStatus) -> Job {
         diff_stat: None,
         decision: None,
         attempt_history: Vec::new(),
+        cache_read_tokens: None,
+        cache_write_tokens: None,
+        cost_source: None,
     }
 }
