@@ -60,7 +60,9 @@ impl<'de> Deserialize<'de> for PricesFile {
                 .map(|v| PriceFile::deserialize(v).map_err(D::Error::custom))
                 .collect::<Result<_, _>>()
                 .map(PricesFile),
-            v @ toml::Value::Table(_) => PriceFile::deserialize(v).map(|p| PricesFile(vec![p])).map_err(D::Error::custom),
+            v @ toml::Value::Table(_) => {
+                PriceFile::deserialize(v).map(|p| PricesFile(vec![p])).map_err(D::Error::custom)
+            }
             _ => Err(D::Error::custom("a price is a table: { input = …, output = … } (USD per million tokens)")),
         }
     }

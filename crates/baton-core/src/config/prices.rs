@@ -26,7 +26,12 @@ fn price(model: &str, p: &PriceFile, path: &Path) -> Result<Price> {
         path: path.to_path_buf(),
         message: format!("key `prices.\"{model}\".{key}`: {message}"),
     };
-    let amounts = [("input", Some(p.input)), ("output", Some(p.output)), ("cache_read", p.cache_read), ("cache_write", p.cache_write)];
+    let amounts = [
+        ("input", Some(p.input)),
+        ("output", Some(p.output)),
+        ("cache_read", p.cache_read),
+        ("cache_write", p.cache_write),
+    ];
     for (key, value) in amounts {
         if let Some(v) = value.filter(|v| !v.is_finite() || *v < 0.0) {
             return Err(bad(key, format!("{v} is not a price: give USD per million tokens, 0 or more")));

@@ -167,8 +167,12 @@ mod tests {
 
     #[test]
     fn the_price_in_force_is_the_latest_since_not_after_the_attempt() {
-        let prices =
-            Prices { models: BTreeMap::from([("m".into(), vec![price(None, 1.0), price(Some(100), 2.0), price(Some(200), 3.0)])]) };
+        let prices = Prices {
+            models: BTreeMap::from([(
+                "m".into(),
+                vec![price(None, 1.0), price(Some(100), 2.0), price(Some(200), 3.0)],
+            )]),
+        };
         assert_eq!(prices.at("m", 50).map(|p| p.input), Some(1.0));
         assert_eq!(prices.at("m", 100).map(|p| p.input), Some(2.0));
         assert_eq!(prices.at("m", 10_000).map(|p| p.input), Some(3.0));

@@ -16,6 +16,7 @@ use sqlx::Executor;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_pm_protocol.sql"),
+    include_str!("../../migrations/postgres/0007_spend.sql"),
 ];
 
 /// The schema version this baton writes.

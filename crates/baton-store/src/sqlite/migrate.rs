@@ -11,6 +11,7 @@ use rusqlite::{Connection, TransactionBehavior};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_pm_protocol.sql"),
+    include_str!("../../migrations/sqlite/0007_spend.sql"),
 ];
 
 /// The schema version this baton writes.

@@ -14,10 +14,11 @@ pub const ASSIGNMENT_COLUMNS: &str = "id, namespace, north_star, status, reason,
 pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status, position, attempts, max_attempts, \
      not_before, created_at, started_at, finished_at, duration_ms, result, success, error, error_kind, exit_code, \
      session_id, tokens_in, tokens_out, cost_usd, for_job_id, lease_owner, lease_expires_at, lost_attempts, \
-     transcript_events, transcript_truncated, git_head_before, git_head_after, diff_stat, decision";
+     transcript_events, transcript_truncated, git_head_before, git_head_after, diff_stat, decision, \
+     cache_read_tokens, cache_write_tokens, cost_source";
 
 /// How many columns [`JOB_COLUMNS`] selects (queries that select more read them after these).
-pub const JOB_COLUMN_COUNT: usize = 33;
+pub const JOB_COLUMN_COUNT: usize = 36;
 
 /// A text column holding one of a model enum's spellings.
 struct Parsed<T>(T);
@@ -102,6 +103,9 @@ pub fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
         diff_stat: row.get(31)?,
         decision: row.get(32)?,
         attempt_history: Vec::new(),
+        cache_read_tokens: row.get(33)?,
+        cache_write_tokens: row.get(34)?,
+        cost_source: parsed_opt(row, 35)?,
     })
 }
 
@@ -122,6 +126,13 @@ fn attempt(row: &Row<'_>) -> rusqlite::Result<(String, Attempt)> {
             error: row.get(7)?,
             prompt_bytes: row.get::<_, Option<i64>>(8)?.and_then(|b| u64::try_from(b).ok()),
             prompt_sha256: row.get(9)?,
+            tokens_in: row.get(10)?,
+            tokens_out: row.get(11)?,
+            cache_read_tokens: row.get(12)?,
+            cache_write_tokens: row.get(13)?,
+            cost_usd: row.get(14)?,
+            cost_source: parsed_opt(row, 15)?,
+            model: row.get(16)?,
         },
     ))
 }
@@ -137,7 +148,8 @@ pub fn attach_attempts(conn: &Connection, jobs: &mut [Job]) -> Result<()> {
     let mut stmt = conn
         .prepare_cached(
             "SELECT job_id, n, runner, started_at, finished_at, outcome, error_kind, error, prompt_bytes, \
-             prompt_sha256 FROM attempts \
+             prompt_sha256, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost_usd, cost_source, \
+             model FROM attempts \
              WHERE job_id IN (SELECT value FROM json_each(?1)) ORDER BY job_id, n",
         )
         .ctx("listing attempts")?;
