@@ -86,6 +86,9 @@ pub trait Store: RunnerStore + Send + Sync {
     /// Counts and the jobs that matter now.
     async fn queue(&self, ns: &str, now: Millis) -> Result<QueueSummary>;
 
+    /// The namespace's figures for `/metrics`, read in one snapshot.
+    async fn metrics(&self, ns: &str) -> Result<crate::metrics::MetricsSnapshot>;
+
     /// Applies `update-assignment`: status changes, guards, a resume's PM job.
     async fn update_assignment(
         &self,

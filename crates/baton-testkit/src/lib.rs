@@ -11,7 +11,8 @@
 //!
 //! `scripts/test` finds the tests of a prerequisite by name (see its header): those of
 //! PostgreSQL are in a test binary named `postgres` or have `postgres` in their name, those of
-//! the agent CLIs are the `real_clis` binary, the browser's the `browser` binary.
+//! the agent CLIs are the `real_clis` binary, the browser's the `browser` binary, Prometheus's
+//! the `prometheus` binary.
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,11 @@ pub const AGENT_CLIS: Prerequisite =
 pub const BROWSER: Prerequisite = Prerequisite {
     what: "Chromium, Node and npm",
     how: "apt-get install chromium nodejs npm (or set CHROMIUM to a Chromium executable)",
+};
+
+pub const PROMETHEUS: Prerequisite = Prerequisite {
+    what: "Prometheus and promtool",
+    how: "apt-get install prometheus (or set PROMETHEUS and PROMTOOL to their executables)",
 };
 
 impl Prerequisite {
@@ -88,6 +94,21 @@ pub fn chromium() -> PathBuf {
         }
     }
     chromium
+}
+
+/// Prometheus's server and its `promtool` (`PROMETHEUS`, `PROMTOOL`; by default Debian's
+/// `/usr/bin/prometheus` and `/usr/bin/promtool`), checked to run.
+#[track_caller]
+pub fn prometheus() -> (PathBuf, PathBuf) {
+    let pick = |var: &str, default: &str| PathBuf::from(std::env::var(var).unwrap_or_else(|_| default.into()));
+    let server = pick("PROMETHEUS", "/usr/bin/prometheus");
+    let promtool = pick("PROMTOOL", "/usr/bin/promtool");
+    for tool in [&server, &promtool] {
+        if !runs(tool) {
+            PROMETHEUS.missing(&format!("`{} --version` does not run", tool.display()));
+        }
+    }
+    (server, promtool)
 }
 
 fn runs(program: &Path) -> bool {

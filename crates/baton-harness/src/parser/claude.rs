@@ -38,7 +38,7 @@ pub(crate) struct ClaudeParser {
     /// `assistant.error` kind and text of the last synthetic error message.
     api_error: Option<(String, String)>,
     /// Usage of the assistant messages seen so far, for a run that ends without a `result`.
-    streamed: StreamedUsage,
+    streamed: Box<StreamedUsage>,
     result: Option<ResultInfo>,
     stats: StreamStats,
 }

@@ -19,6 +19,7 @@ mod events;
 mod finish;
 mod jobs;
 mod listen;
+mod metrics;
 mod migrate;
 mod queue;
 mod rows;
@@ -404,6 +405,10 @@ impl Store for PostgresStore {
 
     async fn queue(&self, ns: &str, at: Millis) -> Result<QueueSummary> {
         read_tx!(self, |c| queue::summary(c, ns, at).await)
+    }
+
+    async fn metrics(&self, ns: &str) -> Result<baton_core::metrics::MetricsSnapshot> {
+        read_tx!(self, |c, now| metrics::snapshot(c, ns, now).await)
     }
 
     async fn update_assignment(

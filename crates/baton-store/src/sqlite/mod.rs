@@ -9,6 +9,7 @@ mod assignments;
 mod events;
 mod finish;
 mod jobs;
+mod metrics;
 mod migrate;
 mod queue;
 mod rows;
@@ -195,6 +196,11 @@ impl Store for SqliteStore {
     async fn queue(&self, ns: &str, at: Millis) -> Result<QueueSummary> {
         let ns = ns.to_string();
         self.read(move |tx, _| queue::summary(tx, &ns, at)).await
+    }
+
+    async fn metrics(&self, ns: &str) -> Result<baton_core::metrics::MetricsSnapshot> {
+        let ns = ns.to_string();
+        self.read(move |tx, now| metrics::snapshot(tx, &ns, now)).await
     }
 
     async fn update_assignment(
