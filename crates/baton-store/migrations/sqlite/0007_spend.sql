@@ -13,3 +13,7 @@ ALTER TABLE attempts ADD COLUMN cache_write_tokens INTEGER;
 ALTER TABLE attempts ADD COLUMN cost_usd REAL;
 ALTER TABLE attempts ADD COLUMN cost_source TEXT;
 ALTER TABLE attempts ADD COLUMN model TEXT;
+-- /metrics reads every job of a namespace: covering indexes keep it off the wide job rows
+-- (results, contexts), which made a scrape of 100k jobs read the whole table.
+CREATE INDEX jobs_metrics_join ON jobs(namespace, id, harness, created_at);
+CREATE INDEX jobs_metrics_status ON jobs(namespace, status, type, finished_at, duration_ms, decision);
