@@ -89,6 +89,11 @@ pub trait Store: RunnerStore + Send + Sync {
     /// The namespace's figures for `/metrics`, read in one snapshot.
     async fn metrics(&self, ns: &str) -> Result<crate::metrics::MetricsSnapshot>;
 
+    /// Retention: drops the transcript events and prompt texts of jobs that ended before
+    /// `finished_before`, keeping their results, costs and the prompts' sizes and hashes. With
+    /// `dry_run` nothing changes. Returns how many jobs had something dropped (or would have).
+    async fn drop_transcripts(&self, ns: &str, finished_before: Millis, dry_run: bool) -> Result<u64>;
+
     /// Applies `update-assignment`: status changes, guards, a resume's PM job.
     async fn update_assignment(
         &self,

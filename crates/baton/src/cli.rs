@@ -193,6 +193,16 @@ pub struct CleanArgs {
     /// merged anywhere.
     #[arg(long)]
     pub force: bool,
+
+    /// Apply the `[retention]` policy of the config: remove finished assignments' worktrees older
+    /// than `worktrees_after` (only clean, merged ones), and drop finished jobs' transcripts older
+    /// than `transcripts_after`. Nothing is removed without a policy.
+    #[arg(long, conflicts_with_all = ["assignment", "all_finished", "force"])]
+    pub retention: bool,
+
+    /// With --retention: print what would be removed, remove nothing.
+    #[arg(long, requires = "retention")]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

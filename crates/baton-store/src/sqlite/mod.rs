@@ -12,6 +12,7 @@ mod jobs;
 mod metrics;
 mod migrate;
 mod queue;
+mod retention;
 mod rows;
 mod runners;
 mod scope;
@@ -201,6 +202,11 @@ impl Store for SqliteStore {
     async fn metrics(&self, ns: &str) -> Result<baton_core::metrics::MetricsSnapshot> {
         let ns = ns.to_string();
         self.read(move |tx, now| metrics::snapshot(tx, &ns, now)).await
+    }
+
+    async fn drop_transcripts(&self, ns: &str, finished_before: Millis, dry_run: bool) -> Result<u64> {
+        let ns = ns.to_string();
+        self.write(move |tx, _| retention::drop_transcripts(tx, &ns, finished_before, dry_run)).await
     }
 
     async fn update_assignment(

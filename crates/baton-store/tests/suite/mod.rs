@@ -53,7 +53,7 @@ macro_rules! store_suite {
             a_pm_job_makes_one_decision, a_pms_insert_lands_right_after_it, proceed_lets_the_queued_job_run,
             a_pm_without_a_decision_lets_the_queued_job_run, each_decision_leaves_its_chain_line,
             every_prompt_is_kept, spend_accumulates_over_attempts_and_names_its_source,
-            tokens_without_a_price_are_unpriced_not_zero);
+            tokens_without_a_price_are_unpriced_not_zero, retention_drops_old_transcripts_and_keeps_results);
     };
     (@tests $factory:path; $attrs:tt; $($name:ident),* $(,)?) => {
         $( $crate::store_suite!(@test $factory; $attrs; $name); )*

@@ -98,3 +98,29 @@ impl AttemptResultExt for baton_core::store::AttemptResult {
         self
     }
 }
+
+pub async fn retention_drops_old_transcripts_and_keeps_results(store: Shared) {
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment.id;
+    let id = store.insert_job(NS, &a, job(JobType::Implement), &person()).await.unwrap().id;
+    let c = store.claim_next(NS, "r1", 60_000, &policy()).await.unwrap().unwrap();
+    let start = baton_core::store::AttemptStart { prompt: Some("the brief".into()), ..Default::default() };
+    assert!(store.record_start(&c.job.id, c.token, &start).await.unwrap());
+    let event = baton_core::store::NewEvent { at: 1, event: serde_json::json!({"kind": "text", "line": "hi"}) };
+    assert!(store.append_events(&c.job.id, c.token, c.attempt, vec![event]).await.unwrap());
+    store.finish_attempt(&c.job.id, c.token, success("done"), &policy()).await.unwrap().unwrap();
+    let finished = store.job(NS, &id).await.unwrap().finished_at.unwrap();
+
+    // Jobs that ended at or after the cut-off are kept.
+    assert_eq!(store.drop_transcripts(NS, finished, false).await.unwrap(), 0);
+    // A dry run counts and changes nothing.
+    assert_eq!(store.drop_transcripts(NS, finished + 1, true).await.unwrap(), 1);
+    assert_eq!(store.job_events(NS, &id, 0, 10).await.unwrap().len(), 1);
+
+    assert_eq!(store.drop_transcripts(NS, finished + 1, false).await.unwrap(), 1);
+    assert!(store.job_events(NS, &id, 0, 10).await.unwrap().is_empty());
+    let kept = store.job(NS, &id).await.unwrap();
+    assert_eq!((kept.result.as_deref(), kept.cost_usd, kept.transcript_events), (Some("done"), Some(0.25), 0));
+    let prompt = store.attempt_prompt(NS, &id, Some(1)).await.unwrap();
+    assert_eq!((prompt.prompt, prompt.prompt_bytes), (None, Some("the brief".len() as u64)));
+    assert_eq!(store.drop_transcripts(NS, finished + 1, false).await.unwrap(), 0, "nothing left to drop");
+}

@@ -1,6 +1,6 @@
 // `#/j/<id>`: one job — its outcome and its transcript, which streams live over server-sent
 // events (`/api/jobs/<id>/stream`) and resumes after a reconnect without repeating a line.
-import { h, $, money, jobCost, duration, clock, pill, since, toast } from './ui.js';
+import { h, $, jobCost, duration, clock, pill, since, toast } from './ui.js';
 import { api, act } from './api.js';
 
 export function jobView(main, id) {
