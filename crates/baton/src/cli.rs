@@ -151,8 +151,10 @@ pub enum Command {
     Watch,
 
     /// Remove finished assignments' worktrees (and their branches once merged). Unmerged or
-    /// uncommitted work is kept unless --force.
-    #[command(after_help = "Examples:\n  baton clean --all-finished\n  baton clean --assignment a7k2m9qx --force")]
+    /// uncommitted work is kept unless --force. --retention applies the config's [retention].
+    #[command(
+        after_help = "Examples:\n  baton clean --all-finished\n  baton clean --assignment a7k2m9qx --force\n  baton clean --retention --dry-run"
+    )]
     Clean(CleanArgs),
 
     /// Print a shell completion script.
@@ -179,7 +181,7 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("which").required(true).args(["assignment", "all_finished"])))]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["assignment", "all_finished", "retention"])))]
 pub struct CleanArgs {
     /// Clean this assignment (it must be complete or cancelled).
     #[arg(long, value_name = "ASSIGNMENT_ID")]

@@ -9,3 +9,4 @@ mod init;
 mod mutations;
 mod output;
 mod queries;
+mod retention;
