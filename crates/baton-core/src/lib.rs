@@ -16,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod ids;
 pub mod lifecycle;
+pub mod metrics;
 pub mod model;
 pub mod request;
 pub mod retry;

@@ -86,6 +86,14 @@ pub trait Store: RunnerStore + Send + Sync {
     /// Counts and the jobs that matter now.
     async fn queue(&self, ns: &str, now: Millis) -> Result<QueueSummary>;
 
+    /// The namespace's figures for `/metrics`, read in one snapshot.
+    async fn metrics(&self, ns: &str) -> Result<crate::metrics::MetricsSnapshot>;
+
+    /// Retention: drops the transcript events and prompt texts of jobs that ended before
+    /// `finished_before`, keeping their results, costs and the prompts' sizes and hashes. With
+    /// `dry_run` nothing changes. Returns how many jobs had something dropped (or would have).
+    async fn drop_transcripts(&self, ns: &str, finished_before: Millis, dry_run: bool) -> Result<u64>;
+
     /// Applies `update-assignment`: status changes, guards, a resume's PM job.
     async fn update_assignment(
         &self,
@@ -156,6 +164,8 @@ pub struct EnginePolicy {
     pub retry: crate::retry::RetryPolicy,
     /// An assignment whose worktree's host has had no runner for this long is blocked.
     pub host_gone_ms: u64,
+    /// Prices and models, to put a cost on attempts whose CLI reports none.
+    pub spend: crate::engine::spend::SpendPolicy,
 }
 
 /// A job a runner claimed: it may work on it while its lease, under `token`, holds.
@@ -289,8 +299,13 @@ pub struct AttemptResult {
     pub error_kind: Option<crate::model::ErrorKind>,
     pub exit_code: Option<i32>,
     pub session_id: Option<String>,
+    /// Input tokens, cache reads and writes included.
     pub tokens_in: Option<i64>,
     pub tokens_out: Option<i64>,
+    /// The parts of `tokens_in` read from and written to the prompt cache.
+    pub cache_read_tokens: Option<i64>,
+    pub cache_write_tokens: Option<i64>,
+    /// The cost the CLI reported; the store estimates one from `[prices]` when it is `None`.
     pub cost_usd: Option<f64>,
     pub transcript_truncated: bool,
     /// Set when some of the attempt's transcript events could not be stored: why.

@@ -118,6 +118,10 @@ pub struct Outcome {
     pub tokens_in: Option<u64>,
     /// Output tokens as reported by the CLI.
     pub tokens_out: Option<u64>,
+    /// The part of `tokens_in` read from the provider's prompt cache, when the CLI reports it.
+    pub cache_read_tokens: Option<u64>,
+    /// The part of `tokens_in` written to the prompt cache, when the CLI reports it (claude).
+    pub cache_write_tokens: Option<u64>,
     /// Cost reported by the CLI; `None` when it reports none (never a
     /// made-up 0).
     pub cost_usd: Option<f64>,

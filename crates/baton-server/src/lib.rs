@@ -12,10 +12,12 @@
 mod api;
 mod dashboard;
 mod hub;
+mod metrics;
 mod security;
 mod server;
 mod state;
 
+pub use metrics::render as render_metrics;
 pub use security::{check_bind, dashboard_url, MIN_TOKEN_LEN};
 pub use server::{serve, HEADER_TIMEOUT};
 pub use state::AppState;

@@ -1,7 +1,7 @@
 //! The guards around the API, which can make agents with shell rights run jobs: a remote-code-
 //! execution surface.
 //!
-//! - Off loopback a token is mandatory ([`check_bind`]); when set, every `/api/` request must
+//! - Off loopback a token is mandatory ([`check_bind`]); when set, every `/api/` request (and `/metrics`) must
 //!   present it (`Authorization: Bearer`, or the dashboard's cookie), compared in constant time.
 //! - `Host` must name the bound address (or `localhost` on loopback): a DNS-rebinding page gets
 //!   its own name in `Host` and is refused.
@@ -78,7 +78,8 @@ pub(crate) fn token_matches(presented: &str, secret: &str) -> bool {
 
 /// The middleware in front of every route.
 pub(crate) async fn guard(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
-    let api = req.uri().path().starts_with("/api/");
+    // `/metrics` is read by machines like the API: same token rules, plain-text refusals.
+    let api = req.uri().path().starts_with("/api/") || req.uri().path() == "/metrics";
     let verdict = check_request(&ctx, req.method(), req.headers(), api);
     let mut response = match verdict {
         Ok(()) => next.run(req).await,

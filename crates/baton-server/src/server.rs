@@ -118,6 +118,7 @@ fn router(ctx: Ctx) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(dashboard::routes())
+        .route("/metrics", axum::routing::get(crate::metrics::metrics))
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .fallback(dashboard::not_found)
         .method_not_allowed_fallback(api::wrong_method)

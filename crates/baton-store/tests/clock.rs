@@ -18,6 +18,7 @@ fn policy(retry_base_ms: u64) -> EnginePolicy {
         max_lost_leases: 3,
         retry: RetryPolicy { retry_base_ms, retry_on_timeout: false },
         host_gone_ms: 600_000,
+        spend: Default::default(),
     }
 }
 
@@ -89,6 +90,8 @@ async fn a_back_off_ends_by_the_stores_clock() {
         session_id: None,
         tokens_in: None,
         tokens_out: None,
+        cache_read_tokens: None,
+        cache_write_tokens: None,
         cost_usd: None,
         transcript_truncated: false,
         transcript_error: None,

@@ -11,8 +11,9 @@
 //!
 //! `scripts/test` finds the tests of a prerequisite by name (see its header): those of
 //! PostgreSQL are in a test binary named `postgres` or have `postgres` in their name, those of
-//! the agent CLIs are the `real_clis` binary, the browser's the `browser` binary, those of cgroup
-//! v2 have `cgroup2` in their name.
+//! the agent CLIs are the `real_clis` binary, the browser's the `browser` binary, Prometheus's
+//! the `prometheus` binary, those of cgroup v2 have `cgroup2` in their name and those of a small
+//! tmpfs `disk_full`.
 
 use std::path::{Path, PathBuf};
 
@@ -45,6 +46,11 @@ pub const CGROUP2: Prerequisite = Prerequisite {
 pub const TMPFS: Prerequisite = Prerequisite {
     what: "root, to mount a small tmpfs (BATON_TEST_TMPFS)",
     how: "run the tests as root with BATON_TEST_TMPFS=1 (scripts/test sets it when it can mount one)",
+};
+
+pub const PROMETHEUS: Prerequisite = Prerequisite {
+    what: "Prometheus and promtool",
+    how: "apt-get install prometheus (or set PROMETHEUS and PROMTOOL to their executables)",
 };
 
 impl Prerequisite {
@@ -99,6 +105,21 @@ pub fn chromium() -> PathBuf {
         }
     }
     chromium
+}
+
+/// Prometheus's server and its `promtool` (`PROMETHEUS`, `PROMTOOL`; by default Debian's
+/// `/usr/bin/prometheus` and `/usr/bin/promtool`), checked to run.
+#[track_caller]
+pub fn prometheus() -> (PathBuf, PathBuf) {
+    let pick = |var: &str, default: &str| PathBuf::from(std::env::var(var).unwrap_or_else(|_| default.into()));
+    let server = pick("PROMETHEUS", "/usr/bin/prometheus");
+    let promtool = pick("PROMTOOL", "/usr/bin/promtool");
+    for tool in [&server, &promtool] {
+        if !runs(tool) {
+            PROMETHEUS.missing(&format!("`{} --version` does not run", tool.display()));
+        }
+    }
+    (server, promtool)
 }
 
 fn runs(program: &Path) -> bool {

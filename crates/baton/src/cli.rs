@@ -170,8 +170,10 @@ pub enum Command {
     Watch,
 
     /// Remove finished assignments' worktrees (and their branches once merged). Unmerged or
-    /// uncommitted work is kept unless --force.
-    #[command(after_help = "Examples:\n  baton clean --all-finished\n  baton clean --assignment a7k2m9qx --force")]
+    /// uncommitted work is kept unless --force. --retention applies the config's [retention].
+    #[command(
+        after_help = "Examples:\n  baton clean --all-finished\n  baton clean --assignment a7k2m9qx --force\n  baton clean --retention --dry-run"
+    )]
     Clean(CleanArgs),
 
     /// Print a shell completion script.
@@ -199,7 +201,7 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("which").required(true).args(["assignment", "all_finished"])))]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["assignment", "all_finished", "retention"])))]
 pub struct CleanArgs {
     /// Clean this assignment (it must be complete or cancelled).
     #[arg(long, value_name = "ASSIGNMENT_ID")]
@@ -213,6 +215,16 @@ pub struct CleanArgs {
     /// merged anywhere.
     #[arg(long)]
     pub force: bool,
+
+    /// Apply the `[retention]` policy of the config: remove finished assignments' worktrees older
+    /// than `worktrees_after` (only clean, merged ones), and drop finished jobs' transcripts older
+    /// than `transcripts_after`. Nothing is removed without a policy.
+    #[arg(long, conflicts_with_all = ["assignment", "all_finished", "force"])]
+    pub retention: bool,
+
+    /// With --retention: print what would be removed, remove nothing.
+    #[arg(long, requires = "retention")]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

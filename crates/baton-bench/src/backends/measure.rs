@@ -176,6 +176,7 @@ fn policy() -> EnginePolicy {
         max_lost_leases: 3,
         retry: RetryPolicy { retry_base_ms: 0, retry_on_timeout: false },
         host_gone_ms: 600_000,
+        spend: Default::default(),
     }
 }
 
@@ -190,6 +191,8 @@ fn success() -> AttemptResult {
         session_id: None,
         tokens_in: None,
         tokens_out: None,
+        cache_read_tokens: None,
+        cache_write_tokens: None,
         cost_usd: None,
         transcript_truncated: false,
         transcript_error: None,

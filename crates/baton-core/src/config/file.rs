@@ -32,6 +32,54 @@ pub struct ConfigFile {
     pub harness_defaults: Option<HarnessDefaultsFile>,
     #[serde(default)]
     pub harness: BTreeMap<String, HarnessFile>,
+    /// `[prices."<model>"]`: one price, or `[[prices."<model>"]]`: prices over time.
+    #[serde(default)]
+    pub prices: BTreeMap<String, PricesFile>,
+    pub retention: Option<RetentionFile>,
+}
+
+/// `[prices."<model>"]`: USD per million tokens.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceFile {
+    pub input: f64,
+    pub output: f64,
+    pub cache_read: Option<f64>,
+    pub cache_write: Option<f64>,
+    /// `YYYY-MM-DD` (UTC): the first day this price applies.
+    pub since: Option<String>,
+}
+
+/// One model's prices: a table, or an array of tables each with its `since`.
+#[derive(Debug, Clone)]
+pub struct PricesFile(pub Vec<PriceFile>);
+
+impl<'de> Deserialize<'de> for PricesFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Not `#[serde(untagged)]`: its error would hide which key is wrong.
+        use serde::de::Error as _;
+        match toml::Value::deserialize(d)? {
+            toml::Value::Array(items) => items
+                .into_iter()
+                .map(|v| PriceFile::deserialize(v).map_err(D::Error::custom))
+                .collect::<Result<_, _>>()
+                .map(PricesFile),
+            v @ toml::Value::Table(_) => {
+                PriceFile::deserialize(v).map(|p| PricesFile(vec![p])).map_err(D::Error::custom)
+            }
+            _ => Err(D::Error::custom("a price is a table: { input = …, output = … } (USD per million tokens)")),
+        }
+    }
+}
+
+/// `[retention]`: how long finished work is kept; every key off unless set.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionFile {
+    /// Finished assignments' worktrees that are clean and merged (or empty) are removed after this.
+    pub worktrees_after: Option<String>,
+    /// Finished jobs' transcript events and prompt texts are dropped after this.
+    pub transcripts_after: Option<String>,
 }
 
 /// `[harness_defaults]`: which harness runs each job type.

@@ -6,13 +6,15 @@ mod discover;
 mod env;
 mod file;
 mod harness;
+mod prices;
 pub mod ranges;
 
 pub use discover::{
     default_database_path, locate_repo, user_config_file, EnvLookup, RepoLocation, BATON_DIR, CONFIG_FILE,
 };
-pub use file::{ConfigFile, HarnessDefaultsFile, HarnessFile, NotifyFile};
+pub use file::{ConfigFile, HarnessDefaultsFile, HarnessFile, NotifyFile, PriceFile, PricesFile, RetentionFile};
 pub use harness::{Format, HarnessConfig, BUILTIN_HARNESSES};
+pub use prices::{parse_duration, Retention};
 
 use crate::error::{Error, Result};
 use crate::model::JobType;
@@ -68,6 +70,10 @@ pub struct Config {
     pub harness_defaults: BTreeMap<String, String>,
     /// Every known harness: the built-ins plus `[harness.NAME]` tables.
     pub harnesses: BTreeMap<String, HarnessConfig>,
+    /// `[prices."<model>"]`: what estimated costs are computed with (none built in).
+    pub prices: crate::engine::spend::Prices,
+    /// `[retention]`: how long finished worktrees and transcripts are kept (off by default).
+    pub retention: Retention,
 }
 
 /// The scalar keys that `BATON_<KEY>` may override.
@@ -244,6 +250,8 @@ impl Config {
             notify: Notify::default(),
             harness_defaults,
             harnesses: harness::builtins(),
+            prices: Default::default(),
+            retention: Retention::default(),
         }
     }
 
@@ -301,6 +309,10 @@ impl Config {
         for (name, table) in &f.harness {
             harness::merge(&mut self.harnesses, name, table, path)?;
         }
+        prices::merge_prices(&mut self.prices, &f.prices, path)?;
+        if let Some(r) = &f.retention {
+            prices::merge_retention(&mut self.retention, r, path)?;
+        }
         Ok(())
     }
 
@@ -347,6 +359,18 @@ impl Config {
             .or_else(|| self.harness_defaults.get("default"))
             .map(String::as_str)
             .unwrap_or("claude")
+    }
+
+    /// What the store prices attempts with: `[prices]` and each harness's configured `model`.
+    pub fn spend_policy(&self) -> crate::engine::spend::SpendPolicy {
+        crate::engine::spend::SpendPolicy {
+            prices: self.prices.clone(),
+            harness_models: self
+                .harnesses
+                .iter()
+                .filter_map(|(name, h)| Some((name.clone(), h.model.clone()?)))
+                .collect(),
+        }
     }
 
     /// Every harness name, sorted.

@@ -155,3 +155,50 @@ fn harness_efforts_and_models_are_read() {
     let e = super::harness::merge(&mut harnesses, "bad", &file.harness["bad"], &path).unwrap_err();
     assert!(e.to_string().contains("efforts must not hold an empty value"), "{e}");
 }
+
+#[test]
+fn prices_are_read_per_model_with_their_since() {
+    let repo = repo_with(Some(
+        "[harness.codex]\nmodel = \"gpt-5\"\n[prices.\"gpt-5\"]\ninput = 1.25\noutput = 10\ncache_read = 0.125\n\
+         [[prices.\"gemini-2.5-pro\"]]\ninput = 1\noutput = 2\n[[prices.\"gemini-2.5-pro\"]]\nsince = \"2026-06-01\"\ninput = 3\noutput = 4\n",
+    ));
+    let c = Config::load(repo.path(), &env_of(&[("HOME", "/h")])).unwrap();
+    let gpt = c.prices.at("gpt-5", 0).unwrap();
+    assert_eq!((gpt.input, gpt.output, gpt.cache_read, gpt.cache_write), (1.25, 10.0, Some(0.125), None));
+    let june = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    assert_eq!(c.prices.at("gemini-2.5-pro", june.timestamp_millis() - 1).unwrap().input, 1.0);
+    assert_eq!(c.prices.at("gemini-2.5-pro", june.timestamp_millis()).unwrap().input, 3.0);
+    let spend = c.spend_policy();
+    assert_eq!(spend.harness_models.get("codex").map(String::as_str), Some("gpt-5"));
+    assert!(!spend.harness_models.contains_key("claude"));
+}
+
+#[test]
+fn bad_prices_and_durations_name_the_key() {
+    let cases = [
+        ("[prices.m]\ninput = -1\noutput = 1\n", "prices.\"m\".input"),
+        ("[prices.m]\ninput = \"cheap\"\noutput = 1\n", "invalid type"),
+        ("[prices.m]\ninput = 1\noutput = 1\ninptu = 2\n", "unknown field `inptu`"),
+        ("[prices.m]\ninput = 1\n", "missing field `output`"),
+        ("[prices.m]\ninput = 1\noutput = 1\nsince = \"June\"\n", "prices.\"m\".since"),
+        ("prices = 3\n", "invalid type"),
+        ("[retention]\nworktrees_after = \"two weeks\"\n", "retention.worktrees_after"),
+        ("[retention]\nkeep = \"1d\"\n", "unknown field `keep`"),
+    ];
+    for (text, expected) in cases {
+        let repo = repo_with(Some(text));
+        let e = Config::load(repo.path(), &env_of(&[("HOME", "/h")])).unwrap_err().to_string();
+        assert!(e.contains(expected), "{text:?}: {e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+}
+
+#[test]
+fn retention_is_off_unless_set() {
+    let c = Config::load(repo_with(None).path(), &env_of(&[("HOME", "/h")])).unwrap();
+    assert!(!c.retention.is_set());
+    let repo = repo_with(Some("[retention]\nworktrees_after = \"14d\"\ntranscripts_after = \"30d\"\n"));
+    let c = Config::load(repo.path(), &env_of(&[("HOME", "/h")])).unwrap();
+    assert_eq!(c.retention.worktrees_after_ms, Some(14 * 86_400_000));
+    assert_eq!(c.retention.transcripts_after_ms, Some(30 * 86_400_000));
+}

@@ -13,12 +13,14 @@
 //! - [`lost_lease`]: a running job's lease expired: re-queue, complete, cancel or fail it.
 //! - [`claim`]: the guards before a claim (host, budget) and the host-gone block.
 //! - [`decision`]: the PM's one decision: its chain line, where its insert goes, its refusals.
+//! - [`spend`]: an attempt's cost — reported, estimated from a configured price, or unpriced.
 
 pub mod after_final;
 pub mod attempt_end;
 pub mod claim;
 pub mod decision;
 pub mod lost_lease;
+pub mod spend;
 
 pub use crate::lifecycle::JobTransition;
 pub use after_final::{after_final, AfterFinal, FinalState};

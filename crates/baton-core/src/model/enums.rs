@@ -140,6 +140,18 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// Where a cost figure comes from: it is never a made-up zero.
+    CostSource, "cost source" {
+        /// The agent CLI reported the cost of every attempt with usage.
+        Reported => "reported",
+        /// Some or all of it is the reported tokens × a configured price (`[prices]`).
+        Estimated => "estimated",
+        /// Tokens are known but no price is configured for the model: the cost is unknown.
+        Unpriced => "unpriced",
+    }
+);
+
 impl JobStatus {
     /// Final statuses never change again.
     pub fn is_final(self) -> bool {

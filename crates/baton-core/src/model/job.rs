@@ -1,6 +1,6 @@
 //! Jobs: one headless agent run each, with everything recorded about its attempts and outcome.
 
-use super::{ErrorKind, JobStatus, JobType};
+use super::{CostSource, ErrorKind, JobStatus, JobType};
 use crate::time::{serde_ms, Millis};
 use serde::{Deserialize, Serialize};
 
@@ -40,9 +40,13 @@ pub struct Job {
     pub error_kind: Option<ErrorKind>,
     pub exit_code: Option<i32>,
     pub session_id: Option<String>,
+    /// Input tokens summed over its attempts (cache reads and writes included); `None` when no
+    /// attempt reported any.
     pub tokens_in: Option<i64>,
+    /// Output tokens summed over its attempts.
     pub tokens_out: Option<i64>,
-    /// `None` when the harness reports no cost — never a made-up 0.
+    /// Cost summed over its attempts, reported or estimated (see `cost_source`); `None` when
+    /// nothing is known — never a made-up 0.
     pub cost_usd: Option<f64>,
     /// On a `pm` job: the job it reviews.
     pub for_job_id: Option<String>,
@@ -88,6 +92,15 @@ pub struct Job {
     pub effort: Option<String>,
     /// The machine whose agent CLI holds this job's session (sessions live where they ran).
     pub session_host: Option<String>,
+    /// The part of `tokens_in` read from the prompt cache, summed over attempts.
+    #[serde(default)]
+    pub cache_read_tokens: Option<i64>,
+    /// The part of `tokens_in` written to the prompt cache, summed over attempts.
+    #[serde(default)]
+    pub cache_write_tokens: Option<i64>,
+    /// Where `cost_usd` comes from; `None` when no attempt reported usage.
+    #[serde(default)]
+    pub cost_source: Option<CostSource>,
 }
 
 /// The one-sentence summary a report opens with (`Summary: …`, the report template's first
@@ -164,6 +177,22 @@ pub struct Attempt {
     /// Size and SHA-256 (hex) of the prompt this attempt was given (`baton job --prompt`).
     pub prompt_bytes: Option<u64>,
     pub prompt_sha256: Option<String>,
+    /// This attempt's own usage and cost (`None`: not reported, or it has not ended).
+    #[serde(default)]
+    pub tokens_in: Option<i64>,
+    #[serde(default)]
+    pub tokens_out: Option<i64>,
+    #[serde(default)]
+    pub cache_read_tokens: Option<i64>,
+    #[serde(default)]
+    pub cache_write_tokens: Option<i64>,
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
+    #[serde(default)]
+    pub cost_source: Option<CostSource>,
+    /// The model its cost was priced for.
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 /// One stored transcript event of a job (the harness's common event type, as JSON).

@@ -8,7 +8,7 @@ mod enums;
 mod job;
 
 pub use assignment::{Assignment, AssignmentDetail, HistoryEntry};
-pub use enums::{Actor, AssignmentStatus, ErrorKind, JobStatus, JobType, SessionMode, UnknownValue};
+pub use enums::{Actor, AssignmentStatus, CostSource, ErrorKind, JobStatus, JobType, SessionMode, UnknownValue};
 pub use job::{report_summary, Attempt, AttemptOutcome, Job, JobEvent};
 
 #[cfg(test)]

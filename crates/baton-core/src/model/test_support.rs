@@ -73,5 +73,8 @@ pub fn job(id: &str, job_type: JobType, status: JobStatus) -> Job {
         model: None,
         effort: None,
         session_host: None,
+        cache_read_tokens: None,
+        cache_write_tokens: None,
+        cost_source: None,
     }
 }

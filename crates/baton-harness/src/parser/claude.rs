@@ -10,7 +10,10 @@
 //! Tokens: `tokens_in = input_tokens + cache_creation_input_tokens +
 //! cache_read_input_tokens` (everything the model read; cache reads are
 //! cheaper but still context), `tokens_out = output_tokens`, both from
-//! `result.usage`.
+//! `result.usage`; `cache_read_tokens` and `cache_write_tokens` are the cache parts of
+//! `tokens_in`. A run stopped before its `result` (a timeout, a kill) still reports what its
+//! assistant messages used: each message's `usage`, counted once per message id (every content
+//! block of a message repeats it), summed over the messages.
 
 use serde_json::Value;
 
@@ -34,6 +37,8 @@ pub(crate) struct ClaudeParser {
     last_msg_id: Option<String>,
     /// `assistant.error` kind and text of the last synthetic error message.
     api_error: Option<(String, String)>,
+    /// Usage of the assistant messages seen so far, for a run that ends without a `result`.
+    streamed: Box<StreamedUsage>,
     result: Option<ResultInfo>,
     stats: StreamStats,
 }
@@ -45,10 +50,65 @@ struct ResultInfo {
     /// Class and message when `ok` is false.
     failure: Option<(FailureClass, String)>,
     session_id: Option<String>,
-    tokens_in: Option<u64>,
-    tokens_out: Option<u64>,
+    tokens: Tokens,
     cost_usd: Option<f64>,
     num_turns: Option<u64>,
+}
+
+/// Token counts of one `usage` object.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tokens {
+    tokens_in: Option<u64>,
+    tokens_out: Option<u64>,
+    cache_read: Option<u64>,
+    cache_write: Option<u64>,
+}
+
+impl Tokens {
+    fn of(usage: &Value) -> Tokens {
+        let cache_read = u64_field(usage, "cache_read_input_tokens");
+        let cache_write = u64_field(usage, "cache_creation_input_tokens");
+        Tokens {
+            tokens_in: sum_opt(&[u64_field(usage, "input_tokens"), cache_write, cache_read]),
+            tokens_out: u64_field(usage, "output_tokens"),
+            cache_read,
+            cache_write,
+        }
+    }
+
+    fn add(self, other: Tokens) -> Tokens {
+        let add = |a: Option<u64>, b: Option<u64>| sum_opt(&[a, b]);
+        Tokens {
+            tokens_in: add(self.tokens_in, other.tokens_in),
+            tokens_out: add(self.tokens_out, other.tokens_out),
+            cache_read: add(self.cache_read, other.cache_read),
+            cache_write: add(self.cache_write, other.cache_write),
+        }
+    }
+
+    fn fill(self, out: &mut Outcome) {
+        out.tokens_in = self.tokens_in;
+        out.tokens_out = self.tokens_out;
+        out.cache_read_tokens = self.cache_read;
+        out.cache_write_tokens = self.cache_write;
+    }
+}
+
+/// The usage of assistant messages, each counted once.
+#[derive(Debug, Default)]
+struct StreamedUsage {
+    /// Messages already counted: one message arrives as several lines repeating its usage.
+    counted: std::collections::HashSet<String>,
+    total: Tokens,
+}
+
+impl StreamedUsage {
+    fn record(&mut self, msg: &Value) {
+        let (Some(id), Some(usage)) = (str_field(msg, "id"), msg.get("usage")) else { return };
+        if self.counted.insert(id.to_owned()) {
+            self.total = self.total.add(Tokens::of(usage));
+        }
+    }
 }
 
 impl ClaudeParser {
@@ -110,6 +170,9 @@ impl ClaudeParser {
     fn assistant(&mut self, v: &Value, events: &mut Vec<Event>) {
         let msg = v.get("message").unwrap_or(&Value::Null);
         let synthetic = str_field(msg, "model") == Some("<synthetic>");
+        if !synthetic {
+            self.streamed.record(msg);
+        }
         let error_kind = str_field(v, "error");
         let top_level = v.get("parent_tool_use_id").is_none_or(Value::is_null);
         let mut text = String::new();
@@ -174,12 +237,8 @@ impl ClaudeParser {
         let is_error = v.get("is_error").and_then(Value::as_bool).unwrap_or(subtype != "success");
         let ok = subtype == "success" && !is_error;
         let usage = v.get("usage").unwrap_or(&Value::Null);
-        let tokens_in = sum_opt(&[
-            u64_field(usage, "input_tokens"),
-            u64_field(usage, "cache_creation_input_tokens"),
-            u64_field(usage, "cache_read_input_tokens"),
-        ]);
-        let tokens_out = u64_field(usage, "output_tokens");
+        let tokens = Tokens::of(usage);
+        let (tokens_in, tokens_out) = (tokens.tokens_in, tokens.tokens_out);
         let cost_usd = v.get("total_cost_usd").and_then(Value::as_f64);
         let text = str_field(v, "result").map(|s| cap(s, TEXT_CAP));
         let failure = if ok { None } else { Some(self.classify(v, subtype, text.as_deref())) };
@@ -194,8 +253,7 @@ impl ClaudeParser {
             text,
             failure,
             session_id: str_field(v, "session_id").map(str::to_owned),
-            tokens_in,
-            tokens_out,
+            tokens,
             cost_usd,
             num_turns: u64_field(v, "num_turns"),
         });
@@ -281,6 +339,7 @@ impl ClaudeParser {
     pub(crate) fn finish(self, exit: ExitInfo, stderr_tail: &str) -> Outcome {
         let mut out = Outcome { session_id: self.session_id, exit_code: exit.code, ..Outcome::default() };
         let Some(r) = self.result else {
+            self.streamed.total.fill(&mut out);
             out.result = self.last_text;
             if stderr_tail.contains(ROOT_REFUSAL) {
                 out.fail(FailureClass::Permanent, ROOT_MESSAGE);
@@ -292,8 +351,7 @@ impl ClaudeParser {
         if out.session_id.is_none() {
             out.session_id = r.session_id;
         }
-        out.tokens_in = r.tokens_in;
-        out.tokens_out = r.tokens_out;
+        r.tokens.fill(&mut out);
         out.cost_usd = r.cost_usd;
         out.num_turns = r.num_turns;
         if r.ok {

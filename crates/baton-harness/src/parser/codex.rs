@@ -6,7 +6,8 @@
 //!
 //! Tokens: summed over every `turn.completed` of the run. `tokens_in =
 //! input_tokens` (it already includes `cached_input_tokens`, OpenAI usage
-//! semantics), `tokens_out = output_tokens` (includes reasoning tokens).
+//! semantics), `tokens_out = output_tokens` (includes reasoning tokens), `cache_read_tokens =
+//! cached_input_tokens`, `cache_write_tokens = cache_write_input_tokens` (newer CLIs).
 //! Codex reports no cost and no turn count: both stay `None`.
 
 use std::collections::HashSet;
@@ -25,6 +26,8 @@ pub(crate) struct CodexParser {
     last_agent_message: Option<String>,
     tokens_in: Option<u64>,
     tokens_out: Option<u64>,
+    cache_read_tokens: Option<u64>,
+    cache_write_tokens: Option<u64>,
     /// Last terminal event: `Ok(())` for turn.completed, `Err(message)` for
     /// turn.failed.
     terminal: Option<Result<(), String>>,
@@ -61,6 +64,9 @@ impl CodexParser {
                 let tout = u64_field(usage, "output_tokens");
                 self.tokens_in = add_opt(self.tokens_in, tin);
                 self.tokens_out = add_opt(self.tokens_out, tout);
+                self.cache_read_tokens = add_opt(self.cache_read_tokens, u64_field(usage, "cached_input_tokens"));
+                self.cache_write_tokens =
+                    add_opt(self.cache_write_tokens, u64_field(usage, "cache_write_input_tokens"));
                 self.terminal = Some(Ok(()));
                 events.push(Event::Usage { tokens_in: tin, tokens_out: tout, cost_usd: None });
                 events.push(Event::Result { success: true, text: self.last_agent_message.clone(), error: None });
@@ -224,6 +230,8 @@ impl CodexParser {
             result: self.last_agent_message,
             tokens_in: self.tokens_in,
             tokens_out: self.tokens_out,
+            cache_read_tokens: self.cache_read_tokens,
+            cache_write_tokens: self.cache_write_tokens,
             exit_code: exit.code,
             ..Outcome::default()
         };

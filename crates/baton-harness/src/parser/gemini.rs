@@ -10,7 +10,7 @@
 //! between tool calls), falling back to the last non-empty text segment.
 //!
 //! Tokens: `result.stats.input_tokens` (includes `cached`) and
-//! `output_tokens`. Gemini reports no cost and no turn count.
+//! `output_tokens`; `cache_read_tokens = stats.cached`. Gemini reports no cost and no turn count.
 
 use serde_json::Value;
 
@@ -43,6 +43,7 @@ struct GeminiResult {
     error_message: Option<String>,
     tokens_in: Option<u64>,
     tokens_out: Option<u64>,
+    cache_read_tokens: Option<u64>,
 }
 
 fn push_capped(buf: &mut String, s: &str) {
@@ -139,6 +140,7 @@ impl GeminiParser {
                     error_message: v.pointer("/error/message").and_then(Value::as_str).map(str::to_owned),
                     tokens_in: u64_field(stats, "input_tokens"),
                     tokens_out: u64_field(stats, "output_tokens"),
+                    cache_read_tokens: u64_field(stats, "cached"),
                 };
                 events.push(Event::Usage { tokens_in: r.tokens_in, tokens_out: r.tokens_out, cost_usd: None });
                 // The exit code is not known yet; the stream's own verdict
@@ -188,6 +190,7 @@ impl GeminiParser {
             Some(r) => {
                 out.tokens_in = r.tokens_in;
                 out.tokens_out = r.tokens_out;
+                out.cache_read_tokens = r.cache_read_tokens;
                 if r.ok && exit.is_success() {
                     out.succeed();
                 } else if r.ok {

@@ -80,6 +80,7 @@ pub fn engine_policy(config: &Config) -> EnginePolicy {
             retry_on_timeout: config.retry_on_timeout,
         },
         host_gone_ms: config.host_gone_ms,
+        spend: config.spend_policy(),
     }
 }
 

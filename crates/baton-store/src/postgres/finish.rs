@@ -6,6 +6,7 @@
 
 use super::rows::{self, JOB_COLUMNS};
 use super::{assignments, jobs, pg_text, Context, TxResult};
+use baton_core::engine::spend::{self, AttemptSpend, Usage};
 use baton_core::engine::{self, AfterFinal, EndedAttempt, FinalState, Settlement};
 use baton_core::store::{AttemptResult, EnginePolicy};
 use baton_core::time::Millis;
@@ -55,7 +56,7 @@ pub async fn finish_attempt(
         .execute(&mut *conn)
         .await
         .ctx("re-queueing an interrupted job")?;
-        close_attempt(conn, job_id, &release, None, now).await?;
+        close_attempt(conn, job_id, &release, None, None, now).await?;
         rows::record(conn, &aid, Some(job_id), now, &Actor::Engine, &release.action, release.reason.as_deref()).await?;
         return jobs::get(conn, &ns, job_id).await.map(Some);
     }
@@ -85,10 +86,18 @@ pub async fn finish_attempt(
     )?;
     let status = settlement.status();
     let finished_at = status.is_final().then_some(now);
+    // Priced at the attempt's start, so a price that changed since does not apply to it.
+    let usage = usage(r);
+    let cost = spend::price_attempt(&job, &usage, &policy.spend, job.started_at.unwrap_or(now));
+    let model = spend::job_model(&job, &policy.spend);
     sqlx::query(
         "UPDATE jobs SET status = $2, not_before = $3, finished_at = $4, duration_ms = $5 - started_at, result = $6, \
          success = $7, error = $8, error_kind = $9, exit_code = $10, session_id = COALESCE($11, session_id), \
-         tokens_in = $12, tokens_out = $13, \
+         tokens_in = CASE WHEN $12::bigint IS NULL THEN tokens_in ELSE COALESCE(tokens_in, 0) + $12 END, \
+         tokens_out = CASE WHEN $13::bigint IS NULL THEN tokens_out ELSE COALESCE(tokens_out, 0) + $13 END, \
+         cache_read_tokens = CASE WHEN $24::bigint IS NULL THEN cache_read_tokens ELSE COALESCE(cache_read_tokens, 0) + $24 END, \
+         cache_write_tokens = CASE WHEN $25::bigint IS NULL THEN cache_write_tokens ELSE COALESCE(cache_write_tokens, 0) + $25 END, \
+         cost_source = $26, \
          cost_usd = CASE WHEN $14::double precision IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + $14 END, \
          transcript_truncated = transcript_truncated OR $15, git_head_after = COALESCE($16, git_head_after), \
          diff_stat = COALESCE($17, diff_stat), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, \
@@ -110,7 +119,7 @@ pub async fn finish_attempt(
     .bind(r.session_id.as_deref().map(pg_text))
     .bind(r.tokens_in)
     .bind(r.tokens_out)
-    .bind(r.cost_usd)
+    .bind(cost.cost_usd)
     .bind(r.transcript_truncated)
     .bind(r.git_head_after.as_deref().map(pg_text))
     .bind(r.diff_stat.as_deref().map(pg_text))
@@ -120,32 +129,62 @@ pub async fn finish_attempt(
     .bind(r.session_host.as_deref().map(pg_text))
     .bind(r.model.as_deref().map(pg_text))
     .bind(r.transcript_error.as_deref().map(pg_text))
+    .bind(r.cache_read_tokens)
+    .bind(r.cache_write_tokens)
+    .bind(spend::combine(job.cost_source, cost.source).map(|s| s.as_str()))
     .execute(&mut *conn)
     .await
     .ctx("recording a job result")?;
-    close_attempt(conn, job_id, &settlement, r.error_kind, now).await?;
+    close_attempt(conn, job_id, &settlement, r.error_kind, Some((&usage, &cost, model)), now).await?;
     rows::record(conn, &aid, Some(job_id), now, &Actor::Engine, &settlement.action, settlement.reason.as_deref())
         .await?;
     after_final(conn, &ns, job_id, policy, now).await?;
     jobs::get(conn, &ns, job_id).await.map(Some)
 }
 
+/// What an attempt reported about its usage.
+fn usage(r: &AttemptResult) -> Usage {
+    Usage {
+        tokens_in: r.tokens_in,
+        tokens_out: r.tokens_out,
+        cache_read: r.cache_read_tokens,
+        cache_write: r.cache_write_tokens,
+        reported_usd: r.cost_usd,
+    }
+}
+
+/// The attempt's own usage, cost and the model it was priced for.
+type AttemptSpendRecord<'a> = (&'a Usage, &'a AttemptSpend, Option<&'a str>);
+
 async fn close_attempt(
     conn: &mut PgConnection,
     job_id: &str,
     s: &Settlement,
     kind: Option<ErrorKind>,
+    spend: Option<AttemptSpendRecord<'_>>,
     now: Millis,
 ) -> TxResult<()> {
+    let (usage, cost, model) = match spend {
+        Some((u, c, m)) => (*u, Some(*c), m),
+        None => (Usage::default(), None, None),
+    };
     sqlx::query(
-        "UPDATE attempts SET outcome = $2, finished_at = $3, error_kind = $4, error = $5 \
-         WHERE job_id = $1 AND outcome = 'running'",
+        "UPDATE attempts SET outcome = $2, finished_at = $3, error_kind = $4, error = $5, tokens_in = $6, \
+         tokens_out = $7, cache_read_tokens = $8, cache_write_tokens = $9, cost_usd = $10, cost_source = $11, \
+         model = $12 WHERE job_id = $1 AND outcome = 'running'",
     )
     .bind(job_id)
     .bind(s.outcome.as_str())
     .bind(now)
     .bind(kind.map(|k| k.as_str()))
     .bind(s.attempt_error.as_deref().map(pg_text))
+    .bind(usage.tokens_in)
+    .bind(usage.tokens_out)
+    .bind(usage.cache_read)
+    .bind(usage.cache_write)
+    .bind(cost.and_then(|c| c.cost_usd))
+    .bind(cost.and_then(|c| c.source).map(|s| s.as_str()))
+    .bind(model.map(pg_text))
     .execute(conn)
     .await
     .ctx("closing an attempt")?;

@@ -19,8 +19,10 @@ mod events;
 mod finish;
 mod jobs;
 mod listen;
+mod metrics;
 mod migrate;
 mod queue;
+mod retention;
 mod rows;
 mod runners;
 mod scope;
@@ -404,6 +406,14 @@ impl Store for PostgresStore {
 
     async fn queue(&self, ns: &str, at: Millis) -> Result<QueueSummary> {
         read_tx!(self, |c| queue::summary(c, ns, at).await)
+    }
+
+    async fn metrics(&self, ns: &str) -> Result<baton_core::metrics::MetricsSnapshot> {
+        read_tx!(self, |c, now| metrics::snapshot(c, ns, now).await)
+    }
+
+    async fn drop_transcripts(&self, ns: &str, finished_before: Millis, dry_run: bool) -> Result<u64> {
+        write_tx!(self, None, |c, _now| retention::drop_transcripts(c, ns, finished_before, dry_run).await)
     }
 
     async fn update_assignment(

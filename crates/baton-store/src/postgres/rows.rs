@@ -21,7 +21,8 @@ pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status
      not_before, created_at, started_at, finished_at, duration_ms, result, success, error, error_kind, exit_code, \
      session_id, tokens_in, tokens_out, cost_usd, for_job_id, lease_owner, lease_expires_at, lost_attempts, \
      transcript_events, transcript_truncated, git_head_before, git_head_after, diff_stat, decision, \
-     session_mode, session_source_job_id, session_fallback_reason, model, effort, session_host, transcript_error";
+     session_mode, session_source_job_id, session_fallback_reason, model, effort, session_host, transcript_error, \
+     cache_read_tokens, cache_write_tokens, cost_source";
 
 type RowResult<T> = std::result::Result<T, sqlx::Error>;
 
@@ -129,6 +130,9 @@ pub fn job(row: &PgRow) -> RowResult<Job> {
         model: row.try_get("model")?,
         effort: row.try_get("effort")?,
         session_host: row.try_get("session_host")?,
+        cache_read_tokens: row.try_get("cache_read_tokens")?,
+        cache_write_tokens: row.try_get("cache_write_tokens")?,
+        cost_source: parsed_opt(row, "cost_source")?,
     })
 }
 
@@ -149,6 +153,13 @@ fn attempt(row: &PgRow) -> RowResult<(String, Attempt)> {
             error: row.try_get("error")?,
             prompt_bytes: row.try_get::<Option<i64>, _>("prompt_bytes")?.and_then(|b| u64::try_from(b).ok()),
             prompt_sha256: row.try_get("prompt_sha256")?,
+            tokens_in: row.try_get("tokens_in")?,
+            tokens_out: row.try_get("tokens_out")?,
+            cache_read_tokens: row.try_get("cache_read_tokens")?,
+            cache_write_tokens: row.try_get("cache_write_tokens")?,
+            cost_usd: row.try_get("cost_usd")?,
+            cost_source: parsed_opt(row, "cost_source")?,
+            model: row.try_get("model")?,
         },
     ))
 }
@@ -171,7 +182,8 @@ pub async fn attach_attempts(conn: &mut PgConnection, jobs: &mut [Job]) -> TxRes
     }
     let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
     let rows = sqlx::query(
-        "SELECT job_id, n, runner, started_at, finished_at, outcome, error_kind, error, prompt_bytes, prompt_sha256 \
+        "SELECT job_id, n, runner, started_at, finished_at, outcome, error_kind, error, prompt_bytes, prompt_sha256, \
+         tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost_usd, cost_source, model \
          FROM attempts \
          WHERE job_id = ANY($1) ORDER BY job_id, n",
     )

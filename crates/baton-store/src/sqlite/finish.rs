@@ -3,6 +3,7 @@
 
 use super::rows::{self, JOB_COLUMNS, JOB_COLUMN_COUNT};
 use super::{assignments, jobs, Context};
+use baton_core::engine::spend::{self, AttemptSpend, Usage};
 use baton_core::engine::{self, AfterFinal, EndedAttempt, FinalState, Settlement};
 use baton_core::store::{AttemptResult, EnginePolicy};
 use baton_core::time::Millis;
@@ -41,7 +42,7 @@ pub fn finish_attempt(
         )
         .and_then(|mut s| s.execute(params![job_id, release.status().as_str(), release.transition.from().as_str()]))
         .ctx("re-queueing an interrupted job")?;
-        close_attempt(conn, job_id, &release, None, now)?;
+        close_attempt(conn, job_id, &release, None, None, now)?;
         rows::record(conn, &aid, Some(job_id), now, &Actor::Engine, &release.action, release.reason.as_deref())?;
         return jobs::get(conn, &ns, job_id).map(Some);
     }
@@ -67,10 +68,19 @@ pub fn finish_attempt(
     )?;
     let status = settlement.status();
     let finished_at = status.is_final().then_some(now);
+    // Priced at the attempt's start, so a price that changed since does not apply to it.
+    let usage = usage(r);
+    let cost = spend::price_attempt(&job, &usage, &policy.spend, job.started_at.unwrap_or(now));
+    let model = spend::job_model(&job, &policy.spend);
     conn.prepare_cached(
         "UPDATE jobs SET status = ?2, not_before = ?3, finished_at = ?4, duration_ms = ?5 - started_at, result = ?6, \
          success = ?7, error = ?8, error_kind = ?9, exit_code = ?10, session_id = COALESCE(?11, session_id), \
-         tokens_in = ?12, tokens_out = ?13, cost_usd = CASE WHEN ?14 IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + ?14 END, \
+         tokens_in = CASE WHEN ?12 IS NULL THEN tokens_in ELSE COALESCE(tokens_in, 0) + ?12 END, \
+         tokens_out = CASE WHEN ?13 IS NULL THEN tokens_out ELSE COALESCE(tokens_out, 0) + ?13 END, \
+         cost_usd = CASE WHEN ?14 IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + ?14 END, \
+         cache_read_tokens = CASE WHEN ?24 IS NULL THEN cache_read_tokens ELSE COALESCE(cache_read_tokens, 0) + ?24 END, \
+         cache_write_tokens = CASE WHEN ?25 IS NULL THEN cache_write_tokens ELSE COALESCE(cache_write_tokens, 0) + ?25 END, \
+         cost_source = ?26, \
          transcript_truncated = MAX(transcript_truncated, ?15), git_head_after = COALESCE(?16, git_head_after), \
          diff_stat = COALESCE(?17, diff_stat), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, \
          session_mode = COALESCE(?19, session_mode), session_fallback_reason = COALESCE(?20, session_fallback_reason), \
@@ -93,7 +103,7 @@ pub fn finish_attempt(
             r.session_id,
             r.tokens_in,
             r.tokens_out,
-            r.cost_usd,
+            cost.cost_usd,
             r.transcript_truncated,
             r.git_head_after,
             r.diff_stat,
@@ -102,21 +112,66 @@ pub fn finish_attempt(
             r.session_fallback_reason,
             r.session_host,
             r.model,
-            r.transcript_error
+            r.transcript_error,
+            r.cache_read_tokens,
+            r.cache_write_tokens,
+            spend::combine(job.cost_source, cost.source).map(|s| s.as_str()),
         ])
     })
     .ctx("recording a job result")?;
-    close_attempt(conn, job_id, &settlement, r.error_kind, now)?;
+    close_attempt(conn, job_id, &settlement, r.error_kind, Some((&usage, &cost, model)), now)?;
     rows::record(conn, &aid, Some(job_id), now, &Actor::Engine, &settlement.action, settlement.reason.as_deref())?;
     after_final(conn, &ns, job_id, policy, now)?;
     jobs::get(conn, &ns, job_id).map(Some)
 }
 
-fn close_attempt(conn: &Connection, job_id: &str, s: &Settlement, kind: Option<ErrorKind>, now: Millis) -> Result<()> {
+/// What an attempt reported about its usage.
+fn usage(r: &AttemptResult) -> Usage {
+    Usage {
+        tokens_in: r.tokens_in,
+        tokens_out: r.tokens_out,
+        cache_read: r.cache_read_tokens,
+        cache_write: r.cache_write_tokens,
+        reported_usd: r.cost_usd,
+    }
+}
+
+/// The attempt's own usage, cost and the model it was priced for.
+type AttemptSpendRecord<'a> = (&'a Usage, &'a AttemptSpend, Option<&'a str>);
+
+fn close_attempt(
+    conn: &Connection,
+    job_id: &str,
+    s: &Settlement,
+    kind: Option<ErrorKind>,
+    spend: Option<AttemptSpendRecord<'_>>,
+    now: Millis,
+) -> Result<()> {
+    let (usage, cost, model) = match spend {
+        Some((u, c, m)) => (*u, Some(*c), m),
+        None => (Usage::default(), None, None),
+    };
     conn.prepare_cached(
-        "UPDATE attempts SET outcome = ?2, finished_at = ?3, error_kind = ?4, error = ?5 WHERE job_id = ?1 AND outcome = 'running'",
+        "UPDATE attempts SET outcome = ?2, finished_at = ?3, error_kind = ?4, error = ?5, tokens_in = ?6, \
+         tokens_out = ?7, cache_read_tokens = ?8, cache_write_tokens = ?9, cost_usd = ?10, cost_source = ?11, \
+         model = ?12 WHERE job_id = ?1 AND outcome = 'running'",
     )
-    .and_then(|mut st| st.execute(params![job_id, s.outcome.as_str(), now, kind.map(|k| k.as_str()), s.attempt_error]))
+    .and_then(|mut st| {
+        st.execute(params![
+            job_id,
+            s.outcome.as_str(),
+            now,
+            kind.map(|k| k.as_str()),
+            s.attempt_error,
+            usage.tokens_in,
+            usage.tokens_out,
+            usage.cache_read,
+            usage.cache_write,
+            cost.and_then(|c| c.cost_usd),
+            cost.and_then(|c| c.source).map(|s| s.as_str()),
+            model,
+        ])
+    })
     .ctx("closing an attempt")?;
     Ok(())
 }

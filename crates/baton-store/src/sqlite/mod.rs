@@ -9,8 +9,10 @@ mod assignments;
 mod events;
 mod finish;
 mod jobs;
+mod metrics;
 mod migrate;
 mod queue;
+mod retention;
 mod rows;
 mod runners;
 mod scope;
@@ -247,6 +249,16 @@ impl Store for SqliteStore {
     async fn queue(&self, ns: &str, at: Millis) -> Result<QueueSummary> {
         let ns = ns.to_string();
         self.read(move |tx, _| queue::summary(tx, &ns, at)).await
+    }
+
+    async fn metrics(&self, ns: &str) -> Result<baton_core::metrics::MetricsSnapshot> {
+        let ns = ns.to_string();
+        self.read(move |tx, now| metrics::snapshot(tx, &ns, now)).await
+    }
+
+    async fn drop_transcripts(&self, ns: &str, finished_before: Millis, dry_run: bool) -> Result<u64> {
+        let ns = ns.to_string();
+        self.write(move |tx, _| retention::drop_transcripts(tx, &ns, finished_before, dry_run)).await
     }
 
     async fn update_assignment(

@@ -16,10 +16,11 @@ pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status
      not_before, created_at, started_at, finished_at, duration_ms, result, success, error, error_kind, exit_code, \
      session_id, tokens_in, tokens_out, cost_usd, for_job_id, lease_owner, lease_expires_at, lost_attempts, \
      transcript_events, transcript_truncated, git_head_before, git_head_after, diff_stat, decision, \
-     session_mode, session_source_job_id, session_fallback_reason, model, effort, session_host, transcript_error";
+     session_mode, session_source_job_id, session_fallback_reason, model, effort, session_host, transcript_error, \
+     cache_read_tokens, cache_write_tokens, cost_source";
 
 /// How many columns [`JOB_COLUMNS`] selects (queries that select more read them after these).
-pub const JOB_COLUMN_COUNT: usize = 40;
+pub const JOB_COLUMN_COUNT: usize = 43;
 
 /// A text column holding one of a model enum's spellings.
 struct Parsed<T>(T);
@@ -117,6 +118,9 @@ pub fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
         model: row.get(36)?,
         effort: row.get(37)?,
         session_host: row.get(38)?,
+        cache_read_tokens: row.get(40)?,
+        cache_write_tokens: row.get(41)?,
+        cost_source: parsed_opt(row, 42)?,
     })
 }
 
@@ -137,6 +141,13 @@ fn attempt(row: &Row<'_>) -> rusqlite::Result<(String, Attempt)> {
             error: row.get(7)?,
             prompt_bytes: row.get::<_, Option<i64>>(8)?.and_then(|b| u64::try_from(b).ok()),
             prompt_sha256: row.get(9)?,
+            tokens_in: row.get(10)?,
+            tokens_out: row.get(11)?,
+            cache_read_tokens: row.get(12)?,
+            cache_write_tokens: row.get(13)?,
+            cost_usd: row.get(14)?,
+            cost_source: parsed_opt(row, 15)?,
+            model: row.get(16)?,
         },
     ))
 }
@@ -152,7 +163,8 @@ pub fn attach_attempts(conn: &Connection, jobs: &mut [Job]) -> Result<()> {
     let mut stmt = conn
         .prepare_cached(
             "SELECT job_id, n, runner, started_at, finished_at, outcome, error_kind, error, prompt_bytes, \
-             prompt_sha256 FROM attempts \
+             prompt_sha256, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost_usd, cost_source, \
+             model FROM attempts \
              WHERE job_id IN (SELECT value FROM json_each(?1)) ORDER BY job_id, n",
         )
         .ctx("listing attempts")?;

@@ -11,6 +11,7 @@ pub fn policy() -> EnginePolicy {
         max_lost_leases: 3,
         retry: RetryPolicy { retry_base_ms: 0, retry_on_timeout: false },
         host_gone_ms: 600_000,
+        spend: Default::default(),
     }
 }
 
@@ -25,6 +26,8 @@ pub fn success(text: &str) -> AttemptResult {
         session_id: Some("sess-1".into()),
         tokens_in: Some(10),
         tokens_out: Some(5),
+        cache_read_tokens: None,
+        cache_write_tokens: None,
         cost_usd: Some(0.25),
         transcript_truncated: false,
         transcript_error: None,
@@ -48,6 +51,8 @@ pub fn failure(kind: ErrorKind, message: &str) -> AttemptResult {
         session_id: None,
         tokens_in: None,
         tokens_out: None,
+        cache_read_tokens: None,
+        cache_write_tokens: None,
         cost_usd: None,
         transcript_truncated: false,
         transcript_error: None,

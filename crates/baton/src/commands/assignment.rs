@@ -8,7 +8,7 @@ use crate::output::format::{duration, one_line, time, wrap};
 use crate::output::style::{assignment_status_code, Style, YELLOW_BOLD};
 use crate::output::table::{Cell, Table};
 use crate::output::views;
-use baton_core::{AssignmentDetail, AssignmentStatus};
+use baton_core::{AssignmentDetail, AssignmentStatus, CostSource};
 
 pub async fn run(ctx: &mut Context, args: AssignmentArgs) -> CliResult {
     let store = ctx.store().await?;
@@ -47,6 +47,12 @@ pub fn render(detail: &AssignmentDetail, style: &Style, width: usize) -> String 
     };
     field("namespace", a.namespace.clone());
     field("cost", views::cost_of_budget(a));
+    // Say when the cost includes estimates or leaves unpriced jobs out.
+    let uncertain =
+        detail.jobs.iter().any(|j| matches!(j.cost_source, Some(CostSource::Estimated | CostSource::Unpriced)));
+    if let Some(spend) = views::chain_spend(&detail.jobs).filter(|_| uncertain) {
+        field("spend", spend);
+    }
     field("jobs", format!("{} of {} allowed", a.job_count, a.max_jobs));
     if let Some(branch) = &a.branch {
         // Where the work is, for the person who reviews and merges it.

@@ -7,6 +7,7 @@ use crate::error::CliResult;
 use crate::output::format::{self, duration, indented, one_line, opt_money, opt_time, time};
 use crate::output::style::{job_status_code, Style, RED};
 use crate::output::table::{Cell, Table};
+use crate::output::views;
 use baton_core::time::now_ms;
 use baton_core::Job;
 
@@ -100,11 +101,10 @@ pub fn render(job: &Job, style: &Style, width: usize) -> String {
         field("model", format!("{model}{effort}"));
     }
     if job.tokens_in.is_some() || job.tokens_out.is_some() {
-        let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
-        field("tokens", format!("{} in, {} out", n(job.tokens_in), n(job.tokens_out)));
+        field("tokens", tokens(job.tokens_in, job.tokens_out, job.cache_read_tokens, job.cache_write_tokens));
     }
-    if job.cost_usd.is_some() {
-        field("cost", opt_money(job.cost_usd));
+    if job.cost_usd.is_some() || job.cost_source.is_some() {
+        field("cost", views::job_cost(job));
     }
     if job.transcript_events > 0 || job.transcript_error.is_some() {
         let cut = if job.transcript_truncated { " (truncated)" } else { "" };
@@ -135,7 +135,7 @@ pub fn render(job: &Job, style: &Style, width: usize) -> String {
         text.push('\n');
         text.push_str(&style.bold("attempts"));
         text.push('\n');
-        let mut t = Table::new(&["N", "RUNNER", "STARTED", "FINISHED", "OUTCOME", "ERROR"]).indent(2).flex(5);
+        let mut t = Table::new(&["N", "RUNNER", "STARTED", "FINISHED", "OUTCOME", "COST", "ERROR"]).indent(2).flex(6);
         for a in &job.attempt_history {
             let error = match (a.error_kind, a.error.as_deref()) {
                 (Some(kind), Some(e)) => format!("[{kind}] {}", one_line(e)),
@@ -149,6 +149,7 @@ pub fn render(job: &Job, style: &Style, width: usize) -> String {
                 time(a.started_at).into(),
                 opt_time(a.finished_at).into(),
                 a.outcome.as_str().into(),
+                attempt_cost(a).into(),
                 Cell::painted(error, Some(RED)),
             ]);
         }
@@ -166,5 +167,26 @@ fn block(text: &mut String, style: &Style, width: usize, title: &str, body: &str
         text.push('\n');
     } else {
         text.push_str(&indented(body, "  ", width));
+    }
+}
+
+/// `1200 in (800 cache read, 100 cache write), 300 out`.
+fn tokens(tin: Option<i64>, tout: Option<i64>, read: Option<i64>, write: Option<i64>) -> String {
+    let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+    let cache: Vec<String> = [(read, "cache read"), (write, "cache write")]
+        .into_iter()
+        .filter_map(|(v, what)| v.map(|v| format!("{v} {what}")))
+        .collect();
+    let cache = if cache.is_empty() { String::new() } else { format!(" ({})", cache.join(", ")) };
+    format!("{} in{cache}, {} out", n(tin), n(tout))
+}
+
+/// An attempt's own cost: `$0.02`, `$0.02 est.`, `unpriced` or empty.
+fn attempt_cost(a: &baton_core::Attempt) -> String {
+    match (a.cost_usd, a.cost_source) {
+        (Some(c), Some(baton_core::CostSource::Estimated)) => format!("{} est.", opt_money(Some(c))),
+        (Some(c), _) => opt_money(Some(c)),
+        (None, Some(baton_core::CostSource::Unpriced)) => "unpriced".into(),
+        (None, _) => String::new(),
     }
 }

@@ -3,7 +3,7 @@
 use super::format::{one_line, NONE};
 use super::style::{assignment_status_code, job_status_code, DIM, RED};
 use super::table::Cell;
-use baton_core::{Assignment, Job};
+use baton_core::{Assignment, CostSource, Job};
 
 pub fn assignment_status(a: &Assignment) -> Cell {
     Cell::painted(a.status.as_str(), Some(assignment_status_code(a.status)))
@@ -31,6 +31,37 @@ pub fn job_summary(job: &Job) -> Cell {
         return Cell::painted(one_line(&job.context), Some(DIM));
     }
     Cell::new("")
+}
+
+/// A job's cost with its source: `$0.02`, `$0.02 (estimated)`, `unpriced` (tokens known, no
+/// price configured) or `-` (no usage reported). Never a made-up `$0`.
+pub fn job_cost(job: &Job) -> String {
+    match (job.cost_usd, job.cost_source) {
+        (Some(c), Some(CostSource::Estimated)) => format!("{} (estimated)", super::format::money(c)),
+        (Some(c), Some(CostSource::Unpriced)) => format!("{} + unpriced usage", super::format::money(c)),
+        (Some(c), _) => super::format::money(c),
+        (None, Some(CostSource::Unpriced)) => "unpriced (no [prices] entry for its model)".to_string(),
+        (None, _) => NONE.to_string(),
+    }
+}
+
+/// The spend of a chain: `$4.20`, `$4.20 incl. estimates`, `$4.20 + 3 unpriced jobs`.
+pub fn chain_spend(jobs: &[Job]) -> Option<String> {
+    let unpriced = jobs.iter().filter(|j| j.cost_source == Some(CostSource::Unpriced)).count();
+    let estimated = jobs.iter().any(|j| j.cost_source == Some(CostSource::Estimated));
+    let costs: Vec<f64> = jobs.iter().filter_map(|j| j.cost_usd).collect();
+    if costs.is_empty() && unpriced == 0 {
+        return None;
+    }
+    let mut text = super::format::money(costs.iter().sum());
+    if estimated {
+        text.push_str(" incl. estimates");
+    }
+    if unpriced > 0 {
+        let s = if unpriced == 1 { "" } else { "s" };
+        text.push_str(&format!(" + {unpriced} unpriced job{s}"));
+    }
+    Some(text)
 }
 
 /// `3/50` jobs used of the limit.

@@ -32,6 +32,7 @@ fn policy() -> EnginePolicy {
         max_lost_leases: 3,
         retry: RetryPolicy { retry_base_ms: 0, retry_on_timeout: false },
         host_gone_ms: 600_000,
+        spend: Default::default(),
     }
 }
 
@@ -79,6 +80,8 @@ async fn succeed(store: &dyn Store, claim: &Claim) {
         session_id: None,
         tokens_in: Some(10),
         tokens_out: Some(5),
+        cache_read_tokens: None,
+        cache_write_tokens: None,
         cost_usd: Some(0.25),
         transcript_truncated: false,
         transcript_error: None,

@@ -10,3 +10,4 @@ mod inputs;
 mod mutations;
 mod output;
 mod queries;
+mod retention;

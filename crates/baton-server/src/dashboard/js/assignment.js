@@ -1,7 +1,7 @@
 // `#/a/<id>`: one assignment — its job chain as a timeline with the PM's decisions, its history,
 // resume / complete / cancel, and the insert-job form. Re-read whenever the namespace changes;
 // forms being filled in are kept across updates.
-import { h, $, money, duration, ago, clock, clip, pill, since } from './ui.js';
+import { h, $, money, jobCost, duration, ago, clock, clip, pill, since } from './ui.js';
 import { api, act } from './api.js';
 import { state } from './state.js';
 
@@ -108,7 +108,7 @@ function timelineItem(job, history) {
   const meta = [];
   if (job.status === 'running' && job.started_at) meta.push(since(job.started_at));
   else if (job.duration_ms != null) meta.push(duration(job.duration_ms));
-  if (job.cost_usd != null) meta.push(' · ', money(job.cost_usd));
+  if (job.cost_usd != null || job.cost_source) meta.push(' · ', jobCost(job));
   if (job.attempts > 1) meta.push(` · attempt ${job.attempts}/${job.max_attempts}`);
   const body = h('div', { class: 'card tl-body' },
     h('div', { class: 'tl-head' },

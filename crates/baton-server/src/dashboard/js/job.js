@@ -1,6 +1,6 @@
 // `#/j/<id>`: one job — its outcome and its transcript, which streams live over server-sent
 // events (`/api/jobs/<id>/stream`) and resumes after a reconnect without repeating a line.
-import { h, $, money, duration, clock, pill, since, toast } from './ui.js';
+import { h, $, jobCost, duration, clock, pill, since, toast } from './ui.js';
 import { api, act } from './api.js';
 
 export function jobView(main, id) {
@@ -56,7 +56,7 @@ function renderJob(head, job) {
     ['attempts', `${job.attempts}/${job.max_attempts}`],
     ['started', clock(job.started_at)],
     ['duration', job.status === 'running' && job.started_at ? since(job.started_at) : (duration(job.duration_ms) || '–')],
-    ['cost', money(job.cost_usd)],
+    ['cost', jobCost(job)],
     ['tokens', job.tokens_in != null ? `${job.tokens_in} in / ${job.tokens_out} out` : '–'],
     ['runner', job.runner || '–'],
   ];

@@ -25,6 +25,13 @@ export function money(x) {
   return x == null ? '–' : '$' + Number(x).toFixed(2);
 }
 
+// A job's cost with its source: never a made-up $0 for usage that has no price.
+export function jobCost(job) {
+  if (job.cost_source === 'unpriced') return job.cost_usd != null ? `${money(job.cost_usd)} + unpriced usage` : 'unpriced';
+  if (job.cost_source === 'estimated') return `${money(job.cost_usd)} (estimated)`;
+  return money(job.cost_usd);
+}
+
 export function duration(ms) {
   if (ms == null) return '';
   ms = Math.max(0, ms);

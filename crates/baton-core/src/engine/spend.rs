@@ -1,0 +1,192 @@
+//! What an attempt cost, and where that figure comes from.
+//!
+//! A CLI that reports its cost (claude) is taken at its word. Otherwise the cost is estimated
+//! from the tokens it reported and a price a person configured (`[prices."<model>"]`); baton
+//! ships no prices, because they change. When neither is known the cost stays unknown: a job
+//! whose tokens have no price is `unpriced`, never `$0`.
+
+use crate::model::{CostSource, Job};
+use crate::time::Millis;
+use std::collections::BTreeMap;
+
+/// One model's price, USD per million tokens, in force from `since` on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Price {
+    /// The first instant (UTC midnight of `since = "YYYY-MM-DD"`) it applies; `None`: always.
+    pub since: Option<Millis>,
+    pub input: f64,
+    pub output: f64,
+    /// Tokens read from the prompt cache; `None`: charged as input.
+    pub cache_read: Option<f64>,
+    /// Tokens written to the prompt cache; `None`: charged as input.
+    pub cache_write: Option<f64>,
+}
+
+/// Every configured price: per model, its prices over time.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Prices {
+    pub models: BTreeMap<String, Vec<Price>>,
+}
+
+impl Prices {
+    /// The price of `model` in force at `at`: the one with the latest `since` not after it.
+    pub fn at(&self, model: &str, at: Millis) -> Option<&Price> {
+        self.models
+            .get(model)?
+            .iter()
+            .filter(|p| p.since.is_none_or(|since| since <= at))
+            .max_by_key(|p| p.since.unwrap_or(Millis::MIN))
+    }
+}
+
+/// What the store needs to put a cost on an attempt.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpendPolicy {
+    pub prices: Prices,
+    /// Each harness's configured `model`, for [`job_model`].
+    pub harness_models: BTreeMap<String, String>,
+}
+
+/// The model a job ran on: today its harness's configured `model` (the one place to change when
+/// jobs record the model their agent reported).
+pub fn job_model<'a>(job: &Job, policy: &'a SpendPolicy) -> Option<&'a str> {
+    policy.harness_models.get(&job.harness).map(String::as_str)
+}
+
+/// The usage one attempt reported (`None`: the CLI did not say).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Usage {
+    /// Every input token, cache reads and writes included.
+    pub tokens_in: Option<i64>,
+    pub tokens_out: Option<i64>,
+    /// The part of `tokens_in` read from the prompt cache.
+    pub cache_read: Option<i64>,
+    /// The part of `tokens_in` written to the prompt cache.
+    pub cache_write: Option<i64>,
+    /// The cost the CLI reported itself.
+    pub reported_usd: Option<f64>,
+}
+
+impl Usage {
+    fn has_tokens(&self) -> bool {
+        self.tokens_in.is_some() || self.tokens_out.is_some()
+    }
+}
+
+/// An attempt's cost and its source; `(None, None)` when it reported no usage at all.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttemptSpend {
+    pub cost_usd: Option<f64>,
+    pub source: Option<CostSource>,
+}
+
+/// Prices one attempt: the reported cost if there is one, else tokens × `price`.
+pub fn attempt_spend(usage: &Usage, price: Option<&Price>) -> AttemptSpend {
+    if let Some(cost) = usage.reported_usd {
+        return AttemptSpend { cost_usd: Some(cost), source: Some(CostSource::Reported) };
+    }
+    if !usage.has_tokens() {
+        return AttemptSpend { cost_usd: None, source: None };
+    }
+    let Some(price) = price else {
+        return AttemptSpend { cost_usd: None, source: Some(CostSource::Unpriced) };
+    };
+    let count = |t: Option<i64>| t.unwrap_or(0).max(0) as f64;
+    let cache_read = count(usage.cache_read);
+    let cache_write = count(usage.cache_write);
+    // Cache parts are inside `tokens_in`; what is left is plain input.
+    let plain = (count(usage.tokens_in) - cache_read - cache_write).max(0.0);
+    let micro_usd = plain * price.input
+        + cache_read * price.cache_read.unwrap_or(price.input)
+        + cache_write * price.cache_write.unwrap_or(price.input)
+        + count(usage.tokens_out) * price.output;
+    AttemptSpend { cost_usd: Some(micro_usd / 1_000_000.0), source: Some(CostSource::Estimated) }
+}
+
+/// A job's cost source after one more attempt: the least certain of the two. A job with any
+/// unpriced usage is `unpriced` (its cost, if any, leaves that usage out); any estimate makes it
+/// `estimated`; `reported` only when every attempt with usage reported its cost.
+pub fn combine(job: Option<CostSource>, attempt: Option<CostSource>) -> Option<CostSource> {
+    let rank = |s: Option<CostSource>| match s {
+        None => 0,
+        Some(CostSource::Reported) => 1,
+        Some(CostSource::Estimated) => 2,
+        Some(CostSource::Unpriced) => 3,
+    };
+    if rank(attempt) > rank(job) {
+        attempt
+    } else {
+        job
+    }
+}
+
+/// Prices an ended attempt of `job` that started at `started_at`.
+pub fn price_attempt(job: &Job, usage: &Usage, policy: &SpendPolicy, started_at: Millis) -> AttemptSpend {
+    let price = job_model(job, policy).and_then(|m| policy.prices.at(m, started_at));
+    attempt_spend(usage, price)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn price(since: Option<Millis>, input: f64) -> Price {
+        Price { since, input, output: 10.0, cache_read: Some(0.1), cache_write: None }
+    }
+
+    #[test]
+    fn a_reported_cost_wins_over_a_price() {
+        let usage = Usage { tokens_in: Some(1000), reported_usd: Some(0.5), ..Usage::default() };
+        let s = attempt_spend(&usage, Some(&price(None, 1.0)));
+        assert_eq!(s, AttemptSpend { cost_usd: Some(0.5), source: Some(CostSource::Reported) });
+    }
+
+    #[test]
+    fn tokens_times_the_price_split_by_cache() {
+        // 1M in of which 400k cache reads and 100k cache writes; 100k out.
+        let usage = Usage {
+            tokens_in: Some(1_000_000),
+            tokens_out: Some(100_000),
+            cache_read: Some(400_000),
+            cache_write: Some(100_000),
+            reported_usd: None,
+        };
+        let s = attempt_spend(&usage, Some(&price(None, 2.0)));
+        // 500k × 2 + 400k × 0.1 + 100k × 2 (no cache_write price: input) + 100k × 10, per million.
+        let expected = (500_000.0 * 2.0 + 400_000.0 * 0.1 + 100_000.0 * 2.0 + 100_000.0 * 10.0) / 1e6;
+        assert_eq!(s.source, Some(CostSource::Estimated));
+        assert!((s.cost_usd.unwrap() - expected).abs() < 1e-12, "{s:?}");
+    }
+
+    #[test]
+    fn tokens_without_a_price_are_unpriced_never_zero() {
+        let usage = Usage { tokens_in: Some(5), tokens_out: Some(1), ..Usage::default() };
+        assert_eq!(attempt_spend(&usage, None), AttemptSpend { cost_usd: None, source: Some(CostSource::Unpriced) });
+        assert_eq!(attempt_spend(&Usage::default(), None), AttemptSpend { cost_usd: None, source: None });
+    }
+
+    #[test]
+    fn the_price_in_force_is_the_latest_since_not_after_the_attempt() {
+        let prices = Prices {
+            models: BTreeMap::from([(
+                "m".into(),
+                vec![price(None, 1.0), price(Some(100), 2.0), price(Some(200), 3.0)],
+            )]),
+        };
+        assert_eq!(prices.at("m", 50).map(|p| p.input), Some(1.0));
+        assert_eq!(prices.at("m", 100).map(|p| p.input), Some(2.0));
+        assert_eq!(prices.at("m", 10_000).map(|p| p.input), Some(3.0));
+        assert!(prices.at("other", 0).is_none());
+        let later_only = Prices { models: BTreeMap::from([("m".into(), vec![price(Some(100), 2.0)])]) };
+        assert!(later_only.at("m", 99).is_none());
+    }
+
+    #[test]
+    fn a_job_is_as_uncertain_as_its_least_certain_attempt() {
+        use CostSource::*;
+        assert_eq!(combine(None, Some(Reported)), Some(Reported));
+        assert_eq!(combine(Some(Reported), Some(Estimated)), Some(Estimated));
+        assert_eq!(combine(Some(Unpriced), Some(Reported)), Some(Unpriced));
+        assert_eq!(combine(Some(Estimated), None), Some(Estimated));
+    }
+}

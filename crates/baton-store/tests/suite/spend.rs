@@ -1,0 +1,126 @@
+//! Store stories of spend: tokens and cost accumulate over a job's attempts, each attempt keeps
+//! its own, and every cost says where it comes from.
+
+use super::*;
+use baton_core::engine::spend::{Price, Prices, SpendPolicy};
+use baton_core::store::EnginePolicy;
+use baton_core::{CostSource, ErrorKind};
+use std::collections::BTreeMap;
+
+/// `claude` runs model `m1`, priced at $2 in / $10 out / $0.2 cache reads per million tokens.
+fn priced() -> EnginePolicy {
+    let price = Price { since: None, input: 2.0, output: 10.0, cache_read: Some(0.2), cache_write: None };
+    EnginePolicy {
+        spend: SpendPolicy {
+            prices: Prices { models: BTreeMap::from([("m1".to_string(), vec![price])]) },
+            harness_models: BTreeMap::from([("claude".to_string(), "m1".to_string())]),
+        },
+        ..policy()
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-12
+}
+
+pub async fn spend_accumulates_over_attempts_and_names_its_source(store: Shared) {
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment.id;
+    let id = store.insert_job(NS, &a, job(JobType::Implement), &person()).await.unwrap().id;
+
+    // A killed attempt: tokens, but no reported cost — estimated from the price.
+    let c = store.claim_next(NS, "r1", 60_000, &priced()).await.unwrap().unwrap();
+    let killed = AttemptResultExt::with_usage(failure(ErrorKind::Transient, "429"), 1_000_000, 100_000, 200_000, None);
+    store.finish_attempt(&c.job.id, c.token, killed, &priced()).await.unwrap().unwrap();
+    // 800k × 2 + 200k × 0.2 + 100k × 10, per million.
+    let estimate = (800_000.0 * 2.0 + 200_000.0 * 0.2 + 100_000.0 * 10.0) / 1e6;
+
+    let c = store.claim_next(NS, "r1", 60_000, &priced()).await.unwrap().unwrap();
+    let reported = AttemptResultExt::with_usage(success("done"), 6000, 500, 0, Some(0.0219));
+    let done = store.finish_attempt(&c.job.id, c.token, reported, &priced()).await.unwrap().unwrap();
+
+    assert_eq!(done.id, id);
+    assert_eq!(
+        (done.tokens_in, done.tokens_out, done.cache_read_tokens),
+        (Some(1_006_000), Some(100_500), Some(200_000))
+    );
+    assert!(close(done.cost_usd.unwrap(), estimate + 0.0219), "{:?}", done.cost_usd);
+    assert_eq!(done.cost_source, Some(CostSource::Estimated));
+    let [first, second] = &done.attempt_history[..] else { panic!("{:?}", done.attempt_history) };
+    assert_eq!(
+        (first.tokens_in, first.tokens_out, first.cost_source),
+        (Some(1_000_000), Some(100_000), Some(CostSource::Estimated))
+    );
+    assert!(close(first.cost_usd.unwrap(), estimate));
+    assert_eq!(first.model.as_deref(), Some("m1"));
+    assert_eq!(
+        (second.tokens_in, second.cost_usd, second.cost_source),
+        (Some(6000), Some(0.0219), Some(CostSource::Reported))
+    );
+
+    // The assignment's cost — what `--budget-usd` binds — includes the estimate.
+    let d = store.assignment(NS, &a).await.unwrap();
+    assert!(close(d.assignment.cost_usd.unwrap(), estimate + 0.0219));
+}
+
+pub async fn tokens_without_a_price_are_unpriced_not_zero(store: Shared) {
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment.id;
+    store.insert_job(NS, &a, job(JobType::Implement), &person()).await.unwrap();
+    let c = store.claim_next(NS, "r1", 60_000, &policy()).await.unwrap().unwrap();
+    let r = AttemptResultExt::with_usage(success("done"), 500, 50, 0, None);
+    let done = store.finish_attempt(&c.job.id, c.token, r, &policy()).await.unwrap().unwrap();
+    assert_eq!((done.tokens_in, done.cost_usd, done.cost_source), (Some(500), None, Some(CostSource::Unpriced)));
+    assert_eq!(done.attempt_history[0].cost_source, Some(CostSource::Unpriced));
+    assert_eq!(store.assignment(NS, &a).await.unwrap().assignment.cost_usd, None, "never a made-up $0");
+
+    // A job whose attempt reported nothing at all has no cost source.
+    let b = store.create_assignment(new_assignment("y"), &person()).await.unwrap().assignment.id;
+    store.insert_job(NS, &b, job(JobType::Implement), &person()).await.unwrap();
+    let c = store.claim_next(NS, "r1", 60_000, &policy()).await.unwrap().unwrap();
+    let done = store
+        .finish_attempt(&c.job.id, c.token, failure(ErrorKind::Permanent, "no"), &policy())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((done.tokens_in, done.cost_usd, done.cost_source), (None, None, None));
+}
+
+/// Usage on a test result.
+trait AttemptResultExt {
+    fn with_usage(self, tokens_in: i64, tokens_out: i64, cache_read: i64, cost: Option<f64>) -> Self;
+}
+
+impl AttemptResultExt for baton_core::store::AttemptResult {
+    fn with_usage(mut self, tokens_in: i64, tokens_out: i64, cache_read: i64, cost: Option<f64>) -> Self {
+        self.tokens_in = Some(tokens_in);
+        self.tokens_out = Some(tokens_out);
+        self.cache_read_tokens = Some(cache_read).filter(|t| *t > 0);
+        self.cost_usd = cost;
+        self
+    }
+}
+
+pub async fn retention_drops_old_transcripts_and_keeps_results(store: Shared) {
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment.id;
+    let id = store.insert_job(NS, &a, job(JobType::Implement), &person()).await.unwrap().id;
+    let c = store.claim_next(NS, "r1", 60_000, &policy()).await.unwrap().unwrap();
+    let start = baton_core::store::AttemptStart { prompt: Some("the brief".into()), ..Default::default() };
+    assert!(store.record_start(&c.job.id, c.token, &start).await.unwrap());
+    let event = baton_core::store::NewEvent { at: 1, event: serde_json::json!({"kind": "text", "line": "hi"}) };
+    assert!(store.append_events(&c.job.id, c.token, c.attempt, vec![event]).await.unwrap());
+    store.finish_attempt(&c.job.id, c.token, success("done"), &policy()).await.unwrap().unwrap();
+    let finished = store.job(NS, &id).await.unwrap().finished_at.unwrap();
+
+    // Jobs that ended at or after the cut-off are kept.
+    assert_eq!(store.drop_transcripts(NS, finished, false).await.unwrap(), 0);
+    // A dry run counts and changes nothing.
+    assert_eq!(store.drop_transcripts(NS, finished + 1, true).await.unwrap(), 1);
+    assert_eq!(store.job_events(NS, &id, 0, 10).await.unwrap().len(), 1);
+
+    assert_eq!(store.drop_transcripts(NS, finished + 1, false).await.unwrap(), 1);
+    assert!(store.job_events(NS, &id, 0, 10).await.unwrap().is_empty());
+    let kept = store.job(NS, &id).await.unwrap();
+    assert_eq!((kept.result.as_deref(), kept.cost_usd, kept.transcript_events), (Some("done"), Some(0.25), 0));
+    let prompt = store.attempt_prompt(NS, &id, Some(1)).await.unwrap();
+    assert_eq!((prompt.prompt, prompt.prompt_bytes), (None, Some("the brief".len() as u64)));
+    assert_eq!(store.drop_transcripts(NS, finished + 1, false).await.unwrap(), 0, "nothing left to drop");
+}
