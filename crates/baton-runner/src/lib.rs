@@ -9,8 +9,10 @@
 //! - [`transcript`]: batching and capping transcript events.
 //! - [`workspace`] and [`git`]: each assignment's branch and worktree, and what a job changed.
 //! - [`checkpoint`]: the commit after every attempt that lands its work on the branch.
+//! - [`assignment_git`]: what an assignment produced: its base, commits ahead, diff and leftovers.
 //! - [`templates`] and [`prompt`]: what the agent is told.
 
+pub mod assignment_git;
 pub mod checkpoint;
 pub mod git;
 pub mod invocation;
