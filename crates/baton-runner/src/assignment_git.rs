@@ -48,17 +48,26 @@ pub struct Summary {
 impl Summary {
     /// The plain warning a person sees when the worktree holds uncommitted work.
     pub fn dirty_warning(&self, worktree: &str) -> Option<String> {
-        if self.worktree_dirty != Some(true) {
-            return None;
+        match self.worktree_dirty {
+            Some(true) => uncommitted_warning(&self.uncommitted, worktree, ""),
+            _ => None,
         }
-        let mut files = self.uncommitted.iter().take(LISTED_FILES).cloned().collect::<Vec<_>>().join(", ");
-        if self.uncommitted.len() > LISTED_FILES {
-            files.push_str(&format!(" and {} more", self.uncommitted.len() - LISTED_FILES));
-        }
-        Some(format!(
-            "the worktree has uncommitted changes that are not on the branch ({files}); see git -C {worktree} status"
-        ))
     }
+}
+
+/// "The worktree has uncommitted changes …" naming the first few `files` (`also` adds where else
+/// they are missing); `None` when there are none.
+pub fn uncommitted_warning(files: &[String], worktree: &str, also: &str) -> Option<String> {
+    if files.is_empty() {
+        return None;
+    }
+    let mut named = files.iter().take(LISTED_FILES).cloned().collect::<Vec<_>>().join(", ");
+    if files.len() > LISTED_FILES {
+        named.push_str(&format!(" and {} more", files.len() - LISTED_FILES));
+    }
+    Some(format!(
+        "the worktree has uncommitted changes that are not on the branch{also} ({named}); see git -C {worktree} status"
+    ))
 }
 
 /// An assignment's JSON with its [`Summary`] fields: what `baton assignment --json` and
@@ -279,11 +288,9 @@ pub async fn summary(a: &Assignment, repo_root: &Path, here: &str) -> Summary {
             found.commits_ahead = range.commits_ahead().await.ok();
             found.diff_stat = range.stat().await.ok();
         }
-        if let Ok((_, Some(tree))) = git_dir(a, repo_root, here) {
-            if let Ok(files) = uncommitted(&tree).await {
-                found.worktree_dirty = Some(!files.is_empty());
-                found.uncommitted = files;
-            }
+        if let Some(files) = leftovers(a, repo_root, here).await {
+            found.worktree_dirty = Some(!files.is_empty());
+            found.uncommitted = files;
         }
         found
     };
@@ -294,6 +301,15 @@ pub async fn summary(a: &Assignment, repo_root: &Path, here: &str) -> Summary {
         s.uncommitted = found.uncommitted;
     }
     s
+}
+
+/// The files in the assignment's worktree that are on no commit; `None` when it has no worktree
+/// on this host or git cannot tell.
+pub async fn leftovers(a: &Assignment, repo_root: &Path, here: &str) -> Option<Vec<String>> {
+    match git_dir(a, repo_root, here) {
+        Ok((_, Some(tree))) => uncommitted(&tree).await.ok(),
+        _ => None,
+    }
 }
 
 /// Files in a worktree that are on no commit: changed, deleted or new and not ignored. Files

@@ -8,6 +8,7 @@ mod harness;
 
 mod crash;
 mod decisions;
+mod diff;
 mod flow;
 mod harnesses;
 mod postgres;
