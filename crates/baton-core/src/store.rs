@@ -288,7 +288,7 @@ pub struct NewEvent {
 
 /// How one attempt ended, as the runner recorded it. The store decides, in the transaction that
 /// records it, whether the job completes, fails or is retried ([`crate::retry::disposition`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttemptResult {
     /// The runner stopped the agent for a graceful shutdown: re-queue without charging the attempt.
     pub released: bool,

@@ -241,7 +241,7 @@ async fn changed_files(dir: &Path) -> Result<Vec<String>, GitError> {
 }
 
 /// The paths listed in the worktree's setup baseline.
-async fn setup_baseline(dir: &Path) -> Vec<String> {
+pub async fn setup_baseline(dir: &Path) -> Vec<String> {
     let Some(path) = git_path(dir, SETUP_BASELINE).await else { return Vec::new() };
     let text = std::fs::read(path).unwrap_or_default();
     String::from_utf8_lossy(&text).split('\0').filter(|p| !p.is_empty()).map(str::to_string).collect()

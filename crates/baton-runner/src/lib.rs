@@ -11,9 +11,11 @@
 //! - [`transcript`]: batching and capping transcript events.
 //! - [`workspace`] and [`git`]: each assignment's branch and worktree, and what a job changed.
 //! - [`checkpoint`]: the commit after every attempt that lands its work on the branch.
+//! - [`assignment_git`]: what an assignment produced: its base, commits ahead, diff and leftovers.
 //! - [`session`]: a new agent session or an earlier job's carried on.
 //! - [`templates`] and [`prompt`]: what the agent is told.
 
+pub mod assignment_git;
 pub mod checkpoint;
 pub mod containment;
 pub mod git;

@@ -1,7 +1,8 @@
 //! The dashboard in a real headless Chromium (Debian's `chromium`), driven by Playwright from
 //! `tests/browser/dashboard.mjs`: an assignment created through another store handle (as by the
 //! CLI) appears without a reload, a running job's transcript grows live, a blocked assignment is
-//! resumed from the page and a job inserted with the form. Screenshots go to
+//! resumed from the page, a job inserted with the form, and an assignment's diff (whole and per
+//! job) rendered from a real git repository. Screenshots go to
 //! `target/tmp/browser/`.
 //!
 //! It needs Chromium, Node and npm, so it is ignored unless asked for; `scripts/test` asks once
@@ -127,6 +128,11 @@ async fn the_dashboard_updates_live_in_chromium() {
                 cli.update_assignment(NS, &assignment, &update, &defaults(), &person()).await.unwrap();
                 format!("OK {reason}")
             }
+            "diff" => {
+                let long: String = (0..6000).map(|i| format!("line {i} of a long change\n")).collect();
+                let w = common::git::worked_assignment(&server, "Write a long file", &[("long.txt", &long)]).await;
+                format!("OK {} {}", w.assignment, w.job)
+            }
             "done" => "OK".to_string(),
             other => panic!("unknown step {other}"),
         };
@@ -143,7 +149,7 @@ async fn the_dashboard_updates_live_in_chromium() {
     assert_eq!(resumed.actor.to_string(), "person:dashboard");
     assert_eq!(resumed.reason.as_deref(), Some("go with the v2 API"));
     assert!(detail.jobs.iter().any(|j| j.job_type == JobType::Review && j.context.contains("review what")));
-    for shot in ["list.png", "job.png", "blocked.png", "assignment.png"] {
+    for shot in ["list.png", "job.png", "blocked.png", "assignment.png", "diff.png", "job-diff.png"] {
         assert!(artifacts.join(shot).is_file(), "{shot} saved");
     }
     eprintln!("screenshots in {}", artifacts.display());

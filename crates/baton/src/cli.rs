@@ -133,6 +133,12 @@ pub enum Command {
     #[command(after_help = "Example (inside a PM job):\n  baton proceed a7k2m9qx")]
     Proceed(ProceedArgs),
 
+    /// What an assignment changed against its base commit, as a unified diff (--job: one job's
+    /// change; --stat: the diff stat).
+    #[command(after_help = "Examples:\n  baton diff a7k2m9qx\n  baton diff a7k2m9qx --stat\n  \
+        baton diff a7k2m9qx --job j4f8hw2c")]
+    Diff(DiffArgs),
+
     /// Cancel a pending or running job (the runner holding a running one stops its agent).
     CancelJob(JobIdArgs),
 
@@ -352,6 +358,21 @@ pub struct ProceedArgs {
     /// The assignment whose queued job runs next.
     #[arg(value_name = "ASSIGNMENT_ID")]
     pub assignment_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The assignment whose change to show, e.g. a7k2m9qx.
+    #[arg(value_name = "ASSIGNMENT_ID")]
+    pub assignment_id: String,
+
+    /// Only this job's change: from the commit it started at to the one it ended at.
+    #[arg(long, value_name = "JOB_ID")]
+    pub job: Option<String>,
+
+    /// Only the diff stat (the files and their added and removed lines).
+    #[arg(long)]
+    pub stat: bool,
 }
 
 #[derive(Debug, Args)]

@@ -25,9 +25,11 @@ pub(crate) async fn list(State(ctx): State<Ctx>, query: QueryMap) -> ApiResult<R
     json(StatusCode::OK, &ctx.store().assignments(ctx.ns(), &filter).await?)
 }
 
-/// `GET /api/assignments/{id}`
+/// `GET /api/assignments/{id}`: the assignment with its git summary, as `baton assignment --json`.
 pub(crate) async fn show(State(ctx): State<Ctx>, Path(id): Path<String>, _: NoQuery) -> ApiResult<Response> {
-    json(StatusCode::OK, &ctx.store().assignment(ctx.ns(), &id).await?)
+    let detail = ctx.store().assignment(ctx.ns(), &id).await?;
+    let git = super::diff::summary(&ctx, &detail.assignment).await;
+    json(StatusCode::OK, &baton_runner::assignment_git::WithSummary { item: &detail, git: &git })
 }
 
 /// The body of `POST /api/assignments` (the flags of `baton create`).

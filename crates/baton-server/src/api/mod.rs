@@ -3,6 +3,7 @@
 //! for query strings, bodies and answers.
 
 pub(crate) mod assignments;
+pub(crate) mod diff;
 pub(crate) mod error;
 pub(crate) mod input;
 pub(crate) mod jobs;
@@ -48,10 +49,12 @@ pub(crate) fn routes() -> Router<Ctx> {
         .route("/api/assignments/{id}", get(assignments::show).patch(assignments::update))
         .route("/api/assignments/{id}/update", post(assignments::update))
         .route("/api/assignments/{id}/jobs", post(assignments::insert_job))
+        .route("/api/assignments/{id}/diff", get(diff::assignment))
         .route("/api/jobs", get(jobs::list))
         .route("/api/jobs/{id}", get(jobs::show))
         .route("/api/jobs/{id}/events", get(jobs::events))
         .route("/api/jobs/{id}/prompt", get(jobs::prompt))
+        .route("/api/jobs/{id}/diff", get(diff::job))
         .route("/api/jobs/{id}/stream", get(stream::job_stream))
         .route("/api/jobs/{id}/cancel", post(jobs::cancel))
         .route("/api/jobs/{id}/retry", post(jobs::retry))

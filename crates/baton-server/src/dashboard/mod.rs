@@ -20,10 +20,12 @@ const INDEX_HTML: &str = include_str!("index.html");
 /// The static files: path, content type, contents.
 const ASSETS: &[(&str, &str, &str)] = &[
     ("/app.css", "text/css; charset=utf-8", include_str!("app.css")),
+    ("/diff.css", "text/css; charset=utf-8", include_str!("diff.css")),
     ("/favicon.svg", "image/svg+xml", include_str!("favicon.svg")),
     ("/js/app.js", JS, include_str!("js/app.js")),
     ("/js/api.js", JS, include_str!("js/api.js")),
     ("/js/assignment.js", JS, include_str!("js/assignment.js")),
+    ("/js/diff.js", JS, include_str!("js/diff.js")),
     ("/js/job.js", JS, include_str!("js/job.js")),
     ("/js/list.js", JS, include_str!("js/list.js")),
     ("/js/state.js", JS, include_str!("js/state.js")),

@@ -15,8 +15,16 @@ const replies = createInterface({ input: process.stdin })[Symbol.asyncIterator](
 const TIMEOUT = 15000;
 
 // A value that slipped into the page unformatted shows as null/undefined/NaN.
+// A diff's own text is the repository's (`--- /dev/null`), so it is left out of the check.
 async function noRawValues(page, where) {
-  const text = await page.innerText('main');
+  const text = await page.$eval('main', (main) => {
+    const copy = main.cloneNode(true);
+    for (const diff of copy.querySelectorAll('pre.diff')) diff.remove();
+    document.body.append(copy);
+    const shown = copy.innerText;
+    copy.remove();
+    return shown;
+  });
   const raw = text.match(/\b(null|undefined|NaN)\b/);
   if (raw) throw new Error(`the ${where} page shows "${raw[0]}": ${text}`);
 }
@@ -85,6 +93,26 @@ try {
   await page.waitForSelector('.tl-item.type-review');
   await noRawValues(page, 'assignment');
   await page.screenshot({ path: join(artifacts, 'assignment.png'), fullPage: true });
+
+  // What an assignment produced: its whole change with a file list, cut after 5,000 lines with
+  // the command for the rest, and one job's change folded on its timeline item and on its page.
+  const [worked, workedJob] = await step('diff');
+  await page.goto(`${new URL(url).origin}/#/a/${worked}`);
+  await page.waitForSelector('.changes-card pre.diff .d-add');
+  const listed = await page.innerText('.changes-card .diff-files');
+  if (!listed.includes('long.txt') || !listed.includes('+6000')) throw new Error(`file list: ${listed}`);
+  const cut = await page.textContent('.changes-card .diff-cut');
+  if (!cut.includes(`baton diff ${worked}`)) throw new Error(`cut note: ${cut}`);
+  const shownLines = await page.$$eval('.changes-card pre.diff span', (spans) => spans.length);
+  if (shownLines !== 5000) throw new Error(`${shownLines} diff lines shown`);
+  await noRawValues(page, 'assignment diff');
+  await page.screenshot({ path: join(artifacts, 'diff.png') });
+  await page.click(`.job-diff[data-job-diff="${workedJob}"] summary`);
+  await page.waitForSelector(`.job-diff[data-job-diff="${workedJob}"] pre.diff .d-add`);
+  await page.click(`.tl-item[data-job="${workedJob}"] a.mono`);
+  await page.waitForSelector('.job-changes pre.diff .d-add');
+  await noRawValues(page, 'job diff');
+  await page.screenshot({ path: join(artifacts, 'job-diff.png'), fullPage: true });
 
   if (problems.length) throw new Error(problems.join('\n'));
   await step('done');

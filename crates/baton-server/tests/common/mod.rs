@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod git;
 pub mod http;
 
 use baton_core::config::RepoLocation;

@@ -1,5 +1,7 @@
 //! `baton assignment ID`: one assignment in full — its header (status and, when blocked, the
-//! reason a person must act on), its job chain in chain order, and its history.
+//! reason a person must act on), what its branch holds against its base (commits ahead, the
+//! diff stat, uncommitted work left in its worktree), its job chain in chain order, and its
+//! history.
 
 use crate::cli::AssignmentArgs;
 use crate::context::Context;
@@ -9,21 +11,27 @@ use crate::output::style::{assignment_status_code, Style, YELLOW_BOLD};
 use crate::output::table::{Cell, Table};
 use crate::output::views;
 use baton_core::{AssignmentDetail, AssignmentStatus, CostSource};
+use baton_runner::assignment_git::{self, Summary, WithSummary};
 
 pub async fn run(ctx: &mut Context, args: AssignmentArgs) -> CliResult {
     let store = ctx.store().await?;
     let detail = store.assignment(ctx.ns(), &args.id).await?;
+    let git =
+        assignment_git::summary(&detail.assignment, &ctx.config.repo_root, &baton_runner::runner::hostname()).await;
     if ctx.out.json {
-        return ctx.out.json(&detail);
+        return ctx.out.json(&WithSummary { item: &detail, git: &git });
     }
-    ctx.out.text(&render(&detail, &ctx.out.style, ctx.out.width))
+    ctx.out.text(&render(&detail, &git, &ctx.out.style, ctx.out.width))
 }
+
+/// Per-file lines of the diff stat shown before "… N more files".
+const STAT_FILES: usize = 20;
 
 /// Indent plus label column of the header block.
 const LABEL: usize = 14;
 
 /// The full human view of one assignment.
-pub fn render(detail: &AssignmentDetail, style: &Style, width: usize) -> String {
+pub fn render(detail: &AssignmentDetail, git: &Summary, style: &Style, width: usize) -> String {
     let a = &detail.assignment;
     let mut text = format!(
         "assignment {}  {}\n",
@@ -65,8 +73,26 @@ pub fn render(detail: &AssignmentDetail, style: &Style, width: usize) -> String 
     } else if let Some(base) = &a.base_ref {
         field("base", format!("{base} (its branch is created on its first job)"));
     }
+    if let Some(commit) = &git.base_commit {
+        let short: String = commit.chars().take(12).collect();
+        let base = match &git.base_branch {
+            Some(branch) => format!("{branch} at {short}"),
+            None => short,
+        };
+        field("base", base);
+    }
+    if let Some(ahead) = git.commits_ahead {
+        field("ahead", format!("{ahead} commit{} on the branch since its base", if ahead == 1 { "" } else { "s" }));
+    }
     field("created", time(a.created_at));
     field("updated", time(a.updated_at));
+    if let Some(warning) = git.dirty_warning(a.worktree.as_deref().unwrap_or_default()) {
+        text.push_str(&format!("  {}\n", style.paint(Some(YELLOW_BOLD), &format!("warning: {warning}"))));
+    }
+    if let Some(stat) = git.diff_stat.as_deref() {
+        text.push('\n');
+        text.push_str(&changes(&a.id, stat, style));
+    }
 
     text.push('\n');
     text.push_str(&style.bold(&format!("chain ({})", detail.jobs.len())));
@@ -105,5 +131,33 @@ pub fn render(detail: &AssignmentDetail, style: &Style, width: usize) -> String 
         ]);
     }
     text.push_str(&t.render(style, width));
+    text
+}
+
+/// The whole change against the base: the diff stat (long ones shortened) and the command that
+/// prints it all.
+fn changes(id: &str, stat: &str, style: &Style) -> String {
+    let mut text = style.bold("changes against its base");
+    text.push('\n');
+    if stat.trim().is_empty() {
+        text.push_str("  none yet: the branch is at its base commit\n");
+        return text;
+    }
+    let lines: Vec<&str> = stat.lines().collect();
+    let (files, total) = lines.split_at(lines.len().saturating_sub(1));
+    // git indents its stat by one column; the view indents by two.
+    for line in files.iter().take(STAT_FILES) {
+        text.push_str(&format!("  {}\n", line.strip_prefix(' ').unwrap_or(line)));
+    }
+    if files.len() > STAT_FILES {
+        text.push_str(&format!(
+            "   … {} more files (baton diff {id} --stat lists them all)\n",
+            files.len() - STAT_FILES
+        ));
+    }
+    for line in total {
+        text.push_str(&format!("  {}\n", line.strip_prefix(' ').unwrap_or(line)));
+    }
+    text.push_str(&format!("  {}\n", style.dim(&format!("baton diff {id} shows the whole change"))));
     text
 }

@@ -8,6 +8,7 @@ mod cancel_job;
 mod clean;
 mod completions;
 mod create;
+mod diff;
 mod init;
 mod insert_job;
 mod job;
@@ -50,6 +51,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Run(args) => run::run(&mut ctx, args).await,
         Command::Logs(args) => logs::run(&mut ctx, args).await,
         Command::Clean(args) => clean::run(&mut ctx, args).await,
+        Command::Diff(args) => diff::run(&mut ctx, args).await,
         Command::Serve(args) => serve::run(&mut ctx, args).await,
         Command::Watch => watch::run(&mut ctx).await,
         Command::Completions(_) | Command::Init(_) => Ok(()),

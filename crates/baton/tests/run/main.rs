@@ -10,6 +10,7 @@ mod commits;
 mod containment;
 mod crash;
 mod decisions;
+mod diff;
 mod faults;
 mod flow;
 mod harnesses;

@@ -4,15 +4,18 @@
 import { h, $, money, jobCost, duration, ago, clock, clip, pill, since } from './ui.js';
 import { api, act } from './api.js';
 import { state } from './state.js';
+import { changesSection, jobDiffFold } from './diff.js';
 
 export function assignmentView(main, id) {
   const head = h('section', { class: 'card head-card' }, h('p', { class: 'muted', text: 'Loading…' }));
   const timeline = h('ol', { class: 'timeline' });
   const history = h('ul', { class: 'history' });
   const insert = insertForm(id);
+  const changes = changesSection(id);
   main.replaceChildren(
     h('div', { class: 'crumbs' }, h('a', { href: '#/', text: 'assignments' }), ` / ${id}`),
     head,
+    h('h2', { text: 'Changes against its base' }), changes.el,
     h('div', { class: 'two-col' },
       h('div', {}, h('h2', { text: 'Job chain' }), timeline, h('h2', { text: 'Insert a job' }), insert.el),
       h('div', {}, h('h2', { text: 'History' }), h('div', { class: 'card' }, history))));
@@ -37,6 +40,7 @@ export function assignmentView(main, id) {
       if (!detail.jobs.length) timeline.append(h('li', { class: 'muted', text: 'No jobs yet: insert one below.' }));
       history.replaceChildren(...[...detail.history].reverse().map(historyItem));
       insert.update(detail);
+      changes.update(detail);
     }
     if (again) { again = false; load(); }
   }
@@ -122,6 +126,7 @@ function timelineItem(job, history) {
     job.type === 'pm' && job.result ? h('div', { class: 'pm-decision' }, h('span', { class: 'label', text: 'PM' }), clip(job.result, 800)) : null,
     job.type !== 'pm' && job.result ? h('p', { class: 'result', text: clip(job.result, 500) }) : null,
     job.error ? h('p', { class: 'result error', text: clip(job.error, 400) }) : null,
+    jobDiffFold(job),
     decisions.length ? h('ul', { class: 'decisions' }, decisions.map((e) => h('li', {}, e.action, e.reason ? ` — ${e.reason}` : ''))) : null);
   return h('li', { class: `tl-item st-${job.status} type-${job.type}`, dataset: { job: job.id } }, h('div', { class: 'tl-dot' }), body);
 }

@@ -2,14 +2,18 @@
 // events (`/api/jobs/<id>/stream`) and resumes after a reconnect without repeating a line.
 import { h, $, jobCost, duration, clock, pill, since, toast } from './ui.js';
 import { api, act } from './api.js';
+import { jobChanges } from './diff.js';
 
 export function jobView(main, id) {
   const head = h('section', { class: 'card head-card' }, h('p', { class: 'muted', text: 'Loading…' }));
   const lines = h('ol', { class: 'transcript', 'aria-live': 'polite' });
   const foot = h('div', { class: 'transcript-foot', text: 'connecting…' });
+  const changes = h('section', { class: 'card job-changes', hidden: true });
+  const showChanges = jobChanges(changes);
   main.replaceChildren(
     h('div', { class: 'crumbs' }, h('a', { href: '#/', text: 'assignments' }), ' / ', h('span', { class: 'job-crumb' }), ` / ${id}`),
     head,
+    changes,
     h('h2', { text: 'Transcript' }),
     h('section', { class: 'card' }, lines, foot));
 
@@ -20,7 +24,7 @@ export function jobView(main, id) {
   const source = new EventSource(`/api/jobs/${id}/stream`);
   source.onopen = () => { if (!ended) foot.textContent = 'live: new lines appear as the agent works'; };
   source.onerror = () => { if (!ended) foot.textContent = 'reconnecting…'; };
-  source.addEventListener('job', (e) => renderJob(head, JSON.parse(e.data)));
+  source.addEventListener('job', (e) => { const job = JSON.parse(e.data); renderJob(head, job); showChanges(job); });
   source.addEventListener('transcript', (e) => {
     const line = JSON.parse(e.data);
     if (line.seq <= lastSeq) return; // a reconnect resumes after Last-Event-ID; never show a line twice
@@ -40,6 +44,7 @@ export function jobView(main, id) {
     source.close();
     const job = JSON.parse(e.data);
     renderJob(head, job);
+    showChanges(job);
     foot.textContent = `job ${job.status}; ${shown} line${shown === 1 ? '' : 's'}`;
   });
   source.addEventListener('fault', (e) => toast(JSON.parse(e.data).error, true));
