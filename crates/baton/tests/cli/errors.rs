@@ -93,8 +93,8 @@ fn missing_required_arguments_are_usage_errors() {
     rejected(&s, &["insert-job", "--type", "plan"], 2);
     rejected(&s, &["create"], 2);
     rejected(&s, &["job"], 2);
-    // --context and --harness describe the first job: meaningless without --first.
-    rejected(&s, &["create", "X", "--context", "c"], 2);
+    // --harness describes the first job: meaningless without --first (--context is the assignment's).
+    rejected(&s, &["create", "X", "--harness", "codex"], 2);
 }
 
 #[test]
