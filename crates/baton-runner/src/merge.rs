@@ -153,33 +153,36 @@ pub async fn merge(root: &Path, a: &Assignment, request: &MergeRequest, actor: &
 /// `git merge --no-ff`; on a conflict (or a refusing hook) the merge is aborted.
 async fn merge_commit(root: &Path, a: &Assignment, branch: &str, branch_ref: &str) -> Result<(), MergeError> {
     let message = format!("Merge {branch}: {}\n\nBaton-Assignment: {}\n", subject(a), a.id);
-    let args = ["merge", "--no-ff", "--no-edit", "-q", "-F", "-", branch_ref];
-    match git::git_with_input(root, &identity(root).await, &args, message.as_bytes(), HOOK_TIMEOUT).await {
+    let args = ["merge", "--no-ff", "--no-edit", "-q", "-m", &message, branch_ref];
+    match git::git_with_input(root, &identity(root).await, &args, b"", HOOK_TIMEOUT).await {
         Ok(_) => Ok(()),
-        Err(e) => Err(undo(root, e, &["merge", "--abort"]).await),
+        Err(e) => Err(undo(root, e).await),
     }
 }
 
 /// `git merge --squash` and one commit; on a conflict (or a refusing hook) the index and files
 /// are put back.
 async fn squash(root: &Path, a: &Assignment, branch_ref: &str) -> Result<(), MergeError> {
-    if let Err(e) = git::git(root, &["merge", "--squash", "-q", branch_ref]).await {
-        return Err(undo(root, e, &["reset", "--merge"]).await);
+    let identity = identity(root).await;
+    let args = ["merge", "--squash", "-q", branch_ref];
+    if let Err(e) = git::git_with_input(root, &identity, &args, b"", HOOK_TIMEOUT).await {
+        return Err(undo(root, e).await);
     }
     let message = format!("{}\n\nBaton-Assignment: {}\n", subject(a), a.id);
     let args = ["commit", "-q", "-F", "-"];
-    match git::git_with_input(root, &identity(root).await, &args, message.as_bytes(), HOOK_TIMEOUT).await {
+    match git::git_with_input(root, &identity, &args, message.as_bytes(), HOOK_TIMEOUT).await {
         Ok(_) => Ok(()),
-        Err(e) => Err(undo(root, e, &["reset", "--merge"]).await),
+        Err(e) => Err(undo(root, e).await),
     }
 }
 
 /// Puts the checkout back after a failed merge and says why it failed, naming the conflicting
-/// files when there were any.
-async fn undo(root: &Path, cause: GitError, abort: &[&str]) -> MergeError {
+/// files when there were any. `reset --merge` is what `merge --abort` runs, and also undoes a
+/// squash (which leaves no merge in progress); the checkout had no uncommitted changes to keep.
+async fn undo(root: &Path, cause: GitError) -> MergeError {
     let conflicts = git::git(root, &["diff", "--name-only", "--diff-filter=U"]).await.unwrap_or_default();
     let conflicts: Vec<&str> = conflicts.lines().filter(|l| !l.is_empty()).collect();
-    let restored = match git::git(root, abort).await {
+    let restored = match git::git(root, &["reset", "--merge"]).await {
         Ok(_) => "the checkout is as it was".to_string(),
         Err(e) => format!("putting the checkout back failed too ({e}); check it with git status"),
     };

@@ -35,14 +35,17 @@ pub fn is_untouched_old_copy(name: &str, text: &str) -> bool {
 }
 
 /// The built-in templates the repository at `repo_root` overrides with an edited copy although
-/// the built-in has changed since it was first shipped; by file name.
+/// the built-in has changed since it was first shipped (an earlier version differs from it); by
+/// file name.
 pub fn edited_overrides_of_changed_builtins(repo_root: &Path) -> Vec<&'static str> {
     let dir = override_dir(repo_root);
     BUILTIN
         .iter()
         .filter(|(name, builtin)| {
             let Ok(text) = std::fs::read_to_string(dir.join(name)) else { return false };
-            text != *builtin && !is_untouched_old_copy(name, &text) && earlier_versions(name).next().is_some()
+            let current = sha256_hex(builtin);
+            let changed = earlier_versions(name).any(|h| !h.eq_ignore_ascii_case(&current));
+            changed && text != *builtin && !is_untouched_old_copy(name, &text)
         })
         .map(|(name, _)| *name)
         .collect()

@@ -10,6 +10,8 @@ mod crash;
 mod decisions;
 mod flow;
 mod harnesses;
+mod merge;
 mod postgres;
 mod stopping;
+mod templates;
 mod worktrees;
