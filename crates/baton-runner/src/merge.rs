@@ -190,7 +190,7 @@ async fn undo(root: &Path, cause: GitError) -> MergeError {
         return refused(format!("the merge failed and was undone ({cause}); {restored}"));
     }
     refused(format!(
-        "the merge conflicts in {}; it was aborted and {restored}. Resolve it by hand (git merge {}) or ask for a rebase",
+        "the merge conflicts in {}; it was aborted and {restored}. Merge it by hand to resolve them (git merge {})",
         conflicts.join(", "),
         abort_hint(&cause)
     ))

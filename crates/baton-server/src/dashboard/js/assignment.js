@@ -101,7 +101,8 @@ function renderHead(head, d) {
     });
     kids.push(h('div', { class: 'actions-bar' }, complete, cancel));
   }
-  kids.push(mergeBar(d));
+  const merge = mergeBar(d);
+  if (merge) kids.push(merge);
   head.replaceChildren(...kids);
 }
 
