@@ -10,23 +10,28 @@
 //! - [`containment`]: how that tree is kept together — a cgroup per attempt, or a subreaper.
 //! - [`transcript`]: batching and capping transcript events.
 //! - [`workspace`] and [`git`]: each assignment's branch and worktree, and what a job changed.
+//! - [`base`] and [`merge`]: what an assignment is based on, and bringing its work back there.
 //! - [`checkpoint`]: the commit after every attempt that lands its work on the branch.
 //! - [`assignment_git`]: what an assignment produced: its base, commits ahead, diff and leftovers.
+//! - [`base`] and [`merge`]: the branch an assignment starts from, and a person's merge of it.
 //! - [`session`]: a new agent session or an earlier job's carried on.
-//! - [`templates`] and [`prompt`]: what the agent is told.
+//! - [`templates`] and [`prompt`]: what the agent is told; [`template_history`]: stale copies.
 
 pub mod assignment_git;
+pub mod base;
 pub mod checkpoint;
 pub mod containment;
 pub mod git;
 pub mod invocation;
 pub mod lifeline;
+pub mod merge;
 pub mod notify;
 pub mod process;
 pub mod prompt;
 pub mod runner;
 pub mod session;
 pub mod supervisor;
+pub mod template_history;
 pub mod templates;
 pub mod transcript;
 pub mod workspace;

@@ -1,7 +1,8 @@
 //! Prompt templates: one per job type, built into the binary, overridable per repository.
 //!
-//! `baton init` writes the built-ins to `.baton/templates/`; a file there wins over the built-in
-//! of the same name, so people can tune how their agents are briefed. Templates are minijinja;
+//! `baton init --templates` writes the built-ins to `.baton/templates/`; a file there wins over
+//! the built-in of the same name, so people can tune how their agents are briefed — unless it is
+//! an untouched copy of an earlier built-in ([`crate::template_history`]). Templates are minijinja;
 //! undefined variables are errors, and every error names the file and line.
 
 use baton_core::config::BATON_DIR;
@@ -26,6 +27,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
 /// The folder of a repository's template overrides.
 pub fn override_dir(repo_root: &Path) -> PathBuf {
     repo_root.join(BATON_DIR).join("templates")
+}
+
+/// The built-in template `name`, if there is one.
+pub fn builtin(name: &str) -> Option<String> {
+    BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| t.to_string())
 }
 
 /// A template that failed to load or render, with where.
@@ -60,10 +66,9 @@ pub fn render_named(repo_root: &Path, name: &str, context: &serde_json::Value) -
             ));
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(Some(text)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Ok(BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| t.to_string()))
-            }
+            Ok(text) if !crate::template_history::is_untouched_old_copy(name, &text) => Ok(Some(text)),
+            Ok(_) => Ok(builtin(name)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(builtin(name)),
             Err(e) => Err(minijinja::Error::new(
                 minijinja::ErrorKind::InvalidOperation,
                 format!("cannot read {}: {e}", path.display()),

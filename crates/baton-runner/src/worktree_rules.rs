@@ -4,7 +4,8 @@
 //!
 //! Only finished (complete or cancelled) assignments are cleaned, and never by baton on its own.
 //! A worktree with uncommitted changes is kept; a branch is deleted only when every commit on it
-//! is also on another branch, a remote branch or a tag. `force` overrides both.
+//! is also on another branch, a remote branch or a tag, or once it was merged into its base
+//! (`baton merge`, or by hand). `force` overrides both.
 
 use crate::git;
 use baton_core::{Assignment, Error, Result};
@@ -48,6 +49,22 @@ pub fn wants_cleaning(a: &Assignment) -> bool {
     a.status.is_final() && (a.worktree.is_some() || a.branch.is_some())
 }
 
+/// Has the branch's work reached its base? `baton merge` recorded a merge (a squash leaves the
+/// branch's own commits elsewhere, yet its work is in), or the branch is contained in its base
+/// branch (merged by hand).
+async fn merged(root: &Path, a: &Assignment) -> bool {
+    if a.merged_commit.is_some() {
+        return true;
+    }
+    match (&a.branch, &a.base_branch) {
+        (Some(branch), Some(base)) => {
+            let (branch, base) = (format!("refs/heads/{branch}"), format!("refs/heads/{base}"));
+            git::git(root, &["merge-base", "--is-ancestor", &branch, &base]).await.is_ok()
+        }
+        _ => false,
+    }
+}
+
 /// Removes a finished assignment's worktree (and its branch when that loses no commits) from the
 /// repository at `root`; with `force`, uncommitted changes and unmerged commits go too.
 pub async fn clean(root: &Path, a: &Assignment, force: bool) -> Cleaned {
@@ -82,7 +99,7 @@ pub async fn clean(root: &Path, a: &Assignment, force: bool) -> Cleaned {
         },
         _ => 0,
     };
-    if unmerged > 0 && !force {
+    if unmerged > 0 && !force && !merged(root, a).await {
         c.outcome = format!(
             "kept: branch {} has {unmerged} commit(s) not merged anywhere (merge it, or --force)",
             a.branch.as_deref().unwrap_or_default()

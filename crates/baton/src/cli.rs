@@ -182,6 +182,17 @@ pub enum Command {
     )]
     Clean(CleanArgs),
 
+    /// Merge a complete assignment's branch into its base branch in this checkout (a person's
+    /// decision): a fast-forward when possible, else a merge commit; --squash for one commit.
+    #[command(
+        after_help = "Examples:\n  baton merge a7k2m9qx\n  baton merge a7k2m9qx --squash\n  baton merge a7k2m9qx --into release"
+    )]
+    Merge(MergeArgs),
+
+    /// Show or compare the prompt templates (diff: the repository's copy against the built-in).
+    #[command(after_help = "Example:\n  baton templates diff pm")]
+    Templates(TemplatesArgs),
+
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  baton completions bash > ~/.local/share/bash-completion/completions/baton")]
     Completions(CompletionsArgs),
@@ -256,9 +267,14 @@ pub struct LogsArgs {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Overwrite an existing .baton/config.toml.
+    /// Overwrite an existing .baton/config.toml (and, with --templates, edited templates).
     #[arg(long)]
     pub force: bool,
+
+    /// Also copy the built-in prompt templates into .baton/templates/ to tune them. A copy is
+    /// used instead of the built-in, so later improvements to the built-ins no longer reach it.
+    #[arg(long)]
+    pub templates: bool,
 }
 
 #[derive(Debug, Args)]
@@ -300,7 +316,8 @@ pub struct CreateArgs {
     pub max_jobs: Option<u32>,
 
     /// The git ref the assignment's branch starts from (default: the current HEAD when its first
-    /// job runs).
+    /// job runs). A branch named here is also where `baton merge` brings the work (default: the
+    /// current branch).
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
 }
@@ -351,6 +368,38 @@ pub struct InsertJobArgs {
     /// high, xhigh; [harness.NAME] efforts may change the list).
     #[arg(long, value_name = "LEVEL")]
     pub effort: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The complete assignment whose branch is merged.
+    #[arg(value_name = "ASSIGNMENT_ID")]
+    pub assignment_id: String,
+
+    /// The branch to merge into (default: the branch the assignment was based on). The checkout
+    /// must be on it.
+    #[arg(long, value_name = "BRANCH")]
+    pub into: Option<String>,
+
+    /// Land the whole change as one new commit instead of the branch's commits.
+    #[arg(long)]
+    pub squash: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TemplatesArgs {
+    #[command(subcommand)]
+    pub action: TemplatesAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplatesAction {
+    /// Show how the repository's copy in .baton/templates/ differs from the built-in template.
+    Diff {
+        /// The template: a job type (pm, plan, …) or a partial (_assignment, _report).
+        #[arg(value_name = "TYPE")]
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -51,23 +51,23 @@ pub(crate) async fn create(State(ctx): State<Ctx>, _: NoQuery, Body(bytes): Body
     let b: CreateBody = body(&bytes)?;
     let config = &ctx.app.config;
     let first = b.first.as_deref().map(str::parse::<JobType>).transpose()?;
-    if first.is_none() && (b.context.is_some() || b.harness.is_some()) {
-        return Err(ApiError::bad_request(
-            "`context` and `harness` describe the first job; pass `first` (the job type) too",
-        ));
+    if first.is_none() && b.harness.is_some() {
+        return Err(ApiError::bad_request("`harness` describes the first job; pass `first` (the job type) too"));
     }
     let mut new = NewAssignment::with_defaults(config, b.north_star.unwrap_or_default());
     new.max_jobs = b.max_jobs.map_or(new.max_jobs, count);
     new.budget_usd = b.budget_usd;
-    new.base_ref = b.base.filter(|r| !r.trim().is_empty());
+    // The person's context stays with the assignment (every job sees it) and is the first job's too.
+    new.context = b.context.unwrap_or_default();
     new.first_job = match first {
-        Some(job_type) => {
-            Some(NewJob::with_defaults(config, job_type, given(b.harness), b.context.unwrap_or_default())?)
-        }
+        Some(job_type) => Some(NewJob::with_defaults(config, job_type, given(b.harness), new.context.clone())?),
         None => None,
     };
     // The store validates too; checking here answers before any database work.
     new.validate()?;
+    let base = b.base.filter(|r| !r.trim().is_empty());
+    new.base_branch = baton_runner::base::resolve(&config.repo_root, base.as_deref()).await?;
+    new.base_ref = base;
     json(StatusCode::CREATED, &ctx.store().create_assignment(new, &actor()).await?)
 }
 

@@ -7,6 +7,7 @@ pub(crate) mod diff;
 pub(crate) mod error;
 pub(crate) mod input;
 pub(crate) mod jobs;
+pub(crate) mod merge;
 pub(crate) mod queue;
 pub(crate) mod stream;
 pub(crate) mod transcript;
@@ -50,6 +51,7 @@ pub(crate) fn routes() -> Router<Ctx> {
         .route("/api/assignments/{id}/update", post(assignments::update))
         .route("/api/assignments/{id}/jobs", post(assignments::insert_job))
         .route("/api/assignments/{id}/diff", get(diff::assignment))
+        .route("/api/assignments/{id}/merge", post(merge::merge))
         .route("/api/jobs", get(jobs::list))
         .route("/api/jobs/{id}", get(jobs::show))
         .route("/api/jobs/{id}/events", get(jobs::events))

@@ -1,5 +1,6 @@
 //! `baton create "NORTH STAR"`: a new assignment, optionally with its first job queued in the same
-//! transaction (`--first TYPE [--context …] [--harness …] [--model …] [--effort …]`).
+//! transaction (`--first TYPE [--harness …] [--model …] [--effort …]`). `--context` stays with the
+//! assignment; `--base` is checked against the repository before anything is stored.
 
 use crate::cli::CreateArgs;
 use crate::context::Context;
@@ -8,12 +9,12 @@ use crate::error::CliResult;
 use crate::output::format::one_line;
 use baton_core::request::{session, NewAssignment, NewJob};
 use baton_core::{Actor, AssignmentDetail};
+use baton_runner::base;
 
 pub async fn run(ctx: &mut Context, args: CreateArgs) -> CliResult {
     let mut new = NewAssignment::with_defaults(&ctx.config, args.north_star);
     new.max_jobs = args.max_jobs.unwrap_or(new.max_jobs);
     new.budget_usd = args.budget_usd;
-    new.base_ref = args.base;
     // The person's context stays with the assignment (every job's prompt shows it) and briefs
     // the first job.
     new.context = context_file::resolve(args.context, args.context_file.as_deref())?.unwrap_or_default();
@@ -29,6 +30,8 @@ pub async fn run(ctx: &mut Context, args: CreateArgs) -> CliResult {
     };
     // Refused before the store is opened: bad input never waits on the database.
     new.validate()?;
+    new.base_branch = base::resolve(&ctx.config.repo_root, args.base.as_deref()).await?;
+    new.base_ref = args.base;
     let store = ctx.store().await?;
     let detail = store.create_assignment(new, &ctx.actor).await?;
     if ctx.out.json {

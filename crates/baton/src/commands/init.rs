@@ -1,4 +1,4 @@
-//! `baton init [--force]`: writes `.baton/config.toml` in the current folder with the namespace
+//! `baton init [--force] [--templates]`: writes `.baton/config.toml` in the current folder with the namespace
 //! and every default commented, then warns when that namespace already holds assignments created
 //! from a checkout at another path (two repositories sharing one namespace would mix their queues).
 
@@ -34,10 +34,13 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, out: &Output) -> CliResul
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     std::fs::write(&path, init_template(&namespace))
         .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-    // The prompt templates, for people to tune; edited ones are kept unless --force.
+    // The prompt templates, only when asked for: a copy would keep later improvements of the
+    // built-ins from reaching this repository. Edited ones are kept unless --force.
     let templates = baton_runner::templates::override_dir(&cwd);
-    baton_runner::templates::write_builtins(&cwd, args.force)
-        .map_err(|e| Error::io(format!("writing templates to {}", templates.display()), e))?;
+    if args.templates {
+        baton_runner::templates::write_builtins(&cwd, args.force)
+            .map_err(|e| Error::io(format!("writing templates to {}", templates.display()), e))?;
+    }
     // The runner's worktrees and other local state stay out of the repository's history.
     let ignore = dir.join(".gitignore");
     if !ignore.exists() {
@@ -69,10 +72,11 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, out: &Output) -> CliResul
     if out.json {
         return out.json(&Initialized { path: path.display().to_string(), namespace, other_origins });
     }
+    let wrote_templates =
+        if args.templates { format!(" and the prompt templates in {}", templates.display()) } else { String::new() };
     out.text(&format!(
-        "wrote {} (namespace {namespace}) and the prompt templates in {}\nnext: baton create \"what the agents should achieve\"\n",
+        "wrote {} (namespace {namespace}){wrote_templates}\nnext: baton create \"what the agents should achieve\"\n",
         path.display(),
-        templates.display()
     ))
 }
 

@@ -14,11 +14,13 @@ mod insert_job;
 mod job;
 mod jobs;
 mod logs;
+mod merge;
 mod proceed;
 mod queue;
 mod retry_job;
 mod run;
 mod serve;
+mod templates;
 mod update_assignment;
 mod watch;
 
@@ -52,6 +54,8 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Logs(args) => logs::run(&mut ctx, args).await,
         Command::Clean(args) => clean::run(&mut ctx, args).await,
         Command::Diff(args) => diff::run(&mut ctx, args).await,
+        Command::Merge(args) => merge::run(&mut ctx, args).await,
+        Command::Templates(args) => templates::run(&mut ctx, args).await,
         Command::Serve(args) => serve::run(&mut ctx, args).await,
         Command::Watch => watch::run(&mut ctx).await,
         Command::Completions(_) | Command::Init(_) => Ok(()),

@@ -26,6 +26,10 @@ pub async fn run(ctx: &mut Context, args: RunArgs) -> CliResult {
     }
     let containment =
         containment::select(ctx.config.containment).map_err(|e| baton_core::Error::invalid(e.to_string()))?;
+    // Once per run: an edited template copy keeps this repository from a built-in's improvements.
+    for name in baton_runner::template_history::edited_overrides_of_changed_builtins(&ctx.config.repo_root) {
+        crate::output::warn(&baton_runner::template_history::override_warning(name));
+    }
     let store = ctx.store().await?;
     let config = Arc::new(ctx.config.clone());
     let mut options = RunnerOptions::new(ctx.ns());

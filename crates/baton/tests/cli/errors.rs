@@ -192,3 +192,11 @@ fn unwritable_database_path() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
 }
+
+#[test]
+fn create_base_outside_a_git_repository_is_refused() {
+    let (s, _, _) = populated();
+    // The sandbox's checkout has a `.git` folder but is no repository git knows.
+    let err = rejected(&s, &["create", "X", "--base", "main"], 1);
+    assert!(err.contains("--base needs a git repository"), "{err}");
+}

@@ -117,3 +117,14 @@ fn help_and_version() {
     let run = s.run(&[]);
     assert_eq!(run.code, 2);
 }
+
+#[test]
+fn init_writes_templates_only_when_asked() {
+    let s = Sandbox::new();
+    let out = s.ok(&["init"]);
+    assert!(!out.contains("templates"), "{out}");
+    assert!(!s.repo().join(".baton/templates").exists(), "the built-ins keep improving for this repository");
+    let out = s.ok(&["init", "--force", "--templates"]);
+    assert!(out.contains("prompt templates"), "{out}");
+    assert!(s.repo().join(".baton/templates/pm.md").is_file());
+}

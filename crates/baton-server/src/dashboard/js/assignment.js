@@ -1,5 +1,5 @@
 // `#/a/<id>`: one assignment — its job chain as a timeline with the PM's decisions, its history,
-// resume / complete / cancel, and the insert-job form. Re-read whenever the namespace changes;
+// resume / complete / cancel, merge once complete, and the insert-job form. Re-read whenever the namespace changes;
 // forms being filled in are kept across updates.
 import { h, $, money, jobCost, duration, ago, clock, clip, pill, since } from './ui.js';
 import { api, act } from './api.js';
@@ -35,7 +35,9 @@ export function assignmentView(main, id) {
     inFlight = null;
     if (closed) return;
     if (detail) {
-      if (detail.status !== lastStatus) { renderHead(head, detail); lastStatus = detail.status; } else updateHead(head, detail);
+      // A merge changes no status but replaces the merge form with its outcome.
+      const shape = `${detail.status} ${detail.merged_commit || ''}`;
+      if (shape !== lastStatus) { renderHead(head, detail); lastStatus = shape; } else updateHead(head, detail);
       timeline.replaceChildren(...detail.jobs.map((j) => timelineItem(j, detail.history)));
       if (!detail.jobs.length) timeline.append(h('li', { class: 'muted', text: 'No jobs yet: insert one below.' }));
       history.replaceChildren(...[...detail.history].reverse().map(historyItem));
@@ -103,7 +105,29 @@ function renderHead(head, d) {
     });
     kids.push(h('div', { class: 'actions-bar' }, complete, cancel));
   }
+  const merge = mergeBar(d);
+  if (merge) kids.push(merge);
   head.replaceChildren(...kids);
+}
+
+// `baton merge` for a complete assignment with a branch: into its base branch (or the one typed),
+// optionally squashed. A refusal (a dirty checkout, a conflict) comes back as the toast's message.
+function mergeBar(d) {
+  if (d.status !== 'complete' || !d.branch) return null;
+  if (d.merged_commit) {
+    return h('p', { class: 'muted merged', text: `${d.branch} merged (now at ${d.merged_commit.slice(0, 12)})` });
+  }
+  const into = h('input', { type: 'text', placeholder: d.base_branch ? `into ${d.base_branch}` : 'branch to merge into (required)', 'aria-label': 'branch to merge into' });
+  const squash = h('input', { type: 'checkbox', 'aria-label': 'squash into one commit' });
+  const merge = h('button', { class: 'primary', type: 'submit', text: `Merge ${d.branch}` });
+  const form = h('form', { class: 'inline-form merge-form' }, into, h('label', {}, squash, ' squash into one commit'), merge);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const body = { squash: squash.checked };
+    if (into.value.trim()) body.into = into.value.trim();
+    act(merge, () => api('POST', `/api/assignments/${d.id}/merge`, body), `merged ${d.branch}`);
+  });
+  return h('div', { class: 'actions-bar' }, form);
 }
 
 function timelineItem(job, history) {
