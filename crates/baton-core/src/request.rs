@@ -148,6 +148,27 @@ impl NewJob {
         })
     }
 
+    /// A fresh copy of `job` for `retry-job`: placed right after it, or (`by_pm`) after the PM
+    /// job that asked, like any PM insert. The copy of a continuation carries on the same source
+    /// session; one that fell back to a fresh session is copied as fresh.
+    pub fn retry_of(job: &crate::model::Job, by_pm: bool, defaults: &JobDefaults) -> NewJob {
+        NewJob {
+            job_type: job.job_type,
+            harness: job.harness.clone(),
+            context: job.context.clone(),
+            max_attempts: defaults.max_attempts,
+            after: (!by_pm).then(|| job.id.clone()),
+            for_job_id: job.for_job_id.clone(),
+            session: job
+                .session_source_job_id
+                .clone()
+                .filter(|_| job.session_mode != crate::model::SessionMode::Fresh)
+                .map(|job_id| SessionSource { mode: job.session_mode, job_id }),
+            model: job.model.clone(),
+            effort: job.effort.clone(),
+        }
+    }
+
     /// The rules a new job must meet before it is stored.
     pub fn validate(&self) -> Result<(), RequestError> {
         check_count(Field::MaxAttempts, self.max_attempts)?;

@@ -76,6 +76,9 @@ pub fn context(repo_root: &Path, workdir: &Path, detail: &AssignmentDetail, job:
         "plan": latest_plan(detail, job),
         "reviewed": reviewed,
         "standing": standing(detail, job),
+        // The assignment's whole change (commits ahead, diff stat, uncommitted work): filled in
+        // for PM jobs, which judge it, where the worktree is on this host.
+        "assignment_git": null,
         "notes": notes,
     })
 }

@@ -176,6 +176,7 @@ mod tests {
             "base_branch": "main",
             "assignment": {"id": "a1", "north_star": "Add OAuth login", "context": "Providers: GitHub"},
             "plan": {"id": "j0", "result": "Summary: three steps\n\n\n1. the route"},
+            "assignment_git": {"commits_ahead": 2, "diff_stat": " src/auth.rs | 40 ++++", "dirty_warning": "the worktree has uncommitted changes"},
             "standing": {"jobs": 3, "max_jobs": 50, "cost_usd": "0.0125", "budget_usd": null, "review_rounds": 1,
                 "queued": [{"id": "j3", "type": "review", "harness": "codex"}]},
             "job": {"id": "j2", "type": "pm", "context": "", "harness": "claude"},
@@ -235,6 +236,9 @@ mod tests {
         assert!(text.contains("Jobs: 3 of at most 50.") && text.contains("$0.0125 (no budget)"), "{text}");
         assert!(text.contains("Implement → review rounds so far: 1."), "{text}");
         assert!(text.contains("left out .env"), "warnings reach the PM: {text}");
+        assert!(text.contains("2 commits ahead of its base (`0a1b2c3`)"), "{text}");
+        assert!(text.contains(" src/auth.rs | 40 ++++") && text.contains("baton diff a1 --stat"), "{text}");
+        assert!(text.contains("Warning: the worktree has uncommitted changes."), "{text}");
         assert!(text.contains("1. the route"), "the plan in full: {text}");
         assert!(text.contains("baton update-assignment a1 --status complete"));
         assert!(text.contains("baton update-assignment a1 --status blocked --reason"));

@@ -47,6 +47,22 @@ pub struct EndedAttempt<'a> {
     pub error: Option<&'a str>,
 }
 
+impl<'a> EndedAttempt<'a> {
+    /// The attempt `result` of `job` (as read in the recording transaction): `decided` whether
+    /// it is a PM whose decision took effect, `charged` the runs that count toward its limit.
+    pub fn of(job: &crate::model::Job, decided: bool, charged: u32, result: &'a crate::store::AttemptResult) -> Self {
+        EndedAttempt {
+            job_type: job.job_type,
+            decided,
+            attempts: job.attempts,
+            charged,
+            max_attempts: job.max_attempts,
+            error_kind: result.error_kind,
+            error: result.error.as_deref(),
+        }
+    }
+}
+
 /// Settles an attempt; `jitter` is a random number in `[0, 1)` for the back-off.
 pub fn settle(ended: &EndedAttempt<'_>, policy: &RetryPolicy, now: Millis, jitter: f64) -> Result<Settlement> {
     let mut disposition = retry::disposition(ended.charged, ended.max_attempts, ended.error_kind, policy, now, jitter);

@@ -141,6 +141,15 @@ pub(super) async fn prepare(
     let previous = PreviousAttempt::find(&detail, claim);
     let plan = session::plan(shared.store.as_ref(), config, &shared.namespace, job, &shared.host, forced).await?;
     let mut context = prompt::context(&config.repo_root, &dir.cwd, &detail, job);
+    if let (baton_core::JobType::Pm, Some(worktree)) = (job.job_type, &dir.worktree) {
+        // The PM judges the assignment's whole change, not only the last job's.
+        let git = crate::assignment_git::summary(&detail.assignment, &config.repo_root, &shared.host).await;
+        context["assignment_git"] = serde_json::json!({
+            "commits_ahead": git.commits_ahead,
+            "diff_stat": git.diff_stat,
+            "dirty_warning": git.dirty_warning(&worktree.display().to_string()),
+        });
+    }
     if let Plan::Resume { source, .. } = &plan {
         prompt::add_continuation(&mut context, &detail, job, source);
     }

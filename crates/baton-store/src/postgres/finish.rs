@@ -70,20 +70,8 @@ pub async fn finish_attempt(
     .await
     .ctx("counting attempts")?;
     let charged = u32::try_from(charged).unwrap_or(u32::MAX);
-    let settlement = engine::settle(
-        &EndedAttempt {
-            job_type: job.job_type,
-            decided,
-            attempts: job.attempts,
-            charged,
-            max_attempts: job.max_attempts,
-            error_kind: r.error_kind,
-            error: r.error.as_deref(),
-        },
-        &policy.retry,
-        now,
-        rand::random::<f64>(),
-    )?;
+    let settlement =
+        engine::settle(&EndedAttempt::of(&job, decided, charged, r), &policy.retry, now, rand::random::<f64>())?;
     let status = settlement.status();
     let finished_at = status.is_final().then_some(now);
     // Priced at the attempt's start, so a price that changed since does not apply to it.

@@ -9,7 +9,7 @@ use super::rows::{self, JOB_COLUMNS};
 use super::{pg_text, scope, Context, TxResult};
 use baton_core::engine::decision::{self, Decision};
 use baton_core::lifecycle;
-use baton_core::request::{session, SessionSource};
+use baton_core::request::session;
 use baton_core::scope::Mutation;
 use baton_core::store::{JobDefaults, JobFilter, NewJob};
 use baton_core::time::Millis;
@@ -338,26 +338,7 @@ pub async fn retry_guarded(
     )
     .await?;
     lifecycle::check_retry_job(&job.id, job.status)?;
-    // A person's copy goes right after the job it retries; a PM's, like any PM insert, right
-    // after the PM job.
-    let after = if caller.is_some_and(|c| c.job_type == JobType::Pm) { None } else { Some(job.id.clone()) };
-    let copy = NewJob {
-        job_type: job.job_type,
-        harness: job.harness.clone(),
-        context: job.context.clone(),
-        max_attempts: defaults.max_attempts,
-        after,
-        for_job_id: job.for_job_id.clone(),
-        // The copy of a continuation carries on the same source session (one that fell back
-        // to a fresh session is copied as fresh).
-        session: job
-            .session_source_job_id
-            .clone()
-            .filter(|_| job.session_mode != SessionMode::Fresh)
-            .map(|job_id| SessionSource { mode: job.session_mode, job_id }),
-        model: job.model.clone(),
-        effort: job.effort.clone(),
-    };
+    let copy = NewJob::retry_of(&job, caller.is_some_and(|c| c.job_type == JobType::Pm), defaults);
     let new = match insert_guarded(conn, ns, &job.assignment_id, &copy, actor, at).await? {
         Ok(new) => new,
         Err(refusal) => return Ok(Err(refusal)),

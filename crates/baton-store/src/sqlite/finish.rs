@@ -52,20 +52,8 @@ pub fn finish_attempt(
         .prepare_cached("SELECT COUNT(*) FROM attempts WHERE job_id = ?1 AND outcome NOT IN ('lost', 'interrupted')")
         .and_then(|mut s| s.query_row(params![job_id], |r| r.get(0)))
         .ctx("counting attempts")?;
-    let settlement = engine::settle(
-        &EndedAttempt {
-            job_type: job.job_type,
-            decided,
-            attempts: job.attempts,
-            charged,
-            max_attempts: job.max_attempts,
-            error_kind: r.error_kind,
-            error: r.error.as_deref(),
-        },
-        &policy.retry,
-        now,
-        rand::random::<f64>(),
-    )?;
+    let settlement =
+        engine::settle(&EndedAttempt::of(&job, decided, charged, r), &policy.retry, now, rand::random::<f64>())?;
     let status = settlement.status();
     let finished_at = status.is_final().then_some(now);
     // Priced at the attempt's start, so a price that changed since does not apply to it.

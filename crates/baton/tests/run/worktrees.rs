@@ -47,6 +47,8 @@ fn the_pm_sees_what_the_job_changed() {
     let tree = bench.detail(&aid)["worktree"].as_str().unwrap().to_string();
     let reproduced = git(Path::new(&tree), &["diff", "--stat=120", before, after]);
     assert_eq!(reproduced.trim_end(), stat.trim_end(), "the figure the PM sees is what the command prints");
+    assert!(prompt.contains("- The branch: 1 commit ahead of its base"), "the PM sees the whole assignment:\n{prompt}");
+    assert!(prompt.contains("The assignment's whole change against its base"), "{prompt}");
     // `baton job` shows it to a person.
     assert!(bench.ok(&["job", &jid]).contains("feature.rs"));
 }
