@@ -28,6 +28,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("/js/diff.js", JS, include_str!("js/diff.js")),
     ("/js/job.js", JS, include_str!("js/job.js")),
     ("/js/list.js", JS, include_str!("js/list.js")),
+    ("/js/prompt.js", JS, include_str!("js/prompt.js")),
     ("/js/state.js", JS, include_str!("js/state.js")),
     ("/js/ui.js", JS, include_str!("js/ui.js")),
 ];

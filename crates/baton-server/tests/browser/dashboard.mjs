@@ -113,6 +113,11 @@ try {
   await page.waitForSelector('.job-changes pre.diff .d-add');
   await noRawValues(page, 'job diff');
   await page.screenshot({ path: join(artifacts, 'job-diff.png'), fullPage: true });
+  // The prompt the attempt was given, exactly.
+  await page.click('.job-prompt summary');
+  await page.waitForFunction(() => (document.querySelector('.job-prompt .prompt-text') || {}).textContent?.includes('keep `$HOME` literal'));
+  const promptMeta = await page.textContent('.job-prompt .prompt-bar');
+  if (!promptMeta.includes('sha256')) throw new Error(`prompt meta: ${promptMeta}`);
 
   if (problems.length) throw new Error(problems.join('\n'));
   await step('done');

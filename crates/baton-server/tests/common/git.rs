@@ -55,7 +55,8 @@ pub async fn worked_assignment(server: &TestServer, north_star: &str, files: &[(
     store.set_workspace(NS, &aid, &workspace).await.unwrap();
     let c = claim(store).await;
     assert_eq!(c.job.id, jid);
-    let start = AttemptStart { agent: None, git_head_before: Some(base.clone()), prompt: None };
+    let prompt = Some("You are the worked job: keep `$HOME` literal.\n".to_string());
+    let start = AttemptStart { agent: None, git_head_before: Some(base.clone()), prompt };
     assert!(store.record_start(&jid, c.token, &start).await.unwrap());
     for (name, text) in files {
         std::fs::write(tree.join(name), text).unwrap();

@@ -3,6 +3,7 @@
 import { h, $, jobCost, duration, clock, pill, since, toast } from './ui.js';
 import { api, act } from './api.js';
 import { jobChanges } from './diff.js';
+import { jobPrompt } from './prompt.js';
 
 export function jobView(main, id) {
   const head = h('section', { class: 'card head-card' }, h('p', { class: 'muted', text: 'Loading…' }));
@@ -10,10 +11,13 @@ export function jobView(main, id) {
   const foot = h('div', { class: 'transcript-foot', text: 'connecting…' });
   const changes = h('section', { class: 'card job-changes', hidden: true });
   const showChanges = jobChanges(changes);
+  const prompts = h('section', { class: 'card job-prompt', hidden: true });
+  const showPrompt = jobPrompt(prompts);
   main.replaceChildren(
     h('div', { class: 'crumbs' }, h('a', { href: '#/', text: 'assignments' }), ' / ', h('span', { class: 'job-crumb' }), ` / ${id}`),
     head,
     changes,
+    prompts,
     h('h2', { text: 'Transcript' }),
     h('section', { class: 'card' }, lines, foot));
 
@@ -24,7 +28,7 @@ export function jobView(main, id) {
   const source = new EventSource(`/api/jobs/${id}/stream`);
   source.onopen = () => { if (!ended) foot.textContent = 'live: new lines appear as the agent works'; };
   source.onerror = () => { if (!ended) foot.textContent = 'reconnecting…'; };
-  source.addEventListener('job', (e) => { const job = JSON.parse(e.data); renderJob(head, job); showChanges(job); });
+  source.addEventListener('job', (e) => { const job = JSON.parse(e.data); renderJob(head, job); showChanges(job); showPrompt(job); });
   source.addEventListener('transcript', (e) => {
     const line = JSON.parse(e.data);
     if (line.seq <= lastSeq) return; // a reconnect resumes after Last-Event-ID; never show a line twice
@@ -45,6 +49,7 @@ export function jobView(main, id) {
     const job = JSON.parse(e.data);
     renderJob(head, job);
     showChanges(job);
+    showPrompt(job);
     foot.textContent = `job ${job.status}; ${shown} line${shown === 1 ? '' : 's'}`;
   });
   source.addEventListener('fault', (e) => toast(JSON.parse(e.data).error, true));
