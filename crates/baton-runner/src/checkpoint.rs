@@ -272,13 +272,18 @@ impl Selection {
             ));
         }
         if !self.from_setup.is_empty() {
-            out.push(format!(
-                "left out of the checkpoint commit (worktree_setup created them; add them to .gitignore): {}",
-                listed(&self.from_setup)
-            ));
+            out.push(format!("{SETUP_WARNING}; add them to .gitignore): {}", listed(&self.from_setup)));
         }
         out
     }
+}
+
+/// The opening of the warning about files `worktree_setup` created.
+const SETUP_WARNING: &str = "left out of the checkpoint commit (worktree_setup created them";
+
+/// Whether a checkpoint warning is the one about files `worktree_setup` created.
+pub fn is_setup_warning(warning: &str) -> bool {
+    warning.starts_with(SETUP_WARNING)
 }
 
 fn listed(files: &[String]) -> String {

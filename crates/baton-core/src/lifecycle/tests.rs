@@ -1,29 +1,6 @@
 use super::*;
+use crate::model::test_support::assignment;
 use crate::model::{Assignment, AssignmentStatus::*, JobStatus};
-
-fn assignment(status: AssignmentStatus, job_count: u32) -> Assignment {
-    Assignment {
-        id: "a1".into(),
-        namespace: "ns".into(),
-        north_star: "ship it".into(),
-        status,
-        reason: (status == Blocked).then(|| "why".to_string()),
-        created_at: 0,
-        updated_at: 0,
-        max_jobs: 5,
-        budget_usd: None,
-        cost_usd: None,
-        job_count,
-        base_ref: None,
-        branch: None,
-        worktree: None,
-        host: None,
-        base_branch: None,
-        base_commit: None,
-        context: String::new(),
-        merged_commit: None,
-    }
-}
 
 fn to(status: AssignmentStatus) -> AssignmentUpdate {
     AssignmentUpdate { status: Some(status), ..Default::default() }

@@ -316,7 +316,8 @@ async fn commit_leftovers(
     if let Some(commit) = &done.commit {
         tracing::info!(job = %previous.job_id, %commit, "committed what an interrupted attempt left");
     }
-    done.warnings
+    // What worktree_setup made is reported by the attempt's own checkpoint, not twice.
+    done.warnings.into_iter().filter(|w| !checkpoint::is_setup_warning(w)).collect()
 }
 
 /// A cancelled job's attempt writes nothing to the store, but when its assignment ended no later

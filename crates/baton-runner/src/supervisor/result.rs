@@ -26,25 +26,10 @@ pub(super) fn setup_failure(error: SetupError) -> AttemptResult {
 pub(super) fn failure(kind: ErrorKind, error: String) -> AttemptResult {
     AttemptResult {
         released: kind == ErrorKind::Cancelled,
-        result: None,
         success: Some(false),
         error: Some(error),
         error_kind: Some(kind),
-        exit_code: None,
-        session_id: None,
-        tokens_in: None,
-        tokens_out: None,
-        cache_read_tokens: None,
-        cache_write_tokens: None,
-        cost_usd: None,
-        transcript_truncated: false,
-        transcript_error: None,
-        git_head_after: None,
-        diff_stat: None,
-        session_mode: None,
-        session_fallback_reason: None,
-        session_host: None,
-        model: None,
+        ..AttemptResult::default()
     }
 }
 
