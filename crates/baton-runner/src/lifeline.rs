@@ -29,7 +29,6 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
@@ -149,8 +148,8 @@ pub fn main(args: &[String]) -> i32 {
     let tree = Arc::new(Tree { root: std::process::id() as i32, cgroup: options.cgroup.clone() });
     let grace = options.grace.unwrap_or(DEFAULT_GRACE);
     let (stop_tx, stop_rx) = mpsc::channel::<Request>();
-    let stopped = Arc::new(AtomicBool::new(false));
-    spawn_stopper(tree, stop_rx, stopped.clone());
+    let (stopped_tx, stopped) = mpsc::channel::<()>();
+    spawn_stopper(tree, stop_rx, stopped_tx);
     let on_eof = stop_tx.clone();
     std::thread::spawn(move || {
         let mut sink = [0u8; 64];
@@ -171,9 +170,14 @@ pub fn main(args: &[String]) -> i32 {
     let status = wait_for(child.id() as i32);
     // The agent is done: what it left behind goes now, and this process waits until it has.
     let _ = stop_tx.send(Request::AgentExited);
-    while !stopped.load(Ordering::SeqCst) {
+    // Orphans are reaped while the stop runs; the stop's end is waited for, not polled, so an
+    // attempt whose agent left nothing behind ends at once.
+    loop {
         reap_exited();
-        std::thread::sleep(POLL);
+        match stopped.recv_timeout(POLL) {
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
     }
     reap_exited();
     match status {
@@ -280,14 +284,14 @@ impl Tree {
 }
 
 /// One thread performs the stop, on the first request (later ones find it done or under way).
-fn spawn_stopper(tree: Arc<Tree>, requests: mpsc::Receiver<Request>, stopped: Arc<AtomicBool>) {
+fn spawn_stopper(tree: Arc<Tree>, requests: mpsc::Receiver<Request>, stopped: mpsc::Sender<()>) {
     std::thread::spawn(move || {
         let grace = match requests.recv() {
             Ok(Request::Stop(grace)) => grace,
             Ok(Request::Now | Request::AgentExited) | Err(_) => Duration::ZERO,
         };
         tree.stop(grace, &requests);
-        stopped.store(true, Ordering::SeqCst);
+        let _ = stopped.send(());
     });
 }
 
