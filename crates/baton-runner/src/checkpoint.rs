@@ -182,12 +182,13 @@ fn refused(e: &GitError, dir: &Path) -> String {
 /// The repository's identity when it has one, else baton's own: a checkpoint never fails for a
 /// missing `user.email`.
 async fn identity(dir: &Path) -> Vec<String> {
-    let configured = git::git(dir, &["config", "user.email"]).await.is_ok_and(|e| !e.is_empty());
-    if configured {
-        Vec::new()
-    } else {
-        FALLBACK_IDENTITY.iter().map(|s| s.to_string()).collect()
+    let mut fallback = Vec::new();
+    for (key, setting) in [("user.name", FALLBACK_IDENTITY[0]), ("user.email", FALLBACK_IDENTITY[1])] {
+        if !git::git(dir, &["config", key]).await.is_ok_and(|v| !v.is_empty()) {
+            fallback.push(setting.to_string());
+        }
     }
+    fallback
 }
 
 /// A path inside the worktree's own git folder.
