@@ -78,6 +78,20 @@ async fn claim(store: &Shared) -> Option<baton_core::store::Claim> {
     store.claim_next(NS, "r1", 60_000, &policy()).await.unwrap()
 }
 
+/// Claims `job_id`, waiting (polling the store, at most 5 s) until it is the one claimed: on
+/// PostgreSQL a claim skips an assignment row another transaction still holds.
+async fn claim_job(store: &Shared, job_id: &str) -> baton_core::store::Claim {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        if let Some(c) = claim(store).await {
+            assert_eq!(c.job.id, job_id, "claimed another job");
+            return c;
+        }
+        assert!(std::time::Instant::now() < deadline, "job {job_id} never became claimable");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 async fn chain_types(store: &Shared, aid: &str) -> Vec<(JobType, JobStatus)> {
     store.assignment(NS, aid).await.unwrap().jobs.iter().map(|j| (j.job_type, j.status)).collect()
 }
@@ -648,7 +662,7 @@ pub async fn continuations_are_checked_and_recorded(store: Shared) {
     assert!(refused.contains("belongs to assignment"), "{refused}");
     let refused = store.insert_job(NS, &a, continuing("jmissing"), &person()).await.unwrap_err().to_string();
     assert!(refused.contains("no job jmissing"), "{refused}");
-    let c = claim(&store).await.unwrap();
+    let c = claim_job(&store, &ids[0]).await;
     let ran = AttemptResult {
         session_mode: Some(SessionMode::Fresh),
         session_host: Some("host-a".into()),
@@ -670,8 +684,7 @@ pub async fn continuations_are_checked_and_recorded(store: Shared) {
 
     // It falls back: the result says so, and a retry copy of it then starts fresh.
     store.cancel_job(NS, &store.assignment(NS, &a).await.unwrap().jobs[1].id, &person()).await.unwrap();
-    let c = claim(&store).await.unwrap();
-    assert_eq!(c.job.id, next.id);
+    let c = claim_job(&store, &next.id).await;
     let fell_back = AttemptResult {
         session_mode: Some(SessionMode::Fresh),
         session_fallback_reason: Some("the session lives on host-a".into()),
