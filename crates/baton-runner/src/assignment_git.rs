@@ -349,20 +349,14 @@ fn parse_numstat(out: &str) -> Vec<FileChange> {
 /// the byte limit is cut inside), stopping git once enough is read.
 async fn read_limited(dir: &Path, args: &[&str], limits: Limits) -> Result<(String, bool), GitError> {
     use std::process::Stdio;
-    let mut child = tokio::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
+    let mut child = git::command(dir)
         .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => GitError::NotInstalled,
-            _ => GitError::Spawn { source: e },
-        })?;
+        .map_err(git::spawn_error)?;
     let command = args.join(" ");
     let mut stderr = child.stderr.take();
     // Read alongside stdout, so a chatty stderr cannot fill its pipe and stall git.

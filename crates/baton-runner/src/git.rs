@@ -32,21 +32,33 @@ impl GitError {
     }
 }
 
+/// `git -C dir` with terminal prompts off: the start of every git command baton runs.
+pub fn command(dir: &Path) -> Command {
+    let mut command = Command::new("git");
+    command.arg("-C").arg(dir).env("GIT_TERMINAL_PROMPT", "0");
+    command
+}
+
+/// Why git could not be started at all.
+pub fn spawn_error(e: std::io::Error) -> GitError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => GitError::NotInstalled,
+        _ => GitError::Spawn { source: e },
+    }
+}
+
+/// git's message (its output lines) joined into one line, for a job record.
+fn one_line(text: &str) -> String {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
+}
+
 /// Runs `git -C dir ARGS`; stdout (trimmed) on success, else git's message in one line.
 pub async fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
-    let out =
-        Command::new("git").arg("-C").arg(dir).args(args).env("GIT_TERMINAL_PROMPT", "0").output().await.map_err(
-            |e| match e.kind() {
-                std::io::ErrorKind::NotFound => GitError::NotInstalled,
-                _ => GitError::Spawn { source: e },
-            },
-        )?;
+    let out = command(dir).args(args).output().await.map_err(spawn_error)?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
     } else {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let message = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ");
-        Err(GitError::Failed { command: args.join(" "), message })
+        Err(GitError::Failed { command: args.join(" "), message: one_line(&String::from_utf8_lossy(&out.stderr)) })
     }
 }
 
@@ -61,23 +73,18 @@ pub async fn git_with_input(
 ) -> Result<String, GitError> {
     use std::process::Stdio;
     use tokio::io::AsyncWriteExt;
-    let mut command = Command::new("git");
-    command.arg("-C").arg(dir);
+    let mut command = command(dir);
     for setting in config {
         command.arg("-c").arg(setting);
     }
     let mut child = command
         .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => GitError::NotInstalled,
-            _ => GitError::Spawn { source: e },
-        })?;
+        .map_err(spawn_error)?;
     if let Some(mut stdin) = child.stdin.take() {
         let input = input.to_vec();
         tokio::spawn(async move {
@@ -93,8 +100,7 @@ pub async fn git_with_input(
         Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
     } else {
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        let message = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ");
-        Err(GitError::Failed { command: command_text, message })
+        Err(GitError::Failed { command: command_text, message: one_line(&text) })
     }
 }
 
