@@ -115,6 +115,24 @@ async fn a_database_file_removed_or_replaced_is_noticed_at_the_next_heartbeat_an
 }
 
 #[tokio::test]
+async fn a_database_file_overwritten_in_place_is_noticed_at_the_next_heartbeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let store = SqliteStore::open(path.clone()).await.unwrap();
+    store.register_runner(&runner("r1")).await.unwrap();
+    store.heartbeat_runner("r1").await.unwrap();
+
+    let mut file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    std::io::Write::write_all(&mut file, &[0u8; 100]).unwrap();
+    drop(file);
+    assert!(store.check_identity().is_ok(), "the inode did not change");
+    let err = store.heartbeat_runner("r1").await.unwrap_err();
+    assert!(matches!(err, baton_core::Error::DatabaseCorrupt { .. }), "{err}");
+    assert!(err.is_permanent_database_fault(), "{err}");
+    assert!(err.to_string().contains("no longer an SQLite header"), "{err}");
+}
+
+#[tokio::test]
 async fn an_explicit_path_in_a_missing_folder_is_refused_not_created() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nonexistent/dir");

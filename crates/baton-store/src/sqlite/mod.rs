@@ -149,6 +149,17 @@ impl SqliteStore {
 /// A file's (device, inode).
 type FileIdentity = (u64, u64);
 
+/// The length of an SQLite database file's header.
+const HEADER_LEN: usize = 100;
+
+/// Whether `header` is an SQLite 3 file header: the magic string, and a page size that is a
+/// power of two between 512 and 65536 (stored as 1 for 65536).
+fn header_is_sqlite(header: &[u8; HEADER_LEN]) -> bool {
+    let page_size = u32::from(u16::from_be_bytes([header[16], header[17]]));
+    let page_size_ok = page_size == 1 || (512..=32768).contains(&page_size) && page_size.is_power_of_two();
+    header.starts_with(b"SQLite format 3\0") && page_size_ok
+}
+
 impl Inner {
     fn check_identity(&self) -> Result<()> {
         use std::os::unix::fs::MetadataExt;
@@ -158,6 +169,35 @@ impl Inner {
             Ok(_) => Err(gone("was replaced by another file")),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(gone("was removed")),
             Err(e) => Err(Error::io(format!("checking the database file {}", self.path.display()), e)),
+        }
+    }
+
+    /// Checks that the file still begins with SQLite's header. A file overwritten in place keeps
+    /// its inode, and with WAL the connection's page cache can keep answering from memory for a
+    /// long time, so the damage would surface only when an uncached page is read — possibly after
+    /// results were "stored" into it. One 100-byte read per heartbeat finds it at once.
+    fn check_header(&self) -> Result<()> {
+        use std::io::Read;
+        let mut header = [0u8; HEADER_LEN];
+        let read = std::fs::File::open(&self.path).and_then(|mut f| f.read_exact(&mut header));
+        match read {
+            Ok(()) if header_is_sqlite(&header) => Ok(()),
+            Ok(()) => Err(self.corrupt("its first bytes are no longer an SQLite header")),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Err(self.corrupt("it was cut shorter than an SQLite header"))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(Error::DatabaseGone { location: self.path.display().to_string(), what: "was removed" })
+            }
+            Err(e) => Err(Error::io(format!("checking the database file {}", self.path.display()), e)),
+        }
+    }
+
+    fn corrupt(&self, message: &str) -> Error {
+        Error::DatabaseCorrupt {
+            location: self.path.display().to_string(),
+            context: "checking the file on a heartbeat",
+            message: message.to_string(),
         }
     }
 
@@ -316,9 +356,11 @@ impl RunnerStore for SqliteStore {
     }
 
     async fn heartbeat_runner(&self, runner_id: &str) -> Result<()> {
-        // Every heartbeat makes sure the file is still the one opened, even when the runner has
-        // nothing else to write: a runner whose file was removed stops at once.
+        // Every heartbeat makes sure the file is still the one opened, and still a database,
+        // even when the runner has nothing else to write: a runner whose file was removed,
+        // replaced or overwritten in place stops at once.
         self.inner.check_identity()?;
+        self.inner.check_header()?;
         // Heartbeats change nothing anyone waits for, so they wake no one.
         let id = runner_id.to_string();
         self.run(TransactionBehavior::Immediate, None, move |tx, now| runners::heartbeat(tx, &id, now)).await

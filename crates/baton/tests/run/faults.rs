@@ -1,6 +1,6 @@
-//! Faults of the database under a running runner: the file removed or damaged ends the run with
-//! a message naming the file, instead of results written where nobody will read them or retries
-//! for ever. An explicit path in a missing folder is refused; the default location is created.
+//! Faults of the database under a running runner: the file removed, replaced or overwritten in
+//! place ends the run with a message naming the file, instead of results written where nobody
+//! will read them or retries for ever. An explicit path in a missing folder is refused; the default location is created.
 
 use crate::harness::{alive, Bench};
 use std::io::Read;
@@ -41,6 +41,32 @@ fn a_runner_whose_database_file_is_removed_stops_its_agents_and_exits() {
     let last = stderr.lines().last().unwrap_or_default();
     assert!(last.starts_with("error: ") && last.contains(&format!("{} was removed", db.display())), "{stderr}");
     // A heartbeat (200 ms) finds it; stopping the agent takes at most its kill grace.
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    for pid in bench.agent_pids() {
+        assert!(!alive(pid), "agent process {pid} outlived the runner");
+    }
+    assert!(!stderr.contains("job ended status=complete"), "{stderr}");
+}
+
+#[test]
+fn a_runner_whose_database_is_overwritten_in_place_stops_its_agents_and_exits() {
+    let bench = Bench::new();
+    bench.config("lease_ms = 600\n");
+    let (_, jid) = bench.assignment("Overwritten", "implement", "@hang");
+    let mut child = runner(&bench);
+    bench.wait_for("the agent to start", || bench.agent_pids().len() >= 2);
+    assert_eq!(bench.job(&jid)["status"], "running");
+    // Same file, same inode: only its bytes change, as a stray `dd` or a bad restore would do.
+    let db = bench.path("data/baton.db");
+    let mut file = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+    std::io::Write::write_all(&mut file, &[0x5a; 4096]).unwrap();
+    file.sync_all().unwrap();
+
+    let (code, stderr, took) = exited(&bench, &mut child);
+    assert_eq!(code, Some(1), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: ") && last.contains(&db.display().to_string()), "{stderr}");
+    assert!(last.contains("restore it from a backup or move it aside"), "{stderr}");
     assert!(took < Duration::from_secs(8), "took {took:?}");
     for pid in bench.agent_pids() {
         assert!(!alive(pid), "agent process {pid} outlived the runner");
