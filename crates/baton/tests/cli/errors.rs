@@ -41,6 +41,37 @@ fn unknown_ids() {
 }
 
 #[test]
+fn an_id_of_the_other_kind_says_what_it_is() {
+    let (s, aid, jid) = populated();
+    let err = rejected(&s, &["job", &aid], 1);
+    assert!(err.contains(&format!("{aid} is an assignment, not a job")), "{err}");
+    assert!(err.contains(&format!("baton assignment {aid}")), "{err}");
+    let err = rejected(&s, &["logs", &aid], 1);
+    assert!(err.contains("is an assignment, not a job"), "{err}");
+    let err = rejected(&s, &["assignment", &jid], 1);
+    assert!(err.contains(&format!("{jid} is a job (of assignment {aid}), not an assignment")), "{err}");
+    let err = rejected(&s, &["insert-job", &jid, "--type", "plan"], 1);
+    assert!(err.contains("not an assignment"), "{err}");
+}
+
+#[test]
+fn subcommands_have_no_version_flag_and_name_job_ids_alike() {
+    let s = Sandbox::new();
+    assert!(s.ok(&["--version"]).starts_with("baton "));
+    let help = s.ok(&["queue", "--help"]);
+    assert!(!help.contains("--version"), "{help}");
+    s.fails(&["queue", "--version"], 2);
+    for command in ["logs", "job", "cancel-job", "retry-job"] {
+        let help = s.ok(&[command, "--help"]);
+        assert!(help.contains("<JOB_ID>"), "{command}: {help}");
+    }
+    // Example ids in the help have the length of real ids (a letter and 8 characters).
+    let help = s.ok(&["--help"]);
+    let example = help.split_whitespace().find(|w| w.starts_with("a7k2")).unwrap();
+    assert_eq!(example.len(), 9, "{help}");
+}
+
+#[test]
 fn ids_from_another_namespace_are_not_found() {
     let (s, aid, jid) = populated();
     let err = rejected(&s, &["assignment", &aid, "--namespace", "elsewhere"], 1);
