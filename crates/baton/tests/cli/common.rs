@@ -140,7 +140,7 @@ impl Sandbox {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("run baton");
+        let child = cmd.spawn().expect("run baton");
         // The parent's copy of the slave end went with `cmd`: once the child exits, reading the
         // master ends (EIO) after the last byte it wrote.
         drop(cmd);
