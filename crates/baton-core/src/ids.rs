@@ -1,7 +1,7 @@
 //! Identifiers: short, typable, unique across processes without coordination.
 //!
 //! An id is a one-letter kind prefix followed by random characters from an alphabet without
-//! look-alikes (no `0/o`, `1/l/i`), e.g. `a7k2m9qx` for an assignment, `j4f8hw2c` for a job.
+//! look-alikes (no `0/o`, `1/l/i`), e.g. `a7k2m9qxp` for an assignment, `j4f8hw2cq` for a job.
 //! 8 random characters give 32^8 ≈ 10^12 values; backends still insert with a uniqueness
 //! constraint, so a collision is an error rather than silent corruption.
 

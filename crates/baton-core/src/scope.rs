@@ -119,9 +119,9 @@ pub fn check(caller: &CallerJob, mutation: Mutation<'_>) -> Result<()> {
             own(assignment_id)?;
             if caller.job_type != JobType::Pm {
                 return Err(refuse(format!(
-                    "only a pm job may change its assignment's status; job {id} is a {} job: report the result \
+                    "only a pm job may change its assignment's status; job {id} is {} job: report the result \
                      and the PM decides",
-                    caller.job_type
+                    with_article(caller.job_type)
                 )));
             }
             Ok(())
@@ -134,13 +134,20 @@ pub fn check(caller: &CallerJob, mutation: Mutation<'_>) -> Result<()> {
             own(assignment_id)?;
             if caller.job_type != JobType::Pm {
                 return Err(refuse(format!(
-                    "proceed is a PM job's decision; job {id} is a {} job, and a queued job runs by itself",
-                    caller.job_type
+                    "proceed is a PM job's decision; job {id} is {} job, and a queued job runs by itself",
+                    with_article(caller.job_type)
                 )));
             }
             Ok(())
         }
     }
+}
+
+/// `a plan`, `an implement`, `a uat` (said "you-ay-tee"): the type with the article it is read with.
+pub fn with_article(job_type: JobType) -> String {
+    let name = job_type.as_str();
+    let article = if name.starts_with(['a', 'e', 'i', 'o']) { "an" } else { "a" };
+    format!("{article} {name}")
 }
 
 #[cfg(test)]
@@ -173,6 +180,11 @@ mod tests {
         assert!(check(&decided, Mutation::CancelJob { assignment_id: "a1" }).is_ok(), "cancel is no decision");
         let err = check(&caller(JobType::Review), Mutation::Proceed { assignment_id: "a1" }).unwrap_err().to_string();
         assert!(err.starts_with("proceed is a PM job's decision"), "{err}");
+        let err =
+            check(&caller(JobType::Implement), Mutation::ChangeStatus { assignment_id: "a1" }).unwrap_err().to_string();
+        assert!(err.contains("job j1 is an implement job"), "{err}");
+        assert_eq!(with_article(JobType::Plan), "a plan");
+        assert_eq!(with_article(JobType::Uat), "a uat");
     }
 
     #[test]

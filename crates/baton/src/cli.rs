@@ -17,9 +17,9 @@ Examples:
   baton init
   baton create \"Add OAuth login\" --first plan --context \"Use the existing session store\"
   baton queue
-  baton assignment a7k2m9qx
-  baton insert-job a7k2m9qx --type implement --context \"Step 1 of the plan\"
-  baton update-assignment a7k2m9qx --status blocked --reason \"needs a product decision\"
+  baton assignment a7k2m9qxp
+  baton insert-job a7k2m9qxp --type implement --context \"Step 1 of the plan\"
+  baton update-assignment a7k2m9qxp --status blocked --reason \"needs a product decision\"
   baton jobs --status failed --json";
 
 /// baton: a durable job queue that drives AI coding agents headless on a repository.
@@ -30,7 +30,6 @@ Examples:
 #[command(
     name = "baton",
     version,
-    propagate_version = true,
     arg_required_else_help = true,
     after_help = EXAMPLES
 )]
@@ -59,6 +58,11 @@ pub struct GlobalArgs {
         default_value_t = ColorChoice::Auto
     )]
     pub color: ColorChoice,
+
+    /// On a terminal, show every value whole instead of cutting tables to the window's width
+    /// (output to a pipe or file is never cut).
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub wide: bool,
 
     /// Act on this namespace instead of the configured one (same as BATON_NAMESPACE).
     #[arg(long, global = true, value_name = "NS", help_heading = "Global options", value_parser = parse_namespace)]
@@ -97,8 +101,8 @@ pub enum Command {
 
     /// Add a job to an assignment's chain: at the end, or right after another job with --after.
     #[command(
-        after_help = "Examples:\n  baton insert-job a7k2m9qx --type implement --context \"Step 1 of the plan\"\n  \
-        baton insert-job a7k2m9qx --type review --harness codex --after j4f8hw2c"
+        after_help = "Examples:\n  baton insert-job a7k2m9qxp --type implement --context \"Step 1 of the plan\"\n  \
+        baton insert-job a7k2m9qxp --type review --harness codex --after j4f8hw2cq"
     )]
     InsertJob(InsertJobArgs),
 
@@ -110,33 +114,33 @@ pub enum Command {
     Assignments(AssignmentsArgs),
 
     /// Show one assignment: its job chain in order and its history.
-    #[command(after_help = "Example:\n  baton assignment a7k2m9qx --json")]
+    #[command(after_help = "Example:\n  baton assignment a7k2m9qxp --json")]
     Assignment(AssignmentArgs),
 
     /// List jobs: one assignment's in chain order, or the namespace's newest first.
-    #[command(after_help = "Examples:\n  baton jobs --status running\n  baton jobs --assignment a7k2m9qx")]
+    #[command(after_help = "Examples:\n  baton jobs --status running\n  baton jobs --assignment a7k2m9qxp")]
     Jobs(JobsArgs),
 
     /// Show one job: its context, outcome and attempts (--prompt: what its agent was told).
-    #[command(after_help = "Examples:\n  baton job j4f8hw2c\n  baton job j4f8hw2c --prompt --attempt 1")]
+    #[command(after_help = "Examples:\n  baton job j4f8hw2cq\n  baton job j4f8hw2cq --prompt --attempt 1")]
     Job(JobArgs),
 
     /// Change an assignment: finish, cancel, block or resume it, or raise its guards.
     #[command(after_help = "Examples:\n  \
-        baton update-assignment a7k2m9qx --status complete\n  \
-        baton update-assignment a7k2m9qx --status blocked --reason \"needs a product decision\"\n  \
-        baton update-assignment a7k2m9qx --status active --note \"use the v2 API\"\n  \
-        baton update-assignment a7k2m9qx --budget-usd 10 --max-jobs 60")]
+        baton update-assignment a7k2m9qxp --status complete\n  \
+        baton update-assignment a7k2m9qxp --status blocked --reason \"needs a product decision\"\n  \
+        baton update-assignment a7k2m9qxp --status active --note \"use the v2 API\"\n  \
+        baton update-assignment a7k2m9qxp --budget-usd 10 --max-jobs 60")]
     UpdateAssignment(UpdateAssignmentArgs),
 
     /// A PM job's decision to let the job already queued after it run next.
-    #[command(after_help = "Example (inside a PM job):\n  baton proceed a7k2m9qx")]
+    #[command(after_help = "Example (inside a PM job):\n  baton proceed a7k2m9qxp")]
     Proceed(ProceedArgs),
 
     /// What an assignment changed against its base commit, as a unified diff (--job: one job's
     /// change; --stat: the diff stat).
-    #[command(after_help = "Examples:\n  baton diff a7k2m9qx\n  baton diff a7k2m9qx --stat\n  \
-        baton diff a7k2m9qx --job j4f8hw2c")]
+    #[command(after_help = "Examples:\n  baton diff a7k2m9qxp\n  baton diff a7k2m9qxp --stat\n  \
+        baton diff a7k2m9qxp --job j4f8hw2cq")]
     Diff(DiffArgs),
 
     /// Cancel a pending or running job (the runner holding a running one stops its agent).
@@ -159,7 +163,7 @@ pub enum Command {
 
     /// Show a job's transcript: what the agent said and did. --follow streams it while it runs.
     #[command(
-        after_help = "Examples:\n  baton logs j4f8hw2c\n  baton logs j4f8hw2c --follow\n  baton logs j4f8hw2c --json"
+        after_help = "Examples:\n  baton logs j4f8hw2cq\n  baton logs j4f8hw2cq --follow\n  baton logs j4f8hw2cq --json"
     )]
     Logs(LogsArgs),
 
@@ -178,14 +182,14 @@ pub enum Command {
     /// Remove finished assignments' worktrees (and their branches once merged). Unmerged or
     /// uncommitted work is kept unless --force. --retention applies the config's [retention].
     #[command(
-        after_help = "Examples:\n  baton clean --all-finished\n  baton clean --assignment a7k2m9qx --force\n  baton clean --retention --dry-run"
+        after_help = "Examples:\n  baton clean --all-finished\n  baton clean --assignment a7k2m9qxp --force\n  baton clean --retention --dry-run"
     )]
     Clean(CleanArgs),
 
     /// Merge a complete assignment's branch into its base branch in this checkout (a person's
     /// decision): a fast-forward when possible, else a merge commit; --squash for one commit.
     #[command(
-        after_help = "Examples:\n  baton merge a7k2m9qx\n  baton merge a7k2m9qx --squash\n  baton merge a7k2m9qx --into release"
+        after_help = "Examples:\n  baton merge a7k2m9qxp\n  baton merge a7k2m9qxp --squash\n  baton merge a7k2m9qxp --into release"
     )]
     Merge(MergeArgs),
 
@@ -257,7 +261,8 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// The job id.
+    /// The job whose transcript to show, e.g. j4f8hw2cq.
+    #[arg(value_name = "JOB_ID")]
     pub id: String,
 
     /// Keep streaming new events until the job ends.
@@ -411,7 +416,7 @@ pub struct ProceedArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The assignment whose change to show, e.g. a7k2m9qx.
+    /// The assignment whose change to show, e.g. a7k2m9qxp.
     #[arg(value_name = "ASSIGNMENT_ID")]
     pub assignment_id: String,
 
@@ -452,7 +457,7 @@ pub struct AssignmentsArgs {
 
 #[derive(Debug, Args)]
 pub struct AssignmentArgs {
-    /// The assignment to show, e.g. a7k2m9qx.
+    /// The assignment to show, e.g. a7k2m9qxp.
     #[arg(value_name = "ASSIGNMENT_ID")]
     pub id: String,
 }
@@ -474,7 +479,7 @@ pub struct JobsArgs {
 
 #[derive(Debug, Args)]
 pub struct JobIdArgs {
-    /// The job, e.g. j4f8hw2c.
+    /// The job, e.g. j4f8hw2cq.
     #[arg(value_name = "JOB_ID")]
     pub id: String,
 }

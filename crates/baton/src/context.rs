@@ -90,16 +90,56 @@ pub fn load_config(global: &GlobalArgs) -> CliResult<Config> {
     Ok(Config::load(&cwd, &lookup)?)
 }
 
-/// A command run by an agent inside a job acts as that job; anyone else is a person.
+/// A command run by an agent inside a job acts as that job; anyone else is a person, named by
+/// `BATON_ACTOR` when set, else by their login name.
 pub fn actor_from_env(env: &dyn Fn(&str) -> Option<String>) -> Actor {
+    actor_from(env, &login_name_of_uid)
+}
+
+fn actor_from(env: &dyn Fn(&str) -> Option<String>, user_database: &dyn Fn() -> Option<String>) -> Actor {
     let non_empty = |k: &str| env(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     if let Some(id) = non_empty("BATON_JOB_ID") {
         // An unparsable token counts as none: the store then refuses changes and says why.
         let token = non_empty("BATON_JOB_TOKEN").and_then(|t| t.parse().ok());
         return Actor::Job { id, token };
     }
-    let name = non_empty("USER").or_else(|| non_empty("LOGNAME")).unwrap_or_else(|| "unknown".to_string());
+    // Root shells and containers often have no USER: the user database still knows who runs.
+    let name = non_empty("BATON_ACTOR")
+        .or_else(|| non_empty("USER"))
+        .or_else(|| non_empty("LOGNAME"))
+        .or_else(user_database)
+        .unwrap_or_else(|| "unknown".to_string());
     Actor::Person(name)
+}
+
+/// The login name of this process's user, from the system's user database (`getpwuid_r`).
+#[cfg(unix)]
+fn login_name_of_uid() -> Option<String> {
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let mut buf = vec![0u8; 1024];
+    loop {
+        // SAFETY: a zeroed passwd is a valid out-parameter; getpwuid_r writes only into it and
+        // `buf` (whose length it is told), and `result` points at `pwd` or is null.
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result) };
+        if rc == libc::ERANGE && buf.len() < 1 << 20 {
+            buf.resize(buf.len() * 4, 0);
+            continue;
+        }
+        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+            return None;
+        }
+        // SAFETY: on success pw_name points at a NUL-terminated string inside `buf`.
+        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) }.to_string_lossy().trim().to_string();
+        return (!name.is_empty()).then_some(name);
+    }
+}
+
+#[cfg(not(unix))]
+fn login_name_of_uid() -> Option<String> {
+    None
 }
 
 #[cfg(test)]
@@ -121,7 +161,23 @@ mod tests {
         };
         assert_eq!(actor_from_env(&env), Actor::Job { id: "j123".into(), token: Some(42) });
         let env = |k: &str| (k == "LOGNAME").then(|| "bob".to_string());
-        assert_eq!(actor_from_env(&env), Actor::Person("bob".into()));
-        assert_eq!(actor_from_env(&|_| None), Actor::Person("unknown".into()));
+        assert_eq!(actor_from(&env, &|| None), Actor::Person("bob".into()));
+        assert_eq!(actor_from(&|_| None, &|| None), Actor::Person("unknown".into()));
+    }
+
+    #[test]
+    fn a_person_is_named_by_baton_actor_then_user_then_the_user_database() {
+        let db = || Some("root".to_string());
+        let env = |k: &str| match k {
+            "BATON_ACTOR" => Some("ada".to_string()),
+            "USER" => Some("bob".to_string()),
+            _ => None,
+        };
+        assert_eq!(actor_from(&env, &db), Actor::Person("ada".into()));
+        let env = |k: &str| (k == "USER").then(|| "bob".to_string());
+        assert_eq!(actor_from(&env, &db), Actor::Person("bob".into()));
+        assert_eq!(actor_from(&|_| None, &db), Actor::Person("root".into()));
+        // The real user database knows the user running the tests.
+        assert!(login_name_of_uid().is_some_and(|n| !n.is_empty()));
     }
 }

@@ -1,6 +1,7 @@
-//! How a command fails, and how a failure becomes one line on stderr.
+//! How a command fails, and the one-line message a failure becomes ([`crate::report`] prints it,
+//! as text or with `--json` as a JSON object).
 //!
-//! Usage errors never get here: clap reports them itself and exits 2. Everything else is either a
+//! Usage errors never get here: they come from clap and exit 2. Everything else is either a
 //! [`baton_core::Error`] (printed as `error: …`, exit 1; a refused request names the CLI's flags
 //! instead of the request's fields) or a closed stdout pipe, which is not a
 //! failure of baton and ends the process quietly (`baton jobs | head -1`).

@@ -2,7 +2,8 @@
 //! turns the outcome into an exit code.
 //!
 //! Exit codes: 0 on success (and when stdout's reader went away), 1 for every error (one line on
-//! stderr: `error: …`), 2 for usage errors (clap prints those itself).
+//! stderr: `error: …`), 2 for usage errors (clap's message). With `--json` either error is one
+//! JSON object on stderr instead (see [`report`]).
 
 mod cli;
 mod commands;
@@ -10,6 +11,7 @@ mod context;
 mod context_file;
 mod error;
 mod output;
+mod report;
 mod watch;
 
 use clap::Parser;
@@ -27,11 +29,20 @@ fn main() -> ExitCode {
         return lifeline(&args[2..]);
     }
     install_panic_hook();
-    let cli = cli::Cli::parse_from(args);
+    let json = report::wants_json(&args);
+    let cli = match cli::Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        // Help and version are not errors, and usage errors without --json keep clap's form.
+        Err(err) if !json || !err.use_stderr() => err.exit(),
+        Err(err) => {
+            report::usage_error_json(&err.render().to_string());
+            return ExitCode::from(2);
+        }
+    };
     match run(cli) {
         Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(err) => {
-            let _ = writeln!(std::io::stderr().lock(), "error: {err}");
+            report::failure(&err.to_string(), json);
             ExitCode::FAILURE
         }
     }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// An assignment as stored, without its jobs and history (list views use this shape).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {
-    /// Unique id, e.g. `a7k2m9qx`.
+    /// Unique id, e.g. `a7k2m9qxp`.
     pub id: String,
     /// The namespace (repository) it belongs to.
     pub namespace: String,

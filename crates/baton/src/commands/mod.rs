@@ -23,10 +23,11 @@ mod serve;
 mod templates;
 mod update_assignment;
 mod watch;
+mod wrong_kind;
 
 use crate::cli::{Cli, Command};
 use crate::context::Context;
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::output::Output;
 
 pub async fn dispatch(cli: Cli) -> CliResult {
@@ -38,7 +39,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         other => other,
     };
     let mut ctx = Context::load(&cli.global, out)?;
-    match command {
+    let result = match command {
         Command::Create(args) => create::run(&mut ctx, args).await,
         Command::InsertJob(args) => insert_job::run(&mut ctx, args).await,
         Command::Queue => queue::run(&mut ctx).await,
@@ -59,5 +60,11 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Serve(args) => serve::run(&mut ctx, args).await,
         Command::Watch => watch::run(&mut ctx).await,
         Command::Completions(_) | Command::Init(_) => Ok(()),
+    };
+    match result {
+        Err(CliError::Core(
+            err @ (baton_core::Error::JobNotFound { .. } | baton_core::Error::AssignmentNotFound { .. }),
+        )) => Err(CliError::Core(wrong_kind::explain(&mut ctx, err).await)),
+        other => other,
     }
 }

@@ -8,6 +8,7 @@ use crate::output::format::{one_line, opt_time, relative, time, truncate};
 use crate::output::style::{assignment_status_code, job_status_code, Style, RED};
 use crate::output::table::{Cell, Table};
 use crate::output::views;
+use crate::output::UNLIMITED;
 use baton_core::store::QueueSummary;
 use baton_core::time::now_ms;
 use baton_core::{AssignmentStatus, JobStatus};
@@ -112,7 +113,7 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
         t.row(vec![
             a.id.as_str().into(),
             time(a.updated_at).into(),
-            truncate(&one_line(&a.north_star), NORTH_STAR_GLIMPSE).into(),
+            glimpse(&a.north_star, width).into(),
             Cell::painted(
                 one_line(a.reason.as_deref().unwrap_or_default()),
                 Some(assignment_status_code(AssignmentStatus::Blocked)),
@@ -149,6 +150,16 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
     }
     table_or_none(&mut text, &t, style, width);
     text
+}
+
+/// The north star next to a reason: a glimpse on a terminal, whole when nothing may be cut.
+fn glimpse(north_star: &str, width: usize) -> String {
+    let line = one_line(north_star);
+    if width == UNLIMITED {
+        line
+    } else {
+        truncate(&line, NORTH_STAR_GLIMPSE)
+    }
 }
 
 /// Says how many a capped list left out, and where to see them all.

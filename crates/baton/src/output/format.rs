@@ -34,13 +34,19 @@ pub fn duration(ms: Option<i64>) -> String {
     ms.map(human_duration).unwrap_or_else(|| NONE.to_string())
 }
 
-/// Dollars with cents; more digits for amounts under a cent, which agents often cost.
+/// Dollars with cents; under a dollar (what one agent run often costs) up to 4 decimals with
+/// trailing zeros trimmed, so `$0.0125` is not shown as `$0.01` (`$0.03`, `$0.10` stay short).
 pub fn money(usd: f64) -> String {
-    if usd != 0.0 && usd.abs() < 0.01 {
-        format!("${usd:.4}")
-    } else {
-        format!("${usd:.2}")
+    if usd.abs() >= 1.0 || usd == 0.0 {
+        return format!("${usd:.2}");
     }
+    let text = format!("{usd:.4}");
+    let (whole, decimals) = text.split_once('.').unwrap_or((text.as_str(), ""));
+    let mut decimals = decimals.trim_end_matches('0').to_string();
+    while decimals.len() < 2 {
+        decimals.push('0');
+    }
+    format!("${whole}.{decimals}")
 }
 
 pub fn opt_money(usd: Option<f64>) -> String {
@@ -160,6 +166,13 @@ mod tests {
     fn money_and_relative() {
         assert_eq!(money(1.5), "$1.50");
         assert_eq!(money(0.0042), "$0.0042");
+        assert_eq!(money(0.0125), "$0.0125");
+        assert_eq!(money(0.03), "$0.03");
+        assert_eq!(money(0.1), "$0.10");
+        assert_eq!(money(0.0), "$0.00");
+        assert_eq!(money(12.345), "$12.35");
+        // Totals are summed unrounded: two $0.0125 runs are $0.025, not 2 × $0.01.
+        assert_eq!(money(0.0125 + 0.0125), "$0.025");
         assert_eq!(relative(12_000, 0), "in 12.0s");
         assert_eq!(relative(0, 185_000), "3m05s ago");
     }

@@ -2,7 +2,9 @@
 //! - `--json` prints exactly one JSON value (serialized from the model with serde);
 //! - a closed pipe (`baton jobs | head -1`) ends the command quietly instead of panicking like
 //!   `println!` would: the write error becomes [`CliError::BrokenPipe`], which exits 0;
-//! - human output is built as one string and written at once (one syscall, no torn tables).
+//! - human output is built as one string and written at once (one syscall, no torn tables);
+//! - text is cut to fit only on a terminal: a pipe (a PM agent's shell tool, a script) gets every
+//!   value whole, because a reader there cannot widen the window to see the rest.
 
 pub mod format;
 pub mod style;
@@ -15,15 +17,18 @@ use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use style::Style;
 
-/// Width used when stdout is not a terminal and `COLUMNS` is not set.
+/// Width used on a terminal whose size cannot be read and without `COLUMNS`.
 pub const DEFAULT_WIDTH: usize = 100;
+
+/// The width that never cuts or wraps: off a terminal, and with `--wide`.
+pub const UNLIMITED: usize = usize::MAX;
 
 /// How this invocation prints.
 #[derive(Debug, Clone)]
 pub struct Output {
     pub json: bool,
     pub style: Style,
-    /// Columns available for tables.
+    /// Columns available for tables and wrapped text; [`UNLIMITED`] when nothing may be cut.
     pub width: usize,
     /// Indented JSON for a person at a terminal; compact for pipes and agents (fewer tokens).
     pretty_json: bool,
@@ -32,7 +37,8 @@ pub struct Output {
 impl Output {
     pub fn new(global: &GlobalArgs) -> Output {
         let tty = std::io::stdout().is_terminal();
-        Output { json: global.json, style: Style::detect(global.color), width: terminal_width(tty), pretty_json: tty }
+        let width = if tty && !global.wide { terminal_width() } else { UNLIMITED };
+        Output { json: global.json, style: Style::detect(global.color), width, pretty_json: tty }
     }
 
     /// Prints one JSON value and a newline.
@@ -63,17 +69,14 @@ pub fn warn(message: &str) {
     let _ = writeln!(std::io::stderr().lock(), "warning: {message}");
 }
 
-/// `COLUMNS` when set (so scripts and tests can choose), else the terminal's width, else 100.
-fn terminal_width(tty: bool) -> usize {
+/// On a terminal: `COLUMNS` when set (a person's choice), else the terminal's width, else 100.
+/// Off a terminal `COLUMNS` is ignored: shells export it to their children, and an agent's tool
+/// that inherited it would read cut values again.
+fn terminal_width() -> usize {
     if let Some(cols) = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok()).filter(|c| *c > 0) {
         return cols;
     }
-    if tty {
-        if let Some(cols) = tty_columns() {
-            return cols;
-        }
-    }
-    DEFAULT_WIDTH
+    tty_columns().unwrap_or(DEFAULT_WIDTH)
 }
 
 #[cfg(unix)]

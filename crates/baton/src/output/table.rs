@@ -1,4 +1,5 @@
-//! Aligned columns for people, fitted to the terminal width.
+//! Aligned columns for people, fitted to the terminal width (off a terminal the width is
+//! unlimited and nothing is cut).
 //!
 //! Widths are measured on the plain text and colour is applied after padding, so escape codes
 //! never disturb the alignment. Some columns are marked flexible (the free-text ones: north star,

@@ -70,6 +70,7 @@ impl Sandbox {
             "NO_COLOR",
             "COLUMNS",
             "LOGNAME",
+            "BATON_ACTOR",
             "RUST_LOG",
         ] {
             cmd.env_remove(var);
@@ -118,6 +119,42 @@ impl Sandbox {
         }
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
         run.stderr
+    }
+
+    /// Runs `baton ARGS` with stdout on a pseudo-terminal of `columns` columns (stderr and stdin
+    /// stay pipes); returns exit code and what the terminal showed.
+    pub fn on_terminal(&self, args: &[&str], columns: u16, env: &[(&str, &str)]) -> (i32, String) {
+        use std::io::Read;
+        use std::os::fd::{FromRawFd, OwnedFd};
+        let (mut master, slave) = {
+            let (mut m, mut sl) = (0, 0);
+            let size = libc::winsize { ws_row: 50, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0 };
+            // SAFETY: openpty fills the two descriptors we own; the null pointers are allowed.
+            let rc = unsafe { libc::openpty(&mut m, &mut sl, std::ptr::null_mut(), std::ptr::null(), &size) };
+            assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+            // SAFETY: both descriptors were just opened and belong to nobody else.
+            unsafe { (std::fs::File::from_raw_fd(m), OwnedFd::from_raw_fd(sl)) }
+        };
+        let mut cmd = self.std_cmd_in(&self.repo());
+        cmd.args(args).stdout(std::process::Stdio::from(slave)).stderr(std::process::Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("run baton");
+        // The parent's copy of the slave end went with `cmd`: once the child exits, reading the
+        // master ends (EIO) after the last byte it wrote.
+        drop(cmd);
+        let mut bytes = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match master.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            }
+        }
+        let status = child.wait_with_output().expect("wait for baton").status;
+        // The terminal turns `\n` into `\r\n`.
+        (status.code().unwrap_or(-1), String::from_utf8_lossy(&bytes).replace("\r\n", "\n"))
     }
 
     /// `create` and return the assignment id.

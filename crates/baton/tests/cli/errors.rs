@@ -40,6 +40,74 @@ fn unknown_ids() {
     assert!(err.contains("jnope1234"), "{err}");
 }
 
+/// Runs `args`, expects exit `code` and one JSON object on stderr (nothing on stdout).
+fn json_error(s: &Sandbox, args: &[&str], code: i32) -> serde_json::Value {
+    let before = s.snapshot();
+    let run = s.run(args);
+    assert_eq!(run.code, code, "baton {args:?}: {}", run.stderr);
+    assert!(run.stdout.is_empty(), "stdout: {}", run.stdout);
+    assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stderr).unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
+    assert_eq!(v["code"], code);
+    assert!(v["error"].as_str().is_some_and(|e| !e.is_empty() && !e.starts_with("error:")), "{v}");
+    assert!(v.get("hint").is_some(), "{v}");
+    assert_eq!(s.snapshot(), before, "baton {args:?} changed the store");
+    v
+}
+
+#[test]
+fn json_errors_are_one_object_on_stderr_with_the_exit_code() {
+    let (s, aid, _) = populated();
+    let v = json_error(&s, &["job", "jnope1234", "--json"], 1);
+    assert_eq!(v["error"], "no job jnope1234 in namespace repo (list them with `baton jobs`)");
+    assert_eq!(v["hint"], "list them with `baton jobs`");
+    let v = json_error(&s, &["--json", "update-assignment", &aid, "--status", "blocked"], 1);
+    assert!(v["error"].as_str().unwrap().contains("--reason"), "{v}");
+    // Usage errors found by the argument parser honour --json too.
+    let v = json_error(&s, &["jobs", "--status", "bogus", "--json"], 2);
+    assert!(v["error"].as_str().unwrap().contains("bogus"), "{v}");
+    assert!(v["hint"].as_str().is_some(), "{v}");
+    let v = json_error(&s, &["--json", "insert-job", &aid], 2);
+    assert!(v["error"].as_str().unwrap().contains("--type"), "{v}");
+    json_error(&s, &["--json", "no-such-command"], 2);
+    // Without --json, the forms people read stay.
+    assert!(s.fails(&["job", "jnope1234"], 1).starts_with("error: no job"));
+    assert!(s.fails(&["jobs", "--status", "bogus"], 2).starts_with("error: "));
+    // --help is no error, with or without --json.
+    assert!(s.ok(&["jobs", "--help", "--json"]).contains("Usage"));
+}
+
+#[test]
+fn an_id_of_the_other_kind_says_what_it_is() {
+    let (s, aid, jid) = populated();
+    let err = rejected(&s, &["job", &aid], 1);
+    assert!(err.contains(&format!("{aid} is an assignment, not a job")), "{err}");
+    assert!(err.contains(&format!("baton assignment {aid}")), "{err}");
+    let err = rejected(&s, &["logs", &aid], 1);
+    assert!(err.contains("is an assignment, not a job"), "{err}");
+    let err = rejected(&s, &["assignment", &jid], 1);
+    assert!(err.contains(&format!("{jid} is a job (of assignment {aid}), not an assignment")), "{err}");
+    let err = rejected(&s, &["insert-job", &jid, "--type", "plan"], 1);
+    assert!(err.contains("not an assignment"), "{err}");
+}
+
+#[test]
+fn subcommands_have_no_version_flag_and_name_job_ids_alike() {
+    let s = Sandbox::new();
+    assert!(s.ok(&["--version"]).starts_with("baton "));
+    let help = s.ok(&["queue", "--help"]);
+    assert!(!help.contains("--version"), "{help}");
+    s.fails(&["queue", "--version"], 2);
+    for command in ["logs", "job", "cancel-job", "retry-job"] {
+        let help = s.ok(&[command, "--help"]);
+        assert!(help.contains("<JOB_ID>"), "{command}: {help}");
+    }
+    // Example ids in the help have the length of real ids (a letter and 8 characters).
+    let help = s.ok(&["--help"]);
+    let example = help.split_whitespace().find(|w| w.starts_with("a7k2")).unwrap();
+    assert_eq!(example.len(), 9, "{help}");
+}
+
 #[test]
 fn ids_from_another_namespace_are_not_found() {
     let (s, aid, jid) = populated();

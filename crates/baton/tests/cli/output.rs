@@ -1,4 +1,4 @@
-//! Output behaviour: broken pipes, colour, width, JSON framing.
+//! Output behaviour: broken pipes, colour, width (cut on a terminal, whole in a pipe), JSON framing.
 
 use crate::common::Sandbox;
 use std::io::Read;
@@ -70,7 +70,7 @@ fn colour_only_when_asked_or_on_a_terminal() {
 }
 
 #[test]
-fn tables_fit_the_width() {
+fn tables_fit_the_terminal_width() {
     let s = Sandbox::new();
     let long = "word ".repeat(100);
     let aid = s.create(&long, &["--first", "plan", "--context", &long]);
@@ -78,17 +78,16 @@ fn tables_fit_the_width() {
     // Fixed columns (ids, statuses, times) stay whole, so each view has a narrowest width it fits.
     let views: [(&[&str], usize); 5] =
         [(&["assignments"], 70), (&["jobs"], 80), (&["assignment", &aid], 80), (&["queue"], 80), (&["job", &job], 70)];
-    for width in ["70", "80", "100", "140"] {
+    for width in [70u16, 80, 100, 140] {
         for (args, narrowest) in views {
-            if width.parse::<usize>().unwrap() < narrowest {
+            if usize::from(width) < narrowest {
                 continue;
             }
-            let out = s.cmd().env("COLUMNS", width).args(args).output().unwrap();
-            let text = String::from_utf8(out.stdout).unwrap();
-            let max: usize = width.parse().unwrap();
+            let (code, text) = s.on_terminal(args, width, &[("NO_COLOR", "1")]);
+            assert_eq!(code, 0, "{text}");
             for line in text.lines() {
                 assert!(
-                    line.chars().count() <= max,
+                    line.chars().count() <= usize::from(width),
                     "baton {args:?} at {width}: {} chars: {line}",
                     line.chars().count()
                 );
@@ -101,9 +100,40 @@ fn tables_fit_the_width() {
             }
         }
     }
-    // Without COLUMNS and without a terminal: 100.
-    let text = s.ok(&["assignments"]);
-    assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+    // On a terminal, COLUMNS is the person's choice of width.
+    let (_, text) = s.on_terminal(&["assignments"], 200, &[("COLUMNS", "70"), ("NO_COLOR", "1")]);
+    assert!(text.lines().all(|l| l.chars().count() <= 70), "{text}");
+    // --wide shows everything whole, on one line per row.
+    for args in [&["assignments", "--wide"][..], &["jobs", "--wide"][..], &["queue", "--wide"][..]] {
+        let (_, text) = s.on_terminal(args, 80, &[("NO_COLOR", "1")]);
+        assert!(!text.contains('…'), "{args:?}: {text}");
+        assert!(text.lines().any(|l| l.contains(long.trim())), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn piped_text_is_never_cut() {
+    let s = Sandbox::new();
+    let long = "word ".repeat(100);
+    let aid = s.create(&long, &["--first", "plan", "--context", &long]);
+    s.ok(&["update-assignment", &aid, "--status", "blocked", "--reason", &long]);
+    let job = s.json(&["jobs"])[0]["id"].as_str().unwrap().to_string();
+    // COLUMNS is ignored off a terminal: an agent's shell tool inherits it from the person's shell.
+    for columns in [None, Some("40")] {
+        for args in [&["assignments"][..], &["jobs"][..], &["assignment", &aid][..], &["queue"][..], &["job", &job][..]]
+        {
+            let mut cmd = s.cmd();
+            cmd.args(args);
+            if let Some(c) = columns {
+                cmd.env("COLUMNS", c);
+            }
+            let out = cmd.output().unwrap();
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert!(!text.contains('…'), "baton {args:?} (COLUMNS {columns:?}) cut a value: {text}");
+            // Every long value (north star, reason, context) is whole on one line.
+            assert!(text.lines().any(|l| l.contains(long.trim())), "baton {args:?}: {text}");
+        }
+    }
 }
 
 #[test]

@@ -337,6 +337,19 @@ fn inside_a_job_reads_work_and_changes_need_the_jobs_claim() {
     let out = s.cmd().env_remove("USER").env("LOGNAME", "ada").args(["create", "By ada", "--json"]).output().unwrap();
     let a: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(a["history"][0]["actor"], "person:ada");
+
+    // BATON_ACTOR names the person before USER.
+    let out = s.cmd().env("BATON_ACTOR", "grace").args(["create", "By grace", "--json"]).output().unwrap();
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["history"][0]["actor"], "person:grace");
+
+    // A root shell or a container without USER or LOGNAME: the user database names the uid.
+    let login = std::process::Command::new("id").arg("-un").output().unwrap();
+    let login = String::from_utf8(login.stdout).unwrap().trim().to_string();
+    let out = s.cmd().env_remove("USER").args(["create", "By whoever runs", "--json"]).output().unwrap();
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["history"][0]["actor"], format!("person:{login}").as_str());
+    assert_ne!(a["history"][0]["actor"], "person:unknown");
 }
 
 #[test]

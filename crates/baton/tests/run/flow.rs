@@ -28,6 +28,9 @@ fn implement_pm_review_pm_completes_the_assignment() {
     assert_eq!(job["result"], "Done with implement (attempt 1).");
     assert_eq!((job["success"].as_bool(), job["exit_code"].as_i64()), (Some(true), Some(0)));
     assert_eq!(job["cost_usd"], 0.0125);
+    // Under a dollar, people see the cost to 4 decimals, not rounded to a cent.
+    let text = bench.ok(&["job", &jid]);
+    assert!(text.contains("$0.0125"), "{text}");
     assert_eq!(job["tokens_in"], 120);
     assert!(job["session_id"].as_str().unwrap().len() > 10);
     assert_eq!(job["attempt_history"][0]["outcome"], "complete");
