@@ -12,8 +12,8 @@
 //! `scripts/test` finds the tests of a prerequisite by name (see its header): those of
 //! PostgreSQL are in a test binary named `postgres` or have `postgres` in their name, those of
 //! the agent CLIs are the `real_clis` binary, the browser's the `browser` binary, Prometheus's
-//! the `prometheus` binary, those of cgroup v2 have `cgroup2` in their name and those of a small
-//! tmpfs `disk_full`.
+//! the `prometheus` binary, those of cgroup v2 have `cgroup2` in their name, those of a small
+//! tmpfs `disk_full` and those of a real terminal (tmux) `tmux`.
 
 use std::path::{Path, PathBuf};
 
@@ -51,6 +51,11 @@ pub const TMPFS: Prerequisite = Prerequisite {
 pub const PROMETHEUS: Prerequisite = Prerequisite {
     what: "Prometheus and promtool",
     how: "apt-get install prometheus (or set PROMETHEUS and PROMTOOL to their executables)",
+};
+
+pub const TMUX: Prerequisite = Prerequisite {
+    what: "tmux, a real terminal for `baton watch`",
+    how: "apt-get install tmux (or set TMUX_BIN to a tmux executable)",
 };
 
 impl Prerequisite {
@@ -120,6 +125,18 @@ pub fn prometheus() -> (PathBuf, PathBuf) {
         }
     }
     (server, promtool)
+}
+
+/// The tmux executable (`TMUX_BIN`, by default `tmux` on PATH), checked to run.
+#[track_caller]
+pub fn tmux() -> PathBuf {
+    let tmux = PathBuf::from(std::env::var("TMUX_BIN").unwrap_or_else(|_| "tmux".into()));
+    // tmux has no --version: -V prints it.
+    let runs = std::process::Command::new(&tmux).arg("-V").output().is_ok_and(|o| o.status.success());
+    if !runs {
+        TMUX.missing(&format!("`{} -V` does not run", tmux.display()));
+    }
+    tmux
 }
 
 fn runs(program: &Path) -> bool {

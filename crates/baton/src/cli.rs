@@ -175,8 +175,10 @@ pub enum Command {
     )]
     Serve(ServeArgs),
 
-    /// Watch the namespace live: assignments, their current jobs, costs, and who is blocked.
-    #[command(after_help = "On a terminal: a live view (q or Ctrl-C to quit). Otherwise: one line per change.")]
+    /// Watch the namespace live: assignments, their current jobs, costs, and who is blocked or idle.
+    #[command(
+        after_help = "On a terminal: a live view. Keys: arrows or j/k select, Enter opens the assignment's chain,\nl follows the selected job's transcript, / filters, b shows only blocked/idle, Esc goes back,\nq or Ctrl-C quits. Otherwise: one line per change."
+    )]
     Watch,
 
     /// Remove finished assignments' worktrees (and their branches once merged). Unmerged or

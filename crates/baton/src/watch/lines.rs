@@ -1,6 +1,7 @@
 //! The non-TTY output of `baton watch`: one line per change, found by diffing two snapshots —
 //! assignments created, blocked, resumed, finished; jobs queued, started, retried, finished.
 
+use super::paint::one_line;
 use super::snapshot::Snapshot;
 use baton_core::time::human_duration;
 use baton_core::{Assignment, AssignmentStatus, Job, JobStatus};
@@ -114,15 +115,4 @@ fn assignment_status(a: &Assignment, from: Option<AssignmentStatus>) -> String {
         AssignmentStatus::Active if from == Some(AssignmentStatus::Blocked) => format!("assignment {} resumed", a.id),
         status => format!("assignment {} {status}", a.id),
     }
-}
-
-/// Text on one line, at most `max` characters.
-pub(crate) fn one_line(text: &str, max: usize) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        return flat;
-    }
-    let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }

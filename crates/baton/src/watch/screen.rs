@@ -1,91 +1,197 @@
-//! The live view of `baton watch` as a pure function of a snapshot: a list of styled lines, then
-//! painted without flicker — cursor home, each row followed by clear-to-end-of-line, the rest of
-//! the screen cleared — so a redraw overwrites in place instead of blanking the screen.
+//! The list page of the live view, as a pure function of a snapshot and the view state: what
+//! needs a person (blocked and idle assignments, with why), then a table of the open
+//! assignments and as many recently finished ones as the screen has room for.
+//!
+//! The table fits the screen: the north star keeps at least [`MIN_NORTH_STAR`] characters, and
+//! when it would get fewer the other columns are dropped, least important first.
 
-use super::lines::one_line;
-use super::snapshot::{Snapshot, RECENT_FINISHED};
+use super::idle::{idle_locally, IDLE_TEXT};
+use super::paint::{
+    one_line, plain, restyle, wrap, Line, Page, Style, BLOCKED, BOLD, DIM, GREEN, RED, SELECTED, YELLOW,
+};
+use super::snapshot::Snapshot;
+use super::view::{Target, View};
 use baton_core::time::{human_duration, Millis};
 use baton_core::{Assignment, AssignmentStatus, Job, JobStatus};
 use chrono::{DateTime, Local};
 
-/// A styling of a run of text (an SGR sequence), or none.
-pub(crate) type Style = Option<&'static str>;
+/// The fewest characters of a north star the table shows.
+pub(crate) const MIN_NORTH_STAR: usize = 30;
 
-pub(crate) const BOLD: Style = Some("\x1b[1m");
-pub(crate) const DIM: Style = Some("\x1b[2m");
-pub(crate) const GREEN: Style = Some("\x1b[32m");
-pub(crate) const RED: Style = Some("\x1b[31m");
-pub(crate) const BLOCKED: Style = Some("\x1b[1;30;43m");
-pub(crate) const YELLOW: Style = Some("\x1b[33m");
-const RESET: &str = "\x1b[0m";
+/// The table's columns before the north star, with their widths (a space included).
+const COLUMNS: [(&str, usize); 5] = [("ID", 10), ("STATUS", 10), ("JOBS", 7), ("COST", 12), ("CURRENT JOB", 28)];
+/// Which columns go, first to last, when the north star would be too narrow: the job count,
+/// then the cost, then the current job; the id and status always stay.
+const DROP_ORDER: [usize; 3] = [2, 3, 4];
+/// Needs-you entries shown before the rest are counted.
+const NEEDS_SHOWN: usize = 5;
 
-/// Enter the alternate screen and hide the cursor.
-pub(crate) const ENTER: &str = "\x1b[?1049h\x1b[?25l";
-/// Show the cursor and leave the alternate screen (the shell's screen comes back as it was).
-pub(crate) const LEAVE: &str = "\x1b[?25h\x1b[?1049l";
-
-/// One screen row: styled runs of text.
-pub(crate) type Line = Vec<(String, Style)>;
-
-fn plain(text: impl Into<String>) -> Line {
-    vec![(text.into(), None)]
+/// The columns shown at `width`, and the room left for the north star.
+pub(crate) fn fit(width: usize) -> ([bool; 5], usize) {
+    let mut shown = [true; 5];
+    let used = |shown: &[bool; 5]| COLUMNS.iter().zip(shown).filter(|(_, s)| **s).map(|((_, w), _)| w).sum::<usize>();
+    for drop in DROP_ORDER {
+        if width.saturating_sub(used(&shown)) >= MIN_NORTH_STAR {
+            break;
+        }
+        shown[drop] = false;
+    }
+    (shown, width.saturating_sub(used(&shown)).max(10))
 }
 
-/// The rows of the live view.
-pub(crate) fn frame(ns: &str, s: &Snapshot, now: Millis) -> Vec<Line> {
-    let mut rows = Vec::new();
-    let clock = DateTime::from_timestamp_millis(now).map(|t| t.with_timezone(&Local).format("%H:%M:%S").to_string());
-    rows.push(vec![
-        ("baton watch".to_string(), BOLD),
-        (format!("  namespace {ns}  {}", clock.unwrap_or_default()), None),
-        ("   q to quit".to_string(), DIM),
-    ]);
-    let count = |map: &std::collections::BTreeMap<String, u64>, k: &str| map.get(k).copied().unwrap_or(0);
-    let q = &s.queue;
-    rows.push(plain(format!(
-        "assignments: {} active, {} blocked   jobs: {} running, {} ready, {} waiting, {} pending",
-        count(&q.assignments, "active"),
-        count(&q.assignments, "blocked"),
-        count(&q.jobs, "running"),
-        q.ready.len(),
-        q.waiting.len(),
-        count(&q.jobs, "pending"),
-    )));
-    rows.push(Vec::new());
+/// The list page and its selectable rows, in the order drawn.
+pub(crate) struct ListPage {
+    pub page: Page,
+    pub targets: Vec<Target>,
+}
 
-    let blocked: Vec<&Assignment> = s.assignments.iter().filter(|a| a.status == AssignmentStatus::Blocked).collect();
-    if !blocked.is_empty() {
-        rows.push(vec![(format!("NEEDS YOU ({})", blocked.len()), BOLD)]);
-        for a in blocked {
-            let reason = a.reason.as_deref().map(|r| one_line(r, 200)).unwrap_or_else(|| "no reason given".into());
-            // The reason gets a row of its own: it is what the person must read.
-            rows.push(vec![(format!(" {} ", a.id), BLOCKED), (format!(" {}", one_line(&a.north_star, 200)), BOLD)]);
-            rows.push(vec![("   blocked: ".to_string(), YELLOW), (reason, YELLOW)]);
+pub(crate) fn list_page(ns: &str, s: &Snapshot, now: Millis, view: &View, width: usize, height: usize) -> ListPage {
+    let mut rows = vec![header(ns, now, view), summary(s, width), Vec::new()];
+    let shown: Vec<&Assignment> = s.assignments.iter().filter(|a| matches(s, a, &view.filter)).collect();
+    let needs: Vec<&Assignment> =
+        shown.iter().copied().filter(|a| a.status == AssignmentStatus::Blocked || idle_locally(s, a)).collect();
+
+    if !needs.is_empty() {
+        rows.push(vec![(format!("NEEDS YOU ({})", needs.len()), BOLD)]);
+        for a in needs.iter().take(NEEDS_SHOWN) {
+            rows.push(vec![(format!(" {} ", a.id), BLOCKED), (format!(" {}", one_line(&a.north_star, width)), BOLD)]);
+            // Why it waits gets rows of its own: it is what the person must read.
+            let why = match a.status {
+                AssignmentStatus::Blocked => format!("blocked: {}", a.reason.as_deref().unwrap_or("no reason given")),
+                _ => IDLE_TEXT.to_string(),
+            };
+            for line in wrap(&why, width.saturating_sub(3), 2) {
+                rows.push(vec![(format!("   {line}"), YELLOW)]);
+            }
+        }
+        if needs.len() > NEEDS_SHOWN {
+            rows.push(vec![(format!("   … {} more (b lists only these)", needs.len() - NEEDS_SHOWN), DIM)]);
         }
         rows.push(Vec::new());
     }
 
-    rows.push(vec![(
-        format!("{:<11}{:<10}{:<7}{:<16}{:<34}{}", "ID", "STATUS", "JOBS", "COST", "CURRENT JOB", "NORTH STAR"),
-        DIM,
-    )]);
-    let open = s.assignments.iter().filter(|a| !a.status.is_final());
-    let finished = s.assignments.iter().filter(|a| a.status.is_final()).take(RECENT_FINISHED);
-    for a in open.chain(finished) {
-        rows.push(assignment_row(s, a, now));
+    let (columns, north_star) = fit(width);
+    let mut head: String =
+        COLUMNS.iter().zip(columns).filter(|(_, s)| *s).map(|((t, w), _)| format!("{t:<w$}")).collect();
+    head.push_str("NORTH STAR");
+    rows.push(vec![(head, DIM)]);
+
+    let open: Vec<&Assignment> =
+        if view.needs_only { needs.clone() } else { shown.iter().copied().filter(|a| !a.status.is_final()).collect() };
+    let finished: Vec<&Assignment> =
+        if view.needs_only { Vec::new() } else { shown.iter().copied().filter(|a| a.status.is_final()).collect() };
+    // Room for finished rows: what is left above the footer, less one row to count the rest.
+    let room = height.saturating_sub(rows.len() + open.len() + 2);
+    let finished_shown = finished.len().min(room);
+    let finished_total = match (view.needs_only, view.filter.is_empty()) {
+        (true, _) => 0,
+        (false, true) => finished_count(s).max(finished.len()),
+        (false, false) => finished.len(),
+    };
+
+    let mut targets = Vec::new();
+    let selected =
+        view.selected.as_ref().filter(|id| open.iter().chain(&finished[..finished_shown]).any(|a| &a.id == *id));
+    for a in open.iter().chain(&finished[..finished_shown]) {
+        let row = assignment_row(s, a, now, columns, north_star);
+        let is_selected = match selected {
+            Some(id) => id == &a.id,
+            None => targets.is_empty(),
+        };
+        rows.push(if is_selected { restyle(row, SELECTED) } else { row });
+        targets.push(Target { assignment: a.id.clone(), job: followed_job(s, &a.id).map(|j| j.id.clone()) });
+    }
+    if finished_total > finished_shown {
+        let rest = finished_total - finished_shown;
+        let what = if finished_shown == 0 { "finished" } else { "more finished" };
+        rows.push(vec![(format!("… {rest} {what} not shown (baton assignments lists them)"), DIM)]);
     }
     if s.assignments.is_empty() {
         rows.push(vec![("no assignments yet: baton create \"…\"".to_string(), DIM)]);
+    } else if targets.is_empty() {
+        rows.push(vec![("nothing matches (Esc clears the filter, b shows everything again)".to_string(), DIM)]);
     }
-    rows
+    ListPage { page: Page { rows, footer: footer(view) }, targets }
 }
 
-fn assignment_row(s: &Snapshot, a: &Assignment, now: Millis) -> Line {
+fn header(ns: &str, now: Millis, view: &View) -> Line {
+    let clock = DateTime::from_timestamp_millis(now).map(|t| t.with_timezone(&Local).format("%H:%M:%S").to_string());
+    let mut row =
+        vec![("baton watch".to_string(), BOLD), (format!("  namespace {ns}  {}", clock.unwrap_or_default()), None)];
+    if !view.filter.is_empty() {
+        row.push((format!("  filter “{}”", view.filter), YELLOW));
+    }
+    if view.needs_only {
+        row.push(("  blocked/idle only".to_string(), YELLOW));
+    }
+    row
+}
+
+fn summary(s: &Snapshot, width: usize) -> Line {
+    let count = |map: &std::collections::BTreeMap<String, u64>, k: &str| map.get(k).copied().unwrap_or(0);
+    let q = &s.queue;
+    let idle = s.assignments.iter().filter(|a| idle_locally(s, a)).count();
+    let mut text = format!(
+        "{} active · {} blocked · {idle} idle   jobs: {} running, {} pending",
+        count(&q.assignments, "active"),
+        count(&q.assignments, "blocked"),
+        count(&q.jobs, "running"),
+        count(&q.jobs, "pending"),
+    );
+    let more = format!(" ({} ready, {} waiting out a retry)", q.ready_total, q.waiting_total);
+    if text.chars().count() + more.chars().count() <= width {
+        text.push_str(&more);
+    }
+    plain(text)
+}
+
+fn footer(view: &View) -> Line {
+    if view.typing {
+        return vec![
+            ("filter: ".to_string(), BOLD),
+            (format!("{}▏", view.filter), None),
+            ("  Enter keeps it · Esc clears it".to_string(), DIM),
+        ];
+    }
+    vec![("↑↓/jk select · Enter chain · l transcript · / filter · b blocked/idle · q quit".to_string(), DIM)]
+}
+
+/// Finished assignments in the namespace, from the queue's counts.
+fn finished_count(s: &Snapshot) -> usize {
+    let q = &s.queue.assignments;
+    let n: u64 = ["complete", "cancelled"].iter().map(|k| q.get(*k).copied().unwrap_or(0)).sum();
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// Whether `a` contains the filter text (case ignored) in its id, status, north star, reason or
+/// current job.
+fn matches(s: &Snapshot, a: &Assignment, filter: &str) -> bool {
+    if filter.is_empty() {
+        return true;
+    }
+    let needle = filter.to_lowercase();
+    let job = s.current_job(&a.id).map(|j| format!("{} {} {}", j.id, j.job_type, j.harness)).unwrap_or_default();
+    let idle = if idle_locally(s, a) { "idle" } else { "" };
+    let hay = format!("{} {} {} {} {job} {idle}", a.id, a.status, a.north_star, a.reason.as_deref().unwrap_or(""));
+    hay.to_lowercase().contains(&needle)
+}
+
+/// The job `l` follows for an assignment: the one it is on, else its latest.
+fn followed_job<'a>(s: &'a Snapshot, assignment_id: &str) -> Option<&'a Job> {
+    s.current_job(assignment_id).or_else(|| {
+        s.jobs
+            .values()
+            .filter(|j| j.assignment_id == assignment_id && j.status != JobStatus::Pending)
+            .max_by_key(|j| (j.started_at.unwrap_or(j.created_at), j.position))
+    })
+}
+
+fn assignment_row(s: &Snapshot, a: &Assignment, now: Millis, columns: [bool; 5], north_star: usize) -> Line {
     let status_style = match a.status {
         AssignmentStatus::Active => GREEN,
         AssignmentStatus::Blocked => YELLOW,
         AssignmentStatus::Complete => None,
-        AssignmentStatus::Cancelled => DIM,
+        _ => DIM,
     };
     let cost = match (a.cost_usd, a.budget_usd) {
         (Some(c), Some(b)) => format!("${c:.2}/${b:.2}"),
@@ -95,20 +201,29 @@ fn assignment_row(s: &Snapshot, a: &Assignment, now: Millis) -> Line {
     };
     let (current, current_style) = match s.current_job(&a.id) {
         Some(job) => current_job(job, now),
+        None if idle_locally(s, a) => ("idle: nothing queued".to_string(), YELLOW),
         None => ("-".to_string(), DIM),
     };
     let row_style = if a.status.is_final() { DIM } else { None };
-    vec![
-        (format!("{:<11}", a.id), row_style),
-        (format!("{:<10}", a.status.as_str()), status_style),
-        (format!("{:<7}", format!("{}/{}", a.job_count, a.max_jobs)), row_style),
-        (format!("{cost:<16}"), row_style),
-        (format!("{:<34}", one_line(&current, 33)), current_style),
-        (one_line(&a.north_star, 200), row_style),
-    ]
+    let cells = [
+        (a.id.clone(), row_style),
+        (a.status.as_str().to_string(), status_style),
+        (format!("{}/{}", a.job_count, a.max_jobs), row_style),
+        (cost, row_style),
+        (current, current_style),
+    ];
+    let mut row: Line = cells
+        .into_iter()
+        .zip(COLUMNS)
+        .zip(columns)
+        .filter(|(_, shown)| *shown)
+        .map(|(((text, style), (_, w)), _)| (format!("{:<w$}", one_line(&text, w - 1)), style))
+        .collect();
+    row.push((one_line(&a.north_star, north_star), row_style));
+    row
 }
 
-/// "j4f8hw2c implement 1m05s" for a running job, "… next" / "… retry 07:45:10" for pending ones.
+/// "j4f8hw2cx implement ▶ 1m05s" for a running job, "… next" / "… retry in 40s" for pending ones.
 fn current_job(job: &Job, now: Millis) -> (String, Style) {
     let head = format!("{} {}", job.id, job.job_type);
     match job.status {
@@ -123,63 +238,21 @@ fn current_job(job: &Job, now: Millis) -> (String, Style) {
     }
 }
 
-/// The escape sequences that draw `rows` over the previous frame on a `width`×`height` screen.
-pub(crate) fn paint(rows: &[Line], width: usize, height: usize) -> String {
-    let mut out = String::from("\x1b[H");
-    let shown = rows.len().min(height.max(1));
-    for (i, row) in rows.iter().take(shown).enumerate() {
-        let more = rows.len() - shown;
-        if i + 1 == shown && more > 0 {
-            let note: Line = vec![(format!("… {} more rows (enlarge the window)", more + 1), DIM)];
-            push_row(&mut out, &note, width);
-        } else {
-            push_row(&mut out, row, width);
-        }
-        if i + 1 < shown {
-            out.push_str("\r\n");
-        }
-    }
-    out.push_str("\x1b[J");
-    out
-}
-
-/// One row cut to the screen width (so it never wraps), then clear to the end of the line.
-fn push_row(out: &mut String, row: &Line, width: usize) {
-    let mut left = width;
-    for (text, style) in row {
-        if left == 0 {
-            break;
-        }
-        let piece: String = text.chars().take(left).collect();
-        left -= piece.chars().count();
-        match style {
-            Some(code) => {
-                out.push_str(code);
-                out.push_str(&piece);
-                out.push_str(RESET);
-            }
-            None => out.push_str(&piece),
-        }
-    }
-    out.push_str("\x1b[K");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn rows_are_cut_to_the_width_and_clear_their_line() {
-        let rows = vec![plain("abcdefghij"), vec![("xy".into(), BOLD), ("z".into(), None)]];
-        let painted = paint(&rows, 4, 10);
-        assert_eq!(painted, "\x1b[Habcd\x1b[K\r\n\x1b[1mxy\x1b[0mz\x1b[K\x1b[J");
-    }
-
-    #[test]
-    fn rows_past_the_height_are_counted() {
-        let rows: Vec<Line> = (0..5).map(|i| plain(format!("row {i}"))).collect();
-        let painted = paint(&rows, 80, 3);
-        assert!(painted.contains("row 1") && !painted.contains("row 2"));
-        assert!(painted.contains("… 3 more rows"), "{painted:?}");
+    fn columns_drop_in_order_and_the_north_star_keeps_its_room() {
+        let (shown, room) = fit(200);
+        assert_eq!((shown, room), ([true; 5], 133));
+        let (shown, room) = fit(80);
+        assert_eq!(shown, [true, true, false, false, true], "the job count goes, then the cost");
+        assert!(room >= MIN_NORTH_STAR, "{room}");
+        let (shown, room) = fit(95);
+        assert_eq!(shown, [true, true, false, true, true]);
+        assert!(room >= MIN_NORTH_STAR, "{room}");
+        let (shown, _) = fit(40);
+        assert_eq!(shown, [true, true, false, false, false], "id and status always stay");
     }
 }

@@ -7,8 +7,8 @@ use baton_core::time::now_ms;
 use baton_core::{Assignment, AssignmentStatus, Error, Job, Result, Store};
 use std::collections::BTreeMap;
 
-/// Finished assignments shown below the open ones.
-pub(crate) const RECENT_FINISHED: usize = 8;
+/// Finished assignments read (the live view shows as many as fit, and counts the rest).
+pub(crate) const RECENT_FINISHED: usize = 50;
 /// Newest jobs read per snapshot (running jobs are always read as well).
 const RECENT_JOBS: u32 = 200;
 
@@ -30,7 +30,8 @@ impl Snapshot {
         let mut assignments =
             store.assignments(ns, &AssignmentFilter { status: Some(AssignmentStatus::Active), limit: None }).await?;
         assignments.extend(queue.blocked.iter().cloned());
-        let recent = store.assignments(ns, &AssignmentFilter { status: None, limit: Some(50) }).await?;
+        let window = Some(RECENT_FINISHED as u32 * 2);
+        let recent = store.assignments(ns, &AssignmentFilter { status: None, limit: window }).await?;
         assignments.extend(recent.into_iter().filter(|a| a.status.is_final()).take(RECENT_FINISHED));
 
         let mut jobs: BTreeMap<String, Job> = BTreeMap::new();
@@ -67,7 +68,7 @@ impl Snapshot {
 }
 
 /// A row deleted meanwhile is simply gone, not an error.
-fn still_there<T>(read: Result<T>) -> Result<Option<T>> {
+pub(crate) fn still_there<T>(read: Result<T>) -> Result<Option<T>> {
     match read {
         Ok(v) => Ok(Some(v)),
         Err(Error::AssignmentNotFound { .. } | Error::JobNotFound { .. }) => Ok(None),

@@ -1,8 +1,9 @@
-//! The terminal side of the live view, on libc directly: keys one at a time without echo (and
+//! The terminal side of the live view, on libc directly: keys as they are pressed, without echo (and
 //! Ctrl-C as a key, so quitting always restores the screen), read on a thread that a pipe can
 //! wake, the window size, and a panic hook that puts the terminal back as it was.
 
-use super::screen::LEAVE;
+use super::keys::{decode, Key};
+use super::paint::LEAVE;
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -112,7 +113,7 @@ fn install_panic_hook() {
 
 /// Keys read from stdin on a thread; dropping it wakes the thread through a pipe and joins it.
 pub(crate) struct Keys {
-    rx: mpsc::UnboundedReceiver<u8>,
+    rx: mpsc::UnboundedReceiver<Key>,
     wake: Option<OwnedFd>,
     thread: Option<JoinHandle<()>>,
 }
@@ -133,13 +134,13 @@ impl Keys {
     }
 
     /// The next key; `None` once stdin is closed.
-    pub async fn next(&mut self) -> Option<u8> {
+    pub async fn next(&mut self) -> Option<Key> {
         self.rx.recv().await
     }
 }
 
 /// Blocks in poll() on stdin and the stop pipe (no timeout: it sleeps until a key or the stop).
-fn read_keys(stop: &OwnedFd, tx: &mpsc::UnboundedSender<u8>) {
+fn read_keys(stop: &OwnedFd, tx: &mpsc::UnboundedSender<Key>) {
     let mut buf = [0u8; 64];
     loop {
         let mut fds = [
@@ -163,8 +164,8 @@ fn read_keys(stop: &OwnedFd, tx: &mpsc::UnboundedSender<u8>) {
             if got <= 0 {
                 return;
             }
-            for byte in &buf[..got as usize] {
-                if tx.send(*byte).is_err() {
+            for key in decode(&buf[..got as usize]) {
+                if tx.send(key).is_err() {
                     return;
                 }
             }

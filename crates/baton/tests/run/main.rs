@@ -20,4 +20,5 @@ mod sessions;
 mod shutdown;
 mod stopping;
 mod templates;
+mod tmux_watch;
 mod worktrees;
