@@ -50,6 +50,11 @@ struct Inner {
     /// The file opened, as (device, inode): a file removed or replaced under a running process
     /// must not go on taking writes that nobody will ever read.
     identity: FileIdentity,
+    /// The database file, open for reading its header on heartbeats. It stays open as long as
+    /// the connection: closing any descriptor of a file drops every POSIX lock this process
+    /// holds on it, SQLite's included, so a check that opened and closed the file each time
+    /// would silently break SQLite's locking. Declared after `conn`, so it is closed after it.
+    file: std::fs::File,
     wake: WakeDir,
     /// Every timestamp this store writes, and every lease and back-off it judges, reads this.
     clock: Arc<dyn Clock>,
@@ -77,11 +82,12 @@ impl SqliteStore {
     /// agree on the time, so only tests use anything but [`SystemClock`].
     pub async fn open_with_clock(path: PathBuf, clock: Arc<dyn Clock>) -> Result<SqliteStore> {
         let path_for_open = path.clone();
-        let (conn, identity) = tokio::task::spawn_blocking(move || open_connection(&path_for_open))
+        let (conn, file, identity) = tokio::task::spawn_blocking(move || open_connection(&path_for_open))
             .await
             .map_err(|e| Error::database("opening the database", e))??;
         let wake = WakeDir::for_database(&path);
-        Ok(SqliteStore { inner: Arc::new(Inner { conn: Mutex::new(conn), path, identity, wake, clock }) })
+        let conn = Mutex::new(conn);
+        Ok(SqliteStore { inner: Arc::new(Inner { conn, path, identity, file, wake, clock }) })
     }
 
     /// Checks that the file at the database's path is still the one this store opened.
@@ -177,18 +183,28 @@ impl Inner {
     /// long time, so the damage would surface only when an uncached page is read — possibly after
     /// results were "stored" into it. One 100-byte read per heartbeat finds it at once.
     fn check_header(&self) -> Result<()> {
-        use std::io::Read;
+        use std::os::unix::fs::FileExt;
         let mut header = [0u8; HEADER_LEN];
-        let read = std::fs::File::open(&self.path).and_then(|mut f| f.read_exact(&mut header));
-        match read {
+        let mut read = 0;
+        let mut result = Ok(());
+        while read < HEADER_LEN {
+            match self.file.read_at(&mut header[read..], read as u64) {
+                Ok(0) => break,
+                Ok(n) => read += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        match result {
+            // In WAL mode every page may still be in the log: the file itself stays empty until
+            // the first checkpoint.
+            Ok(()) if read == 0 => Ok(()),
+            Ok(()) if read < HEADER_LEN => Err(self.corrupt("it was cut shorter than an SQLite header")),
             Ok(()) if header_is_sqlite(&header) => Ok(()),
             Ok(()) => Err(self.corrupt("its first bytes are no longer an SQLite header")),
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                Err(self.corrupt("it was cut shorter than an SQLite header"))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Err(Error::DatabaseGone { location: self.path.display().to_string(), what: "was removed" })
-            }
             Err(e) => Err(Error::io(format!("checking the database file {}", self.path.display()), e)),
         }
     }
@@ -218,7 +234,7 @@ impl Inner {
 
 /// Opens the file at `path`; its folder must exist (the default location's folder is created by
 /// [`crate::open_config`]): a mistyped explicit path must not quietly start an empty queue.
-fn open_connection(path: &std::path::Path) -> Result<(Connection, FileIdentity)> {
+fn open_connection(path: &std::path::Path) -> Result<(Connection, std::fs::File, FileIdentity)> {
     use std::os::unix::fs::MetadataExt;
     let location = path.display().to_string();
     let open_error = |message: String| Error::DatabaseOpen { location: location.clone(), message };
@@ -248,8 +264,9 @@ fn open_connection(path: &std::path::Path) -> Result<(Connection, FileIdentity)>
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
         .map_err(|e| open_error(e.to_string()))?;
     migrate::migrate(&conn, &location)?;
-    let meta = std::fs::metadata(path).map_err(|e| open_error(format!("cannot read the file: {e}")))?;
-    Ok((conn, (meta.dev(), meta.ino())))
+    let file = std::fs::File::open(path).map_err(|e| open_error(format!("cannot read the file: {e}")))?;
+    let meta = file.metadata().map_err(|e| open_error(format!("cannot read the file: {e}")))?;
+    Ok((conn, file, (meta.dev(), meta.ino())))
 }
 
 #[async_trait]
