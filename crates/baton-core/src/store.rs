@@ -52,6 +52,10 @@ pub struct QueueSummary {
     /// [`QUEUE_LIST_CAP`]).
     pub blocked: Vec<Assignment>,
     pub blocked_total: u64,
+    /// Active assignments with nothing pending or running ([`crate::engine::idle`]): they need a
+    /// person as much as the blocked ones (the longest-idle [`QUEUE_LIST_CAP`]).
+    pub idle: Vec<Assignment>,
+    pub idle_total: u64,
     /// Runners serving the namespace: live ones, then lost ones (stopped heartbeating).
     pub runners: Vec<RunnerInfo>,
     /// Assignment id → the host holding its worktree, for open assignments pinned to a host:
@@ -105,7 +109,7 @@ pub trait Store: RunnerStore + Send + Sync {
     ) -> Result<AssignmentDetail>;
 
     /// Cancels a pending or running job (the runner holding a running one stops its agent).
-    async fn cancel_job(&self, ns: &str, id: &str, actor: &Actor) -> Result<Job>;
+    async fn cancel_job(&self, ns: &str, id: &str, defaults: &JobDefaults, actor: &Actor) -> Result<Job>;
 
     /// A PM job's decision to let the assignment's already queued job run next; returns that job.
     /// Refused for people (a queued job runs by itself), other jobs, and with nothing queued.

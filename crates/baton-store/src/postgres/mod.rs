@@ -17,6 +17,7 @@
 mod assignments;
 mod events;
 mod finish;
+mod idle;
 mod jobs;
 mod listen;
 mod metrics;
@@ -428,8 +429,8 @@ impl Store for PostgresStore {
             .await)
     }
 
-    async fn cancel_job(&self, ns: &str, id: &str, actor: &Actor) -> Result<Job> {
-        write_tx!(self, Some(Change::Queue), |c, now| jobs::cancel(c, ns, id, actor, now).await)
+    async fn cancel_job(&self, ns: &str, id: &str, defaults: &JobDefaults, actor: &Actor) -> Result<Job> {
+        write_tx!(self, Some(Change::Queue), |c, now| jobs::cancel(c, ns, id, defaults, actor, now).await)
     }
 
     async fn proceed(&self, ns: &str, assignment_id: &str, actor: &Actor) -> Result<Job> {

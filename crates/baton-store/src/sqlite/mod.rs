@@ -8,6 +8,7 @@
 mod assignments;
 mod events;
 mod finish;
+mod idle;
 mod jobs;
 mod metrics;
 mod migrate;
@@ -274,9 +275,9 @@ impl Store for SqliteStore {
         self.write(move |tx, now| assignments::update(tx, &ns, &id, &update, &defaults, &actor, now)).await
     }
 
-    async fn cancel_job(&self, ns: &str, id: &str, actor: &Actor) -> Result<Job> {
-        let (ns, id, actor) = (ns.to_string(), id.to_string(), actor.clone());
-        self.write(move |tx, now| jobs::cancel(tx, &ns, &id, &actor, now)).await
+    async fn cancel_job(&self, ns: &str, id: &str, defaults: &JobDefaults, actor: &Actor) -> Result<Job> {
+        let (ns, id, defaults, actor) = (ns.to_string(), id.to_string(), defaults.clone(), actor.clone());
+        self.write(move |tx, now| jobs::cancel(tx, &ns, &id, &defaults, &actor, now)).await
     }
 
     async fn proceed(&self, ns: &str, assignment_id: &str, actor: &Actor) -> Result<Job> {

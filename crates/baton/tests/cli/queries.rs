@@ -307,12 +307,30 @@ fn queue_shows_counts_ready_and_blocked() {
         "ctx one",
         "waiting (0)",
         "running (0)",
-        "blocked (1)",
+        "needs you (1)",
         a2.as_str(),
-        "waiting for keys",
+        "blocked: waiting for keys",
     ] {
         assert!(text.contains(want), "`{want}` in:\n{text}");
     }
+}
+
+#[test]
+fn an_idle_assignment_is_listed_under_needs_you() {
+    let s = Sandbox::new();
+    let idle = s.create("Nothing queued yet", &[]);
+    let busy = s.create("Planned", &["--first", "plan"]);
+    let q = s.json(&["queue"]);
+    assert_eq!(ids(&q["idle"]), vec![idle.clone()]);
+    assert_eq!(q["idle_total"], 1);
+    let text = s.ok(&["queue"]);
+    let line = text.lines().find(|l| l.contains(&idle)).unwrap_or_else(|| panic!("{idle} in:\n{text}"));
+    assert!(line.contains("idle: nothing queued — insert a job or complete it"), "{line}");
+    assert!(text.contains("needs you (1)"), "{text}");
+    assert!(!text.lines().any(|l| l.contains(&busy) && l.contains("idle")), "{text}");
+    // Queueing a job takes it off the list.
+    s.insert(&idle, "plan", &[]);
+    assert_eq!(s.json(&["queue"])["idle_total"], 0);
 }
 
 #[test]
