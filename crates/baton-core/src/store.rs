@@ -32,6 +32,17 @@ pub struct JobFilter {
 /// How many entries each list of a [`QueueSummary`] shows; the `*_total` fields count them all.
 pub const QUEUE_LIST_CAP: usize = 100;
 
+/// One namespace of the database, for `baton namespaces` (and the hint a list command prints when
+/// the namespace it was pointed at holds nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamespaceCount {
+    pub namespace: String,
+    /// Assignments in any status.
+    pub assignments: u64,
+    /// Jobs in any status.
+    pub jobs: u64,
+}
+
 /// `baton queue`: what is waiting, running and stuck in one namespace.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QueueSummary {
@@ -89,6 +100,9 @@ pub trait Store: RunnerStore + Send + Sync {
 
     /// Counts and the jobs that matter now.
     async fn queue(&self, ns: &str, now: Millis) -> Result<QueueSummary>;
+
+    /// Every namespace that holds anything, by name, with what it holds.
+    async fn namespaces(&self) -> Result<Vec<NamespaceCount>>;
 
     /// The namespace's figures for `/metrics`, read in one snapshot.
     async fn metrics(&self, ns: &str) -> Result<crate::metrics::MetricsSnapshot>;

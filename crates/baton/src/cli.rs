@@ -109,6 +109,10 @@ pub enum Command {
     /// What is queued, waiting, running and blocked in this namespace.
     Queue,
 
+    /// List the database's namespaces with how many assignments and jobs each holds.
+    #[command(after_help = "Example:\n  baton namespaces --json")]
+    Namespaces,
+
     /// List assignments, newest first.
     #[command(after_help = "Example:\n  baton assignments --status blocked")]
     Assignments(AssignmentsArgs),

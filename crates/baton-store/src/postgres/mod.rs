@@ -22,6 +22,7 @@ mod jobs;
 mod listen;
 mod metrics;
 mod migrate;
+mod namespaces;
 mod queue;
 mod retention;
 mod rows;
@@ -407,6 +408,10 @@ impl Store for PostgresStore {
 
     async fn queue(&self, ns: &str, at: Millis) -> Result<QueueSummary> {
         read_tx!(self, |c| queue::summary(c, ns, at).await)
+    }
+
+    async fn namespaces(&self) -> Result<Vec<baton_core::store::NamespaceCount>> {
+        read_tx!(self, |c| namespaces::list(c).await)
     }
 
     async fn metrics(&self, ns: &str) -> Result<baton_core::metrics::MetricsSnapshot> {

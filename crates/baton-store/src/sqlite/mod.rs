@@ -12,6 +12,7 @@ mod idle;
 mod jobs;
 mod metrics;
 mod migrate;
+mod namespaces;
 mod queue;
 mod retention;
 mod rows;
@@ -250,6 +251,10 @@ impl Store for SqliteStore {
     async fn queue(&self, ns: &str, at: Millis) -> Result<QueueSummary> {
         let ns = ns.to_string();
         self.read(move |tx, _| queue::summary(tx, &ns, at)).await
+    }
+
+    async fn namespaces(&self) -> Result<Vec<baton_core::store::NamespaceCount>> {
+        self.read(move |tx, _| namespaces::list(tx)).await
     }
 
     async fn metrics(&self, ns: &str) -> Result<baton_core::metrics::MetricsSnapshot> {

@@ -48,7 +48,7 @@ macro_rules! store_suite {
             agents_act_only_within_their_claim_and_type, a_claim_reports_the_lost_agent_and_skips_other_hosts,
             an_expired_lease_is_gone_even_before_a_takeover, a_lost_lease_never_reruns_a_decided_pm,
             changes_people_care_about_are_notified_once, a_retry_goes_after_the_running_pm_and_waits_for_it,
-            cancels_that_queue_no_pm, idle_assignments_are_listed_for_a_person, a_retry_reads_in_the_order_things_happened,
+            cancels_that_queue_no_pm, idle_assignments_are_listed_for_a_person, namespaces_are_listed_with_their_counts, a_retry_reads_in_the_order_things_happened,
             work_pinned_to_a_vanished_host_is_blocked_for_a_person, a_jobs_own_max_attempts_governs_its_retries,
             job_transitions_are_exactly_the_documented_table, assignment_transitions_are_exactly_the_documented_table,
             a_pm_job_makes_one_decision, a_pms_insert_lands_right_after_it, proceed_lets_the_queued_job_run,
@@ -276,6 +276,23 @@ pub async fn final_assignments_refuse_inserts(store: Shared) {
         assert!(matches!(err, Error::AssignmentFinal { .. }), "{err}");
         assert!(err.to_string().contains("final"));
     }
+}
+
+pub async fn namespaces_are_listed_with_their_counts(store: Shared) {
+    assert!(store.namespaces().await.unwrap().is_empty());
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
+    let j = store.insert_job(NS, &a.id, job(JobType::Plan), &person()).await.unwrap();
+    store.insert_job(NS, &a.id, job(JobType::Review), &person()).await.unwrap();
+    store.cancel_job(NS, &j.id, &defaults(), &person()).await.unwrap();
+    let other = NewAssignment { namespace: "repo-b".into(), ..new_assignment("y") };
+    let b = store.create_assignment(other, &person()).await.unwrap().assignment;
+    store
+        .update_assignment("repo-b", &b.id, &update(AssignmentStatus::Complete), &defaults(), &person())
+        .await
+        .unwrap();
+    let counts: Vec<(String, u64, u64)> =
+        store.namespaces().await.unwrap().into_iter().map(|n| (n.namespace, n.assignments, n.jobs)).collect();
+    assert_eq!(counts, vec![(NS.to_string(), 1, 2), ("repo-b".to_string(), 1, 0)]);
 }
 
 pub async fn cancel_and_retry_jobs(store: Shared) {

@@ -15,6 +15,7 @@ mod job;
 mod jobs;
 mod logs;
 mod merge;
+mod namespaces;
 mod proceed;
 mod queue;
 mod retry_job;
@@ -43,6 +44,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Create(args) => create::run(&mut ctx, args).await,
         Command::InsertJob(args) => insert_job::run(&mut ctx, args).await,
         Command::Queue => queue::run(&mut ctx).await,
+        Command::Namespaces => namespaces::run(&mut ctx).await,
         Command::Assignments(args) => assignments::run(&mut ctx, args).await,
         Command::Assignment(args) => assignment::run(&mut ctx, args).await,
         Command::Jobs(args) => jobs::run(&mut ctx, args).await,

@@ -371,6 +371,39 @@ fn inside_a_job_reads_work_and_changes_need_the_jobs_claim() {
 }
 
 #[test]
+fn namespaces_are_listed_and_an_empty_one_names_the_others() {
+    let s = Sandbox::new();
+    // A new database: nothing to list, and no hint.
+    assert!(s.json(&["namespaces"]).as_array().unwrap().is_empty());
+    s.ok(&["assignments"]);
+    let aid = s.create("Mine", &["--first", "plan"]);
+    s.insert(&aid, "review", &[]);
+    s.ok(&["create", "Theirs", "--namespace", "web"]);
+    let list = s.json(&["namespaces"]);
+    assert_eq!(
+        list,
+        serde_json::json!([
+            {"namespace": "repo", "assignments": 1, "jobs": 2},
+            {"namespace": "web", "assignments": 1, "jobs": 0}
+        ])
+    );
+    let text = s.ok(&["namespaces"]);
+    assert!(text.lines().any(|l| l.starts_with("repo (current)") && l.ends_with('2')), "{text}");
+    // A mistyped namespace: the list is empty, exit 0, and stderr names the real ones.
+    for args in [&["assignments", "--namespace", "rpeo"][..], &["jobs", "--namespace", "rpeo"][..]] {
+        let run = s.run(args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stdout.contains("namespace rpeo"), "{}", run.stdout);
+        assert!(run.stderr.starts_with("hint: namespace rpeo holds nothing"), "{}", run.stderr);
+        assert!(run.stderr.contains("repo (1 assignment), web (1 assignment)"), "{}", run.stderr);
+    }
+    // JSON stays one value on stdout; the hint is on stderr.
+    let run = s.run(&["assignments", "--namespace", "rpeo", "--json"]);
+    assert_eq!(run.stdout.trim(), "[]");
+    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+}
+
+#[test]
 fn namespaces_are_isolated() {
     let s = Sandbox::new();
     let mine = s.create("Mine", &["--first", "plan"]);
