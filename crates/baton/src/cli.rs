@@ -201,6 +201,12 @@ pub enum Command {
     #[command(after_help = "Example:\n  baton templates diff pm")]
     Templates(TemplatesArgs),
 
+    /// Check that everything baton needs is in place: the database, the repository, git, each
+    /// harness's binary, version and credentials, containment, runners and templates. Each check
+    /// is a ✓ or ✗ line with the fix; exit 1 when one fails.
+    #[command(after_help = "Examples:\n  baton doctor\n  baton doctor --json")]
+    Doctor,
+
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  baton completions bash > ~/.local/share/bash-completion/completions/baton")]
     Completions(CompletionsArgs),

@@ -9,6 +9,7 @@ mod clean;
 mod completions;
 mod create;
 mod diff;
+mod doctor;
 mod init;
 mod insert_job;
 mod job;
@@ -37,6 +38,8 @@ pub async fn dispatch(cli: Cli) -> CliResult {
     let command = match cli.command {
         Command::Completions(args) => return completions::run(&args),
         Command::Init(args) => return init::run(&args, &cli.global, &out).await,
+        // The doctor reports a configuration that does not load instead of failing on it.
+        Command::Doctor => return doctor::run(&cli.global, &out).await,
         other => other,
     };
     let mut ctx = Context::load(&cli.global, out)?;
@@ -61,7 +64,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Templates(args) => templates::run(&mut ctx, args).await,
         Command::Serve(args) => serve::run(&mut ctx, args).await,
         Command::Watch => watch::run(&mut ctx).await,
-        Command::Completions(_) | Command::Init(_) => Ok(()),
+        Command::Completions(_) | Command::Init(_) | Command::Doctor => Ok(()),
     };
     match result {
         Err(CliError::Core(
