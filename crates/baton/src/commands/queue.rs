@@ -22,6 +22,9 @@ pub async fn run(ctx: &mut Context) -> CliResult {
     let store = ctx.store().await?;
     let now = now_ms();
     let summary = store.queue(ctx.ns(), now).await?;
+    if summary.assignments.values().all(|n| *n == 0) {
+        super::namespaces::hint_if_empty(ctx).await?;
+    }
     if ctx.out.json {
         return ctx.out.json(&summary);
     }

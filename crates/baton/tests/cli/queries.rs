@@ -390,7 +390,11 @@ fn namespaces_are_listed_and_an_empty_one_names_the_others() {
     let text = s.ok(&["namespaces"]);
     assert!(text.lines().any(|l| l.starts_with("repo (current)") && l.ends_with('2')), "{text}");
     // A mistyped namespace: the list is empty, exit 0, and stderr names the real ones.
-    for args in [&["assignments", "--namespace", "rpeo"][..], &["jobs", "--namespace", "rpeo"][..]] {
+    for args in [
+        &["assignments", "--namespace", "rpeo"][..],
+        &["jobs", "--namespace", "rpeo"][..],
+        &["queue", "--namespace", "rpeo"][..],
+    ] {
         let run = s.run(args);
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert!(run.stdout.contains("namespace rpeo"), "{}", run.stdout);
