@@ -148,16 +148,26 @@ impl NewJob {
         })
     }
 
-    /// A fresh copy of `job` for `retry-job`: placed right after it, or (`by_pm`) after the PM
-    /// job that asked, like any PM insert. The copy of a continuation carries on the same source
-    /// session; one that fell back to a fresh session is copied as fresh.
-    pub fn retry_of(job: &crate::model::Job, by_pm: bool, defaults: &JobDefaults) -> NewJob {
+    /// A fresh copy of `job` for `retry-job`: placed after the last job of its `chain` that is no
+    /// longer pending ([`crate::engine::retry_copy`]), or (`by_pm`) after the PM job that asked,
+    /// like any PM insert. The copy of a continuation carries on the same source session; one
+    /// that fell back to a fresh session is copied as fresh.
+    pub fn retry_of(
+        job: &crate::model::Job,
+        chain: &[crate::model::Job],
+        by_pm: bool,
+        defaults: &JobDefaults,
+    ) -> NewJob {
         NewJob {
             job_type: job.job_type,
             harness: job.harness.clone(),
             context: job.context.clone(),
             max_attempts: defaults.max_attempts,
-            after: (!by_pm).then(|| job.id.clone()),
+            after: if by_pm {
+                None
+            } else {
+                crate::engine::retry_copy::place_after(chain).or_else(|| Some(job.id.clone()))
+            },
             for_job_id: job.for_job_id.clone(),
             session: job
                 .session_source_job_id

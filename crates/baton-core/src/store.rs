@@ -32,6 +32,17 @@ pub struct JobFilter {
 /// How many entries each list of a [`QueueSummary`] shows; the `*_total` fields count them all.
 pub const QUEUE_LIST_CAP: usize = 100;
 
+/// One namespace of the database, for `baton namespaces` (and the hint a list command prints when
+/// the namespace it was pointed at holds nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamespaceCount {
+    pub namespace: String,
+    /// Assignments in any status.
+    pub assignments: u64,
+    /// Jobs in any status.
+    pub jobs: u64,
+}
+
 /// `baton queue`: what is waiting, running and stuck in one namespace.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QueueSummary {
@@ -52,6 +63,10 @@ pub struct QueueSummary {
     /// [`QUEUE_LIST_CAP`]).
     pub blocked: Vec<Assignment>,
     pub blocked_total: u64,
+    /// Active assignments with nothing pending or running ([`crate::engine::idle`]): they need a
+    /// person as much as the blocked ones (the longest-idle [`QUEUE_LIST_CAP`]).
+    pub idle: Vec<Assignment>,
+    pub idle_total: u64,
     /// Runners serving the namespace: live ones, then lost ones (stopped heartbeating).
     pub runners: Vec<RunnerInfo>,
     /// Assignment id → the host holding its worktree, for open assignments pinned to a host:
@@ -86,6 +101,9 @@ pub trait Store: RunnerStore + Send + Sync {
     /// Counts and the jobs that matter now.
     async fn queue(&self, ns: &str, now: Millis) -> Result<QueueSummary>;
 
+    /// Every namespace that holds anything, by name, with what it holds.
+    async fn namespaces(&self) -> Result<Vec<NamespaceCount>>;
+
     /// The namespace's figures for `/metrics`, read in one snapshot.
     async fn metrics(&self, ns: &str) -> Result<crate::metrics::MetricsSnapshot>;
 
@@ -105,7 +123,7 @@ pub trait Store: RunnerStore + Send + Sync {
     ) -> Result<AssignmentDetail>;
 
     /// Cancels a pending or running job (the runner holding a running one stops its agent).
-    async fn cancel_job(&self, ns: &str, id: &str, actor: &Actor) -> Result<Job>;
+    async fn cancel_job(&self, ns: &str, id: &str, defaults: &JobDefaults, actor: &Actor) -> Result<Job>;
 
     /// A PM job's decision to let the assignment's already queued job run next; returns that job.
     /// Refused for people (a queued job runs by itself), other jobs, and with nothing queued.

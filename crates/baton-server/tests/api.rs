@@ -135,6 +135,10 @@ async fn transcripts_queue_runners_and_info() {
     assert_eq!(q.json()["running"][0]["id"], job.as_str());
     let runners = c.get("/api/runners").await;
     assert_eq!((runners.status, runners.json().is_array()), (200, true));
+    let namespaces = c.get("/api/namespaces").await;
+    assert_eq!(namespaces.status, 200);
+    let mine = namespaces.json().as_array().unwrap().iter().find(|n| n["namespace"] == NS).cloned().unwrap();
+    assert!(mine["assignments"].as_u64().unwrap() >= 1 && mine["jobs"].as_u64().unwrap() >= 1, "{mine}");
 
     let info = c.get("/api/info").await;
     assert_eq!(info.status, 200);

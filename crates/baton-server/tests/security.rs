@@ -13,7 +13,15 @@ async fn a_token_is_required_on_every_api_call_and_stream() {
     let c = server.client();
     let anon = common::http::Client::new(server.addr, None);
 
-    for path in ["/api/info", "/api/queue", "/api/assignments", "/api/jobs", "/api/runners", "/api/jobs/jx/events"] {
+    for path in [
+        "/api/info",
+        "/api/queue",
+        "/api/assignments",
+        "/api/jobs",
+        "/api/runners",
+        "/api/namespaces",
+        "/api/jobs/jx/events",
+    ] {
         let r = anon.get(path).await;
         assert_eq!(r.status, 401, "{path}: {}", r.body);
         assert!(r.error().contains("needs its token"), "{}", r.error());

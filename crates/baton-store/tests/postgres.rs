@@ -270,7 +270,7 @@ async fn the_change_feed_hears_other_connections_and_survives_reconnects() {
     .unwrap();
     assert_eq!(terminated, vec![true], "one listening connection");
     assert_eq!(next_change(feed.as_ref()).await, EVERYTHING);
-    writer.cancel_job(suite::NS, &claim.job.id, &suite::person()).await.unwrap();
+    writer.cancel_job(suite::NS, &claim.job.id, &suite::defaults(), &suite::person()).await.unwrap();
     assert_eq!(next_change(feed.as_ref()).await, QUEUE);
 }
 

@@ -109,6 +109,10 @@ pub enum Command {
     /// What is queued, waiting, running and blocked in this namespace.
     Queue,
 
+    /// List the database's namespaces with how many assignments and jobs each holds.
+    #[command(after_help = "Example:\n  baton namespaces --json")]
+    Namespaces,
+
     /// List assignments, newest first.
     #[command(after_help = "Example:\n  baton assignments --status blocked")]
     Assignments(AssignmentsArgs),
@@ -198,6 +202,12 @@ pub enum Command {
     /// Show or compare the prompt templates (diff: the repository's copy against the built-in).
     #[command(after_help = "Example:\n  baton templates diff pm")]
     Templates(TemplatesArgs),
+
+    /// Check that everything baton needs is in place: the database, the repository, git, each
+    /// harness's binary, version and credentials, containment, runners and templates. Each check
+    /// is a ✓ or ✗ line with the fix; exit 1 when one fails.
+    #[command(after_help = "Examples:\n  baton doctor\n  baton doctor --json")]
+    Doctor,
 
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  baton completions bash > ~/.local/share/bash-completion/completions/baton")]

@@ -16,6 +16,9 @@ pub enum CliError {
     Core(baton_core::Error),
     /// The reader of stdout went away: stop quietly, exit 0.
     BrokenPipe,
+    /// The command printed its own verdict (`baton doctor`'s failed checks): exit 1 without
+    /// another line.
+    Reported,
 }
 
 pub type CliResult<T = ()> = Result<T, CliError>;
@@ -40,6 +43,7 @@ impl fmt::Display for CliError {
             }
             CliError::Core(err) => f.write_str(&chain_message(err)),
             CliError::BrokenPipe => f.write_str("broken pipe"),
+            CliError::Reported => f.write_str("see the report above"),
         }
     }
 }

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
+        Err(CliError::Reported) => ExitCode::FAILURE,
         Err(err) => {
             report::failure(&err.to_string(), json);
             ExitCode::FAILURE

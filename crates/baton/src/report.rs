@@ -59,15 +59,18 @@ fn print_json(value: &JsonError<'_>) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
-/// baton's messages say what went wrong and then what to do, in one of two shapes: `… (do
-/// this)` at the end, or `…; do this`. The "do this" part is the hint.
+/// baton's messages say what went wrong and then what to do, in one of two shapes: `…; do this`,
+/// or `… (do this)` at the end. The "do this" part is the hint.
 fn hint_of(message: &str) -> Option<String> {
+    if let Some((_, rest)) = message.split_once("; ") {
+        return Some(rest.to_string()).filter(|h| !h.is_empty());
+    }
     if let Some(inner) = message.strip_suffix(')') {
         if let Some(open) = inner.rfind(" (") {
             return Some(inner[open + 2..].to_string()).filter(|h| !h.is_empty());
         }
     }
-    message.split_once("; ").map(|(_, rest)| rest.to_string()).filter(|h| !h.is_empty())
+    None
 }
 
 #[cfg(test)]
@@ -104,5 +107,9 @@ mod tests {
             Some("raise it with --budget-usd")
         );
         assert_eq!(hint_of("disk full"), None);
+        assert_eq!(
+            hint_of("a1 is an assignment, not a job; show it with `baton assignment a1` (its jobs: …)").as_deref(),
+            Some("show it with `baton assignment a1` (its jobs: …)")
+        );
     }
 }

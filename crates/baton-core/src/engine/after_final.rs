@@ -50,17 +50,7 @@ pub fn after_final(state: FinalState<'_>, pm: &JobDefaults) -> AfterFinal {
                 AfterFinal::Nothing
             };
         }
-        return AfterFinal::QueuePm(NewJob {
-            job_type: JobType::Pm,
-            harness: pm.pm_harness.clone(),
-            context: String::new(),
-            max_attempts: pm.max_attempts,
-            after: Some(job.id.clone()),
-            for_job_id: Some(job.id.clone()),
-            session: None,
-            model: None,
-            effort: None,
-        });
+        return AfterFinal::QueuePm(pm_job_for(job, pm));
     }
     if job.decision.is_some() || assignment.status != AssignmentStatus::Active {
         return AfterFinal::Nothing;
@@ -69,6 +59,21 @@ pub fn after_final(state: FinalState<'_>, pm: &JobDefaults) -> AfterFinal {
         return AfterFinal::Undecided { note: undecided_with_queued_job(&job.id), block: false };
     }
     AfterFinal::Undecided { note: pm_undecided_reason(&job.id, job.status, job.error.as_deref()), block: true }
+}
+
+/// The PM job that decides what follows `job`: placed right after it, naming it.
+pub(crate) fn pm_job_for(job: &Job, pm: &JobDefaults) -> NewJob {
+    NewJob {
+        job_type: JobType::Pm,
+        harness: pm.pm_harness.clone(),
+        context: String::new(),
+        max_attempts: pm.max_attempts,
+        after: Some(job.id.clone()),
+        for_job_id: Some(job.id.clone()),
+        session: None,
+        model: None,
+        effort: None,
+    }
 }
 
 #[cfg(test)]

@@ -14,17 +14,25 @@
 //! - [`claim`]: the guards before a claim (host, budget) and the host-gone block.
 //! - [`decision`]: the PM's one decision: its chain line, where its insert goes, its refusals.
 //! - [`spend`]: an attempt's cost — reported, estimated from a configured price, or unpriced.
+//! - [`cancel`]: what follows a cancel-job: a PM after a stopped running job, else nothing.
+//! - [`retry_copy`]: where a retry-job's copy goes (after the last job no longer pending).
+//! - [`idle`]: which active assignments wait on nobody (nothing pending or running).
 
 pub mod after_final;
 pub mod attempt_end;
+pub mod cancel;
 pub mod claim;
 pub mod decision;
+pub mod idle;
 pub mod lost_lease;
+pub mod retry_copy;
 pub mod spend;
 
 pub use crate::lifecycle::JobTransition;
 pub use after_final::{after_final, AfterFinal, FinalState};
 pub use attempt_end::{pm_undecided_reason, release, settle, EndedAttempt, Settlement};
+pub use cancel::after_cancel;
 pub use claim::{check_claim, host_gone, ClaimCheck};
 pub use decision::Decision;
+pub use idle::{is_idle, IDLE_REASON};
 pub use lost_lease::{settle_lost, LostLease, LostPlan};

@@ -85,7 +85,8 @@ pub(crate) async fn cancel(
     Body(bytes): Body,
 ) -> ApiResult<Response> {
     let NoFields {} = body(&bytes)?;
-    json(StatusCode::OK, &ctx.store().cancel_job(ctx.ns(), &id, &actor()).await?)
+    let defaults = job_defaults(&ctx.app.config);
+    json(StatusCode::OK, &ctx.store().cancel_job(ctx.ns(), &id, &defaults, &actor()).await?)
 }
 
 /// `POST /api/jobs/{id}/retry`

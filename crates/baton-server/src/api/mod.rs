@@ -45,6 +45,7 @@ pub(crate) fn routes() -> Router<Ctx> {
         .route("/api/info", get(queue::info))
         .route("/api/queue", get(queue::queue))
         .route("/api/runners", get(queue::runners))
+        .route("/api/namespaces", get(queue::namespaces))
         .route("/api/events", get(stream::namespace_events))
         .route("/api/assignments", get(assignments::list).post(assignments::create))
         .route("/api/assignments/{id}", get(assignments::show).patch(assignments::update))

@@ -17,6 +17,12 @@ pub(crate) async fn queue(State(ctx): State<Ctx>, _: NoQuery) -> ApiResult<Respo
     json(StatusCode::OK, &ctx.store().queue(ctx.ns(), now_ms()).await?)
 }
 
+/// `GET /api/namespaces`: what `baton namespaces --json` prints — every namespace of the
+/// database with its counts (the one answer not scoped to the server's namespace).
+pub(crate) async fn namespaces(State(ctx): State<Ctx>, _: NoQuery) -> ApiResult<Response> {
+    json(StatusCode::OK, &ctx.store().namespaces().await?)
+}
+
 /// `GET /api/runners`: live (and lost) runners of the namespace.
 pub(crate) async fn runners(State(ctx): State<Ctx>, _: NoQuery) -> ApiResult<Response> {
     json(StatusCode::OK, &ctx.store().runners(ctx.ns()).await?)

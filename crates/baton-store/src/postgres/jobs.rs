@@ -8,6 +8,7 @@ use super::assignments;
 use super::rows::{self, JOB_COLUMNS};
 use super::{pg_text, scope, Context, TxResult};
 use baton_core::engine::decision::{self, Decision};
+use baton_core::engine::{self, AfterFinal};
 use baton_core::lifecycle;
 use baton_core::request::session;
 use baton_core::scope::Mutation;
@@ -259,7 +260,15 @@ async fn touch(conn: &mut PgConnection, aid: &str, at: Millis) -> TxResult<()> {
 }
 
 /// Cancels one pending or running job; a runner holding it sees its lease gone and stops the agent.
-pub async fn cancel(conn: &mut PgConnection, ns: &str, id: &str, actor: &Actor, at: Millis) -> TxResult<Job> {
+/// What follows is [`engine::after_cancel`]'s: a PM job after a stopped running one.
+pub async fn cancel(
+    conn: &mut PgConnection,
+    ns: &str,
+    id: &str,
+    defaults: &JobDefaults,
+    actor: &Actor,
+    at: Millis,
+) -> TxResult<Job> {
     let aid = assignment_of(conn, ns, id).await?;
     assignments::lock(conn, ns, &aid).await?;
     let job = get(conn, ns, id).await?;
@@ -268,7 +277,14 @@ pub async fn cancel(conn: &mut PgConnection, ns: &str, id: &str, actor: &Actor, 
     mark_cancelled(conn, &job.id, &format!("cancelled by {actor}"), at).await?;
     rows::record(conn, &job.assignment_id, Some(&job.id), at, actor, "job cancelled", None).await?;
     touch(conn, &job.assignment_id, at).await?;
-    get(conn, ns, id).await
+    let cancelled = get(conn, ns, id).await?;
+    let assignment = assignments::load(conn, ns, &job.assignment_id).await?;
+    match engine::after_cancel(job.status, &cancelled, &assignment, defaults) {
+        AfterFinal::QueuePm(pm) => drop(insert(conn, ns, &assignment.id, &pm, &Actor::Engine, at).await?),
+        AfterFinal::Block(reason) => assignments::block(conn, &assignment.id, &reason, at).await?,
+        AfterFinal::Nothing | AfterFinal::Undecided { .. } => {}
+    }
+    Ok(cancelled)
 }
 
 /// Cancels every pending and running job of an assignment that ended (its lock is held).
@@ -316,7 +332,8 @@ async fn mark_cancelled(conn: &mut PgConnection, id: &str, why: &str, at: Millis
     Ok(())
 }
 
-/// Queues a fresh copy of a failed or cancelled job right after it (job limit permitting).
+/// Queues a fresh copy of a failed or cancelled job after the chain's last job that is no longer
+/// pending (job limit permitting).
 pub async fn retry_guarded(
     conn: &mut PgConnection,
     ns: &str,
@@ -338,7 +355,8 @@ pub async fn retry_guarded(
     )
     .await?;
     lifecycle::check_retry_job(&job.id, job.status)?;
-    let copy = NewJob::retry_of(&job, caller.is_some_and(|c| c.job_type == JobType::Pm), defaults);
+    let chain = chain(conn, &job.assignment_id).await?;
+    let copy = NewJob::retry_of(&job, &chain, caller.is_some_and(|c| c.job_type == JobType::Pm), defaults);
     let new = match insert_guarded(conn, ns, &job.assignment_id, &copy, actor, at).await? {
         Ok(new) => new,
         Err(refusal) => return Ok(Err(refusal)),

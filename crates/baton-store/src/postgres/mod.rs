@@ -17,10 +17,12 @@
 mod assignments;
 mod events;
 mod finish;
+mod idle;
 mod jobs;
 mod listen;
 mod metrics;
 mod migrate;
+mod namespaces;
 mod queue;
 mod retention;
 mod rows;
@@ -408,6 +410,10 @@ impl Store for PostgresStore {
         read_tx!(self, |c| queue::summary(c, ns, at).await)
     }
 
+    async fn namespaces(&self) -> Result<Vec<baton_core::store::NamespaceCount>> {
+        read_tx!(self, |c| namespaces::list(c).await)
+    }
+
     async fn metrics(&self, ns: &str) -> Result<baton_core::metrics::MetricsSnapshot> {
         read_tx!(self, |c, now| metrics::snapshot(c, ns, now).await)
     }
@@ -428,8 +434,8 @@ impl Store for PostgresStore {
             .await)
     }
 
-    async fn cancel_job(&self, ns: &str, id: &str, actor: &Actor) -> Result<Job> {
-        write_tx!(self, Some(Change::Queue), |c, now| jobs::cancel(c, ns, id, actor, now).await)
+    async fn cancel_job(&self, ns: &str, id: &str, defaults: &JobDefaults, actor: &Actor) -> Result<Job> {
+        write_tx!(self, Some(Change::Queue), |c, now| jobs::cancel(c, ns, id, defaults, actor, now).await)
     }
 
     async fn proceed(&self, ns: &str, assignment_id: &str, actor: &Actor) -> Result<Job> {

@@ -68,6 +68,7 @@ pub async fn summary(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult
     .await
     .ctx("reading assignments' hosts")?;
     let hosts = hosts.into_iter().collect();
+    let (idle, idle_total) = super::idle::list(conn, ns).await?;
     Ok(QueueSummary {
         namespace: ns.to_string(),
         assignments,
@@ -79,6 +80,8 @@ pub async fn summary(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult
         running,
         blocked,
         blocked_total,
+        idle,
+        idle_total,
         runners,
         hosts,
     })

@@ -4,6 +4,7 @@ use super::rows::{self, JOB_COLUMNS};
 use super::Context;
 use super::{assignments, scope};
 use baton_core::engine::decision::{self, Decision};
+use baton_core::engine::{self, AfterFinal};
 use baton_core::lifecycle;
 use baton_core::request::session;
 use baton_core::scope::Mutation;
@@ -195,14 +196,22 @@ fn touch(conn: &Connection, aid: &str, at: Millis) -> Result<()> {
 }
 
 /// Cancels one pending or running job; a runner holding it sees its lease gone and stops the agent.
-pub fn cancel(conn: &Connection, ns: &str, id: &str, actor: &Actor, at: Millis) -> Result<Job> {
+/// What follows is [`engine::after_cancel`]'s: a PM job after a stopped running one.
+pub fn cancel(conn: &Connection, ns: &str, id: &str, defaults: &JobDefaults, actor: &Actor, at: Millis) -> Result<Job> {
     let job = get(conn, ns, id)?;
     scope::check(conn, ns, actor, Mutation::CancelJob { assignment_id: &job.assignment_id }, at)?;
     lifecycle::check_cancel_job(&job.id, job.status)?;
     mark_cancelled(conn, &job.id, &format!("cancelled by {actor}"), at)?;
     rows::record(conn, &job.assignment_id, Some(&job.id), at, actor, "job cancelled", None)?;
     touch(conn, &job.assignment_id, at)?;
-    get(conn, ns, id)
+    let cancelled = get(conn, ns, id)?;
+    let assignment = assignments::load(conn, ns, &job.assignment_id)?;
+    match engine::after_cancel(job.status, &cancelled, &assignment, defaults) {
+        AfterFinal::QueuePm(pm) => drop(insert(conn, ns, &assignment.id, &pm, &Actor::Engine, at)?),
+        AfterFinal::Block(reason) => assignments::block(conn, &assignment.id, &reason, at)?,
+        AfterFinal::Nothing | AfterFinal::Undecided { .. } => {}
+    }
+    Ok(cancelled)
 }
 
 /// Cancels every pending and running job of an assignment that ended.
@@ -241,7 +250,8 @@ fn mark_cancelled(conn: &Connection, id: &str, why: &str, at: Millis) -> Result<
     Ok(())
 }
 
-/// Queues a fresh copy of a failed or cancelled job right after it (job limit permitting).
+/// Queues a fresh copy of a failed or cancelled job after the chain's last job that is no longer
+/// pending (job limit permitting).
 pub fn retry_guarded(
     conn: &Connection,
     ns: &str,
@@ -259,7 +269,12 @@ pub fn retry_guarded(
         at,
     )?;
     lifecycle::check_retry_job(&job.id, job.status)?;
-    let copy = NewJob::retry_of(&job, caller.is_some_and(|c| c.job_type == JobType::Pm), defaults);
+    let copy = NewJob::retry_of(
+        &job,
+        &chain(conn, &job.assignment_id)?,
+        caller.is_some_and(|c| c.job_type == JobType::Pm),
+        defaults,
+    );
     let new = insert_guarded(conn, ns, &job.assignment_id, &copy, actor, at)?;
     rows::record(
         conn,

@@ -8,9 +8,11 @@
 mod assignments;
 mod events;
 mod finish;
+mod idle;
 mod jobs;
 mod metrics;
 mod migrate;
+mod namespaces;
 mod queue;
 mod retention;
 mod rows;
@@ -308,6 +310,10 @@ impl Store for SqliteStore {
         self.read(move |tx, _| queue::summary(tx, &ns, at)).await
     }
 
+    async fn namespaces(&self) -> Result<Vec<baton_core::store::NamespaceCount>> {
+        self.read(move |tx, _| namespaces::list(tx)).await
+    }
+
     async fn metrics(&self, ns: &str) -> Result<baton_core::metrics::MetricsSnapshot> {
         let ns = ns.to_string();
         self.read(move |tx, now| metrics::snapshot(tx, &ns, now)).await
@@ -331,9 +337,9 @@ impl Store for SqliteStore {
         self.write(move |tx, now| assignments::update(tx, &ns, &id, &update, &defaults, &actor, now)).await
     }
 
-    async fn cancel_job(&self, ns: &str, id: &str, actor: &Actor) -> Result<Job> {
-        let (ns, id, actor) = (ns.to_string(), id.to_string(), actor.clone());
-        self.write(move |tx, now| jobs::cancel(tx, &ns, &id, &actor, now)).await
+    async fn cancel_job(&self, ns: &str, id: &str, defaults: &JobDefaults, actor: &Actor) -> Result<Job> {
+        let (ns, id, defaults, actor) = (ns.to_string(), id.to_string(), defaults.clone(), actor.clone());
+        self.write(move |tx, now| jobs::cancel(tx, &ns, &id, &defaults, &actor, now)).await
     }
 
     async fn proceed(&self, ns: &str, assignment_id: &str, actor: &Actor) -> Result<Job> {

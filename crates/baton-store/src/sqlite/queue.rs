@@ -51,6 +51,7 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         )
         .and_then(|mut s| s.query_map(params![listed], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
         .ctx("reading assignments' hosts")?;
+    let (idle, idle_total) = super::idle::list(conn, ns)?;
     Ok(QueueSummary {
         namespace: ns.to_string(),
         assignments,
@@ -62,6 +63,8 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         running,
         blocked,
         blocked_total,
+        idle,
+        idle_total,
         runners,
         hosts,
     })

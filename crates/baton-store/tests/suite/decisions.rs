@@ -32,7 +32,7 @@ pub async fn a_pm_job_makes_one_decision(store: Shared) {
     assert_eq!((after.jobs, after.history.len()), (before.jobs, before.history.len()), "refusals store nothing");
 
     // Cancelling is no decision: a PM may still cancel a job after deciding.
-    store.cancel_job(NS, &review.id, &agent).await.unwrap();
+    store.cancel_job(NS, &review.id, &defaults(), &agent).await.unwrap();
 }
 
 pub async fn a_pms_insert_lands_right_after_it(store: Shared) {

@@ -59,14 +59,14 @@ pub async fn job_transitions_are_exactly_the_documented_table(store: Shared) {
     store.update_assignment(NS, &aid, &update(AssignmentStatus::Active), &defaults(), &person()).await.unwrap();
     seen.look(&store, &aid).await;
     let queued = store.jobs(NS, &JobFilter { status: Some(JobStatus::Pending), ..Default::default() }).await.unwrap();
-    store.cancel_job(NS, &queued[0].id, &person()).await.unwrap();
+    store.cancel_job(NS, &queued[0].id, &defaults(), &person()).await.unwrap();
     seen.look(&store, &aid).await;
     let running = store.insert_job(NS, &aid, job(JobType::Review), &person()).await.unwrap();
     seen.look(&store, &aid).await;
     let c = claim().await;
     assert_eq!(c.job.id, running.id);
     seen.look(&store, &aid).await;
-    store.cancel_job(NS, &running.id, &person()).await.unwrap();
+    store.cancel_job(NS, &running.id, &defaults(), &person()).await.unwrap();
     seen.look(&store, &aid).await;
     // A stale runner's result for the cancelled job changes nothing.
     assert!(store.finish_attempt(&c.job.id, c.token, success("late"), &policy()).await.unwrap().is_none());
@@ -79,7 +79,11 @@ pub async fn job_transitions_are_exactly_the_documented_table(store: Shared) {
     let before = store.assignment(NS, &aid).await.unwrap();
     for job in &before.jobs {
         if job.status.is_final() {
-            assert!(store.cancel_job(NS, &job.id, &person()).await.is_err(), "cancel a {} job", job.status);
+            assert!(
+                store.cancel_job(NS, &job.id, &defaults(), &person()).await.is_err(),
+                "cancel a {} job",
+                job.status
+            );
         }
         if job.status == JobStatus::Complete {
             assert!(store.retry_job(NS, &job.id, &defaults(), &person()).await.is_err(), "retry a complete job");

@@ -47,7 +47,8 @@ macro_rules! store_suite {
             idle_and_deadlines, runners_register_and_show_their_jobs,
             agents_act_only_within_their_claim_and_type, a_claim_reports_the_lost_agent_and_skips_other_hosts,
             an_expired_lease_is_gone_even_before_a_takeover, a_lost_lease_never_reruns_a_decided_pm,
-            changes_people_care_about_are_notified_once, a_retry_placed_before_the_running_job_waits_for_it,
+            changes_people_care_about_are_notified_once, a_retry_goes_after_the_running_pm_and_waits_for_it,
+            cancels_that_queue_no_pm, idle_assignments_are_listed_for_a_person, namespaces_are_listed_with_their_counts, a_retry_reads_in_the_order_things_happened,
             work_pinned_to_a_vanished_host_is_blocked_for_a_person, a_jobs_own_max_attempts_governs_its_retries,
             job_transitions_are_exactly_the_documented_table, assignment_transitions_are_exactly_the_documented_table,
             a_pm_job_makes_one_decision, a_pms_insert_lands_right_after_it, proceed_lets_the_queued_job_run,
@@ -188,7 +189,7 @@ pub async fn ids_from_another_namespace_are_not_found(store: Shared) {
     );
     assert!(matches!(store.job("repo-b", &j.id).await.unwrap_err(), Error::JobNotFound { .. }));
     assert!(store.insert_job("repo-b", &a.id, job(JobType::Plan), &person()).await.is_err());
-    assert!(store.cancel_job("repo-b", &j.id, &person()).await.is_err());
+    assert!(store.cancel_job("repo-b", &j.id, &defaults(), &person()).await.is_err());
     assert!(store
         .update_assignment("repo-b", &a.id, &update(AssignmentStatus::Complete), &defaults(), &person())
         .await
@@ -277,16 +278,33 @@ pub async fn final_assignments_refuse_inserts(store: Shared) {
     }
 }
 
+pub async fn namespaces_are_listed_with_their_counts(store: Shared) {
+    assert!(store.namespaces().await.unwrap().is_empty());
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
+    let j = store.insert_job(NS, &a.id, job(JobType::Plan), &person()).await.unwrap();
+    store.insert_job(NS, &a.id, job(JobType::Review), &person()).await.unwrap();
+    store.cancel_job(NS, &j.id, &defaults(), &person()).await.unwrap();
+    let other = NewAssignment { namespace: "repo-b".into(), ..new_assignment("y") };
+    let b = store.create_assignment(other, &person()).await.unwrap().assignment;
+    store
+        .update_assignment("repo-b", &b.id, &update(AssignmentStatus::Complete), &defaults(), &person())
+        .await
+        .unwrap();
+    let counts: Vec<(String, u64, u64)> =
+        store.namespaces().await.unwrap().into_iter().map(|n| (n.namespace, n.assignments, n.jobs)).collect();
+    assert_eq!(counts, vec![(NS.to_string(), 1, 2), ("repo-b".to_string(), 1, 0)]);
+}
+
 pub async fn cancel_and_retry_jobs(store: Shared) {
     let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
     let j1 = store.insert_job(NS, &a.id, job(JobType::Plan), &person()).await.unwrap();
     let j2 = store.insert_job(NS, &a.id, job(JobType::Implement), &person()).await.unwrap();
     // A pending job cannot be retried; it can be cancelled, once.
     assert!(matches!(store.retry_job(NS, &j1.id, &defaults(), &person()).await.unwrap_err(), Error::JobState { .. }));
-    let c = store.cancel_job(NS, &j1.id, &person()).await.unwrap();
+    let c = store.cancel_job(NS, &j1.id, &defaults(), &person()).await.unwrap();
     assert_eq!(c.status, JobStatus::Cancelled);
     assert!(c.finished_at.is_some());
-    assert!(matches!(store.cancel_job(NS, &j1.id, &person()).await.unwrap_err(), Error::JobState { .. }));
+    assert!(matches!(store.cancel_job(NS, &j1.id, &defaults(), &person()).await.unwrap_err(), Error::JobState { .. }));
     // Retry: a fresh copy right after it.
     let r = store.retry_job(NS, &j1.id, &defaults(), &person()).await.unwrap();
     assert_eq!(
@@ -363,7 +381,7 @@ pub async fn lists_filter_and_order(store: Shared) {
 
     let j1 = store.insert_job(NS, &b.id, job(JobType::Plan), &person()).await.unwrap();
     let j2 = store.insert_job(NS, &b.id, job(JobType::Review), &person()).await.unwrap();
-    store.cancel_job(NS, &j2.id, &person()).await.unwrap();
+    store.cancel_job(NS, &j2.id, &defaults(), &person()).await.unwrap();
     let chain = store.jobs(NS, &JobFilter { assignment_id: Some(b.id.clone()), ..Default::default() }).await.unwrap();
     assert_eq!(chain.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), vec![j1.id.clone(), j2.id.clone()]);
     let pending = store.jobs(NS, &JobFilter { status: Some(JobStatus::Pending), ..Default::default() }).await.unwrap();
@@ -379,7 +397,7 @@ pub async fn history_records_actors(store: Shared) {
     let claim = store.claim_next(NS, "r1", 60_000, &runner::policy()).await.unwrap().unwrap();
     let agent = Actor::Job { id: j.id.clone(), token: Some(claim.token) };
     let review = store.insert_job(NS, &a.id, job(JobType::Review), &agent).await.unwrap();
-    store.cancel_job(NS, &review.id, &person()).await.unwrap();
+    store.cancel_job(NS, &review.id, &defaults(), &person()).await.unwrap();
     let h = store.assignment(NS, &a.id).await.unwrap().history;
     let actions: Vec<(String, String)> = h.iter().map(|e| (e.actor.to_string(), e.action.clone())).collect();
     assert_eq!(

@@ -223,13 +223,79 @@ pub async fn stale_tokens_write_nothing(store: Shared) {
 pub async fn cancelling_a_running_job_revokes_its_lease(store: Shared) {
     let (a, _) = assignment_with(&store, &[JobType::Implement]).await;
     let c = claim(&store).await.unwrap();
-    let cancelled = store.cancel_job(NS, &c.job.id, &person()).await.unwrap();
+    let cancelled = store.cancel_job(NS, &c.job.id, &defaults(), &person()).await.unwrap();
     assert_eq!(cancelled.status, JobStatus::Cancelled);
     assert_eq!(cancelled.attempt_history[0].outcome, baton_core::AttemptOutcome::Cancelled);
     assert_eq!(store.renew_lease(&c.job.id, c.token, 1000).await.unwrap(), Lease::Gone);
     assert!(store.held_leases("r1").await.unwrap().is_empty());
     assert!(store.finish_attempt(&c.job.id, c.token, success("late"), &policy()).await.unwrap().is_none());
-    assert_eq!(chain_types(&store, &a).await.len(), 1, "no PM job follows a cancel");
+    // The person stopped work in the middle: a PM decides what next.
+    let detail = store.assignment(NS, &a).await.unwrap();
+    assert_eq!(
+        detail.jobs.iter().map(|j| (j.job_type, j.status)).collect::<Vec<_>>(),
+        vec![(JobType::Implement, JobStatus::Cancelled), (JobType::Pm, JobStatus::Pending)]
+    );
+    assert_eq!(detail.jobs[1].for_job_id.as_deref(), Some(c.job.id.as_str()));
+}
+
+/// Only a running non-PM job of an active assignment is followed by a PM when cancelled.
+pub async fn cancels_that_queue_no_pm(store: Shared) {
+    // A pending job: the plan only loses a step.
+    let (a, ids) = assignment_with(&store, &[JobType::Plan, JobType::Implement]).await;
+    store.cancel_job(NS, &ids[1], &defaults(), &person()).await.unwrap();
+    assert_eq!(chain_types(&store, &a).await.len(), 2, "no PM after a pending job's cancel");
+    // A running PM job: the person takes the decision away.
+    let c = claim(&store).await.unwrap();
+    store.finish_attempt(&c.job.id, c.token, success("planned"), &policy()).await.unwrap();
+    let pm = claim(&store).await.unwrap();
+    assert_eq!(pm.job.job_type, JobType::Pm);
+    store.cancel_job(NS, &pm.job.id, &defaults(), &person()).await.unwrap();
+    assert_eq!(chain_types(&store, &a).await.len(), 3, "no PM after a PM's cancel");
+    // Now nothing is queued: the queue lists it as idle, for a person.
+    let q = store.queue(NS, baton_core::time::now_ms()).await.unwrap();
+    assert_eq!(q.idle.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(), vec![a.as_str()]);
+    assert_eq!(q.idle_total, 1);
+    // The engine's own cancellations (completing the assignment) queue nothing either.
+    let (b, _) = assignment_with(&store, &[JobType::Implement]).await;
+    let running = claim(&store).await.unwrap();
+    assert_eq!(running.job.assignment_id, b);
+    store.update_assignment(NS, &b, &update(AssignmentStatus::Complete), &defaults(), &person()).await.unwrap();
+    assert_eq!(chain_types(&store, &b).await, vec![(JobType::Implement, JobStatus::Cancelled)]);
+}
+
+/// Idle: active, with nothing pending or running; a queued or running job, or another status,
+/// is not.
+pub async fn idle_assignments_are_listed_for_a_person(store: Shared) {
+    let empty = store.create_assignment(new_assignment("no first job"), &person()).await.unwrap().assignment;
+    let (queued, _) = assignment_with(&store, &[JobType::Plan]).await;
+    let blocked = store.create_assignment(new_assignment("blocked"), &person()).await.unwrap().assignment;
+    let why = AssignmentUpdate { reason: Some("wait".into()), ..update(AssignmentStatus::Blocked) };
+    store.update_assignment(NS, &blocked.id, &why, &defaults(), &person()).await.unwrap();
+    let q = store.queue(NS, baton_core::time::now_ms()).await.unwrap();
+    assert_eq!(q.idle.iter().map(|x| x.id.clone()).collect::<Vec<_>>(), vec![empty.id.clone()]);
+    // Its job running still counts as work in flight.
+    let c = claim(&store).await.unwrap();
+    assert_eq!(c.job.assignment_id, queued);
+    let q = store.queue(NS, baton_core::time::now_ms()).await.unwrap();
+    assert_eq!((q.idle.len(), q.idle_total), (1, 1));
+    // Another namespace's idle assignment is not listed here.
+    assert!(store.queue("repo-b", baton_core::time::now_ms()).await.unwrap().idle.is_empty());
+}
+
+/// A retry's copy goes after the last job no longer pending: after the PM that blocked.
+pub async fn a_retry_reads_in_the_order_things_happened(store: Shared) {
+    let (a, ids) = assignment_with(&store, &[JobType::Implement]).await;
+    let c = claim(&store).await.unwrap();
+    store.finish_attempt(&c.job.id, c.token, failure(ErrorKind::Permanent, "bad key"), &policy()).await.unwrap();
+    let pm = claim(&store).await.unwrap();
+    assert_eq!(pm.job.job_type, JobType::Pm);
+    store.finish_attempt(&pm.job.id, pm.token, success("nothing decided"), &policy()).await.unwrap();
+    assert_eq!(store.assignment(NS, &a).await.unwrap().assignment.status, AssignmentStatus::Blocked);
+    // A person plans a review, then retries the failed job: the copy runs before the review.
+    let review = store.insert_job(NS, &a, job(JobType::Review), &person()).await.unwrap();
+    let copy = store.retry_job(NS, &ids[0], &defaults(), &person()).await.unwrap();
+    let chain: Vec<String> = store.assignment(NS, &a).await.unwrap().jobs.into_iter().map(|j| j.id).collect();
+    assert_eq!(chain, vec![ids[0].clone(), pm.job.id.clone(), copy.id.clone(), review.id.clone()]);
 }
 
 pub async fn expired_leases_are_taken_over_and_bounded(store: Shared) {
@@ -545,16 +611,16 @@ pub async fn changes_people_care_about_are_notified_once(store: Shared) {
     assert_eq!(store.assignment(NS, &a).await.unwrap().assignment.branch, None);
 }
 
-pub async fn a_retry_placed_before_the_running_job_waits_for_it(store: Shared) {
+pub async fn a_retry_goes_after_the_running_pm_and_waits_for_it(store: Shared) {
     let (a, ids) = assignment_with(&store, &[JobType::Implement]).await;
     let c = claim(&store).await.unwrap();
     store.finish_attempt(&c.job.id, c.token, failure(ErrorKind::Permanent, "bad key"), &policy()).await.unwrap();
-    // Its PM runs; meanwhile a person retries the failed job, which lands before the PM.
+    // Its PM runs; meanwhile a person retries the failed job, which lands after the PM.
     let pm = claim(&store).await.unwrap();
     assert_eq!(pm.job.job_type, JobType::Pm);
     let retry = store.retry_job(NS, &ids[0], &defaults(), &person()).await.unwrap();
     let chain: Vec<String> = store.assignment(NS, &a).await.unwrap().jobs.into_iter().map(|j| j.id).collect();
-    assert_eq!(chain, vec![ids[0].clone(), retry.id.clone(), pm.job.id.clone()]);
+    assert_eq!(chain, vec![ids[0].clone(), pm.job.id.clone(), retry.id.clone()]);
     assert!(claim(&store).await.is_none(), "the assignment is busy while its PM runs");
     assert!(store.queue(NS, baton_core::time::now_ms()).await.unwrap().ready.is_empty());
     store.finish_attempt(&pm.job.id, pm.token, success("ok"), &policy()).await.unwrap();
@@ -649,7 +715,7 @@ pub async fn continuations_are_checked_and_recorded(store: Shared) {
     let (a, ids) = assignment_with(&store, &[JobType::Implement]).await;
     let (_other, other_ids) = assignment_with(&store, &[JobType::Implement]).await;
     // Out of the claims' way: two assignments made in one millisecond are claimed in id order.
-    store.cancel_job(NS, &other_ids[0], &person()).await.unwrap();
+    store.cancel_job(NS, &other_ids[0], &defaults(), &person()).await.unwrap();
     let continuing = |job_id: &str| NewJob {
         session: Some(SessionSource { mode: SessionMode::Continued, job_id: job_id.to_string() }),
         model: Some("opus".into()),
@@ -683,7 +749,7 @@ pub async fn continuations_are_checked_and_recorded(store: Shared) {
     assert!(source.session_fallback_reason.is_none());
 
     // It falls back: the result says so, and a retry copy of it then starts fresh.
-    store.cancel_job(NS, &store.assignment(NS, &a).await.unwrap().jobs[1].id, &person()).await.unwrap();
+    store.cancel_job(NS, &store.assignment(NS, &a).await.unwrap().jobs[1].id, &defaults(), &person()).await.unwrap();
     let c = claim_job(&store, &next.id).await;
     let fell_back = AttemptResult {
         session_mode: Some(SessionMode::Fresh),

@@ -12,6 +12,9 @@ pub async fn run(ctx: &mut Context, args: AssignmentsArgs) -> CliResult {
     let filter = AssignmentFilter { status: args.status, limit: args.limit };
     let store = ctx.store().await?;
     let list = store.assignments(ctx.ns(), &filter).await?;
+    if list.is_empty() {
+        super::namespaces::hint_if_empty(ctx).await?;
+    }
     if ctx.out.json {
         return ctx.out.json(&list);
     }

@@ -17,6 +17,8 @@ pub async fn run(ctx: &mut Context, args: JobsArgs) -> CliResult {
         if let Some(id) = &args.assignment {
             // An empty list must not hide a mistyped id: this fails with "no assignment …".
             store.assignment(ctx.ns(), id).await?;
+        } else {
+            super::namespaces::hint_if_empty(ctx).await?;
         }
     }
     if ctx.out.json {

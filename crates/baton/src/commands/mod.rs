@@ -9,12 +9,14 @@ mod clean;
 mod completions;
 mod create;
 mod diff;
+mod doctor;
 mod init;
 mod insert_job;
 mod job;
 mod jobs;
 mod logs;
 mod merge;
+mod namespaces;
 mod proceed;
 mod queue;
 mod retry_job;
@@ -36,6 +38,8 @@ pub async fn dispatch(cli: Cli) -> CliResult {
     let command = match cli.command {
         Command::Completions(args) => return completions::run(&args),
         Command::Init(args) => return init::run(&args, &cli.global, &out).await,
+        // The doctor reports a configuration that does not load instead of failing on it.
+        Command::Doctor => return doctor::run(&cli.global, &out).await,
         other => other,
     };
     let mut ctx = Context::load(&cli.global, out)?;
@@ -43,6 +47,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Create(args) => create::run(&mut ctx, args).await,
         Command::InsertJob(args) => insert_job::run(&mut ctx, args).await,
         Command::Queue => queue::run(&mut ctx).await,
+        Command::Namespaces => namespaces::run(&mut ctx).await,
         Command::Assignments(args) => assignments::run(&mut ctx, args).await,
         Command::Assignment(args) => assignment::run(&mut ctx, args).await,
         Command::Jobs(args) => jobs::run(&mut ctx, args).await,
@@ -59,7 +64,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Templates(args) => templates::run(&mut ctx, args).await,
         Command::Serve(args) => serve::run(&mut ctx, args).await,
         Command::Watch => watch::run(&mut ctx).await,
-        Command::Completions(_) | Command::Init(_) => Ok(()),
+        Command::Completions(_) | Command::Init(_) | Command::Doctor => Ok(()),
     };
     match result {
         Err(CliError::Core(

@@ -1,14 +1,16 @@
 //! `baton queue`: the state of the namespace at a glance — counts by status, the jobs a runner
 //! would start now, those waiting out a retry back-off, those running, and the assignments that
-//! wait for a person (with their reasons).
+//! need a person ("needs you": blocked ones with their reasons, and idle ones — active with
+//! nothing queued).
 
 use crate::context::Context;
 use crate::error::CliResult;
 use crate::output::format::{one_line, opt_time, relative, time, truncate};
-use crate::output::style::{assignment_status_code, job_status_code, Style, RED};
+use crate::output::style::{assignment_status_code, job_status_code, Style, RED, YELLOW_BOLD};
 use crate::output::table::{Cell, Table};
 use crate::output::views;
 use crate::output::UNLIMITED;
+use baton_core::engine::IDLE_REASON;
 use baton_core::store::QueueSummary;
 use baton_core::time::now_ms;
 use baton_core::{AssignmentStatus, JobStatus};
@@ -20,6 +22,9 @@ pub async fn run(ctx: &mut Context) -> CliResult {
     let store = ctx.store().await?;
     let now = now_ms();
     let summary = store.queue(ctx.ns(), now).await?;
+    if summary.assignments.values().all(|n| *n == 0) {
+        super::namespaces::hint_if_empty(ctx).await?;
+    }
     if ctx.out.json {
         return ctx.out.json(&summary);
     }
@@ -106,8 +111,8 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
     }
     table_or_none(&mut text, &t, style, width);
 
-    section(&mut text, style, "blocked", q.blocked_total as usize);
-    // The reason is what a person must act on: it gets the room; the north star only a glimpse.
+    // Blocked and idle assignments both wait for a person: one list, the reason in full.
+    section(&mut text, style, "needs you", (q.blocked_total + q.idle_total) as usize);
     let mut t = Table::new(&["ASSIGNMENT", "SINCE", "NORTH STAR", "REASON"]).indent(2).flex(3);
     for a in &q.blocked {
         t.row(vec![
@@ -115,14 +120,23 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
             time(a.updated_at).into(),
             glimpse(&a.north_star, width).into(),
             Cell::painted(
-                one_line(a.reason.as_deref().unwrap_or_default()),
+                format!("blocked: {}", one_line(a.reason.as_deref().unwrap_or_default())),
                 Some(assignment_status_code(AssignmentStatus::Blocked)),
             ),
+        ]);
+    }
+    for a in &q.idle {
+        t.row(vec![
+            a.id.as_str().into(),
+            time(a.updated_at).into(),
+            glimpse(&a.north_star, width).into(),
+            Cell::painted(IDLE_REASON, Some(YELLOW_BOLD)),
         ]);
     }
     table_or_none(&mut text, &t, style, width);
 
     more(&mut text, style, q.blocked_total, q.blocked.len(), "baton assignments --status blocked");
+    more(&mut text, style, q.idle_total, q.idle.len(), "baton assignments --status active");
     section(&mut text, style, "runners", q.runners.len());
     if q.runners.is_empty() && (!q.ready.is_empty() || !q.waiting.is_empty()) {
         text.push_str(&style.dim("  none: nothing will run until you start one with `baton run`"));

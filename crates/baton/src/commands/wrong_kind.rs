@@ -11,14 +11,14 @@ pub async fn explain(ctx: &mut Context, err: Error) -> Error {
     match &err {
         Error::JobNotFound { namespace, id } => match store.assignment(namespace, id).await {
             Ok(_) => Error::invalid(format!(
-                "{id} is an assignment, not a job: show it with `baton assignment {id}` (its jobs: `baton jobs \
+                "{id} is an assignment, not a job; show it with `baton assignment {id}` (its jobs: `baton jobs \
                  --assignment {id}`)"
             )),
             Err(_) => err,
         },
         Error::AssignmentNotFound { namespace, id } => match store.job(namespace, id).await {
             Ok(job) => Error::invalid(format!(
-                "{id} is a job (of assignment {}), not an assignment: show it with `baton job {id}`",
+                "{id} is a job (of assignment {}), not an assignment; show it with `baton job {id}`",
                 job.assignment_id
             )),
             Err(_) => err,

@@ -89,6 +89,8 @@ fn an_id_of_the_other_kind_says_what_it_is() {
     assert!(err.contains(&format!("{jid} is a job (of assignment {aid}), not an assignment")), "{err}");
     let err = rejected(&s, &["insert-job", &jid, "--type", "plan"], 1);
     assert!(err.contains("not an assignment"), "{err}");
+    let v = json_error(&s, &["assignment", &jid, "--json"], 1);
+    assert_eq!(v["hint"], format!("show it with `baton job {jid}`").as_str());
 }
 
 #[test]

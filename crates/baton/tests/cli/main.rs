@@ -4,6 +4,7 @@
 mod common;
 
 mod concurrency;
+mod doctor;
 mod errors;
 mod init;
 mod inputs;

@@ -116,3 +116,32 @@ fn cancel_and_retry_a_job() {
     let out = s.ok(&["retry-job", &last]);
     assert!(out.contains(&format!("a copy of {last}")), "{out}");
 }
+
+#[test]
+fn cancel_and_retry_say_what_happens_next() {
+    let s = Sandbox::new();
+    let aid = s.create("Say what next", &[]);
+    let first = s.insert(&aid, "implement", &[]);
+    let second = s.insert(&aid, "review", &[]);
+    let out = s.ok(&["cancel-job", &first]);
+    assert!(out.contains(&format!("next: job {second} (review) runs next")), "{out}");
+    // Cancelling a pending job queues no PM; with nothing left the assignment is idle.
+    let out = s.ok(&["cancel-job", &second]);
+    assert!(out.contains("idle: nothing queued — insert a job or complete it"), "{out}");
+    assert_eq!(s.json(&["jobs", "--assignment", &aid]).as_array().unwrap().len(), 2, "no PM job");
+    let out = s.ok(&["retry-job", &first]);
+    assert!(out.contains("it runs next"), "{out}");
+    // The copy of a job, when the assignment is blocked, waits for a person's resume.
+    s.ok(&["update-assignment", &aid, "--status", "blocked", "--reason", "think"]);
+    let out = s.ok(&["retry-job", &second]);
+    assert!(
+        out.contains(&format!(
+            "it runs once a person resumes the assignment: baton update-assignment {aid} --status active"
+        )),
+        "{out}"
+    );
+    // Each copy goes after the last job no longer pending: what ran stays first, in order.
+    let chain = s.json(&["jobs", "--assignment", &aid]);
+    let statuses: Vec<&str> = chain.as_array().unwrap().iter().map(|j| j["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, vec!["cancelled", "cancelled", "pending", "pending"]);
+}

@@ -307,12 +307,30 @@ fn queue_shows_counts_ready_and_blocked() {
         "ctx one",
         "waiting (0)",
         "running (0)",
-        "blocked (1)",
+        "needs you (1)",
         a2.as_str(),
-        "waiting for keys",
+        "blocked: waiting for keys",
     ] {
         assert!(text.contains(want), "`{want}` in:\n{text}");
     }
+}
+
+#[test]
+fn an_idle_assignment_is_listed_under_needs_you() {
+    let s = Sandbox::new();
+    let idle = s.create("Nothing queued yet", &[]);
+    let busy = s.create("Planned", &["--first", "plan"]);
+    let q = s.json(&["queue"]);
+    assert_eq!(ids(&q["idle"]), vec![idle.clone()]);
+    assert_eq!(q["idle_total"], 1);
+    let text = s.ok(&["queue"]);
+    let line = text.lines().find(|l| l.contains(&idle)).unwrap_or_else(|| panic!("{idle} in:\n{text}"));
+    assert!(line.contains("idle: nothing queued — insert a job or complete it"), "{line}");
+    assert!(text.contains("needs you (1)"), "{text}");
+    assert!(!text.lines().any(|l| l.contains(&busy) && l.contains("idle")), "{text}");
+    // Queueing a job takes it off the list.
+    s.insert(&idle, "plan", &[]);
+    assert_eq!(s.json(&["queue"])["idle_total"], 0);
 }
 
 #[test]
@@ -350,6 +368,43 @@ fn inside_a_job_reads_work_and_changes_need_the_jobs_claim() {
     let a: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(a["history"][0]["actor"], format!("person:{login}").as_str());
     assert_ne!(a["history"][0]["actor"], "person:unknown");
+}
+
+#[test]
+fn namespaces_are_listed_and_an_empty_one_names_the_others() {
+    let s = Sandbox::new();
+    // A new database: nothing to list, and no hint.
+    assert!(s.json(&["namespaces"]).as_array().unwrap().is_empty());
+    s.ok(&["assignments"]);
+    let aid = s.create("Mine", &["--first", "plan"]);
+    s.insert(&aid, "review", &[]);
+    s.ok(&["create", "Theirs", "--namespace", "web"]);
+    let list = s.json(&["namespaces"]);
+    assert_eq!(
+        list,
+        serde_json::json!([
+            {"namespace": "repo", "assignments": 1, "jobs": 2},
+            {"namespace": "web", "assignments": 1, "jobs": 0}
+        ])
+    );
+    let text = s.ok(&["namespaces"]);
+    assert!(text.lines().any(|l| l.starts_with("repo (current)") && l.ends_with('2')), "{text}");
+    // A mistyped namespace: the list is empty, exit 0, and stderr names the real ones.
+    for args in [
+        &["assignments", "--namespace", "rpeo"][..],
+        &["jobs", "--namespace", "rpeo"][..],
+        &["queue", "--namespace", "rpeo"][..],
+    ] {
+        let run = s.run(args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stdout.contains("namespace rpeo"), "{}", run.stdout);
+        assert!(run.stderr.starts_with("hint: namespace rpeo holds nothing"), "{}", run.stderr);
+        assert!(run.stderr.contains("repo (1 assignment), web (1 assignment)"), "{}", run.stderr);
+    }
+    // JSON stays one value on stdout; the hint is on stderr.
+    let run = s.run(&["assignments", "--namespace", "rpeo", "--json"]);
+    assert_eq!(run.stdout.trim(), "[]");
+    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
 }
 
 #[test]

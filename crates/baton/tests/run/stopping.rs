@@ -29,15 +29,20 @@ fn cancelling_a_running_job_stops_its_agent() {
     let (aid, jid) = bench.assignment("Cancel me", "implement", "@hang");
     let mut runner = bench.spawn_runner(&[]);
     wait_running(&bench, &jid);
-    let cancelled = bench.json(&["cancel-job", &jid]);
-    assert_eq!(cancelled["status"], "cancelled");
+    let said = bench.ok(&["cancel-job", &jid]);
+    assert!(said.contains("its runner stops the agent"), "{said}");
+    assert!(said.contains("decides what follows the stopped job"), "{said}");
+    assert_eq!(bench.job(&jid)["status"], "cancelled");
     let pids = bench.agent_pids();
     bench.wait_for("the agent to be stopped", || pids.iter().all(|p| !alive(*p)));
-    bench.wait_for("the runner to let go", || bench.json(&["queue"])["running"].as_array().unwrap().is_empty());
+    // A PM decides what follows the stopped job (this one completes the assignment).
+    bench.wait_for("the PM to decide", || bench.detail(&aid)["status"] != "active");
     runner.kill().unwrap();
     runner.wait().unwrap();
     let detail = bench.detail(&aid);
-    assert_eq!(detail["jobs"].as_array().unwrap().len(), 1, "no PM job follows a cancel");
+    let jobs = detail["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 2, "{detail}");
+    assert_eq!((jobs[1]["type"].as_str(), jobs[1]["for_job_id"].as_str()), (Some("pm"), Some(jid.as_str())));
     assert_eq!(bench.job(&jid)["attempt_history"][0]["outcome"], "cancelled");
 }
 
