@@ -103,6 +103,11 @@ impl Drop for Terminal {
     }
 }
 
+/// The table part of the list (from its column titles on).
+fn table(screen: &str) -> &str {
+    screen.find("NORTH STAR").map_or("", |i| &screen[i..])
+}
+
 fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
@@ -233,6 +238,27 @@ fn tmux_watch_shows_every_column_at_200_columns() {
     // 50 rows hold every finished assignment: none is left to count.
     assert!(s.finished.iter().all(|a| screen.contains(a)), "{screen}");
     assert!(!screen.contains("not shown"), "{screen}");
+    term.keys(&["q"]);
+    bench.wait_for("the watch to quit on q", || !term.running());
+}
+
+#[test]
+#[ignore = "needs tmux"]
+fn tmux_watch_scrolls_to_the_selected_assignment() {
+    let bench = Bench::new();
+    let ids: Vec<String> =
+        (1..=30).map(|i| id(&bench.json(&["create", &format!("Open piece of work number {i}")]))).collect();
+    let term = Terminal::watch(&bench, 80, 24);
+    let first = term.wait_for(&bench, "the list", |t| t.contains("NORTH STAR") && t.contains("below (↑↓ scroll)"));
+    assert!(table(&first).contains(&ids[29]) && !first.contains(&ids[0]), "newest first, the oldest below: {first}");
+    assert_eq!(first.lines().count(), 24, "{first}");
+    // Down to the last row: the oldest comes into view, the newest scrolls away.
+    term.run(&["send-keys", "-t", "w", "-N", "29", "j"]);
+    let last =
+        term.wait_for(&bench, "the oldest assignment", |t| table(t).contains(&ids[0]) && t.contains(", 0 below"));
+    assert!(!table(&last).contains(&ids[29]), "{last}");
+    term.keys(&["Enter"]);
+    term.wait_for(&bench, "its chain", |t| t.contains(&format!("assignment {}", ids[0])));
     term.keys(&["q"]);
     bench.wait_for("the watch to quit on q", || !term.running());
 }
