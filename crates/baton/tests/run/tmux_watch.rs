@@ -262,3 +262,24 @@ fn tmux_watch_scrolls_to_the_selected_assignment() {
     term.keys(&["q"]);
     bench.wait_for("the watch to quit on q", || !term.running());
 }
+
+#[test]
+#[ignore = "needs tmux"]
+fn tmux_watch_follows_a_running_jobs_transcript_live() {
+    let bench = Bench::new();
+    let (_, job) = bench.assignment("Work while watched", "implement", "@write half.txt half done @hang");
+    let mut runner = bench.spawn_runner(&[]);
+    bench.wait_for("the agent to hang", || !bench.agent_pids().is_empty());
+    let term = Terminal::watch(&bench, 80, 24);
+    term.wait_for(&bench, "the running job", |t| t.contains(&format!("{job} implement ▶")));
+    term.keys(&["l"]);
+    let live = term.wait_for(&bench, "the transcript so far", |t| t.contains("write half.txt"));
+    assert!(live.contains(&format!("transcript of job {job}")) && live.contains("following live"), "{live}");
+    // The job ends while it is followed: the page says so without a key being pressed.
+    bench.ok(&["cancel-job", &job]);
+    term.wait_for(&bench, "the job's end", |t| t.contains("job cancelled · Esc back · q quit"));
+    term.keys(&["q"]);
+    bench.wait_for("the watch to quit on q", || !term.running());
+    runner.kill().unwrap();
+    runner.wait().unwrap();
+}
