@@ -2,8 +2,10 @@
 //! `tests/browser/dashboard.mjs`: an assignment created through another store handle (as by the
 //! CLI) appears without a reload, a running job's transcript grows live, a blocked assignment is
 //! resumed from the page, a job inserted with the form, and an assignment's diff (whole and per
-//! job) rendered from a real git repository. Screenshots go to
-//! `target/tmp/browser/`.
+//! job) rendered from a real git repository; a known chain's time line and cost chart (a bar
+//! per started job, a bar per cost), the namespace's totals, the list's filters, idle assignments
+//! under "Needs you", branch and worktree in the header, and the insert form gone once an
+//! assignment is finished. Screenshots go to `target/tmp/browser/`.
 //!
 //! It needs Chromium, Node and npm, so it is ignored unless asked for; `scripts/test` asks once
 //! it has installed Chromium.
@@ -11,7 +13,8 @@
 mod common;
 
 use baton_core::lifecycle::AssignmentUpdate;
-use baton_core::{AssignmentStatus, JobType};
+use baton_core::store::{AttemptResult, Claim, NewJob};
+use baton_core::{AssignmentStatus, ErrorKind, JobType, Store};
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -61,6 +64,61 @@ fn create_with_cli(baton: &Path, server: &TestServer, cwd: &Path) -> (String, St
     (a["id"].as_str().unwrap().to_string(), a["jobs"][0]["id"].as_str().unwrap().to_string())
 }
 
+/// Ends a claimed attempt as a runner would: succeeded, or failed for good (an auth error).
+async fn end(store: &dyn Store, claim: &Claim, ok: bool, cost: f64) {
+    let result = AttemptResult {
+        released: false,
+        result: ok.then(|| "done".into()),
+        success: Some(ok),
+        error: (!ok).then(|| "authentication failed (HTTP 401)".into()),
+        error_kind: (!ok).then_some(ErrorKind::Permanent),
+        exit_code: Some(if ok { 0 } else { 1 }),
+        session_id: None,
+        tokens_in: Some(1200),
+        tokens_out: Some(300),
+        cache_read_tokens: None,
+        cache_write_tokens: None,
+        cost_usd: Some(cost),
+        transcript_truncated: false,
+        transcript_error: None,
+        git_head_after: None,
+        diff_stat: None,
+        session_mode: None,
+        session_fallback_reason: None,
+        session_host: None,
+        model: None,
+    };
+    store.finish_attempt(&claim.job.id, claim.token, result, &policy()).await.expect("finish").expect("lease held");
+}
+
+/// A finished assignment with a known chain: an implement job that failed ($0.0125), the PM after
+/// it ($0.25), and a review job that never started (cancelled when the assignment completed).
+/// Returns the assignment and its started jobs.
+async fn known_chain(store: &dyn Store) -> (String, Vec<String>) {
+    let a = create(store, "A known chain to draw", Some(JobType::Implement)).await;
+    let aid = a.assignment.id.clone();
+    let implement = claim(store).await;
+    end(store, &implement, false, 0.0125).await;
+    let pm = claim(store).await;
+    assert_eq!(pm.job.job_type, JobType::Pm, "a PM follows the failed job");
+    let review = NewJob {
+        job_type: JobType::Review,
+        harness: "codex".into(),
+        context: "look again".into(),
+        max_attempts: 3,
+        after: None,
+        for_job_id: None,
+        session: None,
+        model: None,
+        effort: None,
+    };
+    store.insert_job(NS, &aid, review, &person()).await.unwrap();
+    end(store, &pm, true, 0.25).await;
+    let done = AssignmentUpdate { status: Some(AssignmentStatus::Complete), ..Default::default() };
+    store.update_assignment(NS, &aid, &done, &defaults(), &person()).await.unwrap();
+    (aid, vec![implement.job.id.clone(), pm.job.id.clone()])
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium, Node and npm"]
 async fn the_dashboard_updates_live_in_chromium() {
@@ -94,6 +152,14 @@ async fn the_dashboard_updates_live_in_chromium() {
             continue;
         };
         let reply = match step {
+            "chain" => {
+                let (aid, jobs) = known_chain(cli.as_ref()).await;
+                format!("OK {aid} {}", jobs.join(" "))
+            }
+            "idle" => {
+                let a = create(cli.as_ref(), "Nothing queued here", None).await;
+                format!("OK {}", a.assignment.id)
+            }
             "created" => {
                 let (aid, jid) = match baton_binary() {
                     // As a person would: `baton create` in another process.
@@ -149,7 +215,17 @@ async fn the_dashboard_updates_live_in_chromium() {
     assert_eq!(resumed.actor.to_string(), "person:dashboard");
     assert_eq!(resumed.reason.as_deref(), Some("go with the v2 API"));
     assert!(detail.jobs.iter().any(|j| j.job_type == JobType::Review && j.context.contains("review what")));
-    for shot in ["list.png", "job.png", "blocked.png", "assignment.png", "diff.png", "job-diff.png"] {
+    for shot in [
+        "list.png",
+        "job.png",
+        "blocked.png",
+        "assignment.png",
+        "diff.png",
+        "job-diff.png",
+        "chain.png",
+        "filters.png",
+        "worked.png",
+    ] {
         assert!(artifacts.join(shot).is_file(), "{shot} saved");
     }
     eprintln!("screenshots in {}", artifacts.display());

@@ -25,11 +25,14 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("/js/app.js", JS, include_str!("js/app.js")),
     ("/js/api.js", JS, include_str!("js/api.js")),
     ("/js/assignment.js", JS, include_str!("js/assignment.js")),
+    ("/js/charts.js", JS, include_str!("js/charts.js")),
     ("/js/diff.js", JS, include_str!("js/diff.js")),
+    ("/js/filters.js", JS, include_str!("js/filters.js")),
     ("/js/job.js", JS, include_str!("js/job.js")),
     ("/js/list.js", JS, include_str!("js/list.js")),
     ("/js/prompt.js", JS, include_str!("js/prompt.js")),
     ("/js/state.js", JS, include_str!("js/state.js")),
+    ("/js/totals.js", JS, include_str!("js/totals.js")),
     ("/js/ui.js", JS, include_str!("js/ui.js")),
 ];
 const JS: &str = "text/javascript; charset=utf-8";

@@ -54,6 +54,70 @@ try {
   await page.goto(url);
   if (page.url().includes('token=')) throw new Error(`the token stayed in the address: ${page.url()}`);
   await page.waitForSelector('#live.on');
+
+  // A known chain: a failed implement job ($0.0125), its PM ($0.25), a review that never ran.
+  const [chained, implementJob, pmJob] = await step('chain');
+  await page.waitForSelector(`.finished-rows a.row[data-assignment="${chained}"]`);
+  // The namespace's totals count it: both costs today, two jobs run, one permanent failure.
+  await page.waitForFunction(() => (document.querySelector('[data-total="run"] b') || {}).textContent === '2');
+  const totals = await page.innerText('.totals-facts');
+  for (const want of ['spent today $0.2625', 'this week $0.2625', 'jobs run 2', 'failures permanent 1']) {
+    if (!totals.replace(/\s+/g, ' ').includes(want)) throw new Error(`totals lack "${want}": ${totals}`);
+  }
+  const dayBars = await page.$$eval('.ns-cost .cost-bar', (bars) => bars.length);
+  if (dayBars !== 1) throw new Error(`${dayBars} bars in the namespace's cost per day, not 1 (today)`);
+
+  // An assignment with nothing queued is listed under "Needs you" as idle.
+  const [idle] = await step('idle');
+  await page.waitForSelector(`[data-idle="${idle}"]`);
+  const idleText = await page.textContent(`[data-idle="${idle}"]`);
+  if (!idleText.includes('idle: nothing queued — insert a job or complete it')) throw new Error(`idle card: ${idleText}`);
+
+  // The filters: text, status (idle included) and harness narrow the list.
+  const rows = () => page.$$eval('a.row[data-assignment]', (r) => r.map((e) => e.dataset.assignment));
+  await page.fill('.filters input[type=search]', 'known CHAIN');
+  await page.waitForFunction(() => document.querySelectorAll('a.row[data-assignment]').length === 1);
+  if ((await rows())[0] !== chained) throw new Error(`search shows ${await rows()}`);
+  await page.fill('.filters input[type=search]', '');
+  await page.selectOption('.filters select[name=status]', 'idle');
+  await page.waitForFunction(() => document.querySelectorAll('a.row[data-assignment]').length === 1);
+  if ((await rows())[0] !== idle) throw new Error(`status idle shows ${await rows()}`);
+  await page.selectOption('.filters select[name=status]', '');
+  await page.selectOption('.filters select[name=harness]', 'codex');
+  await page.waitForFunction(() => document.querySelectorAll('a.row[data-assignment]').length === 1);
+  if ((await rows())[0] !== chained) throw new Error(`harness codex shows ${await rows()}`);
+  await noRawValues(page, 'filtered list');
+  await page.screenshot({ path: join(artifacts, 'filters.png'), fullPage: true });
+  await page.selectOption('.filters select[name=harness]', '');
+  await page.waitForFunction(() => document.querySelectorAll('a.row[data-assignment]').length === 2);
+
+  // Its page: a time line with a bar per started job (the PM's marked, the failure red, the
+  // review "not started"), a cost chart with a bar per cost, and no insert form (it is finished).
+  await page.click(`a.row[data-assignment="${chained}"]`);
+  await page.waitForSelector('.job-times svg .tl-bar');
+  const bars = await page.$$eval('.job-times .tl-bar', (b) => b.map((e) => ({ job: e.dataset.job, cls: e.getAttribute('class'), tip: e.textContent })));
+  if (bars.length !== 2) throw new Error(`${bars.length} time line bars, not 2: ${JSON.stringify(bars)}`);
+  const [implementBar, pmBar] = bars;
+  if (implementBar.job !== implementJob || !implementBar.cls.includes('o-failed')) throw new Error(`implement bar: ${JSON.stringify(implementBar)}`);
+  if (pmBar.job !== pmJob || !pmBar.cls.includes('pm') || !pmBar.cls.includes('o-complete')) throw new Error(`PM bar: ${JSON.stringify(pmBar)}`);
+  for (const want of ['$0.0125', '1,200 in / 300 out tokens', 'error: permanent']) {
+    if (!implementBar.tip.includes(want)) throw new Error(`the implement bar's tooltip lacks ${want}: ${implementBar.tip}`);
+  }
+  const notStarted = await page.textContent('.job-times .tl-none');
+  if (!notStarted.includes('not started')) throw new Error(`the review's row: ${notStarted}`);
+  const costBars = await page.$$eval('.job-costs .cost-bar', (b) => b.length);
+  if (costBars !== 2) throw new Error(`${costBars} cost bars, not 2`);
+  if (!(await page.isHidden('.insert-section'))) throw new Error('a finished assignment still shows the insert form');
+  const place = await page.innerText('.head-card .place');
+  if (!place.includes('branch') || !place.includes('worktree') || !place.includes('base')) throw new Error(`header: ${place}`);
+  await noRawValues(page, 'chain');
+  await page.screenshot({ path: join(artifacts, 'chain.png'), fullPage: true });
+
+  // A finished job shows the runner that ran it.
+  await page.click(`.tl-item[data-job="${implementJob}"] a.mono`);
+  await page.waitForFunction(() => [...document.querySelectorAll('.grid-facts div')].some((d) => d.textContent === 'runnerr1'));
+  await page.click('a.brand');
+
   const [assignment, job] = await step('created');
 
   // Created through the store (as by the CLI): it appears without a reload.
@@ -107,6 +171,16 @@ try {
   if (shownLines !== 5000) throw new Error(`${shownLines} diff lines shown`);
   await noRawValues(page, 'assignment diff');
   await page.screenshot({ path: join(artifacts, 'diff.png') });
+  // Its branch and worktree in the header; the long path wraps inside the card.
+  const where = await page.innerText('.head-card .place');
+  if (!where.includes(`baton/${worked}`) || !where.includes(`worktrees/${worked}`)) throw new Error(`header: ${where}`);
+  const spills = await page.$$eval('.head-card, .history', (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).length);
+  if (spills) throw new Error('a long value spills out of its box');
+  await page.setViewportSize({ width: 700, height: 900 });
+  const narrowSpills = await page.$$eval('.head-card, .history', (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).length);
+  if (narrowSpills) throw new Error('a long value spills out of its box on a narrow page');
+  await page.screenshot({ path: join(artifacts, 'worked.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.click(`.job-diff[data-job-diff="${workedJob}"] summary`);
   await page.waitForSelector(`.job-diff[data-job-diff="${workedJob}"] pre.diff .d-add`);
   await page.click(`.tl-item[data-job="${workedJob}"] a.mono`);

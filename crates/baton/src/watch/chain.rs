@@ -5,6 +5,7 @@
 use super::idle::IDLE_TEXT;
 use super::paint::{one_line, wrap, Line, Page, BOLD, DIM, GREEN, RED, SELECTED, YELLOW};
 use super::view::View;
+use crate::output::format::money;
 use baton_core::time::{human_duration, Millis};
 use baton_core::{AssignmentDetail, AssignmentStatus, Job, JobStatus};
 
@@ -72,8 +73,8 @@ pub(crate) fn chain_page(d: &AssignmentDetail, now: Millis, view: &View, width: 
 
 fn cost_text(cost: Option<f64>, budget: Option<f64>) -> String {
     match (cost, budget) {
-        (c, Some(b)) => format!("cost ${:.2} of ${b:.2}", c.unwrap_or(0.0)),
-        (Some(c), None) => format!("cost ${c:.2}"),
+        (c, Some(b)) => format!("cost {} of {}", money(c.unwrap_or(0.0)), money(b)),
+        (Some(c), None) => format!("cost {}", money(c)),
         (None, None) => "no cost yet".to_string(),
     }
 }
@@ -91,7 +92,7 @@ fn job_rows(job: &Job, now: Millis, width: usize) -> (Line, Option<Line>) {
         (_, _, Some(ms)) => human_duration(ms),
         _ => "-".to_string(),
     };
-    let cost = job.cost_usd.map(|c| format!("${c:.2}")).unwrap_or_else(|| "-".into());
+    let cost = job.cost_usd.map(money).unwrap_or_else(|| "-".into());
     let main = vec![
         (format!("{:>3}  {:<10}{:<10}", job.position, job.id, job.job_type.as_str()), None),
         (format!("{:<10}", job.status.as_str()), style),

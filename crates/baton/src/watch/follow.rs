@@ -3,6 +3,7 @@
 //! newest lines at the bottom of the screen.
 
 use super::paint::{wrap, Line, Page, Style, BOLD, DIM, GREEN, RED};
+use crate::output::format::money;
 use baton_core::time::{human_duration, Millis};
 use baton_core::{Job, JobStatus, Result, Store};
 
@@ -111,7 +112,7 @@ fn facts(job: &Job, now: Millis) -> String {
         _ => {}
     }
     if let Some(c) = job.cost_usd {
-        facts.push(format!("${c:.2}"));
+        facts.push(money(c));
     }
     if let Some(runner) = job.runner.as_ref().or_else(|| job.attempt_history.last().and_then(|a| a.runner.as_ref())) {
         facts.push(format!("runner {runner}"));

@@ -3,6 +3,7 @@
 
 use super::paint::one_line;
 use super::snapshot::Snapshot;
+use crate::output::format::money;
 use baton_core::time::human_duration;
 use baton_core::{Assignment, AssignmentStatus, Job, JobStatus};
 
@@ -93,7 +94,7 @@ fn job_change(old: &Job, job: &Job, out: &mut Vec<String>) {
                 text.push_str(&format!(" in {}", human_duration(ms)));
             }
             if let Some(cost) = job.cost_usd {
-                text.push_str(&format!(", ${cost:.2}"));
+                text.push_str(&format!(", {}", money(cost)));
             }
             out.push(text);
         }

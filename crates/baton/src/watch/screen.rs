@@ -11,6 +11,7 @@ use super::paint::{
 };
 use super::snapshot::Snapshot;
 use super::view::{Target, View};
+use crate::output::format::money;
 use baton_core::time::{human_duration, Millis};
 use baton_core::{Assignment, AssignmentStatus, Job, JobStatus};
 use chrono::{DateTime, Local};
@@ -19,11 +20,12 @@ use chrono::{DateTime, Local};
 pub(crate) const MIN_NORTH_STAR: usize = 30;
 
 /// The table's columns before the north star, with their widths (a space included).
-const COLUMNS: [(&str, usize); 5] = [("ID", 10), ("STATUS", 10), ("JOBS", 7), ("COST", 12), ("CURRENT JOB", 28)];
+const COLUMNS: [(&str, usize); 5] = [("ID", 10), ("STATUS", 10), ("JOBS", 7), ("COST", 14), ("CURRENT JOB", 28)];
 /// Which columns go, first to last, when the north star would be too narrow: the job count,
 /// then the cost, then the current job; the id and status always stay.
 const DROP_ORDER: [usize; 3] = [2, 3, 4];
-/// Needs-you entries shown before the rest are counted.
+/// Needs-you entries shown before the rest are counted, at most: fewer on a short screen, so
+/// the table keeps most of it.
 const NEEDS_SHOWN: usize = 5;
 
 /// The columns shown at `width`, and the room left for the north star.
@@ -53,7 +55,8 @@ pub(crate) fn list_page(ns: &str, s: &Snapshot, now: Millis, view: &View, width:
 
     if !needs.is_empty() {
         rows.push(vec![(format!("NEEDS YOU ({})", needs.len()), BOLD)]);
-        for a in needs.iter().take(NEEDS_SHOWN) {
+        let shown_needs = NEEDS_SHOWN.min((height / 8).max(1));
+        for a in needs.iter().take(shown_needs) {
             rows.push(vec![(format!(" {} ", a.id), BLOCKED), (format!(" {}", one_line(&a.north_star, width)), BOLD)]);
             // Why it waits gets rows of its own: it is what the person must read.
             let why = match a.status {
@@ -64,8 +67,8 @@ pub(crate) fn list_page(ns: &str, s: &Snapshot, now: Millis, view: &View, width:
                 rows.push(vec![(format!("   {line}"), YELLOW)]);
             }
         }
-        if needs.len() > NEEDS_SHOWN {
-            rows.push(vec![(format!("   … {} more (b lists only these)", needs.len() - NEEDS_SHOWN), DIM)]);
+        if needs.len() > shown_needs {
+            rows.push(vec![(format!("   … {} more (b lists only these)", needs.len() - shown_needs), DIM)]);
         }
         rows.push(Vec::new());
     }
@@ -89,18 +92,30 @@ pub(crate) fn list_page(ns: &str, s: &Snapshot, now: Millis, view: &View, width:
         (false, false) => finished.len(),
     };
 
-    let mut targets = Vec::new();
-    let selected =
-        view.selected.as_ref().filter(|id| open.iter().chain(&finished[..finished_shown]).any(|a| &a.id == *id));
-    for a in open.iter().chain(&finished[..finished_shown]) {
+    let listed: Vec<&Assignment> = open.iter().chain(&finished[..finished_shown]).copied().collect();
+    let at = view.selected.as_ref().and_then(|id| listed.iter().position(|a| &a.id == id)).unwrap_or(0);
+    // More open assignments than rows: the table scrolls so the selected one stays in view,
+    // with a row saying how many are above and below.
+    let count_row = usize::from(finished_total > finished_shown);
+    let room = height.saturating_sub(rows.len() + 1 + count_row).max(3);
+    let (start, end) = if listed.len() <= room {
+        (0, listed.len())
+    } else {
+        let fit = room - 1;
+        let start = (at + 1).saturating_sub(fit).min(listed.len() - fit);
+        (start, start + fit)
+    };
+    for (i, a) in listed.iter().enumerate().take(end).skip(start) {
         let row = assignment_row(s, a, now, columns, north_star);
-        let is_selected = match selected {
-            Some(id) => id == &a.id,
-            None => targets.is_empty(),
-        };
-        rows.push(if is_selected { restyle(row, SELECTED) } else { row });
-        targets.push(Target { assignment: a.id.clone(), job: followed_job(s, &a.id).map(|j| j.id.clone()) });
+        rows.push(if i == at { restyle(row, SELECTED) } else { row });
     }
+    if (start, end) != (0, listed.len()) {
+        rows.push(vec![(format!("… {start} above, {} below (↑↓ scroll)", listed.len() - end), DIM)]);
+    }
+    let targets: Vec<Target> = listed
+        .iter()
+        .map(|a| Target { assignment: a.id.clone(), job: followed_job(s, &a.id).map(|j| j.id.clone()) })
+        .collect();
     if finished_total > finished_shown {
         let rest = finished_total - finished_shown;
         let what = if finished_shown == 0 { "finished" } else { "more finished" };
@@ -194,9 +209,8 @@ fn assignment_row(s: &Snapshot, a: &Assignment, now: Millis, columns: [bool; 5],
         _ => DIM,
     };
     let cost = match (a.cost_usd, a.budget_usd) {
-        (Some(c), Some(b)) => format!("${c:.2}/${b:.2}"),
-        (None, Some(b)) => format!("$0.00/${b:.2}"),
-        (Some(c), None) => format!("${c:.2}"),
+        (c, Some(b)) => format!("{}/{}", money(c.unwrap_or(0.0)), money(b)),
+        (Some(c), None) => money(c),
         (None, None) => "-".to_string(),
     };
     let (current, current_style) = match s.current_job(&a.id) {
@@ -245,7 +259,7 @@ mod tests {
     #[test]
     fn columns_drop_in_order_and_the_north_star_keeps_its_room() {
         let (shown, room) = fit(200);
-        assert_eq!((shown, room), ([true; 5], 133));
+        assert_eq!((shown, room), ([true; 5], 131));
         let (shown, room) = fit(80);
         assert_eq!(shown, [true, true, false, false, true], "the job count goes, then the cost");
         assert!(room >= MIN_NORTH_STAR, "{room}");

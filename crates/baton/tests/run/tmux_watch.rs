@@ -103,6 +103,11 @@ impl Drop for Terminal {
     }
 }
 
+/// The table part of the list (from its column titles on).
+fn table(screen: &str) -> &str {
+    screen.find("NORTH STAR").map_or("", |i| &screen[i..])
+}
+
 fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
@@ -235,4 +240,46 @@ fn tmux_watch_shows_every_column_at_200_columns() {
     assert!(!screen.contains("not shown"), "{screen}");
     term.keys(&["q"]);
     bench.wait_for("the watch to quit on q", || !term.running());
+}
+
+#[test]
+#[ignore = "needs tmux"]
+fn tmux_watch_scrolls_to_the_selected_assignment() {
+    let bench = Bench::new();
+    let ids: Vec<String> =
+        (1..=30).map(|i| id(&bench.json(&["create", &format!("Open piece of work number {i}")]))).collect();
+    let term = Terminal::watch(&bench, 80, 24);
+    let first = term.wait_for(&bench, "the list", |t| t.contains("NORTH STAR") && t.contains("below (↑↓ scroll)"));
+    assert!(table(&first).contains(&ids[29]) && !first.contains(&ids[0]), "newest first, the oldest below: {first}");
+    assert_eq!(first.lines().count(), 24, "{first}");
+    // Down to the last row: the oldest comes into view, the newest scrolls away.
+    term.run(&["send-keys", "-t", "w", "-N", "29", "j"]);
+    let last =
+        term.wait_for(&bench, "the oldest assignment", |t| table(t).contains(&ids[0]) && t.contains(", 0 below"));
+    assert!(!table(&last).contains(&ids[29]), "{last}");
+    term.keys(&["Enter"]);
+    term.wait_for(&bench, "its chain", |t| t.contains(&format!("assignment {}", ids[0])));
+    term.keys(&["q"]);
+    bench.wait_for("the watch to quit on q", || !term.running());
+}
+
+#[test]
+#[ignore = "needs tmux"]
+fn tmux_watch_follows_a_running_jobs_transcript_live() {
+    let bench = Bench::new();
+    let (_, job) = bench.assignment("Work while watched", "implement", "@write half.txt half done @hang");
+    let mut runner = bench.spawn_runner(&[]);
+    bench.wait_for("the agent to hang", || !bench.agent_pids().is_empty());
+    let term = Terminal::watch(&bench, 80, 24);
+    term.wait_for(&bench, "the running job", |t| t.contains(&format!("{job} implement ▶")));
+    term.keys(&["l"]);
+    let live = term.wait_for(&bench, "the transcript so far", |t| t.contains("write half.txt"));
+    assert!(live.contains(&format!("transcript of job {job}")) && live.contains("following live"), "{live}");
+    // The job ends while it is followed: the page says so without a key being pressed.
+    bench.ok(&["cancel-job", &job]);
+    term.wait_for(&bench, "the job's end", |t| t.contains("job cancelled · Esc back · q quit"));
+    term.keys(&["q"]);
+    bench.wait_for("the watch to quit on q", || !term.running());
+    runner.kill().unwrap();
+    runner.wait().unwrap();
 }

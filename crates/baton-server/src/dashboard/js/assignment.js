@@ -1,23 +1,30 @@
-// `#/a/<id>`: one assignment — its job chain as a timeline with the PM's decisions, its history,
-// resume / complete / cancel, merge once complete, and the insert-job form. Re-read whenever the namespace changes;
-// forms being filled in are kept across updates.
+// `#/a/<id>`: one assignment — where it works (branch, worktree, base), a time line of its jobs
+// and its cost over time, its job chain with the PM's decisions, its history, resume / complete
+// / cancel, merge once complete, and the insert-job form while it is open. Re-read whenever the
+// namespace changes; forms being filled in are kept across updates.
 import { h, $, money, jobCost, duration, ago, clock, clip, pill, since } from './ui.js';
 import { api, act } from './api.js';
-import { state } from './state.js';
+import { state, IDLE_TEXT } from './state.js';
 import { changesSection, jobDiffFold } from './diff.js';
+import { jobTimeline, costChart, jobCostPoints } from './charts.js';
 
 export function assignmentView(main, id) {
   const head = h('section', { class: 'card head-card' }, h('p', { class: 'muted', text: 'Loading…' }));
   const timeline = h('ol', { class: 'timeline' });
   const history = h('ul', { class: 'history' });
   const insert = insertForm(id);
+  const insertSection = h('div', { class: 'insert-section' }, h('h2', { text: 'Insert a job' }), insert.el);
   const changes = changesSection(id);
+  const times = h('div', { class: 'chart-box job-times' });
+  const costs = h('div', { class: 'chart-box job-costs' });
   main.replaceChildren(
     h('div', { class: 'crumbs' }, h('a', { href: '#/', text: 'assignments' }), ` / ${id}`),
     head,
+    h('h2', { text: 'Time line' }),
+    h('section', { class: 'card charts-card' }, times, h('h3', { text: 'Cost over time' }), costs),
     h('h2', { text: 'Changes against its base' }), changes.el,
     h('div', { class: 'two-col' },
-      h('div', {}, h('h2', { text: 'Job chain' }), timeline, h('h2', { text: 'Insert a job' }), insert.el),
+      h('div', {}, h('h2', { text: 'Job chain' }), timeline, insertSection),
       h('div', {}, h('h2', { text: 'History' }), h('div', { class: 'card' }, history))));
   let lastStatus = null;
   let closed = false;
@@ -41,6 +48,10 @@ export function assignmentView(main, id) {
       timeline.replaceChildren(...detail.jobs.map((j) => timelineItem(j, detail.history)));
       if (!detail.jobs.length) timeline.append(h('li', { class: 'muted', text: 'No jobs yet: insert one below.' }));
       history.replaceChildren(...[...detail.history].reverse().map(historyItem));
+      times.replaceChildren(jobTimeline(detail.jobs));
+      costs.replaceChildren(costChart(jobCostPoints(detail.jobs), { title: 'the assignment’s cost over time' }));
+      // A finished assignment takes no more jobs: the form goes.
+      insertSection.hidden = detail.status === 'complete' || detail.status === 'cancelled';
       insert.update(detail);
       changes.update(detail);
     }
@@ -53,17 +64,34 @@ export function assignmentView(main, id) {
 
 function headFacts(d) {
   const budget = d.budget_usd != null ? ` of ${money(d.budget_usd)}` : '';
+  const final = d.status === 'complete' || d.status === 'cancelled';
+  const elapsed = final ? duration(Date.parse(d.updated_at) - Date.parse(d.created_at)) : since(d.created_at);
   return [
     h('span', {}, 'cost ', h('b', { text: money(d.cost_usd) }), budget),
     h('span', {}, 'jobs ', h('b', { text: `${d.job_count}/${d.max_jobs}` })),
     h('span', {}, 'created ', h('b', { text: clock(d.created_at) })),
+    h('span', {}, final ? 'took ' : 'open for ', h('b', {}, elapsed)),
     h('span', {}, 'updated ', h('b', { text: ago(d.updated_at) })),
+  ];
+}
+
+// Where the assignment works: its branch, its worktree and the base it started from.
+function placeFacts(d) {
+  const base = d.base_branch || d.base_ref;
+  return [
+    h('span', { dataset: { fact: 'branch' } }, 'branch ', h('b', { class: 'mono', text: d.branch || 'none yet (made when its first job runs)' })),
+    h('span', { dataset: { fact: 'base' } }, 'base ', h('b', { class: 'mono', text: baseText(base, d.base_commit) })),
+    h('span', { dataset: { fact: 'worktree' }, class: 'path' }, 'worktree ', h('b', { class: 'mono', text: d.worktree || 'none' })),
   ];
 }
 
 function updateHead(head, d) {
   const facts = $('.facts', head);
   if (facts) facts.replaceChildren(...headFacts(d));
+  const place = $('.place', head);
+  if (place) place.replaceChildren(...placeFacts(d));
+  const idle = $('.idle-why', head);
+  if (idle) idle.hidden = !isIdle(d);
   const reason = $('.reason', head);
   if (reason) reason.textContent = d.reason || '';
 }
@@ -73,6 +101,8 @@ function renderHead(head, d) {
     h('div', {}, pill(d.status), ' ', h('span', { class: 'mono muted', text: d.id })),
     h('h1', { text: d.north_star }),
     h('div', { class: 'facts' }, headFacts(d)),
+    h('div', { class: 'facts place' }, placeFacts(d)),
+    h('div', { class: 'idle-why', hidden: !isIdle(d), text: IDLE_TEXT }),
   ];
   if (d.status === 'blocked') {
     const note = h('input', { type: 'text', placeholder: 'Note for the PM (optional)', 'aria-label': 'note for the PM' });
@@ -128,6 +158,17 @@ function mergeBar(d) {
     act(merge, () => api('POST', `/api/assignments/${d.id}/merge`, body), `merged ${d.branch}`);
   });
   return h('div', { class: 'actions-bar' }, form);
+}
+
+function baseText(name, commit) {
+  const at = commit ? commit.slice(0, 12) : null;
+  if (name) return at ? `${name} @ ${at}` : name;
+  return at || 'the checkout’s HEAD';
+}
+
+// Active with no job pending or running: nothing happens until a person acts.
+function isIdle(d) {
+  return d.status === 'active' && !d.jobs.some((j) => j.status === 'pending' || j.status === 'running');
 }
 
 function timelineItem(job, history) {

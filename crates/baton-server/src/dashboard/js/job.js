@@ -1,6 +1,6 @@
 // `#/j/<id>`: one job — its outcome and its transcript, which streams live over server-sent
 // events (`/api/jobs/<id>/stream`) and resumes after a reconnect without repeating a line.
-import { h, $, jobCost, duration, clock, pill, since, toast } from './ui.js';
+import { h, $, jobCost, jobRunner, duration, clock, pill, since, toast } from './ui.js';
 import { api, act } from './api.js';
 import { jobChanges } from './diff.js';
 import { jobPrompt } from './prompt.js';
@@ -68,7 +68,7 @@ function renderJob(head, job) {
     ['duration', job.status === 'running' && job.started_at ? since(job.started_at) : (duration(job.duration_ms) || '–')],
     ['cost', jobCost(job)],
     ['tokens', job.tokens_in != null ? `${job.tokens_in} in / ${job.tokens_out} out` : '–'],
-    ['runner', job.runner || '–'],
+    ['runner', jobRunner(job) || '–'],
   ];
   if (job.exit_code != null) facts.push(['exit code', job.exit_code]);
   if (job.model || job.effort) facts.push(['model', `${job.model || 'default'}${job.effort ? ' · effort ' + job.effort : ''}`]);

@@ -1,12 +1,18 @@
-// `#/`: blocked assignments first (with their reason and a resume button), then the open ones,
-// then the finished ones, and a form to create one. Rebuilt from each pushed snapshot.
+// `#/`: what needs a person first (blocked assignments with their reason and a resume button,
+// idle ones with nothing queued), the namespace's totals, then the open assignments and the
+// finished ones under the filters, and a form to create one. Rebuilt from each pushed snapshot.
 import { h, $, money, ago, pill, since } from './ui.js';
 import { api, act } from './api.js';
-import { state, currentJob } from './state.js';
+import { state, currentJob, idleLocally, IDLE_TEXT } from './state.js';
+import { totalsCard } from './totals.js';
+import { filterBar, filtering, matches } from './filters.js';
 
 function currentCell(a) {
   const job = currentJob(a.id);
-  if (!job) return h('div', { class: 'current muted', text: a.status === 'active' ? 'no job queued' : '' });
+  if (!job) {
+    if (idleLocally(a)) return h('div', { class: 'current idle', text: 'idle: nothing queued' });
+    return h('div', { class: 'current muted', text: a.status === 'active' ? 'no job queued' : '' });
+  }
   if (job.status === 'running') {
     return h('div', { class: 'current running' }, h('span', { class: 'dot' }),
       `${job.type} on ${job.harness} · `, since(job.started_at));
@@ -19,38 +25,48 @@ function currentCell(a) {
 export function listView(main) {
   const needs = h('div', { class: 'needs' });
   const needsSection = h('div', { hidden: true }, h('h2', { text: 'Needs you' }), needs);
-  const open = h('div', { class: 'card rows' });
-  const finished = h('div', { class: 'card rows' });
+  const totals = totalsCard();
+  const open = h('div', { class: 'card rows open-rows' });
+  const finished = h('div', { class: 'card rows finished-rows' });
   const finishedSection = h('div', { hidden: true }, h('h2', { text: 'Finished' }), finished);
-  main.replaceChildren(needsSection, h('h2', { text: 'Assignments' }), open, finishedSection, createForm());
+  const filters = filterBar(() => refresh());
+  main.replaceChildren(needsSection, h('h2', { text: 'Totals' }), totals.el,
+    h('h2', { text: 'Assignments' }), filters.el, open, finishedSection, createForm());
   const cards = new Map();
 
   function refresh() {
     const snap = state.snapshot;
     if (!snap) return;
-    const blocked = snap.assignments.filter((a) => a.status === 'blocked');
-    // Cards are kept by id so a note being typed survives updates.
-    for (const [id, card] of cards) {
-      if (!blocked.some((a) => a.id === id)) { card.remove(); cards.delete(id); }
+    totals.refresh();
+    const waiting = snap.assignments.filter((a) => a.status === 'blocked' || idleLocally(a));
+    // Cards are kept by id (and kind) so a note being typed survives updates.
+    const key = (a) => `${a.id} ${a.status}`;
+    for (const [k, card] of cards) {
+      if (!waiting.some((a) => key(a) === k)) { card.remove(); cards.delete(k); }
     }
-    for (const a of blocked) {
-      let card = cards.get(a.id);
-      if (!card) { card = blockedCard(a); cards.set(a.id, card); }
-      $('.reason', card).textContent = a.reason || 'no reason given';
+    for (const a of waiting) {
+      let card = cards.get(key(a));
+      if (!card) { card = a.status === 'blocked' ? blockedCard(a) : idleCard(a); cards.set(key(a), card); }
+      if (a.status === 'blocked') $('.reason', card).textContent = a.reason || 'no reason given';
       if (card.parentNode !== needs) needs.append(card);
     }
-    needsSection.hidden = blocked.length === 0;
+    needsSection.hidden = waiting.length === 0;
 
-    const openList = snap.assignments.filter((a) => a.status === 'active');
+    const shown = snap.assignments.filter(matches);
+    const openList = shown.filter((a) => a.status === 'active' || a.status === 'blocked');
     open.replaceChildren(rowHead(), ...openList.map(row));
-    if (!openList.length) open.append(h('div', { class: 'empty', text: 'Nothing active. Create an assignment below or with `baton create "…"`.' }));
-    const done = snap.assignments.filter((a) => a.status === 'complete' || a.status === 'cancelled');
+    if (!openList.length) {
+      const text = filtering() ? 'Nothing open matches the filters.' : 'Nothing active. Create an assignment below or with `baton create "…"`.';
+      open.append(h('div', { class: 'empty', text }));
+    }
+    const done = shown.filter((a) => a.status === 'complete' || a.status === 'cancelled');
     finished.replaceChildren(rowHead(), ...done.map(row));
     finishedSection.hidden = done.length === 0;
+    filters.count.textContent = filtering() ? `${shown.length} of ${snap.assignments.length} shown` : '';
   }
 
   refresh();
-  return { refresh };
+  return { refresh, close: totals.close };
 }
 
 function rowHead() {
@@ -84,6 +100,17 @@ function blockedCard(a) {
   return h('section', { class: 'card blocked-card', dataset: { blocked: a.id } },
     h('div', {}, h('a', { class: 'title', href: `#/a/${a.id}`, text: a.north_star }), ' ', h('span', { class: 'mono muted', text: a.id })),
     h('div', { class: 'reason' }), form);
+}
+
+function idleCard(a) {
+  const complete = h('button', { type: 'button', text: 'Mark complete' });
+  complete.addEventListener('click', () => {
+    act(complete, () => api('PATCH', `/api/assignments/${a.id}`, { status: 'complete' }), `completed ${a.id}`);
+  });
+  return h('section', { class: 'card blocked-card idle-card', dataset: { idle: a.id } },
+    h('div', {}, h('a', { class: 'title', href: `#/a/${a.id}`, text: a.north_star }), ' ', h('span', { class: 'mono muted', text: a.id })),
+    h('div', { class: 'idle-why', text: IDLE_TEXT }),
+    h('div', { class: 'inline-form' }, h('a', { class: 'button', href: `#/a/${a.id}`, text: 'Insert a job' }), complete));
 }
 
 function createForm() {

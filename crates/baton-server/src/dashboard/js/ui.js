@@ -21,8 +21,29 @@ export function h(tag, attrs, ...kids) {
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 
+// Dollars: cents from $1 up, and up to 4 decimals below (`$0.0125`, `$0.03`), so small costs
+// do not all read as $0.01. Sums are made from the unrounded values before this is called.
 export function money(x) {
-  return x == null ? '–' : '$' + Number(x).toFixed(2);
+  if (x == null) return '–';
+  const n = Number(x);
+  if (Math.abs(n) >= 1) return '$' + n.toFixed(2);
+  let text = n.toFixed(4);
+  while (text.endsWith('0') && text.length - text.indexOf('.') > 3) text = text.slice(0, -1);
+  return '$' + text;
+}
+
+// Who ran a job: its runner while it runs, the last attempt's once it has ended.
+export function jobRunner(job) {
+  if (job.runner) return job.runner;
+  const attempts = job.attempt_history || [];
+  const last = attempts.length ? attempts[attempts.length - 1] : null;
+  return (last && last.runner) || null;
+}
+
+export function tokens(job) {
+  if (job.tokens_in == null && job.tokens_out == null) return null;
+  const n = (x) => Number(x || 0).toLocaleString('en-US');
+  return `${n(job.tokens_in)} in / ${n(job.tokens_out)} out tokens`;
 }
 
 // A job's cost with its source: never a made-up $0 for usage that has no price.
