@@ -5,7 +5,7 @@
 //! The table fits the screen: the north star keeps at least [`MIN_NORTH_STAR`] characters, and
 //! when it would get fewer the other columns are dropped, least important first.
 
-use super::idle::{idle_locally, IDLE_TEXT};
+use super::idle::{is_idle, IDLE_TEXT};
 use super::paint::{
     one_line, plain, restyle, wrap, Line, Page, Style, BLOCKED, BOLD, DIM, GREEN, RED, SELECTED, YELLOW,
 };
@@ -51,7 +51,7 @@ pub(crate) fn list_page(ns: &str, s: &Snapshot, now: Millis, view: &View, width:
     let mut rows = vec![header(ns, now, view), summary(s, width), Vec::new()];
     let shown: Vec<&Assignment> = s.assignments.iter().filter(|a| matches(s, a, &view.filter)).collect();
     let needs: Vec<&Assignment> =
-        shown.iter().copied().filter(|a| a.status == AssignmentStatus::Blocked || idle_locally(s, a)).collect();
+        shown.iter().copied().filter(|a| a.status == AssignmentStatus::Blocked || is_idle(s, a)).collect();
 
     if !needs.is_empty() {
         rows.push(vec![(format!("NEEDS YOU ({})", needs.len()), BOLD)]);
@@ -145,7 +145,7 @@ fn header(ns: &str, now: Millis, view: &View) -> Line {
 fn summary(s: &Snapshot, width: usize) -> Line {
     let count = |map: &std::collections::BTreeMap<String, u64>, k: &str| map.get(k).copied().unwrap_or(0);
     let q = &s.queue;
-    let idle = s.assignments.iter().filter(|a| idle_locally(s, a)).count();
+    let idle = s.assignments.iter().filter(|a| is_idle(s, a)).count();
     let mut text = format!(
         "{} active · {} blocked · {idle} idle   jobs: {} running, {} pending",
         count(&q.assignments, "active"),
@@ -186,7 +186,7 @@ fn matches(s: &Snapshot, a: &Assignment, filter: &str) -> bool {
     }
     let needle = filter.to_lowercase();
     let job = s.current_job(&a.id).map(|j| format!("{} {} {}", j.id, j.job_type, j.harness)).unwrap_or_default();
-    let idle = if idle_locally(s, a) { "idle" } else { "" };
+    let idle = if is_idle(s, a) { "idle" } else { "" };
     let hay = format!("{} {} {} {} {job} {idle}", a.id, a.status, a.north_star, a.reason.as_deref().unwrap_or(""));
     hay.to_lowercase().contains(&needle)
 }
@@ -215,7 +215,7 @@ fn assignment_row(s: &Snapshot, a: &Assignment, now: Millis, columns: [bool; 5],
     };
     let (current, current_style) = match s.current_job(&a.id) {
         Some(job) => current_job(job, now),
-        None if idle_locally(s, a) => ("idle: nothing queued".to_string(), YELLOW),
+        None if is_idle(s, a) => ("idle: nothing queued".to_string(), YELLOW),
         None => ("-".to_string(), DIM),
     };
     let row_style = if a.status.is_final() { DIM } else { None };

@@ -2,7 +2,7 @@
 // and a text search over id, north star, reason and branch. Their values live in
 // `state.filters`, so they survive updates and a visit to another page.
 import { h } from './ui.js';
-import { state, idleLocally, currentJob } from './state.js';
+import { state, isIdle, currentJob } from './state.js';
 
 const STATUSES = ['active', 'idle', 'blocked', 'complete', 'cancelled'];
 
@@ -35,7 +35,7 @@ export function filtering() {
 
 export function matches(a) {
   const f = state.filters;
-  if (f.status === 'idle' ? !idleLocally(a) : f.status && a.status !== f.status) return false;
+  if (f.status === 'idle' ? !isIdle(a) : f.status && a.status !== f.status) return false;
   if (f.harness) {
     const current = currentJob(a.id);
     const ran = state.jobs.some((j) => j.assignment_id === a.id && j.harness === f.harness);

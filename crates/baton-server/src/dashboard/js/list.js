@@ -3,14 +3,14 @@
 // finished ones under the filters, and a form to create one. Rebuilt from each pushed snapshot.
 import { h, $, money, ago, pill, since } from './ui.js';
 import { api, act } from './api.js';
-import { state, currentJob, idleLocally, IDLE_TEXT } from './state.js';
+import { state, currentJob, isIdle, IDLE_TEXT } from './state.js';
 import { totalsCard } from './totals.js';
 import { filterBar, filtering, matches } from './filters.js';
 
 function currentCell(a) {
   const job = currentJob(a.id);
   if (!job) {
-    if (idleLocally(a)) return h('div', { class: 'current idle', text: 'idle: nothing queued' });
+    if (isIdle(a)) return h('div', { class: 'current idle', text: 'idle: nothing queued' });
     return h('div', { class: 'current muted', text: a.status === 'active' ? 'no job queued' : '' });
   }
   if (job.status === 'running') {
@@ -38,7 +38,7 @@ export function listView(main) {
     const snap = state.snapshot;
     if (!snap) return;
     totals.refresh();
-    const waiting = snap.assignments.filter((a) => a.status === 'blocked' || idleLocally(a));
+    const waiting = snap.assignments.filter((a) => a.status === 'blocked' || isIdle(a));
     // Cards are kept by id (and kind) so a note being typed survives updates.
     const key = (a) => `${a.id} ${a.status}`;
     for (const [k, card] of cards) {

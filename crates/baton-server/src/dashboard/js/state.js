@@ -19,14 +19,10 @@ export function currentJob(assignmentId) {
 }
 
 // Whether an assignment sits idle: active with no job pending or running, so nothing happens
-// until a person inserts a job or completes it. Derived here from the pushed queue until the
-// queue summary carries the rule itself. When the queue's lists are cut, an assignment missing
-// from them may still have work, so it is not called idle.
+// until a person inserts a job or completes it. The queue summary lists them (the engine's rule,
+// baton-core's engine::idle), so the page shows what `baton queue` shows.
 export const IDLE_TEXT = 'idle: nothing queued — insert a job or complete it';
-export function idleLocally(a) {
+export function isIdle(a) {
   const q = state.snapshot && state.snapshot.queue;
-  if (!q || a.status !== 'active' || currentJob(a.id)) return false;
-  const whole = q.ready.length >= q.ready_total && q.waiting.length >= q.waiting_total
-    && q.running.length >= ((q.jobs && q.jobs.running) || 0);
-  return whole;
+  return !!(q && q.idle && q.idle.some((i) => i.id === a.id));
 }
