@@ -162,8 +162,12 @@ pub struct EnginePolicy {
     pub max_lost_leases: u32,
     /// When failed attempts are retried.
     pub retry: crate::retry::RetryPolicy,
-    /// An assignment whose worktree's host has had no runner for this long is blocked.
+    /// An assignment whose worktree's host has had no runner for this long is moved to the
+    /// claiming host (with `takeover`) or blocked.
     pub host_gone_ms: u64,
+    /// The claiming runner syncs assignments' branches through a git remote (`[sync]`), so it
+    /// may continue those of a host that is gone from their last pushed commit.
+    pub takeover: bool,
     /// Prices and models, to put a cost on attempts whose CLI reports none.
     pub spend: crate::engine::spend::SpendPolicy,
 }
@@ -368,6 +372,9 @@ pub trait RunnerStore: Send + Sync {
     async fn record_start(&self, job_id: &str, token: i64, start: &AttemptStart) -> Result<bool>;
     /// Records warnings for an attempt under its claim's token; `false` when the lease is gone.
     async fn add_warnings(&self, job_id: &str, token: i64, attempt: u32, warnings: &[String]) -> Result<bool>;
+    /// With `[sync]`: records that the attempt under `token` pushed its assignment's branch to the
+    /// remote at `commit`, on the job and the assignment; `false` when the lease is gone.
+    async fn record_push(&self, job_id: &str, token: i64, commit: &str) -> Result<bool>;
     /// Records an assignment's branch, working tree and host (on its first job).
     async fn set_workspace(&self, ns: &str, assignment_id: &str, workspace: &Workspace) -> Result<()>;
     /// Forgets an assignment's working tree (`baton clean` removed it), and its branch too unless

@@ -25,6 +25,6 @@ pub mod spend;
 pub use crate::lifecycle::JobTransition;
 pub use after_final::{after_final, AfterFinal, FinalState};
 pub use attempt_end::{pm_undecided_reason, release, settle, EndedAttempt, Settlement};
-pub use claim::{check_claim, host_gone, ClaimCheck};
+pub use claim::{check_claim, host_gone, ClaimCheck, HostGone, Stranded};
 pub use decision::Decision;
 pub use lost_lease::{settle_lost, LostLease, LostPlan};

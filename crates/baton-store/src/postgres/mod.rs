@@ -26,6 +26,7 @@ mod retention;
 mod rows;
 mod runners;
 mod scope;
+mod sync;
 
 use crate::wake::Change;
 use async_trait::async_trait;
@@ -502,6 +503,10 @@ impl RunnerStore for PostgresStore {
 
     async fn add_warnings(&self, job_id: &str, token: i64, attempt: u32, warnings: &[String]) -> Result<bool> {
         write_tx!(self, None, |c, now| events::add_warnings(c, job_id, token, attempt, warnings, now).await)
+    }
+
+    async fn record_push(&self, job_id: &str, token: i64, commit: &str) -> Result<bool> {
+        write_tx!(self, None, |c, now| sync::record_push(c, job_id, token, commit, now).await)
     }
 
     async fn set_workspace(&self, ns: &str, assignment_id: &str, workspace: &Workspace) -> Result<()> {
