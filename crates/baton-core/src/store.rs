@@ -57,6 +57,28 @@ pub struct QueueSummary {
     /// Assignment id → the host holding its worktree, for open assignments pinned to a host:
     /// only runners on that host run their jobs.
     pub hosts: BTreeMap<String, String>,
+    /// For the same assignments as `hosts`: whether their branch's last commit is on the
+    /// `[sync]` remote, so another host could continue them.
+    #[serde(default)]
+    pub sync: BTreeMap<String, BranchSync>,
+}
+
+/// An assignment's branch against the `[sync]` remote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct BranchSync {
+    /// The latest commit its jobs recorded on the branch, else the commit it started at.
+    pub head: Option<String>,
+    /// The commit last pushed to the remote; `None` when nothing was pushed.
+    pub pushed: Option<String>,
+    /// The remote has `head`: another host can continue from it.
+    pub in_sync: bool,
+}
+
+impl BranchSync {
+    pub fn new(head: Option<String>, pushed: Option<String>) -> BranchSync {
+        let in_sync = head.is_some() && head == pushed;
+        BranchSync { head, pushed, in_sync }
+    }
 }
 
 /// The storage backend: one per database, shared by every namespace in it. The runner's half of

@@ -68,6 +68,7 @@ pub async fn summary(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult
     .await
     .ctx("reading assignments' hosts")?;
     let hosts = hosts.into_iter().collect();
+    let sync = super::sync::branches(conn, ns).await?;
     Ok(QueueSummary {
         namespace: ns.to_string(),
         assignments,
@@ -81,6 +82,7 @@ pub async fn summary(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult
         blocked_total,
         runners,
         hosts,
+        sync,
     })
 }
 

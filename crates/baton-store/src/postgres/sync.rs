@@ -4,9 +4,11 @@
 
 use super::{assignments, pg_text, rows, Context, TxResult};
 use baton_core::engine::{self, HostGone, Stranded};
+use baton_core::store::BranchSync;
 use baton_core::time::Millis;
 use baton_core::Actor;
 use sqlx::postgres::PgConnection;
+use std::collections::BTreeMap;
 
 /// Records the commit an attempt pushed, on its job and its assignment, while `token` holds the
 /// job; `false` (writing nothing) otherwise.
@@ -38,6 +40,24 @@ pub async fn record_push(
     Ok(true)
 }
 
+/// The latest commit an assignment's jobs recorded on its branch, else its base (`a` is the
+/// assignment).
+const LAST_HEAD: &str = "COALESCE((SELECT j.git_head_after FROM jobs j WHERE j.assignment_id = a.id \
+     AND j.git_head_after IS NOT NULL ORDER BY j.started_at DESC, j.position DESC LIMIT 1), a.base_commit)";
+
+/// `baton queue`'s branch sync state of the open assignments of `ns` that have a host.
+pub async fn branches(conn: &mut PgConnection, ns: &str) -> TxResult<BTreeMap<String, BranchSync>> {
+    let found: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT a.id, {LAST_HEAD}, a.pushed_commit FROM assignments a \
+         WHERE a.namespace = $1 AND a.host IS NOT NULL AND a.status IN ('active', 'blocked')"
+    ))
+    .bind(ns)
+    .fetch_all(&mut *conn)
+    .await
+    .ctx("reading assignments' branch sync")?;
+    Ok(found.into_iter().map(|(id, head, pushed)| (id, BranchSync::new(head, pushed))).collect())
+}
+
 /// Active assignments with work waiting on another host than `here` whose runners have all been
 /// gone longer than `gone_ms`: moved to `here` when `takeover` allows and their last commit was
 /// pushed, else blocked for a person. Assignments another transaction holds are looked at next
@@ -51,19 +71,16 @@ pub async fn settle_stranded(
     now: Millis,
 ) -> TxResult<()> {
     type Row = (String, String, Option<Millis>, Option<String>, Option<String>, Option<String>, Option<String>);
-    let stranded: Vec<Row> = sqlx::query_as(
+    let stranded: Vec<Row> = sqlx::query_as(&format!(
         "SELECT a.id, a.host, (SELECT MAX(r.heartbeat_at) FROM runners r WHERE r.namespace = a.namespace \
-           AND r.host = a.host), a.base_commit, \
-         COALESCE((SELECT j.git_head_after FROM jobs j WHERE j.assignment_id = a.id \
-           AND j.git_head_after IS NOT NULL ORDER BY j.started_at DESC, j.position DESC LIMIT 1), a.base_commit), \
-         a.pushed_commit, \
+           AND r.host = a.host), a.base_commit, {LAST_HEAD}, a.pushed_commit, \
          (SELECT j.id FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending' AND j.attempts > 0 \
            ORDER BY j.position LIMIT 1) \
          FROM assignments a WHERE a.namespace = $1 AND a.status = 'active' \
          AND a.host IS NOT NULL AND a.host <> $2 \
          AND EXISTS (SELECT 1 FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending') \
-         FOR UPDATE OF a SKIP LOCKED",
-    )
+         FOR UPDATE OF a SKIP LOCKED"
+    ))
     .bind(ns)
     .bind(here)
     .fetch_all(&mut *conn)

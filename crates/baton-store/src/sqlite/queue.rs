@@ -51,6 +51,7 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         )
         .and_then(|mut s| s.query_map(params![listed], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
         .ctx("reading assignments' hosts")?;
+    let sync = super::sync::branches(conn, &listed)?;
     Ok(QueueSummary {
         namespace: ns.to_string(),
         assignments,
@@ -64,6 +65,7 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         blocked_total,
         runners,
         hosts,
+        sync,
     })
 }
 

@@ -4,9 +4,11 @@
 
 use super::{assignments, rows, runners, Context};
 use baton_core::engine::{self, HostGone, Stranded};
+use baton_core::store::BranchSync;
 use baton_core::time::Millis;
 use baton_core::{Actor, Result};
 use rusqlite::{params, Connection};
+use std::collections::BTreeMap;
 
 /// Records the commit an attempt pushed, on its job and its assignment, while `token` holds the
 /// job; `false` (writing nothing) otherwise.
@@ -23,6 +25,21 @@ pub fn record_push(conn: &Connection, job_id: &str, token: i64, commit: &str, no
     .and_then(|mut s| s.execute(params![job_id, commit]))
     .ctx("recording a pushed commit")?;
     Ok(true)
+}
+
+/// The latest commit an assignment's jobs recorded on its branch, else its base (`a` is the
+/// assignment).
+const LAST_HEAD: &str = "COALESCE((SELECT j.git_head_after FROM jobs j WHERE j.assignment_id = a.id \
+     AND j.git_head_after IS NOT NULL ORDER BY j.started_at DESC, j.position DESC LIMIT 1), a.base_commit)";
+
+/// `baton queue`'s branch sync state of the assignments `ids` (a JSON array) that have a host.
+pub fn branches(conn: &Connection, ids: &str) -> Result<BTreeMap<String, BranchSync>> {
+    conn.prepare_cached(&format!(
+        "SELECT a.id, {LAST_HEAD}, a.pushed_commit FROM assignments a \
+         WHERE a.id IN (SELECT value FROM json_each(?1)) AND a.host IS NOT NULL"
+    ))
+    .and_then(|mut s| s.query_map(params![ids], |r| Ok((r.get(0)?, BranchSync::new(r.get(1)?, r.get(2)?))))?.collect())
+    .ctx("reading assignments' branch sync")
 }
 
 /// One stranded assignment as read for [`engine::host_gone`].
@@ -48,18 +65,15 @@ pub fn settle_stranded(
     now: Millis,
 ) -> Result<()> {
     let stranded: Vec<Row> = conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT a.id, a.host, (SELECT MAX(r.heartbeat_at) FROM runners r WHERE r.namespace = a.namespace \
-               AND r.host = a.host), a.base_commit, \
-             COALESCE((SELECT j.git_head_after FROM jobs j WHERE j.assignment_id = a.id \
-               AND j.git_head_after IS NOT NULL ORDER BY j.started_at DESC, j.position DESC LIMIT 1), a.base_commit), \
-             a.pushed_commit, \
+               AND r.host = a.host), a.base_commit, {LAST_HEAD}, a.pushed_commit, \
              (SELECT j.id FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending' AND j.attempts > 0 \
                ORDER BY j.position LIMIT 1) \
              FROM assignments a WHERE a.namespace = ?1 AND a.status = 'active' \
              AND a.host IS NOT NULL AND a.host <> ?2 \
-             AND EXISTS (SELECT 1 FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending')",
-        )
+             AND EXISTS (SELECT 1 FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending')"
+        ))
         .and_then(|mut s| {
             s.query_map(params![ns, here], |r| {
                 Ok(Row {

@@ -84,12 +84,18 @@ fn a_killed_hosts_assignment_continues_on_another_host_from_its_pushed_commit() 
     let pids = bench.agent_pids();
     bench.wait_for("host a's agent to be gone with its runner", || pids.iter().all(|p| !alive(*p)));
 
+    // The queue says where the assignment lives and that another host could continue it.
+    let q = bench.json(&["queue"]);
+    assert_eq!((q["hosts"][&aid].as_str(), q["sync"][&aid]["in_sync"].as_bool()), (Some("a"), Some(true)), "{q}");
+    let commit = pushed["git_head_after"].as_str().unwrap();
+    let text = bench.ok(&["queue"]);
+    assert!(text.contains(&format!("in sync with the remote at {}", &commit[..12])), "{text}");
+
     let out = hosts.cmd("b", &["run", "--until-idle"]).output().unwrap();
     assert!(out.status.success(), "host b's runner: {}", String::from_utf8_lossy(&out.stderr));
     let detail = bench.detail(&aid);
     assert_eq!(detail["status"], "complete", "{detail}");
     assert_eq!(detail["host"], "b");
-    let commit = pushed["git_head_after"].as_str().unwrap();
     let moved = format!("moved from host a to host b at commit {}", &commit[..12]);
     assert!(history_actions(&detail).contains(&moved), "{:?}", history_actions(&detail));
     // Host b's own worktree, set up afresh, started from the pushed commit.
