@@ -16,6 +16,7 @@ mod flow;
 mod harnesses;
 mod merge;
 mod multihost;
+mod netns;
 mod postgres;
 mod sessions;
 mod shutdown;
