@@ -81,6 +81,15 @@ impl BranchSync {
     }
 }
 
+/// What runners sharing one database must agree on, beyond its schema: a runner of an older
+/// protocol than the newest one that served the database refuses to start. 2: assignments'
+/// branches travel through the `[sync]` remote and move off lost hosts; agents stop at their
+/// lease deadline without reaching the database.
+pub const RUNNER_PROTOCOL: i64 = 2;
+
+/// The baton release that writes [`RUNNER_PROTOCOL`] and the schema, named in refusals.
+pub const BATON_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// The storage backend: one per database, shared by every namespace in it. The runner's half of
 /// the interface is [`RunnerStore`].
 #[async_trait]

@@ -222,6 +222,25 @@ async fn a_newer_schema_is_refused() {
     assert!(err.to_string().contains("newer baton"), "{err}");
 }
 
+#[tokio::test]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
+async fn a_runner_older_than_the_databases_protocol_refuses_to_start() {
+    let db = fresh_database().await;
+    let store = PostgresStore::connect(&db.url).await.unwrap();
+    store.register_runner(&suite::runner_info("r1", "h")).await.unwrap();
+    sqlx::query(
+        "UPDATE baton_meta SET value = CASE key WHEN 'runner_protocol' THEN '99' ELSE '9.9.9' END \
+                 WHERE key IN ('runner_protocol', 'runner_protocol_by')",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let err = store.register_runner(&suite::runner_info("r2", "h")).await.unwrap_err();
+    assert!(matches!(err, Error::ProtocolTooNew { found: 99, .. }), "{err}");
+    assert!(err.to_string().contains("run baton 9.9.9 or newer"), "{err}");
+    assert_eq!(store.runners(suite::NS).await.unwrap().len(), 1, "the refused runner is not registered");
+}
+
 const WAIT: Duration = Duration::from_secs(10);
 
 async fn next_change(feed: &dyn ChangeFeed) -> Changes {

@@ -27,6 +27,7 @@ mod rows;
 mod runners;
 mod scope;
 mod sync;
+mod version;
 
 use crate::wake::Change;
 use async_trait::async_trait;

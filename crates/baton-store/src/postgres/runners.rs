@@ -23,6 +23,8 @@ use sqlx::postgres::PgConnection;
 use sqlx::Row;
 
 pub async fn register(conn: &mut PgConnection, info: &RunnerInfo, at: Millis) -> TxResult<()> {
+    // A runner older than the database's newest protocol would not follow its rules.
+    super::version::check_protocol(conn).await?;
     sqlx::query(
         "INSERT INTO runners (id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms, containment) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -37,7 +39,7 @@ pub async fn register(conn: &mut PgConnection, info: &RunnerInfo, at: Millis) ->
     .bind(rows::int(info.concurrency))
     .bind(lease_bind(info.lease_ms))
     .bind(info.containment.as_deref())
-    .execute(conn)
+    .execute(&mut *conn)
     .await
     .ctx("registering a runner")?;
     Ok(())

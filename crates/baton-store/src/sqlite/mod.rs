@@ -17,6 +17,7 @@ mod rows;
 mod runners;
 mod scope;
 mod sync;
+mod version;
 
 use crate::wake::{Change, Subscription, WakeDir};
 use async_trait::async_trait;

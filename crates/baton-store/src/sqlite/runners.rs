@@ -15,6 +15,8 @@ use baton_core::{Actor, AssignmentStatus, JobStatus, JobType, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub fn register(conn: &Connection, info: &RunnerInfo, at: Millis) -> Result<()> {
+    // A runner older than the database's newest protocol would not follow its rules.
+    super::version::check_protocol(conn)?;
     conn.prepare_cached(
         "INSERT INTO runners (id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms, containment) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \

@@ -447,6 +447,24 @@ pub async fn a_claim_reports_the_lost_agent_and_skips_other_hosts(store: Shared)
 }
 
 /// Registers a live runner `id` on `host` with a one-minute lease.
+/// A runner of namespace [`NS`] on `host`, heartbeating now.
+pub fn runner_info(id: &str, host: &str) -> RunnerInfo {
+    let now = baton_core::time::now_ms();
+    RunnerInfo {
+        id: id.into(),
+        namespace: NS.into(),
+        host: host.into(),
+        pid: 1,
+        started_at: now,
+        heartbeat_at: now,
+        concurrency: 1,
+        lease_ms: 60_000,
+        jobs: vec![],
+        lost: false,
+        containment: None,
+    }
+}
+
 pub async fn register_on(store: &Shared, id: &str, host: &str) {
     let now = baton_core::time::now_ms();
     let info = RunnerInfo {
