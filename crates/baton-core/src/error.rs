@@ -61,8 +61,19 @@ pub enum Error {
     #[error("environment variable {name}: {message}")]
     ConfigEnv { name: String, message: String },
 
-    #[error("the database {location} was written by a newer baton (schema {found}, this baton knows up to {supported}); upgrade baton")]
-    SchemaTooNew { location: String, found: i64, supported: i64 },
+    #[error(
+        "the database {location} was written by a newer baton (schema {found}, this baton knows up to {supported}); {}",
+        run_version(written_by)
+    )]
+    SchemaTooNew { location: String, found: i64, supported: i64, written_by: Option<String> },
+
+    /// Runners of a newer protocol serve this database: an older runner would not follow its
+    /// rules (pushes, takeovers, lease deadlines), so it refuses to start.
+    #[error(
+        "the runners on this database follow protocol {found}, this baton's runner only {supported}; {}",
+        run_version(written_by)
+    )]
+    ProtocolTooNew { found: i64, supported: i64, written_by: Option<String> },
 
     #[error("cannot open the database {location}: {message} ({})", open_hint(location, message))]
     DatabaseOpen { location: String, message: String },
@@ -179,6 +190,14 @@ impl std::fmt::Display for Causes<'_> {
             next = cause.source();
         }
         f.write_str(&shown.replace(['\n', '\r'], " "))
+    }
+}
+
+/// Which baton to run instead, when the database recorded it.
+fn run_version(written_by: &Option<String>) -> String {
+    match written_by {
+        Some(version) => format!("run baton {version} or newer"),
+        None => "upgrade baton".to_string(),
     }
 }
 

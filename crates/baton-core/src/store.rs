@@ -72,7 +72,38 @@ pub struct QueueSummary {
     /// Assignment id → the host holding its worktree, for open assignments pinned to a host:
     /// only runners on that host run their jobs.
     pub hosts: BTreeMap<String, String>,
+    /// For the same assignments as `hosts`: whether their branch's last commit is on the
+    /// `[sync]` remote, so another host could continue them.
+    #[serde(default)]
+    pub sync: BTreeMap<String, BranchSync>,
 }
+
+/// An assignment's branch against the `[sync]` remote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct BranchSync {
+    /// The latest commit its jobs recorded on the branch, else the commit it started at.
+    pub head: Option<String>,
+    /// The commit last pushed to the remote; `None` when nothing was pushed.
+    pub pushed: Option<String>,
+    /// The remote has `head`: another host can continue from it.
+    pub in_sync: bool,
+}
+
+impl BranchSync {
+    pub fn new(head: Option<String>, pushed: Option<String>) -> BranchSync {
+        let in_sync = head.is_some() && head == pushed;
+        BranchSync { head, pushed, in_sync }
+    }
+}
+
+/// What runners sharing one database must agree on, beyond its schema: a runner of an older
+/// protocol than the newest one that served the database refuses to start. 2: assignments'
+/// branches travel through the `[sync]` remote and move off lost hosts; agents stop at their
+/// lease deadline without reaching the database.
+pub const RUNNER_PROTOCOL: i64 = 2;
+
+/// The baton release that writes [`RUNNER_PROTOCOL`] and the schema, named in refusals.
+pub const BATON_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The storage backend: one per database, shared by every namespace in it. The runner's half of
 /// the interface is [`RunnerStore`].
@@ -180,8 +211,12 @@ pub struct EnginePolicy {
     pub max_lost_leases: u32,
     /// When failed attempts are retried.
     pub retry: crate::retry::RetryPolicy,
-    /// An assignment whose worktree's host has had no runner for this long is blocked.
+    /// An assignment whose worktree's host has had no runner for this long is moved to the
+    /// claiming host (with `takeover`) or blocked.
     pub host_gone_ms: u64,
+    /// The claiming runner syncs assignments' branches through a git remote (`[sync]`), so it
+    /// may continue those of a host that is gone from their last pushed commit.
+    pub takeover: bool,
     /// Prices and models, to put a cost on attempts whose CLI reports none.
     pub spend: crate::engine::spend::SpendPolicy,
 }
@@ -386,6 +421,9 @@ pub trait RunnerStore: Send + Sync {
     async fn record_start(&self, job_id: &str, token: i64, start: &AttemptStart) -> Result<bool>;
     /// Records warnings for an attempt under its claim's token; `false` when the lease is gone.
     async fn add_warnings(&self, job_id: &str, token: i64, attempt: u32, warnings: &[String]) -> Result<bool>;
+    /// With `[sync]`: records that the attempt under `token` pushed its assignment's branch to the
+    /// remote at `commit`, on the job and the assignment; `false` when the lease is gone.
+    async fn record_push(&self, job_id: &str, token: i64, commit: &str) -> Result<bool>;
     /// Records an assignment's branch, working tree and host (on its first job).
     async fn set_workspace(&self, ns: &str, assignment_id: &str, workspace: &Workspace) -> Result<()>;
     /// Forgets an assignment's working tree (`baton clean` removed it), and its branch too unless

@@ -480,6 +480,7 @@ mod tests {
             base_commit: Some(base),
             context: String::new(),
             merged_commit: None,
+            pushed_commit: None,
         };
         (dir, a)
     }

@@ -12,6 +12,7 @@
 //! - [`workspace`] and [`git`]: each assignment's branch and worktree, and what a job changed.
 //! - [`base`] and [`merge`]: what an assignment is based on, and bringing its work back there.
 //! - [`checkpoint`]: the commit after every attempt that lands its work on the branch.
+//! - [`sync`]: pushing that branch to the `[sync]` remote, and fetching it on another host.
 //! - [`assignment_git`]: what an assignment produced: its base, commits ahead, diff and leftovers.
 //! - [`base`] and [`merge`]: the branch an assignment starts from, and a person's merge of it.
 //! - [`session`]: a new agent session or an earlier job's carried on.
@@ -31,6 +32,7 @@ pub mod prompt;
 pub mod runner;
 pub mod session;
 pub mod supervisor;
+pub mod sync;
 pub mod template_history;
 pub mod templates;
 pub mod transcript;

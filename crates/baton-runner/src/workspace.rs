@@ -1,7 +1,9 @@
 //! Where a job runs: with `isolation = "worktree"`, each assignment gets a branch
 //! `baton/<assignment id>` (from `create --base`, else the current HEAD) and its own git
 //! worktree, created on its first job and reused by every later one; with `"none"`, the
-//! repository root itself. baton never pushes, merges or deletes a branch on its own.
+//! repository root itself. baton never merges or deletes a branch on its own, and pushes only to
+//! a `[sync]` remote; an assignment that moved here from another host starts its worktree at the
+//! commit that host pushed.
 
 use crate::git::{self, GitError};
 use baton_core::config::{Isolation, BATON_DIR};
@@ -104,13 +106,18 @@ impl Workspaces {
         if path.exists() && std::fs::read_dir(&path).map(|mut d| d.next().is_some()).unwrap_or(true) {
             return Err(WorkspaceError::FolderTaken { path });
         }
-        if git::branch_exists(root, &branch).await {
+        if let Some(start) = crate::sync::start_point(config, assignment, &branch).await? {
+            // Another host's work, fetched from the [sync] remote: the branch starts at its last push.
+            add_worktree(root, &["-B", &branch, &path_text, &start]).await?;
+        } else if git::branch_exists(root, &branch).await {
             if branch != own_branch && assignment.branch.as_deref() != Some(branch.as_str()) {
                 return Err(WorkspaceError::BranchTaken { branch });
             }
             add_worktree(root, &[&path_text, &branch]).await?;
         } else {
-            let base = assignment.base_ref.clone().unwrap_or_else(|| "HEAD".to_string());
+            // A branch that began on another host starts where it began there.
+            let base = assignment.base_commit.clone().or_else(|| assignment.base_ref.clone());
+            let base = base.unwrap_or_else(|| "HEAD".to_string());
             add_worktree(root, &["-b", &branch, &path_text, "--end-of-options", &base]).await?;
         }
         // The commit the branch starts at: what `baton diff` and the review compare against.

@@ -18,6 +18,7 @@ fn policy(retry_base_ms: u64) -> EnginePolicy {
         max_lost_leases: 3,
         retry: RetryPolicy { retry_base_ms, retry_on_timeout: false },
         host_gone_ms: 600_000,
+        takeover: false,
         spend: Default::default(),
     }
 }

@@ -222,6 +222,25 @@ async fn a_newer_schema_is_refused() {
     assert!(err.to_string().contains("newer baton"), "{err}");
 }
 
+#[tokio::test]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
+async fn a_runner_older_than_the_databases_protocol_refuses_to_start() {
+    let db = fresh_database().await;
+    let store = PostgresStore::connect(&db.url).await.unwrap();
+    store.register_runner(&suite::runner_info("r1", "h")).await.unwrap();
+    sqlx::query(
+        "UPDATE baton_meta SET value = CASE key WHEN 'runner_protocol' THEN '99' ELSE '9.9.9' END \
+                 WHERE key IN ('runner_protocol', 'runner_protocol_by')",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let err = store.register_runner(&suite::runner_info("r2", "h")).await.unwrap_err();
+    assert!(matches!(err, Error::ProtocolTooNew { found: 99, .. }), "{err}");
+    assert!(err.to_string().contains("run baton 9.9.9 or newer"), "{err}");
+    assert_eq!(store.runners(suite::NS).await.unwrap().len(), 1, "the refused runner is not registered");
+}
+
 const WAIT: Duration = Duration::from_secs(10);
 
 async fn next_change(feed: &dyn ChangeFeed) -> Changes {
@@ -295,11 +314,30 @@ async fn connection_errors_are_one_line_without_the_password() {
         assert!(err.starts_with("cannot open the database postgres://baton"), "{err}");
     }
     assert!(closed.to_string().contains("127.0.0.1:1"), "{closed}");
-    // This baton has no TLS: asking for it says so and how to do without.
-    let joiner = if url.contains('?') { '&' } else { '?' };
-    let tls = PostgresStore::connect(&format!("{url}{joiner}sslmode=require")).await.err().unwrap().to_string();
-    assert!(tls.contains("built without TLS") && tls.contains("sslmode=disable"), "{tls}");
-    assert!(!tls.contains('\n'), "{tls}");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
+async fn tls_connections_require_and_verify_the_server() {
+    let server = PrivateServer::start_tls();
+    let url = server.url();
+    for mode in ["sslmode=require".to_string(), format!("sslmode=verify-full&sslrootcert={}", server.ca().display())] {
+        let store = PostgresStore::connect(&format!("{url}?{mode}")).await.unwrap();
+        let ssl: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert!(ssl, "{mode}: the connection is encrypted");
+    }
+    // A certificate the given CA did not sign is refused, in one line that says what to check.
+    let other = tempfile::tempdir().unwrap();
+    let wrong_ca = pg_server::make_ca(other.path());
+    let err = PostgresStore::connect(&format!("{url}?sslmode=verify-full&sslrootcert={}", wrong_ca.display()))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("sslrootcert") && !err.contains('\n'), "{err}");
 }
 
 #[tokio::test]

@@ -25,8 +25,30 @@ async fn a_newer_schema_is_refused() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("UPDATE baton_meta SET value = '9.9.9' WHERE key = 'schema_written_by'", []).unwrap();
+    drop(conn);
     let err = SqliteStore::open(path).await.err().unwrap().to_string();
     assert!(err.contains("newer baton") && err.contains("schema 99"), "{err}");
+    assert!(err.contains("run baton 9.9.9 or newer"), "{err}");
+}
+
+#[tokio::test]
+async fn a_runner_older_than_the_databases_protocol_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let store = SqliteStore::open(path.clone()).await.unwrap();
+    store.register_runner(&suite::runner_info("r1", "h")).await.unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "UPDATE baton_meta SET value = '99' WHERE key = 'runner_protocol'; \
+         UPDATE baton_meta SET value = '9.9.9' WHERE key = 'runner_protocol_by';",
+    )
+    .unwrap();
+    drop(conn);
+    let err = store.register_runner(&suite::runner_info("r2", "h")).await.unwrap_err().to_string();
+    assert!(err.contains("protocol 99") && err.contains("run baton 9.9.9 or newer"), "{err}");
+    assert_eq!(store.runners(suite::NS).await.unwrap().len(), 1, "the refused runner is not registered");
 }
 
 #[tokio::test]

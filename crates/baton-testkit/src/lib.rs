@@ -58,6 +58,11 @@ pub const TMUX: Prerequisite = Prerequisite {
     how: "apt-get install tmux (or set TMUX_BIN to a tmux executable)",
 };
 
+pub const NETNS: Prerequisite = Prerequisite {
+    what: "network namespaces (root and iproute2's `ip`)",
+    how: "run the tests as root on Linux with iproute2 installed (apt-get install iproute2)",
+};
+
 impl Prerequisite {
     /// Fails the running test: it needs this prerequisite, which is not there (`why`).
     #[track_caller]
@@ -196,5 +201,24 @@ impl Tmpfs {
 impl Drop for Tmpfs {
     fn drop(&mut self) {
         let _ = std::process::Command::new("umount").arg("-l").arg(&self.dir).status();
+    }
+}
+
+/// Checks that this process may build network namespaces: it is root and `ip netns add` works
+/// (a probe namespace is created and deleted).
+#[track_caller]
+pub fn netns() {
+    let uid = std::process::Command::new("id").arg("-u").output();
+    if !uid.is_ok_and(|o| o.stdout.starts_with(b"0\n")) {
+        NETNS.missing("the tests do not run as root");
+    }
+    let probe = format!("baton-probe-{}", std::process::id());
+    let ip = |args: &[&str]| std::process::Command::new("ip").args(args).output();
+    match ip(&["netns", "add", &probe]) {
+        Ok(o) if o.status.success() => {
+            let _ = ip(&["netns", "delete", &probe]);
+        }
+        Ok(o) => NETNS.missing(&format!("`ip netns add` failed: {}", String::from_utf8_lossy(&o.stderr).trim())),
+        Err(e) => NETNS.missing(&format!("`ip` could not run: {e}")),
     }
 }

@@ -57,6 +57,12 @@ pub(super) fn apply(c: &mut Config, env: EnvLookup<'_>) -> Result<()> {
     if let Some(v) = parse(env, "BATON_HOST_GONE_MS", INT)? {
         c.host_gone_ms = v;
     }
+    if let Some(v) = env("BATON_HOST").filter(|v| !v.trim().is_empty()) {
+        c.host = Some(v.trim().to_string());
+    }
+    if let Some(v) = env("BATON_SYNC_REMOTE").filter(|v| !v.trim().is_empty()) {
+        c.sync_remote = Some(v.trim().to_string());
+    }
     if let Some(v) = env("BATON_ISOLATION").filter(|v| !v.trim().is_empty()) {
         c.isolation =
             v.trim().parse().map_err(|message| Error::ConfigEnv { name: "BATON_ISOLATION".to_string(), message })?;

@@ -21,6 +21,7 @@ pub struct ConfigFile {
     pub max_jobs_per_assignment: Option<u32>,
     pub max_lost_leases: Option<u32>,
     pub host_gone_ms: Option<u64>,
+    pub host: Option<String>,
     pub isolation: Option<String>,
     pub worktree_dir: Option<String>,
     pub worktree_setup: Option<String>,
@@ -36,6 +37,15 @@ pub struct ConfigFile {
     #[serde(default)]
     pub prices: BTreeMap<String, PricesFile>,
     pub retention: Option<RetentionFile>,
+    pub sync: Option<SyncFile>,
+}
+
+/// `[sync]`: sharing assignments' branches through a git remote, for runners on several hosts.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncFile {
+    /// A git remote name or URL; baton pushes only `baton/<assignment>` branches there.
+    pub remote: Option<String>,
 }
 
 /// `[prices."<model>"]`: USD per million tokens.

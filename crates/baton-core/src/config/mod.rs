@@ -12,7 +12,9 @@ pub mod ranges;
 pub use discover::{
     default_database_path, locate_repo, user_config_file, EnvLookup, RepoLocation, BATON_DIR, CONFIG_FILE,
 };
-pub use file::{ConfigFile, HarnessDefaultsFile, HarnessFile, NotifyFile, PriceFile, PricesFile, RetentionFile};
+pub use file::{
+    ConfigFile, HarnessDefaultsFile, HarnessFile, NotifyFile, PriceFile, PricesFile, RetentionFile, SyncFile,
+};
 pub use harness::{Format, HarnessConfig, BUILTIN_HARNESSES};
 pub use prices::{parse_duration, Retention};
 
@@ -50,6 +52,12 @@ pub struct Config {
     /// How long an assignment waits for runners on the host holding its worktree before it is
     /// blocked for a person.
     pub host_gone_ms: u64,
+    /// This machine's name as runners record it (`host` / `BATON_HOST`); `None` means the
+    /// hostname. Containers sharing a hostname, and tests, give each machine its own.
+    pub host: Option<String>,
+    /// `[sync] remote`: the git remote (a name or a URL) each assignment's branch is pushed to
+    /// after every attempt that moved it, so another host can continue it; `None`: never push.
+    pub sync_remote: Option<String>,
     /// Whether each assignment works in its own git worktree.
     pub isolation: Isolation,
     /// Where worktrees are created (default `.baton/worktrees` in the repository root).
@@ -88,6 +96,8 @@ pub const SCALAR_KEYS: &[&str] = &[
     "max_jobs_per_assignment",
     "max_lost_leases",
     "host_gone_ms",
+    "host",
+    "sync_remote",
     "isolation",
     "worktree_dir",
     "worktree_setup",
@@ -240,6 +250,8 @@ impl Config {
             max_jobs_per_assignment: 50,
             max_lost_leases: 3,
             host_gone_ms: 600_000,
+            host: None,
+            sync_remote: None,
             isolation,
             worktree_dir,
             worktree_setup: None,
@@ -261,6 +273,12 @@ impl Config {
         }
         take!(namespace, timeout_ms, max_attempts, retry_base_ms, retry_on_timeout, lease_ms);
         take!(max_jobs_per_assignment, max_lost_leases, host_gone_ms);
+        if let Some(remote) = f.sync.as_ref().and_then(|s| s.remote.as_ref()) {
+            self.sync_remote = Some(remote.trim().to_string()).filter(|r| !r.is_empty());
+        }
+        if let Some(host) = &f.host {
+            self.host = Some(host.trim().to_string()).filter(|h| !h.is_empty());
+        }
         if let Some(isolation) = &f.isolation {
             self.isolation =
                 isolation.parse().map_err(|message| Error::Config { path: path.to_path_buf(), message })?;
@@ -325,6 +343,14 @@ impl Config {
                 path: origin("namespace"),
                 message: format!("namespace `{}` must be non-empty and without spaces", self.namespace),
             });
+        }
+        if let Some(host) = &self.host {
+            if host.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                return Err(Error::Config {
+                    path: origin("host"),
+                    message: format!("host `{host}` must be one word without spaces"),
+                });
+            }
         }
         let checks = [
             (ranges::TIMEOUT_MS, self.timeout_ms),

@@ -202,3 +202,17 @@ fn retention_is_off_unless_set() {
     assert_eq!(c.retention.worktrees_after_ms, Some(14 * 86_400_000));
     assert_eq!(c.retention.transcripts_after_ms, Some(30 * 86_400_000));
 }
+
+#[test]
+fn host_and_sync_remote_come_from_config_and_env() {
+    let repo = repo_with(Some("host = \"box-a\"\n[sync]\nremote = \"origin\"\n"));
+    let c = Config::load(repo.path(), &env_of(&[("HOME", "/h")])).unwrap();
+    assert_eq!((c.host.as_deref(), c.sync_remote.as_deref()), (Some("box-a"), Some("origin")));
+    let env = env_of(&[("HOME", "/h"), ("BATON_HOST", "box-b"), ("BATON_SYNC_REMOTE", "git://db/r.git")]);
+    let c = Config::load(repo.path(), &env).unwrap();
+    assert_eq!((c.host.as_deref(), c.sync_remote.as_deref()), (Some("box-b"), Some("git://db/r.git")));
+    let c = Config::load(repo_with(None).path(), &env_of(&[("HOME", "/h")])).unwrap();
+    assert_eq!((c.host, c.sync_remote), (None, None));
+    let err = Config::load(repo_with(Some("host = \"a b\"\n")).path(), &env_of(&[("HOME", "/h")])).unwrap_err();
+    assert!(err.to_string().contains("host `a b` must be one word"), "{err}");
+}

@@ -1,6 +1,7 @@
 //! The guards a runner's claim passes before it starts an assignment's next job, decided once
 //! for every backend: the host that holds the assignment's worktree, the cost budget, and the
-//! block of work stranded on a host whose runners are gone.
+//! work stranded on a host whose runners are gone: moved to another host through the `[sync]`
+//! remote when its last commit is there, else blocked for a person.
 
 use crate::model::{Assignment, AssignmentStatus};
 use crate::time::{human_duration, Millis};
@@ -35,26 +36,89 @@ pub fn check_claim(assignment: &Assignment, runner_host: Option<&str>) -> ClaimC
     ClaimCheck::Start
 }
 
-/// The reason to block an assignment whose worktree is on `host`, whose runners were last seen
-/// at `last_seen` (`None`: never), when that is longer ago than `gone_ms`; `None` to leave it.
-pub fn host_gone(
-    assignment_id: &str,
-    host: &str,
-    last_seen: Option<Millis>,
-    now: Millis,
-    gone_ms: u64,
-) -> Option<String> {
+/// An active assignment with work waiting, whose worktree is on another host than the claiming
+/// runner's: what the backend read about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stranded<'a> {
+    pub assignment_id: &'a str,
+    /// The host holding its worktree.
+    pub host: &'a str,
+    /// When a runner on that host last heartbeat (`None`: never).
+    pub last_seen: Option<Millis>,
+    /// The commit its branch started at.
+    pub base: Option<&'a str>,
+    /// The latest commit its jobs recorded on the branch, else the commit the branch started at.
+    pub last_head: Option<&'a str>,
+    /// The commit last pushed to the `[sync]` remote.
+    pub pushed: Option<&'a str>,
+    /// Its next job, when an attempt of it already ran (on that host): it may have left work
+    /// there that was never committed.
+    pub interrupted_job: Option<&'a str>,
+}
+
+/// What a claim does with a [`Stranded`] assignment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostGone {
+    /// Its host may come back: leave it.
+    Wait,
+    /// Block it for a person, with this reason.
+    Block(String),
+    /// Move it to the claiming host, which continues from `commit`; `action` and `reason` go to
+    /// its history.
+    Move { commit: String, action: String, reason: Option<String> },
+}
+
+/// Decides for an assignment stranded on a host whose runners were last seen at
+/// `stranded.last_seen`: after `gone_ms` it is moved to `here` when the claiming runner syncs
+/// through a git remote (`takeover`) and the branch's last commit is there (or the branch never
+/// moved from its base); otherwise it is blocked, the reason naming the commit no other host has.
+/// What the lost host may hold uncommitted is said either way, never silently dropped.
+pub fn host_gone(stranded: &Stranded<'_>, here: &str, takeover: bool, now: Millis, gone_ms: u64) -> HostGone {
+    let Stranded { assignment_id, host, last_seen, base, last_head, pushed, interrupted_job } = *stranded;
     let gone_ms = i64::try_from(gone_ms).unwrap_or(i64::MAX);
     let gone = now.saturating_sub(last_seen.unwrap_or(0));
     if gone <= gone_ms {
-        return None;
+        return HostGone::Wait;
     }
-    let shown = if last_seen.is_some() { gone } else { gone_ms };
-    Some(format!(
-        "its worktree is on host {host}, where no runner has been seen for {}: start `baton run` on {host}, \
-         or move the branch baton/{assignment_id} to a machine that runs it, then resume the assignment",
-        human_duration(shown)
+    let seen =
+        format!("no runner has been seen for {}", human_duration(if last_seen.is_some() { gone } else { gone_ms }));
+    let uncommitted = interrupted_job
+        .map(|j| {
+            format!(
+                "; host {host} may hold uncommitted work of job {j} (the last recorded head is {})",
+                short(last_head)
+            )
+        })
+        .unwrap_or_default();
+    let start = match (last_head, pushed) {
+        (Some(head), Some(p)) if head == p => Some(p),
+        (Some(head), None) if Some(head) == base => Some(head),
+        _ => None,
+    };
+    if let (true, Some(commit)) = (takeover, start) {
+        return HostGone::Move {
+            commit: commit.to_string(),
+            action: format!("moved from host {host} to host {here} at commit {}", short(Some(commit))),
+            reason: Some(format!("on host {host} {seen}{uncommitted}")),
+        };
+    }
+    let missing = match (start, takeover) {
+        (Some(_), _) => String::new(),
+        (None, true) => format!(" and its branch's last commit {} is not on the [sync] remote", short(last_head)),
+        (None, false) => format!(" and its branch's last commit {} is only there (no [sync] remote)", short(last_head)),
+    };
+    HostGone::Block(format!(
+        "its worktree is on host {host}, where {seen}{missing}{uncommitted}: start `baton run` on {host}, or move \
+         the branch baton/{assignment_id} to a machine that runs it, then resume the assignment"
     ))
+}
+
+/// A commit as history shows it: its first 12 digits.
+fn short(commit: Option<&str>) -> String {
+    match commit {
+        Some(c) => c.chars().take(12).collect(),
+        None => "(none recorded)".to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -76,11 +140,48 @@ mod tests {
         assert_eq!(check_claim(&a, Some("h2")), ClaimCheck::Skip);
     }
 
+    fn stranded<'a>(head: Option<&'a str>, pushed: Option<&'a str>, job: Option<&'a str>) -> Stranded<'a> {
+        Stranded {
+            assignment_id: "a1",
+            host: "h",
+            last_seen: Some(1_000),
+            base: Some("b0"),
+            last_head: head,
+            pushed,
+            interrupted_job: job,
+        }
+    }
+
     #[test]
     fn a_host_is_gone_only_after_gone_ms() {
-        assert_eq!(host_gone("a1", "h", Some(1_000), 1_500, 1_000), None);
-        let reason = host_gone("a1", "h", Some(1_000), 5_000, 1_000).unwrap_or_default();
+        let s = stranded(Some("c1"), None, None);
+        assert_eq!(host_gone(&s, "here", false, 1_500, 1_000), HostGone::Wait);
+        let HostGone::Block(reason) = host_gone(&s, "here", false, 5_000, 1_000) else { panic!("blocked") };
         assert!(reason.contains("no runner has been seen for 4.0s"), "{reason}");
-        assert!(host_gone("a1", "h", None, 5_000, 1_000).is_some_and(|r| r.contains("for 1.0s")));
+        assert!(reason.contains("last commit c1 is only there (no [sync] remote)"), "{reason}");
+        let never = Stranded { last_seen: None, ..s };
+        assert!(matches!(host_gone(&never, "here", false, 5_000, 1_000), HostGone::Block(r) if r.contains("for 1.0s")));
+    }
+
+    #[test]
+    fn a_pushed_branch_moves_to_the_claiming_host_and_an_unpushed_one_blocks() {
+        let pushed = stranded(Some("c1"), Some("c1"), Some("j7"));
+        let HostGone::Move { commit, action, reason } = host_gone(&pushed, "b", true, 5_000, 1_000) else {
+            panic!("moved")
+        };
+        assert_eq!((commit.as_str(), action.as_str()), ("c1", "moved from host h to host b at commit c1"));
+        assert!(reason.is_some_and(|r| r.contains("may hold uncommitted work of job j7")));
+        // Without [sync] on the claiming host it is a person's call, as before.
+        assert!(matches!(host_gone(&pushed, "b", false, 5_000, 1_000), HostGone::Block(_)));
+        let behind = stranded(Some("c2"), Some("c1"), Some("j7"));
+        let HostGone::Block(reason) = host_gone(&behind, "b", true, 5_000, 1_000) else { panic!("blocked") };
+        assert!(reason.contains("last commit c2 is not on the [sync] remote"), "{reason}");
+        assert!(
+            reason.contains("host h may hold uncommitted work of job j7 (the last recorded head is c2)"),
+            "{reason}"
+        );
+        // A branch that never moved from its base starts over from it.
+        let fresh = stranded(Some("b0"), None, None);
+        assert!(matches!(host_gone(&fresh, "b", true, 5_000, 1_000), HostGone::Move { commit, .. } if commit == "b0"));
     }
 }

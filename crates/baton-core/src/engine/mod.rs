@@ -32,7 +32,8 @@ pub use crate::lifecycle::JobTransition;
 pub use after_final::{after_final, AfterFinal, FinalState};
 pub use attempt_end::{pm_undecided_reason, release, settle, EndedAttempt, Settlement};
 pub use cancel::after_cancel;
-pub use claim::{check_claim, host_gone, ClaimCheck};
+
+pub use claim::{check_claim, host_gone, ClaimCheck, HostGone, Stranded};
 pub use decision::Decision;
 pub use idle::{is_idle, IDLE_REASON};
 pub use lost_lease::{settle_lost, LostLease, LostPlan};

@@ -45,6 +45,10 @@ pub struct Assignment {
     pub context: String,
     /// The commit `baton merge` made (or fast-forwarded to), once merged.
     pub merged_commit: Option<String>,
+    /// With `[sync]`: the commit of its branch last pushed to the remote (what another host
+    /// continues from when this one is gone).
+    #[serde(default)]
+    pub pushed_commit: Option<String>,
 }
 
 /// An assignment with its job chain (in chain order) and its history: `baton assignment <id>`.

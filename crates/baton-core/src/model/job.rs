@@ -101,6 +101,9 @@ pub struct Job {
     /// Where `cost_usd` comes from; `None` when no attempt reported usage.
     #[serde(default)]
     pub cost_source: Option<CostSource>,
+    /// With `[sync]`: the commit its attempt pushed to the remote, once pushed.
+    #[serde(default)]
+    pub pushed_commit: Option<String>,
 }
 
 /// The one-sentence summary a report opens with (`Summary: …`, the report template's first

@@ -24,6 +24,7 @@ pub fn assignment(status: AssignmentStatus, job_count: u32) -> Assignment {
         base_commit: None,
         context: String::new(),
         merged_commit: None,
+        pushed_commit: None,
     }
 }
 
@@ -76,5 +77,6 @@ pub fn job(id: &str, job_type: JobType, status: JobStatus) -> Job {
         cache_read_tokens: None,
         cache_write_tokens: None,
         cost_source: None,
+        pushed_commit: None,
     }
 }

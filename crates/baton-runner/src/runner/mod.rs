@@ -80,6 +80,7 @@ pub fn engine_policy(config: &Config) -> EnginePolicy {
             retry_on_timeout: config.retry_on_timeout,
         },
         host_gone_ms: config.host_gone_ms,
+        takeover: config.sync_remote.is_some(),
         spend: config.spend_policy(),
     }
 }
@@ -117,6 +118,12 @@ pub async fn run_with_stops(
         runner.handle(event).await;
     }
     runner.stop().await
+}
+
+/// The name this machine's runners record and compare (worktree ownership, lost hosts): config
+/// `host` / `BATON_HOST`, else the hostname.
+pub fn host(config: &Config) -> String {
+    config.host.clone().unwrap_or_else(hostname)
 }
 
 /// This machine's host name.

@@ -4,7 +4,7 @@
 //! acts on it with one method per event.
 
 use super::trouble::Trouble;
-use super::{engine_policy, hostname, RunSummary, RunnerOptions};
+use super::{engine_policy, host, RunSummary, RunnerOptions};
 use crate::supervisor::timer::Timer;
 use crate::supervisor::{self, AttemptEnd, Shared, StopRequest};
 use baton_core::store::{ChangeFeed, Changes, Claim, RunnerInfo};
@@ -76,7 +76,7 @@ impl Runner {
         let runner_id = ids::new_runner_id();
         let ns = options.namespace.clone();
         let lease_ms = config.lease_ms;
-        let host = hostname();
+        let host = host(&config);
         let now = options.clock.now();
         let info = RunnerInfo {
             id: runner_id.clone(),

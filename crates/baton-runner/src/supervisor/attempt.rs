@@ -5,6 +5,11 @@
 //! The agent runs until both its process exited and its stdout closed. A stop — timeout, lost
 //! lease, shutdown — sends SIGTERM to the whole group, then SIGKILL after the kill grace; the
 //! first reason to stop is the one recorded.
+//!
+//! The lease is kept by this runner's own clock too: once its deadline passes without a renewal
+//! the database confirmed, the agent is stopped and nothing more is written — without waiting
+//! to reach the database, which a partitioned host may never do (another host takes the job
+//! over after that deadline). No write is awaited past the deadline either.
 
 use super::agent::Agent;
 use super::result::{self, Stopped};
@@ -42,6 +47,8 @@ enum Event {
     DrainOver,
     FlushDue,
     RenewDue,
+    /// The lease's deadline passed without a confirmed renewal.
+    LeaseExpired,
     TimedOut,
     /// The kill grace after SIGTERM ran out.
     KillDue,
@@ -71,6 +78,9 @@ pub(super) struct Attempt<'a> {
     stdout_open: bool,
     /// Cleared for good once the store says the lease is gone: nothing more is written.
     lease_held: bool,
+    /// When the lease runs out unless a renewal is confirmed before: the claim's expiry, then
+    /// the send time of each confirmed renewal plus the lease length.
+    lease_deadline: Instant,
     stop_open: bool,
 }
 
@@ -79,6 +89,8 @@ impl<'a> Attempt<'a> {
     pub fn new(shared: &'a Shared, claim: &'a Claim, invocation: &'a Invocation, pgid: u32) -> Attempt<'a> {
         let now = Instant::now();
         let renew_every = Duration::from_millis((shared.lease_ms / 3).max(1));
+        let left = claim.lease_expires_at.saturating_sub(shared.clock.now());
+        let lease_deadline = now + Duration::from_millis(u64::try_from(left).unwrap_or(0));
         Attempt {
             shared,
             claim,
@@ -97,6 +109,7 @@ impl<'a> Attempt<'a> {
             exit: None,
             stdout_open: true,
             lease_held: true,
+            lease_deadline,
             stop_open: true,
         }
     }
@@ -115,6 +128,7 @@ impl<'a> Attempt<'a> {
                 _ = self.drain_until.due(), if self.exit.is_some() && self.stdout_open => Event::DrainOver,
                 _ = self.flush_at.due(), if self.lease_held => Event::FlushDue,
                 _ = sleep_until(self.renew_at), if self.lease_held => Event::RenewDue,
+                _ = sleep_until(self.lease_deadline), if self.lease_held => Event::LeaseExpired,
                 _ = sleep_until(self.timeout_at), if self.stopped.is_none() => Event::TimedOut,
                 _ = self.kill_at.due(), if self.exit.is_none() => Event::KillDue,
                 // Open after a first stop too: a second shutdown signal cuts the grace short.
@@ -129,6 +143,7 @@ impl<'a> Attempt<'a> {
                 Event::DrainOver => self.stdout_open = false,
                 Event::FlushDue => self.on_flush_due().await?,
                 Event::RenewDue => self.on_renew_due().await,
+                Event::LeaseExpired => self.on_lease_expired(),
                 Event::TimedOut => self.stop(Stopped::Timeout),
                 Event::KillDue => self.on_kill_due(),
                 Event::StopRequested(request) => self.on_stop_requested(request),
@@ -175,14 +190,26 @@ impl<'a> Attempt<'a> {
     }
 
     async fn on_renew_due(&mut self) {
-        self.renew_at = Instant::now() + self.renew_every;
+        let sent = Instant::now();
+        self.renew_at = sent + self.renew_every;
         let job = &self.claim.job.id;
-        match self.shared.store.renew_lease(job, self.claim.token, self.shared.lease_ms).await {
-            Ok(Lease::Held { .. }) => {}
-            Ok(Lease::Gone) => self.lease_gone(),
-            // The database may be back before the lease runs out; if not, the next renewal
-            // says Gone and the agent is stopped then.
-            Err(e) => tracing::warn!(job = %job, "renewing the lease failed: {e}"),
+        let renewal = self.shared.store.renew_lease(job, self.claim.token, self.shared.lease_ms);
+        match tokio::time::timeout_at(self.lease_deadline, renewal).await {
+            // The database extended it from no earlier than `sent`.
+            Ok(Ok(Lease::Held { .. })) => self.lease_deadline = sent + Duration::from_millis(self.shared.lease_ms),
+            Ok(Ok(Lease::Gone)) => self.lease_gone(),
+            // The database may be back before the lease runs out; if not, the deadline stops
+            // the agent.
+            Ok(Err(e)) => tracing::warn!(job = %job, "renewing the lease failed: {e}"),
+            Err(_) => self.on_lease_expired(),
+        }
+    }
+
+    /// The deadline passed with no renewal confirmed: another runner may hold the job by now.
+    fn on_lease_expired(&mut self) {
+        if self.lease_held {
+            tracing::warn!(job = %self.claim.job.id, "the lease ran out without a renewal; stopping the agent");
+            self.lease_gone();
         }
     }
 
@@ -234,10 +261,17 @@ impl<'a> Attempt<'a> {
         }
     }
 
-    /// Writes the queued transcript events; a refusal means the lease is gone.
+    /// Writes the queued transcript events; a refusal, or no answer before the lease's deadline,
+    /// means the lease is gone.
     async fn flush_or_stop(&mut self) -> baton_core::Result<()> {
-        if !flush(self.shared, self.claim, &mut self.transcript).await? {
-            self.lease_gone();
+        let write = flush(self.shared, self.claim, &mut self.transcript);
+        match tokio::time::timeout_at(self.lease_deadline, write).await {
+            Ok(held) => {
+                if !held? {
+                    self.lease_gone();
+                }
+            }
+            Err(_) => self.on_lease_expired(),
         }
         Ok(())
     }
@@ -246,7 +280,18 @@ impl<'a> Attempt<'a> {
     pub async fn conclude(self, mut agent: Agent) -> baton_core::Result<Option<AttemptResult>> {
         agent.release_stdin();
         agent.end_tree().await;
-        let Attempt { shared, claim, invocation, mut parser, mut transcript, stopped, exit, lease_held, .. } = self;
+        let Attempt {
+            shared,
+            claim,
+            invocation,
+            mut parser,
+            mut transcript,
+            stopped,
+            exit,
+            lease_held,
+            lease_deadline,
+            ..
+        } = self;
         if stopped == Some(Stopped::LeaseGone) || !lease_held {
             return Ok(None);
         }
@@ -279,7 +324,9 @@ impl<'a> Attempt<'a> {
                 error: outcome.error.clone(),
             });
         }
-        if !flush(shared, claim, &mut transcript).await? {
+        // Refused, or no answer before the lease ran out: the job is not this runner's now.
+        let flushed = tokio::time::timeout_at(lease_deadline, flush(shared, claim, &mut transcript)).await;
+        if !flushed.unwrap_or(Ok(false))? {
             return Ok(None);
         }
         let mut result = result::attempt_result(outcome, stopped, invocation.timeout, transcript.truncated);

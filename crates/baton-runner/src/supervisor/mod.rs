@@ -21,6 +21,7 @@ mod worktree_setup;
 pub use setup::SetupError;
 
 use crate::session::{self, Plan};
+use crate::sync::Pushed;
 use crate::{checkpoint, git};
 use agent::Started;
 use attempt::Attempt;
@@ -250,6 +251,16 @@ async fn run_agent(
             if let Some(snapshot) = &snapshot {
                 record_changes(&mut result, cwd, snapshot).await;
             }
+        }
+    }
+    if let (Some(remote), Some(branch), Some(head)) =
+        (&shared.config.sync_remote, &prepared.checkpoint_branch, &result.git_head_after)
+    {
+        match crate::sync::push(shared, remote, claim, cwd, branch, head).await {
+            Pushed::Recorded(commit) => tracing::info!(job = %claim.job.id, %commit, "pushed {branch} to {remote}"),
+            Pushed::UpToDate => {}
+            Pushed::Warning(text) => warnings.push(text),
+            Pushed::LeaseGone => return Ok(None),
         }
     }
     if !warnings.is_empty() && !shared.store.add_warnings(&claim.job.id, claim.token, claim.attempt, &warnings).await? {

@@ -36,7 +36,7 @@ pub(crate) async fn job(State(ctx): State<Ctx>, Path(id): Path<String>, query: Q
 
 async fn diff(ctx: &Ctx, a: &Assignment, job: Option<&Job>) -> ApiResult<Response> {
     let root = &ctx.app.config.repo_root;
-    let here = baton_runner::runner::hostname();
+    let here = baton_runner::runner::host(&ctx.app.config);
     let range = match job {
         Some(job) => assignment_git::job_range(a, job, root, &here).await,
         None => assignment_git::assignment_range(a, root, &here).await,
@@ -48,7 +48,7 @@ async fn diff(ctx: &Ctx, a: &Assignment, job: Option<&Job>) -> ApiResult<Respons
 
 /// The git figures of one assignment, computed on this host.
 pub(crate) async fn summary(ctx: &Ctx, a: &Assignment) -> Summary {
-    assignment_git::summary(a, &ctx.app.config.repo_root, &baton_runner::runner::hostname()).await
+    assignment_git::summary(a, &ctx.app.config.repo_root, &baton_runner::runner::host(&ctx.app.config)).await
 }
 
 /// No diff (yet, or here) is a conflict with the assignment's state; git failing is a fault.

@@ -106,6 +106,7 @@ pub fn policy() -> EnginePolicy {
         max_lost_leases: 3,
         retry: RetryPolicy { retry_base_ms: 0, retry_on_timeout: false },
         host_gone_ms: 600_000,
+        takeover: false,
         spend: Default::default(),
     }
 }

@@ -4,7 +4,8 @@
 //! check-and-apply runs in one transaction under a transaction-scoped advisory lock, so one of
 //! them migrates and the others wait, then find the schema current. The versions applied are
 //! rows of `baton_schema`; a database whose version is newer than this binary knows is refused,
-//! because an older baton must not write a schema it does not know.
+//! because an older baton must not write a schema it does not know; the refusal names the
+//! release that wrote it (`baton_meta`).
 
 use super::{sql_message, DB_NOW};
 use baton_core::{Error, Result};
@@ -21,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0005_faults.sql"),
     include_str!("../../migrations/postgres/0006_sessions.sql"),
     include_str!("../../migrations/postgres/0007_spend.sql"),
+    include_str!("../../migrations/postgres/0012_sync.sql"),
 ];
 
 /// The schema version this baton writes.
@@ -51,7 +53,14 @@ pub async fn migrate(conn: &mut PgConnection, location: &str) -> Result<()> {
         .await
         .map_err(|e| failed(location, "reading the schema version", e))?;
     if current > SCHEMA_VERSION {
-        return Err(Error::SchemaTooNew { location: location.to_string(), found: current, supported: SCHEMA_VERSION });
+        let written_by = sqlx::query_scalar(super::version::SCHEMA_WRITER_SQL).fetch_optional(&mut *conn).await;
+        let written_by = written_by.ok().flatten();
+        return Err(Error::SchemaTooNew {
+            location: location.to_string(),
+            found: current,
+            supported: SCHEMA_VERSION,
+            written_by,
+        });
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(current).unwrap_or(0)) {
         let version = index as i64 + 1;
@@ -61,6 +70,11 @@ pub async fn migrate(conn: &mut PgConnection, location: &str) -> Result<()> {
             .execute(&mut *conn)
             .await
             .map_err(|e| failed(location, "recording the schema version", e))?;
+    }
+    if current < SCHEMA_VERSION {
+        conn.execute(super::version::record_schema_writer_sql().as_str())
+            .await
+            .map_err(|e| failed(location, "recording which baton wrote the schema", e))?;
     }
     conn.execute("COMMIT").await.map_err(|e| failed(location, "committing the schema migration", e))?;
     Ok(())

@@ -10,9 +10,10 @@
 //! How writers stay correct under concurrency is written at the top of
 //! `migrations/postgres/0001_init.sql`: every writer locks the assignment row first.
 //!
-//! TLS: sqlx is built without a TLS backend (it would add a C crypto build to every build).
-//! The default `sslmode=prefer` then connects in plain text; `sslmode=require` is refused with
-//! a message that says so.
+//! TLS (rustls): runners on several machines reach the database over a network, so the URL's
+//! `sslmode=require` encrypts the connection and `sslmode=verify-full&sslrootcert=CA.pem` also
+//! checks the server's certificate and name against that CA file. The default `prefer` uses TLS
+//! when the server offers it.
 
 mod assignments;
 mod events;
@@ -28,6 +29,8 @@ mod retention;
 mod rows;
 mod runners;
 mod scope;
+mod sync;
+mod version;
 
 use crate::wake::Change;
 use async_trait::async_trait;
@@ -196,10 +199,14 @@ impl std::error::Error for SqlError {
 pub(crate) fn sql_message(e: &sqlx::Error) -> String {
     let text = match e {
         sqlx::Error::Database(db) => db.message().to_string(),
+        // rustls reports a certificate it cannot verify as an I/O error.
+        sqlx::Error::Io(io) if io.to_string().contains("certificate") => format!(
+            "{io}; with sslmode=verify-full, sslrootcert must name the CA file that signed the server's certificate"
+        ),
         sqlx::Error::Io(io) => io.to_string(),
         sqlx::Error::Tls(_) => format!(
-            "{e}; this baton is built without TLS: connect with sslmode=disable or sslmode=prefer \
-             (through an SSH tunnel or a TLS proxy if the server is remote)"
+            "{e}; check the URL's sslmode (require, verify-full) and sslrootcert (the CA file the server's \
+             certificate is signed by), or enable ssl on the server"
         ),
         sqlx::Error::PoolTimedOut => {
             format!("no connection to the database became available within {}s", ACQUIRE_TIMEOUT.as_secs())
@@ -508,6 +515,10 @@ impl RunnerStore for PostgresStore {
 
     async fn add_warnings(&self, job_id: &str, token: i64, attempt: u32, warnings: &[String]) -> Result<bool> {
         write_tx!(self, None, |c, now| events::add_warnings(c, job_id, token, attempt, warnings, now).await)
+    }
+
+    async fn record_push(&self, job_id: &str, token: i64, commit: &str) -> Result<bool> {
+        write_tx!(self, None, |c, now| sync::record_push(c, job_id, token, commit, now).await)
     }
 
     async fn set_workspace(&self, ns: &str, assignment_id: &str, workspace: &Workspace) -> Result<()> {

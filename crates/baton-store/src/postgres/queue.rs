@@ -69,6 +69,7 @@ pub async fn summary(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult
     .ctx("reading assignments' hosts")?;
     let hosts = hosts.into_iter().collect();
     let (idle, idle_total) = super::idle::list(conn, ns).await?;
+    let sync = super::sync::branches(conn, ns).await?;
     Ok(QueueSummary {
         namespace: ns.to_string(),
         assignments,
@@ -84,6 +85,7 @@ pub async fn summary(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult
         idle_total,
         runners,
         hosts,
+        sync,
     })
 }
 

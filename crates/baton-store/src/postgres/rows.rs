@@ -14,7 +14,8 @@ use std::str::FromStr;
 
 /// Columns of `assignments`, as [`assignment`] reads them.
 pub const ASSIGNMENT_COLUMNS: &str = "id, namespace, north_star, status, reason, created_at, updated_at, max_jobs, \
-     budget_usd, cost_usd, job_count, base_ref, branch, worktree, host, base_branch, base_commit, context, merged_commit";
+     budget_usd, cost_usd, job_count, base_ref, branch, worktree, host, base_branch, base_commit, context, merged_commit, \
+     pushed_commit";
 
 /// Columns of `jobs`, as [`job`] reads them.
 pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status, position, attempts, max_attempts, \
@@ -22,7 +23,7 @@ pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status
      session_id, tokens_in, tokens_out, cost_usd, for_job_id, lease_owner, lease_expires_at, lost_attempts, \
      transcript_events, transcript_truncated, git_head_before, git_head_after, diff_stat, decision, \
      session_mode, session_source_job_id, session_fallback_reason, model, effort, session_host, transcript_error, \
-     cache_read_tokens, cache_write_tokens, cost_source";
+     cache_read_tokens, cache_write_tokens, cost_source, pushed_commit";
 
 type RowResult<T> = std::result::Result<T, sqlx::Error>;
 
@@ -82,6 +83,7 @@ pub fn assignment(row: &PgRow) -> RowResult<Assignment> {
         base_commit: row.try_get("base_commit")?,
         context: row.try_get("context")?,
         merged_commit: row.try_get("merged_commit")?,
+        pushed_commit: row.try_get("pushed_commit")?,
     })
 }
 
@@ -133,6 +135,7 @@ pub fn job(row: &PgRow) -> RowResult<Job> {
         cache_read_tokens: row.try_get("cache_read_tokens")?,
         cache_write_tokens: row.try_get("cache_write_tokens")?,
         cost_source: parsed_opt(row, "cost_source")?,
+        pushed_commit: row.try_get("pushed_commit")?,
     })
 }
 

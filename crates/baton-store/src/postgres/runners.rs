@@ -23,6 +23,8 @@ use sqlx::postgres::PgConnection;
 use sqlx::Row;
 
 pub async fn register(conn: &mut PgConnection, info: &RunnerInfo, at: Millis) -> TxResult<()> {
+    // A runner older than the database's newest protocol would not follow its rules.
+    super::version::check_protocol(conn).await?;
     sqlx::query(
         "INSERT INTO runners (id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms, containment) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -37,7 +39,7 @@ pub async fn register(conn: &mut PgConnection, info: &RunnerInfo, at: Millis) ->
     .bind(rows::int(info.concurrency))
     .bind(lease_bind(info.lease_ms))
     .bind(info.containment.as_deref())
-    .execute(conn)
+    .execute(&mut *conn)
     .await
     .ctx("registering a runner")?;
     Ok(())
@@ -226,36 +228,6 @@ pub async fn expire_lost(conn: &mut PgConnection, ns: &str, policy: &EnginePolic
     Ok(())
 }
 
-/// Blocks active assignments with work waiting on another host whose runners have all been gone
-/// longer than `gone_ms` — for a person to act on, rather than silently moving the work to a
-/// machine whose checkout lacks it. Assignments another transaction holds are looked at next time.
-async fn block_where_hosts_are_gone(
-    conn: &mut PgConnection,
-    ns: &str,
-    here: &str,
-    gone_ms: u64,
-    now: Millis,
-) -> TxResult<()> {
-    let stranded: Vec<(String, String, Option<Millis>)> = sqlx::query_as(
-        "SELECT a.id, a.host, (SELECT MAX(r.heartbeat_at) FROM runners r WHERE r.namespace = a.namespace \
-         AND r.host = a.host) FROM assignments a WHERE a.namespace = $1 AND a.status = 'active' \
-         AND a.host IS NOT NULL AND a.host <> $2 \
-         AND EXISTS (SELECT 1 FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending') \
-         FOR UPDATE OF a SKIP LOCKED",
-    )
-    .bind(ns)
-    .bind(here)
-    .fetch_all(&mut *conn)
-    .await
-    .ctx("finding assignments waiting for another host")?;
-    for (id, host, last_seen) in stranded {
-        if let Some(reason) = engine::host_gone(&id, &host, last_seen, now, gone_ms) {
-            assignments::block(conn, &id, &reason, now).await?;
-        }
-    }
-    Ok(())
-}
-
 pub async fn claim_next(
     conn: &mut PgConnection,
     ns: &str,
@@ -272,7 +244,7 @@ pub async fn claim_next(
         .await
         .ctx("reading the runner's host")?;
     if let Some(here) = &runner_host {
-        block_where_hosts_are_gone(conn, ns, here, policy.host_gone_ms, now).await?;
+        super::sync::settle_stranded(conn, ns, here, policy.takeover, policy.host_gone_ms, now).await?;
     }
     // Assignments this claim looked at and could not start (blocked by the budget guard, or
     // changed under it): still locked by this transaction, so they are excluded explicitly.

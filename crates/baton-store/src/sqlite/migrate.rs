@@ -1,7 +1,8 @@
 //! Schema migrations, applied in order when a database is opened.
 //!
 //! The schema version lives in `PRAGMA user_version`. Opening a database whose version is newer
-//! than this binary knows is refused: an older baton must not write a schema it does not know.
+//! than this binary knows is refused: an older baton must not write a schema it does not know,
+//! and the refusal names the release that wrote it (`baton_meta`).
 
 use super::Context;
 use baton_core::{Error, Result};
@@ -16,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_faults.sql"),
     include_str!("../../migrations/sqlite/0006_sessions.sql"),
     include_str!("../../migrations/sqlite/0007_spend.sql"),
+    include_str!("../../migrations/sqlite/0012_sync.sql"),
 ];
 
 /// The schema version this baton writes.
@@ -31,21 +33,28 @@ pub fn migrate(conn: &Connection, location: &str) -> Result<()> {
     if current == SCHEMA_VERSION {
         return Ok(());
     }
-    check_not_newer(current, location)?;
+    check_not_newer(conn, current, location)?;
     // Re-read under the write lock: another process may have migrated meanwhile.
     let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate).ctx("locking for migration")?;
     let current = version(&tx)?;
-    check_not_newer(current, location)?;
+    check_not_newer(&tx, current, location)?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         tx.execute_batch(sql).ctx("applying a schema migration")?;
         tx.pragma_update(None, "user_version", index as i64 + 1).ctx("recording the schema version")?;
     }
+    super::version::record_schema_writer(&tx)?;
     tx.commit().ctx("committing the schema migration")
 }
 
-fn check_not_newer(found: i64, location: &str) -> Result<()> {
+fn check_not_newer(conn: &Connection, found: i64, location: &str) -> Result<()> {
     if found > SCHEMA_VERSION {
-        return Err(Error::SchemaTooNew { location: location.to_string(), found, supported: SCHEMA_VERSION });
+        let written_by = super::version::schema_writer(conn);
+        return Err(Error::SchemaTooNew {
+            location: location.to_string(),
+            found,
+            supported: SCHEMA_VERSION,
+            written_by,
+        });
     }
     Ok(())
 }

@@ -18,6 +18,8 @@ mod retention;
 mod rows;
 mod runners;
 mod scope;
+mod sync;
+mod version;
 
 use crate::wake::{Change, Subscription, WakeDir};
 use async_trait::async_trait;
@@ -421,6 +423,11 @@ impl RunnerStore for SqliteStore {
     async fn add_warnings(&self, job_id: &str, token: i64, attempt: u32, warnings: &[String]) -> Result<bool> {
         let (id, warnings) = (job_id.to_string(), warnings.to_vec());
         self.write(move |tx, now| runners::add_warnings(tx, &id, token, attempt, &warnings, now)).await
+    }
+
+    async fn record_push(&self, job_id: &str, token: i64, commit: &str) -> Result<bool> {
+        let (id, commit) = (job_id.to_string(), commit.to_string());
+        self.write(move |tx, now| sync::record_push(tx, &id, token, &commit, now)).await
     }
 
     async fn set_workspace(&self, ns: &str, assignment_id: &str, workspace: &Workspace) -> Result<()> {

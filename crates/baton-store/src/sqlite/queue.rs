@@ -52,6 +52,7 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         .and_then(|mut s| s.query_map(params![listed], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
         .ctx("reading assignments' hosts")?;
     let (idle, idle_total) = super::idle::list(conn, ns)?;
+    let sync = super::sync::branches(conn, &listed)?;
     Ok(QueueSummary {
         namespace: ns.to_string(),
         assignments,
@@ -67,6 +68,7 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         idle_total,
         runners,
         hosts,
+        sync,
     })
 }
 

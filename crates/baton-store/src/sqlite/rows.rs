@@ -9,7 +9,8 @@ use std::str::FromStr;
 
 /// Columns of `assignments`, in the order [`assignment`] reads them.
 pub const ASSIGNMENT_COLUMNS: &str = "id, namespace, north_star, status, reason, created_at, updated_at, max_jobs, \
-     budget_usd, cost_usd, job_count, base_ref, branch, worktree, host, base_branch, base_commit, context, merged_commit";
+     budget_usd, cost_usd, job_count, base_ref, branch, worktree, host, base_branch, base_commit, context, merged_commit, \
+     pushed_commit";
 
 /// Columns of `jobs`, in the order [`job`] reads them.
 pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status, position, attempts, max_attempts, \
@@ -17,10 +18,10 @@ pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status
      session_id, tokens_in, tokens_out, cost_usd, for_job_id, lease_owner, lease_expires_at, lost_attempts, \
      transcript_events, transcript_truncated, git_head_before, git_head_after, diff_stat, decision, \
      session_mode, session_source_job_id, session_fallback_reason, model, effort, session_host, transcript_error, \
-     cache_read_tokens, cache_write_tokens, cost_source";
+     cache_read_tokens, cache_write_tokens, cost_source, pushed_commit";
 
 /// How many columns [`JOB_COLUMNS`] selects (queries that select more read them after these).
-pub const JOB_COLUMN_COUNT: usize = 43;
+pub const JOB_COLUMN_COUNT: usize = 44;
 
 /// A text column holding one of a model enum's spellings.
 struct Parsed<T>(T);
@@ -70,6 +71,7 @@ pub fn assignment(row: &Row<'_>) -> rusqlite::Result<Assignment> {
         base_commit: row.get(16)?,
         context: row.get(17)?,
         merged_commit: row.get(18)?,
+        pushed_commit: row.get(19)?,
     })
 }
 
@@ -121,6 +123,7 @@ pub fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
         cache_read_tokens: row.get(40)?,
         cache_write_tokens: row.get(41)?,
         cost_source: parsed_opt(row, 42)?,
+        pushed_commit: row.get(43)?,
     })
 }
 

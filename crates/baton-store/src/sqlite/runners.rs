@@ -15,6 +15,8 @@ use baton_core::{Actor, AssignmentStatus, JobStatus, JobType, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub fn register(conn: &Connection, info: &RunnerInfo, at: Millis) -> Result<()> {
+    // A runner older than the database's newest protocol would not follow its rules.
+    super::version::check_protocol(conn)?;
     conn.prepare_cached(
         "INSERT INTO runners (id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms, containment) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
@@ -181,7 +183,7 @@ pub fn claim_next(
         .and_then(|mut s| s.query_row(params![runner_id], |r| r.get(0)).optional())
         .ctx("reading the runner's host")?;
     if let Some(here) = &runner_host {
-        block_where_hosts_are_gone(conn, ns, here, policy.host_gone_ms, now)?;
+        super::sync::settle_stranded(conn, ns, here, policy.takeover, policy.host_gone_ms, now)?;
     }
     for candidate in queue::heads(conn, ns)? {
         if candidate.not_before.is_some_and(|t| t > now) {
@@ -236,27 +238,6 @@ pub fn claim_next(
         return Ok(Some(Claim { job, token, attempt, lease_expires_at: expires_at, previous_agent }));
     }
     Ok(None)
-}
-
-/// Blocks active assignments with work waiting on another host whose runners have all been gone
-/// longer than `gone_ms` — for a person to act on, rather than silently moving the work to a
-/// machine whose checkout lacks it.
-fn block_where_hosts_are_gone(conn: &Connection, ns: &str, here: &str, gone_ms: u64, now: Millis) -> Result<()> {
-    let stranded: Vec<(String, String, Option<Millis>)> = conn
-        .prepare_cached(
-            "SELECT a.id, a.host, (SELECT MAX(r.heartbeat_at) FROM runners r WHERE r.namespace = a.namespace \
-             AND r.host = a.host) FROM assignments a WHERE a.namespace = ?1 AND a.status = 'active' \
-             AND a.host IS NOT NULL AND a.host <> ?2 \
-             AND EXISTS (SELECT 1 FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending')",
-        )
-        .and_then(|mut s| s.query_map(params![ns, here], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
-        .ctx("finding assignments waiting for another host")?;
-    for (id, host, last_seen) in stranded {
-        if let Some(reason) = engine::host_gone(&id, &host, last_seen, now, gone_ms) {
-            assignments::block(conn, &id, &reason, now)?;
-        }
-    }
-    Ok(())
 }
 
 /// The agent recorded for a job's last attempt, if any.

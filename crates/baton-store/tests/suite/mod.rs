@@ -10,10 +10,12 @@ mod decisions;
 mod lifecycle;
 mod runner;
 mod spend;
+mod sync;
 pub use decisions::*;
 pub use lifecycle::*;
 pub use runner::*;
 pub use spend::*;
+pub use sync::*;
 
 use baton_core::lifecycle::AssignmentUpdate;
 use baton_core::request::RequestError;
@@ -55,7 +57,8 @@ macro_rules! store_suite {
             a_pm_without_a_decision_lets_the_queued_job_run, each_decision_leaves_its_chain_line,
             every_prompt_is_kept, continuations_are_checked_and_recorded,
             a_transcript_that_lost_events_stays_marked_incomplete, spend_accumulates_over_attempts_and_names_its_source,
-            tokens_without_a_price_are_unpriced_not_zero, retention_drops_old_transcripts_and_keeps_results);
+            tokens_without_a_price_are_unpriced_not_zero, retention_drops_old_transcripts_and_keeps_results,
+            pushes_are_fenced_and_recorded, a_pushed_assignment_moves_to_another_host_and_an_unpushed_one_blocks);
     };
     (@tests $factory:path; $attrs:tt; $($name:ident),* $(,)?) => {
         $( $crate::store_suite!(@test $factory; $attrs; $name); )*

@@ -11,6 +11,7 @@ pub fn policy() -> EnginePolicy {
         max_lost_leases: 3,
         retry: RetryPolicy { retry_base_ms: 0, retry_on_timeout: false },
         host_gone_ms: 600_000,
+        takeover: false,
         spend: Default::default(),
     }
 }
@@ -65,7 +66,7 @@ pub fn failure(kind: ErrorKind, message: &str) -> AttemptResult {
     }
 }
 
-async fn assignment_with(store: &Shared, types: &[JobType]) -> (String, Vec<String>) {
+pub async fn assignment_with(store: &Shared, types: &[JobType]) -> (String, Vec<String>) {
     let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment;
     let mut ids = Vec::new();
     for t in types {
@@ -512,7 +513,25 @@ pub async fn a_claim_reports_the_lost_agent_and_skips_other_hosts(store: Shared)
 }
 
 /// Registers a live runner `id` on `host` with a one-minute lease.
-async fn register_on(store: &Shared, id: &str, host: &str) {
+/// A runner of namespace [`NS`] on `host`, heartbeating now.
+pub fn runner_info(id: &str, host: &str) -> RunnerInfo {
+    let now = baton_core::time::now_ms();
+    RunnerInfo {
+        id: id.into(),
+        namespace: NS.into(),
+        host: host.into(),
+        pid: 1,
+        started_at: now,
+        heartbeat_at: now,
+        concurrency: 1,
+        lease_ms: 60_000,
+        jobs: vec![],
+        lost: false,
+        containment: None,
+    }
+}
+
+pub async fn register_on(store: &Shared, id: &str, host: &str) {
     let now = baton_core::time::now_ms();
     let info = RunnerInfo {
         id: id.into(),
@@ -531,7 +550,7 @@ async fn register_on(store: &Shared, id: &str, host: &str) {
 }
 
 /// Waits until the wall clock (the store's clock, on one machine) has passed `deadline`.
-async fn wait_until_past(deadline: i64) {
+pub async fn wait_until_past(deadline: i64) {
     while baton_core::time::now_ms() <= deadline {
         let left = (deadline - baton_core::time::now_ms()).clamp(1, 50) as u64;
         tokio::time::sleep(std::time::Duration::from_millis(left)).await;

@@ -12,6 +12,20 @@ pub struct PrivateServer {
 impl PrivateServer {
     /// Starts one; the test fails where PostgreSQL's server programs are not installed.
     pub fn start() -> PrivateServer {
+        Self::start_with(false)
+    }
+
+    /// Starts one that offers TLS with a certificate for 127.0.0.1 signed by [`Self::ca`].
+    pub fn start_tls() -> PrivateServer {
+        Self::start_with(true)
+    }
+
+    /// The CA file that signed a [`Self::start_tls`] server's certificate.
+    pub fn ca(&self) -> std::path::PathBuf {
+        self.dir.path().join("ca.crt")
+    }
+
+    fn start_with(tls: bool) -> PrivateServer {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .ok()
             .and_then(|versions| versions.flatten().map(|v| v.path().join("bin")).find(|b| b.join("initdb").exists()));
@@ -22,6 +36,9 @@ impl PrivateServer {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let server = PrivateServer { bin, dir, port };
+        if tls {
+            make_server_cert(server.dir.path());
+        }
         if server.as_root() {
             // The server refuses to run as root: it runs as the postgres user, in a folder it owns.
             let status = std::process::Command::new("chown")
@@ -66,6 +83,13 @@ impl PrivateServer {
             self.port,
             self.dir.path().display()
         );
+        let cert = self.dir.path().join("server.crt");
+        let options = if cert.exists() {
+            let key = self.dir.path().join("server.key");
+            format!("{options} -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}", cert.display(), key.display())
+        } else {
+            options
+        };
         let mut args = vec![action, "-D", data.to_str().unwrap(), "-w", "-l", log.to_str().unwrap(), "-o", &options];
         if action == "stop" {
             args.extend(["-m", "fast"]);
@@ -87,4 +111,59 @@ impl Drop for PrivateServer {
         let data = self.dir.path().join("data");
         let _ = self.command("pg_ctl").arg("stop").arg("-D").arg(&data).args(["-m", "immediate", "-w"]).output();
     }
+}
+
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl").current_dir(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A certificate authority (`ca.crt`, `ca.key`) in `dir`; returns the CA file.
+pub fn make_ca(dir: &std::path::Path) -> std::path::PathBuf {
+    let args = ["-days", "2", "-subj", "/CN=baton test CA", "-keyout", "ca.key", "-out", "ca.crt"];
+    openssl(dir, &[&["req", "-x509", "-newkey", "rsa:2048", "-nodes"][..], &args].concat());
+    dir.join("ca.crt")
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it (`server.crt`, `server.key`), in `dir`.
+fn make_server_cert(dir: &std::path::Path) {
+    make_ca(dir);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+        ],
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.join("server.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
 }

@@ -17,7 +17,8 @@ pub async fn run(ctx: &mut Context, args: AssignmentArgs) -> CliResult {
     let store = ctx.store().await?;
     let detail = store.assignment(ctx.ns(), &args.id).await?;
     let git =
-        assignment_git::summary(&detail.assignment, &ctx.config.repo_root, &baton_runner::runner::hostname()).await;
+        assignment_git::summary(&detail.assignment, &ctx.config.repo_root, &baton_runner::runner::host(&ctx.config))
+            .await;
     if ctx.out.json {
         return ctx.out.json(&WithSummary { item: &detail, git: &git });
     }

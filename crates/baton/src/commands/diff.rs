@@ -31,7 +31,7 @@ pub async fn run(ctx: &mut Context, args: DiffArgs) -> CliResult {
         None => None,
     };
     let root = &ctx.config.repo_root;
-    let here = baton_runner::runner::hostname();
+    let here = baton_runner::runner::host(&ctx.config);
     let range = match &job {
         Some(job) => assignment_git::job_range(&a, job, root, &here).await,
         None => assignment_git::assignment_range(&a, root, &here).await,

@@ -1,7 +1,8 @@
 //! `baton queue`: the state of the namespace at a glance — counts by status, the jobs a runner
 //! would start now, those waiting out a retry back-off, those running, and the assignments that
 //! need a person ("needs you": blocked ones with their reasons, and idle ones — active with
-//! nothing queued).
+//! nothing queued), the runners with their hosts, and — once work spans hosts — where each
+//! assignment lives and whether its branch is on the `[sync]` remote.
 
 use crate::context::Context;
 use crate::error::CliResult;
@@ -163,6 +164,7 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
         ]);
     }
     table_or_none(&mut text, &t, style, width);
+    hosts_section(&mut text, q, style, width);
     text
 }
 
@@ -174,6 +176,31 @@ fn glimpse(north_star: &str, width: usize) -> String {
     } else {
         truncate(&line, NORTH_STAR_GLIMPSE)
     }
+}
+
+/// Where each open assignment's worktree lives and whether its branch is on the `[sync]` remote
+/// (so another host could continue it): shown once work spans hosts or is synced.
+fn hosts_section(text: &mut String, q: &QueueSummary, style: &Style, width: usize) {
+    let hosts: std::collections::BTreeSet<&str> = q.runners.iter().map(|r| r.host.as_str()).collect();
+    let synced = q.sync.values().any(|s| s.pushed.is_some());
+    if q.hosts.is_empty() || (hosts.len() < 2 && !synced) {
+        return;
+    }
+    section(text, style, "assignment hosts", q.hosts.len());
+    let short = |c: &Option<String>| -> String {
+        c.as_deref().map(|c| c.chars().take(12).collect()).unwrap_or_else(|| "-".to_string())
+    };
+    let mut t = Table::new(&["ASSIGNMENT", "HOST", "BRANCH"]).indent(2).flex(2);
+    for (aid, host) in &q.hosts {
+        let branch = match q.sync.get(aid) {
+            Some(s) if s.in_sync => Cell::new(format!("in sync with the remote at {}", short(&s.head))),
+            Some(s) if s.pushed.is_none() => Cell::painted(format!("not pushed (at {})", short(&s.head)), Some(RED)),
+            Some(s) => Cell::painted(format!("at {}, remote at {}", short(&s.head), short(&s.pushed)), Some(RED)),
+            None => Cell::new("-"),
+        };
+        t.row(vec![aid.as_str().into(), host.as_str().into(), branch]);
+    }
+    table_or_none(text, &t, style, width);
 }
 
 /// Says how many a capped list left out, and where to see them all.

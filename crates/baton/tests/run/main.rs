@@ -15,6 +15,8 @@ mod faults;
 mod flow;
 mod harnesses;
 mod merge;
+mod multihost;
+mod netns;
 mod postgres;
 mod sessions;
 mod shutdown;

@@ -58,7 +58,9 @@ async function refreshRunners() {
     const live = runners.filter((r) => !r.lost);
     const el = $('#runners');
     el.className = live.length ? 'runners' : 'runners none';
-    el.textContent = live.length ? `${live.length} runner${live.length > 1 ? 's' : ''}` : 'no runner: start `baton run`';
+    // Each runner's host: with several machines, which of them are serving the queue.
+    const hosts = [...new Set(live.map((r) => r.host))].sort().join(', ');
+    el.textContent = live.length ? `${live.length} runner${live.length > 1 ? 's' : ''} on ${hosts}` : 'no runner: start `baton run`';
   } catch (_) { /* shown by the toast of the failing view, if any */ } finally {
     runnersPending = false;
   }

@@ -72,6 +72,7 @@ function headFacts(d) {
     h('span', {}, 'created ', h('b', { text: clock(d.created_at) })),
     h('span', {}, final ? 'took ' : 'open for ', h('b', {}, elapsed)),
     h('span', {}, 'updated ', h('b', { text: ago(d.updated_at) })),
+    ...hostFacts(d),
   ];
 }
 
@@ -83,6 +84,19 @@ function placeFacts(d) {
     h('span', { dataset: { fact: 'base' } }, 'base ', h('b', { class: 'mono', text: baseText(base, d.base_commit) })),
     h('span', { dataset: { fact: 'worktree' }, class: 'path' }, 'worktree ', h('b', { class: 'mono', text: d.worktree || 'none' })),
   ];
+}
+
+// Where its worktree lives, and whether its branch's last commit is on the [sync] remote (so
+// another host could continue it).
+function hostFacts(d) {
+  if (!d.host) return [];
+  const facts = [h('span', {}, 'host ', h('b', { text: d.host }))];
+  if (!d.pushed_commit) return facts;
+  const heads = d.jobs.filter((j) => j.git_head_after).sort((a, b) => (a.started_at || '').localeCompare(b.started_at || ''));
+  const head = heads.length ? heads[heads.length - 1].git_head_after : d.base_commit;
+  const text = head === d.pushed_commit ? `in sync at ${head.slice(0, 12)}` : `remote at ${d.pushed_commit.slice(0, 12)}, branch ahead`;
+  facts.push(h('span', {}, 'branch ', h('b', { text })));
+  return facts;
 }
 
 function updateHead(head, d) {

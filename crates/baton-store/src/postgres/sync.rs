@@ -1,0 +1,116 @@
+//! Runners on several hosts: the commits pushed to the `[sync]` remote, and what a claim does
+//! with assignments stranded on a host whose runners are gone (the rule is
+//! [`engine::host_gone`]: moved to the claiming host from the pushed commit, or blocked).
+
+use super::{assignments, pg_text, rows, Context, TxResult};
+use baton_core::engine::{self, HostGone, Stranded};
+use baton_core::store::BranchSync;
+use baton_core::time::Millis;
+use baton_core::Actor;
+use sqlx::postgres::PgConnection;
+use std::collections::BTreeMap;
+
+/// Records the commit an attempt pushed, on its job and its assignment, while `token` holds the
+/// job; `false` (writing nothing) otherwise.
+pub async fn record_push(
+    conn: &mut PgConnection,
+    job_id: &str,
+    token: i64,
+    commit: &str,
+    now: Millis,
+) -> TxResult<bool> {
+    let assignment: Option<String> = sqlx::query_scalar(
+        "UPDATE jobs SET pushed_commit = $4 WHERE id = $1 AND lease_token = $2 AND status = 'running' \
+         AND lease_expires_at > $3 RETURNING assignment_id",
+    )
+    .bind(job_id)
+    .bind(token)
+    .bind(now)
+    .bind(pg_text(commit))
+    .fetch_optional(&mut *conn)
+    .await
+    .ctx("recording a pushed commit")?;
+    let Some(assignment) = assignment else { return Ok(false) };
+    sqlx::query("UPDATE assignments SET pushed_commit = $2 WHERE id = $1")
+        .bind(&assignment)
+        .bind(pg_text(commit))
+        .execute(&mut *conn)
+        .await
+        .ctx("recording a pushed commit")?;
+    Ok(true)
+}
+
+/// The latest commit an assignment's jobs recorded on its branch, else its base (`a` is the
+/// assignment).
+const LAST_HEAD: &str = "COALESCE((SELECT j.git_head_after FROM jobs j WHERE j.assignment_id = a.id \
+     AND j.git_head_after IS NOT NULL ORDER BY j.started_at DESC, j.position DESC LIMIT 1), a.base_commit)";
+
+/// `baton queue`'s branch sync state of the open assignments of `ns` that have a host.
+pub async fn branches(conn: &mut PgConnection, ns: &str) -> TxResult<BTreeMap<String, BranchSync>> {
+    let found: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT a.id, {LAST_HEAD}, a.pushed_commit FROM assignments a \
+         WHERE a.namespace = $1 AND a.host IS NOT NULL AND a.status IN ('active', 'blocked')"
+    ))
+    .bind(ns)
+    .fetch_all(&mut *conn)
+    .await
+    .ctx("reading assignments' branch sync")?;
+    Ok(found.into_iter().map(|(id, head, pushed)| (id, BranchSync::new(head, pushed))).collect())
+}
+
+/// Active assignments with work waiting on another host than `here` whose runners have all been
+/// gone longer than `gone_ms`: moved to `here` when `takeover` allows and their last commit was
+/// pushed, else blocked for a person. Assignments another transaction holds are looked at next
+/// time.
+pub async fn settle_stranded(
+    conn: &mut PgConnection,
+    ns: &str,
+    here: &str,
+    takeover: bool,
+    gone_ms: u64,
+    now: Millis,
+) -> TxResult<()> {
+    type Row = (String, String, Option<Millis>, Option<String>, Option<String>, Option<String>, Option<String>);
+    let stranded: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT a.id, a.host, (SELECT MAX(r.heartbeat_at) FROM runners r WHERE r.namespace = a.namespace \
+           AND r.host = a.host), a.base_commit, {LAST_HEAD}, a.pushed_commit, \
+         (SELECT j.id FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending' AND j.attempts > 0 \
+           ORDER BY j.position LIMIT 1) \
+         FROM assignments a WHERE a.namespace = $1 AND a.status = 'active' \
+         AND a.host IS NOT NULL AND a.host <> $2 \
+         AND EXISTS (SELECT 1 FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending') \
+         FOR UPDATE OF a SKIP LOCKED"
+    ))
+    .bind(ns)
+    .bind(here)
+    .fetch_all(&mut *conn)
+    .await
+    .ctx("finding assignments waiting for another host")?;
+    for (id, host, last_seen, base, last_head, pushed, interrupted_job) in stranded {
+        let stranded = Stranded {
+            assignment_id: &id,
+            host: &host,
+            last_seen,
+            base: base.as_deref(),
+            last_head: last_head.as_deref(),
+            pushed: pushed.as_deref(),
+            interrupted_job: interrupted_job.as_deref(),
+        };
+        match engine::host_gone(&stranded, here, takeover, now, gone_ms) {
+            HostGone::Wait => {}
+            HostGone::Block(reason) => assignments::block(conn, &id, &reason, now).await?,
+            HostGone::Move { action, reason, .. } => {
+                // The new host creates its own worktree from the pushed commit on its first job.
+                sqlx::query("UPDATE assignments SET host = $2, worktree = NULL, updated_at = $3 WHERE id = $1")
+                    .bind(&id)
+                    .bind(pg_text(here))
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await
+                    .ctx("moving an assignment to another host")?;
+                rows::record(conn, &id, None, now, &Actor::Engine, &action, reason.as_deref()).await?;
+            }
+        }
+    }
+    Ok(())
+}
