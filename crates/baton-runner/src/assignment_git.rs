@@ -480,6 +480,8 @@ mod tests {
             base_commit: Some(base),
             context: String::new(),
             merged_commit: None,
+            final_head: None,
+            activated_at: None,
         };
         (dir, a)
     }

@@ -13,12 +13,14 @@
 //! - [`lost_lease`]: a running job's lease expired: re-queue, complete, cancel or fail it.
 //! - [`claim`]: the guards before a claim (host, budget) and the host-gone block.
 //! - [`decision`]: the PM's one decision: its chain line, where its insert goes, its refusals.
+//! - [`deferral`]: assignments created `--after` others: deferred, activated, blocked, resumed.
 //! - [`spend`]: an attempt's cost — reported, estimated from a configured price, or unpriced.
 
 pub mod after_final;
 pub mod attempt_end;
 pub mod claim;
 pub mod decision;
+pub mod deferral;
 pub mod lost_lease;
 pub mod spend;
 
@@ -27,4 +29,5 @@ pub use after_final::{after_final, AfterFinal, FinalState};
 pub use attempt_end::{pm_undecided_reason, release, settle, EndedAttempt, Settlement};
 pub use claim::{check_claim, host_gone, ClaimCheck};
 pub use decision::Decision;
+pub use deferral::{Activation, Deferral, Parent};
 pub use lost_lease::{settle_lost, LostLease, LostPlan};

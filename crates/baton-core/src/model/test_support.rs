@@ -24,6 +24,8 @@ pub fn assignment(status: AssignmentStatus, job_count: u32) -> Assignment {
         base_commit: None,
         context: String::new(),
         merged_commit: None,
+        final_head: None,
+        activated_at: None,
     }
 }
 

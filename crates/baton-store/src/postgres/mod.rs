@@ -15,6 +15,7 @@
 //! a message that says so.
 
 mod assignments;
+mod dependencies;
 mod events;
 mod finish;
 mod jobs;

@@ -86,6 +86,7 @@ fn assignment_row(s: &Snapshot, a: &Assignment, now: Millis) -> Line {
         AssignmentStatus::Blocked => YELLOW,
         AssignmentStatus::Complete => None,
         AssignmentStatus::Cancelled => DIM,
+        AssignmentStatus::Deferred => DIM,
     };
     let cost = match (a.cost_usd, a.budget_usd) {
         (Some(c), Some(b)) => format!("${c:.2}/${b:.2}"),

@@ -50,6 +50,7 @@ async fn create(store: &dyn Store, north_star: &str) -> AssignmentDetail {
         effort: None,
     };
     let new = NewAssignment {
+        after: Vec::new(),
         namespace: NS.into(),
         north_star: north_star.into(),
         max_jobs: 50,
