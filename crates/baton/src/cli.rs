@@ -320,6 +320,12 @@ pub struct CreateArgs {
     /// current branch).
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
+
+    /// Wait for this assignment to complete first (repeatable: it waits for all of them). The
+    /// new assignment is `deferred` until then; with one parent its branch starts from that
+    /// parent's final branch head unless --base says otherwise.
+    #[arg(long, value_name = "ASSIGNMENT_ID")]
+    pub after: Vec<String>,
 }
 
 #[derive(Debug, Args)]

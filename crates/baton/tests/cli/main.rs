@@ -4,6 +4,7 @@
 mod common;
 
 mod concurrency;
+mod dependencies;
 mod errors;
 mod init;
 mod inputs;
