@@ -92,7 +92,8 @@ pub enum Command {
 
     /// Create an assignment from a north star, optionally queueing its first job.
     #[command(after_help = "Examples:\n  baton create \"Add OAuth login\"\n  \
-        baton create \"Add OAuth login\" --first plan --context \"Providers: Google, GitHub\" --budget-usd 5")]
+        baton create \"Add OAuth login\" --first plan --context \"Providers: Google, GitHub\" --budget-usd 5\n  \
+        baton create \"Document the login API\" --after a7k2m9qx --first document")]
     Create(CreateArgs),
 
     /// Add a job to an assignment's chain: at the end, or right after another job with --after.
