@@ -144,3 +144,30 @@ pub async fn bad_parents_are_refused_with_nothing_stored(store: Shared) {
     assert!(err.to_string().contains("is cancelled"), "{err}");
     assert_eq!(snapshot(&store, NS).await, before, "refusals store nothing");
 }
+
+/// Parents ending at the same moment as each other, and as a child being created after them:
+/// every child starts exactly once, and none is left deferred with all its parents complete.
+pub async fn parents_ending_together_start_each_child_exactly_once(store: Shared) {
+    for _ in 0..5 {
+        let p1 = create(&store, new_assignment("p1")).await;
+        let p2 = create(&store, new_assignment("p2")).await;
+        let early = create(&store, after("early", &[&p1, &p2])).await;
+        let (s1, s2, s3) = (store.clone(), store.clone(), store.clone());
+        let (a, b, late) = (p1.clone(), p2.clone(), vec![p1.clone(), p2.clone()]);
+        let complete = |s: Shared, id: String| async move { set_status(&s, &id, AssignmentStatus::Complete).await };
+        let (_, _, late) = tokio::join!(
+            tokio::spawn(complete(s1, a)),
+            tokio::spawn(complete(s2, b)),
+            tokio::spawn(async move {
+                let parents: Vec<&str> = late.iter().map(String::as_str).collect();
+                s3.create_assignment(after("late", &parents), &person()).await.unwrap().assignment.id
+            }),
+        );
+        for child in [early, late.unwrap()] {
+            let d = store.assignment(NS, &child).await.unwrap();
+            assert_eq!(d.assignment.status, AssignmentStatus::Active, "{child} started");
+            let starts = d.history.iter().filter(|h| h.action == "status deferred → active" || h.action == "activated");
+            assert_eq!(starts.count(), 1, "{child} started once: {:?}", d.history);
+        }
+    }
+}

@@ -60,7 +60,7 @@ macro_rules! store_suite {
             a_child_waits_for_every_parent_then_starts, a_lone_parents_final_head_is_where_the_child_starts,
             a_cancelled_parent_blocks_its_child_and_a_resume_waits_for_the_rest,
             only_the_engine_starts_a_deferred_assignment_and_a_person_may_cancel_it,
-            bad_parents_are_refused_with_nothing_stored);
+            bad_parents_are_refused_with_nothing_stored, parents_ending_together_start_each_child_exactly_once);
     };
     (@tests $factory:path; $attrs:tt; $($name:ident),* $(,)?) => {
         $( $crate::store_suite!(@test $factory; $attrs; $name); )*
