@@ -26,11 +26,17 @@
 //! | `blocked` | `active`    | person               | a resume; with nothing pending a `pm` job is queued carrying the person's note |
 //! | `blocked` | `complete`  | person, PM job       | as above |
 //! | `blocked` | `cancelled` | person, PM job       | as above |
+//! | (new)     | `deferred`  | person               | `create --after`: it waits for every parent to complete; its jobs do not run |
+//! | `deferred`| `active`    | engine               | its last open parent completed (in that transaction); its branch starts then |
+//! | `deferred`| `blocked`   | engine               | a parent was cancelled; the reason names it |
+//! | `deferred`| `cancelled` | person               | pending jobs are cancelled |
+//! | `blocked` | `deferred`  | person               | a resume while some parent is still open |
 //!
 //! `complete` and `cancelled` are final: nothing is inserted into them and they never change.
 //! Guards: an insert past `max_jobs` is refused and blocks the assignment ("job limit N reached");
 //! a resume that a guard would stop at once is refused with the guard and how to raise it.
 
+use crate::engine::deferral::{self, Activation, Parent, Resume};
 use crate::error::{Error, Result};
 use crate::model::{Assignment, AssignmentStatus, JobStatus};
 
@@ -48,7 +54,7 @@ pub const JOB_TRANSITIONS: [(JobStatus, JobStatus); 6] = {
 };
 
 /// The assignment table above, as data.
-pub const ASSIGNMENT_TRANSITIONS: [(AssignmentStatus, AssignmentStatus); 6] = {
+pub const ASSIGNMENT_TRANSITIONS: [(AssignmentStatus, AssignmentStatus); 10] = {
     use AssignmentStatus::*;
     [
         (Active, Complete),
@@ -57,6 +63,10 @@ pub const ASSIGNMENT_TRANSITIONS: [(AssignmentStatus, AssignmentStatus); 6] = {
         (Blocked, Active),
         (Blocked, Complete),
         (Blocked, Cancelled),
+        (Deferred, Active),
+        (Deferred, Blocked),
+        (Deferred, Cancelled),
+        (Blocked, Deferred),
     ]
 };
 
@@ -113,6 +123,9 @@ pub struct AssignmentPlan {
     pub queue_pm: Option<String>,
     /// History entries to record, in order: (action, reason).
     pub history: Vec<(String, Option<String>)>,
+    /// A resume that starts an assignment created `--after` others for the first time: record
+    /// `activated_at` and, when it names one, the ref its branch starts from.
+    pub activation: Option<Activation>,
 }
 
 /// The state a plan is made from, read inside the write transaction.
@@ -121,6 +134,8 @@ pub struct AssignmentState<'a> {
     pub assignment: &'a Assignment,
     /// Jobs still `pending` (in any chain position).
     pub pending_jobs: u32,
+    /// The assignments it was created `--after`, as they stand now.
+    pub parents: &'a [Parent],
 }
 
 /// Decides what an `update-assignment` does, or why it is refused (nothing is then written).
@@ -136,6 +151,7 @@ pub fn plan_assignment_update(state: AssignmentState<'_>, update: &AssignmentUpd
         cancel_open_jobs: false,
         queue_pm: None,
         history: Vec::new(),
+        activation: None,
     };
 
     let guards_changed = update.max_jobs.is_some() || update.budget_usd.is_some();
@@ -172,13 +188,41 @@ pub fn plan_assignment_update(state: AssignmentState<'_>, update: &AssignmentUpd
     if a.status.is_final() {
         return Err(Error::AssignmentFinal { id: a.id.clone(), status: a.status });
     }
-    if !assignment_transition_allowed(a.status, to) {
+    if to == AssignmentStatus::Deferred {
+        return Err(Error::invalid(format!(
+            "assignment {} cannot be set deferred: an assignment waits only when created with --after",
+            a.id
+        )));
+    }
+    // The engine alone moves a deferred assignment on (its parents decide); a person may drop it.
+    let by_engine_only = a.status == AssignmentStatus::Deferred && to != AssignmentStatus::Cancelled;
+    if by_engine_only || !assignment_transition_allowed(a.status, to) {
         return Err(Error::AssignmentTransition {
             id: a.id.clone(),
             from: a.status,
             to,
-            hint: "; an active assignment is resumed only from blocked",
+            hint: if a.status == AssignmentStatus::Deferred {
+                "; a deferred assignment starts by itself once every parent is complete (or cancel it)"
+            } else {
+                "; an active assignment is resumed only from blocked"
+            },
         });
+    }
+    if a.status == AssignmentStatus::Blocked && to == AssignmentStatus::Active {
+        match deferral::on_resume(a, state.parents) {
+            Resume::Plain => {}
+            Resume::Activate(activation) => plan.activation = Some(activation),
+            Resume::Defer(waiting) => {
+                plan.status = AssignmentStatus::Deferred;
+                plan.reason = None;
+                let note = match update.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                    Some(note) => format!("{waiting}; note: {note}"),
+                    None => waiting,
+                };
+                plan.history.push((format!("status {} → {}", a.status, plan.status), Some(note)));
+                return Ok(plan);
+            }
+        }
     }
 
     match to {
@@ -200,6 +244,8 @@ pub fn plan_assignment_update(state: AssignmentState<'_>, update: &AssignmentUpd
             plan.reason = None;
             plan.cancel_open_jobs = true;
         }
+        // Refused above: only `create --after` and a resume make an assignment wait.
+        AssignmentStatus::Deferred => {}
     }
     plan.status = to;
     let note = match to {
@@ -208,6 +254,9 @@ pub fn plan_assignment_update(state: AssignmentState<'_>, update: &AssignmentUpd
         _ => None,
     };
     plan.history.push((format!("status {} → {to}", a.status), note));
+    if let Some(activation) = &plan.activation {
+        plan.history.push(("activated".into(), Some(activation.history.clone())));
+    }
     Ok(plan)
 }
 

@@ -32,6 +32,9 @@ pub struct NewAssignment {
     pub context: String,
     /// A job queued in the same transaction (`create --first`).
     pub first_job: Option<NewJob>,
+    /// The assignments it waits for (`create --after`): it starts `deferred` and becomes
+    /// `active` once every one of them is complete.
+    pub after: Vec<String>,
 }
 
 /// What `insert-job` (and the engine) stores.
@@ -94,6 +97,7 @@ impl NewAssignment {
             base_branch: None,
             context: String::new(),
             first_job: None,
+            after: Vec::new(),
         }
     }
 
@@ -111,6 +115,15 @@ impl NewAssignment {
         check_count(Field::MaxJobs, self.max_jobs)?;
         if let Some(budget) = self.budget_usd {
             check_amount(Field::BudgetUsd, budget)?;
+        }
+        if self.after.len() > crate::engine::deferral::MAX_PARENTS {
+            return Err(RequestError::TooLarge {
+                field: Field::After,
+                max: crate::engine::deferral::MAX_PARENTS as u64,
+            });
+        }
+        for parent in &self.after {
+            check_text(Field::After, parent, NAME_LIMIT_BYTES)?;
         }
         match &self.first_job {
             Some(job) => job.validate(),

@@ -481,6 +481,8 @@ mod tests {
             context: String::new(),
             merged_commit: None,
             pushed_commit: None,
+            final_head: None,
+            activated_at: None,
         };
         (dir, a)
     }

@@ -218,7 +218,7 @@ async fn bad_input_gets_messages_naming_its_fields_and_statuses() {
     check(
         c.get("/api/assignments?status=stuck").await,
         400,
-        "unknown assignment status `stuck`; valid values: active, complete, blocked, cancelled",
+        "unknown assignment status `stuck`; valid values: active, deferred, complete, blocked, cancelled",
     );
     check(
         c.get("/api/jobs?status=done").await,

@@ -29,6 +29,7 @@ async fn store_with_a_job() -> (SqliteStore, Arc<ManualClock>, String, tempfile:
     let clock = Arc::new(ManualClock::new(T0));
     let store = SqliteStore::open_with_clock(dir.path().join("baton.db"), clock.clone()).await.unwrap();
     let new = NewAssignment {
+        after: Vec::new(),
         namespace: NS.into(),
         north_star: "keep time".into(),
         max_jobs: 10,

@@ -96,7 +96,8 @@ pub enum Command {
 
     /// Create an assignment from a north star, optionally queueing its first job.
     #[command(after_help = "Examples:\n  baton create \"Add OAuth login\"\n  \
-        baton create \"Add OAuth login\" --first plan --context \"Providers: Google, GitHub\" --budget-usd 5")]
+        baton create \"Add OAuth login\" --first plan --context \"Providers: Google, GitHub\" --budget-usd 5\n  \
+        baton create \"Document the login API\" --after a7k2m9qx --first document")]
     Create(CreateArgs),
 
     /// Add a job to an assignment's chain: at the end, or right after another job with --after.
@@ -337,6 +338,12 @@ pub struct CreateArgs {
     /// current branch).
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
+
+    /// Wait for this assignment to complete first (repeatable: it waits for all of them). The
+    /// new assignment is `deferred` until then; with one parent its branch starts from that
+    /// parent's final branch head unless --base says otherwise.
+    #[arg(long, value_name = "ASSIGNMENT_ID")]
+    pub after: Vec<String>,
 }
 
 #[derive(Debug, Args)]

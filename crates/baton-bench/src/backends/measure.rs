@@ -42,6 +42,7 @@ pub fn seed(rt: &Runtime, w: &World, n: usize, jobs: usize) -> Result<Vec<String
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
         let new = NewAssignment {
+            after: Vec::new(),
             namespace: w.sb.namespace.clone(),
             north_star: format!("backends {i}"),
             max_jobs: 50,

@@ -34,6 +34,8 @@ impl Decision<'_> {
                 format!("blocked: {}", reason.unwrap_or("no reason given"))
             }
             Decision::Status { status: AssignmentStatus::Active, .. } => "resumed".to_string(),
+            // Only a person's resume of a child whose parents are open leads here; no PM runs then.
+            Decision::Status { status: AssignmentStatus::Deferred, .. } => "deferred".to_string(),
         }
     }
 }

@@ -13,6 +13,7 @@
 //! - [`lost_lease`]: a running job's lease expired: re-queue, complete, cancel or fail it.
 //! - [`claim`]: the guards before a claim (host, budget) and the host-gone block.
 //! - [`decision`]: the PM's one decision: its chain line, where its insert goes, its refusals.
+//! - [`deferral`]: assignments created `--after` others: deferred, activated, blocked, resumed.
 //! - [`spend`]: an attempt's cost — reported, estimated from a configured price, or unpriced.
 //! - [`cancel`]: what follows a cancel-job: a PM after a stopped running job, else nothing.
 //! - [`retry_copy`]: where a retry-job's copy goes (after the last job no longer pending).
@@ -23,6 +24,7 @@ pub mod attempt_end;
 pub mod cancel;
 pub mod claim;
 pub mod decision;
+pub mod deferral;
 pub mod idle;
 pub mod lost_lease;
 pub mod retry_copy;
@@ -35,5 +37,6 @@ pub use cancel::after_cancel;
 
 pub use claim::{check_claim, host_gone, ClaimCheck, HostGone, Stranded};
 pub use decision::Decision;
+pub use deferral::{Activation, Deferral, Parent};
 pub use idle::{is_idle, IDLE_REASON};
 pub use lost_lease::{settle_lost, LostLease, LostPlan};

@@ -7,7 +7,7 @@ fn to(status: AssignmentStatus) -> AssignmentUpdate {
 }
 
 fn plan(a: &Assignment, pending: u32, u: &AssignmentUpdate) -> Result<AssignmentPlan> {
-    plan_assignment_update(AssignmentState { assignment: a, pending_jobs: pending }, u)
+    plan_assignment_update(AssignmentState { assignment: a, pending_jobs: pending, parents: &[] }, u)
 }
 
 #[test]
@@ -148,4 +148,42 @@ fn cancel_and_retry_rules() {
     assert!(check_retry_job("j", Cancelled).is_ok());
     assert!(check_retry_job("j", Pending).is_err());
     assert!(check_retry_job("j", Complete).is_err());
+}
+
+#[test]
+fn a_deferred_assignment_is_moved_on_by_its_parents_and_dropped_by_a_person() {
+    let a = assignment(Deferred, 1);
+    for target in [Active, Complete] {
+        let err = plan(&a, 1, &to(target)).unwrap_err();
+        assert!(err.to_string().contains("starts by itself"), "{err}");
+    }
+    let blocked = AssignmentUpdate { reason: Some("why".into()), ..to(Blocked) };
+    assert!(plan(&a, 1, &blocked).is_err(), "only the engine blocks a deferred assignment");
+    let p = plan(&a, 1, &to(Cancelled)).unwrap();
+    assert!(p.cancel_open_jobs);
+    assert!(plan(&assignment(Blocked, 1), 1, &to(Deferred)).unwrap_err().to_string().contains("--after"));
+}
+
+#[test]
+fn resuming_a_child_with_open_parents_returns_it_to_deferred() {
+    use crate::engine::deferral::Parent;
+    let a = assignment(Blocked, 1);
+    let parents = [
+        Parent { id: "a7".into(), status: Cancelled, final_head: None },
+        Parent { id: "a8".into(), status: Active, final_head: None },
+    ];
+    let u = AssignmentUpdate { note: Some("go on without a7".into()), ..to(Active) };
+    let p = plan_assignment_update(AssignmentState { assignment: &a, pending_jobs: 1, parents: &parents }, &u).unwrap();
+    assert_eq!(p.status, Deferred);
+    assert_eq!(p.queue_pm, None);
+    assert_eq!(
+        p.history,
+        vec![("status blocked → deferred".into(), Some("waiting for a8; note: go on without a7".into()))]
+    );
+
+    let done = [Parent { id: "a8".into(), status: Complete, final_head: Some("abc".into()) }];
+    let p = plan_assignment_update(AssignmentState { assignment: &a, pending_jobs: 1, parents: &done }, &u).unwrap();
+    assert_eq!(p.status, Active);
+    assert_eq!(p.activation.as_ref().and_then(|x| x.base_ref.as_deref()), Some("abc"));
+    assert_eq!(p.history[1].0, "activated");
 }

@@ -49,6 +49,22 @@ pub struct Assignment {
     /// continues from when this one is gone).
     #[serde(default)]
     pub pushed_commit: Option<String>,
+    /// Its branch's head when it completed (its last job's `git_head_after`): where the branch
+    /// of an assignment created `--after` it alone starts.
+    #[serde(default)]
+    pub final_head: Option<String>,
+    /// When an assignment created `--after` others left `deferred` for `active`; `None` for one
+    /// that never waited, or waits still.
+    #[serde(with = "crate::time::serde_ms::option", default)]
+    pub activated_at: Option<Millis>,
+}
+
+/// Another assignment named by a dependency: a parent (`create --after`) or a child.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssignmentLink {
+    pub id: String,
+    pub status: AssignmentStatus,
+    pub north_star: String,
 }
 
 /// An assignment with its job chain (in chain order) and its history: `baton assignment <id>`.
@@ -56,6 +72,12 @@ pub struct Assignment {
 pub struct AssignmentDetail {
     #[serde(flatten)]
     pub assignment: Assignment,
+    /// The assignments it waits for (`create --after`), in the order given.
+    #[serde(default)]
+    pub parents: Vec<AssignmentLink>,
+    /// The assignments created `--after` it, oldest first.
+    #[serde(default)]
+    pub children: Vec<AssignmentLink>,
     pub jobs: Vec<Job>,
     pub history: Vec<HistoryEntry>,
 }

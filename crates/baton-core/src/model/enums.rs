@@ -72,6 +72,9 @@ string_enum!(
     AssignmentStatus, "assignment status" {
         /// Its jobs run.
         Active => "active",
+        /// Waiting for the assignments it was created `--after`; its jobs do not run yet. The
+        /// engine activates it when every parent is complete.
+        Deferred => "deferred",
         /// Done: the PM (or a person) judged the north star reached.
         Complete => "complete",
         /// Waiting for a human; carries a reason.

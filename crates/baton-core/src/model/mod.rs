@@ -7,7 +7,7 @@ mod assignment;
 mod enums;
 mod job;
 
-pub use assignment::{Assignment, AssignmentDetail, HistoryEntry};
+pub use assignment::{Assignment, AssignmentDetail, AssignmentLink, HistoryEntry};
 pub use enums::{Actor, AssignmentStatus, CostSource, ErrorKind, JobStatus, JobType, SessionMode, UnknownValue};
 pub use job::{report_summary, Attempt, AttemptOutcome, Job, JobEvent};
 

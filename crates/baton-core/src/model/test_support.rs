@@ -25,6 +25,8 @@ pub fn assignment(status: AssignmentStatus, job_count: u32) -> Assignment {
         context: String::new(),
         merged_commit: None,
         pushed_commit: None,
+        final_head: None,
+        activated_at: None,
     }
 }
 

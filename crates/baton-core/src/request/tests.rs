@@ -16,6 +16,7 @@ fn job() -> NewJob {
 
 fn assignment() -> NewAssignment {
     NewAssignment {
+        after: Vec::new(),
         namespace: "ns".into(),
         north_star: "ship it".into(),
         max_jobs: 5,
@@ -76,6 +77,7 @@ fn messages_name_the_fields_as_the_caller_spells_them() {
 #[test]
 fn counts_have_a_most_named_in_the_message() {
     let mut a = NewAssignment {
+        after: Vec::new(),
         namespace: "ns".into(),
         north_star: "x".into(),
         max_jobs: u32::MAX,

@@ -116,6 +116,7 @@ command = ["true"]
     /// Creates an assignment whose one job runs the script; returns the job's id.
     pub async fn job(&self) -> String {
         let new = NewAssignment {
+            after: Vec::new(),
             namespace: NS.into(),
             north_star: "exercise the runner".into(),
             max_jobs: 10,

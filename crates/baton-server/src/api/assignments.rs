@@ -44,6 +44,9 @@ struct CreateBody {
     max_jobs: Option<i64>,
     /// The git ref its branch starts from (`--base`).
     base: Option<String>,
+    /// The assignments it waits for (`--after`): it starts `deferred`.
+    #[serde(default)]
+    after: Vec<String>,
 }
 
 /// `POST /api/assignments`
@@ -59,6 +62,7 @@ pub(crate) async fn create(State(ctx): State<Ctx>, _: NoQuery, Body(bytes): Body
     new.budget_usd = b.budget_usd;
     // The person's context stays with the assignment (every job sees it) and is the first job's too.
     new.context = b.context.unwrap_or_default();
+    new.after = b.after;
     new.first_job = match first {
         Some(job_type) => Some(NewJob::with_defaults(config, job_type, given(b.harness), new.context.clone())?),
         None => None,

@@ -125,6 +125,7 @@ pub async fn create(store: &dyn Store, north_star: &str, first: Option<JobType>)
         effort: None,
     });
     let new = NewAssignment {
+        after: Vec::new(),
         namespace: NS.into(),
         north_star: north_star.into(),
         max_jobs: 50,

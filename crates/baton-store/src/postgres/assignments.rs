@@ -5,13 +5,14 @@
 //! leaving the others free.
 
 use super::rows::{self, ASSIGNMENT_COLUMNS};
-use super::{jobs, pg_text, scope, Context, TxResult};
+use super::{dependencies, jobs, pg_text, scope, Context, TxResult};
+use baton_core::engine::deferral::{self, Deferral, Parent};
 use baton_core::engine::Decision;
 use baton_core::lifecycle::{self, AssignmentState, AssignmentUpdate};
 use baton_core::scope::Mutation;
 use baton_core::store::{AssignmentFilter, JobDefaults, NewAssignment, NewJob, Notification, NotifyEvent, Workspace};
 use baton_core::time::Millis;
-use baton_core::{ids, Actor, Assignment, AssignmentDetail, Error, JobType};
+use baton_core::{ids, Actor, Assignment, AssignmentDetail, AssignmentStatus, Error, JobType};
 use sqlx::postgres::PgConnection;
 
 fn not_found(ns: &str, id: &str) -> Error {
@@ -54,9 +55,12 @@ pub async fn create(
     scope::check(conn, &new.namespace, actor, Mutation::CreateAssignment, at).await?;
     let north_star = new.north_star.trim();
     let id = ids::new_assignment_id();
+    let parents = dependencies::resolve(conn, &new.namespace, &new.after).await?;
+    let waits = deferral::at_create(&parents.iter().map(Parent::of).collect::<Vec<_>>(), new.base_ref.as_deref())?;
+    let status = if waits == Deferral::Wait { AssignmentStatus::Deferred } else { AssignmentStatus::Active };
     sqlx::query(
         "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, base_ref, \
-         created_at, updated_at, base_branch, context) VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $8, $9, $10)",
+         created_at, updated_at, base_branch, context) VALUES ($1, $2, $3, $11, $4, $5, $6, $7, $8, $8, $9, $10)",
     )
     .bind(&id)
     .bind(&new.namespace)
@@ -68,10 +72,23 @@ pub async fn create(
     .bind(at)
     .bind(new.base_branch.as_deref().map(pg_text))
     .bind(pg_text(&new.context))
+    .bind(status.as_str())
     .execute(&mut *conn)
     .await
     .ctx("creating an assignment")?;
     rows::record(conn, &id, None, at, actor, "created", None).await?;
+    dependencies::link(conn, &id, &parents).await?;
+    match &waits {
+        Deferral::Wait => {
+            let names = parents.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ");
+            rows::record(conn, &id, None, at, actor, "deferred", Some(&format!("waiting for {names}"))).await?;
+        }
+        Deferral::Activate(activation) if !parents.is_empty() => {
+            dependencies::record_activation(conn, &id, activation, at).await?;
+            rows::record(conn, &id, None, at, &Actor::Engine, "activated", Some(&activation.history)).await?;
+        }
+        Deferral::Activate(_) | Deferral::Block(_) => {}
+    }
     if let Some(first) = &new.first_job {
         // The row was inserted by this transaction: nobody else can see it, no lock needed.
         jobs::insert(conn, &new.namespace, &id, first, actor, at).await?;
@@ -85,11 +102,12 @@ pub async fn detail(conn: &mut PgConnection, ns: &str, id: &str) -> TxResult<Ass
     let history =
         sqlx::query("SELECT at, actor, action, reason, job_id FROM history WHERE assignment_id = $1 ORDER BY id")
             .bind(id)
-            .fetch_all(conn)
+            .fetch_all(&mut *conn)
             .await
             .ctx("reading history")?;
     let history = rows::all(history, rows::history).ctx("reading history")?;
-    Ok(AssignmentDetail { assignment, jobs, history })
+    let (parents, children) = dependencies::links(conn, id).await?;
+    Ok(AssignmentDetail { assignment, parents, children, jobs, history })
 }
 
 pub async fn list(conn: &mut PgConnection, ns: &str, filter: &AssignmentFilter) -> TxResult<Vec<Assignment>> {
@@ -128,7 +146,11 @@ pub async fn update(
         .await
         .ctx("counting pending jobs")?;
     let pending_jobs = u32::try_from(pending).unwrap_or(u32::MAX);
-    let plan = lifecycle::plan_assignment_update(AssignmentState { assignment: &current, pending_jobs }, update)?;
+    let parents = dependencies::parents(conn, id).await?;
+    let plan = lifecycle::plan_assignment_update(
+        AssignmentState { assignment: &current, pending_jobs, parents: &parents },
+        update,
+    )?;
 
     sqlx::query(
         "UPDATE assignments SET status = $2, reason = $3, max_jobs = $4, budget_usd = $5, updated_at = $6 WHERE id = $1",
@@ -145,9 +167,15 @@ pub async fn update(
     for (action, reason) in &plan.history {
         rows::record(conn, id, None, at, actor, action, reason.as_deref()).await?;
     }
+    if let Some(activation) = &plan.activation {
+        dependencies::record_activation(conn, id, activation, at).await?;
+    }
     if plan.cancel_open_jobs {
         let why = format!("assignment {}", plan.status);
         jobs::cancel_open(conn, id, &why, actor, at).await?;
+    }
+    if plan.status.is_final() && plan.status != current.status {
+        dependencies::parent_ended(conn, ns, id, at).await?;
     }
     if let Some(context) = &plan.queue_pm {
         let pm = NewJob {

@@ -16,6 +16,7 @@
 //! when the server offers it.
 
 mod assignments;
+mod dependencies;
 mod events;
 mod finish;
 mod idle;

@@ -1,7 +1,7 @@
 //! `baton queue`: counts, and the jobs that matter now.
 //!
 //! Final statuses are counted by the trigger-kept `status_counts`; open statuses (active,
-//! blocked, pending, running) are counted through the status indexes, which touches only the
+//! deferred, blocked, pending, running) are counted through the status indexes, which touches only the
 //! work in flight. Neither scans the finished jobs a namespace accumulates.
 
 use super::rows::{self, ASSIGNMENT_COLUMNS, JOB_COLUMNS};
@@ -21,7 +21,7 @@ pub async fn summary(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult
            WHERE namespace = $1 AND status IN ('pending', 'running') GROUP BY status \
          UNION ALL \
          SELECT 'assignment', status, COUNT(*) FROM assignments \
-           WHERE namespace = $1 AND status IN ('active', 'blocked') GROUP BY status \
+           WHERE namespace = $1 AND status IN ('active', 'deferred', 'blocked') GROUP BY status \
          UNION ALL \
          SELECT entity, status, n FROM status_counts WHERE namespace = $1",
     )

@@ -1,13 +1,14 @@
 //! Assignment queries and the writes that change an assignment.
 
 use super::rows::{self, ASSIGNMENT_COLUMNS};
-use super::{jobs, scope, Context};
+use super::{dependencies, jobs, scope, Context};
+use baton_core::engine::deferral::{self, Deferral, Parent};
 use baton_core::engine::Decision;
 use baton_core::lifecycle::{self, AssignmentState, AssignmentUpdate};
 use baton_core::scope::Mutation;
 use baton_core::store::{AssignmentFilter, JobDefaults, NewAssignment, NewJob, Notification, NotifyEvent, Workspace};
 use baton_core::time::Millis;
-use baton_core::{ids, Actor, Assignment, AssignmentDetail, Error, JobType, Result};
+use baton_core::{ids, Actor, Assignment, AssignmentDetail, AssignmentStatus, Error, JobType, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Loads one assignment of a namespace, or says it is not there.
@@ -23,9 +24,12 @@ pub fn create(conn: &Connection, new: &NewAssignment, actor: &Actor, at: Millis)
     scope::check(conn, &new.namespace, actor, Mutation::CreateAssignment, at)?;
     let north_star = new.north_star.trim();
     let id = ids::new_assignment_id();
+    let parents = dependencies::resolve(conn, &new.namespace, &new.after)?;
+    let waits = deferral::at_create(&parents.iter().map(Parent::of).collect::<Vec<_>>(), new.base_ref.as_deref())?;
+    let status = if waits == Deferral::Wait { AssignmentStatus::Deferred } else { AssignmentStatus::Active };
     conn.prepare_cached(
         "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, base_ref, \
-         created_at, updated_at, base_branch, context) VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
+         created_at, updated_at, base_branch, context) VALUES (?1, ?2, ?3, ?11, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -38,11 +42,24 @@ pub fn create(conn: &Connection, new: &NewAssignment, actor: &Actor, at: Millis)
             new.base_ref,
             at,
             new.base_branch,
-            new.context
+            new.context,
+            status.as_str()
         ])
     })
     .ctx("creating an assignment")?;
     rows::record(conn, &id, None, at, actor, "created", None)?;
+    dependencies::link(conn, &id, &parents)?;
+    match &waits {
+        Deferral::Wait => {
+            let names = parents.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ");
+            rows::record(conn, &id, None, at, actor, "deferred", Some(&format!("waiting for {names}")))?;
+        }
+        Deferral::Activate(activation) if !parents.is_empty() => {
+            dependencies::record_activation(conn, &id, activation, at)?;
+            rows::record(conn, &id, None, at, &Actor::Engine, "activated", Some(&activation.history))?;
+        }
+        Deferral::Activate(_) | Deferral::Block(_) => {}
+    }
     if let Some(first) = &new.first_job {
         jobs::insert(conn, &new.namespace, &id, first, actor, at)?;
     }
@@ -56,7 +73,8 @@ pub fn detail(conn: &Connection, ns: &str, id: &str) -> Result<AssignmentDetail>
         .prepare_cached("SELECT at, actor, action, reason, job_id FROM history WHERE assignment_id = ?1 ORDER BY id")
         .and_then(|mut s| s.query_map(params![id], rows::history)?.collect::<rusqlite::Result<Vec<_>>>())
         .ctx("reading history")?;
-    Ok(AssignmentDetail { assignment, jobs, history })
+    let (parents, children) = dependencies::links(conn, id)?;
+    Ok(AssignmentDetail { assignment, parents, children, jobs, history })
 }
 
 pub fn list(conn: &Connection, ns: &str, filter: &AssignmentFilter) -> Result<Vec<Assignment>> {
@@ -99,8 +117,11 @@ pub fn update(
         .prepare_cached("SELECT COUNT(*) FROM jobs WHERE assignment_id = ?1 AND status = 'pending'")
         .and_then(|mut s| s.query_row(params![id], |r| r.get(0)))
         .ctx("counting pending jobs")?;
-    let plan =
-        lifecycle::plan_assignment_update(AssignmentState { assignment: &current, pending_jobs: pending }, update)?;
+    let parents = dependencies::parents(conn, id)?;
+    let plan = lifecycle::plan_assignment_update(
+        AssignmentState { assignment: &current, pending_jobs: pending, parents: &parents },
+        update,
+    )?;
 
     conn.prepare_cached(
         "UPDATE assignments SET status = ?2, reason = ?3, max_jobs = ?4, budget_usd = ?5, updated_at = ?6 WHERE id = ?1",
@@ -110,9 +131,15 @@ pub fn update(
     for (action, reason) in &plan.history {
         rows::record(conn, id, None, at, actor, action, reason.as_deref())?;
     }
+    if let Some(activation) = &plan.activation {
+        dependencies::record_activation(conn, id, activation, at)?;
+    }
     if plan.cancel_open_jobs {
         let why = format!("assignment {}", plan.status);
         jobs::cancel_open(conn, id, &why, actor, at)?;
+    }
+    if plan.status.is_final() && plan.status != current.status {
+        dependencies::parent_ended(conn, ns, id, at)?;
     }
     if let Some(context) = &plan.queue_pm {
         let pm = NewJob {

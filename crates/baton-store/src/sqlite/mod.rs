@@ -6,6 +6,7 @@
 //! failing with "database is locked" when a read transaction tries to upgrade.
 
 mod assignments;
+mod dependencies;
 mod events;
 mod finish;
 mod idle;

@@ -7,11 +7,13 @@
 #![allow(dead_code)]
 
 mod decisions;
+mod dependencies;
 mod lifecycle;
 mod runner;
 mod spend;
 mod sync;
 pub use decisions::*;
+pub use dependencies::*;
 pub use lifecycle::*;
 pub use runner::*;
 pub use spend::*;
@@ -58,7 +60,11 @@ macro_rules! store_suite {
             every_prompt_is_kept, continuations_are_checked_and_recorded,
             a_transcript_that_lost_events_stays_marked_incomplete, spend_accumulates_over_attempts_and_names_its_source,
             tokens_without_a_price_are_unpriced_not_zero, retention_drops_old_transcripts_and_keeps_results,
-            pushes_are_fenced_and_recorded, a_pushed_assignment_moves_to_another_host_and_an_unpushed_one_blocks);
+            pushes_are_fenced_and_recorded, a_pushed_assignment_moves_to_another_host_and_an_unpushed_one_blocks,
+            a_child_waits_for_every_parent_then_starts, a_lone_parents_final_head_is_where_the_child_starts,
+            a_cancelled_parent_blocks_its_child_and_a_resume_waits_for_the_rest,
+            only_the_engine_starts_a_deferred_assignment_and_a_person_may_cancel_it,
+            bad_parents_are_refused_with_nothing_stored, parents_ending_together_start_each_child_exactly_once);
     };
     (@tests $factory:path; $attrs:tt; $($name:ident),* $(,)?) => {
         $( $crate::store_suite!(@test $factory; $attrs; $name); )*
@@ -86,6 +92,7 @@ pub fn defaults() -> JobDefaults {
 
 pub fn new_assignment(north_star: &str) -> NewAssignment {
     NewAssignment {
+        after: Vec::new(),
         namespace: NS.into(),
         north_star: north_star.into(),
         max_jobs: 50,

@@ -1,5 +1,5 @@
 //! `baton assignment ID`: one assignment in full — its header (status and, when blocked, the
-//! reason a person must act on), what its branch holds against its base (commits ahead, the
+//! reason a person must act on), the assignments it waits for and that wait for it, what its branch holds against its base (commits ahead, the
 //! diff stat, uncommitted work left in its worktree), its job chain in chain order, and its
 //! history.
 
@@ -10,7 +10,7 @@ use crate::output::format::{duration, one_line, time, wrap};
 use crate::output::style::{assignment_status_code, Style, YELLOW_BOLD};
 use crate::output::table::{Cell, Table};
 use crate::output::views;
-use baton_core::{AssignmentDetail, AssignmentStatus, CostSource};
+use baton_core::{AssignmentDetail, AssignmentLink, AssignmentStatus, CostSource};
 use baton_runner::assignment_git::{self, Summary, WithSummary};
 
 pub async fn run(ctx: &mut Context, args: AssignmentArgs) -> CliResult {
@@ -55,6 +55,17 @@ pub fn render(detail: &AssignmentDetail, git: &Summary, style: &Style, width: us
         text.push_str(&format!("  {name:<11} {value}\n"));
     };
     field("namespace", a.namespace.clone());
+    // Dependencies: what it waits for (or waited for) and what waits for it.
+    let links = |links: &[AssignmentLink]| {
+        links.iter().map(|l| format!("{} ({})", l.id, l.status)).collect::<Vec<_>>().join(", ")
+    };
+    if !detail.parents.is_empty() {
+        let waits = if a.status == AssignmentStatus::Deferred { "; it starts when all are complete" } else { "" };
+        field("after", format!("{}{waits}", links(&detail.parents)));
+    }
+    if !detail.children.is_empty() {
+        field("before", links(&detail.children));
+    }
     field("cost", views::cost_of_budget(a));
     // Say when the cost includes estimates or leaves unpriced jobs out.
     let uncertain =

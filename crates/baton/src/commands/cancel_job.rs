@@ -51,6 +51,9 @@ fn next_step(detail: &AssignmentDetail, cancelled: &str) -> String {
         AssignmentStatus::Complete | AssignmentStatus::Cancelled => {
             return format!("next: nothing, assignment {} is {}", a.id, a.status)
         }
+        AssignmentStatus::Deferred => {
+            return format!("next: nothing until assignment {} starts (it waits for its parents)", a.id)
+        }
         AssignmentStatus::Active => {}
     }
     let open = detail.jobs.iter().filter(|j| matches!(j.status, JobStatus::Pending | JobStatus::Running)).count();

@@ -1,6 +1,7 @@
 //! `baton create "NORTH STAR"`: a new assignment, optionally with its first job queued in the same
 //! transaction (`--first TYPE [--harness …] [--model …] [--effort …]`). `--context` stays with the
-//! assignment; `--base` is checked against the repository before anything is stored.
+//! assignment; `--base` is checked against the repository before anything is stored. `--after`
+//! makes it wait (`deferred`) for other assignments to complete; the store checks the parents.
 
 use crate::cli::CreateArgs;
 use crate::context::Context;
@@ -8,7 +9,7 @@ use crate::context_file;
 use crate::error::CliResult;
 use crate::output::format::one_line;
 use baton_core::request::{session, NewAssignment, NewJob};
-use baton_core::{Actor, AssignmentDetail};
+use baton_core::{Actor, AssignmentDetail, AssignmentStatus};
 use baton_runner::base;
 
 pub async fn run(ctx: &mut Context, args: CreateArgs) -> CliResult {
@@ -32,6 +33,7 @@ pub async fn run(ctx: &mut Context, args: CreateArgs) -> CliResult {
     new.validate()?;
     new.base_branch = base::resolve(&ctx.config.repo_root, args.base.as_deref()).await?;
     new.base_ref = args.base;
+    new.after = args.after;
     let store = ctx.store().await?;
     let detail = store.create_assignment(new, &ctx.actor).await?;
     if ctx.out.json {
@@ -45,6 +47,15 @@ fn describe(ctx: &Context, detail: &AssignmentDetail) -> String {
     let style = &ctx.out.style;
     let mut text =
         format!("created assignment {} in namespace {}: {}\n", style.bold(&a.id), a.namespace, one_line(&a.north_star));
+    if a.status == AssignmentStatus::Deferred {
+        let parents = detail.parents.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ");
+        text.push_str(&format!(
+            "deferred: it starts once {parents} complete{}\n",
+            if detail.parents.len() == 1 { "s" } else { "" }
+        ));
+    } else if let Some(started) = detail.history.iter().find(|h| h.action == "activated") {
+        text.push_str(&format!("its parents are complete: {}\n", started.reason.as_deref().unwrap_or_default()));
+    }
     for job in &detail.jobs {
         text.push_str(&format!("queued job {} ({} on {})\n", style.bold(&job.id), job.job_type, job.harness));
     }

@@ -43,6 +43,12 @@ fn describe(ctx: &Context, detail: &AssignmentDetail, update: &AssignmentUpdate)
         text.push_str(&format!("  job limit {} ({} used), budget {budget}\n", a.max_jobs, a.job_count));
     }
     match update.status {
+        // A resume of a child whose parents are not all complete: it waits again.
+        Some(AssignmentStatus::Active) if a.status == AssignmentStatus::Deferred => {
+            let open: Vec<&str> =
+                detail.parents.iter().filter(|p| !p.status.is_final()).map(|p| p.id.as_str()).collect();
+            text.push_str(&format!("  it starts once {} complete(s)\n", open.join(", ")));
+        }
         Some(AssignmentStatus::Active) => {
             if let Some(next) = detail.jobs.iter().find(|j| j.status == JobStatus::Pending) {
                 let what = if next.job_type == JobType::Pm {

@@ -64,6 +64,7 @@ impl Style {
 pub fn assignment_status_code(status: AssignmentStatus) -> &'static str {
     match status {
         AssignmentStatus::Active => BLUE,
+        AssignmentStatus::Deferred => CYAN,
         AssignmentStatus::Complete => GREEN,
         AssignmentStatus::Blocked => YELLOW_BOLD,
         AssignmentStatus::Cancelled => RED,

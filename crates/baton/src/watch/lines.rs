@@ -114,6 +114,9 @@ fn assignment_status(a: &Assignment, from: Option<AssignmentStatus>) -> String {
             format!("assignment {} blocked: {reason}", a.id)
         }
         AssignmentStatus::Active if from == Some(AssignmentStatus::Blocked) => format!("assignment {} resumed", a.id),
+        AssignmentStatus::Active if from == Some(AssignmentStatus::Deferred) => {
+            format!("assignment {} started: its parents are complete", a.id)
+        }
         status => format!("assignment {} {status}", a.id),
     }
 }

@@ -206,7 +206,7 @@ fn assignment_row(s: &Snapshot, a: &Assignment, now: Millis, columns: [bool; 5],
         AssignmentStatus::Active => GREEN,
         AssignmentStatus::Blocked => YELLOW,
         AssignmentStatus::Complete => None,
-        _ => DIM,
+        AssignmentStatus::Cancelled | AssignmentStatus::Deferred => DIM,
     };
     let cost = match (a.cost_usd, a.budget_usd) {
         (c, Some(b)) => format!("{}/{}", money(c.unwrap_or(0.0)), money(b)),

@@ -29,6 +29,10 @@ impl Snapshot {
         let queue = store.queue(ns, now_ms()).await?;
         let mut assignments =
             store.assignments(ns, &AssignmentFilter { status: Some(AssignmentStatus::Active), limit: None }).await?;
+        // Those waiting for their parents (`create --after`) are open work too.
+        assignments.extend(
+            store.assignments(ns, &AssignmentFilter { status: Some(AssignmentStatus::Deferred), limit: None }).await?,
+        );
         assignments.extend(queue.blocked.iter().cloned());
         let window = Some(RECENT_FINISHED as u32 * 2);
         let recent = store.assignments(ns, &AssignmentFilter { status: None, limit: window }).await?;

@@ -51,6 +51,7 @@ async fn create(store: &dyn Store, north_star: &str) -> AssignmentDetail {
         effort: None,
     };
     let new = NewAssignment {
+        after: Vec::new(),
         namespace: NS.into(),
         north_star: north_star.into(),
         max_jobs: 50,
@@ -62,6 +63,22 @@ async fn create(store: &dyn Store, north_star: &str) -> AssignmentDetail {
         first_job: Some(first_job),
     };
     store.create_assignment(new, &person()).await.expect("create")
+}
+
+/// A new assignment that waits for `parent`.
+fn new_after(parent: &str) -> NewAssignment {
+    NewAssignment {
+        after: vec![parent.to_string()],
+        namespace: NS.into(),
+        north_star: "After it".into(),
+        max_jobs: 50,
+        budget_usd: None,
+        origin_root: None,
+        base_ref: None,
+        base_branch: None,
+        context: String::new(),
+        first_job: None,
+    }
 }
 
 /// Claims the next ready job as runner `r1`.
@@ -182,6 +199,13 @@ async fn watch_prints_a_line_when_a_job_starts_and_ends() {
         .await
         .unwrap();
     line_with(&mut rx, &["assignment", aid, "blocked: needs a product decision"]).await;
+
+    // An assignment created after it waits in view, and its start is told.
+    let child = runner.create_assignment(new_after(aid), &person()).await.unwrap().assignment.id;
+    line_with(&mut rx, &["assignment", &child, "deferred"]).await;
+    let complete = AssignmentUpdate { status: Some(AssignmentStatus::Complete), ..Default::default() };
+    runner.update_assignment(NS, aid, &complete, &defaults(), &person()).await.unwrap();
+    line_with(&mut rx, &["assignment", &child, "started: its parents are complete"]).await;
 
     stop_tx.send(()).unwrap();
     within(watcher).await.unwrap().unwrap();

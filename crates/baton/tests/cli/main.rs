@@ -4,6 +4,7 @@
 mod common;
 
 mod concurrency;
+mod dependencies;
 mod doctor;
 mod errors;
 mod init;

@@ -10,6 +10,7 @@ mod commits;
 mod containment;
 mod crash;
 mod decisions;
+mod dependencies;
 mod diff;
 mod faults;
 mod flow;

@@ -4,7 +4,7 @@
 import { h } from './ui.js';
 import { state, isIdle, currentJob } from './state.js';
 
-const STATUSES = ['active', 'idle', 'blocked', 'complete', 'cancelled'];
+const STATUSES = ['active', 'idle', 'deferred', 'blocked', 'complete', 'cancelled'];
 
 export function filterBar(onChange) {
   const f = state.filters;

@@ -11,7 +11,7 @@ function currentCell(a) {
   const job = currentJob(a.id);
   if (!job) {
     if (isIdle(a)) return h('div', { class: 'current idle', text: 'idle: nothing queued' });
-    return h('div', { class: 'current muted', text: a.status === 'active' ? 'no job queued' : '' });
+    return h('div', { class: 'current muted', text: a.status === 'deferred' ? 'waits for its parents' : '' });
   }
   if (job.status === 'running') {
     return h('div', { class: 'current running' }, h('span', { class: 'dot' }),
@@ -53,7 +53,7 @@ export function listView(main) {
     needsSection.hidden = waiting.length === 0;
 
     const shown = snap.assignments.filter(matches);
-    const openList = shown.filter((a) => a.status === 'active' || a.status === 'blocked');
+    const openList = shown.filter((a) => a.status === 'active' || a.status === 'blocked' || a.status === 'deferred');
     open.replaceChildren(rowHead(), ...openList.map(row));
     if (!openList.length) {
       const text = filtering() ? 'Nothing open matches the filters.' : 'Nothing active. Create an assignment below or with `baton create "…"`.';
