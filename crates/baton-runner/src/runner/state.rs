@@ -104,6 +104,7 @@ impl Runner {
             baton_dir: options.baton_dir.clone(),
             lifeline: options.lifeline.clone(),
             containment: options.containment.clone(),
+            sandbox: crate::sandbox::select(config.sandbox),
             host,
             workspaces: Default::default(),
             in_git: crate::git::is_repository(&config.repo_root).await,
@@ -116,7 +117,7 @@ impl Runner {
         };
         tracing::info!(
             runner = %runner_id, namespace = %ns, concurrency = options.concurrency, containment = %containment,
-            "runner started"
+            sandbox = shared.sandbox.name(), "runner started"
         );
         let heartbeat_every = Duration::from_millis((lease_ms / 3).max(50));
         Ok(Runner {

@@ -14,6 +14,7 @@ mod diff;
 mod faults;
 mod flow;
 mod harnesses;
+mod keys;
 mod merge;
 mod postgres;
 mod sessions;
