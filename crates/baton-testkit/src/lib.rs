@@ -12,8 +12,8 @@
 //! `scripts/test` finds the tests of a prerequisite by name (see its header): those of
 //! PostgreSQL are in a test binary named `postgres` or have `postgres` in their name, those of
 //! the agent CLIs are the `real_clis` binary, the browser's the `browser` binary, Prometheus's
-//! the `prometheus` binary, those of cgroup v2 have `cgroup2` in their name and those of a small
-//! tmpfs `disk_full`.
+//! the `prometheus` binary, those of cgroup v2 have `cgroup2` in their name, those of a small
+//! tmpfs `disk_full` and those of bubblewrap `bwrap`.
 
 use std::path::{Path, PathBuf};
 
@@ -51,6 +51,11 @@ pub const TMPFS: Prerequisite = Prerequisite {
 pub const PROMETHEUS: Prerequisite = Prerequisite {
     what: "Prometheus and promtool",
     how: "apt-get install prometheus (or set PROMETHEUS and PROMTOOL to their executables)",
+};
+
+pub const BWRAP: Prerequisite = Prerequisite {
+    what: "bubblewrap that runs here (bwrap, with user namespaces or as root)",
+    how: "apt-get install bubblewrap (and allow user namespaces, or run the tests as root)",
 };
 
 impl Prerequisite {
@@ -124,6 +129,21 @@ pub fn prometheus() -> (PathBuf, PathBuf) {
 
 fn runs(program: &Path) -> bool {
     std::process::Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// bubblewrap, checked to start a sandbox with a PID namespace of its own (as `sandbox =
+/// "bwrap"` does).
+#[track_caller]
+pub fn bwrap() -> PathBuf {
+    let program = PathBuf::from(std::env::var("BWRAP").unwrap_or_else(|_| "/usr/bin/bwrap".into()));
+    let ok = std::process::Command::new(&program)
+        .args(["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        BWRAP.missing(&format!("`{} … true` does not run", program.display()));
+    }
+    program
 }
 
 /// Where cgroup v2 is mounted, checked to let this process create a cgroup with `cgroup.kill`

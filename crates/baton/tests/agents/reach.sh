@@ -18,7 +18,7 @@ try() { # NAME COMMAND…
 }
 
 env > "$me.env"
-printf '%s\n%s\n' "$BATON_AGENT_SOCKET" "$BATON_JOB_TOKEN" > "$me.socket.tmp"
+printf '%s\n%s\n%s\n' "$BATON_AGENT_SOCKET" "$BATON_JOB_TOKEN" "$PWD" > "$me.socket.tmp"
 mv "$me.socket.tmp" "$me.socket"
 
 # Allowed: reading its job, and the prompt it was given.
@@ -64,6 +64,7 @@ if [ "$together" -gt 1 ]; then
         [ "$other" = "$me.socket" ] && continue
         socket=$(head -n 1 "$other")
         try peer env BATON_AGENT_SOCKET="$socket" baton queue
+        try peertree sh -c "echo tampered > '$(sed -n 3p "$other")/tampered.txt'"
     done
     # Stay until every agent has knocked, so that no socket is gone before it is tried.
     touch "$me.knocked"

@@ -14,8 +14,10 @@ pub fn reaching_bench(extra_config: &str, together: usize) -> (Bench, PathBuf) {
     std::fs::create_dir_all(&tries).unwrap();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/agents/reach.sh");
     bench.config(&format!(
-        "{extra_config}\n[harness.probe]\nformat = \"text\"\ncommand = [\"sh\", \"{}\", \"{}\", \"{together}\"]\n",
+        "{extra_config}\n[harness.probe]\nformat = \"text\"\ncommand = [\"sh\", \"{}\", \"{}\", \"{together}\"]\n\
+         writable = [\"{}\"]\n",
         script.display(),
+        tries.display(),
         tries.display()
     ));
     (bench, tries)
@@ -81,7 +83,8 @@ fn an_agent_gets_no_database_and_its_calls_act_as_its_job() {
 
     // After the attempt its socket is gone, and its token opens nothing.
     let socket = std::fs::read_to_string(tries.join(format!("{jid}.socket"))).unwrap();
-    let (path, token) = socket.trim().split_once('\n').unwrap();
+    let mut lines = socket.lines();
+    let (path, token) = (lines.next().unwrap(), lines.next().unwrap());
     assert!(!Path::new(path).exists(), "the socket outlived its attempt");
     assert!(!Path::new(path).parent().unwrap().exists(), "the socket's folder outlived its attempt");
     let late = bench.cmd(&["queue"]).env("BATON_AGENT_SOCKET", path).env("BATON_JOB_TOKEN", token).output().unwrap();
@@ -112,7 +115,7 @@ fn a_later_attempt_refuses_an_earlier_attempts_token() {
     let (_, first) = probe_job(&bench);
     bench.run_until_idle(&[]);
     let socket = std::fs::read_to_string(tries.join(format!("{first}.socket"))).unwrap();
-    let (_, old_token) = socket.trim().split_once('\n').unwrap();
+    let old_token = socket.lines().nth(1).unwrap();
     // The next agent tries the old token on its own socket.
     std::fs::write(tries.join("stale-token"), old_token).unwrap();
     let (_, second) = probe_job(&bench);

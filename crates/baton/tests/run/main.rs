@@ -17,6 +17,7 @@ mod harnesses;
 mod keys;
 mod merge;
 mod postgres;
+mod sandbox;
 mod sessions;
 mod shutdown;
 mod stopping;
