@@ -10,6 +10,12 @@ use std::path::{Path, PathBuf};
 /// `together` agents run at once.
 pub fn reaching_bench(extra_config: &str, together: usize) -> (Bench, PathBuf) {
     let bench = Bench::new();
+    let tries = reaching(&bench, extra_config, together);
+    (bench, tries)
+}
+
+/// Makes `bench`'s `probe` harness the reaching stand-in; returns its tries folder.
+pub fn reaching(bench: &Bench, extra_config: &str, together: usize) -> PathBuf {
     let tries = bench.path("tries");
     std::fs::create_dir_all(&tries).unwrap();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/agents/reach.sh");
@@ -20,7 +26,7 @@ pub fn reaching_bench(extra_config: &str, together: usize) -> (Bench, PathBuf) {
         tries.display(),
         tries.display()
     ));
-    (bench, tries)
+    tries
 }
 
 /// One recorded try of job `job`: (exit code, stdout, stderr).
@@ -123,4 +129,40 @@ fn a_later_attempt_refuses_an_earlier_attempts_token() {
     let (rc, _, stderr) = tried(&tries, &second, "stale");
     assert_eq!(rc, 1, "job {second} acted with job {first}'s token");
     assert!(stderr.starts_with(&format!("error: BATON_JOB_TOKEN is not the token of job {second}'s")), "{stderr}");
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
+fn postgres_an_agent_cannot_use_the_runners_credentials_and_acts_through_its_runner() {
+    let (mut bench, db) = crate::postgres::postgres_bench();
+    let url = db.url.clone();
+    // The address without the password: what an agent could know or guess.
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (userinfo, host) = rest.rsplit_once('@').unwrap();
+    let (user, password) = userinfo.split_once(':').unwrap();
+    let guessed = format!("{scheme}://{user}@{host}");
+    bench.database_url = Some(db.url.clone());
+    let tries = reaching(&bench, "sandbox = \"none\"", 1);
+    let (aid, jid) = probe_job(&bench);
+    let out = bench
+        .cmd(&["run", "--until-idle"])
+        .env("PGPASSWORD", password)
+        .env("BATON_TEST_PG_URL", &guessed)
+        // The test's own admin address is not the runner's to hand on.
+        .env_remove("BATON_TEST_POSTGRES_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let env = std::fs::read_to_string(tries.join(format!("{jid}.env"))).unwrap();
+    let secret = format!(":{password}@");
+    assert!(!env.contains(&secret), "the agent's environment holds the database URL: {env}");
+    assert!(!env.lines().any(|l| l.starts_with("PGPASSWORD=")), "{env}");
+    let (rc, _, stderr) = tried(&tries, &jid, "psql");
+    assert_ne!(rc, 0, "psql reached the queue with the runner's credentials");
+    assert!(stderr.contains("password"), "{stderr}");
+    let (rc, _, stderr) = tried(&tries, &jid, "context");
+    assert_eq!(rc, 0, "its own baton calls act on PostgreSQL through the runner: {stderr}");
+    let detail = bench.detail(&aid);
+    assert!(detail["jobs"].as_array().unwrap().iter().any(|j| j["type"] == "review"), "{detail:#}");
+    assert_eq!(detail["status"], "blocked", "nothing completed the assignment behind the PM's back");
 }
