@@ -70,7 +70,9 @@ pub fn prepare(
     // The agent's own `baton` calls reach the runner's socket from inside codex's sandbox: its
     // folder is the one path outside the workspace the sandbox must leave open.
     let socket_dir: Vec<PathBuf> = identity.socket.iter().map(|(_, dir)| dir.to_path_buf()).collect();
-    let network_access = false;
+    // codex's seccomp filter refuses `connect` on every socket family, a Unix socket included,
+    // unless its sandbox has network access.
+    let network_access = identity.socket.is_some();
     let argv = baton_harness::build(&CommandSpec {
         name: &job.harness,
         format,

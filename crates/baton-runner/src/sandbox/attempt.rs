@@ -75,11 +75,20 @@ fn view(
         }
         writable.push(path);
     }
-    let mut shown = vec![paths.socket_dir.to_path_buf()];
-    shown.extend(paths.prompt_file.map(Path::to_path_buf));
+    // The socket's folder is the attempt's alone, and writable: codex's own sandbox, nested
+    // inside, makes mount points in every folder it is given (its `.git` guard).
+    writable.push(paths.socket_dir.to_path_buf());
+    let shown: Vec<PathBuf> = paths.prompt_file.map(Path::to_path_buf).into_iter().collect();
     let mut blanked: Vec<PathBuf> = config.repo_config.iter().cloned().collect();
     blanked.extend(user_config_file(&|k| std::env::var(k).ok()));
     blanked.extend(home.map(|h| h.join(".pgpass")));
+    if harness.format == baton_harness::Format::Codex {
+        // codex 0.171 prefers a system bubblewrap to the one it bundles, and with Debian 12's
+        // 0.8 (no `--argv0`) every shell command fails ("execvp codex-linux-sandbox"): inside
+        // baton's sandbox it finds none, and uses its own.
+        blanked.extend(bwrap::find_program("bwrap", std::env::var_os("PATH").as_deref()));
+        blanked.push(PathBuf::from("/usr/bin/bwrap"));
+    }
     Ok(View {
         harness: harness_name.to_string(),
         cwd: paths.cwd.to_path_buf(),

@@ -119,7 +119,10 @@ impl View {
         for (how, path) in binds {
             args.extend([how.to_string(), shown(path), shown(path)]);
         }
-        for file in self.blanked.iter().filter(|f| f.is_file()) {
+        let mut blanked: Vec<&PathBuf> = self.blanked.iter().filter(|f| f.is_file()).collect();
+        blanked.sort();
+        blanked.dedup();
+        for file in blanked {
             args.extend(["--ro-bind".to_string(), "/dev/null".to_string(), shown(file)]);
         }
         args.extend(["--chdir".to_string(), shown(&self.cwd), "--".to_string()]);
