@@ -69,7 +69,7 @@ pub fn status(choice: Choice) -> Status {
         (Choice::None, _) => Status { mode: "none", why: "sandbox = \"none\" is configured".to_string() },
         (_, Ok(program)) => Status {
             mode: "bwrap",
-            why: format!("sandbox = \"{asked}\" and bubblewrap runs here ({})", program.display()),
+            why: format!("sandbox = \"{asked}\" and bubblewrap runs here: {}", program.display()),
         },
         (Choice::Bwrap, Err(cause)) => Status { mode: "unusable", why: unusable(&cause) },
         (Choice::Auto, Err(cause)) => Status {
