@@ -13,7 +13,7 @@
 //! PostgreSQL are in a test binary named `postgres` or have `postgres` in their name, those of
 //! the agent CLIs are the `real_clis` binary, the browser's the `browser` binary, Prometheus's
 //! the `prometheus` binary, those of cgroup v2 have `cgroup2` in their name, those of a small
-//! tmpfs `disk_full` and those of bubblewrap `bwrap`.
+//! tmpfs `disk_full` and those of bubblewrap `bwrap_`.
 
 use std::path::{Path, PathBuf};
 

@@ -152,7 +152,7 @@ fn bwrap_a_harness_the_sandbox_hides_fails_the_job_clearly() {
 }
 
 #[test]
-fn sandbox_bwrap_that_cannot_run_fails_the_job_before_any_agent_starts() {
+fn an_unusable_bubblewrap_fails_the_job_before_any_agent_starts() {
     let bench = Bench::new();
     standins_in(&bench, "bwrap");
     broken_bwrap(&bench);
