@@ -42,6 +42,9 @@ pub struct Status {
 
 /// The sandbox for `choice` on this host.
 pub fn select(choice: Choice) -> Sandbox {
+    if choice == Choice::None {
+        return Sandbox::None;
+    }
     match (choice, bwrap::probe()) {
         (Choice::None, _) => Sandbox::None,
         (Choice::Bwrap | Choice::Auto, Ok(program)) => Sandbox::Bwrap { program },
@@ -65,6 +68,9 @@ fn unusable(cause: &str) -> String {
 /// The sandbox mode `choice` gives on this host, and why: for `baton doctor`.
 pub fn status(choice: Choice) -> Status {
     let asked = choice.as_str();
+    if choice == Choice::None {
+        return Status { mode: "none", why: "sandbox = \"none\" is configured".to_string() };
+    }
     match (choice, bwrap::probe()) {
         (Choice::None, _) => Status { mode: "none", why: "sandbox = \"none\" is configured".to_string() },
         (_, Ok(program)) => Status {
