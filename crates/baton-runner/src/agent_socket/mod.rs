@@ -55,7 +55,7 @@ impl AgentSocket {
     /// tokio runtime).
     pub fn open(scope: Scope) -> io::Result<AgentSocket> {
         let secret = new_secret();
-        let dir = std::env::temp_dir().join(format!("baton-agent-{}", &secret[..16]));
+        let dir = std::env::temp_dir().join(format!("{FOLDER_PREFIX}{}", &secret[..16]));
         std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
         let path = dir.join("sock");
         let listener = match tokio::net::UnixListener::bind(&path) {
@@ -98,6 +98,39 @@ impl Drop for AgentSocket {
     }
 }
 
+/// The prefix of every attempt's socket folder in the temp folder.
+const FOLDER_PREFIX: &str = "baton-agent-";
+
+/// A socket folder this old whose socket refuses connections is a dead runner's.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes the socket folders of attempts whose runner died without removing them (a SIGKILL):
+/// a folder whose socket no longer accepts connections belongs to no live runner. Called when a
+/// runner starts; returns how many went.
+pub fn sweep_stale() -> usize {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return 0 };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let is_ours = entry.file_name().to_str().is_some_and(|n| n.starts_with(FOLDER_PREFIX));
+        if !is_ours || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        // A folder made a moment ago may not have its socket yet.
+        let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+        if age.is_none_or(|age| age < STALE_AFTER) {
+            continue;
+        }
+        let dead = match std::os::unix::net::UnixStream::connect(entry.path().join("sock")) {
+            Ok(_) => false,
+            Err(e) => matches!(e.kind(), io::ErrorKind::ConnectionRefused | io::ErrorKind::NotFound),
+        };
+        if dead && std::fs::remove_dir_all(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// 128 random bits, in hex.
 fn new_secret() -> String {
     use rand::RngCore;
@@ -114,6 +147,29 @@ fn same_secret(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_live_socket_is_kept_and_a_dead_one_swept() {
+        let scope = Scope {
+            baton: "/bin/false".into(),
+            database_url: "sqlite:///nowhere".into(),
+            namespace: "ns".into(),
+            job_id: "j1".into(),
+            assignment_id: "a1".into(),
+            job_type: "implement".into(),
+            fencing_token: 1,
+            cwd: "/".into(),
+        };
+        let live = AgentSocket::open(scope).unwrap();
+        let dead = std::env::temp_dir().join(format!("{FOLDER_PREFIX}test-{}", std::process::id()));
+        std::fs::create_dir_all(&dead).unwrap();
+        drop(std::os::unix::net::UnixListener::bind(dead.join("sock")).unwrap());
+        let old = std::time::SystemTime::now() - 2 * STALE_AFTER;
+        std::fs::File::open(&dead).unwrap().set_modified(old).unwrap();
+        sweep_stale();
+        assert!(!dead.exists(), "a socket nobody listens on is swept");
+        assert!(live.dir().join("sock").exists(), "a live attempt's socket stays");
+    }
 
     #[test]
     fn secrets_are_fresh_and_compared_whole() {

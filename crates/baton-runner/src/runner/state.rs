@@ -92,6 +92,10 @@ impl Runner {
             containment: options.containment.as_ref().map(|c| c.name().to_string()),
         };
         store.register_runner(&info).await?;
+        let swept = crate::agent_socket::sweep_stale();
+        if swept > 0 {
+            tracing::debug!(swept, "removed the agent sockets of runners that died");
+        }
         let feed = store.subscribe()?;
         let shared = Arc::new(Shared {
             store: store.clone(),
