@@ -81,6 +81,8 @@ impl Sandbox {
             ("LANG".into(), "C.UTF-8".into()),
             ("BATON_DATABASE_URL".into(), self.database_url()),
             ("BATON_NAMESPACE".into(), self.namespace.clone()),
+            // The stand-in agents live in the temp folder, which a filesystem sandbox hides.
+            ("BATON_SANDBOX".into(), "none".into()),
         ]
     }
 

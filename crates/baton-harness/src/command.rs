@@ -250,12 +250,12 @@ pub fn build(spec: &CommandSpec) -> Result<Vec<String>, CommandError> {
 ///   (The key is `ConfigToml.allow_login_shell`; with it set, a model that asks
 ///   for `login: true` is told to omit it.) A user who wants login shells back
 ///   can pass `-c allow_login_shell=true` in `args`, which come later and win.
-/// - `sandbox_workspace_write.writable_roots=[…]`: the database's folder, so
-///   SQLite can write the file, its WAL and its wake-up sockets from inside the
-///   sandbox (outside the workspace, /tmp and $TMPDIR the sandbox mounts the
-///   file system read-only: "Read-only file system").
-/// - `sandbox_workspace_write.network_access=true` (PostgreSQL): the sandbox
-///   otherwise has no network at all, loopback included.
+/// - `sandbox_workspace_write.writable_roots=[…]`: the folder of the attempt's
+///   socket, through which the agent's `baton` reaches its runner (baton's own
+///   sandbox binds it in writable; codex's makes mount points in every root).
+/// - `sandbox_workspace_write.network_access=true`: codex's seccomp filter
+///   otherwise refuses `connect` on every socket, the runner's Unix socket
+///   included.
 ///
 /// All three keys were checked against codex 0.171: it accepts them (an
 /// unknown key yields an "ignoring unrecognized configuration setting"

@@ -32,6 +32,9 @@ pub struct Invocation {
     pub argv: Vec<String>,
     /// Added to the runner's own environment.
     pub env: Vec<(String, String)>,
+    /// Taken out of the runner's environment: the database's address and credentials
+    /// (`BATON_DATABASE_URL`, `agent_env_remove`) never reach an agent.
+    pub env_remove: Vec<String>,
     pub format: Format,
     pub timeout: Duration,
 }
@@ -40,9 +43,10 @@ pub struct Invocation {
 #[derive(Debug, Clone)]
 pub struct JobIdentity<'a> {
     pub job: &'a Job,
-    pub token: i64,
     pub namespace: &'a str,
-    pub database_url: &'a str,
+    /// How the agent's `baton` calls reach the runner ([`crate::agent_socket`]): the socket's
+    /// variables, and its folder.
+    pub socket: Option<(Vec<(String, String)>, &'a Path)>,
     /// The folder of the running `baton` binary, put first on PATH.
     pub baton_dir: Option<&'a Path>,
     /// The assignment's worktree, when it has one (`BATON_WORKTREE`).
@@ -63,15 +67,12 @@ pub fn prepare(
         known: config.harness_names(),
     })?;
     let format = harness.format;
-    // The agent's own `baton` calls must reach the database from inside codex's sandbox: its
-    // folder must be writable (SQLite writes its WAL beside the file), and a server needs network.
-    let database_dir: Vec<PathBuf> = identity
-        .database_url
-        .strip_prefix("sqlite://")
-        .and_then(|p| Path::new(p).parent())
-        .map(|d| vec![d.to_path_buf()])
-        .unwrap_or_default();
-    let network_access = identity.database_url.starts_with("postgres");
+    // The agent's own `baton` calls reach the runner's socket from inside codex's sandbox: its
+    // folder is the one path outside the workspace the sandbox must leave open.
+    let socket_dir: Vec<PathBuf> = identity.socket.iter().map(|(_, dir)| dir.to_path_buf()).collect();
+    // codex's seccomp filter refuses `connect` on every socket family, a Unix socket included,
+    // unless its sandbox has network access.
+    let network_access = identity.socket.is_some();
     let argv = baton_harness::build(&CommandSpec {
         name: &job.harness,
         format,
@@ -79,21 +80,26 @@ pub fn prepare(
         model: job.model.as_deref().or(harness.model.as_deref()),
         args: &harness.args,
         prompt_file,
-        extra_writable_dirs: &database_dir,
+        extra_writable_dirs: &socket_dir,
         network_access,
         effort: job.effort.as_deref(),
         session,
     })?;
 
-    let mut env: Vec<(String, String)> = harness.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut env_remove = vec!["BATON_DATABASE_URL".to_string()];
+    env_remove.extend(config.agent_env_remove.iter().cloned());
+    // Neither the runner's environment nor `[harness.NAME] env` hands an agent these.
+    let mut env: Vec<(String, String)> =
+        harness.env.iter().filter(|(k, _)| !env_remove.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
     env.extend([
         ("BATON_ASSIGNMENT_ID".to_string(), job.assignment_id.clone()),
         ("BATON_JOB_ID".to_string(), job.id.clone()),
         ("BATON_JOB_TYPE".to_string(), job.job_type.as_str().to_string()),
-        ("BATON_JOB_TOKEN".to_string(), identity.token.to_string()),
         ("BATON_NAMESPACE".to_string(), identity.namespace.to_string()),
-        ("BATON_DATABASE_URL".to_string(), identity.database_url.to_string()),
     ]);
+    if let Some((vars, _)) = &identity.socket {
+        env.extend(vars.iter().cloned());
+    }
     if let Some(worktree) = identity.worktree {
         env.push(("BATON_WORKTREE".to_string(), worktree.display().to_string()));
     }
@@ -106,5 +112,5 @@ pub fn prepare(
         }
     }
     let timeout = Duration::from_millis(harness.timeout_ms.unwrap_or(config.timeout_ms));
-    Ok(Invocation { argv, env, format, timeout })
+    Ok(Invocation { argv, env, env_remove, format, timeout })
 }

@@ -1,5 +1,6 @@
 //! baton-runner: executes queued jobs by running agent CLIs headless.
 //!
+//! - [`agent_socket`]: the socket through which an agent's `baton` calls reach the queue.
 //! - [`runner`]: the claim loop (`baton run`): concurrency, pushed wake-ups, heartbeats, shutdown.
 //! - [`supervisor`]: one attempt — spawn, stream, lease, timeout, stop, record.
 //! - [`invocation`]: the agent's command line, environment and time limit.
@@ -8,6 +9,7 @@
 //! - [`lifeline`]: the per-attempt supervisor process that stops an agent's whole tree when the
 //!   attempt ends or its runner dies.
 //! - [`containment`]: how that tree is kept together — a cgroup per attempt, or a subreaper.
+//! - [`sandbox`]: the filesystem sandbox (bubblewrap) an agent runs in.
 //! - [`transcript`]: batching and capping transcript events.
 //! - [`workspace`] and [`git`]: each assignment's branch and worktree, and what a job changed.
 //! - [`base`] and [`merge`]: what an assignment is based on, and bringing its work back there.
@@ -18,6 +20,7 @@
 //! - [`session`]: a new agent session or an earlier job's carried on.
 //! - [`templates`] and [`prompt`]: what the agent is told; [`template_history`]: stale copies.
 
+pub mod agent_socket;
 pub mod assignment_git;
 pub mod base;
 pub mod checkpoint;
@@ -30,6 +33,7 @@ pub mod notify;
 pub mod process;
 pub mod prompt;
 pub mod runner;
+pub mod sandbox;
 pub mod session;
 pub mod supervisor;
 pub mod sync;

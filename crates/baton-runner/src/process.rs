@@ -9,11 +9,13 @@ use std::process::Stdio;
 use tokio::process::{Child, Command};
 
 /// Spawns `argv` with piped stdin/stdout/stderr in a new process group — through the lifeline
-/// supervisor (the baton binary, with its options) when given, see [`crate::lifeline`].
+/// supervisor (the baton binary, with its options) when given, see [`crate::lifeline`]. The
+/// runner's environment is inherited without `env_remove`, plus `env`.
 pub fn spawn(
     argv: &[String],
     cwd: &std::path::Path,
     env: &[(String, String)],
+    env_remove: &[String],
     supervisor: Option<(&std::path::Path, &crate::lifeline::Options)>,
 ) -> io::Result<Child> {
     let (program, args) =
@@ -26,6 +28,9 @@ pub fn spawn(
         }
         None => Command::new(program),
     };
+    for name in env_remove {
+        command.env_remove(name);
+    }
     command
         .args(args)
         .current_dir(cwd)

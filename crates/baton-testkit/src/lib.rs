@@ -13,7 +13,8 @@
 //! PostgreSQL are in a test binary named `postgres` or have `postgres` in their name, those of
 //! the agent CLIs are the `real_clis` binary, the browser's the `browser` binary, Prometheus's
 //! the `prometheus` binary, those of cgroup v2 have `cgroup2` in their name, those of a small
-//! tmpfs `disk_full` and those of a real terminal (tmux) `tmux`.
+//! tmpfs `disk_full`, those of a real terminal (tmux) `tmux`, those of network namespaces `netns`
+//! and those of bubblewrap `bwrap_`.
 
 use std::path::{Path, PathBuf};
 
@@ -61,6 +62,11 @@ pub const TMUX: Prerequisite = Prerequisite {
 pub const NETNS: Prerequisite = Prerequisite {
     what: "network namespaces (root and iproute2's `ip`)",
     how: "run the tests as root on Linux with iproute2 installed (apt-get install iproute2)",
+};
+
+pub const BWRAP: Prerequisite = Prerequisite {
+    what: "bubblewrap that runs here (bwrap, with user namespaces or as root)",
+    how: "apt-get install bubblewrap (and allow user namespaces, or run the tests as root)",
 };
 
 impl Prerequisite {
@@ -146,6 +152,21 @@ pub fn tmux() -> PathBuf {
 
 fn runs(program: &Path) -> bool {
     std::process::Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// bubblewrap, checked to start a sandbox with a PID namespace of its own (as `sandbox =
+/// "bwrap"` does).
+#[track_caller]
+pub fn bwrap() -> PathBuf {
+    let program = PathBuf::from(std::env::var("BWRAP").unwrap_or_else(|_| "/usr/bin/bwrap".into()));
+    let ok = std::process::Command::new(&program)
+        .args(["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        BWRAP.missing(&format!("`{} … true` does not run", program.display()));
+    }
+    program
 }
 
 /// Where cgroup v2 is mounted, checked to let this process create a cgroup with `cgroup.kill`

@@ -1,10 +1,14 @@
 //! The `baton` binary: parses the command line, runs the command on a single-threaded runtime and
 //! turns the outcome into an exit code.
 //!
+//! Inside a job (`BATON_AGENT_SOCKET` set) the command is sent to the attempt's runner, which
+//! runs it as the job and answers with its output and exit code (see `agent_socket`).
+//!
 //! Exit codes: 0 on success (and when stdout's reader went away), 1 for every error (one line on
 //! stderr: `error: …`), 2 for usage errors (clap's message). With `--json` either error is one
 //! JSON object on stderr instead (see [`report`]).
 
+mod agent_socket;
 mod cli;
 mod commands;
 mod context;
@@ -27,6 +31,10 @@ fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     if args.get(1).and_then(|a| a.to_str()) == Some(baton_runner::lifeline::SUBCOMMAND) {
         return lifeline(&args[2..]);
+    }
+    // Inside a job the agent has no database: its runner runs the command as the job.
+    if let Some(socket) = agent_socket::socket() {
+        return agent_socket::forward(std::path::Path::new(&socket), &args[1..]);
     }
     install_panic_hook();
     let json = report::wants_json(&args);

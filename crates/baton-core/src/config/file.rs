@@ -29,6 +29,8 @@ pub struct ConfigFile {
     pub commit_exclude: Option<Vec<String>>,
     pub commit_max_file_bytes: Option<u64>,
     pub containment: Option<String>,
+    pub sandbox: Option<String>,
+    pub agent_env_remove: Option<Vec<String>>,
     pub notify: Option<NotifyFile>,
     pub harness_defaults: Option<HarnessDefaultsFile>,
     #[serde(default)]
@@ -127,6 +129,10 @@ pub struct HarnessFile {
     pub timeout_ms: Option<u64>,
     pub efforts: Option<Vec<String>>,
     pub models: Option<Vec<String>>,
+    /// Folders (`~/` allowed) the harness may write inside the sandbox: its caches.
+    pub writable: Option<Vec<String>>,
+    /// `false`: inside the sandbox the harness runs without network.
+    pub network: Option<bool>,
 }
 
 impl ConfigFile {

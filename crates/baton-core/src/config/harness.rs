@@ -29,6 +29,10 @@ pub struct HarnessConfig {
     pub efforts: Option<Vec<String>>,
     /// When not empty, the only models (besides `model`) a PM may pick with `--model`.
     pub models: Vec<String>,
+    /// Folders the agent may write inside the sandbox besides its worktree (`~/` is the home).
+    pub writable: Vec<String>,
+    /// Whether the agent has network inside the sandbox (it needs its model's API).
+    pub network: bool,
 }
 
 impl HarnessConfig {
@@ -43,6 +47,8 @@ impl HarnessConfig {
             timeout_ms: None,
             efforts: None,
             models: Vec::new(),
+            writable: Vec::new(),
+            network: true,
         }
     }
 }
@@ -113,6 +119,17 @@ pub(super) fn merge(
     }
     if let Some(models) = &table.models {
         entry.models = models.clone();
+    }
+    if let Some(writable) = &table.writable {
+        if let Some(bad) = writable.iter().find(|w| !(w.starts_with('/') || w.starts_with("~/"))) {
+            return Err(fail(format!(
+                "[harness.{name}] writable = \"{bad}\" is not an absolute path; write it as /path or ~/path"
+            )));
+        }
+        entry.writable = writable.clone();
+    }
+    if let Some(network) = table.network {
+        entry.network = network;
     }
     if let Some(timeout) = table.timeout_ms {
         let timeout =

@@ -8,6 +8,7 @@ mod file;
 mod harness;
 mod prices;
 pub mod ranges;
+mod sandbox;
 
 pub use discover::{
     default_database_path, locate_repo, user_config_file, EnvLookup, RepoLocation, BATON_DIR, CONFIG_FILE,
@@ -17,6 +18,7 @@ pub use file::{
 };
 pub use harness::{Format, HarnessConfig, BUILTIN_HARNESSES};
 pub use prices::{parse_duration, Retention};
+pub use sandbox::{Sandbox, DEFAULT_AGENT_ENV_REMOVE};
 
 use crate::error::{Error, Result};
 use crate::model::JobType;
@@ -82,6 +84,11 @@ pub struct Config {
     pub prices: crate::engine::spend::Prices,
     /// `[retention]`: how long finished worktrees and transcripts are kept (off by default).
     pub retention: Retention,
+    /// Whether attempts run in a filesystem sandbox.
+    pub sandbox: Sandbox,
+    /// Variables of the runner's environment that never reach an agent (`BATON_DATABASE_URL`
+    /// never does either way).
+    pub agent_env_remove: Vec<String>,
 }
 
 /// The scalar keys that `BATON_<KEY>` may override.
@@ -104,6 +111,7 @@ pub const SCALAR_KEYS: &[&str] = &[
     "commit",
     "commit_max_file_bytes",
     "containment",
+    "sandbox",
 ];
 
 /// What baton commits after each attempt.
@@ -264,6 +272,8 @@ impl Config {
             harnesses: harness::builtins(),
             prices: Default::default(),
             retention: Retention::default(),
+            sandbox: Sandbox::default(),
+            agent_env_remove: DEFAULT_AGENT_ENV_REMOVE.iter().map(|v| v.to_string()).collect(),
         }
     }
 
@@ -287,6 +297,10 @@ impl Config {
             self.containment =
                 containment.parse().map_err(|message| Error::Config { path: path.to_path_buf(), message })?;
         }
+        if let Some(sandbox) = &f.sandbox {
+            self.sandbox = sandbox.parse().map_err(|message| Error::Config { path: path.to_path_buf(), message })?;
+        }
+        take!(agent_env_remove);
         if let Some(dir) = &f.worktree_dir {
             // Relative to the folder holding `.baton/`.
             let base = path.parent().and_then(Path::parent).unwrap_or(Path::new("/"));

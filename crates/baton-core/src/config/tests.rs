@@ -216,3 +216,29 @@ fn host_and_sync_remote_come_from_config_and_env() {
     let err = Config::load(repo_with(Some("host = \"a b\"\n")).path(), &env_of(&[("HOME", "/h")])).unwrap_err();
     assert!(err.to_string().contains("host `a b` must be one word"), "{err}");
 }
+
+#[test]
+fn the_sandbox_and_what_agents_never_get() {
+    let repo = repo_with(None);
+    let c = Config::load(repo.path(), &env_of(&[("HOME", "/home/u")])).unwrap();
+    assert_eq!(c.sandbox, Sandbox::Auto);
+    assert_eq!(c.agent_env_remove, ["PGPASSWORD", "DATABASE_URL"]);
+    assert!(c.harnesses["claude"].network && c.harnesses["claude"].writable.is_empty());
+
+    let text = "sandbox = \"bwrap\"\nagent_env_remove = [\"AWS_SECRET_ACCESS_KEY\"]\n\
+                [harness.gate]\nformat = \"text\"\ncommand = [\"make\", \"test\"]\nnetwork = false\nwritable = [\"~/.cargo\"]\n";
+    let repo = repo_with(Some(text));
+    let c = Config::load(repo.path(), &env_of(&[("HOME", "/home/u")])).unwrap();
+    assert_eq!(c.sandbox, Sandbox::Bwrap);
+    assert_eq!(c.agent_env_remove, ["AWS_SECRET_ACCESS_KEY"]);
+    assert_eq!((c.harnesses["gate"].network, c.harnesses["gate"].writable.clone()), (false, vec!["~/.cargo".into()]));
+    let env = env_of(&[("HOME", "/home/u"), ("BATON_SANDBOX", "none")]);
+    assert_eq!(Config::load(repo.path(), &env).unwrap().sandbox, Sandbox::None);
+
+    let bad = repo_with(Some("sandbox = \"docker\"\n"));
+    let e = Config::load(bad.path(), &env_of(&[("HOME", "/home/u")])).unwrap_err().to_string();
+    assert!(e.contains("sandbox `docker` is not known; valid values: auto, bwrap, none"), "{e}");
+    let bad = repo_with(Some("[harness.claude]\nwritable = [\"cache\"]\n"));
+    let e = Config::load(bad.path(), &env_of(&[("HOME", "/home/u")])).unwrap_err().to_string();
+    assert!(e.contains("writable = \"cache\" is not an absolute path"), "{e}");
+}

@@ -92,6 +92,10 @@ impl Runner {
             containment: options.containment.as_ref().map(|c| c.name().to_string()),
         };
         store.register_runner(&info).await?;
+        let swept = crate::agent_socket::sweep_stale();
+        if swept > 0 {
+            tracing::debug!(swept, "removed the agent sockets of runners that died");
+        }
         let feed = store.subscribe()?;
         let shared = Arc::new(Shared {
             store: store.clone(),
@@ -104,6 +108,7 @@ impl Runner {
             baton_dir: options.baton_dir.clone(),
             lifeline: options.lifeline.clone(),
             containment: options.containment.clone(),
+            sandbox: crate::sandbox::select(config.sandbox),
             host,
             workspaces: Default::default(),
             in_git: crate::git::is_repository(&config.repo_root).await,
@@ -116,7 +121,7 @@ impl Runner {
         };
         tracing::info!(
             runner = %runner_id, namespace = %ns, concurrency = options.concurrency, containment = %containment,
-            "runner started"
+            sandbox = shared.sandbox.name(), "runner started"
         );
         let heartbeat_every = Duration::from_millis((lease_ms / 3).max(50));
         Ok(Runner {

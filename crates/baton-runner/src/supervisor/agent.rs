@@ -79,7 +79,7 @@ pub(super) async fn start(
     };
     let options = lifeline::Options { cgroup: group.clone(), grace: Some(shared.kill_grace) };
     let supervisor = shared.lifeline.as_deref().map(|baton| (baton, &options));
-    let mut child = match process::spawn(&invocation.argv, cwd, &invocation.env, supervisor) {
+    let mut child = match process::spawn(&invocation.argv, cwd, &invocation.env, &invocation.env_remove, supervisor) {
         Ok(child) => child,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Started::Refused(SetupError::NotFound { harness: job.harness.clone(), program: program() }));

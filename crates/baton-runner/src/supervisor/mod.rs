@@ -50,6 +50,8 @@ pub struct Shared {
     pub lifeline: Option<PathBuf>,
     /// How everything an attempt starts is kept inside it (with a lifeline only).
     pub containment: Option<crate::containment::Containment>,
+    /// The filesystem sandbox every agent runs in.
+    pub sandbox: crate::sandbox::Sandbox,
     /// This machine's host name, recorded with each agent.
     pub host: String,
     /// Creates assignments' worktrees.
@@ -232,7 +234,10 @@ async fn run_agent(
         };
     let mut attempt = Attempt::new(shared, claim, &prepared.invocation, agent.pgid);
     attempt.dispatch(&mut agent, stop).await?;
-    let Some(mut result) = attempt.conclude(agent).await? else {
+    let concluded = attempt.conclude(agent).await?;
+    // The agent's tree is gone: its token is accepted no more.
+    prepared.socket.close();
+    let Some(mut result) = concluded else {
         checkpoint_after_cancel(shared, claim, prepared).await;
         return Ok(None);
     };

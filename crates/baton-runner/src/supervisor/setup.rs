@@ -3,8 +3,10 @@
 //! job's configuration or repository, not the agent: it is recorded as permanent.
 
 use super::Shared;
+use crate::agent_socket::{AgentSocket, Scope};
 use crate::invocation::{self, Invocation, InvocationError, JobIdentity};
 use crate::prompt;
+use crate::sandbox::{self, Sandbox};
 use crate::session::{self, Plan};
 use crate::templates::{self, TemplateError};
 use crate::workspace::WorkspaceError;
@@ -46,6 +48,16 @@ pub enum SetupError {
     Worktree(String),
     #[error("worktree_setup completed but cannot be recorded as done: {0}")]
     SetupMark(std::io::Error),
+    #[error("cannot open the attempt's agent socket in {}: {source}; check that the runner may write to its temporary folder (TMPDIR)", std::env::temp_dir().display())]
+    Socket {
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Sandbox(#[from] crate::sandbox::bwrap::SandboxError),
+    /// `sandbox = "bwrap"` cannot run on this host.
+    #[error("{0}")]
+    SandboxUnusable(String),
     #[error("cannot create the attempt's cgroup {}: {source}; check that the runner may write there, or set containment = \"subreaper\"", path.display())]
     Cgroup {
         path: PathBuf,
@@ -70,6 +82,8 @@ pub(super) struct Prepared {
     pub invocation: Invocation,
     /// The session it runs in.
     pub plan: Plan,
+    /// Where the agent's `baton` calls reach the runner; gone when this is dropped.
+    pub socket: AgentSocket,
 }
 
 impl Prepared {
@@ -172,26 +186,86 @@ pub(super) async fn prepare(
             return Ok(Err(SetupError::PromptFile { path: prompt_path, source }));
         }
     }
+    let socket = match open_socket(shared, claim, &dir.cwd) {
+        Ok(socket) => socket,
+        Err(source) => {
+            if wants_file {
+                let _ = std::fs::remove_file(&prompt_path);
+            }
+            return Ok(Err(SetupError::Socket { source }));
+        }
+    };
     let identity = JobIdentity {
         job,
-        token: claim.token,
         namespace: &shared.namespace,
-        database_url: &config.database_url,
+        socket: Some((socket.env(), socket.dir())),
         baton_dir: shared.baton_dir.as_deref(),
         worktree: dir.worktree.as_deref(),
     };
-    let prepared = invocation::prepare(config, &identity, &prompt_path, plan.session()).map(|invocation| Prepared {
-        cwd: dir.cwd,
-        checkpoint_branch,
-        previous,
-        worktree: dir.worktree.clone(),
-        prompt,
-        prompt_file: wants_file.then(|| prompt_path.clone()),
-        invocation,
-        plan,
-    });
+    let prepared = invocation::prepare(config, &identity, &prompt_path, plan.session())
+        .map_err(SetupError::from)
+        .and_then(|mut invocation| {
+            let paths = sandbox::Paths {
+                cwd: &dir.cwd,
+                socket_dir: socket.dir(),
+                prompt_file: wants_file.then_some(prompt_path.as_path()),
+            };
+            confine(shared, &job.harness, &paths, &mut invocation)?;
+            Ok(invocation)
+        })
+        .map(|invocation| Prepared {
+            cwd: dir.cwd,
+            checkpoint_branch,
+            previous,
+            worktree: dir.worktree.clone(),
+            prompt,
+            prompt_file: wants_file.then(|| prompt_path.clone()),
+            invocation,
+            plan,
+            socket,
+        });
     if prepared.is_err() && wants_file {
         let _ = std::fs::remove_file(&prompt_path);
     }
-    Ok(prepared.map_err(SetupError::from))
+    Ok(prepared)
+}
+
+/// Wraps the agent's command line in the runner's sandbox, if it has one.
+fn confine(
+    shared: &Shared,
+    harness_name: &str,
+    paths: &sandbox::Paths<'_>,
+    invocation: &mut Invocation,
+) -> Result<(), SetupError> {
+    let program = match &shared.sandbox {
+        Sandbox::None => return Ok(()),
+        Sandbox::Unusable { reason } => return Err(SetupError::SandboxUnusable(reason.clone())),
+        Sandbox::Bwrap { program } => program,
+    };
+    let Some(harness) = shared.config.harnesses.get(harness_name) else { return Ok(()) };
+    match sandbox::confine(program, &shared.config, harness_name, harness, paths, invocation)? {
+        Some(()) => Ok(()),
+        None => Err(SetupError::NotFound {
+            harness: harness_name.to_string(),
+            program: invocation.argv.first().cloned().unwrap_or_default(),
+        }),
+    }
+}
+
+/// The attempt's socket, through which its agent's `baton` calls act as the job.
+fn open_socket(shared: &Shared, claim: &Claim, cwd: &std::path::Path) -> std::io::Result<AgentSocket> {
+    let baton = match shared.lifeline.clone() {
+        Some(baton) => baton,
+        None => std::env::current_exe()?,
+    };
+    AgentSocket::open(Scope {
+        baton,
+        database_url: shared.config.database_url.clone(),
+        namespace: shared.namespace.clone(),
+        job_id: claim.job.id.clone(),
+        assignment_id: claim.job.assignment_id.clone(),
+        job_type: claim.job.job_type.as_str().to_string(),
+        fencing_token: claim.token,
+        cwd: cwd.to_path_buf(),
+    })
 }

@@ -74,7 +74,7 @@ pub(super) async fn run(
     ];
     let options = lifeline::Options { cgroup: group.clone(), grace: Some(shared.kill_grace) };
     let supervisor = shared.lifeline.as_deref().map(|baton| (baton, &options));
-    let mut child = match process::spawn(&argv, dir, &env, supervisor) {
+    let mut child = match process::spawn(&argv, dir, &env, &[], supervisor) {
         Ok(child) => child,
         Err(source) => {
             let e = SetupError::Workspace(WorkspaceError::SetupSpawn { source });

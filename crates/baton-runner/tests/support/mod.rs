@@ -102,7 +102,9 @@ command = ["true"]
         );
         std::fs::write(repo.join(".baton/config.toml"), config).unwrap();
         let no_env = |_: &str| -> Option<String> { None };
-        let config = Config::load(&repo, &no_env).unwrap();
+        let mut config = Config::load(&repo, &no_env).unwrap();
+        // The agents' scripts and what they record live under /tmp, which a sandbox hides.
+        config.sandbox = baton_core::config::Sandbox::None;
         let clock = Arc::new(TokioClock::new());
         let store = SqliteStore::open_with_clock(database, clock.clone()).await.unwrap();
         Bench { dir, store: Arc::new(store), clock, config: Arc::new(config) }

@@ -74,9 +74,13 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, out: &Output) -> CliResul
     }
     let wrote_templates =
         if args.templates { format!(" and the prompt templates in {}", templates.display()) } else { String::new() };
+    // What agents will run in, so a person knows before the first job whether they are sandboxed.
+    let sandbox = baton_runner::sandbox::status(baton_core::config::Sandbox::default());
     out.text(&format!(
-        "wrote {} (namespace {namespace}){wrote_templates}\nnext: baton create \"what the agents should achieve\"\n",
+        "wrote {} (namespace {namespace}){wrote_templates}\nsandbox: {} ({})\nnext: baton create \"what the agents should achieve\"\n",
         path.display(),
+        sandbox.mode,
+        sandbox.why,
     ))
 }
 

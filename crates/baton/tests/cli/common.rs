@@ -60,6 +60,8 @@ impl Sandbox {
             "BATON_ASSIGNMENT_ID",
             "BATON_JOB_TYPE",
             "BATON_JOB_TOKEN",
+            "BATON_AGENT_SOCKET",
+            "BATON_SANDBOX",
             "BATON_TIMEOUT_MS",
             "BATON_MAX_ATTEMPTS",
             "BATON_RETRY_BASE_MS",

@@ -147,6 +147,9 @@ pub struct Setup<'a> {
     /// Run on a new PostgreSQL database made from this admin URL (`BATON_TEST_POSTGRES_URL`)
     /// instead of the sandbox's SQLite file.
     pub postgres_admin_url: Option<String>,
+    /// Run every agent inside baton's bubblewrap sandbox (`sandbox = "bwrap"`); otherwise the
+    /// default, `auto`.
+    pub sandbox: bool,
 }
 
 /// A sandboxed repository, a mock API and a config that points `cli`'s harness at it.
@@ -261,8 +264,12 @@ impl RealBench {
 
         let env_items: Vec<String> = env.iter().map(|(k, v)| format!("{k} = {}", toml_str(v))).collect();
         let arg_items: Vec<String> = args.iter().map(|a| toml_str(a)).collect();
+        // Its folders in the bench, which lives under the sandbox's hidden /tmp.
+        let writable = [dir.join("tmp"), dir.join("codex-home")].map(|d| toml_str(&d.display().to_string()));
+        let writable = format!("writable = [{}]\n", writable.join(", "));
         let config = format!(
             "# Written by the real-CLI tests.\n\
+             {sandbox}\
              max_attempts = 2\n\
              retry_base_ms = 10\n\
              # A CLI that hangs (codex waits for the network forever) fails the test instead.\n\
@@ -278,7 +285,11 @@ impl RealBench {
              [harness.{name}]\n\
              model = {model}\n\
              args = [{args}]\n\
-             env = {{ {env} }}\n",
+             env = {{ {env} }}\n\
+             {writable}",
+            writable = writable,
+            // The default (`auto`) unless a test insists on bubblewrap.
+            sandbox = if setup.sandbox { "sandbox = \"bwrap\"\n" } else { "sandbox = \"auto\"\n" },
             pm = toml_str(setup.pm_harness.unwrap_or("quiet")),
             name = self.cli.name(),
             model = toml_str(model),

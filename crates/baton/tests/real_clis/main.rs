@@ -21,5 +21,6 @@ mod harness;
 mod bench;
 mod modes;
 mod pm;
+mod sandboxed;
 mod session_cost;
 mod sessions;

@@ -1,12 +1,14 @@
 //! PM jobs on the real CLIs: the mock has the model run `baton update-assignment … --status
 //! complete` through the CLI's shell tool, so the assignment completes only if the agent's bare
-//! `baton` is found on PATH and reaches the queue with the job identity the runner gave it.
+//! `baton` is found on PATH and reaches its runner's socket with the job identity the runner
+//! gave it.
 //!
 //! codex is the hard case: its shell tool runs inside its `workspace-write` sandbox, and it used
 //! a login shell that rebuilt PATH without baton's folder. The call only works because baton
-//! turns login shells off, adds the database's folder to the sandbox's writable roots (SQLite)
-//! or allows network access (PostgreSQL) with `-c` overrides — these tests are the proof that
-//! codex 0.171 accepts those keys and that they have the effect baton relies on.
+//! turns login shells off, adds the socket's folder to the sandbox's writable roots and allows
+//! network access (codex's seccomp filter refuses `connect` on a Unix socket too without it)
+//! with `-c` overrides — these tests are the proof that codex 0.171 accepts those keys and that
+//! they have the effect baton relies on.
 
 use crate::bench::{Cli, RealBench, Setup};
 
@@ -100,6 +102,7 @@ fn a_codex_pm_decides_through_baton_on_postgres() {
         pm_harness: Some("codex"),
         extra_args: confine_to_writable_roots(),
         postgres_admin_url: Some(baton_testkit::postgres_url()),
+        ..Setup::default()
     };
     let real = RealBench::start_with(Cli::Codex, "toolw", setup);
     pm_completes_through_baton(&real);
@@ -112,7 +115,9 @@ fn a_codex_pm_decides_through_baton_on_postgres() {
 #[test]
 #[ignore = "needs the real agent CLIs (BATON_AGENT_CLIS_BIN)"]
 fn a_claude_pm_that_inserts_twice_gets_one_job_and_sees_the_refusal() {
-    let decide = "if mkdir \"${TMPDIR:-/tmp}/probed-$BATON_ASSIGNMENT_ID\" 2>/dev/null; then \
+    // The marker is an empty folder in the worktree (git commits no empty folder): the
+    // sandbox's /tmp is each attempt's own.
+    let decide = "if mkdir .probed-by-the-first-pm 2>/dev/null; then \
         baton insert-job \"$BATON_ASSIGNMENT_ID\" --type review --harness quiet --context-file - <<'EOF'\n\
         Check `parse()`; keep $HOME literal.\n\
         EOF\n\

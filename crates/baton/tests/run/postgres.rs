@@ -12,7 +12,7 @@ use pg_server::PrivateServer;
 use std::collections::HashMap;
 
 /// A bench whose database is a new PostgreSQL database.
-fn postgres_bench() -> (Bench, TestDatabase) {
+pub(crate) fn postgres_bench() -> (Bench, TestDatabase) {
     let db = TestDatabase::create(&baton_testkit::postgres_url());
     let mut bench = Bench::new();
     bench.database_url = Some(db.url.clone());
@@ -20,10 +20,10 @@ fn postgres_bench() -> (Bench, TestDatabase) {
 }
 
 /// A database created for one test and dropped after it.
-struct TestDatabase {
+pub(crate) struct TestDatabase {
     admin: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl TestDatabase {
