@@ -32,6 +32,8 @@ pub struct FillSpec {
 pub struct Filled {
     /// A complete assignment (with `jobs_per` jobs) to show.
     pub complete_id: String,
+    /// A job of that assignment, for `baton job`.
+    pub complete_job_id: String,
     /// Active assignments, oldest first, for inserting jobs into.
     pub active_ids: Vec<String>,
     pub assignments: [(&'static str, u64); 3],
@@ -61,6 +63,7 @@ pub fn fill(db: &Path, ns: &str, spec: FillSpec) -> Result<Filled> {
     let tx = conn.transaction().ctx("starting the fill transaction")?;
     let mut filled = Filled {
         complete_id: String::new(),
+        complete_job_id: String::new(),
         active_ids: Vec::new(),
         assignments: [("active", 0), ("blocked", 0), ("complete", 0)],
         jobs: [("complete", 0), ("pending", 0)],
@@ -107,6 +110,13 @@ pub fn fill(db: &Path, ns: &str, spec: FillSpec) -> Result<Filled> {
         [ns],
     )
     .ctx("summing costs")?;
+    filled.complete_job_id = tx
+        .query_row(
+            "SELECT id FROM jobs WHERE assignment_id = ?1 ORDER BY position LIMIT 1",
+            [&filled.complete_id],
+            |r| r.get(0),
+        )
+        .ctx("finding a complete job")?;
     tx.commit().ctx("committing the fill")?;
     // Start the measurements from a checkpointed file, as a long-lived database would be.
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).ctx("checkpointing")?;

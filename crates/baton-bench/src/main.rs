@@ -13,7 +13,7 @@
 //!
 //! ```text
 //! cargo build --release -p baton -p baton-bench
-//! target/release/baton-bench [--quick] [--only cli,pickup,throughput,idle,memory,backends] [--baton PATH] [--strict] [--keep]
+//! target/release/baton-bench [--quick] [--jobs N] [--only cli,pickup,throughput,idle,memory,backends] [--baton PATH] [--strict] [--keep]
 //! ```
 //!
 //! The same binary doubles as the stand-in agents the runner sections configure (see [`harness`]).
@@ -40,15 +40,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+/// Jobs in the CLI section's database unless `--jobs` says otherwise.
+const DEFAULT_JOBS: usize = 100_000;
+
 const SECTIONS: [&str; 6] = ["cli", "pickup", "throughput", "idle", "memory", "backends"];
 
 const USAGE: &str = "\
 baton-bench: CLI latency, pickup latency, throughput, idle CPU and runner memory of the release baton,
 and the main figures on SQLite and PostgreSQL side by side
 
-usage: baton-bench [--quick] [--only SECTION,…] [--baton PATH] [--strict] [--keep]
+usage: baton-bench [--quick] [--jobs N] [--only SECTION,…] [--baton PATH] [--strict] [--keep]
 
   --quick         a small version (well under a minute): fewer runs, 100 MiB instead of 1 GiB
+  --jobs N        jobs in the CLI section's database (default 100000; 1000000 for the 1M row)
   --only LIST     run only these sections: cli, pickup, throughput, idle, memory, backends
                   (backends measures PostgreSQL too when BATON_TEST_POSTGRES_URL is set)
   --baton PATH    the baton binary to measure (default: `baton` next to this binary)
@@ -61,6 +65,8 @@ Build first: cargo build --release -p baton -p baton-bench";
 #[derive(Debug, Clone)]
 pub struct Options {
     pub quick: bool,
+    /// Jobs in the CLI section's database (`--jobs`).
+    pub jobs: usize,
     /// Leave the temp folders (databases, configs, runner logs) behind and print where.
     pub keep: bool,
     /// The `baton` binary under test.
@@ -87,6 +93,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
     let mut quick = false;
     let mut strict = false;
     let mut keep = false;
+    let mut jobs = DEFAULT_JOBS;
     let mut baton: Option<PathBuf> = None;
     let mut only: Vec<String> = SECTIONS.iter().map(|s| s.to_string()).collect();
     let mut it = args.iter();
@@ -95,6 +102,15 @@ fn run(args: &[String]) -> Result<ExitCode> {
             "--quick" => quick = true,
             "--strict" => strict = true,
             "--keep" => keep = true,
+            "--jobs" => {
+                let n = it.next().ok_or("--jobs needs a number, e.g. --jobs 1000000")?;
+                jobs = n
+                    .replace('_', "")
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1000)
+                    .ok_or_else(|| format!("--jobs takes a number of jobs of at least 1000, not `{n}`"))?;
+            }
             "--baton" => baton = Some(it.next().ok_or("--baton needs a path")?.into()),
             "--only" => {
                 only =
@@ -122,7 +138,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
         ));
     }
     let baton = baton.canonicalize().map_err(|e| format!("resolving {}: {e}", baton.display()))?;
-    let opts = Options { quick, keep, baton, bench };
+    let opts = Options { quick, jobs, keep, baton, bench };
 
     let started = Instant::now();
     println!("# baton-bench{}\n", if quick { " --quick" } else { "" });

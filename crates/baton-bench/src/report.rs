@@ -1,5 +1,6 @@
-//! The printed result: one table per section, `what | median/p50 | p90/p99 | floor | target |
-//! verdict`, and free-form notes under it.
+//! The printed result: one table per section, `what | median/p50 | p90/p99 | floor | ratio |
+//! target | verdict`, and free-form notes under it. The ratio is the measure over its floor,
+//! both from the same run, so load on the machine moves them together and the ratio holds.
 
 /// Whether a figure met its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,8 @@ pub struct Row {
     pub central: String,
     pub tail: String,
     pub floor: String,
+    /// The measure over its floor (`0.42×`), empty when the row has none.
+    pub ratio: String,
     pub target: String,
     pub verdict: Verdict,
 }
@@ -46,6 +49,7 @@ impl Row {
             central: central.into(),
             tail: tail.into(),
             floor: String::new(),
+            ratio: String::new(),
             target: String::new(),
             verdict: Verdict::Info,
         }
@@ -56,11 +60,52 @@ impl Row {
         self
     }
 
+    /// The measure over its floor.
+    pub fn ratio(mut self, ratio: f64) -> Row {
+        self.ratio = format_ratio(ratio);
+        self
+    }
+
+    /// A ratio target (`≤ 2×`, `≥ 0.8×`) with its verdict.
+    pub fn ratio_target(self, ratio: f64, bound: Bound) -> Row {
+        let met = match bound {
+            Bound::AtMost(limit) => ratio <= limit,
+            Bound::AtLeast(limit) => ratio >= limit,
+        };
+        self.ratio(ratio).target(bound.to_string(), Verdict::of(met))
+    }
+
     pub fn target(mut self, target: impl Into<String>, verdict: Verdict) -> Row {
         self.target = target.into();
         self.verdict = verdict;
         self
     }
+}
+
+/// The bound a ratio must keep.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bound {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bound::AtMost(limit) => write!(f, "≤ {}", format_ratio(*limit)),
+            Bound::AtLeast(limit) => write!(f, "≥ {}", format_ratio(*limit)),
+        }
+    }
+}
+
+/// `0.42×`, `2×`, `1.2×`.
+pub fn format_ratio(ratio: f64) -> String {
+    if !ratio.is_finite() {
+        return "–".into();
+    }
+    let text = format!("{ratio:.2}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}×")
 }
 
 /// One section's figures.
@@ -102,11 +147,11 @@ impl Section {
 
     /// The section as a Markdown-compatible table with its notes.
     pub fn render(&self) -> String {
-        let header = ["what", self.central, self.tail, self.floor_header, "target", "verdict"];
-        let cells: Vec<[&str; 6]> = self
+        let header = ["what", self.central, self.tail, self.floor_header, "ratio", "target", "verdict"];
+        let cells: Vec<[&str; 7]> = self
             .rows
             .iter()
-            .map(|r| [&*r.what, &*r.central, &*r.tail, &*r.floor, &*r.target, r.verdict.text()])
+            .map(|r| [&*r.what, &*r.central, &*r.tail, &*r.floor, &*r.ratio, &*r.target, r.verdict.text()])
             .collect();
         let mut widths = header.map(str::len);
         for row in &cells {
@@ -114,7 +159,7 @@ impl Section {
                 *w = (*w).max(c.chars().count());
             }
         }
-        let line = |row: &[&str; 6]| {
+        let line = |row: &[&str; 7]| {
             let padded: Vec<String> =
                 row.iter().zip(widths).map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count()))).collect();
             format!("| {} |\n", padded.join(" | "))
@@ -150,5 +195,15 @@ mod tests {
         assert_eq!(lines.len(), 4);
         assert!(lines.iter().all(|l| l.chars().count() == lines[0].chars().count()), "{text}");
         assert_eq!(s.missed(), 1);
+    }
+
+    #[test]
+    fn ratios_print_short_and_judge_their_bound() {
+        assert_eq!(format_ratio(2.0), "2×");
+        assert_eq!(format_ratio(0.4249), "0.42×");
+        assert_eq!(format_ratio(1.2), "1.2×");
+        let row = Row::new("loop", "100", "").ratio_target(0.5, Bound::AtLeast(0.8));
+        assert_eq!((row.ratio.as_str(), row.target.as_str(), row.verdict), ("0.5×", "≥ 0.8×", Verdict::Missed));
+        assert_eq!(Row::new("cli", "", "").ratio_target(1.9, Bound::AtMost(2.0)).verdict, Verdict::Met);
     }
 }

@@ -41,6 +41,11 @@ pub fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
+/// `measure / floor` (infinite when the floor is zero).
+pub fn ratio(measure: Duration, floor: Duration) -> f64 {
+    measure.as_secs_f64() / floor.as_secs_f64()
+}
+
 /// Bytes as MiB with one decimal.
 pub fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))

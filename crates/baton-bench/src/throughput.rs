@@ -12,7 +12,7 @@
 
 use crate::agents::{self, Isolation};
 use crate::error::{Ctx, Result};
-use crate::report::{Row, Section, Verdict};
+use crate::report::{Bound, Row, Section, Verdict};
 use crate::sandbox::Sandbox;
 use crate::stats::Samples;
 use crate::Options;
@@ -20,6 +20,15 @@ use rusqlite::{params, Connection};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
+
+/// The full loop against its floor, the same processes spawned in a loop (issue #18).
+const LOOP_TARGET: f64 = 0.8;
+/// The engine's CPU per job against the CPU of one no-op agent process.
+const ENGINE_CPU_TARGET: f64 = 2.0;
+/// Database bytes per job, prompt and transcript text aside.
+const BYTES_PER_JOB_TARGET: u64 = 500;
+/// Stored prompt bytes per byte of prompt text.
+const PROMPT_TARGET: f64 = 0.5;
 
 pub fn run(opts: &Options) -> Result<Section> {
     let n = if opts.quick { 40 } else { 1000 };
@@ -33,7 +42,7 @@ pub fn run(opts: &Options) -> Result<Section> {
         let (own, rest) = (per_job(run.cpu.own_cpu), per_job(run.cpu.total_cpu.saturating_sub(run.cpu.own_cpu)));
         let noop = sb.root.join("noop.sh");
         let rate = ended as f64 / took.as_secs_f64();
-        let floor = spawn_rate(sb, &noop, (n * 2).max(100), concurrency)?;
+        let floor = spawn_loop(sb, &noop, (n * 2).max(100), concurrency)?;
         let twin = twin_rate(opts, n, concurrency)?;
         let phases = (concurrency == 1).then(|| phases(conn, &sb.namespace)).transpose()?;
         section.row(
@@ -42,21 +51,65 @@ pub fn run(opts: &Options) -> Result<Section> {
                 format!("{rate:.0}"),
                 format!("{:.2} ms", 1e3 / rate),
             )
-            .floor(format!("{floor:.0}/s"))
-            .target(format!("≥ {:.0}/s (0.5× floor)", floor / 2.0), Verdict::of(rate >= floor / 2.0)),
+            .floor(format!("{:.0}/s", twin.rate))
+            .ratio_target(rate / twin.rate, Bound::AtLeast(LOOP_TARGET)),
         );
-        section.row(Row::new(
-            format!("floor with the PM twin's processes, {concurrency} at once"),
-            format!("{:.0}", twin.rate),
-            format!("{:.2} ms", 1e3 / twin.rate),
-        ));
+        section.row(
+            Row::new(
+                format!("floor: the no-op alone spawned in a loop, {concurrency} at once"),
+                format!("{:.0}", floor.rate),
+                format!("{:.2} ms", 1e3 / floor.rate),
+            )
+            .ratio(rate / floor.rate),
+        );
+        // The engine's share: everything the runner and its supervisors spent, less what the
+        // same agents (the no-op and the PM twin) cost when the bench runs them itself.
+        let agents = twin.cpu_per_pair.mul_f64(n as f64);
+        let engine = per_job(run.cpu.total_cpu.saturating_sub(agents));
+        let agent_floor = ms_f(floor.cpu_per_spawn);
+        section.row(
+            Row::new(
+                format!("engine CPU per job, concurrency {concurrency} (containment: {})", run.containment),
+                format!("{engine:.2} ms"),
+                "",
+            )
+            .floor(format!("{agent_floor:.2} ms"))
+            .ratio_target(engine / agent_floor, Bound::AtMost(ENGINE_CPU_TARGET)),
+        );
         section.note(format!(
             "concurrency {concurrency}: {ended} jobs ended ({complete} complete) for {n} assignments in {:.2} s; \
-             CPU per job: {own:.2} ms in the runner, {rest:.2} ms in its supervisors and agents; floor = the no-op \
-             script spawned and waited for {}",
+             CPU per job: {own:.2} ms in the runner, {rest:.2} ms in its supervisors and agents (the agents alone, \
+             run by the bench: {:.2} ms per pair); floor = the no-op script, then the PM twin, spawned and waited for {}; \
+             engine CPU = the runner's and its descendants' CPU less the agents' own; its floor = the CPU of one no-op \
+             agent process",
             took.as_secs_f64(),
+            ms_f(twin.cpu_per_pair),
             if concurrency == 1 { "in a plain loop".to_string() } else { format!("from {concurrency} threads") }
         ));
+        if concurrency == 1 {
+            let size = stored_size(conn)?;
+            let empty = empty_size(opts)?;
+            let per_job = size.rest.saturating_sub(empty) as f64 / ended.max(1) as f64;
+            section.row(
+                Row::new(
+                    "database bytes per job (history, one attempt; prompt and transcript text excluded)",
+                    format!("{per_job:.0} B"),
+                    "",
+                )
+                .target(format!("≤ {BYTES_PER_JOB_TARGET} B"), Verdict::of(per_job <= BYTES_PER_JOB_TARGET as f64)),
+            );
+            let prompt = size.prompt_stored as f64 / size.prompt_raw.max(1) as f64;
+            section.row(
+                Row::new("stored prompt text per byte of prompt", format!("{prompt:.2} B"), "")
+                    .floor(format!("{} B raw", size.prompt_raw))
+                    .ratio_target(prompt, Bound::AtMost(PROMPT_TARGET)),
+            );
+            section.note(format!(
+                "database size after the concurrency-1 run, checkpointed: {} B in use ({} B of it prompt text, {} B \
+                 transcript text, {empty} B an empty database's schema) for {ended} jobs and their assignments",
+                size.total, size.prompt_stored, size.transcript
+            ));
+        }
         if let Some(p) = phases {
             section.note(format!(
                 "concurrency 1, from the jobs' recorded times (ms resolution, mean): an implement job takes {:.2} ms \
@@ -97,6 +150,8 @@ struct UntilIdle {
     complete: i64,
     took: Duration,
     cpu: crate::sandbox::Accounted,
+    /// The runner's containment mechanism, as it registered it.
+    containment: String,
 }
 
 fn run_until_idle(opts: &Options, n: usize, concurrency: usize, isolation: Isolation) -> Result<UntilIdle> {
@@ -119,7 +174,12 @@ fn run_until_idle(opts: &Options, n: usize, concurrency: usize, isolation: Isola
     if assignments_done != n as i64 {
         return Err(format!("only {assignments_done} of {n} assignments were completed: {}", runner.log_tail()));
     }
-    Ok(UntilIdle { sandbox: sb, conn, ended, complete, took, cpu: accounted })
+    let containment = conn
+        .query_row("SELECT COALESCE(containment, 'none') FROM runners ORDER BY started_at DESC LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap_or_else(|_| "unknown".to_string());
+    Ok(UntilIdle { sandbox: sb, conn, ended, complete, took, cpu: accounted, containment })
 }
 
 /// The no-op and PM twin processes run by the bench itself.
@@ -129,6 +189,8 @@ struct Twin {
     /// Median wall time of one no-op and of one PM twin process.
     noop: Duration,
     pm: Duration,
+    /// CPU (user + system) of one no-op and one PM twin process together.
+    cpu_per_pair: Duration,
 }
 
 /// Mean times of the concurrency-1 run, from the jobs' `started_at`/`finished_at`.
@@ -169,6 +231,7 @@ fn twin_rate(opts: &Options, n: usize, threads: usize) -> Result<Twin> {
     let baton_dir = opts.baton.parent().map(agents::path_str).unwrap_or_default();
     let path = format!("{baton_dir}:/usr/local/bin:/usr/bin:/bin");
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let cpu_before = children_cpu();
     let started = Instant::now();
     type Times = (Vec<Duration>, Vec<Duration>);
     let results: Vec<Result<Times>> = std::thread::scope(|scope| {
@@ -201,13 +264,14 @@ fn twin_rate(opts: &Options, n: usize, threads: usize) -> Result<Twin> {
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a spawn thread panicked".into()))).collect()
     });
     let rate = (ids.len() * 2) as f64 / started.elapsed().as_secs_f64();
+    let cpu_per_pair = children_cpu().saturating_sub(cpu_before).div_f64(ids.len().max(1) as f64);
     let (mut noops, mut pms) = (Vec::new(), Vec::new());
     for times in results {
         let (n, p) = times?;
         noops.extend(n);
         pms.extend(p);
     }
-    Ok(Twin { rate, noop: Samples::new(noops).median(), pm: Samples::new(pms).median() })
+    Ok(Twin { rate, noop: Samples::new(noops).median(), pm: Samples::new(pms).median(), cpu_per_pair })
 }
 
 /// Inserts `n` active assignments, with one pending `implement` job each when `with_job`,
@@ -252,6 +316,42 @@ fn seed(sb: &Sandbox, n: usize, with_job: bool) -> Result<Vec<String>> {
     Ok(ids)
 }
 
+/// Where a database's bytes go.
+struct StoredSize {
+    /// Pages in use (the file less its free pages), after a checkpoint.
+    total: u64,
+    /// Stored prompt bytes (compressed as kept) and the prompts' raw size.
+    prompt_stored: u64,
+    prompt_raw: u64,
+    /// Transcript event text.
+    transcript: u64,
+    /// Everything else.
+    rest: u64,
+}
+
+/// The pages in use of a database baton just created: the schema, before any row.
+fn empty_size(opts: &Options) -> Result<u64> {
+    let sb = Sandbox::new(opts, "empty")?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ctx("starting tokio")?;
+    runtime.block_on(baton_store::open(&sb.database_url())).map_err(|e| format!("opening the database: {e}"))?;
+    drop(runtime);
+    Ok(stored_size(&sb.connect()?)?.total)
+}
+
+fn stored_size(conn: &Connection) -> Result<StoredSize> {
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).ctx("checkpointing")?;
+    let one = |sql: &str| -> Result<u64> {
+        conn.query_row(sql, [], |r| r.get::<_, Option<i64>>(0)).map(|n| n.unwrap_or(0).max(0) as u64).ctx("sizing")
+    };
+    let pages = one("PRAGMA page_count")?.saturating_sub(one("PRAGMA freelist_count")?);
+    let total = pages * one("PRAGMA page_size")?;
+    let prompt_stored = one("SELECT SUM(LENGTH(prompt)) FROM attempts")?;
+    let prompt_raw = one("SELECT SUM(prompt_bytes) FROM attempts")?;
+    let transcript = one("SELECT SUM(LENGTH(CAST(event AS BLOB))) FROM job_events")?;
+    let rest = total.saturating_sub(prompt_stored + transcript);
+    Ok(StoredSize { total, prompt_stored, prompt_raw, transcript, rest })
+}
+
 /// (jobs ended, jobs complete, assignments complete).
 fn tally(conn: &Connection, ns: &str) -> Result<(i64, i64, i64)> {
     let one = |sql: &str| -> Result<i64> { conn.query_row(sql, [ns], |r| r.get(0)).ctx("counting") };
@@ -265,7 +365,21 @@ fn tally(conn: &Connection, ns: &str) -> Result<(i64, i64, i64)> {
 /// Spawns per second: `total` runs of `script` (stdout piped and read, as the runner does), from
 /// `threads` threads at once.
 pub fn spawn_rate(sb: &Sandbox, script: &Path, total: usize, threads: usize) -> Result<f64> {
+    spawn_loop(sb, script, total, threads).map(|spawned| spawned.rate)
+}
+
+/// What [`spawn_loop`] measured.
+pub struct Spawned {
+    /// Runs per second.
+    pub rate: f64,
+    /// CPU (user + system) of one run of the script.
+    pub cpu_per_spawn: Duration,
+}
+
+/// `total` runs of `script` from `threads` threads: their rate and CPU.
+pub fn spawn_loop(sb: &Sandbox, script: &Path, total: usize, threads: usize) -> Result<Spawned> {
     let per_thread = total.div_ceil(threads);
+    let cpu_before = children_cpu();
     let started = Instant::now();
     let results: Vec<Result<()>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
@@ -284,5 +398,18 @@ pub fn spawn_rate(sb: &Sandbox, script: &Path, total: usize, threads: usize) -> 
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a spawn thread panicked".into()))).collect()
     });
     results.into_iter().collect::<Result<Vec<()>>>()?;
-    Ok((per_thread * threads) as f64 / started.elapsed().as_secs_f64())
+    let runs = per_thread * threads;
+    Ok(Spawned {
+        rate: runs as f64 / started.elapsed().as_secs_f64(),
+        cpu_per_spawn: children_cpu().saturating_sub(cpu_before).div_f64(runs.max(1) as f64),
+    })
+}
+
+/// User + system CPU of every child this process has reaped so far.
+fn children_cpu() -> Duration {
+    // SAFETY: rusage is plain data filled by getrusage.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
 }

@@ -24,7 +24,7 @@
 //! job over on the *same* host also kills what survives; on another host the old tree is
 //! stopped by this lifeline when its runner died, and fencing refuses any write it still makes.
 
-use crate::containment::{cgroup, sweep};
+use crate::containment::{cgroup, clone_into, sweep};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -125,8 +125,8 @@ pub fn main(args: &[String]) -> i32 {
             return 2;
         }
     };
-    let mut child = match spawn_agent(program, agent_args, options.cgroup.as_deref()) {
-        Ok(child) => child,
+    let (agent, stdin) = match spawn_agent(program, agent_args, options.cgroup.as_deref()) {
+        Ok(started) => started,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             eprintln!("{NOT_FOUND_MARKER}{program}");
             return NOT_FOUND_EXIT;
@@ -139,7 +139,7 @@ pub fn main(args: &[String]) -> i32 {
             return 126;
         }
     };
-    if let Some(mut stdin) = child.stdin.take() {
+    if let Some(mut stdin) = stdin {
         // A thread: an agent that never reads its stdin must not block the lifeline.
         std::thread::spawn(move || {
             let _ = stdin.write_all(&prompt);
@@ -167,7 +167,7 @@ pub fn main(args: &[String]) -> i32 {
             }
         });
     }
-    let status = wait_for(child.id() as i32);
+    let status = wait_for(agent);
     // The agent is done: what it left behind goes now, and this process waits until it has.
     let _ = stop_tx.send(Request::AgentExited);
     // Orphans are reaped while the stop runs; the stop's end is waited for, not polled, so an
@@ -190,8 +190,17 @@ pub fn main(args: &[String]) -> i32 {
 }
 
 /// Starts the agent with stop signals unblocked again and, with a cgroup, inside it before the
-/// agent's own code runs.
-fn spawn_agent(program: &str, args: &[String], group: Option<&Path>) -> io::Result<std::process::Child> {
+/// agent's own code runs: born there through `clone3` (see [`clone_into`]), or — where the
+/// kernel or a seccomp filter refuses that — joining it between fork and exec. Its process id
+/// and the write end of its stdin.
+fn spawn_agent(program: &str, args: &[String], group: Option<&Path>) -> io::Result<(i32, Option<std::fs::File>)> {
+    if let Some(group) = group {
+        match clone_into::spawn(&clone_into::open_group(group)?, program, args) {
+            Ok(started) => return Ok((started.pid, Some(started.stdin))),
+            Err(e) if clone_into::unsupported(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
     let procs = group.map(cgroup::procs_file).transpose()?;
     let mut command = Command::new(program);
     command.args(args).stdin(Stdio::piped());
@@ -207,7 +216,11 @@ fn spawn_agent(program: &str, args: &[String], group: Option<&Path>) -> io::Resu
             }
         });
     }
-    command.spawn()
+    // The child is waited for by pid (this process reaps every child it adopts); dropping the
+    // handle neither kills nor reaps it.
+    let mut child = command.spawn()?;
+    let stdin = child.stdin.take().map(|pipe| std::fs::File::from(std::os::fd::OwnedFd::from(pipe)));
+    Ok((child.id() as i32, stdin))
 }
 
 /// Blocks SIGTERM, SIGINT and SIGHUP for this thread (and the threads it starts); the set, for

@@ -17,10 +17,11 @@
 
 mod floor;
 mod measure;
+mod server;
 mod world;
 
 use crate::error::Result;
-use crate::report::{Row, Section, Verdict};
+use crate::report::{Bound, Row, Section, Verdict};
 use crate::stats::{ms, Samples};
 use crate::Options;
 use std::time::Duration;
@@ -57,13 +58,23 @@ pub fn run(opts: &Options) -> Result<Section> {
         Counts { cli_runs: 30, pickups: 100, assignments: 200, claim_assignments: 500 }
     };
     let rt = world::runtime()?;
-    let postgres = std::env::var("BATON_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
+    // A private server measures both authentication modes; without one (no PostgreSQL
+    // installed), BATON_TEST_POSTGRES_URL's server is measured over TCP alone.
+    let private = server::start_for_bench();
+    let postgres = match &private {
+        Ok(server) => Some(server.tcp_url("postgres")),
+        Err(_) => std::env::var("BATON_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()),
+    };
     let mut engines = vec![Engine::Sqlite];
-    engines.extend(postgres.map(|admin| Engine::Postgres { admin }));
+    engines.extend(postgres.map(|admin| Engine::Postgres { admin, socket: None }));
     let mut figures = Vec::new();
     for engine in &engines {
         figures.push(measure_all(opts, &rt, engine, &counts)?);
     }
+    let auth = match &private {
+        Ok(server) => Ok(auth_modes(opts, &rt, server, counts.cli_runs)?),
+        Err(why) => Err(why.clone()),
+    };
     // Floors that do not depend on the database: spawning the stand-in and the no-op.
     let w = Engine::Sqlite.world(opts, &rt, "floors")?;
     let pickup_floor = crate::pickup::floor(&opts.bench, &w.sb, counts.pickups)?;
@@ -72,8 +83,50 @@ pub fn run(opts: &Options) -> Result<Section> {
     for runners in RUNNERS {
         spawn_floors.push(crate::throughput::spawn_rate(&w.sb, &noop, (counts.assignments * 2).max(100), runners)?);
     }
-    Ok(table(&counts, &figures, &pickup_floor, &spawn_floors))
+    let mut section = table(&counts, &figures, &pickup_floor, &spawn_floors);
+    match auth {
+        Ok(rows) => {
+            for row in rows {
+                section.row(row);
+            }
+            section.note(
+                "auth rows: a private PostgreSQL 15 server started by the bench (initdb, pg_ctl; Unix socket with \
+                 trust, loopback TCP with SCRAM-SHA-256), `baton queue` on 200 assignments against the real \
+                 `psql -X -c 'select 1'` (not Debian's Perl wrapper) over the same connection; the other PostgreSQL \
+                 rows use the same server over TCP",
+            );
+        }
+        Err(why) => section.note(format!("no private PostgreSQL server, so no rows per authentication mode: {why}")),
+    }
+    drop(private);
+    Ok(section)
 }
+
+/// `baton queue` against `psql -X -c 'select 1'` over a Unix socket (trust) and over TCP
+/// (SCRAM), on the private server.
+fn auth_modes(opts: &Options, rt: &Runtime, server: &server::Server, runs: usize) -> Result<Vec<Row>> {
+    let modes = [("Unix socket, trust", Some((server.port, server.socket_dir.clone()))), ("TCP, SCRAM-SHA-256", None)];
+    let mut rows = Vec::new();
+    for (label, socket) in modes {
+        eprintln!("  PostgreSQL CLI over {label}, {runs} runs…");
+        let engine = Engine::Postgres { admin: server.tcp_url("postgres"), socket };
+        let w = engine.world(opts, rt, "auth")?;
+        let floor = server.psql_floor(&w.sb.database_url());
+        let cli = measure::cli(rt, &w, runs, &floor)?;
+        let (queue, floor) = (cli.queue.median(), cli.floor.median());
+        rows.push(
+            Row::new(format!("baton queue on PostgreSQL, {label}"), "", ms(queue))
+                .floor(ms(floor))
+                .ratio_target(crate::stats::ratio(queue, floor), Bound::AtMost(AUTH_TARGET)),
+        );
+    }
+    Ok(rows)
+}
+
+/// A CLI call on PostgreSQL against `psql` running `select 1` the same way.
+const AUTH_TARGET: f64 = 1.2;
+/// PostgreSQL's throughput against SQLite's.
+const PG_THROUGHPUT_TARGET: f64 = 0.5;
 
 fn measure_all(opts: &Options, rt: &Runtime, engine: &Engine, counts: &Counts) -> Result<Figures> {
     let name = engine.name();
@@ -156,7 +209,12 @@ fn table(counts: &Counts, figures: &[Figures], pickup_floor: &Samples, spawn_flo
         });
         let floor = spawn_floors.get(i).map_or(String::new(), |r| format!("{r:.0}/s"));
         let label = if *runners == 1 { "1 runner".to_string() } else { format!("{runners} runners") };
-        section.row(Row::new(format!("throughput: {label} (baton run --until-idle)"), sqlite, pg).floor(floor));
+        let row = Row::new(format!("throughput: {label} (baton run --until-idle)"), sqlite, pg).floor(floor);
+        let rates: Vec<f64> = figures.iter().map(|f| f.throughput[i].1.rate).collect();
+        section.row(match rates[..] {
+            [sqlite, pg] => row.ratio_target(pg / sqlite, Bound::AtLeast(PG_THROUGHPUT_TARGET)),
+            _ => row,
+        });
     }
     let (sqlite, pg) = cells(figures, |f| format!("{:.0}/s", f.claims.0));
     let floor = both(figures, |f| format!("{:.0}/s", f.claims.1 as f64 / f.claims_floor.as_secs_f64()));

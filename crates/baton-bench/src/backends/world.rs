@@ -15,9 +15,11 @@ use tokio::runtime::Runtime;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Engine {
     Sqlite,
-    /// `admin` is `BATON_TEST_POSTGRES_URL`: a role allowed to create databases.
+    /// `admin` is a role allowed to create databases (over TCP); with `socket` (the server's
+    /// port and socket folder) the `baton` processes connect through the Unix socket instead.
     Postgres {
         admin: String,
+        socket: Option<(u16, std::path::PathBuf)>,
     },
 }
 
@@ -34,8 +36,8 @@ impl Engine {
         let sb = Sandbox::new(opts, namespace)?;
         let (sb, pg) = match self {
             Engine::Sqlite => (sb, None),
-            Engine::Postgres { admin } => {
-                let db = PgDatabase::create(rt, admin)?;
+            Engine::Postgres { admin, socket } => {
+                let db = PgDatabase::create(rt, admin, socket.as_ref())?;
                 (sb.with_url(db.url.clone()), Some(db))
             }
         };
@@ -64,14 +66,27 @@ pub struct PgDatabase {
 static CREATED: AtomicUsize = AtomicUsize::new(0);
 
 impl PgDatabase {
-    fn create(rt: &Runtime, admin: &str) -> Result<PgDatabase> {
+    fn create(rt: &Runtime, admin: &str, socket: Option<&(u16, std::path::PathBuf)>) -> Result<PgDatabase> {
         let n = CREATED.fetch_add(1, Ordering::Relaxed);
         let name = format!("baton_bench_{}_{}_{n}", std::process::id(), baton_core::time::now_ms());
         let base = admin.split('?').next().unwrap_or(admin);
         let (server, _) = base.rsplit_once('/').ok_or("BATON_TEST_POSTGRES_URL has no database part")?;
         rt.block_on(admin_sql(admin, &format!("CREATE DATABASE {name}")))?;
-        Ok(PgDatabase { admin: admin.to_string(), url: format!("{server}/{name}"), name })
+        let url = match socket {
+            Some((port, dir)) => {
+                format!("postgres://{}@localhost:{port}/{name}?host={}", user_of(server), dir.display())
+            }
+            None => format!("{server}/{name}"),
+        };
+        Ok(PgDatabase { admin: admin.to_string(), url, name })
     }
+}
+
+/// The user name of `postgres://USER[:PASSWORD]@HOST:PORT`.
+fn user_of(server: &str) -> &str {
+    let rest = server.split_once("://").map_or(server, |(_, rest)| rest);
+    let credentials = rest.split_once('@').map_or("", |(credentials, _)| credentials);
+    credentials.split(':').next().unwrap_or_default()
 }
 
 impl Drop for PgDatabase {
@@ -104,7 +119,7 @@ async fn drop_database(admin: &str, name: &str) -> Result<()> {
 
 /// One statement on the admin database.
 async fn admin_sql(admin: &str, sql: &str) -> Result<()> {
-    let mut conn = sqlx::PgConnection::connect(admin).await.ctx("connecting to BATON_TEST_POSTGRES_URL")?;
+    let mut conn = sqlx::PgConnection::connect(admin).await.ctx("connecting to PostgreSQL as its admin role")?;
     conn.execute(sql).await.ctx(sql)?;
     conn.close().await.ctx("closing the admin connection")
 }

@@ -5,8 +5,8 @@
 //! inside the attempt anyway:
 //!
 //! - [`cgroup`]: each attempt gets a cgroup v2 of its own, created by the runner under its own
-//!   cgroup; the agent joins it before any of its code runs, so everything it starts is inside,
-//!   whatever it does with sessions and groups. The attempt ends with `cgroup.kill`, which the
+//!   cgroup; the agent is born in it ([`clone_into`]) or joins it before any of its code runs,
+//!   so everything it starts is inside, whatever it does with sessions and groups. The attempt ends with `cgroup.kill`, which the
 //!   kernel applies to every member at once, even to a process that escaped while the
 //!   supervisor itself was SIGKILLed. The group's path is recorded on the attempt, so a runner
 //!   taking the job over on the same host kills what is left.
@@ -18,6 +18,7 @@
 //! [`select`] picks the mechanism a runner uses from the `containment` setting.
 
 pub mod cgroup;
+pub mod clone_into;
 pub mod sweep;
 
 use baton_core::config::Containment as Choice;

@@ -109,12 +109,17 @@ pub async fn run_with_stops(
     let mut runner = Runner::register(store, config, options).await?;
     tokio::pin!(shutdown);
     tokio::pin!(now);
+    let mut round = true;
+    let mut wake_at = tokio::time::Instant::now();
     loop {
-        if runner.begin_round().await == Step::Exit {
-            break;
+        if round {
+            if runner.begin_round().await == Step::Exit {
+                break;
+            }
+            wake_at = runner.next_wake().await;
         }
-        let wake_at = runner.next_wake().await;
         let event = runner.wait(&mut shutdown, &mut now, wake_at).await;
+        round = event.needs_round();
         runner.handle(event).await;
     }
     runner.stop().await

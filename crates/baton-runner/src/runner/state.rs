@@ -45,6 +45,16 @@ pub(super) enum Event {
     Due,
 }
 
+impl Event {
+    /// Whether the next round must look for work again. Only transcript events were appended:
+    /// that never makes a job claimable or a deadline nearer, so the runner waits on with the
+    /// wake-up time it had — a running agent's every flush would otherwise cost a claim, a
+    /// notification delivery and a deadline read.
+    pub(super) fn needs_round(&self) -> bool {
+        !matches!(self, Event::Changed(Ok(changes)) if !changes.queue)
+    }
+}
+
 /// A registered runner and everything its loop keeps between rounds.
 pub(super) struct Runner {
     store: Arc<dyn Store>,

@@ -38,8 +38,28 @@ fn failed(location: &str, step: &str, e: sqlx::Error) -> Error {
 
 /// Brings the schema up to date; safe when several processes connect at once.
 ///
+/// A current schema costs one round trip (every CLI call pays it): the version is read without
+/// a transaction or the lock. Only a schema that is missing or behind takes the locked path,
+/// which reads the version again under the lock before applying anything.
+///
 /// On an error the caller drops the connection, which ends the open transaction with it.
 pub async fn migrate(conn: &mut PgConnection, location: &str) -> Result<()> {
+    if current_version(conn).await == Some(SCHEMA_VERSION) {
+        return Ok(());
+    }
+    migrate_locked(conn, location).await
+}
+
+/// The applied schema version, in one simple-protocol round trip; `None` when it cannot be
+/// read (no `baton_schema` table yet, among others), which the locked path then sorts out.
+async fn current_version(conn: &mut PgConnection) -> Option<i64> {
+    use sqlx::Row;
+    let row = conn.fetch_one("SELECT COALESCE(MAX(version), 0)::bigint FROM baton_schema").await.ok()?;
+    row.try_get::<i64, _>(0).ok()
+}
+
+/// The check-and-apply under the advisory lock.
+async fn migrate_locked(conn: &mut PgConnection, location: &str) -> Result<()> {
     conn.execute("BEGIN").await.map_err(|e| failed(location, "starting the schema check", e))?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(MIGRATION_LOCK)

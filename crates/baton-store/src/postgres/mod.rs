@@ -31,6 +31,7 @@ mod rows;
 mod runners;
 mod scope;
 mod sync;
+mod tx;
 mod version;
 
 use crate::wake::Change;
@@ -42,8 +43,8 @@ use baton_core::store::{
 };
 use baton_core::time::Millis;
 use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, JobEvent, Result, Store};
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, Postgres};
-use sqlx::{Connection, Transaction};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::Connection;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,6 +84,8 @@ pub struct PostgresStore {
 struct Inner {
     /// Connections for reads and writes.
     pool: PgPool,
+    /// The connection opened first, kept for the next transaction (see [`tx`]).
+    first: tx::First,
     /// Kept to open the dedicated connections of change feeds.
     options: PgConnectOptions,
     /// `postgres://user@host:port/db`, for messages (never the password).
@@ -261,14 +264,13 @@ impl PostgresStore {
             .map_err(|_| open_error(format!("the server did not answer within {}s", CONNECT_TIMEOUT.as_secs())))?
             .map_err(|e| open_error(sql_message(&e)))?;
         migrate::migrate(&mut conn, &location).await?;
-        // A failed goodbye does not matter: the schema is committed.
-        let _ = conn.close().await;
 
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_lazy_with(options.clone());
-        Ok(PostgresStore { inner: Arc::new(Inner { pool, options, location }) })
+        let first = Arc::new(std::sync::Mutex::new(Some(conn)));
+        Ok(PostgresStore { inner: Arc::new(Inner { pool, first, options, location }) })
     }
 
     /// Where the store points, e.g. `postgres://baton@db:5432/baton` (never the password).
@@ -282,19 +284,21 @@ impl PostgresStore {
     }
 
     /// Starts a read-only snapshot: every statement of a multi-statement read sees the same data.
-    async fn begin_read(&self) -> TxResult<Transaction<'static, Postgres>> {
-        self.inner.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.ctx("starting a read")
+    async fn begin_read(&self) -> TxResult<tx::Tx> {
+        tx::Tx::begin(&self.inner.first, &self.inner.pool, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .ctx("starting a read")
     }
 
     /// Starts a write transaction (`READ COMMITTED`: each statement sees every commit before it,
     /// which is what the lock-the-assignment-first rule relies on).
-    async fn begin_write(&self) -> TxResult<Transaction<'static, Postgres>> {
-        self.inner.pool.begin().await.ctx("starting a transaction")
+    async fn begin_write(&self) -> TxResult<tx::Tx> {
+        tx::Tx::begin(&self.inner.first, &self.inner.pool, "BEGIN").await.ctx("starting a transaction")
     }
 
     /// Commits a write. When the transaction changed anything and `notify` is set, `NOTIFY` is
     /// sent inside it, so listeners hear of the change exactly when it becomes visible.
-    async fn commit_write(&self, mut tx: Transaction<'static, Postgres>, notify: Option<Change>) -> TxResult<()> {
+    async fn commit_write(&self, mut tx: tx::Tx, notify: Option<Change>) -> TxResult<()> {
         if let Some(kind) = notify {
             // A transaction gets an id only once it writes or locks a row: one that found nothing
             // to do wakes no one, or idle runners would wake each other forever.
