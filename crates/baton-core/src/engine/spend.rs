@@ -47,10 +47,10 @@ pub struct SpendPolicy {
     pub harness_models: BTreeMap<String, String>,
 }
 
-/// The model a job ran on: today its harness's configured `model` (the one place to change when
-/// jobs record the model their agent reported).
-pub fn job_model<'a>(job: &Job, policy: &'a SpendPolicy) -> Option<&'a str> {
-    policy.harness_models.get(&job.harness).map(String::as_str)
+/// The model a job ran on: the one it recorded (`--model`, or the harness's model when it ran),
+/// else its harness's configured `model` — so a PM's `--model` choice is priced as that model.
+pub fn job_model<'a>(job: &'a Job, policy: &'a SpendPolicy) -> Option<&'a str> {
+    job.model.as_deref().or_else(|| policy.harness_models.get(&job.harness).map(String::as_str))
 }
 
 /// The usage one attempt reported (`None`: the CLI did not say).
@@ -120,9 +120,9 @@ pub fn combine(job: Option<CostSource>, attempt: Option<CostSource>) -> Option<C
     }
 }
 
-/// Prices an ended attempt of `job` that started at `started_at`.
-pub fn price_attempt(job: &Job, usage: &Usage, policy: &SpendPolicy, started_at: Millis) -> AttemptSpend {
-    let price = job_model(job, policy).and_then(|m| policy.prices.at(m, started_at));
+/// Prices an ended attempt on `model` (see [`job_model`]) that started at `started_at`.
+pub fn price_attempt(model: Option<&str>, usage: &Usage, policy: &SpendPolicy, started_at: Millis) -> AttemptSpend {
+    let price = model.and_then(|m| policy.prices.at(m, started_at));
     attempt_spend(usage, price)
 }
 
@@ -179,6 +179,23 @@ mod tests {
         assert!(prices.at("other", 0).is_none());
         let later_only = Prices { models: BTreeMap::from([("m".into(), vec![price(Some(100), 2.0)])]) };
         assert!(later_only.at("m", 99).is_none());
+    }
+
+    #[test]
+    fn a_job_is_priced_as_the_model_it_recorded_else_its_harness_model() {
+        let policy = SpendPolicy {
+            prices: Prices::default(),
+            harness_models: BTreeMap::from([("claude".to_string(), "configured".to_string())]),
+        };
+        let mut job =
+            crate::model::test_support::job("j1", crate::model::JobType::Implement, crate::model::JobStatus::Running);
+        job.harness = "claude".into();
+        assert_eq!(job_model(&job, &policy), Some("configured"));
+        job.model = Some("picked".into());
+        assert_eq!(job_model(&job, &policy), Some("picked"));
+        job.harness = "codex".into();
+        job.model = None;
+        assert_eq!(job_model(&job, &policy), None);
     }
 
     #[test]
