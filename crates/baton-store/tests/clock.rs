@@ -32,6 +32,7 @@ async fn store_with_a_job() -> (SqliteStore, Arc<ManualClock>, String, tempfile:
         north_star: "keep time".into(),
         max_jobs: 10,
         budget_usd: None,
+        budget_tokens: None,
         origin_root: None,
         base_ref: None,
         base_branch: None,

@@ -311,6 +311,11 @@ pub struct CreateArgs {
     #[arg(long, value_name = "USD", value_parser = parse_budget)]
     pub budget_usd: Option<f64>,
 
+    /// Token guard for any harness: no job starts once the assignment's jobs used this many
+    /// input + output + cache-write tokens.
+    #[arg(long, value_name = "N", value_parser = parse_tokens)]
+    pub budget_tokens: Option<i64>,
+
     /// Job limit guard (default: max_jobs_per_assignment in config).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_jobs: Option<u32>,
@@ -502,6 +507,10 @@ pub struct UpdateAssignmentArgs {
     #[arg(long, value_name = "USD", value_parser = parse_budget)]
     pub budget_usd: Option<f64>,
 
+    /// New token guard (input + output + cache-write tokens).
+    #[arg(long, value_name = "N", value_parser = parse_tokens)]
+    pub budget_tokens: Option<i64>,
+
     /// New job limit.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_jobs: Option<u32>,
@@ -543,6 +552,7 @@ pub fn field_name(field: Field) -> &'static str {
         Field::NorthStar => "the north star",
         Field::MaxJobs => "--max-jobs",
         Field::BudgetUsd => "--budget-usd",
+        Field::BudgetTokens => "--budget-tokens",
         // Not a flag: it comes from `max_attempts` in .baton/config.toml.
         Field::MaxAttempts => "max_attempts",
         Field::Status => "--status",
@@ -564,6 +574,15 @@ fn parse_budget(text: &str) -> Result<f64, String> {
     match digits.parse::<f64>() {
         Ok(v) if request::is_amount(v) => Ok(v),
         _ => Err(request::AMOUNT_RULE.to_string()),
+    }
+}
+
+fn parse_tokens(text: &str) -> Result<i64, String> {
+    // Underscores and commas group digits as people write large counts (2_000_000, 2,000,000).
+    let digits: String = text.trim().chars().filter(|c| !matches!(c, '_' | ',')).collect();
+    match digits.parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(request::TOKENS_RULE.to_string()),
     }
 }
 

@@ -46,6 +46,7 @@ pub fn seed(rt: &Runtime, w: &World, n: usize, jobs: usize) -> Result<Vec<String
             north_star: format!("backends {i}"),
             max_jobs: 50,
             budget_usd: None,
+            budget_tokens: None,
             origin_root: Some(w.sb.repo.display().to_string()),
             base_ref: None,
             base_branch: None,

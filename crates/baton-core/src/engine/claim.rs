@@ -27,12 +27,29 @@ pub fn check_claim(assignment: &Assignment, runner_host: Option<&str>) -> ClaimC
             return ClaimCheck::Skip;
         }
     }
+    match budget_reached(assignment) {
+        Some(reason) => ClaimCheck::Block(reason),
+        None => ClaimCheck::Start,
+    }
+}
+
+/// The reason a spent budget (dollars or tokens) blocks `assignment`; `None` while both last.
+pub fn budget_reached(assignment: &Assignment) -> Option<String> {
     if let (Some(budget), Some(cost)) = (assignment.budget_usd, assignment.cost_usd) {
         if cost >= budget {
-            return ClaimCheck::Block(format!("budget ${budget:.2} reached (${cost:.2} spent)"));
+            return Some(format!("budget ${budget:.2} reached (${cost:.2} spent)"));
         }
     }
-    ClaimCheck::Start
+    if let (Some(budget), Some(spent)) = (assignment.budget_tokens, assignment.tokens_spent) {
+        if spent >= budget {
+            return Some(format!(
+                "token budget reached ({spent} of {budget} input + output + cache-write tokens spent); \
+                 raise it with `baton update-assignment {} --budget-tokens N` and resume",
+                assignment.id
+            ));
+        }
+    }
+    None
 }
 
 /// The reason to block an assignment whose worktree is on `host`, whose runners were last seen
@@ -72,6 +89,14 @@ mod tests {
         a.budget_usd = Some(1.0);
         a.cost_usd = Some(1.25);
         assert_eq!(check_claim(&a, Some("h2")), ClaimCheck::Block("budget $1.00 reached ($1.25 spent)".into()));
+        a.budget_usd = None;
+        a.budget_tokens = Some(1000);
+        a.tokens_spent = Some(999);
+        assert_eq!(check_claim(&a, Some("h2")), ClaimCheck::Start);
+        a.tokens_spent = Some(1000);
+        let ClaimCheck::Block(reason) = check_claim(&a, Some("h2")) else { panic!("not blocked") };
+        assert!(reason.starts_with("token budget reached (1000 of 1000"), "{reason}");
+        assert!(reason.contains("--budget-tokens"), "{reason}");
         a.status = AssignmentStatus::Blocked;
         assert_eq!(check_claim(&a, Some("h2")), ClaimCheck::Skip);
     }

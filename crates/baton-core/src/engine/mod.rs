@@ -11,7 +11,7 @@
 //!   its back-off, the attempt's outcome and the history line.
 //! - [`after_final`]: a job reached `complete` or `failed`: queue its PM job, block, or nothing.
 //! - [`lost_lease`]: a running job's lease expired: re-queue, complete, cancel or fail it.
-//! - [`claim`]: the guards before a claim (host, budget) and the host-gone block.
+//! - [`claim`]: the guards before a claim (host, dollar and token budgets) and the host-gone block.
 //! - [`decision`]: the PM's one decision: its chain line, where its insert goes, its refusals.
 //! - [`spend`]: an attempt's cost — reported, estimated from a configured price, or unpriced.
 
@@ -25,6 +25,6 @@ pub mod spend;
 pub use crate::lifecycle::JobTransition;
 pub use after_final::{after_final, AfterFinal, FinalState};
 pub use attempt_end::{pm_undecided_reason, release, settle, EndedAttempt, Settlement};
-pub use claim::{check_claim, host_gone, ClaimCheck};
+pub use claim::{budget_reached, check_claim, host_gone, ClaimCheck};
 pub use decision::Decision;
 pub use lost_lease::{settle_lost, LostLease, LostPlan};

@@ -120,6 +120,7 @@ command = ["true"]
             north_star: "exercise the runner".into(),
             max_jobs: 10,
             budget_usd: None,
+            budget_tokens: None,
             origin_root: None,
             base_ref: None,
             base_branch: None,

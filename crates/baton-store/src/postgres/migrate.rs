@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0005_faults.sql"),
     include_str!("../../migrations/postgres/0006_sessions.sql"),
     include_str!("../../migrations/postgres/0007_spend.sql"),
+    include_str!("../../migrations/postgres/0008_budgets.sql"),
 ];
 
 /// The schema version this baton writes.

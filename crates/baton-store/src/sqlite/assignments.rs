@@ -25,7 +25,8 @@ pub fn create(conn: &Connection, new: &NewAssignment, actor: &Actor, at: Millis)
     let id = ids::new_assignment_id();
     conn.prepare_cached(
         "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, base_ref, \
-         created_at, updated_at, base_branch, context) VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
+         created_at, updated_at, base_branch, context, budget_tokens) \
+         VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -38,7 +39,8 @@ pub fn create(conn: &Connection, new: &NewAssignment, actor: &Actor, at: Millis)
             new.base_ref,
             at,
             new.base_branch,
-            new.context
+            new.context,
+            new.budget_tokens
         ])
     })
     .ctx("creating an assignment")?;
@@ -92,7 +94,7 @@ pub fn update(
     if update.status.is_some() {
         scope::check(conn, ns, actor, Mutation::ChangeStatus { assignment_id: id }, at)?;
     }
-    if update.max_jobs.is_some() || update.budget_usd.is_some() {
+    if update.changes_guards() {
         scope::check(conn, ns, actor, Mutation::ChangeGuards { assignment_id: id }, at)?;
     }
     let pending: u32 = conn
@@ -103,9 +105,20 @@ pub fn update(
         lifecycle::plan_assignment_update(AssignmentState { assignment: &current, pending_jobs: pending }, update)?;
 
     conn.prepare_cached(
-        "UPDATE assignments SET status = ?2, reason = ?3, max_jobs = ?4, budget_usd = ?5, updated_at = ?6 WHERE id = ?1",
+        "UPDATE assignments SET status = ?2, reason = ?3, max_jobs = ?4, budget_usd = ?5, updated_at = ?6, \
+         budget_tokens = ?7 WHERE id = ?1",
     )
-    .and_then(|mut s| s.execute(params![id, plan.status.as_str(), plan.reason, plan.max_jobs, plan.budget_usd, at]))
+    .and_then(|mut s| {
+        s.execute(params![
+            id,
+            plan.status.as_str(),
+            plan.reason,
+            plan.max_jobs,
+            plan.budget_usd,
+            at,
+            plan.budget_tokens
+        ])
+    })
     .ctx("updating an assignment")?;
     for (action, reason) in &plan.history {
         rows::record(conn, id, None, at, actor, action, reason.as_deref())?;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_faults.sql"),
     include_str!("../../migrations/sqlite/0006_sessions.sql"),
     include_str!("../../migrations/sqlite/0007_spend.sql"),
+    include_str!("../../migrations/sqlite/0008_budgets.sql"),
 ];
 
 /// The schema version this baton writes.

@@ -9,7 +9,8 @@ use std::str::FromStr;
 
 /// Columns of `assignments`, in the order [`assignment`] reads them.
 pub const ASSIGNMENT_COLUMNS: &str = "id, namespace, north_star, status, reason, created_at, updated_at, max_jobs, \
-     budget_usd, cost_usd, job_count, base_ref, branch, worktree, host, base_branch, base_commit, context, merged_commit";
+     budget_usd, cost_usd, job_count, base_ref, branch, worktree, host, base_branch, base_commit, context, merged_commit, \
+     budget_tokens, tokens_spent";
 
 /// Columns of `jobs`, in the order [`job`] reads them.
 pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status, position, attempts, max_attempts, \
@@ -70,6 +71,8 @@ pub fn assignment(row: &Row<'_>) -> rusqlite::Result<Assignment> {
         base_commit: row.get(16)?,
         context: row.get(17)?,
         merged_commit: row.get(18)?,
+        budget_tokens: row.get(19)?,
+        tokens_spent: row.get(20)?,
     })
 }
 

@@ -54,7 +54,8 @@ macro_rules! store_suite {
             a_pm_without_a_decision_lets_the_queued_job_run, each_decision_leaves_its_chain_line,
             every_prompt_is_kept, continuations_are_checked_and_recorded,
             a_transcript_that_lost_events_stays_marked_incomplete, spend_accumulates_over_attempts_and_names_its_source,
-            tokens_without_a_price_are_unpriced_not_zero, retention_drops_old_transcripts_and_keeps_results);
+            tokens_without_a_price_are_unpriced_not_zero, retention_drops_old_transcripts_and_keeps_results,
+            the_token_budget_binds_any_harness_and_prices_the_recorded_model);
     };
     (@tests $factory:path; $attrs:tt; $($name:ident),* $(,)?) => {
         $( $crate::store_suite!(@test $factory; $attrs; $name); )*
@@ -86,6 +87,7 @@ pub fn new_assignment(north_star: &str) -> NewAssignment {
         north_star: north_star.into(),
         max_jobs: 50,
         budget_usd: None,
+        budget_tokens: None,
         origin_root: Some("/src/repo-a".into()),
         base_ref: None,
         base_branch: None,

@@ -54,6 +54,7 @@ async fn create(store: &dyn Store, north_star: &str) -> AssignmentDetail {
         north_star: north_star.into(),
         max_jobs: 50,
         budget_usd: None,
+        budget_tokens: None,
         origin_root: None,
         base_ref: None,
         base_branch: None,
