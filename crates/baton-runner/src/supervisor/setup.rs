@@ -8,6 +8,7 @@ use crate::prompt;
 use crate::session::{self, Plan};
 use crate::templates::{self, TemplateError};
 use crate::workspace::WorkspaceError;
+use baton_core::engine::spend::BudgetWatch;
 use baton_core::store::Claim;
 use std::path::PathBuf;
 
@@ -180,7 +181,18 @@ pub(super) async fn prepare(
         baton_dir: shared.baton_dir.as_deref(),
         worktree: dir.worktree.as_deref(),
     };
-    let prepared = invocation::prepare(config, &identity, &prompt_path, plan.session()).map(|invocation| Prepared {
+    let model = job.model.as_deref().or_else(|| config.harnesses.get(&job.harness).and_then(|h| h.model.as_deref()));
+    let budget = BudgetWatch::new(
+        &detail.assignment,
+        model,
+        &shared.policy.spend,
+        job.started_at.unwrap_or_else(|| shared.clock.now()),
+    );
+    let prepared = invocation::prepare(config, &identity, &prompt_path, plan.session()).map(|mut invocation| {
+        invocation::watch_budget(config, job, &mut invocation, budget);
+        invocation
+    });
+    let prepared = prepared.map(|invocation| Prepared {
         cwd: dir.cwd,
         checkpoint_branch,
         previous,
