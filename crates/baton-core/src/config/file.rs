@@ -36,6 +36,15 @@ pub struct ConfigFile {
     #[serde(default)]
     pub prices: BTreeMap<String, PricesFile>,
     pub retention: Option<RetentionFile>,
+    pub budget: Option<BudgetFile>,
+}
+
+/// `[budget]`: caps over a whole namespace.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetFile {
+    /// Dollars the namespace may spend per UTC day; once reached, no new job starts that day.
+    pub daily_usd: Option<f64>,
 }
 
 /// `[prices."<model>"]`: USD per million tokens.

@@ -12,7 +12,9 @@ pub mod ranges;
 pub use discover::{
     default_database_path, locate_repo, user_config_file, EnvLookup, RepoLocation, BATON_DIR, CONFIG_FILE,
 };
-pub use file::{ConfigFile, HarnessDefaultsFile, HarnessFile, NotifyFile, PriceFile, PricesFile, RetentionFile};
+pub use file::{
+    BudgetFile, ConfigFile, HarnessDefaultsFile, HarnessFile, NotifyFile, PriceFile, PricesFile, RetentionFile,
+};
 pub use harness::{Format, HarnessConfig, BUILTIN_HARNESSES};
 pub use prices::{parse_duration, Retention};
 
@@ -74,6 +76,8 @@ pub struct Config {
     pub prices: crate::engine::spend::Prices,
     /// `[retention]`: how long finished worktrees and transcripts are kept (off by default).
     pub retention: Retention,
+    /// `[budget] daily_usd`: the namespace's spend cap per UTC day (off by default).
+    pub daily_usd: Option<f64>,
 }
 
 /// The scalar keys that `BATON_<KEY>` may override.
@@ -252,6 +256,7 @@ impl Config {
             harnesses: harness::builtins(),
             prices: Default::default(),
             retention: Retention::default(),
+            daily_usd: None,
         }
     }
 
@@ -313,6 +318,15 @@ impl Config {
         if let Some(r) = &f.retention {
             prices::merge_retention(&mut self.retention, r, path)?;
         }
+        if let Some(daily) = f.budget.as_ref().and_then(|b| b.daily_usd) {
+            if !crate::request::is_amount(daily) {
+                return Err(Error::Config {
+                    path: path.to_path_buf(),
+                    message: format!("key `budget.daily_usd`: {daily} {}", crate::request::AMOUNT_RULE),
+                });
+            }
+            self.daily_usd = Some(daily);
+        }
         Ok(())
     }
 
@@ -370,6 +384,7 @@ impl Config {
                 .iter()
                 .filter_map(|(name, h)| Some((name.clone(), h.model.clone()?)))
                 .collect(),
+            daily_usd: self.daily_usd,
         }
     }
 

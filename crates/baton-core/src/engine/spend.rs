@@ -45,6 +45,27 @@ pub struct SpendPolicy {
     pub prices: Prices,
     /// Each harness's configured `model`, for [`job_model`].
     pub harness_models: BTreeMap<String, String>,
+    /// `[budget] daily_usd`: what the namespace may spend per UTC day.
+    pub daily_usd: Option<f64>,
+}
+
+/// The first instant of the UTC day holding `at`.
+pub fn utc_day_start(at: Millis) -> Millis {
+    at - at.rem_euclid(86_400_000)
+}
+
+/// The reason to block an assignment instead of starting its next job, once the namespace
+/// spent `spent_today` of its `daily_usd` cap on the UTC day of `now`; `None` below it.
+pub fn daily_cap_reached(daily_usd: Option<f64>, spent_today: Option<f64>, now: Millis) -> Option<String> {
+    let (cap, spent) = (daily_usd?, spent_today?);
+    if spent < cap {
+        return None;
+    }
+    let left = crate::time::human_duration(utc_day_start(now) + 86_400_000 - now);
+    Some(format!(
+        "the namespace's daily budget is spent (${spent:.2} of ${cap:.2} today, UTC; the day ends in {left}): \
+         resume the assignment after 00:00 UTC, or raise [budget] daily_usd in .baton/config.toml and resume it now"
+    ))
 }
 
 /// The model a job ran on: the one it recorded (`--model`, or the harness's model when it ran),
@@ -253,6 +274,7 @@ mod tests {
         let policy = SpendPolicy {
             prices: Prices::default(),
             harness_models: BTreeMap::from([("claude".to_string(), "configured".to_string())]),
+            daily_usd: None,
         };
         let mut job =
             crate::model::test_support::job("j1", crate::model::JobType::Implement, crate::model::JobStatus::Running);
@@ -275,6 +297,7 @@ mod tests {
         let policy = SpendPolicy {
             prices: Prices { models: BTreeMap::from([("m".into(), vec![price(None, 2.0)])]) },
             harness_models: BTreeMap::new(),
+            daily_usd: None,
         };
         let watch = BudgetWatch::new(&a, Some("m"), &policy, 0);
         assert_eq!(watch.remaining_tokens, Some(6_000));
@@ -296,6 +319,22 @@ mod tests {
         let unpriced = BudgetWatch { price: None, ..watch };
         assert!(!unpriced.is_watching());
         assert_eq!(unpriced.crossed(&dollars), None);
+    }
+
+    #[test]
+    fn the_daily_cap_holds_for_the_rest_of_the_utc_day() {
+        let day = 20_000 * 86_400_000;
+        let evening = day + 18 * 3_600_000;
+        assert_eq!(utc_day_start(evening), day);
+        assert_eq!(daily_cap_reached(Some(10.0), Some(9.99), evening), None);
+        assert_eq!(daily_cap_reached(None, Some(99.0), evening), None);
+        assert_eq!(daily_cap_reached(Some(10.0), None, evening), None);
+        let reason = daily_cap_reached(Some(10.0), Some(10.5), evening).unwrap_or_default();
+        assert!(
+            reason.contains("daily budget is spent ($10.50 of $10.00 today, UTC; the day ends in 6h00m)"),
+            "{reason}"
+        );
+        assert!(reason.contains("[budget] daily_usd"), "{reason}");
     }
 
     #[test]

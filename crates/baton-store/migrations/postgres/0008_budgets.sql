@@ -21,3 +21,6 @@ CREATE TRIGGER jobs_tokens_update AFTER UPDATE OF tokens_in, tokens_out, cache_r
     FOR EACH ROW WHEN (OLD.tokens_in IS DISTINCT FROM NEW.tokens_in OR OLD.tokens_out IS DISTINCT FROM NEW.tokens_out
         OR OLD.cache_read_tokens IS DISTINCT FROM NEW.cache_read_tokens)
     EXECUTE FUNCTION baton_sum_tokens();
+-- `[budget] daily_usd` sums the cost of a namespace's attempts that ended today (UTC) before
+-- each claim: the attempts of one day, found by their end.
+CREATE INDEX attempts_finished_at ON attempts(finished_at);

@@ -16,3 +16,6 @@ CREATE TRIGGER jobs_tokens_update AFTER UPDATE OF tokens_in, tokens_out, cache_r
         FROM jobs WHERE assignment_id = NEW.assignment_id)
         WHERE id = NEW.assignment_id;
 END;
+-- `[budget] daily_usd` sums the cost of a namespace's attempts that ended today (UTC) before
+-- each claim: the attempts of one day, found by their end.
+CREATE INDEX attempts_finished_at ON attempts(finished_at);

@@ -55,7 +55,8 @@ macro_rules! store_suite {
             every_prompt_is_kept, continuations_are_checked_and_recorded,
             a_transcript_that_lost_events_stays_marked_incomplete, spend_accumulates_over_attempts_and_names_its_source,
             tokens_without_a_price_are_unpriced_not_zero, retention_drops_old_transcripts_and_keeps_results,
-            the_token_budget_binds_any_harness_and_prices_the_recorded_model);
+            the_token_budget_binds_any_harness_and_prices_the_recorded_model,
+            the_daily_cap_blocks_new_jobs_of_the_namespace_with_a_reason);
     };
     (@tests $factory:path; $attrs:tt; $($name:ident),* $(,)?) => {
         $( $crate::store_suite!(@test $factory; $attrs; $name); )*

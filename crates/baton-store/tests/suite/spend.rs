@@ -14,6 +14,7 @@ fn priced() -> EnginePolicy {
         spend: SpendPolicy {
             prices: Prices { models: BTreeMap::from([("m1".to_string(), vec![price])]) },
             harness_models: BTreeMap::from([("claude".to_string(), "m1".to_string())]),
+            daily_usd: None,
         },
         ..policy()
     }
@@ -118,6 +119,29 @@ pub async fn the_token_budget_binds_any_harness_and_prices_the_recorded_model(st
     let raise = AssignmentUpdate { budget_tokens: Some(5_000), ..update(AssignmentStatus::Active) };
     let d = store.update_assignment(NS, &a.id, &raise, &defaults(), &person()).await.unwrap().assignment;
     assert_eq!((d.status, d.budget_tokens), (AssignmentStatus::Active, Some(5_000)));
+    assert!(store.claim_next(NS, "r1", 60_000, &priced()).await.unwrap().is_some());
+}
+
+pub async fn the_daily_cap_blocks_new_jobs_of_the_namespace_with_a_reason(store: Shared) {
+    let capped = EnginePolicy { spend: SpendPolicy { daily_usd: Some(0.02), ..priced().spend }, ..priced() };
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment.id;
+    let b = store.create_assignment(new_assignment("y"), &person()).await.unwrap().assignment.id;
+    store.insert_job(NS, &a, job(JobType::Implement), &person()).await.unwrap();
+    store.insert_job(NS, &b, job(JobType::Implement), &person()).await.unwrap();
+    // Below the cap, jobs start; the one that reaches it still records its result.
+    let c = store.claim_next(NS, "r1", 60_000, &capped).await.unwrap().unwrap();
+    let spent = AttemptResultExt::with_usage(success("done"), 100, 10, 0, Some(0.0219));
+    store.finish_attempt(&c.job.id, c.token, spent, &capped).await.unwrap().unwrap();
+    // Now no job of the namespace starts today: each assignment that would says why.
+    assert!(store.claim_next(NS, "r1", 60_000, &capped).await.unwrap().is_none());
+    for id in [&a, &b] {
+        let d = store.assignment(NS, id).await.unwrap().assignment;
+        assert_eq!(d.status, AssignmentStatus::Blocked, "{id}");
+        let reason = d.reason.unwrap_or_default();
+        assert!(reason.starts_with("the namespace's daily budget is spent ($0.02 of $0.02 today, UTC"), "{reason}");
+    }
+    // Without the cap (raised in config), a resume runs again.
+    store.update_assignment(NS, &b, &update(AssignmentStatus::Active), &defaults(), &person()).await.unwrap();
     assert!(store.claim_next(NS, "r1", 60_000, &priced()).await.unwrap().is_some());
 }
 
