@@ -215,6 +215,15 @@ pub struct RunArgs {
     /// all the same).
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub grace: u64,
+
+    /// Serve the namespace's Prometheus metrics at http://ADDR/metrics (the same figures as
+    /// `baton serve`); anything but loopback requires --metrics-token.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+
+    /// A secret (16+ characters) every scrape of --metrics must present (`Authorization: Bearer`).
+    #[arg(long, env = "BATON_TOKEN", hide_env_values = true, value_name = "TOKEN", requires = "metrics")]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ mod faults;
 mod flow;
 mod harnesses;
 mod merge;
+mod metrics;
 mod postgres;
 mod sessions;
 mod shutdown;
