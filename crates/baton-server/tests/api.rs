@@ -302,3 +302,24 @@ async fn the_job_limit_blocks_and_a_guarded_resume_is_refused() {
     assert_eq!(detail["status"], "blocked");
     server.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gc_reports_what_the_retention_policy_would_remove_and_never_removes() {
+    let server = TestServer::start(None).await;
+    let c = server.client();
+    let r = c.get("/api/gc").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("pass dry_run=true"), "{}", r.body);
+    let r = c.get("/api/gc?dry_run=true").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("no retention policy is set"), "{}", r.body);
+    server.stop().await.expect("server stops");
+
+    let server = TestServer::start_with(None, |c| c.retention.transcripts_after_ms = Some(86_400_000)).await;
+    let r = server.client().get("/api/gc?dry_run=true").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!((v["dry_run"].as_bool(), v["transcripts_dropped"].as_u64()), (Some(true), Some(0)), "{v}");
+    assert_eq!((v["worktrees"].clone(), v["bytes_freed"].clone()), (serde_json::json!([]), serde_json::json!(0)));
+    server.stop().await.expect("server stops");
+}

@@ -182,6 +182,11 @@ pub enum Command {
     )]
     Clean(CleanArgs),
 
+    /// Apply the config's [retention] policy now: remove old finished worktrees that are clean
+    /// and merged, drop old transcripts, and print each worktree and the space freed.
+    #[command(after_help = "Examples:\n  baton gc --dry-run\n  baton gc --json")]
+    Gc(GcArgs),
+
     /// Merge a complete assignment's branch into its base branch in this checkout (a person's
     /// decision): a fast-forward when possible, else a merge commit; --squash for one commit.
     #[command(
@@ -250,6 +255,13 @@ pub struct CleanArgs {
 
     /// With --retention: print what would be removed, remove nothing.
     #[arg(long, requires = "retention")]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Print what would be removed (naming each worktree) and the space it holds; remove nothing.
+    #[arg(long)]
     pub dry_run: bool,
 }
 

@@ -5,6 +5,7 @@
 pub(crate) mod assignments;
 pub(crate) mod diff;
 pub(crate) mod error;
+pub(crate) mod gc;
 pub(crate) mod input;
 pub(crate) mod jobs;
 pub(crate) mod merge;
@@ -45,6 +46,7 @@ pub(crate) fn routes() -> Router<Ctx> {
         .route("/api/info", get(queue::info))
         .route("/api/queue", get(queue::queue))
         .route("/api/runners", get(queue::runners))
+        .route("/api/gc", get(gc::report))
         .route("/api/events", get(stream::namespace_events))
         .route("/api/assignments", get(assignments::list).post(assignments::create))
         .route("/api/assignments/{id}", get(assignments::show).patch(assignments::update))

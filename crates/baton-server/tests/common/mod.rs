@@ -52,6 +52,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(token: Option<&str>) -> TestServer {
+        TestServer::start_with(token, |_| {}).await
+    }
+
+    /// A server whose configuration `adjust` changed first.
+    pub async fn start_with(token: Option<&str>, adjust: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("baton.db").display());
         let store = baton_store::open(&url).await.expect("store opens");
@@ -59,7 +64,11 @@ impl TestServer {
         let addr = listener.local_addr().expect("addr");
         let app = baton_server::AppState {
             store: store.clone(),
-            config: Arc::new(config(dir.path(), &url)),
+            config: Arc::new({
+                let mut c = config(dir.path(), &url);
+                adjust(&mut c);
+                c
+            }),
             namespace: NS.to_string(),
             token: token.map(str::to_string),
             bound: addr,
