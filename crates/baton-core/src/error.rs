@@ -52,6 +52,10 @@ pub enum Error {
     #[error("assignment {id} cannot resume: {guard}. Raise it: baton update-assignment {id} --status active {flag}")]
     GuardRefusedResume { id: String, guard: String, flag: String },
 
+    /// A resume the lost-host guard would undo at once: no host can continue the assignment.
+    #[error("assignment {id} cannot resume: {reason} (the guard is host_gone_ms, {gone}; raise it in .baton/config.toml if that host is only slow to come back)")]
+    HostGoneRefusedResume { id: String, reason: String, gone: String },
+
     #[error("{refusal}")]
     Scope { refusal: String },
 

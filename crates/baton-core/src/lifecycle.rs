@@ -117,6 +117,7 @@ pub struct AssignmentPlan {
     pub reason: Option<String>,
     pub max_jobs: u32,
     pub budget_usd: Option<f64>,
+    pub budget_tokens: Option<i64>,
     /// Cancel every pending job and the running one (the assignment ended).
     pub cancel_open_jobs: bool,
     /// Queue a `pm` job with this context (a resume with nothing pending).
@@ -148,13 +149,14 @@ pub fn plan_assignment_update(state: AssignmentState<'_>, update: &AssignmentUpd
         reason: a.reason.clone(),
         max_jobs: update.max_jobs.unwrap_or(a.max_jobs),
         budget_usd: update.budget_usd.or(a.budget_usd),
+        budget_tokens: update.budget_tokens.or(a.budget_tokens),
         cancel_open_jobs: false,
         queue_pm: None,
         history: Vec::new(),
         activation: None,
     };
 
-    let guards_changed = update.max_jobs.is_some() || update.budget_usd.is_some();
+    let guards_changed = update.changes_guards();
     if guards_changed {
         if a.status.is_final() {
             return Err(Error::AssignmentFinal { id: a.id.clone(), status: a.status });
@@ -166,6 +168,10 @@ pub fn plan_assignment_update(state: AssignmentState<'_>, update: &AssignmentUpd
         if let Some(budget) = update.budget_usd {
             let old = a.budget_usd.map(|b| format!("${b:.2}")).unwrap_or_else(|| "none".into());
             parts.push(format!("budget {old} → ${budget:.2}"));
+        }
+        if let Some(budget) = update.budget_tokens {
+            let old = a.budget_tokens.map(|b| format!("{b} tokens")).unwrap_or_else(|| "none".into());
+            parts.push(format!("token budget {old} → {budget} tokens"));
         }
         plan.history.push((format!("guards changed: {}", parts.join(", ")), None));
     }
@@ -235,6 +241,7 @@ pub fn plan_assignment_update(state: AssignmentState<'_>, update: &AssignmentUpd
             plan.reason = None;
             // A spent budget stops the next claim whether that job is queued now or already was.
             check_resume_budget(a, plan.budget_usd)?;
+            check_resume_token_budget(a, plan.budget_tokens)?;
             if state.pending_jobs == 0 {
                 check_resume_job_limit(a, plan.max_jobs)?;
                 plan.queue_pm = Some(resume_pm_context(update.note.as_deref()));
@@ -280,6 +287,20 @@ fn check_resume_budget(a: &Assignment, budget_usd: Option<f64>) -> Result<()> {
                 id: a.id.clone(),
                 guard: format!("its budget ${budget:.2} is reached (${cost:.2} spent)"),
                 flag: format!("--budget-usd {:.2}", (budget * 2.0).max(cost + 1.0)),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Nor may it leave the token budget spent.
+fn check_resume_token_budget(a: &Assignment, budget_tokens: Option<i64>) -> Result<()> {
+    if let (Some(budget), Some(spent)) = (budget_tokens, a.tokens_spent) {
+        if spent >= budget {
+            return Err(Error::GuardRefusedResume {
+                id: a.id.clone(),
+                guard: format!("its token budget ({budget} tokens) is reached ({spent} spent)"),
+                flag: format!("--budget-tokens {}", budget.saturating_mul(2).max(spent.saturating_add(1_000_000))),
             });
         }
     }

@@ -21,6 +21,8 @@ pub struct NewAssignment {
     pub north_star: String,
     pub max_jobs: u32,
     pub budget_usd: Option<f64>,
+    /// `--budget-tokens`: input + output + cache-write tokens, for any harness.
+    pub budget_tokens: Option<i64>,
     /// The checkout it was created from (lets `init` warn about a namespace shared by two paths).
     pub origin_root: Option<String>,
     /// The git ref its branch starts from (`create --base`).
@@ -74,6 +76,7 @@ pub struct AssignmentUpdate {
     pub note: Option<String>,
     pub max_jobs: Option<u32>,
     pub budget_usd: Option<f64>,
+    pub budget_tokens: Option<i64>,
 }
 
 /// What the engine needs to queue jobs on its own (a resume's PM job, a retry's copy).
@@ -81,6 +84,9 @@ pub struct AssignmentUpdate {
 pub struct JobDefaults {
     pub pm_harness: String,
     pub max_attempts: u32,
+    /// `host_gone_ms`: a resume is refused when the assignment's host has been gone this long
+    /// and nothing it committed is on a remote (the claim would block it again at once).
+    pub host_gone_ms: u64,
 }
 
 impl NewAssignment {
@@ -92,6 +98,7 @@ impl NewAssignment {
             north_star: north_star.into(),
             max_jobs: config.max_jobs_per_assignment,
             budget_usd: None,
+            budget_tokens: None,
             origin_root: Some(config.repo_root.display().to_string()),
             base_ref: None,
             base_branch: None,
@@ -124,6 +131,9 @@ impl NewAssignment {
         }
         for parent in &self.after {
             check_text(Field::After, parent, NAME_LIMIT_BYTES)?;
+        }
+        if let Some(budget) = self.budget_tokens {
+            check_tokens(Field::BudgetTokens, budget)?;
         }
         match &self.first_job {
             Some(job) => job.validate(),
@@ -214,7 +224,7 @@ impl AssignmentUpdate {
                 check_text(field, text, CONTEXT_LIMIT_BYTES)?;
             }
         }
-        if self.status.is_none() && self.max_jobs.is_none() && self.budget_usd.is_none() {
+        if self.status.is_none() && !self.changes_guards() {
             return Err(RequestError::NothingToUpdate);
         }
         if let Some(max) = self.max_jobs {
@@ -222,6 +232,9 @@ impl AssignmentUpdate {
         }
         if let Some(budget) = self.budget_usd {
             check_amount(Field::BudgetUsd, budget)?;
+        }
+        if let Some(budget) = self.budget_tokens {
+            check_tokens(Field::BudgetTokens, budget)?;
         }
         if self.reason.is_some() && self.status != Some(AssignmentStatus::Blocked) {
             return Err(RequestError::ReasonWithoutBlocked);
@@ -237,10 +250,21 @@ impl AssignmentUpdate {
     }
 }
 
+impl AssignmentUpdate {
+    /// Does it change a guard (the job limit or a budget)? Only a person may.
+    pub fn changes_guards(&self) -> bool {
+        self.max_jobs.is_some() || self.budget_usd.is_some() || self.budget_tokens.is_some()
+    }
+}
+
 impl JobDefaults {
     /// The config's PM harness and attempts.
     pub fn from_config(config: &Config) -> JobDefaults {
-        JobDefaults { pm_harness: config.default_harness(JobType::Pm).to_string(), max_attempts: config.max_attempts }
+        JobDefaults {
+            pm_harness: config.default_harness(JobType::Pm).to_string(),
+            max_attempts: config.max_attempts,
+            host_gone_ms: config.host_gone_ms,
+        }
     }
 }
 
@@ -257,6 +281,17 @@ fn check_amount(field: Field, v: f64) -> Result<(), RequestError> {
         Ok(())
     } else {
         Err(RequestError::NotAnAmount(field))
+    }
+}
+
+/// What a token budget must be, for callers that check one as it is typed (`--budget-tokens`).
+pub const TOKENS_RULE: &str = "must be a whole number of tokens above 0, e.g. 2000000";
+
+fn check_tokens(field: Field, n: i64) -> Result<(), RequestError> {
+    if n > 0 {
+        Ok(())
+    } else {
+        Err(RequestError::NotTokens(field))
     }
 }
 
@@ -300,6 +335,7 @@ pub enum Field {
     NorthStar,
     MaxJobs,
     BudgetUsd,
+    BudgetTokens,
     MaxAttempts,
     Status,
     Reason,
@@ -318,6 +354,7 @@ impl Field {
             Field::NorthStar => "north_star",
             Field::MaxJobs => "max_jobs",
             Field::BudgetUsd => "budget_usd",
+            Field::BudgetTokens => "budget_tokens",
             Field::MaxAttempts => "max_attempts",
             Field::Status => "status",
             Field::Reason => "reason",
@@ -345,6 +382,8 @@ pub enum RequestError {
     },
     /// A dollar amount that is not positive.
     NotAnAmount(Field),
+    /// A token count that is not positive.
+    NotTokens(Field),
     NothingToUpdate,
     ReasonRequired,
     ReasonWithoutBlocked,
@@ -371,8 +410,15 @@ impl RequestError {
             RequestError::BelowOne(f) => format!("{} must be at least 1", n(f)),
             RequestError::TooLarge { field, max } => format!("{} must be 1 to {max}", n(field)),
             RequestError::NotAnAmount(f) => format!("{} {AMOUNT_RULE}", n(f)),
+            RequestError::NotTokens(f) => format!("{} {TOKENS_RULE}", n(f)),
             RequestError::NothingToUpdate => {
-                format!("nothing to update; pass {}, {} or {}", n(Status), n(MaxJobs), n(BudgetUsd))
+                format!(
+                    "nothing to update; pass {}, {}, {} or {}",
+                    n(Status),
+                    n(MaxJobs),
+                    n(BudgetUsd),
+                    n(BudgetTokens)
+                )
             }
             RequestError::ReasonRequired => format!(
                 "{} blocked needs {} (why it is blocked), so the person who resumes it knows what is needed",

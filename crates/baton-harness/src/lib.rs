@@ -42,7 +42,7 @@ pub use event::Event;
 pub use format::{Format, ParseFormatError};
 pub use lines::{Line, LineSplitter, DEFAULT_MAX_LINE};
 pub use outcome::{ExitInfo, FailureClass, Outcome};
-pub use parser::StreamParser;
+pub use parser::{RunningUsage, StreamParser};
 pub use render::render;
 
 #[cfg(test)]

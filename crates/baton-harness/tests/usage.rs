@@ -68,3 +68,23 @@ fn codex_and_gemini_report_their_cache_reads() {
     let (_, o) = replay(Format::Gemini, &gemini, ExitInfo { code: Some(0), signal: None }, "");
     assert_eq!((o.tokens_in, o.tokens_out, o.cache_read_tokens, o.cost_usd), (Some(900), Some(20), Some(300), None));
 }
+
+#[test]
+fn claude_streams_its_running_usage_while_codex_and_gemini_do_not() {
+    use baton_harness::{Line, RunningUsage, StreamParser};
+    let usage = json!({"input_tokens": 10, "cache_creation_input_tokens": 100, "cache_read_input_tokens": 1000, "output_tokens": 5});
+    let block = |id: &str| {
+        json!({"type":"assistant","message":{"id":id,"model":"claude-x","role":"assistant",
+               "content":[{"type":"text","text":"x"}],"usage":usage},"parent_tool_use_id":null,"session_id":"s1"})
+    };
+    let mut parser = StreamParser::new(Format::Claude);
+    assert_eq!(parser.running_usage(), Some(RunningUsage::default()));
+    for (i, line) in [block("m1"), block("m1"), block("m2")].iter().enumerate() {
+        parser.feed(&Line::new(serde_json::to_vec(line).unwrap()));
+        let messages = if i == 0 { 1 } else { i as u64 };
+        assert_eq!(parser.running_usage().and_then(|u| u.tokens_in), Some(messages * 1110), "after line {i}");
+    }
+    assert_eq!(parser.running_usage().and_then(|u| u.cache_write_tokens), Some(200));
+    assert_eq!(StreamParser::new(Format::Codex).running_usage(), None);
+    assert_eq!(StreamParser::new(Format::Gemini).running_usage(), None);
+}

@@ -471,6 +471,8 @@ mod tests {
             max_jobs: 5,
             budget_usd: None,
             cost_usd: None,
+            budget_tokens: None,
+            tokens_spent: None,
             job_count: 0,
             base_ref: None,
             branch: Some("baton/a1".into()),

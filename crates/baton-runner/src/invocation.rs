@@ -1,6 +1,7 @@
 //! How a job's agent is started: its command line (through the harness adapter), its environment
 //! and its time limit.
 
+use baton_core::engine::spend::BudgetWatch;
 use baton_core::{Config, Job};
 use baton_harness::command::CommandError;
 use baton_harness::{CommandSpec, Format, ParseFormatError, Session};
@@ -37,6 +38,8 @@ pub struct Invocation {
     pub env_remove: Vec<String>,
     pub format: Format,
     pub timeout: Duration,
+    /// What is left of the assignment's budgets, watched against the usage claude streams.
+    pub budget: BudgetWatch,
 }
 
 /// What identifies the job to the agent's own `baton` calls.
@@ -112,5 +115,21 @@ pub fn prepare(
         }
     }
     let timeout = Duration::from_millis(harness.timeout_ms.unwrap_or(config.timeout_ms));
-    Ok(Invocation { argv, env, env_remove, format, timeout })
+    Ok(Invocation { argv, env, env_remove, format, timeout, budget: BudgetWatch::default() })
 }
+
+/// Watches `budget` during the attempt, and hands what is left of the dollar budget to claude's
+/// own `--max-budget-usd` — on baton's built-in claude command line only (a person's `command`
+/// may not be claude itself), and not when the person passes the flag in `args` themselves.
+pub fn watch_budget(config: &Config, job: &Job, invocation: &mut Invocation, budget: BudgetWatch) {
+    let built_in = config.harnesses.get(&job.harness).filter(|h| h.command.is_none());
+    if let (Format::Claude, Some(harness), Some(left)) = (invocation.format, built_in, budget.remaining_usd) {
+        if !harness.args.iter().any(|a| a.starts_with(MAX_BUDGET_FLAG)) {
+            invocation.argv.extend([MAX_BUDGET_FLAG.to_string(), format!("{left:.6}")]);
+        }
+    }
+    invocation.budget = budget;
+}
+
+/// claude's own spending stop: it ends with `error_max_budget_usd` once its cost passes it.
+pub const MAX_BUDGET_FLAG: &str = "--max-budget-usd";

@@ -18,6 +18,7 @@
 //! - [`assignment_git`]: what an assignment produced: its base, commits ahead, diff and leftovers.
 //! - [`base`] and [`merge`]: the branch an assignment starts from, and a person's merge of it.
 //! - [`session`]: a new agent session or an earlier job's carried on.
+//! - [`gc`]: one pass of the `[retention]` policy (`baton gc`, `clean --retention`, `/api/gc`).
 //! - [`templates`] and [`prompt`]: what the agent is told; [`template_history`]: stale copies.
 
 pub mod agent_socket;
@@ -25,6 +26,7 @@ pub mod assignment_git;
 pub mod base;
 pub mod checkpoint;
 pub mod containment;
+pub mod gc;
 pub mod git;
 pub mod invocation;
 pub mod lifeline;

@@ -181,6 +181,22 @@ fn latest_plan(detail: &AssignmentDetail, job: &Job) -> Option<Value> {
         .last()
 }
 
+/// What the spent figure leaves uncertain: estimated costs in it, unpriced jobs left out of it.
+fn cost_note(detail: &AssignmentDetail) -> Option<String> {
+    use baton_core::CostSource;
+    let count = |source| detail.jobs.iter().filter(|j| j.cost_source == Some(source)).count();
+    let (estimated, unpriced) = (count(CostSource::Estimated), count(CostSource::Unpriced));
+    let mut parts = Vec::new();
+    if estimated > 0 {
+        parts.push("includes estimates from configured prices".to_string());
+    }
+    if unpriced > 0 {
+        let s = if unpriced == 1 { "" } else { "s" };
+        parts.push(format!("leaves out {unpriced} unpriced job{s}"));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
 /// Where the assignment stands, for a PM deciding its next step.
 fn standing(detail: &AssignmentDetail, job: &Job) -> Value {
     let a = &detail.assignment;
@@ -207,7 +223,12 @@ fn standing(detail: &AssignmentDetail, job: &Job) -> Value {
         "jobs": a.job_count,
         "max_jobs": a.max_jobs,
         "cost_usd": a.cost_usd.map(|c| format!("{c:.4}")),
+        "cost_note": cost_note(detail),
         "budget_usd": a.budget_usd.map(|b| format!("{b:.2}")),
+        "left_usd": a.budget_usd.map(|b| format!("{:.4}", (b - a.cost_usd.unwrap_or(0.0)).max(0.0))),
+        "budget_tokens": a.budget_tokens,
+        "tokens_spent": a.tokens_spent.unwrap_or(0),
+        "left_tokens": a.budget_tokens.map(|b| (b - a.tokens_spent.unwrap_or(0)).max(0)),
         "review_rounds": rounds,
         "queued": queued,
     })

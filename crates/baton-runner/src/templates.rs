@@ -177,7 +177,9 @@ mod tests {
             "assignment": {"id": "a1", "north_star": "Add OAuth login", "context": "Providers: GitHub"},
             "plan": {"id": "j0", "result": "Summary: three steps\n\n\n1. the route"},
             "assignment_git": {"commits_ahead": 2, "diff_stat": " src/auth.rs | 40 ++++", "dirty_warning": "the worktree has uncommitted changes"},
-            "standing": {"jobs": 3, "max_jobs": 50, "cost_usd": "0.0125", "budget_usd": null, "review_rounds": 1,
+            "standing": {"jobs": 3, "max_jobs": 50, "cost_usd": "0.0125", "cost_note": "leaves out 1 unpriced job",
+                "budget_usd": "5.00", "left_usd": "4.9875", "budget_tokens": 2000000, "tokens_spent": 1200,
+                "left_tokens": 1998800, "review_rounds": 1,
                 "queued": [{"id": "j3", "type": "review", "harness": "codex"}]},
             "job": {"id": "j2", "type": "pm", "context": "", "harness": "claude"},
             "chain": [
@@ -233,7 +235,13 @@ mod tests {
         assert!(text.contains("--context-file - <<'EOF'"), "the shell-safe form: {text}");
         assert!(text.contains("baton proceed a1"), "a queued job is offered: {text}");
         assert!(text.contains("the queued job\n`j3` runs next"), "the truth about exiting undecided: {text}");
-        assert!(text.contains("Jobs: 3 of at most 50.") && text.contains("$0.0125 (no budget)"), "{text}");
+        assert!(text.contains("Jobs: 3 of at most 50."), "{text}");
+        // Spend against the budgets, and what the figure leaves out.
+        assert!(text.contains("Spent: $0.0125 (leaves out 1 unpriced job) of a $5.00 budget, $4.9875 left."), "{text}");
+        assert!(
+            text.contains("Tokens: 1200 input + output + cache-write tokens of a 2000000-token budget, 1998800 left.")
+        );
+        assert!(text.contains("blocks the assignment for a person"), "{text}");
         assert!(text.contains("Implement → review rounds so far: 1."), "{text}");
         assert!(text.contains("left out .env"), "warnings reach the PM: {text}");
         assert!(text.contains("2 commits ahead of its base (`0a1b2c3`)"), "{text}");

@@ -8,10 +8,11 @@
 
 mod support;
 
+use baton_core::request::AssignmentUpdate;
 use baton_core::time::Clock;
-use baton_core::{AttemptOutcome, ErrorKind, JobStatus};
+use baton_core::{Actor, AssignmentStatus, AttemptOutcome, ErrorKind, JobStatus};
 use std::time::Duration;
-use support::{alive, hold_time_until_file, wait_for_file, Bench, Setup};
+use support::{alive, hold_time_until_file, wait_for_file, Bench, Setup, NS};
 
 /// An agent that says it started and waits for the test's go.
 const WAITS_FOR_GO: &str = r#"echo $$ > "$BENCH/pid.tmp" && mv "$BENCH/pid.tmp" "$BENCH/pid"
@@ -146,5 +147,35 @@ async fn a_shutdown_stops_a_running_agent_after_the_grace_and_re_queues_its_job(
     let runner = bench.runner(|_| {});
     let done = bench.wait_for("the job to finish", &job, |j| j.status == JobStatus::Complete).await;
     assert_eq!(done.result.as_deref(), Some("finished"));
+    runner.shut_down().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_claude_attempt_crossing_its_token_budget_is_stopped_and_the_assignment_blocked_without_a_pm() {
+    // Three messages of 1000 counted tokens each (one arrives as two lines), then it would go on.
+    let script = r#"echo '{"type":"system","subtype":"init","session_id":"s1","model":"m"}'
+for id in m1 m1 m2 m3; do
+  echo '{"type":"assistant","message":{"id":"'$id'","model":"m","role":"assistant","content":[{"type":"text","text":"working"}],"usage":{"input_tokens":900,"cache_read_input_tokens":5000,"output_tokens":100}},"parent_tool_use_id":null,"session_id":"s1"}'
+done
+while [ ! -f "$BENCH/go" ]; do sleep 0.01; done"#;
+    let bench = Bench::new(Setup { script, format: "claude", ..Setup::default() }).await;
+    let job = bench.job().await;
+    let aid = bench.read(&job).await.assignment_id;
+    let guard = AssignmentUpdate { budget_tokens: Some(2_500), ..AssignmentUpdate::default() };
+    let defaults =
+        baton_core::store::JobDefaults { pm_harness: "quiet".into(), max_attempts: 3, host_gone_ms: 600_000 };
+    bench.store.update_assignment(NS, &aid, &guard, &defaults, &Actor::Person("ada".into())).await.unwrap();
+    let runner = bench.runner(|_| {});
+
+    let failed = bench.wait_for("the job to be stopped", &job, |j| j.status == JobStatus::Failed).await;
+    let error = failed.error.clone().unwrap_or_default();
+    assert!(error.starts_with("stopped during the job: it used 3000 input + output + cache-write tokens"), "{error}");
+    assert_eq!((failed.error_kind, failed.attempts), (Some(ErrorKind::Permanent), 1), "not retried");
+    assert_eq!(failed.tokens_in, Some(3 * 5_900), "its streamed usage is recorded");
+    let detail = bench.store.assignment(NS, &aid).await.unwrap();
+    assert_eq!(detail.assignment.status, AssignmentStatus::Blocked);
+    let reason = detail.assignment.reason.unwrap_or_default();
+    assert!(reason.starts_with("token budget reached (3000 of 2500"), "{reason}");
+    assert_eq!(detail.jobs.len(), 1, "no PM job spends more of it");
     runner.shut_down().await;
 }

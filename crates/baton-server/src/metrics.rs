@@ -26,6 +26,11 @@ pub(crate) async fn metrics(State(ctx): State<Ctx>) -> Response {
     }
 }
 
+/// Anything but `/metrics` on a runner's metrics listener.
+pub(crate) async fn only_metrics() -> Response {
+    (StatusCode::NOT_FOUND, "this is a runner's metrics listener: only GET /metrics is served here\n").into_response()
+}
+
 /// The exposition of one snapshot in the Prometheus text format, every metric named `baton_*`
 /// and labelled with its namespace.
 pub fn render(ns: &str, s: &MetricsSnapshot) -> Result<String, prometheus::Error> {

@@ -25,8 +25,28 @@ use tokio::sync::watch;
 /// too weak to guard it (see [`check_bind`]).
 pub async fn serve(
     listener: TcpListener,
+    app: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    serve_routes(listener, app, shutdown, router).await
+}
+
+/// Serves only `GET /metrics` (`baton run --metrics`): a runner without a dashboard reports the
+/// same figures as `baton serve`, read from the same database, behind the same token and
+/// `Host` rules — and nothing else, since a runner's operator asked for a scrape target only.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    app: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    serve_routes(listener, app, shutdown, metrics_router).await
+}
+
+async fn serve_routes(
+    listener: TcpListener,
     mut app: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    routes: fn(Ctx) -> Router,
 ) -> io::Result<()> {
     // The listener is the truth: with port 0 only it knows the port, and Host checks need it.
     app.bound = listener.local_addr()?;
@@ -37,7 +57,7 @@ pub async fn serve(
     let (hub, hub_task) = Hub::start(app.store.clone(), app.namespace.clone(), stop_rx)
         .map_err(|e| io::Error::other(format!("cannot watch the database for changes: {e}")))?;
     let ctx = Ctx { app: Arc::new(app), hub };
-    let router = router(ctx);
+    let router = routes(ctx);
 
     let (conn_stop_tx, conn_stop) = watch::channel(false);
     let signal = async move {
@@ -111,6 +131,15 @@ async fn accept_loop(
     drop(listener);
     drop(all_done_rx);
     all_done_tx.closed().await;
+}
+
+/// `/metrics` alone, behind the security guard.
+fn metrics_router(ctx: Ctx) -> Router {
+    Router::new()
+        .route("/metrics", axum::routing::get(crate::metrics::metrics))
+        .fallback(crate::metrics::only_metrics)
+        .layer(from_fn_with_state(ctx.clone(), guard))
+        .with_state(ctx)
 }
 
 /// Every route behind the security guard.

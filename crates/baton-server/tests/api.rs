@@ -47,9 +47,15 @@ async fn assignments_are_created_listed_shown_and_updated() {
     assert_eq!(r.json()["reason"], "needs a product decision");
     assert_eq!(c.get("/api/assignments?status=blocked").await.json().as_array().unwrap().len(), 1);
     // The POST spelling of the same change.
-    let r = c.post(&format!("/api/assignments/{id}/update"), json!({"max_jobs": 9, "budget_usd": 8.5})).await;
+    let r = c
+        .post(
+            &format!("/api/assignments/{id}/update"),
+            json!({"max_jobs": 9, "budget_usd": 8.5, "budget_tokens": 90000}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!((r.json()["max_jobs"].clone(), r.json()["budget_usd"].clone()), (json!(9), json!(8.5)));
+    assert_eq!(r.json()["budget_tokens"], 90000);
     // Cancel the pending plan job so the resume has nothing pending and queues a PM job.
     let plan = created["jobs"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(c.post(&format!("/api/jobs/{plan}/cancel"), json!({})).await.status, 200);
@@ -182,6 +188,11 @@ async fn bad_input_gets_messages_naming_its_fields_and_statuses() {
         "budget_usd must be a positive amount in dollars, e.g. 5 or 12.50",
     );
     check(
+        c.post("/api/assignments", json!({"north_star": "x", "budget_tokens": -1})).await,
+        400,
+        "budget_tokens must be a whole number of tokens above 0, e.g. 2000000",
+    );
+    check(
         c.post("/api/assignments", json!({"north_star": "x", "max_jobs": 0})).await,
         400,
         "max_jobs must be at least 1",
@@ -246,7 +257,7 @@ async fn bad_input_gets_messages_naming_its_fields_and_statuses() {
     check(
         c.patch(&format!("/api/assignments/{aid}"), json!({})).await,
         400,
-        "nothing to update; pass status, max_jobs or budget_usd",
+        "nothing to update; pass status, max_jobs, budget_usd or budget_tokens",
     );
     check(
         c.patch(&format!("/api/assignments/{aid}"), json!({"status": "active"})).await,
@@ -294,4 +305,25 @@ async fn the_job_limit_blocks_and_a_guarded_resume_is_refused() {
     let detail = c.get(&format!("/api/assignments/{aid}")).await.json();
     assert_eq!(detail["status"], "blocked");
     server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gc_reports_what_the_retention_policy_would_remove_and_never_removes() {
+    let server = TestServer::start(None).await;
+    let c = server.client();
+    let r = c.get("/api/gc").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("pass dry_run=true"), "{}", r.body);
+    let r = c.get("/api/gc?dry_run=true").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("no retention policy is set"), "{}", r.body);
+    server.stop().await.expect("server stops");
+
+    let server = TestServer::start_with(None, |c| c.retention.transcripts_after_ms = Some(86_400_000)).await;
+    let r = server.client().get("/api/gc?dry_run=true").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!((v["dry_run"].as_bool(), v["transcripts_dropped"].as_u64()), (Some(true), Some(0)), "{v}");
+    assert_eq!((v["worktrees"].clone(), v["bytes_freed"].clone()), (serde_json::json!([]), serde_json::json!(0)));
+    server.stop().await.expect("server stops");
 }

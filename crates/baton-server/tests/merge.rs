@@ -64,7 +64,8 @@ async fn a_complete_assignment_is_merged_from_the_dashboard() {
     assert_eq!(r.status, 409, "not complete yet: {}", r.body);
     assert!(r.body.contains("only a complete assignment is merged"), "{}", r.body);
 
-    let defaults = baton_core::store::JobDefaults { pm_harness: "claude".into(), max_attempts: 3 };
+    let defaults =
+        baton_core::store::JobDefaults { pm_harness: "claude".into(), max_attempts: 3, host_gone_ms: 600_000 };
     let done = baton_core::request::AssignmentUpdate {
         status: Some(baton_core::AssignmentStatus::Complete),
         ..Default::default()

@@ -14,7 +14,7 @@ const T0: i64 = 1_800_000_000_000;
 
 fn policy(retry_base_ms: u64) -> EnginePolicy {
     EnginePolicy {
-        pm: JobDefaults { pm_harness: "claude".into(), max_attempts: 3 },
+        pm: JobDefaults { pm_harness: "claude".into(), max_attempts: 3, host_gone_ms: 600_000 },
         max_lost_leases: 3,
         retry: RetryPolicy { retry_base_ms, retry_on_timeout: false },
         host_gone_ms: 600_000,
@@ -34,6 +34,7 @@ async fn store_with_a_job() -> (SqliteStore, Arc<ManualClock>, String, tempfile:
         north_star: "keep time".into(),
         max_jobs: 10,
         budget_usd: None,
+        budget_tokens: None,
         origin_root: None,
         base_ref: None,
         base_branch: None,

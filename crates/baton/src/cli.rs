@@ -193,6 +193,11 @@ pub enum Command {
     )]
     Clean(CleanArgs),
 
+    /// Apply the config's [retention] policy now: remove old finished worktrees that are clean
+    /// and merged, drop old transcripts, and print each worktree and the space freed.
+    #[command(after_help = "Examples:\n  baton gc --dry-run\n  baton gc --json")]
+    Gc(GcArgs),
+
     /// Merge a complete assignment's branch into its base branch in this checkout (a person's
     /// decision): a fast-forward when possible, else a merge commit; --squash for one commit.
     #[command(
@@ -232,6 +237,15 @@ pub struct RunArgs {
     /// all the same).
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub grace: u64,
+
+    /// Serve the namespace's Prometheus metrics at http://ADDR/metrics (the same figures as
+    /// `baton serve`); anything but loopback requires --metrics-token.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+
+    /// A secret (16+ characters) every scrape of --metrics must present (`Authorization: Bearer`).
+    #[arg(long, env = "BATON_TOKEN", hide_env_values = true, value_name = "TOKEN", requires = "metrics")]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -258,6 +272,13 @@ pub struct CleanArgs {
 
     /// With --retention: print what would be removed, remove nothing.
     #[arg(long, requires = "retention")]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Print what would be removed (naming each worktree) and the space it holds; remove nothing.
+    #[arg(long)]
     pub dry_run: bool,
 }
 
@@ -328,6 +349,11 @@ pub struct CreateArgs {
     /// Cost guard: no job starts once the assignment has spent this many dollars.
     #[arg(long, value_name = "USD", value_parser = parse_budget)]
     pub budget_usd: Option<f64>,
+
+    /// Token guard for any harness: no job starts once the assignment's jobs used this many
+    /// input + output + cache-write tokens.
+    #[arg(long, value_name = "N", value_parser = parse_tokens)]
+    pub budget_tokens: Option<i64>,
 
     /// Job limit guard (default: max_jobs_per_assignment in config).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -526,6 +552,10 @@ pub struct UpdateAssignmentArgs {
     #[arg(long, value_name = "USD", value_parser = parse_budget)]
     pub budget_usd: Option<f64>,
 
+    /// New token guard (input + output + cache-write tokens).
+    #[arg(long, value_name = "N", value_parser = parse_tokens)]
+    pub budget_tokens: Option<i64>,
+
     /// New job limit.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_jobs: Option<u32>,
@@ -567,6 +597,7 @@ pub fn field_name(field: Field) -> &'static str {
         Field::NorthStar => "the north star",
         Field::MaxJobs => "--max-jobs",
         Field::BudgetUsd => "--budget-usd",
+        Field::BudgetTokens => "--budget-tokens",
         // Not a flag: it comes from `max_attempts` in .baton/config.toml.
         Field::MaxAttempts => "max_attempts",
         Field::Status => "--status",
@@ -588,6 +619,15 @@ fn parse_budget(text: &str) -> Result<f64, String> {
     match digits.parse::<f64>() {
         Ok(v) if request::is_amount(v) => Ok(v),
         _ => Err(request::AMOUNT_RULE.to_string()),
+    }
+}
+
+fn parse_tokens(text: &str) -> Result<i64, String> {
+    // Underscores and commas group digits as people write large counts (2_000_000, 2,000,000).
+    let digits: String = text.trim().chars().filter(|c| !matches!(c, '_' | ',')).collect();
+    match digits.parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(request::TOKENS_RULE.to_string()),
     }
 }
 

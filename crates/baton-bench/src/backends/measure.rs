@@ -47,6 +47,7 @@ pub fn seed(rt: &Runtime, w: &World, n: usize, jobs: usize) -> Result<Vec<String
             north_star: format!("backends {i}"),
             max_jobs: 50,
             budget_usd: None,
+            budget_tokens: None,
             origin_root: Some(w.sb.repo.display().to_string()),
             base_ref: None,
             base_branch: None,
@@ -173,7 +174,7 @@ pub fn throughput(rt: &Runtime, w: &World, n: usize, runners: usize) -> Result<T
 
 fn policy() -> EnginePolicy {
     EnginePolicy {
-        pm: JobDefaults { pm_harness: "pm".into(), max_attempts: 3 },
+        pm: JobDefaults { pm_harness: "pm".into(), max_attempts: 3, host_gone_ms: 600_000 },
         max_lost_leases: 3,
         retry: RetryPolicy { retry_base_ms: 0, retry_on_timeout: false },
         host_gone_ms: 600_000,

@@ -40,6 +40,7 @@ pub struct ConfigFile {
     pub prices: BTreeMap<String, PricesFile>,
     pub retention: Option<RetentionFile>,
     pub sync: Option<SyncFile>,
+    pub budget: Option<BudgetFile>,
 }
 
 /// `[sync]`: sharing assignments' branches through a git remote, for runners on several hosts.
@@ -48,6 +49,14 @@ pub struct ConfigFile {
 pub struct SyncFile {
     /// A git remote name or URL; baton pushes only `baton/<assignment>` branches there.
     pub remote: Option<String>,
+}
+
+/// `[budget]`: caps over a whole namespace.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetFile {
+    /// Dollars the namespace may spend per UTC day; once reached, no new job starts that day.
+    pub daily_usd: Option<f64>,
 }
 
 /// `[prices."<model>"]`: USD per million tokens.

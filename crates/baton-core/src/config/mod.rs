@@ -14,7 +14,8 @@ pub use discover::{
     default_database_path, locate_repo, user_config_file, EnvLookup, RepoLocation, BATON_DIR, CONFIG_FILE,
 };
 pub use file::{
-    ConfigFile, HarnessDefaultsFile, HarnessFile, NotifyFile, PriceFile, PricesFile, RetentionFile, SyncFile,
+    BudgetFile, ConfigFile, HarnessDefaultsFile, HarnessFile, NotifyFile, PriceFile, PricesFile, RetentionFile,
+    SyncFile,
 };
 pub use harness::{Format, HarnessConfig, BUILTIN_HARNESSES};
 pub use prices::{parse_duration, Retention};
@@ -89,6 +90,8 @@ pub struct Config {
     /// Variables of the runner's environment that never reach an agent (`BATON_DATABASE_URL`
     /// never does either way).
     pub agent_env_remove: Vec<String>,
+    /// `[budget] daily_usd`: the namespace's spend cap per UTC day (off by default).
+    pub daily_usd: Option<f64>,
 }
 
 /// The scalar keys that `BATON_<KEY>` may override.
@@ -274,6 +277,7 @@ impl Config {
             retention: Retention::default(),
             sandbox: Sandbox::default(),
             agent_env_remove: DEFAULT_AGENT_ENV_REMOVE.iter().map(|v| v.to_string()).collect(),
+            daily_usd: None,
         }
     }
 
@@ -345,6 +349,15 @@ impl Config {
         if let Some(r) = &f.retention {
             prices::merge_retention(&mut self.retention, r, path)?;
         }
+        if let Some(daily) = f.budget.as_ref().and_then(|b| b.daily_usd) {
+            if !crate::request::is_amount(daily) {
+                return Err(Error::Config {
+                    path: path.to_path_buf(),
+                    message: format!("key `budget.daily_usd`: {daily} {}", crate::request::AMOUNT_RULE),
+                });
+            }
+            self.daily_usd = Some(daily);
+        }
         Ok(())
     }
 
@@ -410,6 +423,7 @@ impl Config {
                 .iter()
                 .filter_map(|(name, h)| Some((name.clone(), h.model.clone()?)))
                 .collect(),
+            daily_usd: self.daily_usd,
         }
     }
 

@@ -171,6 +171,9 @@ fn prices_are_read_per_model_with_their_since() {
     let spend = c.spend_policy();
     assert_eq!(spend.harness_models.get("codex").map(String::as_str), Some("gpt-5"));
     assert!(!spend.harness_models.contains_key("claude"));
+    assert_eq!(spend.daily_usd, None);
+    let repo = repo_with(Some("[budget]\ndaily_usd = 20\n"));
+    assert_eq!(Config::load(repo.path(), &env_of(&[("HOME", "/h")])).unwrap().spend_policy().daily_usd, Some(20.0));
 }
 
 #[test]
@@ -184,6 +187,9 @@ fn bad_prices_and_durations_name_the_key() {
         ("prices = 3\n", "invalid type"),
         ("[retention]\nworktrees_after = \"two weeks\"\n", "retention.worktrees_after"),
         ("[retention]\nkeep = \"1d\"\n", "unknown field `keep`"),
+        ("[budget]\ndaily_usd = -5\n", "budget.daily_usd"),
+        ("[budget]\ndaily_usd = \"ten\"\n", "invalid type"),
+        ("[budget]\nweekly_usd = 5\n", "unknown field `weekly_usd`"),
     ];
     for (text, expected) in cases {
         let repo = repo_with(Some(text));

@@ -42,6 +42,13 @@ pub fn after_final(state: FinalState<'_>, pm: &JobDefaults) -> AfterFinal {
         return AfterFinal::Nothing;
     }
     if job.job_type != JobType::Pm {
+        // A spent budget blocks at once, with its figures: the PM would spend more of it. A
+        // resume with the budget raised queues the PM then.
+        if assignment.status == AssignmentStatus::Active {
+            if let Some(reason) = super::claim::budget_reached(assignment) {
+                return AfterFinal::Block(reason);
+            }
+        }
         // An assignment blocked meanwhile still gets its PM: it runs once a person resumes it.
         if lifecycle::check_insert(assignment).is_err() {
             return if assignment.status == AssignmentStatus::Active {
@@ -81,7 +88,8 @@ mod tests {
     use super::*;
     use crate::model::test_support::{assignment, job};
 
-    const PM: fn() -> JobDefaults = || JobDefaults { pm_harness: "claude".into(), max_attempts: 2 };
+    const PM: fn() -> JobDefaults =
+        || JobDefaults { pm_harness: "claude".into(), max_attempts: 2, host_gone_ms: 600_000 };
 
     #[test]
     fn a_finished_job_gets_its_pm_right_after_it() {
@@ -106,6 +114,19 @@ mod tests {
         let j = job("j1", JobType::Implement, JobStatus::Complete);
         let plan = after_final(FinalState { job: &j, assignment: &a, pending_jobs: 0 }, &PM());
         assert_eq!(plan, AfterFinal::Block("job limit 5 reached".into()));
+    }
+
+    #[test]
+    fn a_spent_budget_blocks_with_its_figures_instead_of_queueing_a_pm() {
+        let mut a = assignment(AssignmentStatus::Active, 1);
+        a.budget_tokens = Some(1_000);
+        a.tokens_spent = Some(1_500);
+        let j = job("j1", JobType::Implement, JobStatus::Failed);
+        let AfterFinal::Block(reason) = after_final(FinalState { job: &j, assignment: &a, pending_jobs: 0 }, &PM())
+        else {
+            panic!("expected a block");
+        };
+        assert!(reason.starts_with("token budget reached (1500 of 1000"), "{reason}");
     }
 
     #[test]

@@ -31,7 +31,7 @@ mod tests {
     use crate::model::test_support::{assignment, job};
 
     fn pm() -> JobDefaults {
-        JobDefaults { pm_harness: "claude".into(), max_attempts: 2 }
+        JobDefaults { pm_harness: "claude".into(), max_attempts: 2, host_gone_ms: 600_000 }
     }
 
     #[test]

@@ -28,12 +28,29 @@ pub fn check_claim(assignment: &Assignment, runner_host: Option<&str>) -> ClaimC
             return ClaimCheck::Skip;
         }
     }
+    match budget_reached(assignment) {
+        Some(reason) => ClaimCheck::Block(reason),
+        None => ClaimCheck::Start,
+    }
+}
+
+/// The reason a spent budget (dollars or tokens) blocks `assignment`; `None` while both last.
+pub fn budget_reached(assignment: &Assignment) -> Option<String> {
     if let (Some(budget), Some(cost)) = (assignment.budget_usd, assignment.cost_usd) {
         if cost >= budget {
-            return ClaimCheck::Block(format!("budget ${budget:.2} reached (${cost:.2} spent)"));
+            return Some(format!("budget ${budget:.2} reached (${cost:.2} spent)"));
         }
     }
-    ClaimCheck::Start
+    if let (Some(budget), Some(spent)) = (assignment.budget_tokens, assignment.tokens_spent) {
+        if spent >= budget {
+            return Some(format!(
+                "token budget reached ({spent} of {budget} input + output + cache-write tokens spent); \
+                 raise it with `baton update-assignment {} --budget-tokens N` and resume",
+                assignment.id
+            ));
+        }
+    }
+    None
 }
 
 /// An active assignment with work waiting, whose worktree is on another host than the claiming
@@ -113,6 +130,22 @@ pub fn host_gone(stranded: &Stranded<'_>, here: &str, takeover: bool, now: Milli
     ))
 }
 
+/// Refuses a person's resume of an assignment stranded on a gone host when it would only block
+/// it again at once: its host has been gone longer than `gone_ms` and its branch's last commit
+/// is on no remote, so no host can continue it ([`host_gone`] would block it at the next claim).
+/// A resume that a takeover could carry through goes ahead: which runners sync through a remote
+/// is only known when they claim.
+pub fn check_resume(stranded: &Stranded<'_>, now: Millis, gone_ms: u64) -> crate::Result<()> {
+    match host_gone(stranded, "another host", true, now, gone_ms) {
+        HostGone::Block(reason) => Err(crate::Error::HostGoneRefusedResume {
+            id: stranded.assignment_id.to_string(),
+            reason,
+            gone: human_duration(i64::try_from(gone_ms).unwrap_or(i64::MAX)),
+        }),
+        HostGone::Wait | HostGone::Move { .. } => Ok(()),
+    }
+}
+
 /// A commit as history shows it: its first 12 digits.
 fn short(commit: Option<&str>) -> String {
     match commit {
@@ -136,6 +169,14 @@ mod tests {
         a.budget_usd = Some(1.0);
         a.cost_usd = Some(1.25);
         assert_eq!(check_claim(&a, Some("h2")), ClaimCheck::Block("budget $1.00 reached ($1.25 spent)".into()));
+        a.budget_usd = None;
+        a.budget_tokens = Some(1000);
+        a.tokens_spent = Some(999);
+        assert_eq!(check_claim(&a, Some("h2")), ClaimCheck::Start);
+        a.tokens_spent = Some(1000);
+        let ClaimCheck::Block(reason) = check_claim(&a, Some("h2")) else { panic!("not blocked") };
+        assert!(reason.starts_with("token budget reached (1000 of 1000"), "{reason}");
+        assert!(reason.contains("--budget-tokens"), "{reason}");
         a.status = AssignmentStatus::Blocked;
         assert_eq!(check_claim(&a, Some("h2")), ClaimCheck::Skip);
     }

@@ -11,7 +11,7 @@
 //!   its back-off, the attempt's outcome and the history line.
 //! - [`after_final`]: a job reached `complete` or `failed`: queue its PM job, block, or nothing.
 //! - [`lost_lease`]: a running job's lease expired: re-queue, complete, cancel or fail it.
-//! - [`claim`]: the guards before a claim (host, budget) and the host-gone block.
+//! - [`claim`]: the guards before a claim (host, dollar and token budgets) and the host-gone block.
 //! - [`decision`]: the PM's one decision: its chain line, where its insert goes, its refusals.
 //! - [`deferral`]: assignments created `--after` others: deferred, activated, blocked, resumed.
 //! - [`spend`]: an attempt's cost — reported, estimated from a configured price, or unpriced.
@@ -34,8 +34,7 @@ pub use crate::lifecycle::JobTransition;
 pub use after_final::{after_final, AfterFinal, FinalState};
 pub use attempt_end::{pm_undecided_reason, release, settle, EndedAttempt, Settlement};
 pub use cancel::after_cancel;
-
-pub use claim::{check_claim, host_gone, ClaimCheck, HostGone, Stranded};
+pub use claim::{budget_reached, check_claim, check_resume, host_gone, ClaimCheck, HostGone, Stranded};
 pub use decision::Decision;
 pub use deferral::{Activation, Deferral, Parent};
 pub use idle::{is_idle, IDLE_REASON};

@@ -5,7 +5,7 @@
 //! ships no prices, because they change. When neither is known the cost stays unknown: a job
 //! whose tokens have no price is `unpriced`, never `$0`.
 
-use crate::model::{CostSource, Job};
+use crate::model::{Assignment, CostSource, Job};
 use crate::time::Millis;
 use std::collections::BTreeMap;
 
@@ -45,12 +45,33 @@ pub struct SpendPolicy {
     pub prices: Prices,
     /// Each harness's configured `model`, for [`job_model`].
     pub harness_models: BTreeMap<String, String>,
+    /// `[budget] daily_usd`: what the namespace may spend per UTC day.
+    pub daily_usd: Option<f64>,
 }
 
-/// The model a job ran on: today its harness's configured `model` (the one place to change when
-/// jobs record the model their agent reported).
-pub fn job_model<'a>(job: &Job, policy: &'a SpendPolicy) -> Option<&'a str> {
-    policy.harness_models.get(&job.harness).map(String::as_str)
+/// The first instant of the UTC day holding `at`.
+pub fn utc_day_start(at: Millis) -> Millis {
+    at - at.rem_euclid(86_400_000)
+}
+
+/// The reason to block an assignment instead of starting its next job, once the namespace
+/// spent `spent_today` of its `daily_usd` cap on the UTC day of `now`; `None` below it.
+pub fn daily_cap_reached(daily_usd: Option<f64>, spent_today: Option<f64>, now: Millis) -> Option<String> {
+    let (cap, spent) = (daily_usd?, spent_today?);
+    if spent < cap {
+        return None;
+    }
+    let left = crate::time::human_duration(utc_day_start(now) + 86_400_000 - now);
+    Some(format!(
+        "the namespace's daily budget is spent (${spent:.2} of ${cap:.2} today, UTC; the day ends in {left}): \
+         resume the assignment after 00:00 UTC, or raise [budget] daily_usd in .baton/config.toml and resume it now"
+    ))
+}
+
+/// The model a job ran on: the one it recorded (`--model`, or the harness's model when it ran),
+/// else its harness's configured `model` — so a PM's `--model` choice is priced as that model.
+pub fn job_model<'a>(job: &'a Job, policy: &'a SpendPolicy) -> Option<&'a str> {
+    job.model.as_deref().or_else(|| policy.harness_models.get(&job.harness).map(String::as_str))
 }
 
 /// The usage one attempt reported (`None`: the CLI did not say).
@@ -120,10 +141,77 @@ pub fn combine(job: Option<CostSource>, attempt: Option<CostSource>) -> Option<C
     }
 }
 
-/// Prices an ended attempt of `job` that started at `started_at`.
-pub fn price_attempt(job: &Job, usage: &Usage, policy: &SpendPolicy, started_at: Millis) -> AttemptSpend {
-    let price = job_model(job, policy).and_then(|m| policy.prices.at(m, started_at));
+/// Prices an ended attempt on `model` (see [`job_model`]) that started at `started_at`.
+pub fn price_attempt(model: Option<&str>, usage: &Usage, policy: &SpendPolicy, started_at: Millis) -> AttemptSpend {
+    let price = model.and_then(|m| policy.prices.at(m, started_at));
     attempt_spend(usage, price)
+}
+
+/// The tokens a token budget counts: input + output + cache writes (cache reads are left out:
+/// cheap, and repeated on every turn). `None` when the usage holds no tokens.
+pub fn budget_tokens(usage: &Usage) -> Option<i64> {
+    if !usage.has_tokens() {
+        return None;
+    }
+    let count = |t: Option<i64>| t.unwrap_or(0).max(0);
+    Some((count(usage.tokens_in) - count(usage.cache_read)).max(0) + count(usage.tokens_out))
+}
+
+/// What is left of an assignment's budgets when an attempt starts, for watching its running
+/// usage (claude streams it per message) and for claude's own `--max-budget-usd`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BudgetWatch {
+    pub assignment_id: String,
+    /// Dollars left of `budget_usd`; `None` without one.
+    pub remaining_usd: Option<f64>,
+    /// Tokens left of `budget_tokens`; `None` without one.
+    pub remaining_tokens: Option<i64>,
+    /// The price running usage is estimated at; `None`: the dollar budget cannot be watched
+    /// during the attempt (its usage is unpriced), only at its end.
+    pub price: Option<Price>,
+}
+
+impl BudgetWatch {
+    /// The budgets left to an attempt of a job on `model` of `assignment`, starting at `at`.
+    pub fn new(assignment: &Assignment, model: Option<&str>, policy: &SpendPolicy, at: Millis) -> BudgetWatch {
+        BudgetWatch {
+            assignment_id: assignment.id.clone(),
+            remaining_usd: assignment.budget_usd.map(|b| (b - assignment.cost_usd.unwrap_or(0.0)).max(0.0)),
+            remaining_tokens: assignment.budget_tokens.map(|b| (b - assignment.tokens_spent.unwrap_or(0)).max(0)),
+            price: model.and_then(|m| policy.prices.at(m, at)).cloned(),
+        }
+    }
+
+    /// Is any budget watched at all?
+    pub fn is_watching(&self) -> bool {
+        self.remaining_tokens.is_some() || (self.remaining_usd.is_some() && self.price.is_some())
+    }
+
+    /// Why the attempt must stop, with the figures, once its running `usage` reaches what was
+    /// left; `None` while it stays within.
+    pub fn crossed(&self, usage: &Usage) -> Option<String> {
+        if let (Some(left), Some(used)) = (self.remaining_tokens, budget_tokens(usage)) {
+            if used >= left {
+                return Some(format!(
+                    "stopped during the job: it used {used} input + output + cache-write tokens, reaching the \
+                     {left} left of the token budget; raise it with `baton update-assignment {} --budget-tokens N` \
+                     and resume",
+                    self.assignment_id
+                ));
+            }
+        }
+        if let (Some(left), Some(price)) = (self.remaining_usd, &self.price) {
+            let estimate = attempt_spend(&Usage { reported_usd: None, ..*usage }, Some(price)).cost_usd;
+            if let Some(spent) = estimate.filter(|spent| *spent >= left) {
+                return Some(format!(
+                    "stopped during the job: its usage so far is estimated at ${spent:.4}, reaching the ${left:.4} \
+                     left of the budget; raise it with `baton update-assignment {} --budget-usd N` and resume",
+                    self.assignment_id
+                ));
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -179,6 +267,74 @@ mod tests {
         assert!(prices.at("other", 0).is_none());
         let later_only = Prices { models: BTreeMap::from([("m".into(), vec![price(Some(100), 2.0)])]) };
         assert!(later_only.at("m", 99).is_none());
+    }
+
+    #[test]
+    fn a_job_is_priced_as_the_model_it_recorded_else_its_harness_model() {
+        let policy = SpendPolicy {
+            prices: Prices::default(),
+            harness_models: BTreeMap::from([("claude".to_string(), "configured".to_string())]),
+            daily_usd: None,
+        };
+        let mut job =
+            crate::model::test_support::job("j1", crate::model::JobType::Implement, crate::model::JobStatus::Running);
+        job.harness = "claude".into();
+        assert_eq!(job_model(&job, &policy), Some("configured"));
+        job.model = Some("picked".into());
+        assert_eq!(job_model(&job, &policy), Some("picked"));
+        job.harness = "codex".into();
+        job.model = None;
+        assert_eq!(job_model(&job, &policy), None);
+    }
+
+    #[test]
+    fn a_running_attempt_is_stopped_once_it_reaches_what_is_left_of_either_budget() {
+        let mut a = crate::model::test_support::assignment(crate::model::AssignmentStatus::Active, 1);
+        a.budget_tokens = Some(10_000);
+        a.tokens_spent = Some(4_000);
+        a.budget_usd = Some(1.0);
+        a.cost_usd = Some(0.4);
+        let policy = SpendPolicy {
+            prices: Prices { models: BTreeMap::from([("m".into(), vec![price(None, 2.0)])]) },
+            harness_models: BTreeMap::new(),
+            daily_usd: None,
+        };
+        let watch = BudgetWatch::new(&a, Some("m"), &policy, 0);
+        assert_eq!(watch.remaining_tokens, Some(6_000));
+        assert!((watch.remaining_usd.unwrap_or_default() - 0.6).abs() < 1e-9);
+        // 5000 in, 3000 of them cache reads, + 1000 out: 3000 counted, $0.0143 estimated.
+        let usage =
+            Usage { tokens_in: Some(5_000), tokens_out: Some(1_000), cache_read: Some(3_000), ..Usage::default() };
+        assert_eq!(budget_tokens(&usage), Some(3_000));
+        assert_eq!(watch.crossed(&usage), None);
+        let more = Usage { tokens_out: Some(4_000), ..usage };
+        let reason = watch.crossed(&more).unwrap_or_default();
+        assert!(reason.contains("used 6000 input + output + cache-write tokens, reaching the 6000 left"), "{reason}");
+        // Dollars: 70k out × $10 per million = $0.70.
+        let dollars = Usage { tokens_in: Some(1), tokens_out: Some(70_000), ..Usage::default() };
+        let watch = BudgetWatch { remaining_tokens: None, ..watch };
+        let reason = watch.crossed(&dollars).unwrap_or_default();
+        assert!(reason.contains("estimated at $0.7000, reaching the $0.6000 left of the budget"), "{reason}");
+        // Without a price only the end of the attempt can tell.
+        let unpriced = BudgetWatch { price: None, ..watch };
+        assert!(!unpriced.is_watching());
+        assert_eq!(unpriced.crossed(&dollars), None);
+    }
+
+    #[test]
+    fn the_daily_cap_holds_for_the_rest_of_the_utc_day() {
+        let day = 20_000 * 86_400_000;
+        let evening = day + 18 * 3_600_000;
+        assert_eq!(utc_day_start(evening), day);
+        assert_eq!(daily_cap_reached(Some(10.0), Some(9.99), evening), None);
+        assert_eq!(daily_cap_reached(None, Some(99.0), evening), None);
+        assert_eq!(daily_cap_reached(Some(10.0), None, evening), None);
+        let reason = daily_cap_reached(Some(10.0), Some(10.5), evening).unwrap_or_default();
+        assert!(
+            reason.contains("daily budget is spent ($10.50 of $10.00 today, UTC; the day ends in 6h00m)"),
+            "{reason}"
+        );
+        assert!(reason.contains("[budget] daily_usd"), "{reason}");
     }
 
     #[test]

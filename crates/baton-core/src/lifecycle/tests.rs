@@ -104,6 +104,20 @@ fn resume_with_a_pending_job_is_refused_by_a_spent_budget_too() {
 }
 
 #[test]
+fn resume_refused_by_the_token_budget_names_the_guard_and_how_to_raise_it() {
+    let mut a = assignment(Blocked, 2);
+    a.budget_tokens = Some(1_000);
+    a.tokens_spent = Some(1_200);
+    let err = plan(&a, 1, &to(Active)).unwrap_err().to_string();
+    assert!(err.contains("its token budget (1000 tokens) is reached (1200 spent)"), "{err}");
+    assert!(err.contains("--budget-tokens 1001200"), "{err}");
+    let u = AssignmentUpdate { budget_tokens: Some(5_000), ..to(Active) };
+    let p = plan(&a, 1, &u).unwrap();
+    assert_eq!(p.budget_tokens, Some(5_000));
+    assert_eq!(p.history[0].0, "guards changed: token budget 1000 tokens → 5000 tokens");
+}
+
+#[test]
 fn active_cannot_be_resumed_and_same_status_is_refused() {
     let a = assignment(Active, 1);
     assert!(plan(&a, 0, &to(Active)).unwrap_err().to_string().contains("already active"));
@@ -118,6 +132,7 @@ fn guard_changes_alone_are_recorded() {
     assert_eq!(p.history[0].0, "guards changed: max_jobs 5 → 60, budget none → $10.00");
     assert!(plan(&a, 0, &AssignmentUpdate { max_jobs: Some(0), ..Default::default() }).is_err());
     assert!(plan(&a, 0, &AssignmentUpdate { budget_usd: Some(-1.0), ..Default::default() }).is_err());
+    assert!(plan(&a, 0, &AssignmentUpdate { budget_tokens: Some(0), ..Default::default() }).is_err());
     assert!(plan(&a, 0, &AssignmentUpdate::default()).is_err());
 }
 

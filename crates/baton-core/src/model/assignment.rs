@@ -26,6 +26,14 @@ pub struct Assignment {
     pub budget_usd: Option<f64>,
     /// Sum of its jobs' reported cost; `None` while no job reported one.
     pub cost_usd: Option<f64>,
+    /// Token guard (`--budget-tokens`): like `budget_usd`, counted in [`Assignment::tokens_spent`].
+    #[serde(default)]
+    pub budget_tokens: Option<i64>,
+    /// What the token guard counts: input + output + cache-write tokens of its jobs, over every
+    /// harness (cache reads are left out, being cheap and repeated on every turn); `None` while
+    /// no job reported tokens.
+    #[serde(default)]
+    pub tokens_spent: Option<i64>,
     /// How many jobs it has, in any status (what the job limit counts).
     pub job_count: u32,
     /// The git ref its branch starts from (`create --base`); `None` means the current HEAD.

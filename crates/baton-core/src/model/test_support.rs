@@ -15,6 +15,8 @@ pub fn assignment(status: AssignmentStatus, job_count: u32) -> Assignment {
         max_jobs: 5,
         budget_usd: None,
         cost_usd: None,
+        budget_tokens: None,
+        tokens_spent: None,
         job_count,
         base_ref: None,
         branch: None,

@@ -21,6 +21,7 @@ fn assignment() -> NewAssignment {
         north_star: "ship it".into(),
         max_jobs: 5,
         budget_usd: None,
+        budget_tokens: None,
         origin_root: None,
         base_ref: None,
         base_branch: None,
@@ -40,6 +41,14 @@ fn a_new_assignment_needs_a_north_star_a_limit_and_a_real_budget() {
         let bad = NewAssignment { budget_usd: Some(budget), ..assignment() };
         assert_eq!(bad.validate(), Err(RequestError::NotAnAmount(Field::BudgetUsd)), "{budget}");
     }
+    for tokens in [0, -5] {
+        let bad = NewAssignment { budget_tokens: Some(tokens), ..assignment() };
+        assert_eq!(bad.validate(), Err(RequestError::NotTokens(Field::BudgetTokens)), "{tokens}");
+    }
+    assert_eq!(
+        RequestError::NotTokens(Field::BudgetTokens).to_string(),
+        "budget_tokens must be a whole number of tokens above 0, e.g. 2000000"
+    );
     let first = NewAssignment { first_job: Some(NewJob { max_attempts: 0, ..job() }), ..assignment() };
     assert_eq!(first.validate(), Err(RequestError::BelowOne(Field::MaxAttempts)));
 }
@@ -66,7 +75,10 @@ fn an_update_must_ask_for_something_consistent() {
 #[test]
 fn messages_name_the_fields_as_the_caller_spells_them() {
     assert_eq!(RequestError::BelowOne(Field::MaxJobs).to_string(), "max_jobs must be at least 1");
-    assert_eq!(RequestError::NothingToUpdate.to_string(), "nothing to update; pass status, max_jobs or budget_usd");
+    assert_eq!(
+        RequestError::NothingToUpdate.to_string(),
+        "nothing to update; pass status, max_jobs, budget_usd or budget_tokens"
+    );
     let flag = |f: Field| Cow::Owned(format!("--{}", f.as_str().replace('_', "-")));
     assert_eq!(
         RequestError::NotAnAmount(Field::BudgetUsd).describe(flag),
@@ -82,6 +94,7 @@ fn counts_have_a_most_named_in_the_message() {
         north_star: "x".into(),
         max_jobs: u32::MAX,
         budget_usd: None,
+        budget_tokens: None,
         origin_root: None,
         base_ref: None,
         base_branch: None,

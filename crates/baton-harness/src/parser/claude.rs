@@ -112,6 +112,17 @@ impl StreamedUsage {
 }
 
 impl ClaudeParser {
+    /// What the assistant messages seen so far used, each message counted once.
+    pub(crate) fn running_usage(&self) -> super::RunningUsage {
+        let t = self.streamed.total;
+        super::RunningUsage {
+            tokens_in: t.tokens_in,
+            tokens_out: t.tokens_out,
+            cache_read_tokens: t.cache_read,
+            cache_write_tokens: t.cache_write,
+        }
+    }
+
     pub(crate) fn feed(&mut self, line: &Line) -> Vec<Event> {
         let (kind, v) = match decode(line, &mut self.stats) {
             Decoded::Blank => return Vec::new(),

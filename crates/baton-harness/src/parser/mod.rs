@@ -72,6 +72,16 @@ impl StreamParser {
         }
     }
 
+    /// The usage streamed so far, where the format carries it while the agent runs: claude's
+    /// per-message usage, each message counted once. `None` for codex and gemini (they report
+    /// usage only when a turn or the run ends) and for text.
+    pub fn running_usage(&self) -> Option<RunningUsage> {
+        match &self.inner {
+            Inner::Claude(p) => Some(p.running_usage()),
+            _ => None,
+        }
+    }
+
     /// Returns events still buffered at end of stream. Only gemini buffers
     /// (it coalesces streamed text deltas into one event per message and
     /// emits it when the next non-text event arrives); a stream that ends
@@ -94,6 +104,15 @@ impl StreamParser {
             Inner::Text(p) => p.finish(exit, stderr_tail),
         }
     }
+}
+
+/// Token counts streamed so far (`tokens_in` includes the cache parts, as in [`crate::Outcome`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunningUsage {
+    pub tokens_in: Option<u64>,
+    pub tokens_out: Option<u64>,
+    pub cache_read_tokens: Option<u64>,
+    pub cache_write_tokens: Option<u64>,
 }
 
 /// Bookkeeping every JSON parser keeps for the "no terminal event" verdict.

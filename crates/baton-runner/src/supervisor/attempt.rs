@@ -18,6 +18,7 @@ use super::{Shared, StopRequest};
 use crate::invocation::Invocation;
 use crate::process;
 use crate::transcript::Transcript;
+use baton_core::engine::spend::Usage;
 use baton_core::store::{AttemptResult, Claim, Lease};
 use baton_harness::{Event as HarnessEvent, ExitInfo, LineSplitter, StreamParser};
 use std::os::unix::process::ExitStatusExt;
@@ -74,6 +75,8 @@ pub(super) struct Attempt<'a> {
     drain_until: Timer,
     /// Why the agent was stopped; set once.
     stopped: Option<Stopped>,
+    /// With [`Stopped::Budget`]: the budget reached, with its figures.
+    budget_stop: Option<String>,
     exit: Option<ExitStatus>,
     stdout_open: bool,
     /// Cleared for good once the store says the lease is gone: nothing more is written.
@@ -106,6 +109,7 @@ impl<'a> Attempt<'a> {
             kill_at: Timer::default(),
             drain_until: Timer::default(),
             stopped: None,
+            budget_stop: None,
             exit: None,
             stdout_open: true,
             lease_held: true,
@@ -169,10 +173,33 @@ impl<'a> Attempt<'a> {
                 for line in self.splitter.push(bytes) {
                     self.parser.feed(&line).iter().for_each(|e| self.transcript.push(e));
                 }
+                self.check_budget();
                 if self.transcript.has_pending() && !self.flush_at.is_set() {
                     self.flush_at = Timer::at(Instant::now() + FLUSH_EVERY);
                 }
             }
+        }
+    }
+
+    /// Stops the agent once the usage it streamed (claude, per message) reaches what was left
+    /// of a budget. codex and gemini stream none: their usage is checked when the attempt ends.
+    fn check_budget(&mut self) {
+        if self.stopped.is_some() || !self.invocation.budget.is_watching() {
+            return;
+        }
+        let Some(running) = self.parser.running_usage() else { return };
+        let count = |t: Option<u64>| t.map(|t| i64::try_from(t).unwrap_or(i64::MAX));
+        let usage = Usage {
+            tokens_in: count(running.tokens_in),
+            tokens_out: count(running.tokens_out),
+            cache_read: count(running.cache_read_tokens),
+            cache_write: count(running.cache_write_tokens),
+            reported_usd: None,
+        };
+        if let Some(reason) = self.invocation.budget.crossed(&usage) {
+            tracing::info!(job = %self.claim.job.id, "{reason}");
+            self.budget_stop = Some(reason);
+            self.stop(Stopped::Budget);
         }
     }
 
@@ -287,6 +314,7 @@ impl<'a> Attempt<'a> {
             mut parser,
             mut transcript,
             stopped,
+            budget_stop,
             exit,
             lease_held,
             lease_deadline,
@@ -329,7 +357,8 @@ impl<'a> Attempt<'a> {
         if !flushed.unwrap_or(Ok(false))? {
             return Ok(None);
         }
-        let mut result = result::attempt_result(outcome, stopped, invocation.timeout, transcript.truncated);
+        let mut result =
+            result::attempt_result(outcome, stopped, budget_stop, invocation.timeout, transcript.truncated);
         result.transcript_error = transcript.lost();
         Ok(Some(result))
     }

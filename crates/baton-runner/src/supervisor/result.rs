@@ -14,6 +14,8 @@ pub(super) enum Stopped {
     Timeout,
     LeaseGone,
     Shutdown,
+    /// Its running usage reached what was left of a budget (the reason is kept beside it).
+    Budget,
 }
 
 /// A failure found before the agent could run (template, harness, spawn): permanent.
@@ -37,10 +39,13 @@ pub(super) fn failure(kind: ErrorKind, error: String) -> AttemptResult {
 pub(super) fn attempt_result(
     outcome: Outcome,
     stopped: Option<Stopped>,
+    budget_stop: Option<String>,
     timeout: Duration,
     truncated: bool,
 ) -> AttemptResult {
     let (error_kind, error) = match stopped {
+        // Not retried: the spent budget blocks the assignment when the result is recorded.
+        Some(Stopped::Budget) => (Some(ErrorKind::Permanent), budget_stop),
         Some(Stopped::Timeout) => (
             Some(ErrorKind::Timeout),
             Some(format!(

@@ -10,6 +10,7 @@ use crate::sandbox::{self, Sandbox};
 use crate::session::{self, Plan};
 use crate::templates::{self, TemplateError};
 use crate::workspace::WorkspaceError;
+use baton_core::engine::spend::BudgetWatch;
 use baton_core::store::Claim;
 use std::path::PathBuf;
 
@@ -202,9 +203,17 @@ pub(super) async fn prepare(
         baton_dir: shared.baton_dir.as_deref(),
         worktree: dir.worktree.as_deref(),
     };
+    let model = job.model.as_deref().or_else(|| config.harnesses.get(&job.harness).and_then(|h| h.model.as_deref()));
+    let budget = BudgetWatch::new(
+        &detail.assignment,
+        model,
+        &shared.policy.spend,
+        job.started_at.unwrap_or_else(|| shared.clock.now()),
+    );
     let prepared = invocation::prepare(config, &identity, &prompt_path, plan.session())
         .map_err(SetupError::from)
         .and_then(|mut invocation| {
+            invocation::watch_budget(config, job, &mut invocation, budget);
             let paths = sandbox::Paths {
                 cwd: &dir.cwd,
                 socket_dir: socket.dir(),

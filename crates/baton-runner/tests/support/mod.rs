@@ -44,6 +44,8 @@ impl Clock for TokioClock {
 pub struct Setup {
     /// The agent: `sh -c SCRIPT`, run in the bench's folder (`$BENCH`).
     pub script: &'static str,
+    /// How its stdout is read: `text`, or an agent CLI's stream format it imitates.
+    pub format: &'static str,
     pub lease_ms: u64,
     pub timeout_ms: u64,
     pub retry_base_ms: u64,
@@ -52,7 +54,7 @@ pub struct Setup {
 impl Default for Setup {
     fn default() -> Setup {
         // A day's timeout: virtual time races ahead while an agent runs in real time.
-        Setup { script: "echo done", lease_ms: 30_000, timeout_ms: 86_400_000, retry_base_ms: 60_000 }
+        Setup { script: "echo done", format: "text", lease_ms: 30_000, timeout_ms: 86_400_000, retry_base_ms: 60_000 }
     }
 }
 
@@ -85,7 +87,7 @@ max_attempts = 3
 pm = "quiet"
 
 [harness.script]
-format = "text"
+format = "{format}"
 command = ["sh", "-c", {script:?}]
 env = {{ BENCH = "{bench}" }}
 
@@ -98,6 +100,7 @@ command = ["true"]
             timeout_ms = setup.timeout_ms,
             retry_base_ms = setup.retry_base_ms,
             script = setup.script,
+            format = setup.format,
             bench = dir.path().display(),
         );
         std::fs::write(repo.join(".baton/config.toml"), config).unwrap();
@@ -123,6 +126,7 @@ command = ["true"]
             north_star: "exercise the runner".into(),
             max_jobs: 10,
             budget_usd: None,
+            budget_tokens: None,
             origin_root: None,
             base_ref: None,
             base_branch: None,

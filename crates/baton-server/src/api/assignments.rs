@@ -41,6 +41,7 @@ struct CreateBody {
     context: Option<String>,
     harness: Option<String>,
     budget_usd: Option<f64>,
+    budget_tokens: Option<i64>,
     max_jobs: Option<i64>,
     /// The git ref its branch starts from (`--base`).
     base: Option<String>,
@@ -60,6 +61,7 @@ pub(crate) async fn create(State(ctx): State<Ctx>, _: NoQuery, Body(bytes): Body
     let mut new = NewAssignment::with_defaults(config, b.north_star.unwrap_or_default());
     new.max_jobs = b.max_jobs.map_or(new.max_jobs, count);
     new.budget_usd = b.budget_usd;
+    new.budget_tokens = b.budget_tokens;
     // The person's context stays with the assignment (every job sees it) and is the first job's too.
     new.context = b.context.unwrap_or_default();
     new.after = b.after;
@@ -84,6 +86,7 @@ struct UpdateBody {
     note: Option<String>,
     max_jobs: Option<i64>,
     budget_usd: Option<f64>,
+    budget_tokens: Option<i64>,
 }
 
 /// `PATCH /api/assignments/{id}` and `POST /api/assignments/{id}/update`
@@ -96,7 +99,14 @@ pub(crate) async fn update(
     let b: UpdateBody = body(&bytes)?;
     let status = b.status.as_deref().map(str::parse::<AssignmentStatus>).transpose()?;
     let max_jobs = b.max_jobs.map(count);
-    let update = AssignmentUpdate { status, reason: b.reason, note: b.note, max_jobs, budget_usd: b.budget_usd };
+    let update = AssignmentUpdate {
+        status,
+        reason: b.reason,
+        note: b.note,
+        max_jobs,
+        budget_usd: b.budget_usd,
+        budget_tokens: b.budget_tokens,
+    };
     update.validate()?;
     let defaults = job_defaults(&ctx.app.config);
     json(StatusCode::OK, &ctx.store().update_assignment(ctx.ns(), &id, &update, &defaults, &actor()).await?)

@@ -5,6 +5,7 @@
 pub(crate) mod assignments;
 pub(crate) mod diff;
 pub(crate) mod error;
+pub(crate) mod gc;
 pub(crate) mod input;
 pub(crate) mod jobs;
 pub(crate) mod merge;
@@ -46,6 +47,7 @@ pub(crate) fn routes() -> Router<Ctx> {
         .route("/api/queue", get(queue::queue))
         .route("/api/runners", get(queue::runners))
         .route("/api/namespaces", get(queue::namespaces))
+        .route("/api/gc", get(gc::report))
         .route("/api/events", get(stream::namespace_events))
         .route("/api/assignments", get(assignments::list).post(assignments::create))
         .route("/api/assignments/{id}", get(assignments::show).patch(assignments::update))

@@ -52,6 +52,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(token: Option<&str>) -> TestServer {
+        TestServer::start_with(token, |_| {}).await
+    }
+
+    /// A server whose configuration `adjust` changed first.
+    pub async fn start_with(token: Option<&str>, adjust: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("baton.db").display());
         let store = baton_store::open(&url).await.expect("store opens");
@@ -59,7 +64,11 @@ impl TestServer {
         let addr = listener.local_addr().expect("addr");
         let app = baton_server::AppState {
             store: store.clone(),
-            config: Arc::new(config(dir.path(), &url)),
+            config: Arc::new({
+                let mut c = config(dir.path(), &url);
+                adjust(&mut c);
+                c
+            }),
             namespace: NS.to_string(),
             token: token.map(str::to_string),
             bound: addr,
@@ -97,7 +106,7 @@ pub fn person() -> Actor {
 }
 
 pub fn defaults() -> JobDefaults {
-    JobDefaults { pm_harness: "claude".into(), max_attempts: 3 }
+    JobDefaults { pm_harness: "claude".into(), max_attempts: 3, host_gone_ms: 600_000 }
 }
 
 pub fn policy() -> EnginePolicy {
@@ -130,6 +139,7 @@ pub async fn create(store: &dyn Store, north_star: &str, first: Option<JobType>)
         north_star: north_star.into(),
         max_jobs: 50,
         budget_usd: None,
+        budget_tokens: None,
         origin_root: None,
         base_ref: None,
         base_branch: None,

@@ -60,7 +60,8 @@ pub async fn create(
     let status = if waits == Deferral::Wait { AssignmentStatus::Deferred } else { AssignmentStatus::Active };
     sqlx::query(
         "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, base_ref, \
-         created_at, updated_at, base_branch, context) VALUES ($1, $2, $3, $11, $4, $5, $6, $7, $8, $8, $9, $10)",
+         created_at, updated_at, base_branch, context, budget_tokens) \
+         VALUES ($1, $2, $3, $11, $4, $5, $6, $7, $8, $8, $9, $10, $12)",
     )
     .bind(&id)
     .bind(&new.namespace)
@@ -73,6 +74,7 @@ pub async fn create(
     .bind(new.base_branch.as_deref().map(pg_text))
     .bind(pg_text(&new.context))
     .bind(status.as_str())
+    .bind(new.budget_tokens)
     .execute(&mut *conn)
     .await
     .ctx("creating an assignment")?;
@@ -137,7 +139,7 @@ pub async fn update(
     if update.status.is_some() {
         scope::check(conn, ns, actor, Mutation::ChangeStatus { assignment_id: id }, at).await?;
     }
-    if update.max_jobs.is_some() || update.budget_usd.is_some() {
+    if update.changes_guards() {
         scope::check(conn, ns, actor, Mutation::ChangeGuards { assignment_id: id }, at).await?;
     }
     let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE assignment_id = $1 AND status = 'pending'")
@@ -151,9 +153,13 @@ pub async fn update(
         AssignmentState { assignment: &current, pending_jobs, parents: &parents },
         update,
     )?;
+    if plan.status == AssignmentStatus::Active && current.status != AssignmentStatus::Active {
+        super::sync::check_resume(conn, id, defaults.host_gone_ms, at).await?;
+    }
 
     sqlx::query(
-        "UPDATE assignments SET status = $2, reason = $3, max_jobs = $4, budget_usd = $5, updated_at = $6 WHERE id = $1",
+        "UPDATE assignments SET status = $2, reason = $3, max_jobs = $4, budget_usd = $5, updated_at = $6, \
+         budget_tokens = $7 WHERE id = $1",
     )
     .bind(id)
     .bind(plan.status.as_str())
@@ -161,6 +167,7 @@ pub async fn update(
     .bind(rows::int(plan.max_jobs))
     .bind(plan.budget_usd)
     .bind(at)
+    .bind(plan.budget_tokens)
     .execute(&mut *conn)
     .await
     .ctx("updating an assignment")?;

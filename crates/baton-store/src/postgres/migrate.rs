@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0005_faults.sql"),
     include_str!("../../migrations/postgres/0006_sessions.sql"),
     include_str!("../../migrations/postgres/0007_spend.sql"),
+    include_str!("../../migrations/postgres/0008_budgets.sql"),
     include_str!("../../migrations/postgres/0011_dependencies.sql"),
     include_str!("../../migrations/postgres/0012_sync.sql"),
 ];

@@ -151,10 +151,12 @@ fn is_collision(e: &sqlx::Error) -> bool {
 }
 
 /// The connection broke, or the server is shutting down or starting up (SQLSTATE classes 08
-/// and 57P).
+/// and 57P). A connection closed before the server answered the TLS negotiation (a server going
+/// down or coming up accepts and drops it) surfaces as a protocol error about the SSLRequest.
 fn is_connection_lost(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Io(_) => true,
+        sqlx::Error::Protocol(message) => message.contains("SSLRequest"),
         sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
         _ => false,
     }

@@ -15,7 +15,7 @@ use std::str::FromStr;
 /// Columns of `assignments`, as [`assignment`] reads them.
 pub const ASSIGNMENT_COLUMNS: &str = "id, namespace, north_star, status, reason, created_at, updated_at, max_jobs, \
      budget_usd, cost_usd, job_count, base_ref, branch, worktree, host, base_branch, base_commit, context, merged_commit, \
-     final_head, activated_at, pushed_commit";
+     final_head, activated_at, pushed_commit, budget_tokens, tokens_spent";
 
 /// Columns of `jobs`, as [`job`] reads them.
 pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status, position, attempts, max_attempts, \
@@ -86,6 +86,8 @@ pub fn assignment(row: &PgRow) -> RowResult<Assignment> {
         pushed_commit: row.try_get("pushed_commit")?,
         final_head: row.try_get("final_head")?,
         activated_at: row.try_get("activated_at")?,
+        budget_tokens: row.try_get("budget_tokens")?,
+        tokens_spent: row.try_get("tokens_spent")?,
     })
 }
 

@@ -15,7 +15,7 @@ use super::queue::ready_heads;
 use super::rows;
 use super::{assignments, finish, jobs, Context, TxResult};
 use crate::prompt;
-use baton_core::engine::{self, ClaimCheck, JobTransition, LostLease};
+use baton_core::engine::{self, spend, ClaimCheck, JobTransition, LostLease};
 use baton_core::store::{AgentProcess, AttemptPrompt, AttemptStart, Claim, EnginePolicy, Lease, RunnerInfo};
 use baton_core::time::Millis;
 use baton_core::{Actor, JobStatus};
@@ -249,6 +249,10 @@ pub async fn claim_next(
     // Assignments this claim looked at and could not start (blocked by the budget guard, or
     // changed under it): still locked by this transaction, so they are excluded explicitly.
     let mut passed: Vec<String> = Vec::new();
+    let daily_cap = match policy.spend.daily_usd {
+        Some(_) => spend::daily_cap_reached(policy.spend.daily_usd, spent_today(conn, ns, now).await?, now),
+        None => None,
+    };
     loop {
         let candidate: Option<(String, String)> = sqlx::query_as(&format!(
             "SELECT j.id, a.id FROM {} \
@@ -280,8 +284,13 @@ pub async fn claim_next(
                 .ctx("checking a ready job")?;
         let still_next =
             matches!(&next, Some((id, not_before)) if *id == job_id && not_before.is_none_or(|t| t <= now));
-        let check =
-            if still_next { engine::check_claim(&assignment, runner_host.as_deref()) } else { ClaimCheck::Skip };
+        let check = match (still_next, &daily_cap) {
+            (false, _) => ClaimCheck::Skip,
+            (true, daily) => match engine::check_claim(&assignment, runner_host.as_deref()) {
+                ClaimCheck::Start if daily.is_some() => ClaimCheck::Block(daily.clone().unwrap_or_default()),
+                check => check,
+            },
+        };
         match check {
             ClaimCheck::Start => {}
             ClaimCheck::Skip => {
@@ -459,4 +468,17 @@ pub async fn is_idle(conn: &mut PgConnection, ns: &str) -> TxResult<bool> {
     .fetch_one(conn)
     .await
     .ctx("checking for work")
+}
+
+/// What the namespace's attempts that ended on the UTC day of `now` cost (`[budget] daily_usd`).
+async fn spent_today(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult<Option<f64>> {
+    sqlx::query_scalar(
+        "SELECT SUM(a.cost_usd) FROM attempts a JOIN jobs j ON j.id = a.job_id \
+         WHERE a.finished_at >= $2 AND j.namespace = $1",
+    )
+    .bind(ns)
+    .bind(spend::utc_day_start(now))
+    .fetch_one(&mut *conn)
+    .await
+    .ctx("summing today's spend")
 }

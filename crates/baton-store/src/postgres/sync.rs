@@ -58,6 +58,50 @@ pub async fn branches(conn: &mut PgConnection, ns: &str) -> TxResult<BTreeMap<St
     Ok(found.into_iter().map(|(id, head, pushed)| (id, BranchSync::new(head, pushed))).collect())
 }
 
+/// One stranded assignment as read for [`engine::host_gone`]: id, host, when a runner there last
+/// heartbeat, base, last recorded head, pushed commit, and its next job if an attempt of it ran.
+type Row = (String, String, Option<Millis>, Option<String>, Option<String>, Option<String>, Option<String>);
+
+/// The columns of a [`Row`] of an assignment `a`.
+fn stranded_columns() -> String {
+    format!(
+        "a.id, a.host, (SELECT MAX(r.heartbeat_at) FROM runners r WHERE r.namespace = a.namespace \
+           AND r.host = a.host), a.base_commit, {LAST_HEAD}, a.pushed_commit, \
+         (SELECT j.id FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending' AND j.attempts > 0 \
+           ORDER BY j.position LIMIT 1)"
+    )
+}
+
+fn as_stranded(row: &Row) -> Stranded<'_> {
+    let (id, host, last_seen, base, last_head, pushed, interrupted_job) = row;
+    Stranded {
+        assignment_id: id,
+        host,
+        last_seen: *last_seen,
+        base: base.as_deref(),
+        last_head: last_head.as_deref(),
+        pushed: pushed.as_deref(),
+        interrupted_job: interrupted_job.as_deref(),
+    }
+}
+
+/// Refuses to resume assignment `id` when that would only block it again at once
+/// ([`engine::check_resume`]); an assignment with no host yet always may.
+pub async fn check_resume(conn: &mut PgConnection, id: &str, gone_ms: u64, now: Millis) -> TxResult<()> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {} FROM assignments a WHERE a.id = $1 AND a.host IS NOT NULL",
+        stranded_columns()
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+    .ctx("checking the host of an assignment to resume")?;
+    match row {
+        Some(row) => Ok(engine::check_resume(&as_stranded(&row), now, gone_ms)?),
+        None => Ok(()),
+    }
+}
+
 /// Active assignments with work waiting on another host than `here` whose runners have all been
 /// gone longer than `gone_ms`: moved to `here` when `takeover` allows and their last commit was
 /// pushed, else blocked for a person. Assignments another transaction holds are looked at next
@@ -70,45 +114,33 @@ pub async fn settle_stranded(
     gone_ms: u64,
     now: Millis,
 ) -> TxResult<()> {
-    type Row = (String, String, Option<Millis>, Option<String>, Option<String>, Option<String>, Option<String>);
     let stranded: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT a.id, a.host, (SELECT MAX(r.heartbeat_at) FROM runners r WHERE r.namespace = a.namespace \
-           AND r.host = a.host), a.base_commit, {LAST_HEAD}, a.pushed_commit, \
-         (SELECT j.id FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending' AND j.attempts > 0 \
-           ORDER BY j.position LIMIT 1) \
-         FROM assignments a WHERE a.namespace = $1 AND a.status = 'active' \
+        "SELECT {} FROM assignments a WHERE a.namespace = $1 AND a.status = 'active' \
          AND a.host IS NOT NULL AND a.host <> $2 \
          AND EXISTS (SELECT 1 FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending') \
-         FOR UPDATE OF a SKIP LOCKED"
+         FOR UPDATE OF a SKIP LOCKED",
+        stranded_columns()
     ))
     .bind(ns)
     .bind(here)
     .fetch_all(&mut *conn)
     .await
     .ctx("finding assignments waiting for another host")?;
-    for (id, host, last_seen, base, last_head, pushed, interrupted_job) in stranded {
-        let stranded = Stranded {
-            assignment_id: &id,
-            host: &host,
-            last_seen,
-            base: base.as_deref(),
-            last_head: last_head.as_deref(),
-            pushed: pushed.as_deref(),
-            interrupted_job: interrupted_job.as_deref(),
-        };
-        match engine::host_gone(&stranded, here, takeover, now, gone_ms) {
+    for row in stranded {
+        let id = &row.0;
+        match engine::host_gone(&as_stranded(&row), here, takeover, now, gone_ms) {
             HostGone::Wait => {}
-            HostGone::Block(reason) => assignments::block(conn, &id, &reason, now).await?,
+            HostGone::Block(reason) => assignments::block(conn, id, &reason, now).await?,
             HostGone::Move { action, reason, .. } => {
                 // The new host creates its own worktree from the pushed commit on its first job.
                 sqlx::query("UPDATE assignments SET host = $2, worktree = NULL, updated_at = $3 WHERE id = $1")
-                    .bind(&id)
+                    .bind(id)
                     .bind(pg_text(here))
                     .bind(now)
                     .execute(&mut *conn)
                     .await
                     .ctx("moving an assignment to another host")?;
-                rows::record(conn, &id, None, now, &Actor::Engine, &action, reason.as_deref()).await?;
+                rows::record(conn, id, None, now, &Actor::Engine, &action, reason.as_deref()).await?;
             }
         }
     }

@@ -29,7 +29,8 @@ pub fn create(conn: &Connection, new: &NewAssignment, actor: &Actor, at: Millis)
     let status = if waits == Deferral::Wait { AssignmentStatus::Deferred } else { AssignmentStatus::Active };
     conn.prepare_cached(
         "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, base_ref, \
-         created_at, updated_at, base_branch, context) VALUES (?1, ?2, ?3, ?11, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
+         created_at, updated_at, base_branch, context, budget_tokens) \
+         VALUES (?1, ?2, ?3, ?11, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?12)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -43,7 +44,8 @@ pub fn create(conn: &Connection, new: &NewAssignment, actor: &Actor, at: Millis)
             at,
             new.base_branch,
             new.context,
-            status.as_str()
+            status.as_str(),
+            new.budget_tokens
         ])
     })
     .ctx("creating an assignment")?;
@@ -110,7 +112,7 @@ pub fn update(
     if update.status.is_some() {
         scope::check(conn, ns, actor, Mutation::ChangeStatus { assignment_id: id }, at)?;
     }
-    if update.max_jobs.is_some() || update.budget_usd.is_some() {
+    if update.changes_guards() {
         scope::check(conn, ns, actor, Mutation::ChangeGuards { assignment_id: id }, at)?;
     }
     let pending: u32 = conn
@@ -122,11 +124,25 @@ pub fn update(
         AssignmentState { assignment: &current, pending_jobs: pending, parents: &parents },
         update,
     )?;
+    if plan.status == AssignmentStatus::Active && current.status != AssignmentStatus::Active {
+        super::sync::check_resume(conn, id, defaults.host_gone_ms, at)?;
+    }
 
     conn.prepare_cached(
-        "UPDATE assignments SET status = ?2, reason = ?3, max_jobs = ?4, budget_usd = ?5, updated_at = ?6 WHERE id = ?1",
+        "UPDATE assignments SET status = ?2, reason = ?3, max_jobs = ?4, budget_usd = ?5, updated_at = ?6, \
+         budget_tokens = ?7 WHERE id = ?1",
     )
-    .and_then(|mut s| s.execute(params![id, plan.status.as_str(), plan.reason, plan.max_jobs, plan.budget_usd, at]))
+    .and_then(|mut s| {
+        s.execute(params![
+            id,
+            plan.status.as_str(),
+            plan.reason,
+            plan.max_jobs,
+            plan.budget_usd,
+            at,
+            plan.budget_tokens
+        ])
+    })
     .ctx("updating an assignment")?;
     for (action, reason) in &plan.history {
         rows::record(conn, id, None, at, actor, action, reason.as_deref())?;

@@ -58,8 +58,9 @@ pub fn finish_attempt(
     let finished_at = status.is_final().then_some(now);
     // Priced at the attempt's start, so a price that changed since does not apply to it.
     let usage = usage(r);
-    let cost = spend::price_attempt(&job, &usage, &policy.spend, job.started_at.unwrap_or(now));
-    let model = spend::job_model(&job, &policy.spend);
+    // The model the runner says the attempt ran on, else the one the job recorded earlier.
+    let model = r.model.as_deref().or_else(|| spend::job_model(&job, &policy.spend));
+    let cost = spend::price_attempt(model, &usage, &policy.spend, job.started_at.unwrap_or(now));
     conn.prepare_cached(
         "UPDATE jobs SET status = ?2, not_before = ?3, finished_at = ?4, duration_ms = ?5 - started_at, result = ?6, \
          success = ?7, error = ?8, error_kind = ?9, exit_code = ?10, session_id = COALESCE(?11, session_id), \

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_faults.sql"),
     include_str!("../../migrations/sqlite/0006_sessions.sql"),
     include_str!("../../migrations/sqlite/0007_spend.sql"),
+    include_str!("../../migrations/sqlite/0008_budgets.sql"),
     include_str!("../../migrations/sqlite/0011_dependencies.sql"),
     include_str!("../../migrations/sqlite/0012_sync.sql"),
 ];

@@ -10,7 +10,7 @@ use std::str::FromStr;
 /// Columns of `assignments`, in the order [`assignment`] reads them.
 pub const ASSIGNMENT_COLUMNS: &str = "id, namespace, north_star, status, reason, created_at, updated_at, max_jobs, \
      budget_usd, cost_usd, job_count, base_ref, branch, worktree, host, base_branch, base_commit, context, merged_commit, \
-     final_head, activated_at, pushed_commit";
+     final_head, activated_at, pushed_commit, budget_tokens, tokens_spent";
 
 /// Columns of `jobs`, in the order [`job`] reads them.
 pub const JOB_COLUMNS: &str = "id, assignment_id, type, harness, context, status, position, attempts, max_attempts, \
@@ -74,6 +74,8 @@ pub fn assignment(row: &Row<'_>) -> rusqlite::Result<Assignment> {
         final_head: row.get(19)?,
         activated_at: row.get(20)?,
         pushed_commit: row.get(21)?,
+        budget_tokens: row.get(22)?,
+        tokens_spent: row.get(23)?,
     })
 }
 

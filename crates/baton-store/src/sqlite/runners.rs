@@ -8,7 +8,7 @@
 use super::rows::{self, ASSIGNMENT_COLUMNS};
 use super::{assignments, finish, jobs, queue, Context};
 use crate::prompt;
-use baton_core::engine::{self, ClaimCheck, JobTransition, LostLease};
+use baton_core::engine::{self, spend, ClaimCheck, JobTransition, LostLease};
 use baton_core::store::{AgentProcess, AttemptPrompt, AttemptStart, Claim, EnginePolicy, Lease, RunnerInfo};
 use baton_core::time::Millis;
 use baton_core::{Actor, AssignmentStatus, JobStatus, JobType, Result};
@@ -185,6 +185,10 @@ pub fn claim_next(
     if let Some(here) = &runner_host {
         super::sync::settle_stranded(conn, ns, here, policy.takeover, policy.host_gone_ms, now)?;
     }
+    let daily_cap = match policy.spend.daily_usd {
+        Some(_) => spend::daily_cap_reached(policy.spend.daily_usd, spent_today(conn, ns, now)?, now),
+        None => None,
+    };
     for candidate in queue::heads(conn, ns)? {
         if candidate.not_before.is_some_and(|t| t > now) {
             continue;
@@ -193,7 +197,11 @@ pub fn claim_next(
             .prepare_cached(&format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?1"))
             .and_then(|mut s| s.query_row(params![candidate.assignment_id], rows::assignment))
             .ctx("reading an assignment")?;
-        match engine::check_claim(&assignment, runner_host.as_deref()) {
+        let check = match engine::check_claim(&assignment, runner_host.as_deref()) {
+            ClaimCheck::Start if daily_cap.is_some() => ClaimCheck::Block(daily_cap.clone().unwrap_or_default()),
+            check => check,
+        };
+        match check {
             ClaimCheck::Start => {}
             ClaimCheck::Skip => continue,
             ClaimCheck::Block(reason) => {
@@ -360,4 +368,14 @@ pub fn add_warnings(
             .ctx("recording a job warning")?;
     }
     Ok(true)
+}
+
+/// What the namespace's attempts that ended on the UTC day of `now` cost (`[budget] daily_usd`).
+fn spent_today(conn: &Connection, ns: &str, now: Millis) -> Result<Option<f64>> {
+    conn.prepare_cached(
+        "SELECT SUM(a.cost_usd) FROM attempts a JOIN jobs j ON j.id = a.job_id \
+         WHERE a.finished_at >= ?2 AND j.namespace = ?1",
+    )
+    .and_then(|mut s| s.query_row(params![ns, spend::utc_day_start(now)], |r| r.get(0)))
+    .ctx("summing today's spend")
 }

@@ -7,7 +7,7 @@ use baton_core::engine::{self, HostGone, Stranded};
 use baton_core::store::BranchSync;
 use baton_core::time::Millis;
 use baton_core::{Actor, Result};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
 
 /// Records the commit an attempt pushed, on its job and its assignment, while `token` holds the
@@ -42,6 +42,17 @@ pub fn branches(conn: &Connection, ids: &str) -> Result<BTreeMap<String, BranchS
     .ctx("reading assignments' branch sync")
 }
 
+/// What [`Row::read`] reads of an assignment `a`: its host, when a runner there last heartbeat,
+/// its base, last recorded head and pushed commit, and its next job if an attempt of it ran.
+fn stranded_columns() -> String {
+    format!(
+        "a.id, a.host, (SELECT MAX(r.heartbeat_at) FROM runners r WHERE r.namespace = a.namespace \
+           AND r.host = a.host), a.base_commit, {LAST_HEAD}, a.pushed_commit, \
+         (SELECT j.id FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending' AND j.attempts > 0 \
+           ORDER BY j.position LIMIT 1)"
+    )
+}
+
 /// One stranded assignment as read for [`engine::host_gone`].
 struct Row {
     id: String,
@@ -51,6 +62,45 @@ struct Row {
     last_head: Option<String>,
     pushed: Option<String>,
     interrupted_job: Option<String>,
+}
+
+impl Row {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+        Ok(Row {
+            id: r.get(0)?,
+            host: r.get(1)?,
+            last_seen: r.get(2)?,
+            base: r.get(3)?,
+            last_head: r.get(4)?,
+            pushed: r.get(5)?,
+            interrupted_job: r.get(6)?,
+        })
+    }
+
+    fn stranded(&self) -> Stranded<'_> {
+        Stranded {
+            assignment_id: &self.id,
+            host: &self.host,
+            last_seen: self.last_seen,
+            base: self.base.as_deref(),
+            last_head: self.last_head.as_deref(),
+            pushed: self.pushed.as_deref(),
+            interrupted_job: self.interrupted_job.as_deref(),
+        }
+    }
+}
+
+/// Refuses to resume assignment `id` when that would only block it again at once
+/// ([`engine::check_resume`]); an assignment with no host yet always may.
+pub fn check_resume(conn: &Connection, id: &str, gone_ms: u64, now: Millis) -> Result<()> {
+    let row = conn
+        .prepare_cached(&format!(
+            "SELECT {} FROM assignments a WHERE a.id = ?1 AND a.host IS NOT NULL",
+            stranded_columns()
+        ))
+        .and_then(|mut s| s.query_row(params![id], Row::read).optional())
+        .ctx("checking the host of an assignment to resume")?;
+    row.map_or(Ok(()), |row| engine::check_resume(&row.stranded(), now, gone_ms))
 }
 
 /// Active assignments with work waiting on another host than `here` whose runners have all been
@@ -66,40 +116,15 @@ pub fn settle_stranded(
 ) -> Result<()> {
     let stranded: Vec<Row> = conn
         .prepare_cached(&format!(
-            "SELECT a.id, a.host, (SELECT MAX(r.heartbeat_at) FROM runners r WHERE r.namespace = a.namespace \
-               AND r.host = a.host), a.base_commit, {LAST_HEAD}, a.pushed_commit, \
-             (SELECT j.id FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending' AND j.attempts > 0 \
-               ORDER BY j.position LIMIT 1) \
-             FROM assignments a WHERE a.namespace = ?1 AND a.status = 'active' \
+            "SELECT {} FROM assignments a WHERE a.namespace = ?1 AND a.status = 'active' \
              AND a.host IS NOT NULL AND a.host <> ?2 \
-             AND EXISTS (SELECT 1 FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending')"
+             AND EXISTS (SELECT 1 FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending')",
+            stranded_columns()
         ))
-        .and_then(|mut s| {
-            s.query_map(params![ns, here], |r| {
-                Ok(Row {
-                    id: r.get(0)?,
-                    host: r.get(1)?,
-                    last_seen: r.get(2)?,
-                    base: r.get(3)?,
-                    last_head: r.get(4)?,
-                    pushed: r.get(5)?,
-                    interrupted_job: r.get(6)?,
-                })
-            })?
-            .collect()
-        })
+        .and_then(|mut s| s.query_map(params![ns, here], Row::read)?.collect())
         .ctx("finding assignments waiting for another host")?;
     for row in stranded {
-        let stranded = Stranded {
-            assignment_id: &row.id,
-            host: &row.host,
-            last_seen: row.last_seen,
-            base: row.base.as_deref(),
-            last_head: row.last_head.as_deref(),
-            pushed: row.pushed.as_deref(),
-            interrupted_job: row.interrupted_job.as_deref(),
-        };
-        match engine::host_gone(&stranded, here, takeover, now, gone_ms) {
+        match engine::host_gone(&row.stranded(), here, takeover, now, gone_ms) {
             HostGone::Wait => {}
             HostGone::Block(reason) => assignments::block(conn, &row.id, &reason, now)?,
             HostGone::Move { action, reason, .. } => {

@@ -64,7 +64,10 @@ macro_rules! store_suite {
             a_child_waits_for_every_parent_then_starts, a_lone_parents_final_head_is_where_the_child_starts,
             a_cancelled_parent_blocks_its_child_and_a_resume_waits_for_the_rest,
             only_the_engine_starts_a_deferred_assignment_and_a_person_may_cancel_it,
-            bad_parents_are_refused_with_nothing_stored, parents_ending_together_start_each_child_exactly_once);
+            bad_parents_are_refused_with_nothing_stored, parents_ending_together_start_each_child_exactly_once,
+            the_token_budget_binds_any_harness_and_prices_the_recorded_model,
+            the_daily_cap_blocks_new_jobs_of_the_namespace_with_a_reason,
+            a_resume_the_lost_host_guard_would_undo_is_refused_until_the_host_is_back);
     };
     (@tests $factory:path; $attrs:tt; $($name:ident),* $(,)?) => {
         $( $crate::store_suite!(@test $factory; $attrs; $name); )*
@@ -87,7 +90,7 @@ pub fn person() -> Actor {
 }
 
 pub fn defaults() -> JobDefaults {
-    JobDefaults { pm_harness: "claude".into(), max_attempts: 3 }
+    JobDefaults { pm_harness: "claude".into(), max_attempts: 3, host_gone_ms: 600_000 }
 }
 
 pub fn new_assignment(north_star: &str) -> NewAssignment {
@@ -97,6 +100,7 @@ pub fn new_assignment(north_star: &str) -> NewAssignment {
         north_star: north_star.into(),
         max_jobs: 50,
         budget_usd: None,
+        budget_tokens: None,
         origin_root: Some("/src/repo-a".into()),
         base_ref: None,
         base_branch: None,

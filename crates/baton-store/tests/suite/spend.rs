@@ -14,6 +14,7 @@ fn priced() -> EnginePolicy {
         spend: SpendPolicy {
             prices: Prices { models: BTreeMap::from([("m1".to_string(), vec![price])]) },
             harness_models: BTreeMap::from([("claude".to_string(), "m1".to_string())]),
+            daily_usd: None,
         },
         ..policy()
     }
@@ -82,6 +83,66 @@ pub async fn tokens_without_a_price_are_unpriced_not_zero(store: Shared) {
         .unwrap()
         .unwrap();
     assert_eq!((done.tokens_in, done.cost_usd, done.cost_source), (None, None, None));
+}
+
+pub async fn the_token_budget_binds_any_harness_and_prices_the_recorded_model(store: Shared) {
+    let mut new = new_assignment("x");
+    new.budget_tokens = Some(700);
+    let a = store.create_assignment(new, &person()).await.unwrap().assignment;
+    assert_eq!((a.budget_tokens, a.tokens_spent), (Some(700), None));
+    // A codex job the PM asked to run on model `m1`: priced as `m1`, not as codex's model.
+    let codex = NewJob { harness: "codex".into(), model: Some("m1".into()), ..job(JobType::Implement) };
+    store.insert_job(NS, &a.id, codex, &person()).await.unwrap();
+    let c = store.claim_next(NS, "r1", 60_000, &priced()).await.unwrap().unwrap();
+    // 1000 in (400 of them cache reads) + 200 out: the guard counts 600 + 200.
+    let r = AttemptResultExt::with_usage(success("done"), 1000, 200, 400, None);
+    let done = store.finish_attempt(&c.job.id, c.token, r, &priced()).await.unwrap().unwrap();
+    assert_eq!(done.cost_source, Some(CostSource::Estimated));
+    assert_eq!(done.attempt_history[0].model.as_deref(), Some("m1"));
+    let d = store.assignment(NS, &a.id).await.unwrap();
+    assert_eq!(d.assignment.tokens_spent, Some(800));
+
+    // Its PM job is not started: the assignment is blocked with the figures and how to go on.
+    assert!(store.claim_next(NS, "r1", 60_000, &priced()).await.unwrap().is_none());
+    let d = store.assignment(NS, &a.id).await.unwrap().assignment;
+    assert_eq!(d.status, AssignmentStatus::Blocked);
+    let reason = d.reason.unwrap_or_default();
+    assert!(reason.starts_with("token budget reached (800 of 700"), "{reason}");
+
+    // Resume is refused while over it, naming the flag; raising it in the same call resumes.
+    let err = store.update_assignment(NS, &a.id, &update(AssignmentStatus::Active), &defaults(), &person()).await;
+    let err = err.unwrap_err().to_string();
+    assert!(
+        err.contains("token budget (700 tokens) is reached (800 spent)") && err.contains("--budget-tokens"),
+        "{err}"
+    );
+    let raise = AssignmentUpdate { budget_tokens: Some(5_000), ..update(AssignmentStatus::Active) };
+    let d = store.update_assignment(NS, &a.id, &raise, &defaults(), &person()).await.unwrap().assignment;
+    assert_eq!((d.status, d.budget_tokens), (AssignmentStatus::Active, Some(5_000)));
+    assert!(store.claim_next(NS, "r1", 60_000, &priced()).await.unwrap().is_some());
+}
+
+pub async fn the_daily_cap_blocks_new_jobs_of_the_namespace_with_a_reason(store: Shared) {
+    let capped = EnginePolicy { spend: SpendPolicy { daily_usd: Some(0.02), ..priced().spend }, ..priced() };
+    let a = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment.id;
+    let b = store.create_assignment(new_assignment("y"), &person()).await.unwrap().assignment.id;
+    store.insert_job(NS, &a, job(JobType::Implement), &person()).await.unwrap();
+    store.insert_job(NS, &b, job(JobType::Implement), &person()).await.unwrap();
+    // Below the cap, jobs start; the one that reaches it still records its result.
+    let c = store.claim_next(NS, "r1", 60_000, &capped).await.unwrap().unwrap();
+    let spent = AttemptResultExt::with_usage(success("done"), 100, 10, 0, Some(0.0219));
+    store.finish_attempt(&c.job.id, c.token, spent, &capped).await.unwrap().unwrap();
+    // Now no job of the namespace starts today: each assignment that would says why.
+    assert!(store.claim_next(NS, "r1", 60_000, &capped).await.unwrap().is_none());
+    for id in [&a, &b] {
+        let d = store.assignment(NS, id).await.unwrap().assignment;
+        assert_eq!(d.status, AssignmentStatus::Blocked, "{id}");
+        let reason = d.reason.unwrap_or_default();
+        assert!(reason.starts_with("the namespace's daily budget is spent ($0.02 of $0.02 today, UTC"), "{reason}");
+    }
+    // Without the cap (raised in config), a resume runs again.
+    store.update_assignment(NS, &b, &update(AssignmentStatus::Active), &defaults(), &person()).await.unwrap();
+    assert!(store.claim_next(NS, "r1", 60_000, &priced()).await.unwrap().is_some());
 }
 
 /// Usage on a test result.

@@ -67,3 +67,35 @@ pub async fn a_pushed_assignment_moves_to_another_host_and_an_unpushed_one_block
     let reason = d.reason.unwrap_or_default();
     assert!(reason.contains("last commit c2 is not on the [sync] remote"), "{reason}");
 }
+
+pub async fn a_resume_the_lost_host_guard_would_undo_is_refused_until_the_host_is_back(store: Shared) {
+    register_on(&store, "r-a", "host-a").await;
+    let (a, _) = assignment_with(&store, &[JobType::Implement]).await;
+    let c = store.claim_next(NS, "r-a", 60_000, &policy()).await.unwrap().unwrap();
+    store.set_workspace(NS, &a, &workspace(&a, "host-a")).await.unwrap();
+    let result = baton_core::store::AttemptResult { git_head_after: Some("c9".into()), ..success("done") };
+    store.finish_attempt(&c.job.id, c.token, result, &policy()).await.unwrap();
+    store.stop_runner("r-a").await.unwrap();
+    let block = AssignmentUpdate {
+        status: Some(AssignmentStatus::Blocked),
+        reason: Some("waiting".into()),
+        ..Default::default()
+    };
+    store.update_assignment(NS, &a, &block, &defaults(), &person()).await.unwrap();
+    wait_until_past(baton_core::time::now_ms() + 1).await;
+
+    // host-a has been gone longer than host_gone_ms and commit c9 is on no remote: a resume
+    // would be blocked again by the next claim, so it is refused, naming the guard.
+    let resume = AssignmentUpdate { status: Some(AssignmentStatus::Active), ..Default::default() };
+    let gone = JobDefaults { host_gone_ms: 0, ..defaults() };
+    let before = store.assignment(NS, &a).await.unwrap();
+    let err = store.update_assignment(NS, &a, &resume, &gone, &person()).await.unwrap_err();
+    assert!(matches!(err, baton_core::Error::HostGoneRefusedResume { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("cannot resume") && text.contains("host host-a") && text.contains("host_gone_ms"), "{text}");
+    assert_eq!(store.assignment(NS, &a).await.unwrap(), before, "nothing changed");
+
+    // Within host_gone_ms the host may still come back: the resume goes ahead.
+    let d = store.update_assignment(NS, &a, &resume, &defaults(), &person()).await.unwrap();
+    assert_eq!(d.assignment.status, AssignmentStatus::Active);
+}

@@ -73,6 +73,9 @@ pub fn render(detail: &AssignmentDetail, git: &Summary, style: &Style, width: us
     if let Some(spend) = views::chain_spend(&detail.jobs).filter(|_| uncertain) {
         field("spend", spend);
     }
+    if let Some(tokens) = views::tokens_of_budget(a) {
+        field("tokens", tokens);
+    }
     field("jobs", format!("{} of {} allowed", a.job_count, a.max_jobs));
     if let Some(branch) = &a.branch {
         // Where the work is, for the person who reviews and merges it.

@@ -16,6 +16,7 @@ pub async fn run(ctx: &mut Context, args: CreateArgs) -> CliResult {
     let mut new = NewAssignment::with_defaults(&ctx.config, args.north_star);
     new.max_jobs = args.max_jobs.unwrap_or(new.max_jobs);
     new.budget_usd = args.budget_usd;
+    new.budget_tokens = args.budget_tokens;
     // The person's context stays with the assignment (every job's prompt shows it) and briefs
     // the first job.
     new.context = context_file::resolve(args.context, args.context_file.as_deref())?.unwrap_or_default();

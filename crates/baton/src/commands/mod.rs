@@ -10,6 +10,7 @@ mod completions;
 mod create;
 mod diff;
 mod doctor;
+mod gc;
 mod init;
 mod insert_job;
 mod job;
@@ -59,6 +60,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Run(args) => run::run(&mut ctx, args).await,
         Command::Logs(args) => logs::run(&mut ctx, args).await,
         Command::Clean(args) => clean::run(&mut ctx, args).await,
+        Command::Gc(args) => gc::run(&mut ctx, args.dry_run).await,
         Command::Diff(args) => diff::run(&mut ctx, args).await,
         Command::Merge(args) => merge::run(&mut ctx, args).await,
         Command::Templates(args) => templates::run(&mut ctx, args).await,

@@ -30,8 +30,32 @@ pub async fn run(ctx: &mut Context, args: RunArgs) -> CliResult {
     for name in baton_runner::template_history::edited_overrides_of_changed_builtins(&ctx.config.repo_root) {
         crate::output::warn(&baton_runner::template_history::override_warning(name));
     }
+    // Checked and bound before anything starts: a refused or taken address leaves nothing half-started.
+    let metrics = match args.metrics {
+        Some(addr) => Some(metrics_listener(addr, args.metrics_token).await?),
+        None => None,
+    };
     let store = ctx.store().await?;
     let config = Arc::new(ctx.config.clone());
+    let (metrics_stop, metrics_task) = match metrics {
+        Some((listener, token)) => {
+            let bound = listener.local_addr().map_err(|e| baton_core::Error::io("reading the metrics address", e))?;
+            let app = baton_server::AppState {
+                store: store.clone(),
+                namespace: ctx.ns().to_string(),
+                config: config.clone(),
+                token,
+                bound,
+            };
+            eprintln!("baton run: metrics of namespace {} on http://{bound}/metrics", ctx.ns());
+            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+            let stopped = async move {
+                let _ = stop_rx.await;
+            };
+            (Some(stop_tx), Some(tokio::spawn(baton_server::serve_metrics(listener, app, stopped))))
+        }
+        None => (None, None),
+    };
     let mut options = RunnerOptions::new(ctx.ns());
     // Parallel agents in one checkout would edit the same files; with worktrees they do not.
     let default_concurrency = match ctx.config.isolation {
@@ -68,8 +92,35 @@ pub async fn run(ctx: &mut Context, args: RunArgs) -> CliResult {
     let now = async move {
         let _ = second_rx.await;
     };
-    run_with_stops(store, config, options, shutdown, now).await?;
+    let ran = run_with_stops(store, config, options, shutdown, now).await;
+    if let (Some(stop), Some(task)) = (metrics_stop, metrics_task) {
+        let _ = stop.send(());
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("the metrics listener failed: {e}"),
+            Err(e) => tracing::warn!("the metrics listener failed: {e}"),
+        }
+    }
+    ran?;
     Ok(())
+}
+
+/// The `--metrics` listener, bound, with its token: refused off loopback without one.
+async fn metrics_listener(
+    addr: std::net::SocketAddr,
+    token: Option<String>,
+) -> Result<(tokio::net::TcpListener, Option<String>), baton_core::Error> {
+    let token = token.filter(|t| !t.is_empty());
+    baton_server::check_bind(addr, token.as_deref()).map_err(|m| {
+        baton_core::Error::invalid(format!("--metrics {addr}: {}", m.replace("--token", "--metrics-token")))
+    })?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        baton_core::Error::io(
+            format!("listening for --metrics on {addr} (is another process using it? choose another address, e.g. 127.0.0.1:0)"),
+            e,
+        )
+    })?;
+    Ok((listener, token))
 }
 
 /// Log lines on stderr: `RUST_LOG` if set, else info-level baton events, compact.

@@ -17,6 +17,7 @@ pub async fn run(ctx: &mut Context, args: UpdateAssignmentArgs) -> CliResult {
         note: args.note,
         max_jobs: args.max_jobs,
         budget_usd: args.budget_usd,
+        budget_tokens: args.budget_tokens,
     };
     // Caught before opening the store: these rules need no stored state.
     update.validate()?;
@@ -38,9 +39,13 @@ fn describe(ctx: &Context, detail: &AssignmentDetail, update: &AssignmentUpdate)
         text.push_str(&format!(": {}", one_line(reason)));
     }
     text.push('\n');
-    if update.max_jobs.is_some() || update.budget_usd.is_some() {
+    if update.changes_guards() {
         let budget = a.budget_usd.map(money).unwrap_or_else(|| "none".into());
-        text.push_str(&format!("  job limit {} ({} used), budget {budget}\n", a.max_jobs, a.job_count));
+        text.push_str(&format!("  job limit {} ({} used), budget {budget}", a.max_jobs, a.job_count));
+        if let Some(tokens) = a.budget_tokens {
+            text.push_str(&format!(", token budget {tokens} ({} used)", a.tokens_spent.unwrap_or(0)));
+        }
+        text.push('\n');
     }
     match update.status {
         // A resume of a child whose parents are not all complete: it waits again.

@@ -69,6 +69,14 @@ pub fn job_usage(a: &Assignment) -> String {
     format!("{}/{}", a.job_count, a.max_jobs)
 }
 
+/// `812000/2000000 tokens` against a token budget (input + output + cache writes); `None`
+/// without one.
+pub fn tokens_of_budget(a: &Assignment) -> Option<String> {
+    let budget = a.budget_tokens?;
+    let spent = a.tokens_spent.map_or_else(|| NONE.to_string(), |t| t.to_string());
+    Some(format!("{spent}/{budget} (input + output + cache-write tokens)"))
+}
+
 /// `$1.20/$5.00`, `$1.20`, `-/$5.00` or `-`.
 pub fn cost_of_budget(a: &Assignment) -> String {
     let cost = a.cost_usd.map(super::format::money);

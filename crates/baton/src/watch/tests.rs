@@ -23,7 +23,7 @@ fn person() -> Actor {
 }
 
 fn defaults() -> JobDefaults {
-    JobDefaults { pm_harness: "claude".into(), max_attempts: 3 }
+    JobDefaults { pm_harness: "claude".into(), max_attempts: 3, host_gone_ms: 600_000 }
 }
 
 fn policy() -> EnginePolicy {
@@ -56,6 +56,7 @@ async fn create(store: &dyn Store, north_star: &str) -> AssignmentDetail {
         north_star: north_star.into(),
         max_jobs: 50,
         budget_usd: None,
+        budget_tokens: None,
         origin_root: None,
         base_ref: None,
         base_branch: None,
@@ -73,6 +74,7 @@ fn new_after(parent: &str) -> NewAssignment {
         north_star: "After it".into(),
         max_jobs: 50,
         budget_usd: None,
+        budget_tokens: None,
         origin_root: None,
         base_ref: None,
         base_branch: None,

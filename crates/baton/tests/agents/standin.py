@@ -31,6 +31,8 @@ Directives (words starting with @ in the context / north star):
   @together NAME N      wait until N runs with `@together NAME` have started, so they provably overlap
                         (each leaves a marker in $STANDIN_STATE/together-NAME/)
   @big N                emit N bytes of assistant text in 1000-byte events
+  @over-budget          claude: with --max-budget-usd X, end as claude does when its cost passes X
+                        (`error_max_budget_usd`, cost X + 0.001, exit 1); without the flag, succeed
 PM jobs (BATON_JOB_TYPE=pm), directives in the north star:
   @flow T1,T2,...       queue the next job type that has not run yet; complete when all ran
                         (with work already queued, decide nothing)
@@ -435,6 +437,15 @@ def main():
             wait_for_file(os.path.join(ENV["STANDIN_STATE"], "release"), "the test's release")
             record_call(["insert-job", AID, "--type", "review", "--context", "from a stale agent"])
             time.sleep(1000)
+        if "over-budget" in d and FLAVOUR == "claude" and "--max-budget-usd" in ARGV:
+            limit = ARGV[ARGV.index("--max-budget-usd") + 1]
+            say("spending")
+            emit({"type": "result", "subtype": "error_max_budget_usd", "is_error": True, "num_turns": 1,
+                  "session_id": SESSION, "total_cost_usd": float(limit) + 0.001,
+                  "usage": {"input_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
+                            "output_tokens": 0}, "errors": [f"Reached maximum budget (${limit})"]})
+            log_run(started, attempt, 1)
+            sys.exit(1)
         if "try-complete" in d:
             record_call(["update-assignment", AID, "--status", "complete"])
         if "write" in d:

@@ -153,6 +153,8 @@ fn unknown_values_are_usage_errors_listing_the_valid_ones() {
     rejected(&s, &["queue", "--colour", "never"], 2);
     rejected(&s, &["jobs", "--limit", "0"], 2);
     rejected(&s, &["create", "X", "--budget-usd", "-3"], 2);
+    let err = rejected(&s, &["create", "X", "--budget-tokens", "1.5k"], 2);
+    assert!(err.contains("must be a whole number of tokens above 0"), "{err}");
     rejected(&s, &["create", "X", "--max-jobs", "0"], 2);
 }
 

@@ -69,6 +69,13 @@ fn guards_can_be_raised() {
     assert_eq!(detail["status"], "active");
     let out = s.ok(&["update-assignment", &aid, "--max-jobs", "70"]);
     assert!(out.contains("job limit 70"), "{out}");
+    // The token guard binds any harness; people write large counts grouped.
+    let detail = s.json(&["update-assignment", &aid, "--budget-tokens", "2_000_000"]);
+    assert_eq!((detail["budget_tokens"].clone(), detail["tokens_spent"].clone()), (2_000_000.into(), Value::Null));
+    let out = s.ok(&["update-assignment", &aid, "--budget-tokens", "3,000,000"]);
+    assert!(out.contains("token budget 3000000 (0 used)"), "{out}");
+    let shown = s.ok(&["assignment", &aid]);
+    assert!(shown.contains("-/3000000 (input + output + cache-write tokens)"), "{shown}");
 }
 
 #[test]

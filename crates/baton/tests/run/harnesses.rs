@@ -176,3 +176,23 @@ fn prompt_file_is_substituted_with_a_file_holding_the_prompt() {
     assert!(!path.contains("{prompt_file}") && path.starts_with('/'), "{path}");
     assert!(!std::path::Path::new(path).exists(), "the prompt file is removed after the job");
 }
+
+#[test]
+fn claude_gets_the_budget_left_and_its_budget_stop_blocks_the_assignment_without_a_pm() {
+    let bench = Bench::new();
+    let a = bench.json(&["create", "Spend carefully @flow implement", "--budget-usd", "0.50"]);
+    let aid = a["id"].as_str().unwrap().to_string();
+    let j =
+        bench.json(&["insert-job", &aid, "--type", "implement", "--harness", "claude", "--context", "@over-budget"]);
+    let jid = j["id"].as_str().unwrap().to_string();
+    bench.run_until_idle(&[]);
+    let run = bench.agent_runs().into_iter().find(|r| r["job"] == jid.as_str()).expect("the job ran");
+    let argv: Vec<&str> = run["argv"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(argv.windows(2).any(|w| w == ["--max-budget-usd", "0.500000"]), "{argv:?}");
+    let job = bench.job(&jid);
+    assert_eq!((job["status"].as_str(), job["error_kind"].as_str()), (Some("failed"), Some("permanent")), "{job:#}");
+    let detail = bench.detail(&aid);
+    assert_eq!(detail["status"], "blocked");
+    assert_eq!(detail["reason"], "budget $0.50 reached ($0.50 spent)");
+    assert_eq!(types_and_statuses(&detail), vec![pair("implement", "failed")], "no PM spends more");
+}

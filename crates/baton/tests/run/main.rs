@@ -17,6 +17,7 @@ mod flow;
 mod harnesses;
 mod keys;
 mod merge;
+mod metrics;
 mod multihost;
 mod netns;
 mod postgres;

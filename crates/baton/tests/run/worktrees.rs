@@ -185,3 +185,38 @@ fn a_failed_setup_fails_the_job_with_its_output_and_runs_again_for_the_next_job(
     let attempts = std::fs::read_to_string(format!("{}-setup", bench.path("state").display())).unwrap();
     assert_eq!(attempts.lines().count(), 2, "the setup ran again for the next job");
 }
+
+#[test]
+fn gc_names_each_worktree_removes_only_clean_merged_ones_and_says_what_it_freed() {
+    let bench = Bench::new();
+    let (empty, _) = bench.assignment("Nothing to keep @flow implement", "implement", "");
+    let (unmerged, _) = bench.assignment("Keep me @flow implement", "implement", "@write work.txt precious");
+    bench.run_until_idle(&["--concurrency", "2"]);
+    let tree = |aid: &str| bench.detail(aid)["worktree"].as_str().unwrap_or_default().to_string();
+    let (empty_tree, unmerged_tree) = (tree(&empty), tree(&unmerged));
+
+    // No policy: nothing is removed, and the refusal says how to set one.
+    let out = bench.cmd(&["gc"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[retention] worktrees_after"));
+
+    bench.config("[retention]\nworktrees_after = \"1s\"\n");
+    bench.wait_for("the assignments to be a second old", || {
+        bench.json(&["gc", "--dry-run"])["worktrees"].as_array().is_some_and(|w| w.len() == 2)
+    });
+    let dry = bench.ok(&["gc", "--dry-run"]);
+    for (aid, place) in [(&empty, &empty_tree), (&unmerged, &unmerged_tree)] {
+        assert!(dry.contains(&format!("{aid}  {place} (")) && dry.contains("would be removed if clean and merged"));
+    }
+    assert!(dry.contains("would free at most "), "{dry}");
+    assert!(Path::new(&empty_tree).exists(), "a dry run removes nothing");
+
+    let report = bench.json(&["gc"]);
+    let worktrees = report["worktrees"].as_array().unwrap();
+    let of = |aid: &str| worktrees.iter().find(|w| w["assignment"] == aid).cloned().unwrap_or_default();
+    assert_eq!(of(&empty)["outcome"], "removed", "{report:#}");
+    assert_eq!(of(&unmerged)["done"], false, "unmerged work is kept: {report:#}");
+    assert_eq!(report["bytes_freed"], of(&empty)["bytes"], "{report:#}");
+    assert!(!Path::new(&empty_tree).exists());
+    assert!(Path::new(&unmerged_tree).join("work.txt").exists());
+}
