@@ -100,6 +100,15 @@ pub fn prepare(
         ("BATON_JOB_TYPE".to_string(), job.job_type.as_str().to_string()),
         ("BATON_NAMESPACE".to_string(), identity.namespace.to_string()),
     ]);
+    let inherited = std::env::var(crate::agent_telemetry::RESOURCE_ATTRIBUTES).ok();
+    let labels = crate::agent_telemetry::Labels {
+        assignment: &job.assignment_id,
+        job: &job.id,
+        job_type: job.job_type.as_str(),
+    };
+    let telemetry = crate::agent_telemetry::variables(&config.telemetry, &labels, format, &env, inherited.as_deref());
+    env.retain(|(k, _)| !telemetry.iter().any(|(t, _)| t == k));
+    env.extend(telemetry);
     if let Some((vars, _)) = &identity.socket {
         env.extend(vars.iter().cloned());
     }

@@ -22,6 +22,7 @@
 //! - [`templates`] and [`prompt`]: what the agent is told; [`template_history`]: stale copies.
 
 pub mod agent_socket;
+pub mod agent_telemetry;
 pub mod assignment_git;
 pub mod base;
 pub mod checkpoint;

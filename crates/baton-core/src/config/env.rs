@@ -88,5 +88,17 @@ pub(super) fn apply(c: &mut Config, env: EnvLookup<'_>) -> Result<()> {
     if let Some(v) = parse(env, "BATON_COMMIT_MAX_FILE_BYTES", INT)? {
         c.commit_max_file_bytes = v;
     }
+    let bad = |name: &str| {
+        let name = name.to_string();
+        move |message| Error::ConfigEnv { name, message }
+    };
+    if let Some(v) = env("BATON_OTLP_ENDPOINT").filter(|v| !v.trim().is_empty()) {
+        let endpoint = super::telemetry::check_endpoint(&v, "telemetry.otlp_endpoint");
+        c.telemetry.otlp_endpoint = Some(endpoint.map_err(bad("BATON_OTLP_ENDPOINT"))?);
+    }
+    if let Some(v) = env("BATON_OTLP_PROTOCOL").filter(|v| !v.trim().is_empty()) {
+        let protocol = super::telemetry::check_protocol(&v, "telemetry.otlp_protocol");
+        c.telemetry.otlp_protocol = protocol.map_err(bad("BATON_OTLP_PROTOCOL"))?;
+    }
     Ok(())
 }

@@ -41,6 +41,19 @@ pub struct ConfigFile {
     pub retention: Option<RetentionFile>,
     pub sync: Option<SyncFile>,
     pub budget: Option<BudgetFile>,
+    pub telemetry: Option<TelemetryFile>,
+}
+
+/// `[telemetry]`: the agents' own OpenTelemetry exports.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryFile {
+    /// `http(s)://HOST:PORT` of an OTLP collector; unset: the agents export nothing.
+    pub otlp_endpoint: Option<String>,
+    /// `http/protobuf` (default), `http/json` or `grpc`.
+    pub otlp_protocol: Option<String>,
+    /// How often the agents export metrics, in milliseconds (default 10000).
+    pub metric_interval_ms: Option<u64>,
 }
 
 /// `[sync]`: sharing assignments' branches through a git remote, for runners on several hosts.

@@ -9,17 +9,19 @@ mod harness;
 mod prices;
 pub mod ranges;
 mod sandbox;
+mod telemetry;
 
 pub use discover::{
     default_database_path, locate_repo, user_config_file, EnvLookup, RepoLocation, BATON_DIR, CONFIG_FILE,
 };
 pub use file::{
     BudgetFile, ConfigFile, HarnessDefaultsFile, HarnessFile, NotifyFile, PriceFile, PricesFile, RetentionFile,
-    SyncFile,
+    SyncFile, TelemetryFile,
 };
 pub use harness::{Format, HarnessConfig, BUILTIN_HARNESSES};
 pub use prices::{parse_duration, Retention};
 pub use sandbox::{Sandbox, DEFAULT_AGENT_ENV_REMOVE};
+pub use telemetry::{Telemetry, OTLP_PROTOCOLS};
 
 use crate::error::{Error, Result};
 use crate::model::JobType;
@@ -92,6 +94,8 @@ pub struct Config {
     pub agent_env_remove: Vec<String>,
     /// `[budget] daily_usd`: the namespace's spend cap per UTC day (off by default).
     pub daily_usd: Option<f64>,
+    /// `[telemetry]`: where the agent CLIs send their own OpenTelemetry exports (off by default).
+    pub telemetry: Telemetry,
 }
 
 /// The scalar keys that `BATON_<KEY>` may override.
@@ -278,6 +282,7 @@ impl Config {
             sandbox: Sandbox::default(),
             agent_env_remove: DEFAULT_AGENT_ENV_REMOVE.iter().map(|v| v.to_string()).collect(),
             daily_usd: None,
+            telemetry: Telemetry::default(),
         }
     }
 
@@ -357,6 +362,28 @@ impl Config {
                 });
             }
             self.daily_usd = Some(daily);
+        }
+        if let Some(t) = &f.telemetry {
+            let bad = |message| Error::Config { path: path.to_path_buf(), message };
+            if let Some(endpoint) = &t.otlp_endpoint {
+                self.telemetry.otlp_endpoint = match endpoint.trim() {
+                    "" => None,
+                    e => Some(telemetry::check_endpoint(e, "telemetry.otlp_endpoint").map_err(bad)?),
+                };
+            }
+            if let Some(protocol) = &t.otlp_protocol {
+                self.telemetry.otlp_protocol =
+                    telemetry::check_protocol(protocol, "telemetry.otlp_protocol").map_err(bad)?;
+            }
+            if let Some(ms) = t.metric_interval_ms {
+                if ms == 0 {
+                    return Err(Error::Config {
+                        path: path.to_path_buf(),
+                        message: "key `telemetry.metric_interval_ms`: must be at least 1".to_string(),
+                    });
+                }
+                self.telemetry.metric_interval_ms = ms;
+            }
         }
         Ok(())
     }

@@ -248,3 +248,33 @@ fn the_sandbox_and_what_agents_never_get() {
     let e = Config::load(bad.path(), &env_of(&[("HOME", "/home/u")])).unwrap_err().to_string();
     assert!(e.contains("writable = \"cache\" is not an absolute path"), "{e}");
 }
+
+#[test]
+fn telemetry_is_off_until_an_endpoint_is_set() {
+    let repo = repo_with(None);
+    let c = Config::load(repo.path(), &env_of(&[("HOME", "/home/u")])).unwrap();
+    assert_eq!(c.telemetry, Telemetry::default());
+    let repo = repo_with(Some(
+        "[telemetry]\notlp_endpoint = \"http://127.0.0.1:4318/\"\notlp_protocol = \"http/json\"\nmetric_interval_ms = 500\n",
+    ));
+    let c = Config::load(repo.path(), &env_of(&[("HOME", "/home/u")])).unwrap();
+    assert_eq!(c.telemetry.otlp_endpoint.as_deref(), Some("http://127.0.0.1:4318"));
+    assert_eq!((c.telemetry.otlp_protocol.as_str(), c.telemetry.metric_interval_ms), ("http/json", 500));
+    let env = env_of(&[("HOME", "/home/u"), ("BATON_OTLP_ENDPOINT", "https://otel.example:4318")]);
+    let c = Config::load(repo.path(), &env).unwrap();
+    assert_eq!(c.telemetry.otlp_endpoint.as_deref(), Some("https://otel.example:4318"));
+}
+
+#[test]
+fn a_bad_telemetry_endpoint_names_the_key() {
+    let repo = repo_with(Some("[telemetry]\notlp_endpoint = \"localhost:4318\"\n"));
+    let e = Config::load(repo.path(), &env_of(&[("HOME", "/home/u")])).unwrap_err().to_string();
+    assert!(e.contains("telemetry.otlp_endpoint") && e.contains("http://HOST:PORT"), "{e}");
+    let repo = repo_with(Some("[telemetry]\notlp_protocol = \"udp\"\n"));
+    let e = Config::load(repo.path(), &env_of(&[("HOME", "/home/u")])).unwrap_err().to_string();
+    assert!(e.contains("telemetry.otlp_protocol") && e.contains("http/json"), "{e}");
+    let repo = repo_with(None);
+    let env = env_of(&[("HOME", "/home/u"), ("BATON_OTLP_ENDPOINT", "ftp://x")]);
+    let e = Config::load(repo.path(), &env).unwrap_err().to_string();
+    assert!(e.starts_with("environment variable BATON_OTLP_ENDPOINT:"), "{e}");
+}
