@@ -32,7 +32,7 @@ pub fn variables(
     let Some(endpoint) = t.otlp_endpoint.as_deref() else {
         return Vec::new();
     };
-    let interval = t.metric_interval_ms.to_string();
+    let interval = t.export_interval_ms.to_string();
     let switches: Vec<(&str, &str)> = match format {
         Format::Claude => vec![
             ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
@@ -41,6 +41,7 @@ pub fn variables(
             ("OTEL_EXPORTER_OTLP_PROTOCOL", t.otlp_protocol.as_str()),
             ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
             ("OTEL_METRIC_EXPORT_INTERVAL", interval.as_str()),
+            ("OTEL_LOGS_EXPORT_INTERVAL", interval.as_str()),
         ],
         Format::Gemini => vec![
             ("GEMINI_TELEMETRY_ENABLED", "true"),
@@ -98,7 +99,7 @@ mod tests {
         Telemetry {
             otlp_endpoint: Some("http://127.0.0.1:4318".into()),
             otlp_protocol: protocol.into(),
-            metric_interval_ms: 1000,
+            export_interval_ms: 1000,
         }
     }
 
@@ -120,6 +121,7 @@ mod tests {
         assert_eq!(get(&vars, "OTEL_EXPORTER_OTLP_PROTOCOL"), Some("http/json"));
         assert_eq!(get(&vars, "OTEL_EXPORTER_OTLP_ENDPOINT"), Some("http://127.0.0.1:4318"));
         assert_eq!(get(&vars, "OTEL_METRIC_EXPORT_INTERVAL"), Some("1000"));
+        assert_eq!(get(&vars, "OTEL_LOGS_EXPORT_INTERVAL"), Some("1000"));
         assert_eq!(get(&vars, RESOURCE_ATTRIBUTES), Some("baton.assignment=a1,baton.job=j2,baton.job_type=implement"));
     }
 

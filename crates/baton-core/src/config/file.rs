@@ -52,8 +52,8 @@ pub struct TelemetryFile {
     pub otlp_endpoint: Option<String>,
     /// `http/protobuf` (default), `http/json` or `grpc`.
     pub otlp_protocol: Option<String>,
-    /// How often the agents export metrics, in milliseconds (default 10000).
-    pub metric_interval_ms: Option<u64>,
+    /// How often the agents export metrics and events, in milliseconds (default 10000).
+    pub export_interval_ms: Option<u64>,
 }
 
 /// `[sync]`: sharing assignments' branches through a git remote, for runners on several hosts.

@@ -375,14 +375,14 @@ impl Config {
                 self.telemetry.otlp_protocol =
                     telemetry::check_protocol(protocol, "telemetry.otlp_protocol").map_err(bad)?;
             }
-            if let Some(ms) = t.metric_interval_ms {
+            if let Some(ms) = t.export_interval_ms {
                 if ms == 0 {
                     return Err(Error::Config {
                         path: path.to_path_buf(),
-                        message: "key `telemetry.metric_interval_ms`: must be at least 1".to_string(),
+                        message: "key `telemetry.export_interval_ms`: must be at least 1".to_string(),
                     });
                 }
-                self.telemetry.metric_interval_ms = ms;
+                self.telemetry.export_interval_ms = ms;
             }
         }
         Ok(())

@@ -11,13 +11,13 @@ pub struct Telemetry {
     pub otlp_endpoint: Option<String>,
     /// One of [`OTLP_PROTOCOLS`].
     pub otlp_protocol: String,
-    /// How often the agents export metrics, in milliseconds.
-    pub metric_interval_ms: u64,
+    /// How often the agents export metrics and events, in milliseconds.
+    pub export_interval_ms: u64,
 }
 
 impl Default for Telemetry {
     fn default() -> Self {
-        Telemetry { otlp_endpoint: None, otlp_protocol: "http/protobuf".to_string(), metric_interval_ms: 10_000 }
+        Telemetry { otlp_endpoint: None, otlp_protocol: "http/protobuf".to_string(), export_interval_ms: 10_000 }
     }
 }
 

@@ -255,11 +255,11 @@ fn telemetry_is_off_until_an_endpoint_is_set() {
     let c = Config::load(repo.path(), &env_of(&[("HOME", "/home/u")])).unwrap();
     assert_eq!(c.telemetry, Telemetry::default());
     let repo = repo_with(Some(
-        "[telemetry]\notlp_endpoint = \"http://127.0.0.1:4318/\"\notlp_protocol = \"http/json\"\nmetric_interval_ms = 500\n",
+        "[telemetry]\notlp_endpoint = \"http://127.0.0.1:4318/\"\notlp_protocol = \"http/json\"\nexport_interval_ms = 500\n",
     ));
     let c = Config::load(repo.path(), &env_of(&[("HOME", "/home/u")])).unwrap();
     assert_eq!(c.telemetry.otlp_endpoint.as_deref(), Some("http://127.0.0.1:4318"));
-    assert_eq!((c.telemetry.otlp_protocol.as_str(), c.telemetry.metric_interval_ms), ("http/json", 500));
+    assert_eq!((c.telemetry.otlp_protocol.as_str(), c.telemetry.export_interval_ms), ("http/json", 500));
     let env = env_of(&[("HOME", "/home/u"), ("BATON_OTLP_ENDPOINT", "https://otel.example:4318")]);
     let c = Config::load(repo.path(), &env).unwrap();
     assert_eq!(c.telemetry.otlp_endpoint.as_deref(), Some("https://otel.example:4318"));

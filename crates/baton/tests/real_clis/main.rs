@@ -20,6 +20,7 @@ mod harness;
 
 mod bench;
 mod modes;
+mod otlp;
 mod pm;
 mod sandboxed;
 mod session_cost;
