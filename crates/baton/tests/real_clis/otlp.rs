@@ -1,6 +1,7 @@
-//! The agents' own telemetry: with `BATON_OTLP_ENDPOINT` set, the real claude CLI exports
-//! OpenTelemetry over OTLP/HTTP (JSON) to a loopback stand-in collector, and the export carries
-//! the `baton.job` resource attribute of the job it ran.
+//! The agents' own telemetry: with `BATON_OTLP_ENDPOINT` set, the real claude and gemini CLIs
+//! export OpenTelemetry over OTLP/HTTP to a loopback stand-in collector, and the export carries
+//! the `baton.job` resource attribute of the job it ran. (codex takes its exporter from its own
+//! config file only; baton does not switch it on.)
 
 use crate::bench::{Cli, RealBench};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -8,7 +9,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// How long the collector waits for claude's export after the run ended (it exports on exit).
+/// How long the collector waits for an export after the run ended (the CLIs flush on exit).
 const EXPORT_PATIENCE: Duration = Duration::from_secs(20);
 
 /// A loopback OTLP/HTTP collector that keeps every request's path and body.
@@ -121,16 +122,15 @@ fn read_chunked(reader: &mut impl BufRead) -> Option<Vec<u8>> {
     }
 }
 
-#[test]
-#[ignore = "needs the real agent CLIs (BATON_AGENT_CLIS_BIN)"]
-fn claude_exports_its_telemetry_labelled_with_the_job() {
-    let real = RealBench::start(Cli::Claude, "ok");
+/// Runs one job on `cli` with telemetry sent to a fresh collector; checks an export names it.
+fn exports_labelled(cli: Cli, protocol: &str) {
+    let real = RealBench::start(cli, "ok");
     let collector = Collector::start();
-    let (aid, jid) = real.assignment("implement", "claude");
+    let (aid, jid) = real.assignment("implement", cli.name());
     let out = real
         .cmd(&["run", "--until-idle"])
         .env("BATON_OTLP_ENDPOINT", collector.url())
-        .env("BATON_OTLP_PROTOCOL", "http/json")
+        .env("BATON_OTLP_PROTOCOL", protocol)
         .output()
         .unwrap();
     assert!(out.status.success(), "baton run failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -142,4 +142,16 @@ fn claude_exports_its_telemetry_labelled_with_the_job() {
     let body = collector.received.lock().unwrap().iter().find(|(_, b)| b.contains(&jid)).cloned().unwrap().1;
     assert!(body.contains("baton.job") && body.contains(&aid) && body.contains("baton.job_type"), "{body}");
     real.done();
+}
+
+#[test]
+#[ignore = "needs the real agent CLIs (BATON_AGENT_CLIS_BIN)"]
+fn claude_exports_its_telemetry_labelled_with_the_job() {
+    exports_labelled(Cli::Claude, "http/json");
+}
+
+#[test]
+#[ignore = "needs the real agent CLIs (BATON_AGENT_CLIS_BIN)"]
+fn gemini_exports_its_telemetry_labelled_with_the_job() {
+    exports_labelled(Cli::Gemini, "http/json");
 }
