@@ -100,7 +100,9 @@ pub fn prepare(
         ("BATON_JOB_TYPE".to_string(), job.job_type.as_str().to_string()),
         ("BATON_NAMESPACE".to_string(), identity.namespace.to_string()),
     ]);
-    let inherited = std::env::var(crate::agent_telemetry::RESOURCE_ATTRIBUTES).ok();
+    // The runner's own attributes are merged in, unless the person keeps them from agents.
+    let attributes = crate::agent_telemetry::RESOURCE_ATTRIBUTES;
+    let inherited = std::env::var(attributes).ok().filter(|_| !env_remove.iter().any(|k| k == attributes));
     let labels = crate::agent_telemetry::Labels {
         assignment: &job.assignment_id,
         job: &job.id,
