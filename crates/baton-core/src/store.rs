@@ -155,7 +155,8 @@ pub trait Store: RunnerStore + Send + Sync {
     async fn drop_transcripts(&self, ns: &str, finished_before: Millis, dry_run: bool) -> Result<u64>;
 
     /// Claims (or renews) namespace `ns`'s hourly upkeep on `host` for `holder` until `ttl_ms`
-    /// from now. `true` when `holder` has it: no other holder's claim is unexpired.
+    /// from now. `true` when `holder` has it: no other holder's claim is unexpired. A `ttl_ms`
+    /// of 0 by the holder hands it back.
     async fn claim_maintenance(&self, ns: &str, host: &str, holder: &str, ttl_ms: u64) -> Result<bool>;
 
     /// Stores the disk use measured now on `host`: its worktrees' bytes, and the database's size

@@ -42,3 +42,10 @@ pub async fn disk_use_is_kept_per_host_with_when_it_was_measured(store: Shared) 
     assert_eq!(hosts, [("host-a", 2000), ("host-b", 7)], "the newest measurement per host");
     assert!(store.disk_use("repo-b").await.unwrap().is_empty());
 }
+
+pub async fn a_holder_hands_the_upkeep_back(store: Shared) {
+    assert!(store.claim_maintenance(NS, "host-a", "first", 3_600_000).await.unwrap());
+    assert!(!store.claim_maintenance(NS, "host-a", "second", 60_000).await.unwrap());
+    assert!(store.claim_maintenance(NS, "host-a", "first", 0).await.unwrap());
+    assert!(store.claim_maintenance(NS, "host-a", "second", 60_000).await.unwrap(), "a handed-back lease is free");
+}

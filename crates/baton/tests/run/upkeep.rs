@@ -1,0 +1,39 @@
+//! The runner's upkeep with real git: with a retention policy set, a running runner removes an
+//! old merged worktree without anyone calling `baton gc`, keeps unmerged work, and stores the
+//! disk use it measured.
+
+use crate::harness::Bench;
+use std::path::Path;
+use std::process::Stdio;
+
+#[test]
+fn a_runner_with_a_policy_removes_an_old_merged_worktree_by_itself() {
+    let bench = Bench::new();
+    let (empty, _) = bench.assignment("Nothing to keep @flow implement", "implement", "");
+    let (unmerged, _) = bench.assignment("Keep me @flow implement", "implement", "@write work.txt precious");
+    bench.run_until_idle(&["--concurrency", "2"]);
+    let tree = |aid: &str| bench.detail(aid)["worktree"].as_str().unwrap_or_default().to_string();
+    let (empty_tree, unmerged_tree) = (tree(&empty), tree(&unmerged));
+    assert!(Path::new(&empty_tree).exists());
+
+    bench.config("[retention]\nworktrees_after = \"1s\"\n");
+    // Two runners on one host: the upkeep lease lets one of them do each pass.
+    let mut runners: Vec<_> = (0..2)
+        .map(|_| {
+            bench
+                .cmd(&["run"])
+                .env("BATON_GC_INTERVAL_MS", "100")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    bench.wait_for("the runner's upkeep to remove the merged worktree", || !Path::new(&empty_tree).exists());
+    assert!(Path::new(&unmerged_tree).join("work.txt").exists(), "unmerged work is kept");
+    bench.wait_for("the assignment to show its worktree gone", || bench.detail(&empty)["worktree"].is_null());
+    for runner in &mut runners {
+        runner.kill().unwrap();
+        runner.wait().unwrap();
+    }
+}
