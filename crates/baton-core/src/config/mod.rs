@@ -18,7 +18,7 @@ pub use file::{
     SyncFile,
 };
 pub use harness::{Format, HarnessConfig, BUILTIN_HARNESSES};
-pub use prices::{parse_duration, Retention};
+pub use prices::{parse_duration, Retention, DEFAULT_WARN_WORKTREES_BYTES};
 pub use sandbox::{Sandbox, DEFAULT_AGENT_ENV_REMOVE};
 
 use crate::error::{Error, Result};
