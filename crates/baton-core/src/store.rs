@@ -105,6 +105,17 @@ pub const RUNNER_PROTOCOL: i64 = 2;
 /// The baton release that writes [`RUNNER_PROTOCOL`] and the schema, named in refusals.
 pub const BATON_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Disk use one host's upkeep measured, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiskUse {
+    pub host: String,
+    /// Bytes of the regular files in the namespace's worktrees on this host.
+    pub worktrees_bytes: u64,
+    /// Bytes of the database (SQLite: the file and its `-wal`; PostgreSQL: `pg_database_size`).
+    pub database_bytes: Option<u64>,
+    pub measured_at: Millis,
+}
+
 /// The storage backend: one per database, shared by every namespace in it. The runner's half of
 /// the interface is [`RunnerStore`].
 #[async_trait]
@@ -142,6 +153,18 @@ pub trait Store: RunnerStore + Send + Sync {
     /// `finished_before`, keeping their results, costs and the prompts' sizes and hashes. With
     /// `dry_run` nothing changes. Returns how many jobs had something dropped (or would have).
     async fn drop_transcripts(&self, ns: &str, finished_before: Millis, dry_run: bool) -> Result<u64>;
+
+    /// Claims (or renews) namespace `ns`'s hourly upkeep on `host` for `holder` until `ttl_ms`
+    /// from now. `true` when `holder` has it: no other holder's claim is unexpired. A `ttl_ms`
+    /// of 0 by the holder hands it back.
+    async fn claim_maintenance(&self, ns: &str, host: &str, holder: &str, ttl_ms: u64) -> Result<bool>;
+
+    /// Stores the disk use measured now on `host`: its worktrees' bytes, and the database's size
+    /// read by the store itself (`None` when it cannot be read).
+    async fn record_disk_use(&self, ns: &str, host: &str, worktrees_bytes: u64) -> Result<DiskUse>;
+
+    /// The disk use last measured on each host of `ns`, by host.
+    async fn disk_use(&self, ns: &str) -> Result<Vec<DiskUse>>;
 
     /// Applies `update-assignment`: status changes, guards, a resume's PM job.
     async fn update_assignment(

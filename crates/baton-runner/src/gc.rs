@@ -1,9 +1,9 @@
 //! One pass of the retention policy a person set in `[retention]`: what `baton gc`, `baton clean
 //! --retention` and `GET /api/gc` share. Nothing is removed without a policy.
 //!
-//! Worktrees of assignments finished longer ago than `worktrees_after` are removed only when git
-//! shows them clean and merged at that moment (never forced: [`crate::worktree_rules`] re-checks
-//! and keeps dirty or unmerged work, saying why); transcripts of jobs finished longer ago than
+//! Worktrees on this host of assignments finished longer ago than `worktrees_after` are removed
+//! only when git shows them clean and merged at that moment (never forced:
+//! [`crate::worktree_rules`] re-checks and keeps dirty or unmerged work, saying why); transcripts of jobs finished longer ago than
 //! `transcripts_after` are dropped, keeping results and costs. A dry run changes nothing and
 //! reports what would go. Each worktree is measured before it goes, so the report says what space
 //! was (or would be) freed.
@@ -54,7 +54,13 @@ pub async fn run(store: &dyn Store, config: &Config, ns: &str, now: Millis, dry_
     let mut worktrees = Vec::new();
     if let Some(after) = policy.worktrees_after_ms {
         let all = store.assignments(ns, &AssignmentFilter::default()).await?;
-        let old = all.into_iter().filter(|a| worktree_rules::wants_cleaning(a) && a.updated_at < cutoff(after));
+        // Worktrees live on the host that made them: another host's path is not there to check,
+        // and judging it from here would forget a worktree that still exists.
+        let here = crate::runner::host(config);
+        let old = all
+            .into_iter()
+            .filter(|a| !matches!(a.host.as_deref(), Some(h) if h != here))
+            .filter(|a| worktree_rules::wants_cleaning(a) && a.updated_at < cutoff(after));
         for a in old {
             let bytes = match a.worktree.clone() {
                 Some(tree) => tokio::task::spawn_blocking(move || disk_use(Path::new(&tree))).await.ok().flatten(),

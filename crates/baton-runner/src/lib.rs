@@ -43,6 +43,7 @@ pub mod sync;
 pub mod template_history;
 pub mod templates;
 pub mod transcript;
+pub mod upkeep;
 pub mod workspace;
 pub mod worktree_rules;
 

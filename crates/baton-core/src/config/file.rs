@@ -114,6 +114,8 @@ pub struct RetentionFile {
     pub worktrees_after: Option<String>,
     /// Finished jobs' transcript events and prompt texts are dropped after this.
     pub transcripts_after: Option<String>,
+    /// `baton queue` warns when this host's measured worktrees exceed this many GiB (default 20).
+    pub warn_worktrees_gib: Option<f64>,
 }
 
 /// `[harness_defaults]`: which harness runs each job type.

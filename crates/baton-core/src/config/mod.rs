@@ -19,7 +19,7 @@ pub use file::{
     SyncFile, TelemetryFile,
 };
 pub use harness::{Format, HarnessConfig, BUILTIN_HARNESSES};
-pub use prices::{parse_duration, Retention};
+pub use prices::{parse_duration, Retention, DEFAULT_WARN_WORKTREES_BYTES};
 pub use sandbox::{Sandbox, DEFAULT_AGENT_ENV_REMOVE};
 pub use telemetry::{Telemetry, OTLP_PROTOCOLS};
 

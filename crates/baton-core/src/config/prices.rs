@@ -61,12 +61,22 @@ pub struct Retention {
     /// Transcript events and prompt texts of finished jobs are dropped this long after the job
     /// ended; results, costs and the prompts' sizes and hashes are kept.
     pub transcripts_after_ms: Option<u64>,
+    /// `baton queue` warns when measured worktrees exceed this; `None`: [`DEFAULT_WARN_WORKTREES_BYTES`].
+    pub warn_worktrees_bytes: Option<u64>,
 }
+
+/// 20 GiB: the worktree size `baton queue` warns about unless `warn_worktrees_gib` says otherwise.
+pub const DEFAULT_WARN_WORKTREES_BYTES: u64 = 20 * 1024 * 1024 * 1024;
 
 impl Retention {
     /// True when any policy is set.
     pub fn is_set(&self) -> bool {
         self.worktrees_after_ms.is_some() || self.transcripts_after_ms.is_some()
+    }
+
+    /// The worktree size `baton queue` warns about.
+    pub fn warn_worktrees_bytes(&self) -> u64 {
+        self.warn_worktrees_bytes.unwrap_or(DEFAULT_WARN_WORKTREES_BYTES)
     }
 }
 
@@ -85,6 +95,15 @@ pub(super) fn merge_retention(r: &mut Retention, f: &RetentionFile, path: &Path)
     }
     if let Some(ms) = parse("transcripts_after", &f.transcripts_after)? {
         r.transcripts_after_ms = Some(ms);
+    }
+    if let Some(gib) = f.warn_worktrees_gib {
+        if !gib.is_finite() || gib <= 0.0 {
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                message: format!("key `retention.warn_worktrees_gib`: {gib} is not a size: give GiB above 0, e.g. 20"),
+            });
+        }
+        r.warn_worktrees_bytes = Some((gib * 1024.0 * 1024.0 * 1024.0) as u64);
     }
     Ok(())
 }

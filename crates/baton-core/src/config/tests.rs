@@ -210,6 +210,22 @@ fn retention_is_off_unless_set() {
 }
 
 #[test]
+fn the_worktree_warning_size_defaults_to_20_gib_and_must_be_above_zero() {
+    let c = Config::load(repo_with(None).path(), &env_of(&[("HOME", "/h")])).unwrap();
+    assert_eq!(c.retention.warn_worktrees_bytes(), 20 * 1024 * 1024 * 1024);
+    assert!(!c.retention.is_set(), "a warning size alone is no policy");
+    let c = Config::load(repo_with(Some("[retention]\nwarn_worktrees_gib = 1.5\n")).path(), &env_of(&[("HOME", "/h")]))
+        .unwrap();
+    assert_eq!(c.retention.warn_worktrees_bytes(), 3 * 512 * 1024 * 1024);
+    assert!(!c.retention.is_set());
+    for bad in ["0", "-2"] {
+        let text = format!("[retention]\nwarn_worktrees_gib = {bad}\n");
+        let err = Config::load(repo_with(Some(&text)).path(), &env_of(&[("HOME", "/h")])).unwrap_err();
+        assert!(err.to_string().contains("retention.warn_worktrees_gib"), "{err}");
+    }
+}
+
+#[test]
 fn host_and_sync_remote_come_from_config_and_env() {
     let repo = repo_with(Some("host = \"box-a\"\n[sync]\nremote = \"origin\"\n"));
     let c = Config::load(repo.path(), &env_of(&[("HOME", "/h")])).unwrap();

@@ -107,6 +107,7 @@ pub async fn run_with_stops(
     now: impl Future<Output = ()>,
 ) -> Result<RunSummary> {
     let mut runner = Runner::register(store, config, options).await?;
+    let upkeep = runner.spawn_upkeep();
     tokio::pin!(shutdown);
     tokio::pin!(now);
     let mut round = true;
@@ -122,6 +123,7 @@ pub async fn run_with_stops(
         round = event.needs_round();
         runner.handle(event).await;
     }
+    runner.end_upkeep(upkeep).await;
     runner.stop().await
 }
 

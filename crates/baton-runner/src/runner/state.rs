@@ -81,6 +81,30 @@ pub(super) struct Runner {
 }
 
 impl Runner {
+    /// Stops the upkeep and hands its lease back, so another runner on this host takes it over at
+    /// its next pass instead of after the lease ran out.
+    pub async fn end_upkeep(&self, upkeep: tokio::task::JoinHandle<()>) {
+        upkeep.abort();
+        let _ = upkeep.await;
+        let s = &self.shared;
+        if let Err(e) = crate::upkeep::release(s.store.as_ref(), &s.namespace, &s.host, &self.runner_id).await {
+            tracing::debug!("could not hand back the upkeep lease: {e}");
+        }
+    }
+
+    /// Starts this runner's hourly upkeep ([`crate::upkeep`]); it stops when the handle is aborted.
+    pub fn spawn_upkeep(&self) -> tokio::task::JoinHandle<()> {
+        let s = &self.shared;
+        tokio::spawn(crate::upkeep::run(
+            s.store.clone(),
+            s.config.clone(),
+            s.clock.clone(),
+            s.namespace.clone(),
+            s.host.clone(),
+            self.runner_id.clone(),
+        ))
+    }
+
     /// Registers a new runner in the store and subscribes to its changes.
     pub async fn register(store: Arc<dyn Store>, config: Arc<Config>, options: RunnerOptions) -> Result<Runner> {
         let runner_id = ids::new_runner_id();

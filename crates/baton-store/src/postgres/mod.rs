@@ -22,6 +22,7 @@ mod finish;
 mod idle;
 mod jobs;
 mod listen;
+mod maintenance;
 mod metrics;
 mod migrate;
 mod namespaces;
@@ -38,8 +39,9 @@ use crate::wake::Change;
 use async_trait::async_trait;
 use baton_core::lifecycle::AssignmentUpdate;
 use baton_core::store::{
-    AssignmentFilter, AttemptPrompt, AttemptResult, AttemptStart, ChangeFeed, Claim, EnginePolicy, JobDefaults,
-    JobFilter, Lease, NewAssignment, NewEvent, NewJob, Notification, QueueSummary, RunnerInfo, RunnerStore, Workspace,
+    AssignmentFilter, AttemptPrompt, AttemptResult, AttemptStart, ChangeFeed, Claim, DiskUse, EnginePolicy,
+    JobDefaults, JobFilter, Lease, NewAssignment, NewEvent, NewJob, Notification, QueueSummary, RunnerInfo,
+    RunnerStore, Workspace,
 };
 use baton_core::time::Millis;
 use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, JobEvent, Result, Store};
@@ -434,6 +436,18 @@ impl Store for PostgresStore {
 
     async fn drop_transcripts(&self, ns: &str, finished_before: Millis, dry_run: bool) -> Result<u64> {
         write_tx!(self, None, |c, _now| retention::drop_transcripts(c, ns, finished_before, dry_run).await)
+    }
+
+    async fn claim_maintenance(&self, ns: &str, host: &str, holder: &str, ttl_ms: u64) -> Result<bool> {
+        write_tx!(self, None, |c, now| maintenance::claim(c, ns, host, holder, now, ttl_ms).await)
+    }
+
+    async fn record_disk_use(&self, ns: &str, host: &str, worktrees_bytes: u64) -> Result<DiskUse> {
+        write_tx!(self, None, |c, now| maintenance::record(c, ns, host, worktrees_bytes, now).await)
+    }
+
+    async fn disk_use(&self, ns: &str) -> Result<Vec<DiskUse>> {
+        read_tx!(self, |c| maintenance::list(c, ns).await)
     }
 
     async fn update_assignment(

@@ -11,6 +11,7 @@ mod events;
 mod finish;
 mod idle;
 mod jobs;
+mod maintenance;
 mod metrics;
 mod migrate;
 mod namespaces;
@@ -26,7 +27,7 @@ use crate::wake::{Change, Subscription, WakeDir};
 use async_trait::async_trait;
 use baton_core::lifecycle::AssignmentUpdate;
 use baton_core::store::{
-    AssignmentFilter, AttemptPrompt, AttemptResult, AttemptStart, ChangeFeed, Changes, Claim, EnginePolicy,
+    AssignmentFilter, AttemptPrompt, AttemptResult, AttemptStart, ChangeFeed, Changes, Claim, DiskUse, EnginePolicy,
     JobDefaults, JobFilter, Lease, NewAssignment, NewEvent, NewJob, Notification, QueueSummary, RunnerInfo,
     RunnerStore, Workspace,
 };
@@ -325,6 +326,32 @@ impl Store for SqliteStore {
     async fn drop_transcripts(&self, ns: &str, finished_before: Millis, dry_run: bool) -> Result<u64> {
         let ns = ns.to_string();
         self.write(move |tx, _| retention::drop_transcripts(tx, &ns, finished_before, dry_run)).await
+    }
+
+    async fn claim_maintenance(&self, ns: &str, host: &str, holder: &str, ttl_ms: u64) -> Result<bool> {
+        let (ns, host, holder) = (ns.to_string(), host.to_string(), holder.to_string());
+        self.run(TransactionBehavior::Immediate, None, move |tx, now| {
+            maintenance::claim(tx, &ns, &host, &holder, now, ttl_ms)
+        })
+        .await
+    }
+
+    async fn record_disk_use(&self, ns: &str, host: &str, worktrees_bytes: u64) -> Result<DiskUse> {
+        let path = self.inner.path.clone();
+        let database_bytes =
+            tokio::task::spawn_blocking(move || maintenance::database_bytes(&path)).await.ok().flatten();
+        let (ns, host) = (ns.to_string(), host.to_string());
+        self.run(TransactionBehavior::Immediate, None, move |tx, now| {
+            let use_ = DiskUse { host, worktrees_bytes, database_bytes, measured_at: now };
+            maintenance::record(tx, &ns, &use_)?;
+            Ok(use_)
+        })
+        .await
+    }
+
+    async fn disk_use(&self, ns: &str) -> Result<Vec<DiskUse>> {
+        let ns = ns.to_string();
+        self.read(move |tx, _| maintenance::list(tx, &ns)).await
     }
 
     async fn update_assignment(

@@ -2,7 +2,8 @@
 //! would start now, those waiting out a retry back-off, those running, and the assignments that
 //! need a person ("needs you": blocked ones with their reasons, and idle ones — active with
 //! nothing queued), the runners with their hosts, and — once work spans hosts — where each
-//! assignment lives and whether its branch is on the `[sync]` remote.
+//! assignment lives and whether its branch is on the `[sync]` remote; then the disk use the
+//! runners last measured.
 
 use crate::context::Context;
 use crate::error::CliResult;
@@ -26,10 +27,14 @@ pub async fn run(ctx: &mut Context) -> CliResult {
     if summary.assignments.values().all(|n| *n == 0) {
         super::namespaces::hint_if_empty(ctx).await?;
     }
+    // Measured by the runners' upkeep, never here: walking worktrees would make `queue` slow.
+    let disk = crate::output::disk::report(store.as_ref(), &ctx.config, ctx.ns()).await?;
     if ctx.out.json {
-        return ctx.out.json(&summary);
+        return ctx.out.json(&crate::output::disk::QueueJson { summary: &summary, disk_use: &disk });
     }
-    ctx.out.text(&render(&summary, &ctx.out.style, ctx.out.width, now))
+    let mut text = render(&summary, &ctx.out.style, ctx.out.width, now);
+    text.push_str(&crate::output::disk::render(&disk, &ctx.out.style, now));
+    ctx.out.text(&text)
 }
 
 fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {

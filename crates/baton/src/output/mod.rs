@@ -6,6 +6,7 @@
 //! - text is cut to fit only on a terminal: a pipe (a PM agent's shell tool, a script) gets every
 //!   value whole, because a reader there cannot widen the window to see the rest.
 
+pub mod disk;
 pub mod format;
 pub mod style;
 pub mod table;

@@ -27,4 +27,5 @@ mod shutdown;
 mod stopping;
 mod templates;
 mod tmux_watch;
+mod upkeep;
 mod worktrees;
