@@ -9,12 +9,14 @@
 mod decisions;
 mod dependencies;
 mod lifecycle;
+mod queue;
 mod runner;
 mod spend;
 mod sync;
 pub use decisions::*;
 pub use dependencies::*;
 pub use lifecycle::*;
+pub use queue::*;
 pub use runner::*;
 pub use spend::*;
 pub use sync::*;
@@ -67,7 +69,8 @@ macro_rules! store_suite {
             bad_parents_are_refused_with_nothing_stored, parents_ending_together_start_each_child_exactly_once,
             the_token_budget_binds_any_harness_and_prices_the_recorded_model,
             the_daily_cap_blocks_new_jobs_of_the_namespace_with_a_reason,
-            a_resume_the_lost_host_guard_would_undo_is_refused_until_the_host_is_back);
+            a_resume_the_lost_host_guard_would_undo_is_refused_until_the_host_is_back,
+            queue_counts_equal_a_recount_through_the_lifecycle);
     };
     (@tests $factory:path; $attrs:tt; $($name:ident),* $(,)?) => {
         $( $crate::store_suite!(@test $factory; $attrs; $name); )*
