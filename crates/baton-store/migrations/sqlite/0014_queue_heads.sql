@@ -97,3 +97,7 @@ INSERT INTO queue_heads(assignment_id, namespace, created_at, job_id, not_before
         SELECT id FROM jobs WHERE assignment_id = a.id AND status = 'pending' ORDER BY position, id LIMIT 1)
     WHERE a.status = 'active'
       AND NOT EXISTS (SELECT 1 FROM jobs WHERE assignment_id = a.id AND status = 'running');
+
+-- The longest-blocked assignments `queue` lists, read in order up to the print limit instead of
+-- sorting every blocked assignment.
+CREATE INDEX assignments_by_status_updated ON assignments(namespace, status, updated_at, id);

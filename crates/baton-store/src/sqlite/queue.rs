@@ -39,7 +39,7 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
     let blocked = conn
         .prepare_cached(&format!(
             "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE namespace = ?1 AND status = 'blocked' \
-             ORDER BY updated_at LIMIT ?2"
+             ORDER BY updated_at, id LIMIT ?2"
         ))
         .and_then(|mut s| s.query_map(params![ns, QUEUE_LIST_CAP as i64], rows::assignment)?.collect())
         .ctx("listing blocked assignments")?;
