@@ -178,3 +178,31 @@ async fn a_damaged_file_says_so_and_how_to_recover() {
     );
     assert!(!text.contains("writable place"), "{text}");
 }
+
+/// Rows deleted outside baton's own writes (retention by hand, a restore) keep `queue`'s kept
+/// heads and totals right: the triggers recompute the assignments the deleted rows belonged to.
+#[tokio::test]
+async fn deleted_rows_leave_the_queue_heads_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("baton.db");
+    let store = SqliteStore::open(path.clone()).await.unwrap();
+    let mut chains = Vec::new();
+    let person = suite::person();
+    for _ in 0..3 {
+        let a = store.create_assignment(suite::new_assignment("x"), &person).await.unwrap().assignment;
+        let first = store.insert_job(suite::NS, &a.id, suite::job(baton_core::JobType::Plan), &person).await.unwrap();
+        let second =
+            store.insert_job(suite::NS, &a.id, suite::job(baton_core::JobType::Review), &person).await.unwrap();
+        chains.push((a.id, first.id, second.id));
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("DELETE FROM jobs WHERE id = ?1", [&chains[0].1]).unwrap();
+    conn.execute("DELETE FROM jobs WHERE assignment_id = ?1", [&chains[1].0]).unwrap();
+    // Its history and jobs stay behind: only the assignment row's own trigger is under test.
+    conn.pragma_update(None, "foreign_keys", false).unwrap();
+    conn.execute("DELETE FROM assignments WHERE id = ?1", [&chains[2].0]).unwrap();
+    drop(conn);
+    let q = store.queue(suite::NS, baton_core::time::now_ms()).await.unwrap();
+    assert_eq!(q.ready.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), vec![chains[0].2.clone()]);
+    assert_eq!((q.ready_total, q.waiting_total), (1, 0));
+}

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0011_dependencies.sql"),
     include_str!("../../migrations/sqlite/0012_sync.sql"),
     include_str!("../../migrations/sqlite/0013_maintenance.sql"),
+    include_str!("../../migrations/sqlite/0014_queue_heads.sql"),
 ];
 
 /// The schema version this baton writes.

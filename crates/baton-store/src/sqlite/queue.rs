@@ -1,4 +1,9 @@
 //! `baton queue`: counts from the trigger-kept counters, and the jobs that matter now.
+//!
+//! Nothing here grows with the open work it does not print: the ready-rule heads are kept by
+//! triggers in `queue_heads` (with their number per namespace in `queue_head_counts`), so the
+//! ready and waiting lists are index range scans bounded by [`QUEUE_LIST_CAP`], and the totals
+//! are the counter and a count of the heads still backing off.
 
 use super::rows::{self, ASSIGNMENT_COLUMNS, JOB_COLUMNS};
 use super::Context;
@@ -21,11 +26,9 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         target.insert(status, n);
     }
 
-    let (ready_heads, waiting_heads): (Vec<Head>, Vec<Head>) =
-        heads(conn, ns)?.into_iter().partition(|h| h.not_before.is_none_or(|t| t <= now));
-    let (ready_total, waiting_total) = (ready_heads.len() as u64, waiting_heads.len() as u64);
-    let ready = full_jobs(conn, &ready_heads[..ready_heads.len().min(QUEUE_LIST_CAP)])?;
-    let waiting = full_jobs(conn, &waiting_heads[..waiting_heads.len().min(QUEUE_LIST_CAP)])?;
+    let (ready_total, waiting_total) = head_totals(conn, ns, now)?;
+    let ready = full_jobs(conn, &listed_heads(conn, ns, now, Backoff::Over)?)?;
+    let waiting = full_jobs(conn, &listed_heads(conn, ns, now, Backoff::Waiting)?)?;
     let mut running: Vec<Job> = conn
         .prepare_cached(&format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE namespace = ?1 AND status = 'running' ORDER BY started_at"
@@ -36,7 +39,7 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
     let blocked = conn
         .prepare_cached(&format!(
             "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE namespace = ?1 AND status = 'blocked' \
-             ORDER BY updated_at LIMIT ?2"
+             ORDER BY updated_at, id LIMIT ?2"
         ))
         .and_then(|mut s| s.query_map(params![ns, QUEUE_LIST_CAP as i64], rows::assignment)?.collect())
         .ctx("listing blocked assignments")?;
@@ -70,6 +73,52 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         hosts,
         sync,
     })
+}
+
+/// Which side of its back-off a listed head is on.
+#[derive(Clone, Copy)]
+enum Backoff {
+    /// Ready now: no `not_before`, or one that has passed.
+    Over,
+    /// Still waiting for its `not_before`.
+    Waiting,
+}
+
+/// How many heads are ready and how many wait, from the kept counter and the backing-off heads
+/// (only those carry a `not_before`, through the partial index `queue_heads_timed`).
+fn head_totals(conn: &Connection, ns: &str, now: Millis) -> Result<(u64, u64)> {
+    let (all, waiting): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT (SELECT COALESCE(SUM(n), 0) FROM queue_head_counts WHERE namespace = ?1), \
+             (SELECT COUNT(*) FROM queue_heads WHERE namespace = ?1 AND not_before > ?2)",
+        )
+        .and_then(|mut s| s.query_row(params![ns, now], |r| Ok((r.get(0)?, r.get(1)?))))
+        .ctx("counting ready jobs")?;
+    let waiting = u64::try_from(waiting).unwrap_or(0);
+    Ok((u64::try_from(all).unwrap_or(0).saturating_sub(waiting), waiting))
+}
+
+/// The first [`QUEUE_LIST_CAP`] heads on one side of their back-off, oldest assignment first.
+fn listed_heads(conn: &Connection, ns: &str, now: Millis, side: Backoff) -> Result<Vec<Head>> {
+    let sql = match side {
+        Backoff::Over => {
+            "SELECT job_id, assignment_id, not_before FROM queue_heads INDEXED BY queue_heads_order \
+             WHERE namespace = ?1 AND (not_before IS NULL OR not_before <= ?2) \
+             ORDER BY created_at, assignment_id LIMIT ?3"
+        }
+        Backoff::Waiting => {
+            "SELECT job_id, assignment_id, not_before FROM queue_heads \
+             WHERE namespace = ?1 AND not_before > ?2 ORDER BY created_at, assignment_id LIMIT ?3"
+        }
+    };
+    conn.prepare_cached(sql)
+        .and_then(|mut s| {
+            s.query_map(params![ns, now, QUEUE_LIST_CAP as i64], |r| {
+                Ok(Head { job_id: r.get(0)?, assignment_id: r.get(1)?, not_before: r.get(2)? })
+            })?
+            .collect()
+        })
+        .ctx("listing ready jobs")
 }
 
 /// A ready-rule head: the next job of an active assignment with no running job.

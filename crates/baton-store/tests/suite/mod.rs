@@ -10,6 +10,7 @@ mod decisions;
 mod dependencies;
 mod lifecycle;
 mod maintenance;
+mod queue;
 mod runner;
 mod spend;
 mod sync;
@@ -17,6 +18,7 @@ pub use decisions::*;
 pub use dependencies::*;
 pub use lifecycle::*;
 pub use maintenance::*;
+pub use queue::*;
 pub use runner::*;
 pub use spend::*;
 pub use sync::*;
@@ -71,7 +73,7 @@ macro_rules! store_suite {
             the_daily_cap_blocks_new_jobs_of_the_namespace_with_a_reason,
             a_resume_the_lost_host_guard_would_undo_is_refused_until_the_host_is_back,
             one_runner_per_namespace_and_host_holds_the_upkeep, disk_use_is_kept_per_host_with_when_it_was_measured,
-            a_holder_hands_the_upkeep_back);
+            a_holder_hands_the_upkeep_back, queue_counts_equal_a_recount_through_the_lifecycle);
     };
     (@tests $factory:path; $attrs:tt; $($name:ident),* $(,)?) => {
         $( $crate::store_suite!(@test $factory; $attrs; $name); )*
