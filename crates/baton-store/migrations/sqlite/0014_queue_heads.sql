@@ -30,73 +30,48 @@ CREATE TRIGGER queue_heads_uncounted AFTER DELETE ON queue_heads BEGIN
     UPDATE queue_head_counts SET n = n - 1 WHERE namespace = OLD.namespace;
 END;
 
+-- The head of each assignment that has one, in `queue_heads`' column order: the rule written once
+-- for every trigger below (SQLite folds the view into each trigger's query, so the
+-- `assignment_id = …` filter still probes the one assignment by its key).
+CREATE VIEW queue_head_of AS
+    SELECT a.id AS assignment_id, a.namespace, a.created_at, j.id AS job_id, j.not_before
+    FROM assignments a JOIN jobs j ON j.id = (
+        SELECT id FROM jobs WHERE assignment_id = a.id AND status = 'pending' ORDER BY position, id LIMIT 1)
+    WHERE a.status = 'active'
+      AND NOT EXISTS (SELECT 1 FROM jobs WHERE assignment_id = a.id AND status = 'running');
+
 CREATE TRIGGER queue_heads_job_inserted AFTER INSERT ON jobs BEGIN
     DELETE FROM queue_heads WHERE assignment_id = NEW.assignment_id;
-    INSERT INTO queue_heads(assignment_id, namespace, created_at, job_id, not_before)
-        SELECT a.id, a.namespace, a.created_at, j.id, j.not_before
-        FROM assignments a JOIN jobs j ON j.id = (
-            SELECT id FROM jobs WHERE assignment_id = a.id AND status = 'pending' ORDER BY position, id LIMIT 1)
-        WHERE a.id = NEW.assignment_id AND a.status = 'active'
-          AND NOT EXISTS (SELECT 1 FROM jobs WHERE assignment_id = a.id AND status = 'running');
+    INSERT INTO queue_heads SELECT * FROM queue_head_of WHERE assignment_id = NEW.assignment_id;
 END;
 CREATE TRIGGER queue_heads_job_changed AFTER UPDATE OF status, position, not_before, assignment_id ON jobs BEGIN
     DELETE FROM queue_heads WHERE assignment_id = NEW.assignment_id;
-    INSERT INTO queue_heads(assignment_id, namespace, created_at, job_id, not_before)
-        SELECT a.id, a.namespace, a.created_at, j.id, j.not_before
-        FROM assignments a JOIN jobs j ON j.id = (
-            SELECT id FROM jobs WHERE assignment_id = a.id AND status = 'pending' ORDER BY position, id LIMIT 1)
-        WHERE a.id = NEW.assignment_id AND a.status = 'active'
-          AND NOT EXISTS (SELECT 1 FROM jobs WHERE assignment_id = a.id AND status = 'running');
+    INSERT INTO queue_heads SELECT * FROM queue_head_of WHERE assignment_id = NEW.assignment_id;
 END;
 -- A job moved to another assignment (not done today) changes the head it left too.
 CREATE TRIGGER queue_heads_job_moved AFTER UPDATE OF assignment_id ON jobs
     WHEN OLD.assignment_id IS NOT NEW.assignment_id BEGIN
     DELETE FROM queue_heads WHERE assignment_id = OLD.assignment_id;
-    INSERT INTO queue_heads(assignment_id, namespace, created_at, job_id, not_before)
-        SELECT a.id, a.namespace, a.created_at, j.id, j.not_before
-        FROM assignments a JOIN jobs j ON j.id = (
-            SELECT id FROM jobs WHERE assignment_id = a.id AND status = 'pending' ORDER BY position, id LIMIT 1)
-        WHERE a.id = OLD.assignment_id AND a.status = 'active'
-          AND NOT EXISTS (SELECT 1 FROM jobs WHERE assignment_id = a.id AND status = 'running');
+    INSERT INTO queue_heads SELECT * FROM queue_head_of WHERE assignment_id = OLD.assignment_id;
 END;
 CREATE TRIGGER queue_heads_job_deleted AFTER DELETE ON jobs BEGIN
     DELETE FROM queue_heads WHERE assignment_id = OLD.assignment_id;
-    INSERT INTO queue_heads(assignment_id, namespace, created_at, job_id, not_before)
-        SELECT a.id, a.namespace, a.created_at, j.id, j.not_before
-        FROM assignments a JOIN jobs j ON j.id = (
-            SELECT id FROM jobs WHERE assignment_id = a.id AND status = 'pending' ORDER BY position, id LIMIT 1)
-        WHERE a.id = OLD.assignment_id AND a.status = 'active'
-          AND NOT EXISTS (SELECT 1 FROM jobs WHERE assignment_id = a.id AND status = 'running');
+    INSERT INTO queue_heads SELECT * FROM queue_head_of WHERE assignment_id = OLD.assignment_id;
 END;
 CREATE TRIGGER queue_heads_assignment_inserted AFTER INSERT ON assignments BEGIN
     DELETE FROM queue_heads WHERE assignment_id = NEW.id;
-    INSERT INTO queue_heads(assignment_id, namespace, created_at, job_id, not_before)
-        SELECT a.id, a.namespace, a.created_at, j.id, j.not_before
-        FROM assignments a JOIN jobs j ON j.id = (
-            SELECT id FROM jobs WHERE assignment_id = a.id AND status = 'pending' ORDER BY position, id LIMIT 1)
-        WHERE a.id = NEW.id AND a.status = 'active'
-          AND NOT EXISTS (SELECT 1 FROM jobs WHERE assignment_id = a.id AND status = 'running');
+    INSERT INTO queue_heads SELECT * FROM queue_head_of WHERE assignment_id = NEW.id;
 END;
 CREATE TRIGGER queue_heads_assignment_changed AFTER UPDATE OF status, created_at, namespace ON assignments BEGIN
     DELETE FROM queue_heads WHERE assignment_id = NEW.id;
-    INSERT INTO queue_heads(assignment_id, namespace, created_at, job_id, not_before)
-        SELECT a.id, a.namespace, a.created_at, j.id, j.not_before
-        FROM assignments a JOIN jobs j ON j.id = (
-            SELECT id FROM jobs WHERE assignment_id = a.id AND status = 'pending' ORDER BY position, id LIMIT 1)
-        WHERE a.id = NEW.id AND a.status = 'active'
-          AND NOT EXISTS (SELECT 1 FROM jobs WHERE assignment_id = a.id AND status = 'running');
+    INSERT INTO queue_heads SELECT * FROM queue_head_of WHERE assignment_id = NEW.id;
 END;
 CREATE TRIGGER queue_heads_assignment_deleted AFTER DELETE ON assignments BEGIN
     DELETE FROM queue_heads WHERE assignment_id = OLD.id;
 END;
 
 -- The heads of the work already stored.
-INSERT INTO queue_heads(assignment_id, namespace, created_at, job_id, not_before)
-    SELECT a.id, a.namespace, a.created_at, j.id, j.not_before
-    FROM assignments a JOIN jobs j ON j.id = (
-        SELECT id FROM jobs WHERE assignment_id = a.id AND status = 'pending' ORDER BY position, id LIMIT 1)
-    WHERE a.status = 'active'
-      AND NOT EXISTS (SELECT 1 FROM jobs WHERE assignment_id = a.id AND status = 'running');
+INSERT INTO queue_heads SELECT * FROM queue_head_of;
 
 -- The longest-blocked assignments `queue` lists, read in order up to the print limit instead of
 -- sorting every blocked assignment.
