@@ -78,7 +78,10 @@ fn view(
     // The socket's folder is the attempt's alone, and writable: codex's own sandbox, nested
     // inside, makes mount points in every folder it is given (its `.git` guard).
     writable.push(paths.socket_dir.to_path_buf());
-    let shown: Vec<PathBuf> = paths.prompt_file.map(Path::to_path_buf).into_iter().collect();
+    let mut shown: Vec<PathBuf> = paths.prompt_file.map(Path::to_path_buf).into_iter().collect();
+    // The `baton` agents call is this very binary: when it lives in a hidden folder (a checkout
+    // under /tmp), it is bound back, read-only, at its own path.
+    shown.extend(std::env::current_exe().ok().and_then(|exe| std::fs::canonicalize(exe).ok()));
     let mut blanked: Vec<PathBuf> = config.repo_config.iter().cloned().collect();
     blanked.extend(user_config_file(&|k| std::env::var(k).ok()));
     blanked.extend(home.map(|h| h.join(".pgpass")));
