@@ -18,7 +18,9 @@ pub fn reaching_bench(extra_config: &str, together: usize) -> (Bench, PathBuf) {
 pub fn reaching(bench: &Bench, extra_config: &str, together: usize) -> PathBuf {
     let tries = bench.path("tries");
     std::fs::create_dir_all(&tries).unwrap();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/agents/reach.sh");
+    // A copy beside its tries: the checkout may itself be in a folder the sandbox hides (/tmp).
+    let script = tries.join("reach.sh");
+    std::fs::copy(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/agents/reach.sh"), &script).unwrap();
     bench.config(&format!(
         "{extra_config}\n[harness.probe]\nformat = \"text\"\ncommand = [\"sh\", \"{}\", \"{}\", \"{together}\"]\n\
          writable = [\"{}\"]\n",

@@ -78,6 +78,8 @@ fn standins_in(bench: &Bench, mode: &str) {
         std::fs::write(bench.path(file), "").unwrap();
         writable.push(bench.path(file));
     }
+    // The stand-ins' own scripts, wherever the checkout is (it may be under the hidden /tmp).
+    writable.push(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/agents"));
     let list: Vec<String> = writable.iter().map(|p| format!("\"{}\"", p.display())).collect();
     let mut config = format!("sandbox = \"{mode}\"\n");
     for harness in ["claude", "codex", "gemini"] {
