@@ -30,9 +30,16 @@ pub fn forward(socket: &Path, args: &[OsString]) -> ExitCode {
 }
 
 fn send(socket: &Path, args: &[OsString]) -> Result<i32, String> {
-    let Some(mut argv) = args.iter().map(|a| a.to_str().map(str::to_string)).collect::<Option<Vec<String>>>() else {
+    let Some(argv) = args.iter().map(|a| a.to_str().map(str::to_string)).collect::<Option<Vec<String>>>() else {
         return Err("an argument is not UTF-8 text; pass UTF-8 arguments".to_string());
     };
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    exchange(socket, argv, &mut out, &mut err)
+}
+
+/// Runs `baton ARGV` through the runner at `socket`, writing its stdout and stderr to `out` and
+/// `err` as they arrive; returns its exit code. `baton mcp` inside a job calls this with buffers.
+pub fn exchange(socket: &Path, mut argv: Vec<String>, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, String> {
     let stdin = context_input(&mut argv)?;
     let request = Request {
         token: std::env::var(protocol::TOKEN_VAR).unwrap_or_default(),
@@ -52,7 +59,6 @@ fn send(socket: &Path, args: &[OsString]) -> Result<i32, String> {
     let mut stream = UnixStream::connect(socket).map_err(unreachable)?;
     protocol::write_request(&mut stream, &request, stdin.as_bytes()).map_err(unreachable)?;
     let _ = stream.shutdown(std::net::Shutdown::Write);
-    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
     let mut broken_pipe = false;
     loop {
         match protocol::read_frame(&mut stream).map_err(unreachable)? {

@@ -215,6 +215,11 @@ pub enum Command {
     #[command(after_help = "Examples:\n  baton doctor\n  baton doctor --json")]
     Doctor,
 
+    /// Serve baton's commands as Model Context Protocol tools over stdio, for an MCP client such as
+    /// Claude Code (inside a job: with that job's scope, like the CLI).
+    #[command(after_help = "Example:\n  claude mcp add baton -- baton mcp")]
+    Mcp,
+
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  baton completions bash > ~/.local/share/bash-completion/completions/baton")]
     Completions(CompletionsArgs),

@@ -14,6 +14,7 @@ mod commands;
 mod context;
 mod context_file;
 mod error;
+mod mcp;
 mod output;
 mod report;
 mod watch;
@@ -32,8 +33,9 @@ fn main() -> ExitCode {
     if args.get(1).and_then(|a| a.to_str()) == Some(baton_runner::lifeline::SUBCOMMAND) {
         return lifeline(&args[2..]);
     }
-    // Inside a job the agent has no database: its runner runs the command as the job.
-    if let Some(socket) = agent_socket::socket() {
+    // Inside a job the agent has no database: its runner runs the command as the job. `baton
+    // mcp` is the agent's own tool server: it stays here and sends each tool call instead.
+    if let Some(socket) = agent_socket::socket().filter(|_| !mcp::is_mcp_command(&args)) {
         return agent_socket::forward(std::path::Path::new(&socket), &args[1..]);
     }
     install_panic_hook();

@@ -27,18 +27,33 @@ pub fn wants_json(args: &[OsString]) -> bool {
 /// Prints a failure of baton itself (exit 1).
 pub fn failure(message: &str, json: bool) {
     if json {
-        print_json(&JsonError { error: message, hint: hint_of(message), code: 1 });
+        print_line(&failure_json(message));
     } else {
         let _ = writeln!(std::io::stderr().lock(), "error: {message}");
     }
 }
 
-/// Prints a usage error from clap as one JSON object (exit 2). clap's message is paragraphs:
+/// The JSON object `--json` prints for a failure (exit 1); `baton mcp` returns it as a tool error.
+pub fn failure_json(message: &str) -> String {
+    to_json(&JsonError { error: message, hint: hint_of(message), code: 1 })
+}
+
+/// Prints a usage error from clap as one JSON object (exit 2).
+pub fn usage_error_json(rendered: &str) {
+    print_line(&usage_error_json_text(rendered));
+}
+
+/// A usage error found without clap (an MCP call's arguments) as the same JSON object.
+pub fn usage_error_object(error: &str, hint: &str) -> String {
+    to_json(&JsonError { error, hint: Some(hint.to_string()), code: 2 })
+}
+
+/// A usage error from clap as the JSON object `--json` prints. clap's message is paragraphs:
 /// the first is the error (with the arguments it names), the others (possible values, tips,
 /// the usage line) are the hint.
-pub fn usage_error_json(rendered: &str) {
+pub fn usage_error_json_text(rendered: &str) -> String {
     let (error, hint) = split_usage_error(rendered);
-    print_json(&JsonError { error: &error, hint: Some(hint), code: 2 });
+    to_json(&JsonError { error: &error, hint: Some(hint), code: 2 })
 }
 
 /// clap's rendered usage error as (error, hint).
@@ -54,8 +69,11 @@ fn split_usage_error(rendered: &str) -> (String, String) {
     (error, hint)
 }
 
-fn print_json(value: &JsonError<'_>) {
-    let text = serde_json::to_string(value).unwrap_or_else(|_| String::from(r#"{"error":"internal error","code":1}"#));
+fn to_json(value: &JsonError<'_>) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| String::from(r#"{"error":"internal error","code":1}"#))
+}
+
+fn print_line(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 

@@ -6,7 +6,6 @@ use crate::cli::LogsArgs;
 use crate::context::Context;
 use crate::error::CliResult;
 use crate::output::style::{Style, RED};
-use crate::output::write_stdout;
 use baton_core::JobEvent;
 use std::time::Duration;
 
@@ -47,7 +46,7 @@ fn incomplete_note(ctx: &Context, job: &baton_core::Job) -> CliResult {
     match &job.transcript_error {
         Some(why) if !ctx.out.json => {
             let line = ctx.out.style.paint(Some(RED), &format!("── transcript incomplete: {why} ──"));
-            write_stdout(format!("{line}\n").as_bytes())
+            ctx.out.write(format!("{line}\n").as_bytes())
         }
         _ => Ok(()),
     }
@@ -71,7 +70,7 @@ fn print_events(ctx: &Context, events: &[JobEvent], last_attempt: &mut u32) -> C
             text.push('\n');
         }
     }
-    write_stdout(text.as_bytes())
+    ctx.out.write(text.as_bytes())
 }
 
 /// One event for a person; errors in red, tool traffic dimmed.

@@ -16,6 +16,7 @@ mod insert_job;
 mod job;
 mod jobs;
 mod logs;
+mod mcp;
 mod merge;
 mod namespaces;
 mod proceed;
@@ -35,12 +36,19 @@ use crate::output::Output;
 
 pub async fn dispatch(cli: Cli) -> CliResult {
     let out = Output::new(&cli.global);
+    dispatch_to(cli, out).await
+}
+
+/// Runs the command, printing through `out` (`baton mcp` hands in a captured one).
+pub async fn dispatch_to(cli: Cli, out: Output) -> CliResult {
     // These two work without (or before) a valid configuration.
     let command = match cli.command {
         Command::Completions(args) => return completions::run(&args),
         Command::Init(args) => return init::run(&args, &cli.global, &out).await,
         // The doctor reports a configuration that does not load instead of failing on it.
         Command::Doctor => return doctor::run(&cli.global, &out).await,
+        // Each tool call loads the config itself, as the command it runs would.
+        Command::Mcp => return mcp::run().await,
         other => other,
     };
     let mut ctx = Context::load(&cli.global, out)?;
@@ -66,7 +74,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Templates(args) => templates::run(&mut ctx, args).await,
         Command::Serve(args) => serve::run(&mut ctx, args).await,
         Command::Watch => watch::run(&mut ctx).await,
-        Command::Completions(_) | Command::Init(_) | Command::Doctor => Ok(()),
+        Command::Completions(_) | Command::Init(_) | Command::Doctor | Command::Mcp => Ok(()),
     };
     match result {
         Err(CliError::Core(

@@ -4,7 +4,9 @@
 //!   `println!` would: the write error becomes [`CliError::BrokenPipe`], which exits 0;
 //! - human output is built as one string and written at once (one syscall, no torn tables);
 //! - text is cut to fit only on a terminal: a pipe (a PM agent's shell tool, a script) gets every
-//!   value whole, because a reader there cannot widen the window to see the rest.
+//!   value whole, because a reader there cannot widen the window to see the rest;
+//! - `baton mcp` can run a command with its output captured ([`Output::captured`]) and hand the
+//!   very bytes `--json` would print to the MCP client.
 
 pub mod disk;
 pub mod format;
@@ -16,6 +18,7 @@ use crate::cli::GlobalArgs;
 use crate::error::{CliError, CliResult};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
 use style::Style;
 
 /// Width used on a terminal whose size cannot be read and without `COLUMNS`.
@@ -33,13 +36,33 @@ pub struct Output {
     pub width: usize,
     /// Indented JSON for a person at a terminal; compact for pipes and agents (fewer tokens).
     pretty_json: bool,
+    /// Where the output goes instead of stdout, when captured.
+    capture: Option<Capture>,
 }
+
+/// What a captured command printed.
+pub type Capture = Arc<Mutex<Vec<u8>>>;
 
 impl Output {
     pub fn new(global: &GlobalArgs) -> Output {
         let tty = std::io::stdout().is_terminal();
         let width = if tty && !global.wide { terminal_width() } else { UNLIMITED };
-        Output { json: global.json, style: Style::detect(global.color), width, pretty_json: tty }
+        Output { json: global.json, style: Style::detect(global.color), width, pretty_json: tty, capture: None }
+    }
+
+    /// Output for a command run on an MCP client's behalf: compact JSON when `json`, no colour,
+    /// nothing cut, every byte kept in the returned buffer instead of reaching stdout (which
+    /// carries the protocol).
+    pub fn captured(json: bool) -> (Output, Capture) {
+        let capture = Capture::default();
+        let out = Output {
+            json,
+            style: Style::detect(crate::cli::ColorChoice::Never),
+            width: UNLIMITED,
+            pretty_json: false,
+            capture: Some(capture.clone()),
+        };
+        (out, capture)
     }
 
     /// Prints one JSON value and a newline.
@@ -47,12 +70,24 @@ impl Output {
         let mut bytes = if self.pretty_json { serde_json::to_vec_pretty(value) } else { serde_json::to_vec(value) }
             .map_err(|e| baton_core::Error::io("encoding the JSON output", std::io::Error::other(e)))?;
         bytes.push(b'\n');
-        write_stdout(&bytes)
+        self.write(&bytes)
     }
 
     /// Prints text for people as is (the caller ends lines with `\n`).
     pub fn text(&self, text: &str) -> CliResult {
-        write_stdout(text.as_bytes())
+        self.write(text.as_bytes())
+    }
+
+    /// Writes bytes as they are: to stdout, or to the capture.
+    pub fn write(&self, bytes: &[u8]) -> CliResult {
+        match &self.capture {
+            Some(capture) => {
+                // A poisoned lock only means another writer panicked; the bytes are still ours.
+                capture.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(bytes);
+                Ok(())
+            }
+            None => write_stdout(bytes),
+        }
     }
 }
 
