@@ -9,6 +9,8 @@ mod doctor;
 mod errors;
 mod init;
 mod inputs;
+mod mcp;
+mod mcp_client;
 mod mutations;
 mod output;
 mod queries;
