@@ -46,6 +46,9 @@ PM jobs (BATON_JOB_TYPE=pm), directives in the north star:
   @pm-proceed           `proceed` (twice)
   @pm-heredoc           `insert-job --type implement --context-file - <<'EOF'` through sh, with the
                         text of $STANDIN_STATE/instructions.txt as the heredoc's body
+  @pm-mcp               through `baton mcp` (an MCP client speaking JSON-RPC on its stdio), the
+                        tools proceed, create and merge; each result goes to $STANDIN_CALLS as
+                        {"mcp": TOOL, "is_error": …, "text": …}
 Every run appends a JSON line to $STANDIN_LOG when set: job, type, attempt, pid, start, end, cwd,
 argv and session (the id it ran under, and how: new, resume or fork); and writes its prompt to
 $STANDIN_PROMPTS/<job id>.md when that is set.
@@ -352,6 +355,34 @@ def heredoc_insert(instructions):
             f.write(json.dumps({"args": ["sh", "-c", script], "rc": out.returncode, "stderr": out.stderr}) + "\n")
 
 
+def mcp_calls(calls):
+    """Calls each (tool, arguments) through `baton mcp`, as an MCP client would, and records the results."""
+    server = subprocess.Popen(["baton", "mcp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def send(message):
+        server.stdin.write(json.dumps(message) + "\n")
+        server.stdin.flush()
+
+    def request(rid, method, params):
+        send({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
+        while True:
+            answer = json.loads(server.stdout.readline())
+            if answer.get("id") == rid:
+                return answer
+
+    request(0, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
+                              "clientInfo": {"name": "standin", "version": "1"}})
+    send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    for rid, (tool, arguments) in enumerate(calls, start=1):
+        result = request(rid, "tools/call", {"name": tool, "arguments": arguments}).get("result", {})
+        text = "".join(c.get("text", "") for c in result.get("content", []))
+        if ENV.get("STANDIN_CALLS"):
+            with open(ENV["STANDIN_CALLS"], "a") as f:
+                f.write(json.dumps({"mcp": tool, "is_error": result.get("isError"), "text": text}) + "\n")
+    server.stdin.close()
+    server.wait()
+
+
 def protocol_probe(d):
     """The PM protocol probes; True when one ran."""
     if "pm-twice" in d:
@@ -368,6 +399,9 @@ def protocol_probe(d):
     elif "pm-heredoc" in d:
         with open(os.path.join(ENV["STANDIN_STATE"], "instructions.txt")) as f:
             heredoc_insert(f.read())
+    elif "pm-mcp" in d:
+        mcp_calls([("proceed", {"assignment_id": AID}), ("create", {"north_star": "More work"}),
+                   ("merge", {"assignment_id": AID})])
     else:
         return False
     return True

@@ -5,6 +5,8 @@
 #[allow(dead_code)]
 mod common;
 mod harness;
+#[path = "../cli/mcp_client.rs"]
+mod mcp_client;
 
 mod commits;
 mod containment;
@@ -16,6 +18,7 @@ mod faults;
 mod flow;
 mod harnesses;
 mod keys;
+mod mcp;
 mod merge;
 mod metrics;
 mod multihost;
