@@ -6,6 +6,7 @@
 mod common;
 mod harness;
 #[path = "../cli/mcp_client.rs"]
+#[allow(dead_code)]
 mod mcp_client;
 
 mod commits;
