@@ -1,6 +1,7 @@
 //! How a job's agent is started: its command line (through the harness adapter), its environment
 //! and its time limit.
 
+use baton_core::config::AgentInterface;
 use baton_core::engine::spend::BudgetWatch;
 use baton_core::{Config, Job};
 use baton_harness::command::CommandError;
@@ -88,6 +89,10 @@ pub fn prepare(
         effort: job.effort.as_deref(),
         session,
     })?;
+    let mut argv = argv;
+    if offers_mcp(config, &job.harness) {
+        argv.extend(mcp_config_args());
+    }
 
     let mut env_remove = vec!["BATON_DATABASE_URL".to_string()];
     env_remove.extend(config.agent_env_remove.iter().cloned());
@@ -129,6 +134,30 @@ pub fn prepare(
     Ok(Invocation { argv, env, env_remove, format, timeout, budget: BudgetWatch::default() })
 }
 
+/// Whether the agent of a job on `harness` gets baton's MCP server besides the CLI: with
+/// `agent_interface = "both"`, on baton's built-in claude command line (a person's `command` may
+/// not be claude itself). codex and gemini keep the CLI.
+pub fn offers_mcp(config: &Config, harness: &str) -> bool {
+    config.agent_interface == AgentInterface::Both
+        && config.harnesses.get(harness).is_some_and(|h| h.format == Format::Claude && h.command.is_none())
+}
+
+/// claude's `--mcp-config` naming `baton mcp`, run by this very binary (the one the sandbox binds
+/// back for the agent's `baton` calls). claude starts the server with its own environment — the
+/// job's identity and its socket — so the config carries no secret, and each tool call acts as
+/// the job exactly as the agent's `baton` commands do.
+fn mcp_config_args() -> Vec<String> {
+    let baton = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "baton".to_string());
+    let config = serde_json::json!({ "mcpServers": { MCP_SERVER_NAME: { "command": baton, "args": ["mcp"] } } });
+    vec!["--mcp-config".to_string(), config.to_string()]
+}
+
+/// The name claude knows baton's MCP server by: its tools are `mcp__baton__<tool>`.
+pub const MCP_SERVER_NAME: &str = "baton";
+
 /// Watches `budget` during the attempt, and hands what is left of the dollar budget to claude's
 /// own `--max-budget-usd` — on baton's built-in claude command line only (a person's `command`
 /// may not be claude itself), and not when the person passes the flag in `args` themselves.
@@ -144,3 +173,39 @@ pub fn watch_budget(config: &Config, job: &Job, invocation: &mut Invocation, bud
 
 /// claude's own spending stop: it ends with `error_max_budget_usd` once its cost passes it.
 pub const MAX_BUDGET_FLAG: &str = "--max-budget-usd";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        let repo = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(repo.path().join(".baton")).unwrap();
+        std::fs::write(repo.path().join(".baton/config.toml"), text).unwrap();
+        let home = repo.path().display().to_string();
+        Config::load(repo.path(), &|k: &str| (k == "HOME").then(|| home.clone())).unwrap()
+    }
+
+    #[test]
+    fn only_claude_agents_get_the_mcp_server_and_only_when_asked() {
+        let custom = "[harness.mine]\nformat = \"claude\"\ncommand = [\"my-claude\"]\n";
+        let both = config(&format!("agent_interface = \"both\"\n{custom}"));
+        assert!(offers_mcp(&both, "claude"));
+        assert!(!offers_mcp(&both, "codex") && !offers_mcp(&both, "gemini"), "they keep the CLI");
+        assert!(!offers_mcp(&both, "mine"), "a person's own command line is left as it is");
+        let cli = config(custom);
+        assert!(!offers_mcp(&cli, "claude"), "the default is the CLI alone");
+    }
+
+    #[test]
+    fn the_mcp_config_names_this_binary_running_baton_mcp_and_no_secret() {
+        let args = mcp_config_args();
+        assert_eq!(args[0], "--mcp-config");
+        let config: serde_json::Value = serde_json::from_str(&args[1]).unwrap();
+        let server = &config["mcpServers"][MCP_SERVER_NAME];
+        assert_eq!(server["args"], serde_json::json!(["mcp"]));
+        let exe = std::fs::canonicalize(std::env::current_exe().unwrap()).unwrap();
+        assert_eq!(server["command"], exe.display().to_string());
+        assert!(server.get("env").is_none(), "claude hands the server its own environment: {config}");
+    }
+}

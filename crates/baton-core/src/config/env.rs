@@ -71,6 +71,12 @@ pub(super) fn apply(c: &mut Config, env: EnvLookup<'_>) -> Result<()> {
         c.containment =
             v.trim().parse().map_err(|message| Error::ConfigEnv { name: "BATON_CONTAINMENT".to_string(), message })?;
     }
+    if let Some(v) = env("BATON_AGENT_INTERFACE").filter(|v| !v.trim().is_empty()) {
+        c.agent_interface = v
+            .trim()
+            .parse()
+            .map_err(|message| Error::ConfigEnv { name: "BATON_AGENT_INTERFACE".to_string(), message })?;
+    }
     if let Some(v) = env("BATON_SANDBOX").filter(|v| !v.trim().is_empty()) {
         c.sandbox =
             v.trim().parse().map_err(|message| Error::ConfigEnv { name: "BATON_SANDBOX".to_string(), message })?;

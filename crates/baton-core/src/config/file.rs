@@ -30,6 +30,7 @@ pub struct ConfigFile {
     pub commit_max_file_bytes: Option<u64>,
     pub containment: Option<String>,
     pub sandbox: Option<String>,
+    pub agent_interface: Option<String>,
     pub agent_env_remove: Option<Vec<String>>,
     pub notify: Option<NotifyFile>,
     pub harness_defaults: Option<HarnessDefaultsFile>,

@@ -2,6 +2,7 @@
 //! repository's `.baton/config.toml`, then `BATON_*` environment variables — each layer overriding
 //! the one before, key by key.
 
+mod agent_interface;
 mod discover;
 mod env;
 mod file;
@@ -11,6 +12,7 @@ pub mod ranges;
 mod sandbox;
 mod telemetry;
 
+pub use agent_interface::AgentInterface;
 pub use discover::{
     default_database_path, locate_repo, user_config_file, EnvLookup, RepoLocation, BATON_DIR, CONFIG_FILE,
 };
@@ -96,6 +98,8 @@ pub struct Config {
     pub daily_usd: Option<f64>,
     /// `[telemetry]`: where the agent CLIs send their own OpenTelemetry exports (off by default).
     pub telemetry: Telemetry,
+    /// How agents reach baton: the CLI, or for claude also the MCP server.
+    pub agent_interface: AgentInterface,
 }
 
 /// The scalar keys that `BATON_<KEY>` may override.
@@ -119,6 +123,7 @@ pub const SCALAR_KEYS: &[&str] = &[
     "commit_max_file_bytes",
     "containment",
     "sandbox",
+    "agent_interface",
 ];
 
 /// What baton commits after each attempt.
@@ -283,6 +288,7 @@ impl Config {
             agent_env_remove: DEFAULT_AGENT_ENV_REMOVE.iter().map(|v| v.to_string()).collect(),
             daily_usd: None,
             telemetry: Telemetry::default(),
+            agent_interface: AgentInterface::Cli,
         }
     }
 
@@ -308,6 +314,10 @@ impl Config {
         }
         if let Some(sandbox) = &f.sandbox {
             self.sandbox = sandbox.parse().map_err(|message| Error::Config { path: path.to_path_buf(), message })?;
+        }
+        if let Some(interface) = &f.agent_interface {
+            self.agent_interface =
+                interface.parse().map_err(|message| Error::Config { path: path.to_path_buf(), message })?;
         }
         take!(agent_env_remove);
         if let Some(dir) = &f.worktree_dir {

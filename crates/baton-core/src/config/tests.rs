@@ -294,3 +294,22 @@ fn a_bad_telemetry_endpoint_names_the_key() {
     let e = Config::load(repo.path(), &env).unwrap_err().to_string();
     assert!(e.starts_with("environment variable BATON_OTLP_ENDPOINT:"), "{e}");
 }
+
+#[test]
+fn the_agent_interface_is_the_cli_unless_set_and_a_bad_value_names_the_key() {
+    let home = [("HOME", "/home/u")];
+    let repo = repo_with(None);
+    assert_eq!(Config::load(repo.path(), &env_of(&home)).unwrap().agent_interface, AgentInterface::Cli);
+    let repo = repo_with(Some("agent_interface = \"both\"\n"));
+    assert_eq!(Config::load(repo.path(), &env_of(&home)).unwrap().agent_interface, AgentInterface::Both);
+    let env = env_of(&[("HOME", "/home/u"), ("BATON_AGENT_INTERFACE", "cli")]);
+    assert_eq!(Config::load(repo.path(), &env).unwrap().agent_interface, AgentInterface::Cli);
+
+    let bad = repo_with(Some("agent_interface = \"mcp\"\n"));
+    let e = Config::load(bad.path(), &env_of(&home)).unwrap_err().to_string();
+    assert!(e.contains("agent_interface `mcp` is not known; valid values: cli, both"), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    let env = env_of(&[("HOME", "/home/u"), ("BATON_AGENT_INTERFACE", "yes")]);
+    let e = Config::load(repo.path(), &env).unwrap_err().to_string();
+    assert!(e.starts_with("environment variable BATON_AGENT_INTERFACE: agent_interface `yes`"), "{e}");
+}
