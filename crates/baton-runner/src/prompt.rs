@@ -80,6 +80,9 @@ pub fn context(repo_root: &Path, workdir: &Path, detail: &AssignmentDetail, job:
         // for PM jobs, which judge it, where the worktree is on this host.
         "assignment_git": null,
         "notes": notes,
+        // Whether the agent also has baton's MCP tools (`agent_interface = "both"`, claude):
+        // set by the runner, which knows the config.
+        "mcp_tools": false,
     })
 }
 

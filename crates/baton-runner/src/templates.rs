@@ -190,7 +190,31 @@ mod tests {
                 "error": null, "error_kind": null, "git_head_before": "abc123", "git_head_after": "def456",
                 "diff_stat": " src/auth.rs | 12 ++++++++----", "warnings": ["left out .env"]},
             "notes": [{"at": "2026-11-28 07:00", "actor": "person:ada", "text": "use the v2 API"}],
+            "mcp_tools": false,
         })
+    }
+
+    #[test]
+    fn with_the_mcp_server_the_prompts_name_its_tools_and_without_it_they_do_not() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut c = context();
+        for t in JobType::ALL {
+            c["job"]["type"] = json!(t.as_str());
+            let text = render(tmp.path(), *t, &c).unwrap();
+            assert!(!text.contains("mcp__baton__"), "{t}: {text}");
+        }
+        c["mcp_tools"] = json!(true);
+        let implement = render(tmp.path(), JobType::Implement, &c).unwrap();
+        assert!(
+            implement.contains("### baton's tools") && implement.contains("`mcp__baton__insert_job`"),
+            "{implement}"
+        );
+        let pm = render(tmp.path(), JobType::Pm, &c).unwrap();
+        assert!(
+            pm.contains("`mcp__baton__insert_job`") && pm.contains("`mcp__baton__proceed` (`assignment_id`)"),
+            "{pm}"
+        );
+        assert!(pm.contains("baton insert-job a1 --type"), "the CLI stays: {pm}");
     }
 
     #[test]

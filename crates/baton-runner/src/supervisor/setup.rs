@@ -168,6 +168,9 @@ pub(super) async fn prepare(
     if let Plan::Resume { source, .. } = &plan {
         prompt::add_continuation(&mut context, &detail, job, source);
     }
+    // With `agent_interface = "both"` the templates name baton's MCP tools to the claude agent
+    // that has them.
+    context["mcp_tools"] = serde_json::Value::Bool(invocation::offers_mcp(config, &job.harness));
     let template = prompt::template_name(job, matches!(plan, Plan::Resume { .. }));
     let mut prompt = match templates::render_named(&config.repo_root, &template, &context) {
         Ok(prompt) => prompt,
