@@ -18,6 +18,8 @@ is kept as $MOCK_BODIES/NNNNN.json ({"path": ..., "body": ...}, numbered in arri
 that is set: the tests read what each CLI sent (the conversation so far, the model).
 In modes tool and toolw the model calls its shell tool once; $MOCK_TOOL_COMMAND, when set, is the
 command it runs instead of the built-in one (toolw: create created-by-tool.txt / created-by-codex.txt).
+In mode mcp (Anthropic API only) the model calls the tool named $MOCK_TOOL_NAME once, when the CLI
+offers it, with the JSON object in the file $MOCK_TOOL_INPUT_FILE (read per request) as its input.
 Point the CLIs at it: ANTHROPIC_BASE_URL=http://127.0.0.1:PORT ANTHROPIC_API_KEY=sk-ant-mock claude ...;
 codex exec -c openai_base_url=http://127.0.0.1:PORT/v1 (with CODEX_API_KEY=...); gemini needs
 GOOGLE_GEMINI_BASE_URL plus settings security.auth.selectedType "gemini-api-key" (see
@@ -53,6 +55,16 @@ def mode():
         except Exception:
             pass
     return os.environ.get("MOCK_MODE", "ok")
+
+
+def named_tool():
+    """(name, input) of the tool mode mcp calls."""
+    name = os.environ.get("MOCK_TOOL_NAME")
+    try:
+        with open(os.environ.get("MOCK_TOOL_INPUT_FILE", "")) as f:
+            return name, json.load(f)
+    except Exception:
+        return name, {}
 
 
 def tool_command(default):
@@ -160,12 +172,21 @@ class H(BaseHTTPRequestHandler):
             isinstance(c, dict) and c.get("type") == "tool_result" for c in last["content"])
         tool_names = [t.get("name") for t in (body.get("tools") or [])]
         want_tool = m in ("tool", "toolw", "maxturns") and "Bash" in tool_names and (m == "maxturns" or not has_tool_result)
+        mcp_name, mcp_input = named_tool()
+        want_mcp = m == "mcp" and mcp_name in tool_names and not has_tool_result
         if not body.get("stream"):
             return self._json(200, {"id": "msg_mock", "type": "message", "role": "assistant", "model": model,
                                     "content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn",
                                     "stop_sequence": None, "usage": {"input_tokens": 5, "output_tokens": 1}})
         ev = [("message_start", {"type": "message_start", "message": {"id": "msg_mock01", "type": "message", "role": "assistant", "model": model, "content": [], "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 120, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 1}}})]
-        if want_tool:
+        if want_mcp:
+            ev += [
+                ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "toolu_mcp%d" % int(time.time() * 1000 % 100000), "name": mcp_name, "input": {}}}),
+                ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": json.dumps(mcp_input)}}),
+                ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+                ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None}, "usage": {"output_tokens": 30}}),
+            ]
+        elif want_tool:
             ev += [
                 ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
                 ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "I'll run a command."}}),

@@ -15,7 +15,7 @@ const MOCK_START_PATIENCE: Duration = Duration::from_secs(30);
 
 /// Inherited variables that would point a CLI at a real account or change how it behaves; the
 /// tests set what each CLI needs through the harness's `env` in the config instead.
-const FOREIGN_VAR_PREFIXES: &[&str] =
+pub const FOREIGN_VAR_PREFIXES: &[&str] =
     &["ANTHROPIC_", "CLAUDE", "CODEX_", "OPENAI_", "GEMINI_", "GOOGLE_", "IS_SANDBOX", "MOCK_"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,8 @@ pub struct Mock {
 impl Mock {
     /// Starts the mock in `mode`; `tool_command` replaces the shell command of its tool call.
     /// Returns once it accepts connections.
-    pub fn start(mode: &str, tool_command: Option<&str>, dir: &Path) -> Mock {
+    /// `env`: more of the mock's variables (`MOCK_TOOL_NAME`, …).
+    pub fn start_with(mode: &str, tool_command: Option<&str>, env: &[(String, String)], dir: &Path) -> Mock {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/agents/mock_api.py");
         let log = dir.join("mock.log");
         let mut cmd = Command::new("python3");
@@ -76,7 +77,8 @@ impl Mock {
             .env("MOCK_MODE", mode)
             .env("MOCK_LOG", &log)
             .env("MOCK_BODIES", dir.join("bodies"))
-            .env_remove("MOCK_MODE_FILE");
+            .env_remove("MOCK_MODE_FILE")
+            .envs(env.iter().map(|(k, v)| (k, v)));
         match tool_command {
             Some(c) => cmd.env("MOCK_TOOL_COMMAND", c),
             None => cmd.env_remove("MOCK_TOOL_COMMAND"),
@@ -150,6 +152,10 @@ pub struct Setup<'a> {
     /// Run every agent inside baton's bubblewrap sandbox (`sandbox = "bwrap"`); otherwise the
     /// default, `auto`.
     pub sandbox: bool,
+    /// More of the mock's variables (`MOCK_TOOL_NAME`, `MOCK_TOOL_INPUT_FILE`).
+    pub mock_env: Vec<(String, String)>,
+    /// Top-level lines added to the config (e.g. `agent_interface = "both"`).
+    pub config_lines: String,
 }
 
 /// A sandboxed repository, a mock API and a config that points `cli`'s harness at it.
@@ -178,7 +184,7 @@ impl RealBench {
         let mut bench = Bench::new();
         let database = setup.postgres_admin_url.as_deref().map(PgDatabase::create);
         bench.database_url = database.as_ref().map(|db| db.url.clone());
-        let mock = Mock::start(mode, setup.tool_command.as_deref(), bench.sandbox.dir.path());
+        let mock = Mock::start_with(mode, setup.tool_command.as_deref(), &setup.mock_env, bench.sandbox.dir.path());
         let real = RealBench {
             bench,
             cli,
@@ -270,6 +276,7 @@ impl RealBench {
         let config = format!(
             "# Written by the real-CLI tests.\n\
              {sandbox}\
+             {lines}\
              max_attempts = 2\n\
              retry_base_ms = 10\n\
              # A CLI that hangs (codex waits for the network forever) fails the test instead.\n\
@@ -289,6 +296,7 @@ impl RealBench {
              {writable}",
             writable = writable,
             // The default (`auto`) unless a test insists on bubblewrap.
+            lines = setup.config_lines,
             sandbox = if setup.sandbox { "sandbox = \"bwrap\"\n" } else { "sandbox = \"auto\"\n" },
             pm = toml_str(setup.pm_harness.unwrap_or("quiet")),
             name = self.cli.name(),

@@ -19,6 +19,7 @@ mod common;
 mod harness;
 
 mod bench;
+mod mcp;
 mod modes;
 mod otlp;
 mod pm;
