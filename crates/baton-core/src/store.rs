@@ -210,6 +210,10 @@ pub trait Store: RunnerStore + Send + Sync {
     /// One schedule with its latest runs.
     async fn schedule(&self, ns: &str, id: &str) -> Result<Schedule>;
 
+    /// `(id, next_fire_at)` of each unpaused schedule of `ns`, earliest first: what runners fire
+    /// and wake for, read with one query.
+    async fn schedule_slots(&self, ns: &str) -> Result<Vec<(String, Millis)>>;
+
     /// Removes a schedule and its run history (the assignments it created stay); returns it as
     /// it was.
     async fn remove_schedule(&self, ns: &str, id: &str, actor: &Actor) -> Result<Schedule>;

@@ -55,9 +55,10 @@ pub fn parse(pattern: &str, timezone: &str) -> Result<CronSpec> {
 }
 
 impl CronSpec {
-    /// The first slot strictly after `after`.
+    /// The first slot strictly after `after` (slots fall on whole minutes).
     pub fn next_after(&self, after: Millis) -> Result<Millis> {
-        let start = DateTime::<Utc>::from_timestamp_millis(after)
+        // Searched from the whole second: croner keeps the start's fraction in what it returns.
+        let start = DateTime::<Utc>::from_timestamp_millis(after.div_euclid(1000) * 1000)
             .ok_or_else(|| Error::invalid(format!("time {after} is out of range")))?
             .with_timezone(&self.zone);
         self.cron
@@ -124,6 +125,10 @@ mod tests {
     fn five_fields_and_nicknames_give_the_next_slot() {
         let spec = parse("*/15 * * * *", "UTC").unwrap();
         assert_eq!(utc(spec.next_after(at(Tz::UTC, 2026, 1, 5, 10, 7)).unwrap()), "2026-01-05T10:15:00.000Z");
+        let within_a_second = at(Tz::UTC, 2026, 1, 5, 10, 7) + 218;
+        assert_eq!(utc(spec.next_after(within_a_second).unwrap()), "2026-01-05T10:15:00.000Z", "whole minutes");
+        let on_a_slot = at(Tz::UTC, 2026, 1, 5, 10, 15);
+        assert_eq!(utc(spec.next_after(on_a_slot).unwrap()), "2026-01-05T10:30:00.000Z", "strictly after");
         let hourly = parse("@hourly", "UTC").unwrap();
         assert_eq!(utc(hourly.next_after(at(Tz::UTC, 2026, 1, 5, 10, 0)).unwrap()), "2026-01-05T11:00:00.000Z");
         let daily = parse("@daily", "UTC").unwrap();

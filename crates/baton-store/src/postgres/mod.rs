@@ -511,6 +511,10 @@ impl Store for PostgresStore {
         read_tx!(self, |c| schedules::get(c, ns, id).await)
     }
 
+    async fn schedule_slots(&self, ns: &str) -> Result<Vec<(String, Millis)>> {
+        read_tx!(self, |c| schedules::slots(c, ns).await)
+    }
+
     async fn remove_schedule(&self, ns: &str, id: &str, actor: &Actor) -> Result<Schedule> {
         write_tx!(self, Some(Change::Queue), |c, _now| schedules::remove(c, ns, id, actor).await)
     }

@@ -155,6 +155,16 @@ pub async fn list(conn: &mut PgConnection, ns: &str) -> TxResult<Vec<Schedule>> 
     Ok(list)
 }
 
+pub async fn slots(conn: &mut PgConnection, ns: &str) -> TxResult<Vec<(String, Millis)>> {
+    sqlx::query_as(
+        "SELECT id, next_fire_at FROM schedules WHERE namespace = $1 AND NOT paused ORDER BY next_fire_at, id",
+    )
+    .bind(ns)
+    .fetch_all(&mut *conn)
+    .await
+    .ctx("reading the schedules' next slots")
+}
+
 pub async fn remove(conn: &mut PgConnection, ns: &str, id: &str, actor: &Actor) -> TxResult<Schedule> {
     schedule::check_actor(actor)?;
     let s = get(conn, ns, id).await?;

@@ -416,6 +416,11 @@ impl Store for SqliteStore {
         self.read(move |tx, _| schedules::get(tx, &ns, &id)).await
     }
 
+    async fn schedule_slots(&self, ns: &str) -> Result<Vec<(String, Millis)>> {
+        let ns = ns.to_string();
+        self.read(move |tx, _| schedules::slots(tx, &ns)).await
+    }
+
     async fn remove_schedule(&self, ns: &str, id: &str, actor: &Actor) -> Result<Schedule> {
         let (ns, id, actor) = (ns.to_string(), id.to_string(), actor.clone());
         self.write(move |tx, _| schedules::remove(tx, &ns, &id, &actor)).await

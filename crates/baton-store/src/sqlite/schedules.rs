@@ -136,6 +136,14 @@ pub fn list(conn: &Connection, ns: &str) -> Result<Vec<Schedule>> {
     Ok(found)
 }
 
+pub fn slots(conn: &Connection, ns: &str) -> Result<Vec<(String, Millis)>> {
+    conn.prepare_cached(
+        "SELECT id, next_fire_at FROM schedules WHERE namespace = ?1 AND paused = 0 ORDER BY next_fire_at, id",
+    )
+    .and_then(|mut s| s.query_map(params![ns], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+    .ctx("reading the schedules' next slots")
+}
+
 pub fn remove(conn: &Connection, ns: &str, id: &str, actor: &Actor) -> Result<Schedule> {
     schedule::check_actor(actor)?;
     let s = get(conn, ns, id)?;

@@ -61,8 +61,10 @@ pub async fn schedules_are_added_listed_paused_and_removed(store: Shared) {
     assert!(store.schedules("other-ns").await.unwrap().is_empty());
     assert!(matches!(store.schedule("other-ns", &s.id).await.unwrap_err(), Error::ScheduleNotFound { .. }));
 
+    assert_eq!(store.schedule_slots(NS).await.unwrap(), vec![(s.id.clone(), s.next_fire_at)]);
     let paused = store.pause_schedule(NS, &s.id, true, &person()).await.unwrap();
     assert!(paused.paused);
+    assert!(store.schedule_slots(NS).await.unwrap().is_empty(), "runners do not wake for a paused schedule");
     let slot = due(&store, &s.id).await;
     assert_eq!(
         store.fire_schedule(NS, &s.id, fire_slot(slot), &Actor::Engine).await.unwrap(),

@@ -22,6 +22,7 @@ mod proceed;
 mod queue;
 mod retry_job;
 mod run;
+pub mod schedule;
 mod serve;
 mod templates;
 mod update_assignment;
@@ -66,6 +67,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Templates(args) => templates::run(&mut ctx, args).await,
         Command::Serve(args) => serve::run(&mut ctx, args).await,
         Command::Watch => watch::run(&mut ctx).await,
+        Command::Schedule(args) => schedule::run(&mut ctx, args).await,
         Command::Completions(_) | Command::Init(_) | Command::Doctor => Ok(()),
     };
     match result {

@@ -13,3 +13,4 @@ mod mutations;
 mod output;
 mod queries;
 mod retention;
+mod schedules;

@@ -22,6 +22,7 @@ mod multihost;
 mod netns;
 mod postgres;
 mod sandbox;
+mod schedules;
 mod sessions;
 mod shutdown;
 mod stopping;
