@@ -74,6 +74,14 @@ impl CronSpec {
     }
 }
 
+/// `ms` on the wall clock of `timezone` (`2026-12-07 09:00 CET`), for people; `None` for a zone
+/// that does not parse.
+pub fn wall_clock(ms: Millis, timezone: &str) -> Option<String> {
+    let zone: Tz = timezone.trim().parse().ok()?;
+    let at = DateTime::<Utc>::from_timestamp_millis(ms)?.with_timezone(&zone);
+    Some(at.format("%Y-%m-%d %H:%M %Z").to_string())
+}
+
 /// What a due slot (or a fire on demand) does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fire {
@@ -148,6 +156,13 @@ mod tests {
         // ... after 29 March (CEST, UTC+2) it is 07:00 UTC: still 09:00 on the wall.
         let after = spec.next_after(before).unwrap();
         assert_eq!(utc(after), "2026-03-30T07:00:00.000Z");
+    }
+
+    #[test]
+    fn slots_are_shown_on_the_zones_wall_clock() {
+        let winter = at(Tz::UTC, 2026, 12, 7, 8, 0);
+        assert_eq!(wall_clock(winter, "Europe/Berlin").as_deref(), Some("2026-12-07 09:00 CET"));
+        assert_eq!(wall_clock(winter, "Nowhere/Else"), None);
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Schedules on PostgreSQL: adding, listing, pausing and removing them, and the fire. The fire's
-//! compare-and-set is an `UPDATE … WHERE next_fire_at = <slot read>`: under READ COMMITTED a
-//! second runner's update waits for the first one's row lock, then re-reads the row, finds the
-//! slot moved and changes nothing — so it creates nothing either.
+//! Schedules on PostgreSQL: adding, listing, pausing and removing them, and the fire. A fire
+//! locks the schedule's row first, so fires of one schedule run one after another and each reads
+//! what the one before it left; its compare-and-set (`UPDATE … WHERE next_fire_at = <slot
+//! read>`) then moves the slot only for the caller that read it. A runner that lost the race
+//! finds the slot moved and writes nothing.
 
 use super::{assignments, pg_text, rows, Context, TxResult};
 use baton_core::engine::schedule::{self, Fire};
@@ -226,7 +227,9 @@ pub async fn fire(
     at: Millis,
 ) -> TxResult<FireOutcome> {
     schedule::check_actor(actor)?;
-    let s = load(conn, ns, id, false).await?;
+    // Locked first: a concurrent fire of the same schedule (a slot, or a webhook on demand) waits
+    // here and then reads the row as that fire left it — its moved slot, its new assignment.
+    let s = load(conn, ns, id, true).await?;
     let not_due = FireOutcome::NotDue { schedule_id: s.id.clone() };
     if s.paused {
         return match fire.slot {
@@ -254,10 +257,6 @@ pub async fn fire(
         if moved.rows_affected() == 0 {
             return Ok(not_due);
         }
-    } else {
-        // On demand: one fire at a time per schedule, so two webhooks cannot both pass the
-        // overlap rule.
-        load(conn, ns, id, true).await?;
     }
     let previous = match &s.last_assignment_id {
         Some(aid) => assignments::load(conn, ns, aid).await.ok().map(|a| (a.id, a.status)),

@@ -23,6 +23,7 @@ fn a_schedule_is_added_shown_paused_resumed_and_removed() {
 
     let shown = s.ok(&["schedule", "show", &id]);
     assert!(shown.contains("0 9 * * 1 (Europe/Berlin) → Update the dependencies") && shown.contains("no runs yet"));
+    assert!(shown.contains(" 09:00 CET)") || shown.contains(" 09:00 CEST)"), "the zone's wall clock: {shown}");
     assert_eq!(s.json(&["schedule", "pause", &id])["paused"], true);
     assert_eq!(s.json(&["schedule", "resume", &id])["paused"], false);
     assert!(s.ok(&["schedule", "remove", &id]).contains(&format!("removed schedule {id}")));

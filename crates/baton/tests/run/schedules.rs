@@ -66,6 +66,11 @@ pub(crate) fn slots_fire_once_across_runners(bench: &Bench) {
     assert!(skipped.contains(&aid) && skipped.contains("active"), "{s:#}");
     assert_eq!(assignments(bench).len(), 1);
     assert!(next_fire_is_ahead(&s));
+    let history = bench.ok(&["schedule", "show", &sid]);
+    assert!(
+        history.contains(&format!("created {aid}")) && history.contains("skipped: the previous assignment"),
+        "{history}"
+    );
 
     // Downtime: no runner while three hours of slots pass; the first runner back fires once.
     stop(runners);

@@ -1,17 +1,22 @@
 //! A schedule for people: one summary line group, and its run history.
 
 use crate::output::format::{one_line, opt_time, time};
+use baton_core::engine::schedule::wall_clock;
 use baton_core::Schedule;
 
 /// What it creates, when, and what it did last.
 pub fn summary(s: &Schedule) -> String {
     let state = if s.paused { "paused" } else { "next" };
+    // The slot as the zone's wall clock says it, which is how the person wrote the pattern.
+    let next = match wall_clock(s.next_fire_at, &s.timezone) {
+        Some(local) if s.timezone != "UTC" => format!("{} ({local})", time(s.next_fire_at)),
+        _ => time(s.next_fire_at),
+    };
     let mut text = format!(
-        "  {} ({}) → {}\n  {state}: {}  overlap: {}  last fired: {}  runs: {}\n",
+        "  {} ({}) → {}\n  {state}: {next}  overlap: {}  last fired: {}  runs: {}\n",
         s.cron,
         s.timezone,
         one_line(&s.north_star),
-        time(s.next_fire_at),
         s.overlap,
         opt_time(s.last_fired_at),
         s.runs_total
