@@ -16,6 +16,9 @@ pub enum Error {
     #[error("no job {id} in namespace {namespace} (list them with `baton jobs`)")]
     JobNotFound { namespace: String, id: String },
 
+    #[error("no schedule {id} in namespace {namespace} (list them with `baton schedule list`)")]
+    ScheduleNotFound { namespace: String, id: String },
+
     #[error("job {job_id} belongs to assignment {actual}, not {expected}; pass a job of {expected} to --after")]
     JobNotInAssignment { job_id: String, expected: String, actual: String },
 

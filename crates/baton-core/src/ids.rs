@@ -30,6 +30,11 @@ pub fn new_job_id() -> String {
     random_id('j')
 }
 
+/// A new schedule id (`s…`).
+pub fn new_schedule_id() -> String {
+    random_id('s')
+}
+
 /// A new runner id (`r…`).
 pub fn new_runner_id() -> String {
     random_id('r')

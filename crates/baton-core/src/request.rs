@@ -453,6 +453,7 @@ impl fmt::Display for RequestError {
 
 impl std::error::Error for RequestError {}
 
+pub mod schedule;
 pub mod session;
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! transaction, record history, and wake every process watching the database.
 
 use crate::error::Result;
-use crate::model::{Actor, Assignment, AssignmentDetail, AssignmentStatus, Job, JobStatus};
+use crate::model::{Actor, Assignment, AssignmentDetail, AssignmentStatus, Job, JobStatus, Schedule};
+pub use crate::request::schedule::{FireOutcome, FireRequest, NewSchedule};
 pub use crate::request::{AssignmentUpdate, JobDefaults, NewAssignment, NewJob};
 use crate::time::Millis;
 use async_trait::async_trait;
@@ -199,6 +200,37 @@ pub trait Store: RunnerStore + Send + Sync {
 
     /// The checkouts (other than `except`) that created assignments in this namespace.
     async fn other_origins(&self, ns: &str, except: &str) -> Result<Vec<String>>;
+
+    /// Adds a schedule (refused for agents inside a job); its first slot is the first after now.
+    async fn add_schedule(&self, new: NewSchedule, actor: &Actor) -> Result<Schedule>;
+
+    /// The namespace's schedules, oldest first, each with its latest runs.
+    async fn schedules(&self, ns: &str) -> Result<Vec<Schedule>>;
+
+    /// One schedule with its latest runs.
+    async fn schedule(&self, ns: &str, id: &str) -> Result<Schedule>;
+
+    /// `(id, next_fire_at)` of each unpaused schedule of `ns`, earliest first: what runners fire
+    /// and wake for, read with one query.
+    async fn schedule_slots(&self, ns: &str) -> Result<Vec<(String, Millis)>>;
+
+    /// Removes a schedule and its run history (the assignments it created stay); returns it as
+    /// it was.
+    async fn remove_schedule(&self, ns: &str, id: &str, actor: &Actor) -> Result<Schedule>;
+
+    /// Pauses (`true`) or resumes a schedule. Resuming moves its next slot to the first after
+    /// now: the slots it missed while paused are not fired.
+    async fn pause_schedule(&self, ns: &str, id: &str, paused: bool, actor: &Actor) -> Result<Schedule>;
+
+    /// Moves a schedule's next slot to `at` (a person moving it, or a test making it due now).
+    async fn set_next_fire(&self, ns: &str, id: &str, at: Millis, actor: &Actor) -> Result<Schedule>;
+
+    /// Fires a schedule in ONE transaction. For a slot, the schedule's `next_fire_at` moves past
+    /// now with a compare-and-set on the slot read, so exactly one caller per slot creates
+    /// anything, however many runners try; the others get [`FireOutcome::NotDue`] and write
+    /// nothing. Then the overlap rule decides, and the assignment is created by the same code
+    /// as `create_assignment`, its history naming the schedule; the run history records either.
+    async fn fire_schedule(&self, ns: &str, id: &str, fire: FireRequest, actor: &Actor) -> Result<FireOutcome>;
 }
 
 /// A live (or lost) runner, as `baton queue` shows it.

@@ -18,6 +18,7 @@
 //! - [`assignment_git`]: what an assignment produced: its base, commits ahead, diff and leftovers.
 //! - [`base`] and [`merge`]: the branch an assignment starts from, and a person's merge of it.
 //! - [`session`]: a new agent session or an earlier job's carried on.
+//! - [`schedule`]: firing the namespace's due schedules, and the assignment each creates.
 //! - [`gc`]: one pass of the `[retention]` policy (`baton gc`, `clean --retention`, `/api/gc`).
 //! - [`templates`] and [`prompt`]: what the agent is told; [`template_history`]: stale copies.
 
@@ -37,6 +38,7 @@ pub mod process;
 pub mod prompt;
 pub mod runner;
 pub mod sandbox;
+pub mod schedule;
 pub mod session;
 pub mod supervisor;
 pub mod sync;

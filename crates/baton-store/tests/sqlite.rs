@@ -206,3 +206,43 @@ async fn deleted_rows_leave_the_queue_heads_right() {
     assert_eq!(q.ready.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), vec![chains[0].2.clone()]);
     assert_eq!((q.ready_total, q.waiting_total), (1, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_connections_racing_for_a_schedules_slot_create_one_assignment() {
+    use baton_core::store::{FireOutcome, FireRequest, NewSchedule};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let stores: Vec<Arc<dyn Store>> = vec![
+        Arc::new(SqliteStore::open(path.clone()).await.unwrap()),
+        Arc::new(SqliteStore::open(path).await.unwrap()),
+    ];
+    let new = NewSchedule {
+        namespace: suite::NS.into(),
+        cron: "* * * * *".into(),
+        timezone: "UTC".into(),
+        north_star: "sweep".into(),
+        overlap: baton_core::Overlap::Queue,
+        creates: Default::default(),
+    };
+    let s = stores[0].add_schedule(new, &suite::person()).await.unwrap();
+    let slot = baton_core::time::now_ms() / 60_000 * 60_000 - 60_000;
+    stores[0].set_next_fire(suite::NS, &s.id, slot, &suite::person()).await.unwrap();
+    let tries: Vec<_> = (0..8)
+        .map(|i| {
+            let (store, id) = (stores[i % 2].clone(), s.id.clone());
+            let fire =
+                FireRequest { slot: Some(slot), assignment: Ok(suite::new_assignment("sweep")), by: format!("r{i}") };
+            tokio::spawn(
+                async move { store.fire_schedule(suite::NS, &id, fire, &baton_core::Actor::Engine).await.unwrap() },
+            )
+        })
+        .collect();
+    let mut fired = 0;
+    for t in tries {
+        if matches!(t.await.unwrap(), FireOutcome::Fired { .. }) {
+            fired += 1;
+        }
+    }
+    assert_eq!(fired, 1);
+    assert_eq!(stores[1].assignments(suite::NS, &AssignmentFilter::default()).await.unwrap().len(), 1);
+}

@@ -220,6 +220,11 @@ pub enum Command {
     #[command(after_help = "Example:\n  claude mcp add baton -- baton mcp")]
     Mcp,
 
+    /// Create assignments on a schedule: a cron pattern in a time zone (`add`, `list`, `show`,
+    /// `pause`, `resume`, `remove`). Runners fire them, once per slot across every runner.
+    #[command(after_help = crate::commands::schedule::EXAMPLES)]
+    Schedule(crate::commands::schedule::ScheduleArgs),
+
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  baton completions bash > ~/.local/share/bash-completion/completions/baton")]
     Completions(CompletionsArgs),
@@ -583,7 +588,7 @@ where
     PossibleValuesParser::new(names).try_map(|s: String| s.parse::<T>())
 }
 
-fn job_type_parser() -> impl TypedValueParser<Value = JobType> {
+pub(crate) fn job_type_parser() -> impl TypedValueParser<Value = JobType> {
     enum_parser(JobType::ALL.iter().map(|t| t.as_str()).collect())
 }
 
@@ -618,7 +623,7 @@ pub fn field_name(field: Field) -> &'static str {
 }
 
 /// `--budget-usd`: a positive amount of dollars (`5`, `12.50`, `$12.50`).
-fn parse_budget(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_budget(text: &str) -> Result<f64, String> {
     let trimmed = text.trim();
     let digits = trimmed.strip_prefix('$').unwrap_or(trimmed);
     match digits.parse::<f64>() {
@@ -627,7 +632,7 @@ fn parse_budget(text: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_tokens(text: &str) -> Result<i64, String> {
+pub(crate) fn parse_tokens(text: &str) -> Result<i64, String> {
     // Underscores and commas group digits as people write large counts (2_000_000, 2,000,000).
     let digits: String = text.trim().chars().filter(|c| !matches!(c, '_' | ',')).collect();
     match digits.parse::<i64>() {

@@ -18,6 +18,7 @@
 //! - [`cancel`]: what follows a cancel-job: a PM after a stopped running job, else nothing.
 //! - [`retry_copy`]: where a retry-job's copy goes (after the last job no longer pending).
 //! - [`idle`]: which active assignments wait on nobody (nothing pending or running).
+//! - [`schedule`]: cron slots in a time zone, the slot after a fire, and overlap skips.
 
 pub mod after_final;
 pub mod attempt_end;
@@ -28,6 +29,7 @@ pub mod deferral;
 pub mod idle;
 pub mod lost_lease;
 pub mod retry_copy;
+pub mod schedule;
 pub mod spend;
 
 pub use crate::lifecycle::JobTransition;

@@ -78,6 +78,8 @@ pub(super) struct Runner {
     /// A database fault no wait can mend (the file removed, replaced or damaged): the run
     /// stops its agents and ends with it.
     fatal: Option<Error>,
+    /// The namespace's next schedule slot, as the last round read it ([`crate::schedule`]).
+    slots: crate::schedule::Slots,
 }
 
 impl Runner {
@@ -176,6 +178,7 @@ impl Runner {
             stopping: false,
             stopping_now: false,
             fatal: None,
+            slots: Default::default(),
         })
     }
 
@@ -188,6 +191,7 @@ impl Runner {
         if self.stopping {
             return if self.active.is_empty() { Step::Exit } else { Step::Continue };
         }
+        self.fire_schedules().await;
         self.claim_what_fits().await;
         if self.options.until_idle && self.active.is_empty() {
             match self.store.is_idle(&self.options.namespace).await {
@@ -197,6 +201,17 @@ impl Runner {
             }
         }
         Step::Continue
+    }
+
+    /// Fires the namespace's due schedule slots (the store lets one runner per slot create the
+    /// assignment) and notes when the next one is.
+    async fn fire_schedules(&mut self) {
+        let (ns, now) = (&self.options.namespace, self.options.clock.now());
+        let by = format!("runner {} on {}", self.runner_id, self.shared.host);
+        match crate::schedule::fire_due(self.store.as_ref(), &self.config, ns, now, &by).await {
+            Ok(slots) => self.slots = slots,
+            Err(e) => self.database_trouble("firing schedules failed", e),
+        }
     }
 
     /// Claims ready jobs until `concurrency` run or none is ready.
@@ -240,6 +255,13 @@ impl Runner {
                 }
                 Ok(None) => {}
                 Err(e) => self.database_trouble("reading deadlines failed", e),
+            }
+            if let Some(slot) = self.slots.next {
+                // By the store's clock, like the deadlines. A due slot that did not fire (the
+                // database's clock behind this host's, a failure) is looked at again shortly.
+                let floor = if self.slots.retry_soon { 250 } else { 1 };
+                let in_ms = (slot - self.options.clock.now()).max(floor) as u64;
+                wake_at = wake_at.min(Instant::now() + Duration::from_millis(in_ms));
             }
         }
         if let Some(retry_at) = self.trouble.retry_at() {

@@ -32,7 +32,9 @@ impl ApiError {
 /// The HTTP status of a core error.
 pub(crate) fn status_of(err: &Error) -> StatusCode {
     match err {
-        Error::AssignmentNotFound { .. } | Error::JobNotFound { .. } => StatusCode::NOT_FOUND,
+        Error::AssignmentNotFound { .. } | Error::JobNotFound { .. } | Error::ScheduleNotFound { .. } => {
+            StatusCode::NOT_FOUND
+        }
         Error::JobNotInAssignment { .. }
         | Error::UnknownValue(_)
         | Error::UnknownHarness { .. }

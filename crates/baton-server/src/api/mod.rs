@@ -10,6 +10,7 @@ pub(crate) mod input;
 pub(crate) mod jobs;
 pub(crate) mod merge;
 pub(crate) mod queue;
+pub(crate) mod schedules;
 pub(crate) mod stream;
 pub(crate) mod transcript;
 
@@ -63,6 +64,9 @@ pub(crate) fn routes() -> Router<Ctx> {
         .route("/api/jobs/{id}/stream", get(stream::job_stream))
         .route("/api/jobs/{id}/cancel", post(jobs::cancel))
         .route("/api/jobs/{id}/retry", post(jobs::retry))
+        .route("/api/schedules", get(schedules::list).post(schedules::add))
+        .route("/api/schedules/{id}", get(schedules::show))
+        .route("/api/schedules/{id}/fire", post(schedules::fire))
         .layer(axum::extract::DefaultBodyLimit::max(input::BODY_LIMIT))
         .layer(axum::middleware::from_fn(input::refuse_nul))
 }

@@ -30,6 +30,7 @@ mod queue;
 mod retention;
 mod rows;
 mod runners;
+mod schedules;
 mod scope;
 mod sync;
 mod tx;
@@ -40,11 +41,11 @@ use async_trait::async_trait;
 use baton_core::lifecycle::AssignmentUpdate;
 use baton_core::store::{
     AssignmentFilter, AttemptPrompt, AttemptResult, AttemptStart, ChangeFeed, Claim, DiskUse, EnginePolicy,
-    JobDefaults, JobFilter, Lease, NewAssignment, NewEvent, NewJob, Notification, QueueSummary, RunnerInfo,
-    RunnerStore, Workspace,
+    FireOutcome, FireRequest, JobDefaults, JobFilter, Lease, NewAssignment, NewEvent, NewJob, NewSchedule,
+    Notification, QueueSummary, RunnerInfo, RunnerStore, Workspace,
 };
 use baton_core::time::Millis;
-use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, JobEvent, Result, Store};
+use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, JobEvent, Result, Schedule, Store};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::Connection;
 use std::str::FromStr;
@@ -496,6 +497,38 @@ impl Store for PostgresStore {
 
     async fn other_origins(&self, ns: &str, except: &str) -> Result<Vec<String>> {
         read_tx!(self, |c| assignments::other_origins(c, ns, except).await)
+    }
+
+    async fn add_schedule(&self, new: NewSchedule, actor: &Actor) -> Result<Schedule> {
+        write_tx!(self, Some(Change::Queue), |c, now| schedules::add(c, &new, actor, now).await)
+    }
+
+    async fn schedules(&self, ns: &str) -> Result<Vec<Schedule>> {
+        read_tx!(self, |c| schedules::list(c, ns).await)
+    }
+
+    async fn schedule(&self, ns: &str, id: &str) -> Result<Schedule> {
+        read_tx!(self, |c| schedules::get(c, ns, id).await)
+    }
+
+    async fn schedule_slots(&self, ns: &str) -> Result<Vec<(String, Millis)>> {
+        read_tx!(self, |c| schedules::slots(c, ns).await)
+    }
+
+    async fn remove_schedule(&self, ns: &str, id: &str, actor: &Actor) -> Result<Schedule> {
+        write_tx!(self, Some(Change::Queue), |c, _now| schedules::remove(c, ns, id, actor).await)
+    }
+
+    async fn pause_schedule(&self, ns: &str, id: &str, paused: bool, actor: &Actor) -> Result<Schedule> {
+        write_tx!(self, Some(Change::Queue), |c, now| schedules::pause(c, ns, id, paused, actor, now).await)
+    }
+
+    async fn set_next_fire(&self, ns: &str, id: &str, at: Millis, actor: &Actor) -> Result<Schedule> {
+        write_tx!(self, Some(Change::Queue), |c, _now| schedules::set_next_fire(c, ns, id, at, actor).await)
+    }
+
+    async fn fire_schedule(&self, ns: &str, id: &str, fire: FireRequest, actor: &Actor) -> Result<FireOutcome> {
+        write_tx!(self, Some(Change::Queue), |c, now| schedules::fire(c, ns, id, &fire, actor, now).await)
     }
 }
 

@@ -19,6 +19,7 @@ mod queue;
 mod retention;
 mod rows;
 mod runners;
+mod schedules;
 mod scope;
 mod sync;
 mod version;
@@ -28,11 +29,11 @@ use async_trait::async_trait;
 use baton_core::lifecycle::AssignmentUpdate;
 use baton_core::store::{
     AssignmentFilter, AttemptPrompt, AttemptResult, AttemptStart, ChangeFeed, Changes, Claim, DiskUse, EnginePolicy,
-    JobDefaults, JobFilter, Lease, NewAssignment, NewEvent, NewJob, Notification, QueueSummary, RunnerInfo,
-    RunnerStore, Workspace,
+    FireOutcome, FireRequest, JobDefaults, JobFilter, Lease, NewAssignment, NewEvent, NewJob, NewSchedule,
+    Notification, QueueSummary, RunnerInfo, RunnerStore, Workspace,
 };
 use baton_core::time::{Clock, Millis, SystemClock};
-use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, JobEvent, Result, Store};
+use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, JobEvent, Result, Schedule, Store};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -398,6 +399,46 @@ impl Store for SqliteStore {
     async fn other_origins(&self, ns: &str, except: &str) -> Result<Vec<String>> {
         let (ns, except) = (ns.to_string(), except.to_string());
         self.read(move |tx, _| assignments::other_origins(tx, &ns, &except)).await
+    }
+
+    async fn add_schedule(&self, new: NewSchedule, actor: &Actor) -> Result<Schedule> {
+        let actor = actor.clone();
+        self.write(move |tx, now| schedules::add(tx, &new, &actor, now)).await
+    }
+
+    async fn schedules(&self, ns: &str) -> Result<Vec<Schedule>> {
+        let ns = ns.to_string();
+        self.read(move |tx, _| schedules::list(tx, &ns)).await
+    }
+
+    async fn schedule(&self, ns: &str, id: &str) -> Result<Schedule> {
+        let (ns, id) = (ns.to_string(), id.to_string());
+        self.read(move |tx, _| schedules::get(tx, &ns, &id)).await
+    }
+
+    async fn schedule_slots(&self, ns: &str) -> Result<Vec<(String, Millis)>> {
+        let ns = ns.to_string();
+        self.read(move |tx, _| schedules::slots(tx, &ns)).await
+    }
+
+    async fn remove_schedule(&self, ns: &str, id: &str, actor: &Actor) -> Result<Schedule> {
+        let (ns, id, actor) = (ns.to_string(), id.to_string(), actor.clone());
+        self.write(move |tx, _| schedules::remove(tx, &ns, &id, &actor)).await
+    }
+
+    async fn pause_schedule(&self, ns: &str, id: &str, paused: bool, actor: &Actor) -> Result<Schedule> {
+        let (ns, id, actor) = (ns.to_string(), id.to_string(), actor.clone());
+        self.write(move |tx, now| schedules::pause(tx, &ns, &id, paused, &actor, now)).await
+    }
+
+    async fn set_next_fire(&self, ns: &str, id: &str, at: Millis, actor: &Actor) -> Result<Schedule> {
+        let (ns, id, actor) = (ns.to_string(), id.to_string(), actor.clone());
+        self.write(move |tx, _| schedules::set_next_fire(tx, &ns, &id, at, &actor)).await
+    }
+
+    async fn fire_schedule(&self, ns: &str, id: &str, fire: FireRequest, actor: &Actor) -> Result<FireOutcome> {
+        let (ns, id, actor) = (ns.to_string(), id.to_string(), actor.clone());
+        self.write(move |tx, now| schedules::fire(tx, &ns, &id, &fire, &actor, now)).await
     }
 }
 

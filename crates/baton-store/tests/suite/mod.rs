@@ -12,6 +12,7 @@ mod lifecycle;
 mod maintenance;
 mod queue;
 mod runner;
+mod schedules;
 mod spend;
 mod sync;
 pub use decisions::*;
@@ -20,6 +21,7 @@ pub use lifecycle::*;
 pub use maintenance::*;
 pub use queue::*;
 pub use runner::*;
+pub use schedules::*;
 pub use spend::*;
 pub use sync::*;
 
@@ -73,7 +75,10 @@ macro_rules! store_suite {
             the_daily_cap_blocks_new_jobs_of_the_namespace_with_a_reason,
             a_resume_the_lost_host_guard_would_undo_is_refused_until_the_host_is_back,
             one_runner_per_namespace_and_host_holds_the_upkeep, disk_use_is_kept_per_host_with_when_it_was_measured,
-            a_holder_hands_the_upkeep_back, queue_counts_equal_a_recount_through_the_lifecycle);
+            a_holder_hands_the_upkeep_back, queue_counts_equal_a_recount_through_the_lifecycle,
+            schedules_are_added_listed_paused_and_removed, a_slot_fires_exactly_once_however_many_try,
+            overlap_skip_waits_for_the_previous_assignment, a_fire_on_demand_keeps_the_slot_and_obeys_overlap,
+            a_refused_assignment_is_a_skipped_run_and_the_slot_moves_on);
     };
     (@tests $factory:path; $attrs:tt; $($name:ident),* $(,)?) => {
         $( $crate::store_suite!(@test $factory; $attrs; $name); )*

@@ -23,6 +23,7 @@ mod proceed;
 mod queue;
 mod retry_job;
 mod run;
+pub mod schedule;
 mod serve;
 mod templates;
 mod update_assignment;
@@ -74,6 +75,7 @@ pub async fn dispatch_to(cli: Cli, out: Output) -> CliResult {
         Command::Templates(args) => templates::run(&mut ctx, args).await,
         Command::Serve(args) => serve::run(&mut ctx, args).await,
         Command::Watch => watch::run(&mut ctx).await,
+        Command::Schedule(args) => schedule::run(&mut ctx, args).await,
         Command::Completions(_) | Command::Init(_) | Command::Doctor | Command::Mcp => Ok(()),
     };
     match result {

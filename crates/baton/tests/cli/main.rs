@@ -15,3 +15,4 @@ mod mutations;
 mod output;
 mod queries;
 mod retention;
+mod schedules;

@@ -26,6 +26,7 @@ mod multihost;
 mod netns;
 mod postgres;
 mod sandbox;
+mod schedules;
 mod sessions;
 mod shutdown;
 mod stopping;

@@ -149,3 +149,10 @@ fn runners_ride_out_a_database_restart() {
     }
     assert_eq!(bench.json(&["jobs"]).as_array().unwrap().len(), 2 * assignments);
 }
+
+#[test]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
+fn several_runners_fire_each_slot_once_on_postgres() {
+    let (bench, _db) = postgres_bench();
+    crate::schedules::slots_fire_once_across_runners(&bench);
+}
