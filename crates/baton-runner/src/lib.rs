@@ -35,6 +35,7 @@ pub mod merge;
 pub mod notify;
 pub mod process;
 pub mod prompt;
+pub mod retire;
 pub mod runner;
 pub mod sandbox;
 pub mod session;

@@ -21,6 +21,7 @@ mod metrics;
 mod multihost;
 mod netns;
 mod postgres;
+mod retention;
 mod sandbox;
 mod sessions;
 mod shutdown;
