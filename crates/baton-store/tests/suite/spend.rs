@@ -138,8 +138,12 @@ pub async fn the_daily_cap_blocks_new_jobs_of_the_namespace_with_a_reason(store:
         let d = store.assignment(NS, id).await.unwrap().assignment;
         assert_eq!(d.status, AssignmentStatus::Blocked, "{id}");
         let reason = d.reason.unwrap_or_default();
-        assert!(reason.starts_with("the namespace's daily budget is spent ($0.02 of $0.02 today, UTC"), "{reason}");
+        assert!(reason.starts_with("the namespace's daily budget is spent ($0.02 of $0.02 on "), "{reason}");
+        assert!(reason.contains(", UTC; the day ends in "), "{reason}");
     }
+    // Claims later the same day lift nothing: the cap holds until 00:00 UTC.
+    assert!(store.claim_next(NS, "r1", 60_000, &capped).await.unwrap().is_none());
+    assert_eq!(store.assignment(NS, &a).await.unwrap().assignment.status, AssignmentStatus::Blocked);
     // Without the cap (raised in config), a resume runs again.
     store.update_assignment(NS, &b, &update(AssignmentStatus::Active), &defaults(), &person()).await.unwrap();
     assert!(store.claim_next(NS, "r1", 60_000, &priced()).await.unwrap().is_some());
