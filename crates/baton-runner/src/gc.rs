@@ -6,9 +6,11 @@
 //! when git shows it clean and merged at that moment — [`crate::retire`] re-checks it against
 //! `git worktree list` and the branch's merge state, never forces, and keeps dirty or unmerged
 //! work, saying why. Transcripts of jobs finished longer ago than `transcripts_after` are dropped,
-//! keeping results and costs. A dry run changes nothing and reports what would go. Each worktree
+//! keeping results and costs; the agent CLIs' own session files that finished assignments' jobs
+//! recorded go after `agent_sessions_after` ([`crate::agent_sessions`]). A dry run changes nothing and reports what would go. Each worktree
 //! is measured before it goes, so the report says what space was (or would be) freed.
 
+use crate::agent_sessions::{self, SessionFile};
 use crate::retire;
 use crate::worktree_rules::{self, Cleaned};
 use baton_core::store::AssignmentFilter;
@@ -27,6 +29,11 @@ pub struct GcReport {
     pub bytes_freed: u64,
     /// Finished jobs whose transcript events and prompt texts were dropped (or would be).
     pub transcripts_dropped: u64,
+    /// The agent CLIs' session files of finished assignments' jobs removed (or, dry, that
+    /// would be), and those kept with why.
+    pub agent_sessions: Vec<SessionFile>,
+    /// Bytes the removed session files held (dry: those that would be removed hold).
+    pub agent_sessions_bytes_freed: u64,
 }
 
 /// One worktree the pass looked at.
@@ -83,12 +90,24 @@ pub async fn run(store: &dyn Store, config: &Config, ns: &str, now: Millis, dry_
         Some(after) => store.drop_transcripts(ns, cutoff(after), dry_run).await?,
         None => 0,
     };
+    let agent_sessions = match policy.agent_sessions_after_ms {
+        Some(after) => {
+            let here = crate::runner::host(config);
+            agent_sessions::sweep(store, config, ns, &here, cutoff(after), dry_run).await?
+        }
+        None => Vec::new(),
+    };
+    let agent_sessions_bytes_freed = agent_sessions
+        .iter()
+        .filter(|f| !f.outcome.starts_with("kept"))
+        .map(|f| f.bytes)
+        .fold(0u64, u64::saturating_add);
     let bytes_freed = worktrees
         .iter()
         .filter(|w| w.cleaned.done || (dry_run && !w.cleaned.outcome.starts_with("kept")))
         .filter_map(|w| w.bytes)
         .fold(0u64, u64::saturating_add);
-    Ok(GcReport { dry_run, worktrees, bytes_freed, transcripts_dropped })
+    Ok(GcReport { dry_run, worktrees, bytes_freed, transcripts_dropped, agent_sessions, agent_sessions_bytes_freed })
 }
 
 /// Bytes of the regular files under `dir`, symbolic links not followed; `None` when `dir`
@@ -147,6 +166,25 @@ pub fn describe(report: &GcReport, config: &Config) -> String {
     if policy.transcripts_after_ms.is_some() {
         let verb = if report.dry_run { "would drop" } else { "dropped" };
         text.push_str(&format!("{verb} the transcripts of {} finished job(s)\n", report.transcripts_dropped));
+    }
+    if policy.agent_sessions_after_ms.is_some() {
+        for f in &report.agent_sessions {
+            text.push_str(&format!(
+                "{}  {} session {}  {} ({})  {}\n",
+                f.assignment,
+                f.harness,
+                f.session_id,
+                f.path,
+                human_bytes(f.bytes),
+                f.outcome
+            ));
+        }
+        let gone = report.agent_sessions.iter().filter(|f| !f.outcome.starts_with("kept")).count();
+        let verb = if report.dry_run { "would remove" } else { "removed" };
+        text.push_str(&format!(
+            "{verb} {gone} agent session file(s) of finished assignments, {}\n",
+            human_bytes(report.agent_sessions_bytes_freed)
+        ));
     }
     text
 }

@@ -21,6 +21,7 @@
 //! - [`gc`]: one pass of the `[retention]` policy (`baton gc`, `clean --retention`, `/api/gc`).
 //! - [`templates`] and [`prompt`]: what the agent is told; [`template_history`]: stale copies.
 
+pub mod agent_sessions;
 pub mod agent_socket;
 pub mod agent_telemetry;
 pub mod assignment_git;

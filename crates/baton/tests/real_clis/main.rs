@@ -22,6 +22,7 @@ mod bench;
 mod modes;
 mod otlp;
 mod pm;
+mod retention;
 mod sandboxed;
 mod session_cost;
 mod sessions;

@@ -103,3 +103,100 @@ fn finished_after_waits_for_the_age_and_bad_values_name_the_key() {
     }
     assert!(Path::new(&tree).exists());
 }
+
+/// claude's folder for a working directory: every character but letters and digits becomes '-'.
+fn claude_project(tree: &str) -> String {
+    tree.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect()
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn agent_sessions_after_removes_only_the_session_files_baton_recorded() {
+    let bench = Bench::new();
+    let home = bench.sandbox.dir.path().join("home");
+    let job_on = |harness: &str, north_star: &str| {
+        let a = bench.json(&["create", north_star]);
+        let aid = a["id"].as_str().unwrap().to_string();
+        let j = bench.json(&["insert-job", &aid, "--type", "implement", "--harness", harness, "--context", "go"]);
+        (aid, j["id"].as_str().unwrap().to_string())
+    };
+    let finished: Vec<(&str, (String, String))> = ["claude", "codex", "gemini"]
+        .into_iter()
+        .map(|h| (h, job_on(h, &format!("Sessions of {h} @flow implement"))))
+        .collect();
+    // Still open (its PM decides nothing): its session stays whatever its age.
+    let (open, open_job) = job_on("claude", "@pm-silent An open one");
+    bench.run_until_idle(&[]);
+    assert_ne!(bench.detail(&open)["status"], "complete");
+    let session = |jid: &str| bench.job(jid)["session_id"].as_str().unwrap_or_default().to_string();
+
+    // The files, where each real CLI writes them (HOME is the bench's home).
+    let mut theirs = Vec::new();
+    for (harness, (aid, jid)) in &finished {
+        assert_eq!(bench.detail(aid)["status"], "complete", "{harness}");
+        let (sid, tree) = (session(jid), bench.detail(aid)["worktree"].as_str().unwrap_or_default().to_string());
+        assert!(!sid.is_empty() && !tree.is_empty(), "{harness}: {sid} {tree}");
+        let files = match *harness {
+            "claude" => {
+                let project = home.join(".claude/projects").join(claude_project(&tree));
+                vec![project.join(format!("{sid}.jsonl")), project.join(&sid).join("subagents/agent-1.jsonl")]
+            }
+            "codex" => vec![home.join(format!(".codex/sessions/2026/12/01/rollout-2026-12-01T15-38-05-{sid}.jsonl"))],
+            _ => vec![home.join(format!(".gemini/tmp/worktree/chats/session-2026-12-01T15-38-{}.jsonl", &sid[..8]))],
+        };
+        for f in &files {
+            write(f, &format!("{{\"sessionId\":\"{sid}\"}}\n{}\n", "x".repeat(1000)));
+        }
+        theirs.push((*harness, sid, files));
+    }
+    // A person's own claude session in the same project folder, and the open assignment's.
+    let claude_tree = bench.detail(&finished[0].1 .0)["worktree"].as_str().unwrap_or_default().to_string();
+    let persons = home
+        .join(".claude/projects")
+        .join(claude_project(&claude_tree))
+        .join("99999999-0000-4000-8000-000000000000.jsonl");
+    write(&persons, "mine\n");
+    let open_tree = bench.detail(&open)["worktree"].as_str().unwrap_or_default().to_string();
+    let open_file =
+        home.join(".claude/projects").join(claude_project(&open_tree)).join(format!("{}.jsonl", session(&open_job)));
+    write(&open_file, "still going\n");
+
+    bench.config("[retention]\nagent_sessions_after = \"1s\"\n");
+    bench.wait_for("the assignments to be a second old", || {
+        bench.json(&["gc", "--dry-run"])["agent_sessions"].as_array().is_some_and(|s| s.len() == 4)
+    });
+    let dry = bench.json(&["gc", "--dry-run"]);
+    let listed = dry["agent_sessions"].as_array().cloned().unwrap_or_default();
+    for (harness, sid, files) in &theirs {
+        for f in files {
+            let top = if f.ends_with("subagents/agent-1.jsonl") { f.parent().unwrap().parent().unwrap() } else { f };
+            let entry = listed.iter().find(|e| e["path"] == top.display().to_string());
+            let entry = entry.unwrap_or_else(|| panic!("{harness}: {} not listed: {dry:#}", top.display()));
+            assert_eq!((entry["harness"].as_str(), entry["session_id"].as_str()), (Some(*harness), Some(sid.as_str())));
+            assert_eq!(entry["outcome"], "would be removed");
+            assert!(entry["bytes"].as_u64().is_some_and(|b| b > 1000), "{entry}");
+            assert!(f.exists(), "a dry run removes nothing");
+        }
+    }
+    let freed = dry["agent_sessions_bytes_freed"].as_u64().unwrap_or_default();
+    assert!(freed > 4000, "{dry:#}");
+    let text = bench.ok(&["gc", "--dry-run"]);
+    assert!(text.contains("would remove 4 agent session file(s) of finished assignments"), "{text}");
+
+    let report = bench.json(&["gc"]);
+    assert!(report["agent_sessions"].as_array().unwrap().iter().all(|e| e["outcome"] == "removed"), "{report:#}");
+    assert_eq!(report["agent_sessions_bytes_freed"].as_u64(), Some(freed));
+    for (_, _, files) in &theirs {
+        for f in files {
+            assert!(!f.exists(), "{}", f.display());
+        }
+    }
+    assert!(persons.exists(), "a session baton did not record stays");
+    assert!(open_file.exists(), "an open assignment's session stays");
+    let again = bench.json(&["gc"]);
+    assert_eq!(again["agent_sessions"].as_array().map(Vec::len), Some(0), "nothing left to remove: {again:#}");
+}
