@@ -5,9 +5,10 @@
 //!
 //! The worktree must still be one `git worktree list` names, with the assignment's branch
 //! checked out (a tree someone switched to other work is not baton's to judge), and clean. The
-//! branch must be merged into its base: `baton merge` recorded a merge (a squash leaves the
-//! branch's own commits elsewhere, yet its work is in), or the branch head — and the worktree's
-//! head — are ancestors of the base (merged by hand, or holding no commits of its own).
+//! branch must be merged into its base: the branch head — and the worktree's head — are
+//! ancestors of the base (merged by hand, or holding no commits of its own), or `baton merge`
+//! recorded a merge (a squash leaves the branch's own commits out of the base, yet its work is
+//! in) and nothing was committed on the branch after it.
 
 use crate::git;
 use crate::worktree_rules::Cleaned;
@@ -83,14 +84,15 @@ pub async fn reason_to_keep(root: &Path, a: &Assignment) -> Option<String> {
         }
         tree_head = entry.head.clone();
     }
-    if a.merged_commit.is_some() {
-        return None;
-    }
     let Some(branch) = a.branch.as_deref() else {
         return tree_head.map(|_| "no branch is recorded, so its merge cannot be checked".to_string());
     };
     let Some(base) = a.base_branch.as_deref() else {
-        return Some(format!("branch {branch} has no recorded base to be merged into"));
+        // Based on a commit and merged with `--into`: only what it ended on is known merged.
+        let ended_on = |sha: &str| a.merged_commit.is_some() && a.final_head.as_deref() == Some(sha);
+        let branch_head = git::git(root, &["rev-parse", "--verify", "--quiet", &format!("refs/heads/{branch}")]).await;
+        let heads_known = tree_head.as_deref().is_none_or(ended_on) && branch_head.map_or(true, |h| ended_on(h.trim()));
+        return (!heads_known).then(|| format!("branch {branch} has no recorded base to check its merge against"));
     };
     let base_ref = format!("refs/heads/{base}");
     if git::git(root, &["rev-parse", "--verify", "--quiet", &base_ref]).await.is_err() {
@@ -101,11 +103,44 @@ pub async fn reason_to_keep(root: &Path, a: &Assignment) -> Option<String> {
         heads.push(format!("refs/heads/{branch}"));
     }
     for head in &heads {
-        if git::git(root, &["merge-base", "--is-ancestor", head, &base_ref]).await.is_err() {
+        if git::git(root, &["merge-base", "--is-ancestor", head, &base_ref]).await.is_ok() {
+            continue;
+        }
+        let Some(merged) = a.merged_commit.as_deref() else {
             return Some(format!("branch {branch} is not merged into {base}"));
+        };
+        if let Some(reason) = work_after_merge(root, a, head, &base_ref, merged).await {
+            return Some(format!("branch {branch} {reason}"));
         }
     }
     None
+}
+
+/// With a recorded `baton merge` (a squash leaves the branch's commits out of the base), is
+/// there work on `head` the merge did not take? None when `head` is what the assignment ended
+/// on, else the commits not in the base made at or after the merge commit (same second counts:
+/// better kept than lost).
+async fn work_after_merge(root: &Path, a: &Assignment, head: &str, base_ref: &str, merged: &str) -> Option<String> {
+    let sha = match git::git(root, &["rev-parse", "--verify", "--quiet", &format!("{head}^{{commit}}")]).await {
+        Ok(sha) => sha,
+        Err(e) => return Some(format!("cannot be read: {e}")),
+    };
+    if a.final_head.as_deref() == Some(sha.trim()) {
+        return None;
+    }
+    let merged_at = match git::git(root, &["show", "-s", "--format=%ct", merged]).await {
+        Ok(t) => t.trim().parse::<i64>().ok(),
+        Err(_) => None,
+    };
+    let Some(merged_at) = merged_at else {
+        return Some(format!("was merged as {merged}, which this repository does not have"));
+    };
+    let times = match git::git(root, &["log", "--format=%ct", head, "--not", base_ref]).await {
+        Ok(out) => out,
+        Err(e) => return Some(format!("cannot be read: {e}")),
+    };
+    let late = times.lines().filter_map(|t| t.trim().parse::<i64>().ok()).filter(|t| *t >= merged_at).count();
+    (late > 0).then(|| format!("has {late} commit(s) made after its merge"))
 }
 
 /// Removes `a`'s worktree (and its branch) when [`reason_to_keep`] finds nothing, checked now;

@@ -1,7 +1,8 @@
 //! `[retention] worktrees = "merged"` with real git: a finished assignment's worktree goes once
 //! its branch is in its base — merged by hand, squashed by `baton merge`, or holding no commits
-//! of its own — and every removal re-checks git at that moment: dirty, unmerged, switched to
-//! another branch, or no longer a worktree `git worktree list` names, it stays.
+//! of its own — and every removal re-checks git at that moment: dirty, unmerged, committed on
+//! after its squash merge, switched to another branch, or no longer a worktree `git worktree
+//! list` names, it stays.
 
 use crate::harness::{git, Bench};
 use serde_json::Value;
@@ -18,6 +19,7 @@ fn merged_worktrees_go_and_dirty_unmerged_or_unlisted_ones_stay() {
     let (dirty, _) = bench.assignment("Left dirty @flow implement", "implement", "");
     let (unlisted, _) = bench.assignment("Not a worktree any more @flow implement", "implement", "");
     let (switched, _) = bench.assignment("Switched away @flow implement", "implement", "");
+    let (late, _) = bench.assignment("Squashed, then more work @flow implement", "implement", "@write d.txt four");
     bench.run_until_idle(&["--concurrency", "2"]);
     let tree = |aid: &str| bench.detail(aid)["worktree"].as_str().unwrap_or_default().to_string();
 
@@ -29,6 +31,10 @@ fn merged_worktrees_go_and_dirty_unmerged_or_unlisted_ones_stay() {
     std::fs::create_dir_all(tree(&unlisted)).unwrap();
     std::fs::write(Path::new(&tree(&unlisted)).join("someone-elses.txt"), "mine").unwrap();
     git(Path::new(&tree(&switched)), &["switch", "-q", "-c", "elsewhere"]);
+    // Squashed, and then someone committed more on its branch: that commit is in no base.
+    bench.ok(&["merge", &late, "--squash"]);
+    std::fs::write(Path::new(&tree(&late)).join("d.txt"), "four, revised").unwrap();
+    git(Path::new(&tree(&late)), &["commit", "-q", "-am", "after the merge"]);
 
     bench.config("[retention]\nworktrees = \"merged\"\n");
     let outcome = |report: &Value, aid: &str| -> String {
@@ -47,6 +53,7 @@ fn merged_worktrees_go_and_dirty_unmerged_or_unlisted_ones_stay() {
                 tree(&switched)
             ),
         ),
+        (&late, format!("kept: branch baton/{late} has 1 commit(s) made after its merge")),
     ];
 
     let dry = bench.json(&["gc", "--dry-run"]);
@@ -76,6 +83,7 @@ fn merged_worktrees_go_and_dirty_unmerged_or_unlisted_ones_stay() {
     assert!(Path::new(&tree(&unmerged)).join("c.txt").exists());
     assert!(Path::new(&tree(&dirty)).join("notes.txt").exists());
     assert!(Path::new(&tree(&unlisted)).join("someone-elses.txt").exists());
+    assert_eq!(std::fs::read_to_string(Path::new(&tree(&late)).join("d.txt")).unwrap(), "four, revised");
     assert!(git(&repo, &["branch", "--list", &format!("baton/{unmerged}")]).contains(&unmerged));
 }
 
