@@ -116,6 +116,16 @@ fn init_template_parses_and_names_the_namespace() {
     let text = init_template("my-repo");
     let parsed = ConfigFile::parse(&text, Path::new("t.toml")).unwrap();
     assert_eq!(parsed.namespace.as_deref(), Some("my-repo"));
+    // Its commented [retention] example is valid once uncommented.
+    let start = text.find("# [retention]").unwrap();
+    let retention: String = text[start..]
+        .lines()
+        .take_while(|l| l.starts_with("# "))
+        .map(|l| format!("{}\n", l.trim_start_matches("# ")))
+        .collect();
+    let repo = repo_with(Some(&retention));
+    let c = Config::load(repo.path(), &env_of(&[("HOME", "/h")])).unwrap();
+    assert!(c.retention.worktrees_merged && c.retention.agent_sessions_after_ms.is_some(), "{retention}");
 }
 
 #[test]
