@@ -1,13 +1,17 @@
 //! One pass of the retention policy a person set in `[retention]`: what `baton gc`, `baton clean
 //! --retention` and `GET /api/gc` share. Nothing is removed without a policy.
 //!
-//! Worktrees on this host of assignments finished longer ago than `worktrees_after` are removed
-//! only when git shows them clean and merged at that moment (never forced:
-//! [`crate::worktree_rules`] re-checks and keeps dirty or unmerged work, saying why); transcripts of jobs finished longer ago than
-//! `transcripts_after` are dropped, keeping results and costs. A dry run changes nothing and
-//! reports what would go. Each worktree is measured before it goes, so the report says what space
-//! was (or would be) freed.
+//! Worktrees on this host of finished assignments are candidates under `worktrees = "merged"`
+//! (at once) or `finished_after` (once the assignment ended that long ago); each is removed only
+//! when git shows it clean and merged at that moment — [`crate::retire`] re-checks it against
+//! `git worktree list` and the branch's merge state, never forces, and keeps dirty or unmerged
+//! work, saying why. Transcripts of jobs finished longer ago than `transcripts_after` are dropped,
+//! keeping results and costs; the agent CLIs' own session files that finished assignments' jobs
+//! recorded go after `agent_sessions_after` ([`crate::agent_sessions`]). A dry run changes nothing and reports what would go. Each worktree
+//! is measured before it goes, so the report says what space was (or would be) freed.
 
+use crate::agent_sessions::{self, SessionFile};
+use crate::retire;
 use crate::worktree_rules::{self, Cleaned};
 use baton_core::store::AssignmentFilter;
 use baton_core::time::Millis;
@@ -19,12 +23,17 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GcReport {
     pub dry_run: bool,
-    /// Worktrees removed (or that would be, if clean and merged), and those kept with why.
+    /// Worktrees removed (or, dry, that would be), and those kept with why.
     pub worktrees: Vec<GcWorktree>,
-    /// Bytes the removed worktrees held (dry: the candidates hold).
+    /// Bytes the removed worktrees held (dry: those that would be removed hold).
     pub bytes_freed: u64,
     /// Finished jobs whose transcript events and prompt texts were dropped (or would be).
     pub transcripts_dropped: u64,
+    /// The agent CLIs' session files of finished assignments' jobs removed (or, dry, that
+    /// would be), and those kept with why.
+    pub agent_sessions: Vec<SessionFile>,
+    /// Bytes the removed session files held (dry: those that would be removed hold).
+    pub agent_sessions_bytes_freed: u64,
 }
 
 /// One worktree the pass looked at.
@@ -39,8 +48,9 @@ pub struct GcWorktree {
 /// The refusal when no policy is set, saying how to set one.
 pub fn no_policy() -> Error {
     Error::invalid(
-        "no retention policy is set, so nothing is removed: add [retention] worktrees_after = \"14d\" and/or \
-         transcripts_after = \"30d\" to .baton/config.toml",
+        "no retention policy is set, so nothing is removed: add [retention] worktrees = \"merged\", \
+         finished_after = \"14d\", transcripts_after = \"30d\" and/or agent_sessions_after = \"30d\" to \
+         .baton/config.toml",
     )
 }
 
@@ -52,36 +62,27 @@ pub async fn run(store: &dyn Store, config: &Config, ns: &str, now: Millis, dry_
     }
     let cutoff = |after_ms: u64| now.saturating_sub(i64::try_from(after_ms).unwrap_or(i64::MAX));
     let mut worktrees = Vec::new();
-    if let Some(after) = policy.worktrees_after_ms {
+    if policy.worktrees_set() {
         let all = store.assignments(ns, &AssignmentFilter::default()).await?;
         // Worktrees live on the host that made them: another host's path is not there to check,
         // and judging it from here would forget a worktree that still exists.
         let here = crate::runner::host(config);
-        let old = all
+        let due = |a: &baton_core::Assignment| {
+            policy.worktrees_merged || policy.finished_after_ms.is_some_and(|after| a.updated_at < cutoff(after))
+        };
+        let candidates = all
             .into_iter()
             .filter(|a| !matches!(a.host.as_deref(), Some(h) if h != here))
-            .filter(|a| worktree_rules::wants_cleaning(a) && a.updated_at < cutoff(after));
-        for a in old {
+            .filter(|a| worktree_rules::wants_cleaning(a) && due(a));
+        for a in candidates {
             let bytes = match a.worktree.clone() {
                 Some(tree) => tokio::task::spawn_blocking(move || disk_use(Path::new(&tree))).await.ok().flatten(),
                 None => None,
             };
-            let cleaned = if dry_run {
-                Cleaned {
-                    assignment: a.id.clone(),
-                    worktree: a.worktree.clone(),
-                    branch: a.branch.clone(),
-                    outcome: "would be removed if clean and merged".into(),
-                    done: false,
-                }
-            } else {
-                // Never forced: the rules re-check git at this moment and keep dirty or unmerged work.
-                let cleaned = worktree_rules::clean(&config.repo_root, &a, false).await;
-                if cleaned.done {
-                    store.clear_workspace(ns, &a.id, cleaned.branch_kept()).await?;
-                }
-                cleaned
-            };
+            let cleaned = retire::retire(&config.repo_root, &a, dry_run).await;
+            if cleaned.done {
+                store.clear_workspace(ns, &a.id, cleaned.branch_kept()).await?;
+            }
             worktrees.push(GcWorktree { cleaned, bytes });
         }
     }
@@ -89,9 +90,24 @@ pub async fn run(store: &dyn Store, config: &Config, ns: &str, now: Millis, dry_
         Some(after) => store.drop_transcripts(ns, cutoff(after), dry_run).await?,
         None => 0,
     };
-    let bytes_freed =
-        worktrees.iter().filter(|w| w.cleaned.done || dry_run).filter_map(|w| w.bytes).fold(0u64, u64::saturating_add);
-    Ok(GcReport { dry_run, worktrees, bytes_freed, transcripts_dropped })
+    let agent_sessions = match policy.agent_sessions_after_ms {
+        Some(after) => {
+            let here = crate::runner::host(config);
+            agent_sessions::sweep(store, config, ns, &here, cutoff(after), dry_run).await?
+        }
+        None => Vec::new(),
+    };
+    let agent_sessions_bytes_freed = agent_sessions
+        .iter()
+        .filter(|f| !f.outcome.starts_with("kept"))
+        .map(|f| f.bytes)
+        .fold(0u64, u64::saturating_add);
+    let bytes_freed = worktrees
+        .iter()
+        .filter(|w| w.cleaned.done || (dry_run && !w.cleaned.outcome.starts_with("kept")))
+        .filter_map(|w| w.bytes)
+        .fold(0u64, u64::saturating_add);
+    Ok(GcReport { dry_run, worktrees, bytes_freed, transcripts_dropped, agent_sessions, agent_sessions_bytes_freed })
 }
 
 /// Bytes of the regular files under `dir`, symbolic links not followed; `None` when `dir`
@@ -139,17 +155,36 @@ pub fn describe(report: &GcReport, config: &Config) -> String {
         text.push_str(&format!("{}  {place}{size}  {}\n", c.assignment, c.outcome));
     }
     let policy = config.retention;
-    if policy.worktrees_after_ms.is_some() {
+    if policy.worktrees_set() {
         if report.worktrees.is_empty() {
-            text.push_str("no finished assignment's worktree is old enough to remove\n");
+            text.push_str("no finished assignment's worktree is due for removal\n");
         } else {
-            let verb = if report.dry_run { "would free at most" } else { "freed" };
+            let verb = if report.dry_run { "would free" } else { "freed" };
             text.push_str(&format!("{verb} {}\n", human_bytes(report.bytes_freed)));
         }
     }
     if policy.transcripts_after_ms.is_some() {
         let verb = if report.dry_run { "would drop" } else { "dropped" };
         text.push_str(&format!("{verb} the transcripts of {} finished job(s)\n", report.transcripts_dropped));
+    }
+    if policy.agent_sessions_after_ms.is_some() {
+        for f in &report.agent_sessions {
+            text.push_str(&format!(
+                "{}  {} session {}  {} ({})  {}\n",
+                f.assignment,
+                f.harness,
+                f.session_id,
+                f.path,
+                human_bytes(f.bytes),
+                f.outcome
+            ));
+        }
+        let gone = report.agent_sessions.iter().filter(|f| !f.outcome.starts_with("kept")).count();
+        let verb = if report.dry_run { "would remove" } else { "removed" };
+        text.push_str(&format!(
+            "{verb} {gone} agent session file(s) of finished assignments, {}\n",
+            human_bytes(report.agent_sessions_bytes_freed)
+        ));
     }
     text
 }

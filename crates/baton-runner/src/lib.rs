@@ -22,6 +22,7 @@
 //! - [`gc`]: one pass of the `[retention]` policy (`baton gc`, `clean --retention`, `/api/gc`).
 //! - [`templates`] and [`prompt`]: what the agent is told; [`template_history`]: stale copies.
 
+pub mod agent_sessions;
 pub mod agent_socket;
 pub mod agent_telemetry;
 pub mod assignment_git;
@@ -36,6 +37,7 @@ pub mod merge;
 pub mod notify;
 pub mod process;
 pub mod prompt;
+pub mod retire;
 pub mod runner;
 pub mod sandbox;
 pub mod schedule;

@@ -5,7 +5,9 @@
 //! job) rendered from a real git repository; a known chain's time line and cost chart (a bar
 //! per started job, a bar per cost), the namespace's totals, the list's filters, idle assignments
 //! under "Needs you", branch and worktree in the header, and the insert form gone once an
-//! assignment is finished. Screenshots go to `target/tmp/browser/`.
+//! assignment is finished; and, driven by `tests/browser/links.mjs`, the dependency links
+//! (`create --after`) both ways between a child and its parents and the list's "waits for …"
+//! marker naming only the parents still open. Screenshots go to `target/tmp/browser/`.
 //!
 //! It needs Chromium, Node and npm, so it is ignored unless asked for; `scripts/test` asks once
 //! it has installed Chromium.
@@ -229,5 +231,80 @@ async fn the_dashboard_updates_live_in_chromium() {
         assert!(artifacts.join(shot).is_file(), "{shot} saved");
     }
     eprintln!("screenshots in {}", artifacts.display());
+    server.stop().await.unwrap();
+}
+
+/// Creates an assignment of [`NS`] that waits for `parents` (`baton create --after`).
+async fn create_after(store: &dyn Store, north_star: &str, parents: &[&str]) -> String {
+    let new = baton_core::store::NewAssignment {
+        after: parents.iter().map(|p| p.to_string()).collect(),
+        namespace: NS.into(),
+        north_star: north_star.into(),
+        max_jobs: 50,
+        budget_usd: None,
+        budget_tokens: None,
+        origin_root: None,
+        base_ref: None,
+        base_branch: None,
+        context: String::new(),
+        first_job: None,
+    };
+    let d = store.create_assignment(new, &person()).await.expect("create after");
+    assert_eq!(d.assignment.status, AssignmentStatus::Deferred);
+    d.assignment.id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium, Node and npm"]
+async fn dependency_links_show_both_ways_in_chromium() {
+    let chromium = browser();
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let server = TestServer::start(Some(TOKEN)).await;
+    let cli = server.other_handle().await;
+    let mut child = Command::new("node")
+        .arg(browser_dir().join("links.mjs"))
+        .env("BATON_URL", format!("http://{}/?token={TOKEN}", server.addr))
+        .env("ARTIFACT_DIR", &artifacts)
+        .env("CHROMIUM", &chromium)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut api = String::new();
+    loop {
+        let Some(line) = within(lines.next_line()).await.unwrap() else { break };
+        let Some(step) = line.strip_prefix("STEP ") else {
+            eprintln!("browser: {line}");
+            continue;
+        };
+        let reply = match step {
+            "linked" => {
+                api = create(cli.as_ref(), "The API", Some(JobType::Plan)).await.assignment.id;
+                let docs = create(cli.as_ref(), "The docs site", Some(JobType::Plan)).await.assignment.id;
+                let waiting = create_after(cli.as_ref(), "Publish the guide", &[&api, &docs]).await;
+                format!("OK {api} {docs} {waiting}")
+            }
+            "one-done" => {
+                let done = AssignmentUpdate { status: Some(AssignmentStatus::Complete), ..Default::default() };
+                cli.update_assignment(NS, &api, &done, &defaults(), &person()).await.unwrap();
+                "OK".to_string()
+            }
+            "plain" => format!("OK {}", create(cli.as_ref(), "Stands alone", None).await.assignment.id),
+            "done" => "OK".to_string(),
+            other => panic!("unknown step {other}"),
+        };
+        stdin.write_all(format!("{reply}\n").as_bytes()).await.unwrap();
+        stdin.flush().await.unwrap();
+    }
+    let status = within(child.wait()).await.unwrap();
+    assert!(status.success(), "the browser script failed (its error is above)");
+    for shot in ["links-list.png", "links-child.png"] {
+        assert!(artifacts.join(shot).is_file(), "{shot} saved");
+    }
     server.stop().await.unwrap();
 }

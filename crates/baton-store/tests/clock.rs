@@ -1,10 +1,11 @@
 //! The SQLite store judges leases and back-offs by the clock it was opened with: a test moves a
 //! [`ManualClock`] instead of waiting for real time to pass.
 
+use baton_core::lifecycle::AssignmentUpdate;
 use baton_core::retry::RetryPolicy;
 use baton_core::store::{AttemptResult, EnginePolicy, JobDefaults, Lease, NewAssignment, NewJob, RunnerStore};
 use baton_core::time::{Clock, ManualClock};
-use baton_core::{Actor, ErrorKind, JobStatus, JobType, Store};
+use baton_core::{Actor, AssignmentStatus, ErrorKind, JobStatus, JobType, Store};
 use baton_store::sqlite::SqliteStore;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,12 +24,13 @@ fn policy(retry_base_ms: u64) -> EnginePolicy {
     }
 }
 
-/// A store on a clock standing at `T0`, holding one assignment with one pending job.
-async fn store_with_a_job() -> (SqliteStore, Arc<ManualClock>, String, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(T0));
-    let store = SqliteStore::open_with_clock(dir.path().join("baton.db"), clock.clone()).await.unwrap();
-    let new = NewAssignment {
+fn defaults() -> JobDefaults {
+    policy(0).pm
+}
+
+/// An assignment of namespace [`NS`] whose first job is a pending implement job.
+fn new_assignment() -> NewAssignment {
+    NewAssignment {
         after: Vec::new(),
         namespace: NS.into(),
         north_star: "keep time".into(),
@@ -50,7 +52,15 @@ async fn store_with_a_job() -> (SqliteStore, Arc<ManualClock>, String, tempfile:
             model: None,
             effort: None,
         }),
-    };
+    }
+}
+
+/// A store on a clock standing at `T0`, holding one assignment with one pending job.
+async fn store_with_a_job() -> (SqliteStore, Arc<ManualClock>, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let store = SqliteStore::open_with_clock(dir.path().join("baton.db"), clock.clone()).await.unwrap();
+    let new = new_assignment();
     let detail = store.create_assignment(new, &Actor::Person("ada".into())).await.unwrap();
     assert_eq!(detail.assignment.created_at, T0);
     let job = detail.jobs[0].id.clone();
@@ -116,4 +126,72 @@ async fn a_back_off_ends_by_the_stores_clock() {
     clock.set(not_before);
     let again = store.claim_next(NS, "r1", 10_000, &policy).await.unwrap().unwrap();
     assert_eq!((again.job.id.as_str(), again.attempt), (job.as_str(), 2));
+}
+
+/// A successful attempt that reported `cost` dollars.
+fn done_costing(cost: f64) -> AttemptResult {
+    AttemptResult { success: Some(true), result: Some("done".into()), cost_usd: Some(cost), ..AttemptResult::default() }
+}
+
+#[tokio::test]
+async fn the_next_utc_day_resumes_what_the_daily_cap_blocked_exactly_once() {
+    let (store, clock, job, _dir) = store_with_a_job().await;
+    let mut capped = policy(0);
+    capped.spend.daily_usd = Some(0.02);
+    let person = Actor::Person("ada".into());
+    let second = NewAssignment { north_star: "keep more time".into(), ..new_assignment() };
+    let b = store.create_assignment(second, &person).await.unwrap().assignment.id;
+    let third = NewAssignment { north_star: "wait for a person".into(), ..new_assignment() };
+    let c = store.create_assignment(third, &person).await.unwrap().assignment.id;
+    let wait = AssignmentUpdate {
+        status: Some(AssignmentStatus::Blocked),
+        reason: Some("waiting for the design".into()),
+        ..AssignmentUpdate::default()
+    };
+    store.update_assignment(NS, &c, &wait, &defaults(), &person).await.unwrap();
+
+    // The first job spends the day's budget; every other start today blocks on the cap.
+    let a = store.job(NS, &job).await.unwrap().assignment_id;
+    let claim = store.claim_next(NS, "r1", 60_000, &capped).await.unwrap().unwrap();
+    store.finish_attempt(&claim.job.id, claim.token, done_costing(0.03), &capped).await.unwrap().unwrap();
+    assert!(store.claim_next(NS, "r1", 60_000, &capped).await.unwrap().is_none());
+    let status = |detail: &baton_core::AssignmentDetail| (detail.assignment.status, detail.assignment.reason.clone());
+    for id in [&a, &b] {
+        let (s, reason) = status(&store.assignment(NS, id).await.unwrap());
+        assert_eq!(s, AssignmentStatus::Blocked, "{id}");
+        assert!(reason.unwrap_or_default().contains("on 2027-01-15, UTC"), "the reason names the day");
+    }
+
+    // Still the same UTC day at its last millisecond: nothing resumes.
+    let midnight = T0 - T0.rem_euclid(86_400_000) + 86_400_000;
+    clock.set(midnight - 1);
+    assert!(store.claim_next(NS, "r1", 60_000, &capped).await.unwrap().is_none());
+    assert_eq!(store.assignment(NS, &a).await.unwrap().assignment.status, AssignmentStatus::Blocked);
+
+    // At 00:00 UTC the runners' next claims resume both and start their jobs, once each.
+    clock.set(midnight);
+    let first = store.claim_next(NS, "r1", 60_000, &capped).await.unwrap().unwrap();
+    let next = store.claim_next(NS, "r2", 60_000, &capped).await.unwrap().unwrap();
+    let mut started = vec![first.job.assignment_id, next.job.assignment_id];
+    started.sort();
+    let mut expected = vec![a.clone(), b.clone()];
+    expected.sort();
+    assert_eq!(started, expected);
+    assert!(store.claim_next(NS, "r3", 60_000, &capped).await.unwrap().is_none());
+    for id in [&a, &b] {
+        let d = store.assignment(NS, id).await.unwrap();
+        assert_eq!(status(&d), (AssignmentStatus::Active, None), "{id}");
+        let lifted: Vec<_> = d
+            .history
+            .iter()
+            .filter(|h| h.action == "status blocked → active")
+            .map(|h| (h.at, h.actor.clone(), h.reason.clone().unwrap_or_default()))
+            .collect();
+        assert_eq!(lifted.len(), 1, "exactly once: {lifted:?}");
+        assert_eq!((lifted[0].0, &lifted[0].1), (midnight, &Actor::Engine));
+        assert!(lifted[0].2.contains("a new UTC day began") && lifted[0].2.contains("daily_usd"), "{lifted:?}");
+    }
+    // A block for any other reason waits for a person.
+    let (s, reason) = status(&store.assignment(NS, &c).await.unwrap());
+    assert_eq!((s, reason.as_deref()), (AssignmentStatus::Blocked, Some("waiting for the design")));
 }

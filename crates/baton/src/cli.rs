@@ -193,8 +193,8 @@ pub enum Command {
     )]
     Clean(CleanArgs),
 
-    /// Apply the config's [retention] policy now: remove old finished worktrees that are clean
-    /// and merged, drop old transcripts, and print each worktree and the space freed.
+    /// Apply the config's [retention] policy now: remove finished worktrees that are clean and
+    /// merged, drop old transcripts and agent session files, and print each and the space freed.
     #[command(after_help = "Examples:\n  baton gc --dry-run\n  baton gc --json")]
     Gc(GcArgs),
 
@@ -274,9 +274,10 @@ pub struct CleanArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// Apply the `[retention]` policy of the config: remove finished assignments' worktrees older
-    /// than `worktrees_after` (only clean, merged ones), and drop finished jobs' transcripts older
-    /// than `transcripts_after`. Nothing is removed without a policy.
+    /// Apply the `[retention]` policy of the config, as `baton gc` does: remove finished
+    /// assignments' worktrees (only clean, merged ones) under `worktrees = "merged"` or
+    /// `finished_after`, drop finished jobs' transcripts older than `transcripts_after` and agent
+    /// session files older than `agent_sessions_after`. Nothing is removed without a policy.
     #[arg(long, conflicts_with_all = ["assignment", "all_finished", "force"])]
     pub retention: bool,
 

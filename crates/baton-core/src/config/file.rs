@@ -111,10 +111,16 @@ impl<'de> Deserialize<'de> for PricesFile {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionFile {
+    /// `"merged"`: a finished assignment's worktree goes once its branch is merged into its base.
+    pub worktrees: Option<String>,
     /// Finished assignments' worktrees that are clean and merged (or empty) are removed after this.
+    pub finished_after: Option<String>,
+    /// The earlier name of `finished_after`, still read so existing configs keep working.
     pub worktrees_after: Option<String>,
     /// Finished jobs' transcript events and prompt texts are dropped after this.
     pub transcripts_after: Option<String>,
+    /// The agent CLIs' own session files of finished assignments are removed after this.
+    pub agent_sessions_after: Option<String>,
     /// `baton queue` warns when this host's measured worktrees exceed this many GiB (default 20).
     pub warn_worktrees_gib: Option<f64>,
 }

@@ -52,15 +52,22 @@ fn day_start(day: &str) -> Option<Millis> {
     Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
 }
 
-/// How long finished work is kept; `None`: kept until a person removes it.
+/// How long finished work is kept; `None`/`false`: kept until a person removes it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Retention {
-    /// Worktrees of finished assignments, once clean and merged (or holding no commits of
-    /// their own), are removed this long after the assignment ended.
-    pub worktrees_after_ms: Option<u64>,
+    /// `worktrees = "merged"`: a finished assignment's worktree is removed as soon as its branch
+    /// is merged into its base (by ancestry, or a recorded `baton merge`) and it is clean.
+    pub worktrees_merged: bool,
+    /// `finished_after` (alias `worktrees_after`): worktrees of finished assignments, once clean
+    /// and merged (or holding no commits of their own), are removed this long after the
+    /// assignment ended.
+    pub finished_after_ms: Option<u64>,
     /// Transcript events and prompt texts of finished jobs are dropped this long after the job
     /// ended; results, costs and the prompts' sizes and hashes are kept.
     pub transcripts_after_ms: Option<u64>,
+    /// The agent CLIs' own session files that finished assignments' jobs recorded are removed
+    /// this long after the assignment ended.
+    pub agent_sessions_after_ms: Option<u64>,
     /// `baton queue` warns when measured worktrees exceed this; `None`: [`DEFAULT_WARN_WORKTREES_BYTES`].
     pub warn_worktrees_bytes: Option<u64>,
 }
@@ -71,7 +78,12 @@ pub const DEFAULT_WARN_WORKTREES_BYTES: u64 = 20 * 1024 * 1024 * 1024;
 impl Retention {
     /// True when any policy is set.
     pub fn is_set(&self) -> bool {
-        self.worktrees_after_ms.is_some() || self.transcripts_after_ms.is_some()
+        self.worktrees_set() || self.transcripts_after_ms.is_some() || self.agent_sessions_after_ms.is_some()
+    }
+
+    /// True when some policy removes worktrees.
+    pub fn worktrees_set(&self) -> bool {
+        self.worktrees_merged || self.finished_after_ms.is_some()
     }
 
     /// The worktree size `baton queue` warns about.
@@ -81,27 +93,49 @@ impl Retention {
 }
 
 pub(super) fn merge_retention(r: &mut Retention, f: &RetentionFile, path: &Path) -> Result<()> {
+    let bad = |key: &str, message: String| Error::Config {
+        path: path.to_path_buf(),
+        message: format!("key `retention.{key}`: {message}"),
+    };
     let parse = |key: &str, text: &Option<String>| -> Result<Option<u64>> {
         match text {
             None => Ok(None),
-            Some(t) => parse_duration(t).map(Some).ok_or_else(|| Error::Config {
-                path: path.to_path_buf(),
-                message: format!("key `retention.{key}`: `{t}` is not a duration: write a number and a unit, e.g. \"14d\", \"12h\", \"30m\""),
+            Some(t) => parse_duration(t).map(Some).ok_or_else(|| {
+                bad(key, format!("`{t}` is not a duration: write a number and a unit, e.g. \"14d\", \"12h\", \"30m\""))
             }),
         }
     };
+    match f.worktrees.as_deref() {
+        None => {}
+        Some("merged") => r.worktrees_merged = true,
+        Some(other) => {
+            return Err(bad(
+                "worktrees",
+                format!("`{other}` is not a policy: the one value is \"merged\" (use finished_after for an age)"),
+            ))
+        }
+    }
+    if f.finished_after.is_some() && f.worktrees_after.is_some() {
+        return Err(bad(
+            "worktrees_after",
+            "is the earlier name of finished_after and both are set: keep only finished_after".into(),
+        ));
+    }
+    if let Some(ms) = parse("finished_after", &f.finished_after)? {
+        r.finished_after_ms = Some(ms);
+    }
     if let Some(ms) = parse("worktrees_after", &f.worktrees_after)? {
-        r.worktrees_after_ms = Some(ms);
+        r.finished_after_ms = Some(ms);
     }
     if let Some(ms) = parse("transcripts_after", &f.transcripts_after)? {
         r.transcripts_after_ms = Some(ms);
     }
+    if let Some(ms) = parse("agent_sessions_after", &f.agent_sessions_after)? {
+        r.agent_sessions_after_ms = Some(ms);
+    }
     if let Some(gib) = f.warn_worktrees_gib {
         if !gib.is_finite() || gib <= 0.0 {
-            return Err(Error::Config {
-                path: path.to_path_buf(),
-                message: format!("key `retention.warn_worktrees_gib`: {gib} is not a size: give GiB above 0, e.g. 20"),
-            });
+            return Err(bad("warn_worktrees_gib", format!("{gib} is not a size: give GiB above 0, e.g. 20")));
         }
         r.warn_worktrees_bytes = Some((gib * 1024.0 * 1024.0 * 1024.0) as u64);
     }

@@ -116,6 +116,16 @@ fn init_template_parses_and_names_the_namespace() {
     let text = init_template("my-repo");
     let parsed = ConfigFile::parse(&text, Path::new("t.toml")).unwrap();
     assert_eq!(parsed.namespace.as_deref(), Some("my-repo"));
+    // Its commented [retention] example is valid once uncommented.
+    let start = text.find("# [retention]").unwrap();
+    let retention: String = text[start..]
+        .lines()
+        .take_while(|l| l.starts_with("# "))
+        .map(|l| format!("{}\n", l.trim_start_matches("# ")))
+        .collect();
+    let repo = repo_with(Some(&retention));
+    let c = Config::load(repo.path(), &env_of(&[("HOME", "/h")])).unwrap();
+    assert!(c.retention.worktrees_merged && c.retention.agent_sessions_after_ms.is_some(), "{retention}");
 }
 
 #[test]
@@ -187,6 +197,13 @@ fn bad_prices_and_durations_name_the_key() {
         ("prices = 3\n", "invalid type"),
         ("[retention]\nworktrees_after = \"two weeks\"\n", "retention.worktrees_after"),
         ("[retention]\nkeep = \"1d\"\n", "unknown field `keep`"),
+        (
+            "[retention]\nworktrees = \"always\"\n",
+            "retention.worktrees`: `always` is not a policy: the one value is \"merged\"",
+        ),
+        ("[retention]\nfinished_after = \"soon\"\n", "retention.finished_after"),
+        ("[retention]\nagent_sessions_after = \"30\"\n", "retention.agent_sessions_after"),
+        ("[retention]\nfinished_after = \"1d\"\nworktrees_after = \"2d\"\n", "keep only finished_after"),
         ("[budget]\ndaily_usd = -5\n", "budget.daily_usd"),
         ("[budget]\ndaily_usd = \"ten\"\n", "invalid type"),
         ("[budget]\nweekly_usd = 5\n", "unknown field `weekly_usd`"),
@@ -205,8 +222,20 @@ fn retention_is_off_unless_set() {
     assert!(!c.retention.is_set());
     let repo = repo_with(Some("[retention]\nworktrees_after = \"14d\"\ntranscripts_after = \"30d\"\n"));
     let c = Config::load(repo.path(), &env_of(&[("HOME", "/h")])).unwrap();
-    assert_eq!(c.retention.worktrees_after_ms, Some(14 * 86_400_000));
+    assert_eq!(c.retention.finished_after_ms, Some(14 * 86_400_000), "worktrees_after is read as finished_after");
     assert_eq!(c.retention.transcripts_after_ms, Some(30 * 86_400_000));
+    assert!(!c.retention.worktrees_merged);
+    let repo = repo_with(Some(
+        "[retention]\nworktrees = \"merged\"\nfinished_after = \"14d\"\nagent_sessions_after = \"30d\"\n",
+    ));
+    let c = Config::load(repo.path(), &env_of(&[("HOME", "/h")])).unwrap();
+    assert!(c.retention.worktrees_merged && c.retention.worktrees_set());
+    assert_eq!(c.retention.finished_after_ms, Some(14 * 86_400_000));
+    assert_eq!(c.retention.agent_sessions_after_ms, Some(30 * 86_400_000));
+    assert_eq!(c.retention.transcripts_after_ms, None);
+    let repo = repo_with(Some("[retention]\nagent_sessions_after = \"30d\"\n"));
+    let c = Config::load(repo.path(), &env_of(&[("HOME", "/h")])).unwrap();
+    assert!(c.retention.is_set() && !c.retention.worktrees_set());
 }
 
 #[test]

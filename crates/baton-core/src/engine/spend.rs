@@ -54,19 +54,45 @@ pub fn utc_day_start(at: Millis) -> Millis {
     at - at.rem_euclid(86_400_000)
 }
 
+/// How every daily-cap block reason starts: [`daily_cap_day`] recognises it by this.
+const DAILY_CAP_REASON: &str = "the namespace's daily budget is spent ($";
+
 /// The reason to block an assignment instead of starting its next job, once the namespace
-/// spent `spent_today` of its `daily_usd` cap on the UTC day of `now`; `None` below it.
+/// spent `spent_today` of its `daily_usd` cap on the UTC day of `now`; `None` below it. It names
+/// the day, so that the engine can tell, from the reason alone, that the block was the cap's and
+/// lift it once that day is over.
 pub fn daily_cap_reached(daily_usd: Option<f64>, spent_today: Option<f64>, now: Millis) -> Option<String> {
     let (cap, spent) = (daily_usd?, spent_today?);
     if spent < cap {
         return None;
     }
-    let left = crate::time::human_duration(utc_day_start(now) + 86_400_000 - now);
+    let day = utc_day_start(now);
+    let left = crate::time::human_duration(day + 86_400_000 - now);
+    let date = chrono::DateTime::from_timestamp_millis(day)?.format("%Y-%m-%d");
     Some(format!(
-        "the namespace's daily budget is spent (${spent:.2} of ${cap:.2} today, UTC; the day ends in {left}): \
-         resume the assignment after 00:00 UTC, or raise [budget] daily_usd in .baton/config.toml and resume it now"
+        "{DAILY_CAP_REASON}{spent:.2} of ${cap:.2} on {date}, UTC; the day ends in {left}): baton resumes the \
+         assignment at 00:00 UTC, or raise [budget] daily_usd in .baton/config.toml and resume it now"
     ))
 }
+
+/// The UTC day (its first instant) a daily-cap block `reason` names; `None` for any other reason.
+pub fn daily_cap_day(reason: &str) -> Option<Millis> {
+    let rest = reason.strip_prefix(DAILY_CAP_REASON)?;
+    let (_, after) = rest.split_once(" on ")?;
+    let date = chrono::NaiveDate::parse_from_str(after.get(..10)?, "%Y-%m-%d").ok()?;
+    after[10..].starts_with(", UTC;").then_some(())?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+}
+
+/// Whether an assignment blocked with `reason` was blocked only by the daily cap of a UTC day
+/// that is over at `now`: the engine then returns it to active (a new day, a new budget).
+pub fn daily_cap_lifted(reason: Option<&str>, now: Millis) -> bool {
+    reason.and_then(daily_cap_day).is_some_and(|day| day < utc_day_start(now))
+}
+
+/// What the history says when the engine resumes an assignment the daily cap blocked.
+pub const DAILY_CAP_LIFTED: &str =
+    "a new UTC day began: the namespace's [budget] daily_usd applies afresh, so the assignment the daily cap blocked resumes";
 
 /// The model a job ran on: the one it recorded (`--model`, or the harness's model when it ran),
 /// else its harness's configured `model` — so a PM's `--model` choice is priced as that model.
@@ -331,10 +357,21 @@ mod tests {
         assert_eq!(daily_cap_reached(Some(10.0), None, evening), None);
         let reason = daily_cap_reached(Some(10.0), Some(10.5), evening).unwrap_or_default();
         assert!(
-            reason.contains("daily budget is spent ($10.50 of $10.00 today, UTC; the day ends in 6h00m)"),
+            reason.contains("daily budget is spent ($10.50 of $10.00 on 2024-10-04, UTC; the day ends in 6h00m)"),
             "{reason}"
         );
-        assert!(reason.contains("[budget] daily_usd"), "{reason}");
+        assert!(reason.contains("[budget] daily_usd") && reason.contains("resumes the assignment at 00:00 UTC"));
+        // The reason names its day: the cap is lifted from the next UTC midnight on, not before.
+        assert_eq!(daily_cap_day(&reason), Some(day));
+        assert!(!daily_cap_lifted(Some(&reason), day + 86_400_000 - 1));
+        assert!(daily_cap_lifted(Some(&reason), day + 86_400_000));
+        assert!(daily_cap_lifted(Some(&reason), day + 3 * 86_400_000));
+        // Any other block stays for a person.
+        for other in
+            [None, Some("token budget reached (800 of 700 tokens)"), Some("the namespace's daily budget is spent")]
+        {
+            assert!(!daily_cap_lifted(other, day + 86_400_000), "{other:?}");
+        }
     }
 
     #[test]

@@ -243,9 +243,13 @@ impl Runner {
     }
 
     /// When to look again without being woken: a back-off ending, a lease to take over, a
-    /// heartbeat — or, while the database is in trouble, a growing retry timer.
+    /// heartbeat, the next 00:00 UTC (its claim resumes what the daily cap blocked) — or, while
+    /// the database is in trouble, a growing retry timer.
     pub async fn next_wake(&mut self) -> Instant {
         let mut wake_at = self.heartbeat_at;
+        let now = self.options.clock.now();
+        let midnight = baton_core::engine::spend::utc_day_start(now) + 86_400_000;
+        wake_at = wake_at.min(Instant::now() + Duration::from_millis((midnight - now).max(1) as u64));
         if !self.stopping {
             match self.store.next_deadline(&self.options.namespace).await {
                 Ok(Some(deadline)) => {

@@ -29,6 +29,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("/js/diff.js", JS, include_str!("js/diff.js")),
     ("/js/filters.js", JS, include_str!("js/filters.js")),
     ("/js/job.js", JS, include_str!("js/job.js")),
+    ("/js/links.js", JS, include_str!("js/links.js")),
     ("/js/list.js", JS, include_str!("js/list.js")),
     ("/js/prompt.js", JS, include_str!("js/prompt.js")),
     ("/js/state.js", JS, include_str!("js/state.js")),

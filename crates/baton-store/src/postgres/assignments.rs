@@ -7,7 +7,7 @@
 use super::rows::{self, ASSIGNMENT_COLUMNS};
 use super::{dependencies, jobs, pg_text, scope, Context, TxResult};
 use baton_core::engine::deferral::{self, Deferral, Parent};
-use baton_core::engine::Decision;
+use baton_core::engine::{spend, Decision};
 use baton_core::lifecycle::{self, AssignmentState, AssignmentUpdate};
 use baton_core::scope::Mutation;
 use baton_core::store::{AssignmentFilter, JobDefaults, NewAssignment, NewJob, Notification, NotifyEvent, Workspace};
@@ -220,6 +220,42 @@ pub async fn block(conn: &mut PgConnection, id: &str, reason: &str, at: Millis) 
     .rows_affected();
     if changed > 0 {
         rows::record(conn, id, None, at, &Actor::Engine, "status active → blocked", Some(reason)).await?;
+    }
+    Ok(())
+}
+
+/// Returns to active, once their UTC day is over, the namespace's assignments blocked only by
+/// the daily cap (their reason still the cap's: a person or another block since keeps it). Each
+/// resumes exactly once: the update matches the reason it read, so of two runners lifting at
+/// once the second finds the row changed (in id order, so they never wait on each other).
+pub async fn lift_daily_caps(conn: &mut PgConnection, ns: &str, at: Millis) -> TxResult<()> {
+    let capped: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, reason FROM assignments WHERE namespace = $1 AND status = 'blocked' \
+         AND reason LIKE 'the namespace''s daily budget is spent%' ORDER BY id",
+    )
+    .bind(ns)
+    .fetch_all(&mut *conn)
+    .await
+    .ctx("reading assignments the daily cap blocked")?;
+    for (id, reason) in capped {
+        if !spend::daily_cap_lifted(Some(&reason), at) {
+            continue;
+        }
+        let changed = sqlx::query(
+            "UPDATE assignments SET status = 'active', reason = NULL, updated_at = $3 \
+             WHERE id = $1 AND status = 'blocked' AND reason = $2",
+        )
+        .bind(&id)
+        .bind(&reason)
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .ctx("resuming an assignment the daily cap blocked")?
+        .rows_affected();
+        if changed > 0 {
+            rows::record(conn, &id, None, at, &Actor::Engine, "status blocked → active", Some(spend::DAILY_CAP_LIFTED))
+                .await?;
+        }
     }
     Ok(())
 }

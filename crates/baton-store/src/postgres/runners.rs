@@ -249,6 +249,8 @@ pub async fn claim_next(
     // Assignments this claim looked at and could not start (blocked by the budget guard, or
     // changed under it): still locked by this transaction, so they are excluded explicitly.
     let mut passed: Vec<String> = Vec::new();
+    // A new UTC day lifts yesterday's daily cap before today's is judged.
+    assignments::lift_daily_caps(conn, ns, now).await?;
     let daily_cap = match policy.spend.daily_usd {
         Some(_) => spend::daily_cap_reached(policy.spend.daily_usd, spent_today(conn, ns, now).await?, now),
         None => None,

@@ -3,7 +3,7 @@
 use super::rows::{self, ASSIGNMENT_COLUMNS};
 use super::{dependencies, jobs, scope, Context};
 use baton_core::engine::deferral::{self, Deferral, Parent};
-use baton_core::engine::Decision;
+use baton_core::engine::{spend, Decision};
 use baton_core::lifecycle::{self, AssignmentState, AssignmentUpdate};
 use baton_core::scope::Mutation;
 use baton_core::store::{AssignmentFilter, JobDefaults, NewAssignment, NewJob, Notification, NotifyEvent, Workspace};
@@ -188,6 +188,43 @@ pub fn block(conn: &Connection, id: &str, reason: &str, at: Millis) -> Result<()
         .ctx("blocking an assignment")?;
     if changed > 0 {
         rows::record(conn, id, None, at, &Actor::Engine, "status active → blocked", Some(reason))?;
+    }
+    Ok(())
+}
+
+/// Returns to active, once their UTC day is over, the namespace's assignments blocked only by
+/// the daily cap (their reason still the cap's: a person or another block since keeps it). Each
+/// resumes exactly once: the update matches the reason it read, and runs in the claim's write.
+pub fn lift_daily_caps(conn: &Connection, ns: &str, at: Millis) -> Result<()> {
+    let capped: Vec<(String, String)> = conn
+        .prepare_cached(
+            "SELECT id, reason FROM assignments WHERE namespace = ?1 AND status = 'blocked' \
+             AND reason LIKE 'the namespace''s daily budget is spent%' ORDER BY id",
+        )
+        .and_then(|mut s| s.query_map(params![ns], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .ctx("reading assignments the daily cap blocked")?;
+    for (id, reason) in capped {
+        if !spend::daily_cap_lifted(Some(&reason), at) {
+            continue;
+        }
+        let changed = conn
+            .prepare_cached(
+                "UPDATE assignments SET status = 'active', reason = NULL, updated_at = ?3 \
+                 WHERE id = ?1 AND status = 'blocked' AND reason = ?2",
+            )
+            .and_then(|mut s| s.execute(params![id, reason, at]))
+            .ctx("resuming an assignment the daily cap blocked")?;
+        if changed > 0 {
+            rows::record(
+                conn,
+                &id,
+                None,
+                at,
+                &Actor::Engine,
+                "status blocked → active",
+                Some(spend::DAILY_CAP_LIFTED),
+            )?;
+        }
     }
     Ok(())
 }

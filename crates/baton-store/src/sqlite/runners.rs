@@ -185,6 +185,8 @@ pub fn claim_next(
     if let Some(here) = &runner_host {
         super::sync::settle_stranded(conn, ns, here, policy.takeover, policy.host_gone_ms, now)?;
     }
+    // A new UTC day lifts yesterday's daily cap before today's is judged.
+    assignments::lift_daily_caps(conn, ns, now)?;
     let daily_cap = match policy.spend.daily_usd {
         Some(_) => spend::daily_cap_reached(policy.spend.daily_usd, spent_today(conn, ns, now)?, now),
         None => None,

@@ -2,7 +2,7 @@
 //! its own, and every cost says where it comes from.
 
 use super::*;
-use baton_core::engine::spend::{Price, Prices, SpendPolicy};
+use baton_core::engine::spend::{self, Price, Prices, SpendPolicy};
 use baton_core::store::EnginePolicy;
 use baton_core::{CostSource, ErrorKind};
 use std::collections::BTreeMap;
@@ -138,11 +138,45 @@ pub async fn the_daily_cap_blocks_new_jobs_of_the_namespace_with_a_reason(store:
         let d = store.assignment(NS, id).await.unwrap().assignment;
         assert_eq!(d.status, AssignmentStatus::Blocked, "{id}");
         let reason = d.reason.unwrap_or_default();
-        assert!(reason.starts_with("the namespace's daily budget is spent ($0.02 of $0.02 today, UTC"), "{reason}");
+        assert!(reason.starts_with("the namespace's daily budget is spent ($0.02 of $0.02 on "), "{reason}");
+        assert!(reason.contains(", UTC; the day ends in "), "{reason}");
     }
+    // Claims later the same day lift nothing: the cap holds until 00:00 UTC.
+    assert!(store.claim_next(NS, "r1", 60_000, &capped).await.unwrap().is_none());
+    assert_eq!(store.assignment(NS, &a).await.unwrap().assignment.status, AssignmentStatus::Blocked);
     // Without the cap (raised in config), a resume runs again.
     store.update_assignment(NS, &b, &update(AssignmentStatus::Active), &defaults(), &person()).await.unwrap();
     assert!(store.claim_next(NS, "r1", 60_000, &priced()).await.unwrap().is_some());
+}
+
+pub async fn a_past_days_cap_is_lifted_by_the_next_claim_exactly_once(store: Shared) {
+    // Blocked by the cap of a day that is over (two days ago), as a claim then would have.
+    let day = baton_core::time::now_ms() - 2 * 86_400_000;
+    let reason = spend::daily_cap_reached(Some(1.0), Some(1.5), day).unwrap();
+    let blocked = |why: &str| AssignmentUpdate { reason: Some(why.into()), ..update(AssignmentStatus::Blocked) };
+    let capped = store.create_assignment(new_assignment("x"), &person()).await.unwrap().assignment.id;
+    store.insert_job(NS, &capped, job(JobType::Implement), &person()).await.unwrap();
+    store.update_assignment(NS, &capped, &blocked(&reason), &defaults(), &person()).await.unwrap();
+    let other = store.create_assignment(new_assignment("y"), &person()).await.unwrap().assignment.id;
+    store.insert_job(NS, &other, job(JobType::Implement), &person()).await.unwrap();
+    store.update_assignment(NS, &other, &blocked("waiting for the design"), &defaults(), &person()).await.unwrap();
+
+    // Two runners claim at once: the assignment resumes once and its job starts once.
+    let policy = policy();
+    let (first, second) =
+        tokio::join!(store.claim_next(NS, "r1", 60_000, &policy), store.claim_next(NS, "r2", 60_000, &policy));
+    let started: Vec<_> = [first.unwrap(), second.unwrap()].into_iter().flatten().collect();
+    assert_eq!(started.len(), 1, "{started:?}");
+    assert_eq!(started[0].job.assignment_id, capped);
+    let d = store.assignment(NS, &capped).await.unwrap();
+    assert_eq!((d.assignment.status, d.assignment.reason.as_deref()), (AssignmentStatus::Active, None));
+    let lifted: Vec<_> = d.history.iter().filter(|h| h.action == "status blocked → active").collect();
+    assert_eq!(lifted.len(), 1, "{lifted:?}");
+    assert_eq!(lifted[0].actor, Actor::Engine);
+    assert_eq!(lifted[0].reason.as_deref(), Some(spend::DAILY_CAP_LIFTED));
+    // Any other block waits for a person.
+    let o = store.assignment(NS, &other).await.unwrap().assignment;
+    assert_eq!((o.status, o.reason.as_deref()), (AssignmentStatus::Blocked, Some("waiting for the design")));
 }
 
 /// Usage on a test result.

@@ -28,7 +28,7 @@ pub struct DiskReport {
     pub worktrees_bytes: u64,
     pub warn_worktrees_bytes: u64,
     pub worktrees_over_limit: bool,
-    /// Finished assignments keeping a worktree while no retention policy is set.
+    /// Finished assignments keeping a worktree while no retention policy removes worktrees.
     pub finished_worktrees_without_policy: u64,
 }
 
@@ -36,7 +36,7 @@ pub async fn report(store: &dyn Store, config: &Config, ns: &str) -> Result<Disk
     let hosts = store.disk_use(ns).await?;
     let worktrees_bytes = hosts.iter().map(|h| h.worktrees_bytes).fold(0u64, u64::saturating_add);
     let warn_worktrees_bytes = config.retention.warn_worktrees_bytes();
-    let finished_worktrees_without_policy = if config.retention.is_set() {
+    let finished_worktrees_without_policy = if config.retention.worktrees_set() {
         0
     } else {
         let all = store.assignments(ns, &AssignmentFilter::default()).await?;
@@ -74,7 +74,7 @@ pub fn render(r: &DiskReport, style: &Style, now: Millis) -> String {
     }
     if r.finished_worktrees_without_policy > 0 {
         text.push_str(&style.dim(&format!(
-            "hint: {} finished assignment(s) keep their worktrees and no [retention] policy is set: add worktrees_after = \"14d\" to remove merged ones",
+            "hint: {} finished assignment(s) keep their worktrees and no [retention] policy removes them: add worktrees = \"merged\" or finished_after = \"14d\"",
             r.finished_worktrees_without_policy
         )));
         text.push('\n');

@@ -23,6 +23,7 @@ mod mcp;
 mod modes;
 mod otlp;
 mod pm;
+mod retention;
 mod sandboxed;
 mod session_cost;
 mod sessions;

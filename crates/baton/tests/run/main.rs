@@ -25,6 +25,7 @@ mod metrics;
 mod multihost;
 mod netns;
 mod postgres;
+mod retention;
 mod sandbox;
 mod schedules;
 mod sessions;

@@ -19,6 +19,7 @@ fn a_runner_with_a_policy_removes_an_old_merged_worktree_by_itself() {
     // No policy: queue hints that finished worktrees stay.
     let queue = bench.ok(&["queue"]);
     assert!(queue.contains("hint: 2 finished assignment(s) keep their worktrees"), "{queue}");
+    assert!(queue.contains("worktrees = \"merged\" or finished_after = \"14d\""), "the hint names the keys: {queue}");
     assert_eq!(bench.json(&["queue"])["disk_use"]["finished_worktrees_without_policy"], 2);
 
     // A tiny warning size, so the measured worktrees exceed it.

@@ -198,17 +198,21 @@ fn gc_names_each_worktree_removes_only_clean_merged_ones_and_says_what_it_freed(
     // No policy: nothing is removed, and the refusal says how to set one.
     let out = bench.cmd(&["gc"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("[retention] worktrees_after"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("[retention] worktrees = \"merged\"") && stderr.contains("finished_after"), "{stderr}");
 
+    // `worktrees_after`, the earlier name of `finished_after`, keeps working.
     bench.config("[retention]\nworktrees_after = \"1s\"\n");
     bench.wait_for("the assignments to be a second old", || {
         bench.json(&["gc", "--dry-run"])["worktrees"].as_array().is_some_and(|w| w.len() == 2)
     });
     let dry = bench.ok(&["gc", "--dry-run"]);
     for (aid, place) in [(&empty, &empty_tree), (&unmerged, &unmerged_tree)] {
-        assert!(dry.contains(&format!("{aid}  {place} (")) && dry.contains("would be removed if clean and merged"));
+        assert!(dry.contains(&format!("{aid}  {place} (")), "{dry}");
     }
-    assert!(dry.contains("would free at most "), "{dry}");
+    assert!(dry.contains(&format!("{empty}  {empty_tree} (")) && dry.contains("would be removed"), "{dry}");
+    assert!(dry.contains(&format!("kept: branch baton/{unmerged} is not merged into main")), "{dry}");
+    assert!(dry.contains("would free "), "{dry}");
     assert!(Path::new(&empty_tree).exists(), "a dry run removes nothing");
 
     let report = bench.json(&["gc"]);

@@ -1,15 +1,18 @@
-// `#/a/<id>`: one assignment — where it works (branch, worktree, base), a time line of its jobs
-// and its cost over time, its job chain with the PM's decisions, its history, resume / complete
-// / cancel, merge once complete, and the insert-job form while it is open. Re-read whenever the
-// namespace changes; forms being filled in are kept across updates.
+// `#/a/<id>`: one assignment — where it works (branch, worktree, base), the assignments it waits
+// for and those waiting for it, a time line of its jobs and its cost over time, its job chain
+// with the PM's decisions, its history, resume / complete / cancel, merge once complete, and the
+// insert-job form while it is open. Re-read whenever the namespace changes; forms being filled
+// in are kept across updates.
 import { h, $, money, jobCost, duration, ago, clock, clip, pill, since } from './ui.js';
 import { api, act } from './api.js';
 import { state, IDLE_TEXT } from './state.js';
 import { changesSection, jobDiffFold } from './diff.js';
 import { jobTimeline, costChart, jobCostPoints } from './charts.js';
+import { dependencyLinks } from './links.js';
 
 export function assignmentView(main, id) {
   const head = h('section', { class: 'card head-card' }, h('p', { class: 'muted', text: 'Loading…' }));
+  const links = h('section', { class: 'card dep-links', hidden: true });
   const timeline = h('ol', { class: 'timeline' });
   const history = h('ul', { class: 'history' });
   const insert = insertForm(id);
@@ -20,6 +23,7 @@ export function assignmentView(main, id) {
   main.replaceChildren(
     h('div', { class: 'crumbs' }, h('a', { href: '#/', text: 'assignments' }), ` / ${id}`),
     head,
+    links,
     h('h2', { text: 'Time line' }),
     h('section', { class: 'card charts-card' }, times, h('h3', { text: 'Cost over time' }), costs),
     h('h2', { text: 'Changes against its base' }), changes.el,
@@ -45,6 +49,7 @@ export function assignmentView(main, id) {
       // A merge changes no status but replaces the merge form with its outcome.
       const shape = `${detail.status} ${detail.merged_commit || ''}`;
       if (shape !== lastStatus) { renderHead(head, detail); lastStatus = shape; } else updateHead(head, detail);
+      dependencyLinks(links, detail);
       timeline.replaceChildren(...detail.jobs.map((j) => timelineItem(j, detail.history)));
       if (!detail.jobs.length) timeline.append(h('li', { class: 'muted', text: 'No jobs yet: insert one below.' }));
       history.replaceChildren(...[...detail.history].reverse().map(historyItem));

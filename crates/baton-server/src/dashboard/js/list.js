@@ -6,12 +6,14 @@ import { api, act } from './api.js';
 import { state, currentJob, isIdle, IDLE_TEXT } from './state.js';
 import { totalsCard } from './totals.js';
 import { filterBar, filtering, matches } from './filters.js';
+import { waitsForMarker } from './links.js';
 
 function currentCell(a) {
   const job = currentJob(a.id);
   if (!job) {
     if (isIdle(a)) return h('div', { class: 'current idle', text: 'idle: nothing queued' });
-    return h('div', { class: 'current muted', text: a.status === 'deferred' ? 'waits for its parents' : '' });
+    if (a.status === 'deferred') return waitsForMarker(a);
+    return h('div', { class: 'current muted', text: '' });
   }
   if (job.status === 'running') {
     return h('div', { class: 'current running' }, h('span', { class: 'dot' }),
