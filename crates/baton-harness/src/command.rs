@@ -55,6 +55,9 @@ pub struct CommandSpec<'a> {
     pub extra_writable_dirs: &'a [PathBuf],
     /// codex: allow network access inside the `workspace-write` sandbox.
     pub network_access: bool,
+    /// codex: further `-c key=value` settings (its OpenTelemetry exporter), before `args` so a
+    /// person's own `-c` there wins.
+    pub codex_config: &'a [String],
     /// The reasoning effort (claude and codex only).
     pub effort: Option<&'a str>,
     /// A new session, or an earlier one carried on.
@@ -284,6 +287,10 @@ fn codex_overrides(spec: &CommandSpec) -> Result<Vec<String>, CommandError> {
         out.push("-c".to_owned());
         out.push("sandbox_workspace_write.network_access=true".to_owned());
     }
+    for setting in spec.codex_config {
+        out.push("-c".to_owned());
+        out.push(setting.clone());
+    }
     Ok(out)
 }
 
@@ -324,6 +331,7 @@ mod tests {
             prompt_file: Path::new("/tmp/p.md"),
             extra_writable_dirs: &[],
             network_access: false,
+            codex_config: &[],
             effort: None,
             session: Session::Default,
         }
@@ -368,11 +376,13 @@ mod tests {
         );
         let dirs = [PathBuf::from("/var/cache/x"), PathBuf::from("/a \"b\"")];
         let args = ["-c".to_owned(), "model_reasoning_effort=\"high\"".to_owned()];
+        let telemetry = ["otel.exporter=\"none\"".to_owned()];
         let argv = build(&CommandSpec {
             model: Some("gpt-5.1-codex"),
             args: &args,
             extra_writable_dirs: &dirs,
             network_access: true,
+            codex_config: &telemetry,
             ..spec(Format::Codex)
         })
         .unwrap();
@@ -387,6 +397,8 @@ mod tests {
                 r#"sandbox_workspace_write.writable_roots=["/var/cache/x","/a \"b\""]"#,
                 "-c",
                 "sandbox_workspace_write.network_access=true",
+                "-c",
+                "otel.exporter=\"none\"",
                 "-c",
                 "model_reasoning_effort=\"high\"",
                 "-",

@@ -1,8 +1,9 @@
 //! The agent CLIs' own OpenTelemetry switches (`[telemetry] otlp_endpoint`), and the resource
 //! attributes that tie every export to the assignment, job and job type that produced it.
 //!
-//! claude and gemini export through environment variables; codex reads its exporter only from
-//! its own `~/.codex/config.toml` (`[otel]`), so for codex baton sets the resource attributes alone.
+//! claude and gemini export through environment variables; codex reads its exporter from its
+//! config (`[otel] exporter`), which baton sets with a `-c` override on its command line. All
+//! three take the resource attributes from `OTEL_RESOURCE_ATTRIBUTES`.
 
 use baton_core::config::Telemetry;
 use baton_harness::Format;
@@ -77,6 +78,33 @@ pub fn resource_attributes(theirs: Option<&str>, labels: &Labels<'_>) -> String 
     parts.join(",")
 }
 
+/// codex's `-c` settings that switch its exporter on (`[otel] exporter` in its config). codex
+/// exports its log events; its OTLP/HTTP endpoint is the signal's own URL, so `/v1/logs` is
+/// appended to the collector's base address as the OpenTelemetry variables would. A person's own
+/// `-c otel.exporter=…` in the harness's `args` comes later on the command line and wins.
+pub fn codex_config(t: &Telemetry) -> Vec<String> {
+    let Some(endpoint) = t.otlp_endpoint.as_deref() else {
+        return Vec::new();
+    };
+    let endpoint = endpoint.trim_end_matches('/');
+    let exporter = match t.otlp_protocol.as_str() {
+        "grpc" => format!("{{otlp-grpc={{endpoint={}}}}}", toml_string(endpoint)),
+        protocol => {
+            let encoding = if protocol == "http/json" { "json" } else { "binary" };
+            format!(
+                "{{otlp-http={{endpoint={}, protocol=\"{encoding}\"}}}}",
+                toml_string(&format!("{endpoint}/v1/logs"))
+            )
+        }
+    };
+    vec![format!("otel.exporter={exporter}")]
+}
+
+/// A TOML basic string; collector addresses are URLs, so only quotes and backslashes need care.
+fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
 /// Percent-encodes what the attribute syntax reserves (`,`, `=`, `%`, spaces…); baton's ids are
 /// plain already, so this only guards against surprises.
 fn encode(value: &str) -> String {
@@ -142,7 +170,7 @@ mod tests {
     }
 
     #[test]
-    fn gemini_gets_its_own_switches_and_codex_only_the_attributes() {
+    fn gemini_gets_its_own_switches_and_codex_the_attributes_in_its_environment() {
         let vars = variables(&on("http/protobuf"), &LABELS, Format::Gemini, &[], None);
         assert_eq!(get(&vars, "GEMINI_TELEMETRY_ENABLED"), Some("true"));
         assert_eq!(get(&vars, "GEMINI_TELEMETRY_OTLP_PROTOCOL"), Some("http"));
@@ -150,6 +178,20 @@ mod tests {
         let vars = variables(&on("grpc"), &LABELS, Format::Codex, &[], None);
         assert_eq!(vars.len(), 1);
         assert!(get(&vars, RESOURCE_ATTRIBUTES).unwrap().contains("baton.job=j2"));
+    }
+
+    #[test]
+    fn codex_gets_its_exporter_on_the_command_line() {
+        assert!(codex_config(&Telemetry::default()).is_empty());
+        assert_eq!(
+            codex_config(&on("http/protobuf")),
+            [r#"otel.exporter={otlp-http={endpoint="http://127.0.0.1:4318/v1/logs", protocol="binary"}}"#]
+        );
+        assert_eq!(
+            codex_config(&on("http/json")),
+            [r#"otel.exporter={otlp-http={endpoint="http://127.0.0.1:4318/v1/logs", protocol="json"}}"#]
+        );
+        assert_eq!(codex_config(&on("grpc")), [r#"otel.exporter={otlp-grpc={endpoint="http://127.0.0.1:4318"}}"#]);
     }
 
     #[test]

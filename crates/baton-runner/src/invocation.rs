@@ -77,6 +77,7 @@ pub fn prepare(
     // codex's seccomp filter refuses `connect` on every socket family, a Unix socket included,
     // unless its sandbox has network access.
     let network_access = identity.socket.is_some();
+    let codex_config = crate::agent_telemetry::codex_config(&config.telemetry);
     let argv = baton_harness::build(&CommandSpec {
         name: &job.harness,
         format,
@@ -86,6 +87,7 @@ pub fn prepare(
         prompt_file,
         extra_writable_dirs: &socket_dir,
         network_access,
+        codex_config: &codex_config,
         effort: job.effort.as_deref(),
         session,
     })?;

@@ -1,7 +1,6 @@
-//! The agents' own telemetry: with `BATON_OTLP_ENDPOINT` set, the real claude and gemini CLIs
-//! export OpenTelemetry over OTLP/HTTP to a loopback stand-in collector, and the export carries
-//! the `baton.job` resource attribute of the job it ran. (codex takes its exporter from its own
-//! config file only; baton does not switch it on.)
+//! The agents' own telemetry: with `BATON_OTLP_ENDPOINT` set, the real claude, codex and gemini
+//! CLIs export OpenTelemetry over OTLP/HTTP to a loopback stand-in collector, and the export
+//! carries the `baton.job` resource attribute of the job it ran.
 
 use crate::bench::{Cli, RealBench};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -148,6 +147,12 @@ fn exports_labelled(cli: Cli, protocol: &str) {
 #[ignore = "needs the real agent CLIs (BATON_AGENT_CLIS_BIN)"]
 fn claude_exports_its_telemetry_labelled_with_the_job() {
     exports_labelled(Cli::Claude, "http/json");
+}
+
+#[test]
+#[ignore = "needs the real agent CLIs (BATON_AGENT_CLIS_BIN)"]
+fn codex_exports_its_telemetry_labelled_with_the_job() {
+    exports_labelled(Cli::Codex, "http/protobuf");
 }
 
 #[test]
