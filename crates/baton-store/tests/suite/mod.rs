@@ -8,6 +8,7 @@
 
 mod decisions;
 mod dependencies;
+mod ids;
 mod lifecycle;
 mod maintenance;
 mod queue;
@@ -16,6 +17,7 @@ mod spend;
 mod sync;
 pub use decisions::*;
 pub use dependencies::*;
+pub use ids::*;
 pub use lifecycle::*;
 pub use maintenance::*;
 pub use queue::*;
@@ -73,7 +75,8 @@ macro_rules! store_suite {
             the_daily_cap_blocks_new_jobs_of_the_namespace_with_a_reason,
             a_resume_the_lost_host_guard_would_undo_is_refused_until_the_host_is_back,
             one_runner_per_namespace_and_host_holds_the_upkeep, disk_use_is_kept_per_host_with_when_it_was_measured,
-            a_holder_hands_the_upkeep_back, queue_counts_equal_a_recount_through_the_lifecycle);
+            a_holder_hands_the_upkeep_back, queue_counts_equal_a_recount_through_the_lifecycle,
+            a_taken_id_is_drawn_again, an_id_space_that_is_all_taken_is_an_error_with_nothing_stored);
     };
     (@tests $factory:path; $attrs:tt; $($name:ident),* $(,)?) => {
         $( $crate::store_suite!(@test $factory; $attrs; $name); )*

@@ -12,7 +12,7 @@ fn slow_retries() -> EnginePolicy {
 
 /// Checks `queue` against a recount from the full lists: counts by status, and the ready rule
 /// (the first pending job of an active assignment with nothing running) split by back-off.
-async fn assert_queue_matches_a_recount(store: &Shared, step: &str) {
+pub async fn assert_queue_matches_a_recount(store: &Shared, step: &str) {
     let now = baton_core::time::now_ms();
     let q = store.queue(NS, now).await.unwrap();
     let mut assignments = store.assignments(NS, &AssignmentFilter::default()).await.unwrap();
