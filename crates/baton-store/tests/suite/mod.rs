@@ -15,6 +15,7 @@ mod queue;
 mod runner;
 mod spend;
 mod sync;
+mod worktrees;
 pub use decisions::*;
 pub use dependencies::*;
 pub use ids::*;
@@ -24,6 +25,7 @@ pub use queue::*;
 pub use runner::*;
 pub use spend::*;
 pub use sync::*;
+pub use worktrees::*;
 
 use baton_core::lifecycle::AssignmentUpdate;
 use baton_core::request::RequestError;
@@ -76,7 +78,8 @@ macro_rules! store_suite {
             a_resume_the_lost_host_guard_would_undo_is_refused_until_the_host_is_back,
             one_runner_per_namespace_and_host_holds_the_upkeep, disk_use_is_kept_per_host_with_when_it_was_measured,
             a_holder_hands_the_upkeep_back, queue_counts_equal_a_recount_through_the_lifecycle,
-            a_taken_id_is_drawn_again, an_id_space_that_is_all_taken_is_an_error_with_nothing_stored);
+            a_taken_id_is_drawn_again, an_id_space_that_is_all_taken_is_an_error_with_nothing_stored,
+            finished_assignments_keeping_a_worktree_are_counted);
     };
     (@tests $factory:path; $attrs:tt; $($name:ident),* $(,)?) => {
         $( $crate::store_suite!(@test $factory; $attrs; $name); )*
