@@ -131,6 +131,9 @@ struct Inserts<'c> {
     attempt: rusqlite::Statement<'c>,
     history: rusqlite::Statement<'c>,
     history_rows: u64,
+    /// Every id this fill drew: a million random ids are likely to repeat one (the store draws
+    /// again on a taken id; this fill writes its rows itself, so it does the same).
+    drawn: std::collections::HashSet<String>,
 }
 
 impl<'c> Inserts<'c> {
@@ -165,7 +168,18 @@ impl<'c> Inserts<'c> {
                 )
                 .ctx("preparing")?,
             history_rows: 0,
+            drawn: std::collections::HashSet::new(),
         })
+    }
+
+    /// A fresh id no row of this fill has.
+    fn fresh(&mut self, draw: fn() -> String) -> String {
+        loop {
+            let id = draw();
+            if self.drawn.insert(id.clone()) {
+                return id;
+            }
+        }
     }
 
     fn record(
@@ -183,7 +197,7 @@ impl<'c> Inserts<'c> {
 
     /// One assignment with its chain; returns its id.
     fn assignment(&mut self, ns: &str, i: usize, kind: Kind, created: i64, jobs: usize) -> Result<String> {
-        let aid = baton_core::ids::new_assignment_id();
+        let aid = self.fresh(baton_core::ids::new_assignment_id);
         let north_star = format!(
             "Feature {i}: add the {} endpoint with validation, tests and documentation, keeping the public API stable",
             ["billing", "export", "search", "audit log", "webhook"][i % 5]
@@ -203,7 +217,7 @@ impl<'c> Inserts<'c> {
         let mut previous: Option<String> = None;
         let mut last_pm = String::new();
         for position in 0..jobs {
-            let id = baton_core::ids::new_job_id();
+            let id = self.fresh(baton_core::ids::new_job_id);
             let pm = position % 2 == 1;
             let job_type = if pm { "pm" } else { WORK_TYPES[(position / 2) % WORK_TYPES.len()] };
             let open = kind != Kind::Complete && position == jobs - 1;

@@ -167,6 +167,10 @@ pub trait Store: RunnerStore + Send + Sync {
     /// The disk use last measured on each host of `ns`, by host.
     async fn disk_use(&self, ns: &str) -> Result<Vec<DiskUse>>;
 
+    /// How many complete or cancelled assignments of `ns` still have a worktree recorded
+    /// (`baton queue` hints at a retention policy when some do and none is set).
+    async fn finished_worktrees(&self, ns: &str) -> Result<u64>;
+
     /// Applies `update-assignment`: status changes, guards, a resume's PM job.
     async fn update_assignment(
         &self,

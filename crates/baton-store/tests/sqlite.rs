@@ -246,3 +246,54 @@ async fn two_connections_racing_for_a_schedules_slot_create_one_assignment() {
     assert_eq!(fired, 1);
     assert_eq!(stores[1].assignments(suite::NS, &AssignmentFilter::default()).await.unwrap().len(), 1);
 }
+
+/// Migration 0017 moves attempts out of a WITHOUT ROWID table (whose long prompts each took an
+/// overflow page of their own): every attempt, prompt and figure of a database written before
+/// it is still there after it.
+#[tokio::test]
+async fn attempts_written_before_the_rowid_migration_keep_everything() {
+    use baton_core::store::AttemptStart;
+    use baton_core::{ErrorKind, JobType};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let store = SqliteStore::open(path.clone()).await.unwrap();
+    let (_a, ids) = suite::assignment_with(&(Arc::new(store) as suite::Shared), &[JobType::Implement]).await;
+    let store = SqliteStore::open(path.clone()).await.unwrap();
+    let prompt = "Brief: keep the public API stable, run the tests — ünïcode\n".repeat(80);
+    for n in 1..=2 {
+        let c = store.claim_next(suite::NS, "r1", 60_000, &suite::policy()).await.unwrap().unwrap();
+        let start = AttemptStart { prompt: Some(format!("{prompt}{n}")), ..Default::default() };
+        assert!(store.record_start(&c.job.id, c.token, &start).await.unwrap());
+        let end = if n == 1 { suite::failure(ErrorKind::Transient, "503") } else { suite::success("done") };
+        store.finish_attempt(&c.job.id, c.token, end, &suite::policy()).await.unwrap();
+    }
+    let before = store.job(suite::NS, &ids[0]).await.unwrap();
+    drop(store);
+    // The table as it was before 0017, holding the same rows, at the version before it.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let columns = "job_id, n, runner, started_at, finished_at, outcome, error_kind, error, prompt, prompt_bytes, \
+                   prompt_sha256, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost_usd, \
+                   cost_source, model";
+    conn.execute_batch(&format!(
+        "CREATE TABLE old_attempts ({columns}, PRIMARY KEY (job_id, n)) WITHOUT ROWID; \
+         INSERT INTO old_attempts SELECT {columns} FROM attempts; DROP TABLE attempts; \
+         ALTER TABLE old_attempts RENAME TO attempts; CREATE INDEX attempts_finished_at ON attempts(finished_at); \
+         DROP INDEX assignments_finished_worktrees; PRAGMA user_version = {};",
+        version - 1
+    ))
+    .unwrap();
+    drop(conn);
+
+    let store = SqliteStore::open(path.clone()).await.unwrap();
+    let after = store.job(suite::NS, &ids[0]).await.unwrap();
+    assert_eq!(after, before, "every attempt and figure kept");
+    let one = store.attempt_prompt(suite::NS, &ids[0], Some(1)).await.unwrap();
+    assert_eq!(one.prompt, Some(format!("{prompt}1")));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let sql: String =
+        conn.query_row("SELECT sql FROM sqlite_master WHERE name = 'attempts'", [], |r| r.get(0)).unwrap();
+    assert!(!sql.contains("WITHOUT ROWID"), "{sql}");
+    let now: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(now, version);
+}

@@ -114,7 +114,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  baton namespaces --json")]
     Namespaces,
 
-    /// List assignments, newest first.
+    /// List assignments, newest first (the newest 100; --all for every one).
     #[command(after_help = "Example:\n  baton assignments --status blocked")]
     Assignments(AssignmentsArgs),
 
@@ -506,9 +506,13 @@ pub struct AssignmentsArgs {
     #[arg(long, value_parser = assignment_status_parser())]
     pub status: Option<AssignmentStatus>,
 
-    /// At most this many (the newest).
+    /// At most this many (the newest); text shows the newest 100 unless told otherwise.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: Option<u32>,
+
+    /// Every assignment, however many (text output; `--json` lists every one by default).
+    #[arg(long, conflicts_with = "limit")]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]

@@ -54,30 +54,39 @@ pub async fn create(
     new.validate().map_err(Error::from)?;
     scope::check(conn, &new.namespace, actor, Mutation::CreateAssignment, at).await?;
     let north_star = new.north_star.trim();
-    let id = ids::new_assignment_id();
     let parents = dependencies::resolve(conn, &new.namespace, &new.after).await?;
     let waits = deferral::at_create(&parents.iter().map(Parent::of).collect::<Vec<_>>(), new.base_ref.as_deref())?;
     let status = if waits == Deferral::Wait { AssignmentStatus::Deferred } else { AssignmentStatus::Active };
-    sqlx::query(
-        "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, base_ref, \
-         created_at, updated_at, base_branch, context, budget_tokens) \
-         VALUES ($1, $2, $3, $11, $4, $5, $6, $7, $8, $8, $9, $10, $12)",
-    )
-    .bind(&id)
-    .bind(&new.namespace)
-    .bind(pg_text(north_star))
-    .bind(rows::int(new.max_jobs))
-    .bind(new.budget_usd)
-    .bind(new.origin_root.as_deref().map(pg_text))
-    .bind(new.base_ref.as_deref().map(pg_text))
-    .bind(at)
-    .bind(new.base_branch.as_deref().map(pg_text))
-    .bind(pg_text(&new.context))
-    .bind(status.as_str())
-    .bind(new.budget_tokens)
-    .execute(&mut *conn)
-    .await
-    .ctx("creating an assignment")?;
+    // Drawn again while the id is taken (see [`ids`]).
+    let mut stored_id = None;
+    for _ in 0..ids::MAX_DRAWS {
+        let id = ids::new_assignment_id();
+        let stored = sqlx::query(
+            "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, base_ref, \
+             created_at, updated_at, base_branch, context, budget_tokens) \
+             VALUES ($1, $2, $3, $11, $4, $5, $6, $7, $8, $8, $9, $10, $12) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(&new.namespace)
+        .bind(pg_text(north_star))
+        .bind(rows::int(new.max_jobs))
+        .bind(new.budget_usd)
+        .bind(new.origin_root.as_deref().map(pg_text))
+        .bind(new.base_ref.as_deref().map(pg_text))
+        .bind(at)
+        .bind(new.base_branch.as_deref().map(pg_text))
+        .bind(pg_text(&new.context))
+        .bind(status.as_str())
+        .bind(new.budget_tokens)
+        .execute(&mut *conn)
+        .await
+        .ctx("creating an assignment")?;
+        if stored.rows_affected() > 0 {
+            stored_id = Some(id);
+            break;
+        }
+    }
+    let id = stored_id.ok_or_else(|| ids::exhausted("creating an assignment"))?;
     rows::record(conn, &id, None, at, actor, "created", None).await?;
     dependencies::link(conn, &id, &parents).await?;
     match &waits {

@@ -165,29 +165,7 @@ pub async fn insert(
             .await
             .ctx("reading the chain length")?,
     };
-    let id = ids::new_job_id();
-    sqlx::query(
-        "INSERT INTO jobs (id, namespace, assignment_id, position, type, harness, context, status, max_attempts, \
-         for_job_id, created_at, session_mode, session_source_job_id, model, effort) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(&id)
-    .bind(ns)
-    .bind(aid)
-    .bind(position)
-    .bind(new.job_type.as_str())
-    .bind(pg_text(&new.harness))
-    .bind(pg_text(&new.context))
-    .bind(rows::int(new.max_attempts))
-    .bind(&new.for_job_id)
-    .bind(at)
-    .bind(new.session.as_ref().map_or(SessionMode::Fresh, |s| s.mode).as_str())
-    .bind(new.session.as_ref().map(|s| s.job_id.as_str()))
-    .bind(new.model.as_deref().map(pg_text))
-    .bind(new.effort.as_deref().map(pg_text))
-    .execute(&mut *conn)
-    .await
-    .ctx("inserting a job")?;
+    let id = insert_job_row(conn, ns, aid, position, new, at).await?;
     let action = match &new.after {
         Some(after) => format!("{} job inserted after {after} ({})", new.job_type, new.harness),
         None => format!("{} job queued ({})", new.job_type, new.harness),
@@ -195,6 +173,47 @@ pub async fn insert(
     rows::record(conn, aid, Some(&id), at, actor, &action, None).await?;
     touch(conn, aid, at).await?;
     get(conn, ns, &id).await
+}
+
+/// Inserts the job row under a fresh id, drawing again while the id is taken (see [`ids`]).
+async fn insert_job_row(
+    conn: &mut PgConnection,
+    ns: &str,
+    aid: &str,
+    position: i32,
+    new: &NewJob,
+    at: Millis,
+) -> TxResult<String> {
+    for _ in 0..ids::MAX_DRAWS {
+        let id = ids::new_job_id();
+        let stored = sqlx::query(
+            "INSERT INTO jobs (id, namespace, assignment_id, position, type, harness, context, status, max_attempts, \
+             for_job_id, created_at, session_mode, session_source_job_id, model, effort) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(ns)
+        .bind(aid)
+        .bind(position)
+        .bind(new.job_type.as_str())
+        .bind(pg_text(&new.harness))
+        .bind(pg_text(&new.context))
+        .bind(rows::int(new.max_attempts))
+        .bind(&new.for_job_id)
+        .bind(at)
+        .bind(new.session.as_ref().map_or(SessionMode::Fresh, |s| s.mode).as_str())
+        .bind(new.session.as_ref().map(|s| s.job_id.as_str()))
+        .bind(new.model.as_deref().map(pg_text))
+        .bind(new.effort.as_deref().map(pg_text))
+        .execute(&mut *conn)
+        .await
+        .ctx("inserting a job")?;
+        if stored.rows_affected() > 0 {
+            return Ok(id);
+        }
+    }
+    Err(ids::exhausted("inserting a job").into())
 }
 
 /// A PM job that inserted a job or changed its assignment's status has decided: its decision

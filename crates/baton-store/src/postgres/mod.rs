@@ -35,6 +35,7 @@ mod scope;
 mod sync;
 mod tx;
 mod version;
+mod worktrees;
 
 use crate::wake::Change;
 use async_trait::async_trait;
@@ -449,6 +450,10 @@ impl Store for PostgresStore {
 
     async fn disk_use(&self, ns: &str) -> Result<Vec<DiskUse>> {
         read_tx!(self, |c| maintenance::list(c, ns).await)
+    }
+
+    async fn finished_worktrees(&self, ns: &str) -> Result<u64> {
+        read_tx!(self, |c| worktrees::finished(c, ns).await)
     }
 
     async fn update_assignment(

@@ -23,32 +23,35 @@ pub fn create(conn: &Connection, new: &NewAssignment, actor: &Actor, at: Millis)
     new.validate()?;
     scope::check(conn, &new.namespace, actor, Mutation::CreateAssignment, at)?;
     let north_star = new.north_star.trim();
-    let id = ids::new_assignment_id();
     let parents = dependencies::resolve(conn, &new.namespace, &new.after)?;
     let waits = deferral::at_create(&parents.iter().map(Parent::of).collect::<Vec<_>>(), new.base_ref.as_deref())?;
     let status = if waits == Deferral::Wait { AssignmentStatus::Deferred } else { AssignmentStatus::Active };
-    conn.prepare_cached(
-        "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, base_ref, \
-         created_at, updated_at, base_branch, context, budget_tokens) \
-         VALUES (?1, ?2, ?3, ?11, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?12)",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            id,
-            new.namespace,
-            north_star,
-            new.max_jobs,
-            new.budget_usd,
-            new.origin_root,
-            new.base_ref,
-            at,
-            new.base_branch,
-            new.context,
-            status.as_str(),
-            new.budget_tokens
-        ])
-    })
-    .ctx("creating an assignment")?;
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO assignments (id, namespace, north_star, status, max_jobs, budget_usd, origin_root, base_ref, \
+             created_at, updated_at, base_branch, context, budget_tokens) \
+             VALUES (?1, ?2, ?3, ?11, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?12) ON CONFLICT (id) DO NOTHING",
+        )
+        .ctx("creating an assignment")?;
+    let id = ids::insert_unique(ids::new_assignment_id, "creating an assignment", |id| {
+        insert
+            .execute(params![
+                id,
+                new.namespace,
+                north_star,
+                new.max_jobs,
+                new.budget_usd,
+                new.origin_root,
+                new.base_ref,
+                at,
+                new.base_branch,
+                new.context,
+                status.as_str(),
+                new.budget_tokens
+            ])
+            .ctx("creating an assignment")
+    })?;
+    drop(insert);
     rows::record(conn, &id, None, at, actor, "created", None)?;
     dependencies::link(conn, &id, &parents)?;
     match &waits {

@@ -1,5 +1,12 @@
 //! The idle assignments of a namespace for `baton queue` ([`baton_core::engine::idle`]): active
 //! with no job pending or running, the longest-idle first.
+//!
+//! Bounded like the rest of `queue`: the list walks the active assignments in idle order
+//! (`assignments_by_status_updated`) and stops at [`QUEUE_LIST_CAP`] or once it found as many as
+//! there are; the total comes from the kept counters rather than from visiting every active
+//! assignment. Every active assignment with an open job either has a ready-rule head (a pending
+//! job and nothing running, kept in `queue_heads`) or a running job (at most one per assignment,
+//! by `jobs_one_running`), so the idle ones are the active count less those two.
 
 use super::rows::{self, ASSIGNMENT_COLUMNS};
 use super::Context;
@@ -10,17 +17,36 @@ use rusqlite::{params, Connection};
 
 /// The first [`QUEUE_LIST_CAP`] idle assignments and how many there are.
 pub fn list(conn: &Connection, ns: &str) -> Result<(Vec<Assignment>, u64)> {
+    let total: i64 = conn
+        .prepare_cached(
+            "SELECT (SELECT COALESCE(SUM(n), 0) FROM status_counts WHERE namespace = ?1 AND entity = 'assignment' \
+               AND status = 'active') \
+             - (SELECT COALESCE(SUM(n), 0) FROM queue_head_counts WHERE namespace = ?1) \
+             - (SELECT COUNT(*) FROM jobs j JOIN assignments a ON a.id = j.assignment_id \
+               WHERE j.namespace = ?1 AND j.status = 'running' AND a.status = 'active')",
+        )
+        .and_then(|mut s| s.query_row(params![ns], |r| r.get(0)))
+        .ctx("counting idle assignments")?;
+    let total = u64::try_from(total).unwrap_or(0);
+    // The walk stops once it found every idle assignment the counters know of: with none, or
+    // with all of them early in idle order, it does not visit the rest of the active ones.
+    let shown = total.min(QUEUE_LIST_CAP as u64);
+    if shown == 0 {
+        return Ok((Vec::new(), 0));
+    }
     // `jobs_open` answers the NOT EXISTS from its (namespace, assignment_id) prefix.
     let found: Vec<Assignment> = conn
         .prepare_cached(&format!(
-            "SELECT {ASSIGNMENT_COLUMNS} FROM assignments a WHERE namespace = ?1 AND status = 'active' \
+            "SELECT {ASSIGNMENT_COLUMNS} FROM assignments a INDEXED BY assignments_by_status_updated \
+             WHERE namespace = ?1 AND status = 'active' \
              AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.namespace = ?1 AND j.assignment_id = a.id \
-             AND j.status IN ('pending', 'running')) ORDER BY updated_at, id"
+             AND j.status IN ('pending', 'running')) ORDER BY updated_at, id LIMIT ?2"
         ))
-        .and_then(|mut s| s.query_map(params![ns], rows::assignment)?.collect())
+        .and_then(|mut s| s.query_map(params![ns, shown as i64], rows::assignment)?.collect())
         .ctx("listing idle assignments")?;
-    let mut idle: Vec<Assignment> = found.into_iter().filter(|a| is_idle(a, 0)).collect();
-    let total = idle.len() as u64;
-    idle.truncate(QUEUE_LIST_CAP);
+    let idle: Vec<Assignment> = found.into_iter().filter(|a| is_idle(a, 0)).collect();
+    // Never fewer than listed: the counters and the rows are read in one snapshot, so this only
+    // guards the arithmetic.
+    let total = total.max(idle.len() as u64);
     Ok((idle, total))
 }

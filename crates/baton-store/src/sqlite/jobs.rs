@@ -115,31 +115,35 @@ pub fn insert(conn: &Connection, ns: &str, aid: &str, new: &NewJob, actor: &Acto
             .and_then(|mut s| s.query_row(params![aid], |r| r.get(0)))
             .ctx("reading the chain length")?,
     };
-    let id = ids::new_job_id();
-    conn.prepare_cached(
-        "INSERT INTO jobs (id, namespace, assignment_id, position, type, harness, context, status, max_attempts, \
-         for_job_id, created_at, session_mode, session_source_job_id, model, effort) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            id,
-            ns,
-            aid,
-            position,
-            new.job_type.as_str(),
-            new.harness,
-            new.context,
-            new.max_attempts,
-            new.for_job_id,
-            at,
-            new.session.as_ref().map_or(SessionMode::Fresh, |s| s.mode).as_str(),
-            new.session.as_ref().map(|s| &s.job_id),
-            new.model,
-            new.effort
-        ])
-    })
-    .ctx("inserting a job")?;
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO jobs (id, namespace, assignment_id, position, type, harness, context, status, max_attempts, \
+             for_job_id, created_at, session_mode, session_source_job_id, model, effort) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .ctx("inserting a job")?;
+    let id = ids::insert_unique(ids::new_job_id, "inserting a job", |id| {
+        insert
+            .execute(params![
+                id,
+                ns,
+                aid,
+                position,
+                new.job_type.as_str(),
+                new.harness,
+                new.context,
+                new.max_attempts,
+                new.for_job_id,
+                at,
+                new.session.as_ref().map_or(SessionMode::Fresh, |s| s.mode).as_str(),
+                new.session.as_ref().map(|s| &s.job_id),
+                new.model,
+                new.effort
+            ])
+            .ctx("inserting a job")
+    })?;
+    drop(insert);
     let action = match &new.after {
         Some(after) => format!("{} job inserted after {after} ({})", new.job_type, new.harness),
         None => format!("{} job queued ({})", new.job_type, new.harness),

@@ -23,6 +23,7 @@ mod schedules;
 mod scope;
 mod sync;
 mod version;
+mod worktrees;
 
 use crate::wake::{Change, Subscription, WakeDir};
 use async_trait::async_trait;
@@ -353,6 +354,11 @@ impl Store for SqliteStore {
     async fn disk_use(&self, ns: &str) -> Result<Vec<DiskUse>> {
         let ns = ns.to_string();
         self.read(move |tx, _| maintenance::list(tx, &ns)).await
+    }
+
+    async fn finished_worktrees(&self, ns: &str) -> Result<u64> {
+        let ns = ns.to_string();
+        self.read(move |tx, _| worktrees::finished(tx, &ns)).await
     }
 
     async fn update_assignment(

@@ -8,6 +8,7 @@
 
 mod decisions;
 mod dependencies;
+mod ids;
 mod lifecycle;
 mod maintenance;
 mod queue;
@@ -15,8 +16,10 @@ mod runner;
 mod schedules;
 mod spend;
 mod sync;
+mod worktrees;
 pub use decisions::*;
 pub use dependencies::*;
+pub use ids::*;
 pub use lifecycle::*;
 pub use maintenance::*;
 pub use queue::*;
@@ -24,6 +27,7 @@ pub use runner::*;
 pub use schedules::*;
 pub use spend::*;
 pub use sync::*;
+pub use worktrees::*;
 
 use baton_core::lifecycle::AssignmentUpdate;
 use baton_core::request::RequestError;
@@ -79,7 +83,9 @@ macro_rules! store_suite {
             a_holder_hands_the_upkeep_back, queue_counts_equal_a_recount_through_the_lifecycle,
             schedules_are_added_listed_paused_and_removed, a_slot_fires_exactly_once_however_many_try,
             overlap_skip_waits_for_the_previous_assignment, a_fire_on_demand_keeps_the_slot_and_obeys_overlap,
-            a_refused_assignment_is_a_skipped_run_and_the_slot_moves_on);
+            a_refused_assignment_is_a_skipped_run_and_the_slot_moves_on,
+            a_taken_id_is_drawn_again, an_id_space_that_is_all_taken_is_an_error_with_nothing_stored,
+            finished_assignments_keeping_a_worktree_are_counted);
     };
     (@tests $factory:path; $attrs:tt; $($name:ident),* $(,)?) => {
         $( $crate::store_suite!(@test $factory; $attrs; $name); )*

@@ -12,7 +12,7 @@ fn slow_retries() -> EnginePolicy {
 
 /// Checks `queue` against a recount from the full lists: counts by status, and the ready rule
 /// (the first pending job of an active assignment with nothing running) split by back-off.
-async fn assert_queue_matches_a_recount(store: &Shared, step: &str) {
+pub async fn assert_queue_matches_a_recount(store: &Shared, step: &str) {
     let now = baton_core::time::now_ms();
     let q = store.queue(NS, now).await.unwrap();
     let mut assignments = store.assignments(NS, &AssignmentFilter::default()).await.unwrap();
@@ -41,6 +41,18 @@ async fn assert_queue_matches_a_recount(store: &Shared, step: &str) {
     assert_eq!(q.ready.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), ready, "{step}: ready");
     assert_eq!(q.waiting.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), waiting, "{step}: waiting");
     assert_eq!((q.ready_total, q.waiting_total), (ready.len() as u64, waiting.len() as u64), "{step}: totals");
+    // Idle: active with no job pending or running, the longest-idle first.
+    let mut idle: Vec<_> = assignments
+        .iter()
+        .filter(|a| a.status == AssignmentStatus::Active)
+        .filter(|a| {
+            !jobs.iter().any(|j| j.assignment_id == a.id && matches!(j.status, JobStatus::Pending | JobStatus::Running))
+        })
+        .collect();
+    idle.sort_by(|a, b| (a.updated_at, &a.id).cmp(&(b.updated_at, &b.id)));
+    let idle: Vec<_> = idle.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(q.idle.iter().map(|a| a.id.clone()).collect::<Vec<_>>(), idle, "{step}: idle");
+    assert_eq!(q.idle_total, idle.len() as u64, "{step}: idle total");
 }
 
 pub async fn queue_counts_equal_a_recount_through_the_lifecycle(store: Shared) {
@@ -49,6 +61,8 @@ pub async fn queue_counts_equal_a_recount_through_the_lifecycle(store: Shared) {
     for _ in 0..6 {
         ids.push(assignment_with(&store, &[JobType::Plan, JobType::Implement]).await);
     }
+    // One with nothing queued: idle from the start.
+    assignment_with(&store, &[]).await;
     assert_queue_matches_a_recount(&store, "created").await;
 
     // Claims make their assignments busy; a finish queues the PM right after.

@@ -141,8 +141,8 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
     }
     table_or_none(&mut text, &t, style, width);
 
-    more(&mut text, style, q.blocked_total, q.blocked.len(), "baton assignments --status blocked");
-    more(&mut text, style, q.idle_total, q.idle.len(), "baton assignments --status active");
+    more(&mut text, style, q.blocked_total, q.blocked.len(), "baton assignments --status blocked --all");
+    more(&mut text, style, q.idle_total, q.idle.len(), "baton assignments --status active --all");
     section(&mut text, style, "runners", q.runners.len());
     if q.runners.is_empty() && (!q.ready.is_empty() || !q.waiting.is_empty()) {
         text.push_str(&style.dim("  none: nothing will run until you start one with `baton run`"));

@@ -5,7 +5,7 @@
 
 use crate::output::format::relative;
 use crate::output::style::{Style, RED};
-use baton_core::store::{AssignmentFilter, DiskUse, QueueSummary};
+use baton_core::store::{DiskUse, QueueSummary};
 use baton_core::time::Millis;
 use baton_core::{Config, Result, Store};
 use baton_runner::gc::human_bytes;
@@ -36,12 +36,8 @@ pub async fn report(store: &dyn Store, config: &Config, ns: &str) -> Result<Disk
     let hosts = store.disk_use(ns).await?;
     let worktrees_bytes = hosts.iter().map(|h| h.worktrees_bytes).fold(0u64, u64::saturating_add);
     let warn_worktrees_bytes = config.retention.warn_worktrees_bytes();
-    let finished_worktrees_without_policy = if config.retention.worktrees_set() {
-        0
-    } else {
-        let all = store.assignments(ns, &AssignmentFilter::default()).await?;
-        all.iter().filter(|a| a.status.is_final() && a.worktree.is_some()).count() as u64
-    };
+    let finished_worktrees_without_policy =
+        if config.retention.worktrees_set() { 0 } else { store.finished_worktrees(ns).await? };
     Ok(DiskReport {
         hosts,
         worktrees_bytes,

@@ -429,3 +429,25 @@ fn namespaces_are_isolated() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(ids(&v), vec![mine]);
 }
+
+#[test]
+fn assignments_shows_the_newest_hundred_and_says_how_many_more() {
+    let s = Sandbox::new();
+    let created: Vec<String> = (0..102).map(|i| s.create(&format!("task {i}"), &[])).collect();
+    let text = s.ok(&["assignments"]);
+    let rows = text.lines().filter(|l| l.starts_with('a')).count();
+    assert_eq!(rows, 100, "{text}");
+    assert!(text.contains(&created[101]) && !text.contains(&created[0]), "the newest first: {text}");
+    assert!(text.contains("… and 2 more: `baton assignments --all` lists them"), "{text}");
+    let all = s.ok(&["assignments", "--all"]);
+    assert_eq!(all.lines().filter(|l| l.starts_with('a')).count(), 102, "{all}");
+    assert!(!all.contains("more"), "{all}");
+    let limited = s.ok(&["assignments", "--limit", "3"]);
+    assert_eq!(limited.lines().filter(|l| l.starts_with('a')).count(), 3, "{limited}");
+    assert!(!limited.contains("more"), "--limit asked for a number: {limited}");
+    let active = s.ok(&["assignments", "--status", "active"]);
+    assert!(active.contains("… and more: `baton assignments --status active --all` lists them"), "{active}");
+    // A script gets every one unless it asks for fewer.
+    assert_eq!(s.json(&["assignments"]).as_array().map(Vec::len), Some(102));
+    s.fails(&["assignments", "--all", "--limit", "3"], 2);
+}
