@@ -16,7 +16,7 @@
 
 use baton_core::store::{AssignmentFilter, JobFilter};
 use baton_core::time::Millis;
-use baton_core::{Config, Result, Store};
+use baton_core::{Assignment, Config, Job, Result, Store};
 use baton_harness::Format;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -171,34 +171,47 @@ pub async fn sweep(
     dry_run: bool,
 ) -> Result<Vec<SessionFile>> {
     let assignments = store.assignments(ns, &AssignmentFilter::default()).await?;
+    let jobs = store.jobs(ns, &JobFilter::default()).await?;
+    let ended = ended_at(&assignments, &jobs);
     let due: HashSet<String> = assignments
         .iter()
-        .filter(|a| a.status.is_final() && a.updated_at < cutoff)
+        .filter(|a| a.status.is_final() && ended.get(a.id.as_str()).is_some_and(|at| *at < cutoff))
         .filter(|a| !matches!(a.host.as_deref(), Some(h) if h != host))
         .map(|a| a.id.clone())
         .collect();
-    let jobs = store.jobs(ns, &JobFilter::default()).await?;
     let still_needed: HashSet<String> =
         jobs.iter().filter(|j| !due.contains(&j.assignment_id)).filter_map(|j| j.session_id.clone()).collect();
     // Sessions live on the machine that ran them; a session recorded elsewhere is not here.
-    let here = |j: &baton_core::Job| j.session_host.as_deref().is_none_or(|h| h == host);
-    let wanted: Vec<&baton_core::Job> = jobs
+    let here = |j: &Job| j.session_host.as_deref().is_none_or(|h| h == host);
+    let wanted: Vec<&Job> = jobs
         .iter()
         .filter(|j| due.contains(&j.assignment_id) && here(j))
         .filter(|j| j.session_id.as_deref().is_some_and(plausible_id))
         .collect();
     let config = config.clone();
-    let owned: Vec<baton_core::Job> = wanted.into_iter().cloned().collect();
+    let owned: Vec<Job> = wanted.into_iter().cloned().collect();
     let found = tokio::task::spawn_blocking(move || collect(&config, &owned, &still_needed, dry_run)).await;
     Ok(found.unwrap_or_default())
 }
 
-fn collect(
-    config: &Config,
-    jobs: &[baton_core::Job],
-    still_needed: &HashSet<String>,
-    dry_run: bool,
-) -> Vec<SessionFile> {
+/// When each assignment's work ended: its last job's end, else (no job ever ended) its last
+/// change. Not `updated_at` alone: removing a finished assignment's worktree, or merging it,
+/// changes the assignment, and its sessions must not wait another `agent_sessions_after` for it.
+fn ended_at<'a>(assignments: &'a [Assignment], jobs: &[Job]) -> HashMap<&'a str, Millis> {
+    let mut last_job_end: HashMap<&str, Millis> = HashMap::new();
+    for job in jobs {
+        if let Some(finished) = job.finished_at {
+            let at = last_job_end.entry(job.assignment_id.as_str()).or_insert(finished);
+            *at = (*at).max(finished);
+        }
+    }
+    assignments
+        .iter()
+        .map(|a| (a.id.as_str(), last_job_end.get(a.id.as_str()).copied().unwrap_or(a.updated_at)))
+        .collect()
+}
+
+fn collect(config: &Config, jobs: &[Job], still_needed: &HashSet<String>, dry_run: bool) -> Vec<SessionFile> {
     let mut indexes: HashMap<Place, HashMap<String, Vec<PathBuf>>> = HashMap::new();
     let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut report = Vec::new();
