@@ -66,7 +66,7 @@ pub async fn add(conn: &mut PgConnection, new: &NewSchedule, actor: &Actor, at: 
     ))
     .bind(&id)
     .bind(&new.namespace)
-    .bind(pg_text(new.cron.trim()))
+    .bind(pg_text(spec.pattern()))
     .bind(pg_text(new.timezone.trim()))
     .bind(pg_text(new.north_star.trim()))
     .bind(new.overlap.as_str())

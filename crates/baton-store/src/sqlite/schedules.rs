@@ -62,7 +62,7 @@ pub fn add(conn: &Connection, new: &NewSchedule, actor: &Actor, at: Millis) -> R
         s.execute(params![
             id,
             new.namespace,
-            new.cron.trim(),
+            spec.pattern(),
             new.timezone.trim(),
             new.north_star.trim(),
             new.overlap.as_str(),
