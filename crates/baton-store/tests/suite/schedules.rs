@@ -64,6 +64,10 @@ pub async fn schedules_are_added_listed_paused_and_removed(store: Shared) {
     assert!(matches!(store.schedule("other-ns", &s.id).await.unwrap_err(), Error::ScheduleNotFound { .. }));
 
     assert_eq!(store.schedule_slots(NS).await.unwrap(), vec![(s.id.clone(), s.next_fire_at)]);
+    // Resuming one that is not paused changes nothing: a due slot (runners were down) stays due.
+    let slot = due(&store, &s.id).await;
+    let resumed = store.pause_schedule(NS, &s.id, false, &person()).await.unwrap();
+    assert_eq!((resumed.paused, resumed.next_fire_at), (false, slot), "its due slot is kept");
     let paused = store.pause_schedule(NS, &s.id, true, &person()).await.unwrap();
     assert!(paused.paused);
     assert!(store.schedule_slots(NS).await.unwrap().is_empty(), "runners do not wake for a paused schedule");
