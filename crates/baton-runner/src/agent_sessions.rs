@@ -16,7 +16,7 @@
 
 use baton_core::store::{AssignmentFilter, JobFilter};
 use baton_core::time::Millis;
-use baton_core::{Assignment, Config, Job, Result, Store};
+use baton_core::{Config, Job, Result, Store};
 use baton_harness::Format;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -172,7 +172,7 @@ pub async fn sweep(
 ) -> Result<Vec<SessionFile>> {
     let assignments = store.assignments(ns, &AssignmentFilter::default()).await?;
     let jobs = store.jobs(ns, &JobFilter::default()).await?;
-    let ended = ended_at(&assignments, &jobs);
+    let ended = crate::gc::ended_at(&assignments, &jobs);
     let due: HashSet<String> = assignments
         .iter()
         .filter(|a| a.status.is_final() && ended.get(a.id.as_str()).is_some_and(|at| *at < cutoff))
@@ -192,23 +192,6 @@ pub async fn sweep(
     let owned: Vec<Job> = wanted.into_iter().cloned().collect();
     let found = tokio::task::spawn_blocking(move || collect(&config, &owned, &still_needed, dry_run)).await;
     Ok(found.unwrap_or_default())
-}
-
-/// When each assignment's work ended: its last job's end, else (no job ever ended) its last
-/// change. Not `updated_at` alone: removing a finished assignment's worktree, or merging it,
-/// changes the assignment, and its sessions must not wait another `agent_sessions_after` for it.
-fn ended_at<'a>(assignments: &'a [Assignment], jobs: &[Job]) -> HashMap<&'a str, Millis> {
-    let mut last_job_end: HashMap<&str, Millis> = HashMap::new();
-    for job in jobs {
-        if let Some(finished) = job.finished_at {
-            let at = last_job_end.entry(job.assignment_id.as_str()).or_insert(finished);
-            *at = (*at).max(finished);
-        }
-    }
-    assignments
-        .iter()
-        .map(|a| (a.id.as_str(), last_job_end.get(a.id.as_str()).copied().unwrap_or(a.updated_at)))
-        .collect()
 }
 
 fn collect(config: &Config, jobs: &[Job], still_needed: &HashSet<String>, dry_run: bool) -> Vec<SessionFile> {

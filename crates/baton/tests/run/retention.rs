@@ -240,3 +240,26 @@ fn removing_a_worktree_does_not_make_its_agent_sessions_young_again() {
     assert_eq!(sessions[0]["outcome"], "removed", "{report:#}");
     assert!(!file.exists() && !Path::new(&tree).exists());
 }
+
+#[test]
+fn finished_after_counts_from_the_end_of_the_work_not_from_a_later_merge() {
+    let bench = Bench::new();
+    let (aid, _) = bench.assignment("Merged later @flow implement", "implement", "@write m.txt merged");
+    bench.run_until_idle(&[]);
+    let tree = bench.detail(&aid)["worktree"].as_str().unwrap_or_default().to_string();
+    bench.config("[retention]\nfinished_after = \"3s\"\n");
+    let outcome = |report: &Value| -> Option<String> {
+        let all = report["worktrees"].as_array().cloned().unwrap_or_default();
+        all.iter().find(|w| w["assignment"] == aid.as_str()).and_then(|w| w["outcome"].as_str().map(str::to_string))
+    };
+    bench.wait_for("the work to be three seconds old", || outcome(&bench.json(&["gc", "--dry-run"])).is_some());
+    assert_eq!(
+        outcome(&bench.json(&["gc", "--dry-run"])).unwrap_or_default(),
+        format!("kept: branch baton/{aid} is not merged into main")
+    );
+    // Merged now, long after its work ended: the merge does not make the work three seconds young.
+    bench.ok(&["merge", &aid]);
+    let report = bench.json(&["gc"]);
+    assert_eq!(outcome(&report).as_deref(), Some("removed"), "{report:#}");
+    assert!(!Path::new(&tree).exists());
+}
