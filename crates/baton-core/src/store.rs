@@ -222,8 +222,9 @@ pub trait Store: RunnerStore + Send + Sync {
     /// it was.
     async fn remove_schedule(&self, ns: &str, id: &str, actor: &Actor) -> Result<Schedule>;
 
-    /// Pauses (`true`) or resumes a schedule. Resuming moves its next slot to the first after
-    /// now: the slots it missed while paused are not fired.
+    /// Pauses (`true`) or resumes a schedule. Resuming a paused one moves its next slot to the
+    /// first after now: the slots it missed while paused are not fired. Resuming one that is not
+    /// paused changes nothing.
     async fn pause_schedule(&self, ns: &str, id: &str, paused: bool, actor: &Actor) -> Result<Schedule>;
 
     /// Moves a schedule's next slot to `at` (a person moving it, or a test making it due now).

@@ -16,7 +16,7 @@
 
 use baton_core::store::{AssignmentFilter, JobFilter};
 use baton_core::time::Millis;
-use baton_core::{Config, Result, Store};
+use baton_core::{Config, Job, Result, Store};
 use baton_harness::Format;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -171,34 +171,30 @@ pub async fn sweep(
     dry_run: bool,
 ) -> Result<Vec<SessionFile>> {
     let assignments = store.assignments(ns, &AssignmentFilter::default()).await?;
+    let jobs = store.jobs(ns, &JobFilter::default()).await?;
+    let ended = crate::gc::ended_at(&assignments, &jobs);
     let due: HashSet<String> = assignments
         .iter()
-        .filter(|a| a.status.is_final() && a.updated_at < cutoff)
+        .filter(|a| a.status.is_final() && ended.get(a.id.as_str()).is_some_and(|at| *at < cutoff))
         .filter(|a| !matches!(a.host.as_deref(), Some(h) if h != host))
         .map(|a| a.id.clone())
         .collect();
-    let jobs = store.jobs(ns, &JobFilter::default()).await?;
     let still_needed: HashSet<String> =
         jobs.iter().filter(|j| !due.contains(&j.assignment_id)).filter_map(|j| j.session_id.clone()).collect();
     // Sessions live on the machine that ran them; a session recorded elsewhere is not here.
-    let here = |j: &baton_core::Job| j.session_host.as_deref().is_none_or(|h| h == host);
-    let wanted: Vec<&baton_core::Job> = jobs
+    let here = |j: &Job| j.session_host.as_deref().is_none_or(|h| h == host);
+    let wanted: Vec<&Job> = jobs
         .iter()
         .filter(|j| due.contains(&j.assignment_id) && here(j))
         .filter(|j| j.session_id.as_deref().is_some_and(plausible_id))
         .collect();
     let config = config.clone();
-    let owned: Vec<baton_core::Job> = wanted.into_iter().cloned().collect();
+    let owned: Vec<Job> = wanted.into_iter().cloned().collect();
     let found = tokio::task::spawn_blocking(move || collect(&config, &owned, &still_needed, dry_run)).await;
     Ok(found.unwrap_or_default())
 }
 
-fn collect(
-    config: &Config,
-    jobs: &[baton_core::Job],
-    still_needed: &HashSet<String>,
-    dry_run: bool,
-) -> Vec<SessionFile> {
+fn collect(config: &Config, jobs: &[Job], still_needed: &HashSet<String>, dry_run: bool) -> Vec<SessionFile> {
     let mut indexes: HashMap<Place, HashMap<String, Vec<PathBuf>>> = HashMap::new();
     let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut report = Vec::new();

@@ -13,10 +13,11 @@
 use crate::agent_sessions::{self, SessionFile};
 use crate::retire;
 use crate::worktree_rules::{self, Cleaned};
-use baton_core::store::AssignmentFilter;
+use baton_core::store::{AssignmentFilter, JobFilter};
 use baton_core::time::Millis;
-use baton_core::{Config, Error, Result, Store};
+use baton_core::{Assignment, Config, Error, Job, Result, Store};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// What one pass did (or, dry, would do).
@@ -64,14 +65,19 @@ pub async fn run(store: &dyn Store, config: &Config, ns: &str, now: Millis, dry_
     let mut worktrees = Vec::new();
     if policy.worktrees_set() {
         let all = store.assignments(ns, &AssignmentFilter::default()).await?;
+        let ended = match policy.finished_after_ms {
+            Some(_) => ended_at(&all, &store.jobs(ns, &JobFilter::default()).await?),
+            None => HashMap::new(),
+        };
         // Worktrees live on the host that made them: another host's path is not there to check,
         // and judging it from here would forget a worktree that still exists.
         let here = crate::runner::host(config);
-        let due = |a: &baton_core::Assignment| {
-            policy.worktrees_merged || policy.finished_after_ms.is_some_and(|after| a.updated_at < cutoff(after))
+        let due = |a: &Assignment| {
+            let old = |after| ended.get(a.id.as_str()).is_some_and(|at| *at < cutoff(after));
+            policy.worktrees_merged || policy.finished_after_ms.is_some_and(old)
         };
         let candidates = all
-            .into_iter()
+            .iter()
             .filter(|a| !matches!(a.host.as_deref(), Some(h) if h != here))
             .filter(|a| worktree_rules::wants_cleaning(a) && due(a));
         for a in candidates {
@@ -79,7 +85,7 @@ pub async fn run(store: &dyn Store, config: &Config, ns: &str, now: Millis, dry_
                 Some(tree) => tokio::task::spawn_blocking(move || disk_use(Path::new(&tree))).await.ok().flatten(),
                 None => None,
             };
-            let cleaned = retire::retire(&config.repo_root, &a, dry_run).await;
+            let cleaned = retire::retire(&config.repo_root, a, dry_run).await;
             if cleaned.done {
                 store.clear_workspace(ns, &a.id, cleaned.branch_kept()).await?;
             }
@@ -108,6 +114,23 @@ pub async fn run(store: &dyn Store, config: &Config, ns: &str, now: Millis, dry_
         .filter_map(|w| w.bytes)
         .fold(0u64, u64::saturating_add);
     Ok(GcReport { dry_run, worktrees, bytes_freed, transcripts_dropped, agent_sessions, agent_sessions_bytes_freed })
+}
+
+/// When each assignment's work ended, which is what retention ages are counted from: its last
+/// job's end, else (no job ever ended) its last change. Not its last change alone: a merge, or
+/// the removal of its worktree, changes a finished assignment without making its work younger.
+pub(crate) fn ended_at<'a>(assignments: &'a [Assignment], jobs: &[Job]) -> HashMap<&'a str, Millis> {
+    let mut last_job_end: HashMap<&str, Millis> = HashMap::new();
+    for job in jobs {
+        if let Some(finished) = job.finished_at {
+            let at = last_job_end.entry(job.assignment_id.as_str()).or_insert(finished);
+            *at = (*at).max(finished);
+        }
+    }
+    assignments
+        .iter()
+        .map(|a| (a.id.as_str(), last_job_end.get(a.id.as_str()).copied().unwrap_or(a.updated_at)))
+        .collect()
 }
 
 /// Bytes of the regular files under `dir`, symbolic links not followed; `None` when `dir`

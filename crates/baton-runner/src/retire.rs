@@ -11,7 +11,7 @@
 //! in) and nothing was committed on the branch after it.
 
 use crate::git;
-use crate::worktree_rules::Cleaned;
+use crate::worktree_rules::{self, Cleaned};
 use baton_core::Assignment;
 use std::path::{Path, PathBuf};
 
@@ -146,13 +146,7 @@ async fn work_after_merge(root: &Path, a: &Assignment, head: &str, base_ref: &st
 /// Removes `a`'s worktree (and its branch) when [`reason_to_keep`] finds nothing, checked now;
 /// `dry_run` only says what would happen.
 pub async fn retire(root: &Path, a: &Assignment, dry_run: bool) -> Cleaned {
-    let mut c = Cleaned {
-        assignment: a.id.clone(),
-        worktree: a.worktree.clone(),
-        branch: a.branch.clone(),
-        outcome: String::new(),
-        done: false,
-    };
+    let mut c = Cleaned::of(a);
     if let Some(reason) = reason_to_keep(root, a).await {
         c.outcome = format!("kept: {reason}");
         return c;
@@ -161,24 +155,10 @@ pub async fn retire(root: &Path, a: &Assignment, dry_run: bool) -> Cleaned {
         c.outcome = "would be removed".into();
         return c;
     }
-    if let Some(tree) = a.worktree.as_deref().filter(|t| Path::new(t).exists()) {
-        // Never --force: git itself refuses a tree that changed since the check.
-        if let Err(e) = git::git(root, &["worktree", "remove", tree]).await {
-            c.outcome = format!("kept: {e}");
-            return c;
-        }
-    }
-    let _ = git::git(root, &["worktree", "prune"]).await;
-    c.outcome = "removed".to_string();
-    if let Some(branch) = &a.branch {
-        if git::branch_exists(root, branch).await {
-            // Its work is in the base (checked above), so -D loses nothing the base lacks.
-            if let Err(e) = git::git(root, &["branch", "-D", branch]).await {
-                c.outcome = format!("worktree removed; branch kept: {e}");
-            }
-        }
-    }
-    c.done = true;
+    // Never forced: git itself refuses a tree that changed since the check. The branch's work
+    // is in the base (checked above), so deleting it loses nothing the base lacks.
+    let tree = a.worktree.as_deref().map(Path::new).filter(|t| t.exists());
+    worktree_rules::remove(root, a, tree, false, &mut c).await;
     c
 }
 

@@ -25,6 +25,17 @@ pub struct Cleaned {
 }
 
 impl Cleaned {
+    /// `a`'s worktree and branch, nothing done to them yet.
+    pub fn of(a: &Assignment) -> Cleaned {
+        Cleaned {
+            assignment: a.id.clone(),
+            worktree: a.worktree.clone(),
+            branch: a.branch.clone(),
+            outcome: String::new(),
+            done: false,
+        }
+    }
+
     /// The branch outlived the clean (its deletion failed): the store keeps its name.
     pub fn branch_kept(&self) -> bool {
         self.branch.is_some() && self.outcome != "removed"
@@ -68,13 +79,7 @@ async fn merged(root: &Path, a: &Assignment) -> bool {
 /// Removes a finished assignment's worktree (and its branch when that loses no commits) from the
 /// repository at `root`; with `force`, uncommitted changes and unmerged commits go too.
 pub async fn clean(root: &Path, a: &Assignment, force: bool) -> Cleaned {
-    let mut c = Cleaned {
-        assignment: a.id.clone(),
-        worktree: a.worktree.clone(),
-        branch: a.branch.clone(),
-        outcome: String::new(),
-        done: false,
-    };
+    let mut c = Cleaned::of(a);
     let tree = a.worktree.as_deref().map(Path::new).filter(|t| t.exists());
     if let Some(tree) = tree {
         match git::is_dirty(tree).await {
@@ -106,6 +111,15 @@ pub async fn clean(root: &Path, a: &Assignment, force: bool) -> Cleaned {
         );
         return c;
     }
+    // Checked above: its commits are on another ref (or `force`), so -D is safe here even when
+    // the branch is not merged into the current HEAD.
+    remove(root, a, tree, force, &mut c).await;
+    c
+}
+
+/// Removes `tree` (git refuses a changed one unless `force`) and then `a`'s branch, once the
+/// caller has judged that both may go; `c` records what happened.
+pub(crate) async fn remove(root: &Path, a: &Assignment, tree: Option<&Path>, force: bool, c: &mut Cleaned) {
     if let Some(tree) = tree {
         let path = tree.display().to_string();
         let mut args = vec!["worktree", "remove"];
@@ -115,20 +129,17 @@ pub async fn clean(root: &Path, a: &Assignment, force: bool) -> Cleaned {
         args.push(&path);
         if let Err(e) = git::git(root, &args).await {
             c.outcome = format!("kept: {e}");
-            return c;
+            return;
         }
     }
     let _ = git::git(root, &["worktree", "prune"]).await;
     c.outcome = "removed".to_string();
     if let Some(branch) = &a.branch {
         if git::branch_exists(root, branch).await {
-            // Checked above: its commits are on another ref (or `force`), so -D is safe here even
-            // when the branch is not merged into the current HEAD.
             if let Err(e) = git::git(root, &["branch", "-D", branch]).await {
                 c.outcome = format!("worktree removed; branch kept: {e}");
             }
         }
     }
     c.done = true;
-    c
 }

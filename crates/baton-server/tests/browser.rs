@@ -27,17 +27,35 @@ fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
 }
 
-/// Chromium, with playwright-core installed beside the script that drives it.
+/// Chromium, with playwright-core installed beside the scripts that drive it.
 fn browser() -> PathBuf {
     let chromium = baton_testkit::chromium();
-    if !browser_dir().join("node_modules/playwright-core").exists() {
+    let dir = browser_dir();
+    let playwright = dir.join("node_modules/playwright-core");
+    if !playwright.exists() {
+        // The tests of this binary run in processes of their own, started together, and `npm ci`
+        // first empties the node_modules it installs into: in one shared folder they would undo
+        // each other's installs. Each installs into a folder of its own and moves the result into
+        // place with one rename, which only the first to finish wins.
+        let staging = tempfile::Builder::new().prefix(".install-").tempdir_in(&dir).expect("a staging folder");
+        for file in ["package.json", "package-lock.json"] {
+            std::fs::copy(dir.join(file), staging.path().join(file)).expect("the package files");
+        }
         // The lock file pins playwright-core; it brings no browser of its own.
         let installed = std::process::Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(browser_dir())
+            .current_dir(staging.path())
             .status()
             .is_ok_and(|s| s.success());
         assert!(installed, "`npm ci` failed in tests/browser");
+        if std::fs::rename(staging.path().join("node_modules"), dir.join("node_modules")).is_err()
+            && !playwright.exists()
+        {
+            // What is there is an install cut short by an earlier run, not another test's.
+            std::fs::remove_dir_all(dir.join("node_modules")).expect("removing a partial node_modules");
+            std::fs::rename(staging.path().join("node_modules"), dir.join("node_modules")).expect("node_modules");
+        }
+        assert!(playwright.exists(), "playwright-core is installed in tests/browser");
     }
     chromium
 }

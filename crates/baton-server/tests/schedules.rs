@@ -71,6 +71,14 @@ async fn bad_schedules_are_refused_with_the_clis_messages_and_nothing_stored() {
         assert!(r.error().contains(says), "{body}: {}", r.error());
     }
     assert_eq!(c.get("/api/schedules").await.json(), json!([]));
+    // The webhook takes no fields: one it does not know is refused, and nothing fires.
+    let r = c.post("/api/schedules", json!({"cron": "@weekly", "north_star": "x"})).await;
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let r = c.post(&format!("/api/schedules/{id}/fire"), json!({"dry_run": true})).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.error().contains("unknown field `dry_run`"), "{}", r.error());
+    assert_eq!(c.get("/api/assignments").await.json(), json!([]), "nothing fired");
+    assert_eq!(c.get(&format!("/api/schedules/{id}")).await.json()["runs_total"], 0);
     let r = c.post("/api/schedules/snope/fire", json!({})).await;
     assert_eq!(r.status, 404, "{}", r.body);
     assert!(r.error().contains("no schedule snope"), "{}", r.error());

@@ -23,6 +23,8 @@ use croner::Cron;
 pub struct CronSpec {
     cron: Cron,
     zone: Tz,
+    /// The pattern as stored and shown: its fields separated by single spaces.
+    pattern: String,
 }
 
 /// The zone a schedule is read in when none is given.
@@ -30,12 +32,17 @@ pub const DEFAULT_TIMEZONE: &str = "UTC";
 
 /// Reads `pattern` in `timezone`; the error names whichever is wrong and what is accepted.
 pub fn parse(pattern: &str, timezone: &str) -> Result<CronSpec> {
+    // Line breaks and tabs between fields are spaces to cron; folded here, so that what is
+    // stored, listed and named in an error stays on one line.
+    let one_line = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
     let zone: Tz = timezone.trim().parse().map_err(|_| {
         Error::invalid(format!(
-            "unknown time zone `{timezone}`; give an IANA name such as Europe/Berlin, America/New_York or UTC"
+            "unknown time zone `{}`; give an IANA name such as Europe/Berlin, America/New_York or UTC",
+            one_line(timezone)
         ))
     })?;
-    let trimmed = pattern.trim();
+    let pattern = one_line(pattern);
+    let trimmed = pattern.as_str();
     let fields = trimmed.split_whitespace().count();
     let bad = |why: String| {
         Error::invalid(format!(
@@ -48,13 +55,18 @@ pub fn parse(pattern: &str, timezone: &str) -> Result<CronSpec> {
     }
     let parser = CronParser::builder().seconds(Seconds::Disallowed).year(Year::Disallowed).build();
     let cron = parser.parse(trimmed).map_err(|e| bad(e.to_string().trim_end_matches('.').to_string()))?;
-    let spec = CronSpec { cron, zone };
+    let spec = CronSpec { cron, zone, pattern: pattern.clone() };
     // A pattern that never matches (`0 0 31 2 *`) would leave the schedule without a slot.
     spec.next_after(Utc::now().timestamp_millis()).map_err(|_| bad("it matches no time".to_string()))?;
     Ok(spec)
 }
 
 impl CronSpec {
+    /// The pattern, its fields separated by single spaces (`0 9 * * 1`).
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
     /// The first slot strictly after `after` (slots fall on whole minutes).
     pub fn next_after(&self, after: Millis) -> Result<Millis> {
         // Searched from the whole second: croner keeps the start's fraction in what it returns.
@@ -198,6 +210,12 @@ mod tests {
         }
         let err = parse("0 9 * * 1", "Europe/Berln").unwrap_err().to_string();
         assert!(err.contains("unknown time zone `Europe/Berln`"), "{err}");
+        // A line break in what was typed does not break the one-line error, nor what is stored.
+        let err = parse("61\n* * * *", "UTC").unwrap_err().to_string();
+        assert!(err.contains("invalid cron expression `61 * * * *`") && !err.contains('\n'), "{err}");
+        let err = parse("@daily", "Europe/\nBerln").unwrap_err().to_string();
+        assert!(err.contains("unknown time zone `Europe/ Berln`") && !err.contains('\n'), "{err}");
+        assert_eq!(parse(" 0  9\t*\n* 1 ", "UTC").unwrap().pattern(), "0 9 * * 1");
     }
 
     #[test]

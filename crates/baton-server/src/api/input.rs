@@ -45,6 +45,12 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     }
 }
 
+/// The body of an action that takes no fields (cancel, retry, a schedule's fire): `{}` or none.
+/// A field is refused, as a typo would otherwise be silently ignored.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NoFields {}
+
 /// For endpoints that take no query parameters: any query string is refused, as a typo would
 /// otherwise be silently ignored.
 pub(crate) struct NoQuery;

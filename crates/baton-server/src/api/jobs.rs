@@ -1,7 +1,7 @@
 //! Job endpoints: `jobs`, `job`, a job's stored transcript and prompts, `cancel-job` and `retry-job`.
 
 use super::error::ApiResult;
-use super::input::{Body, NoQuery};
+use super::input::{Body, NoFields, NoQuery};
 use super::transcript::TranscriptLine;
 use super::{actor, body, job_defaults, json, Params};
 use crate::state::Ctx;
@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::store::JobFilter;
 use baton_core::JobStatus;
-use serde::Deserialize;
 use std::collections::HashMap;
 
 type QueryMap = Result<Query<HashMap<String, String>>, QueryRejection>;
@@ -71,11 +70,6 @@ pub(crate) async fn prompt(State(ctx): State<Ctx>, Path(id): Path<String>, query
         .transpose()?;
     json(StatusCode::OK, &ctx.store().attempt_prompt(ctx.ns(), &id, attempt).await?)
 }
-
-/// `cancel` and `retry` take no fields; `{}` or an empty body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoFields {}
 
 /// `POST /api/jobs/{id}/cancel`
 pub(crate) async fn cancel(

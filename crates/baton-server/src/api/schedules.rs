@@ -4,7 +4,7 @@
 //! it would create — before anything is stored.
 
 use super::error::{ApiError, ApiResult};
-use super::input::{Body, NoQuery};
+use super::input::{Body, NoFields, NoQuery};
 use super::{actor, body, json};
 use crate::state::Ctx;
 use axum::extract::{Path, State};
@@ -84,7 +84,7 @@ pub(crate) async fn fire(
     _: NoQuery,
     Body(bytes): Body,
 ) -> ApiResult<Response> {
-    let _: serde_json::Map<String, serde_json::Value> = body(&bytes)?;
+    let NoFields {} = body(&bytes)?;
     let by = format!("api ({})", actor());
     let outcome =
         baton_runner::schedule::fire(ctx.store(), &ctx.app.config, ctx.ns(), &id, None, &by, &actor()).await?;

@@ -66,7 +66,7 @@ pub async fn add(conn: &mut PgConnection, new: &NewSchedule, actor: &Actor, at: 
     ))
     .bind(&id)
     .bind(&new.namespace)
-    .bind(pg_text(new.cron.trim()))
+    .bind(pg_text(spec.pattern()))
     .bind(pg_text(new.timezone.trim()))
     .bind(pg_text(new.north_star.trim()))
     .bind(new.overlap.as_str())
@@ -187,8 +187,10 @@ pub async fn pause(
 ) -> TxResult<Schedule> {
     schedule::check_actor(actor)?;
     let s = load(conn, ns, id, true).await?;
-    // Resuming starts from now: the slots missed while paused are not fired.
-    let next = if paused { s.next_fire_at } else { schedule::parse(&s.cron, &s.timezone)?.next_after(at)? };
+    // Resuming starts from now: the slots missed while paused are not fired. A schedule that
+    // is not paused keeps its next slot, even a due one: it missed nothing by being paused.
+    let next =
+        if paused || !s.paused { s.next_fire_at } else { schedule::parse(&s.cron, &s.timezone)?.next_after(at)? };
     sqlx::query("UPDATE schedules SET paused = $2, next_fire_at = $3 WHERE id = $1")
         .bind(&s.id)
         .bind(paused)

@@ -62,7 +62,7 @@ pub fn add(conn: &Connection, new: &NewSchedule, actor: &Actor, at: Millis) -> R
         s.execute(params![
             id,
             new.namespace,
-            new.cron.trim(),
+            spec.pattern(),
             new.timezone.trim(),
             new.north_star.trim(),
             new.overlap.as_str(),
@@ -156,8 +156,10 @@ pub fn remove(conn: &Connection, ns: &str, id: &str, actor: &Actor) -> Result<Sc
 pub fn pause(conn: &Connection, ns: &str, id: &str, paused: bool, actor: &Actor, at: Millis) -> Result<Schedule> {
     schedule::check_actor(actor)?;
     let s = load(conn, ns, id)?;
-    // Resuming starts from now: the slots missed while paused are not fired.
-    let next = if paused { s.next_fire_at } else { schedule::parse(&s.cron, &s.timezone)?.next_after(at)? };
+    // Resuming starts from now: the slots missed while paused are not fired. A schedule that
+    // is not paused keeps its next slot, even a due one: it missed nothing by being paused.
+    let next =
+        if paused || !s.paused { s.next_fire_at } else { schedule::parse(&s.cron, &s.timezone)?.next_after(at)? };
     conn.prepare_cached("UPDATE schedules SET paused = ?2, next_fire_at = ?3 WHERE id = ?1")
         .and_then(|mut st| st.execute(params![s.id, paused, next]))
         .ctx("pausing a schedule")?;

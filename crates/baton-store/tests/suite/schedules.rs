@@ -49,9 +49,11 @@ pub async fn schedules_are_added_listed_paused_and_removed(store: Shared) {
     assert!(matches!(agent, Error::Scope { .. }), "{agent}");
     assert!(store.schedules(NS).await.unwrap().is_empty(), "nothing stored by a refusal");
 
-    let mut berlin = new_schedule("0 9 * * 1", Overlap::Skip);
+    // Fields split by a tab or a line break are stored on one line.
+    let mut berlin = new_schedule(" 0 9  * *\t1\n", Overlap::Skip);
     berlin.timezone = "Europe/Berlin".into();
     let s = store.add_schedule(berlin, &person()).await.unwrap();
+    assert_eq!(s.cron, "0 9 * * 1");
     assert!(s.id.starts_with('s') && s.next_fire_at > now_ms(), "{s:?}");
     assert_eq!(
         (s.timezone.as_str(), s.paused, s.runs_total, s.created_by.as_str()),
@@ -62,6 +64,10 @@ pub async fn schedules_are_added_listed_paused_and_removed(store: Shared) {
     assert!(matches!(store.schedule("other-ns", &s.id).await.unwrap_err(), Error::ScheduleNotFound { .. }));
 
     assert_eq!(store.schedule_slots(NS).await.unwrap(), vec![(s.id.clone(), s.next_fire_at)]);
+    // Resuming one that is not paused changes nothing: a due slot (runners were down) stays due.
+    let slot = due(&store, &s.id).await;
+    let resumed = store.pause_schedule(NS, &s.id, false, &person()).await.unwrap();
+    assert_eq!((resumed.paused, resumed.next_fire_at), (false, slot), "its due slot is kept");
     let paused = store.pause_schedule(NS, &s.id, true, &person()).await.unwrap();
     assert!(paused.paused);
     assert!(store.schedule_slots(NS).await.unwrap().is_empty(), "runners do not wake for a paused schedule");

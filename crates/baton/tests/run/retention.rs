@@ -208,3 +208,58 @@ fn agent_sessions_after_removes_only_the_session_files_baton_recorded() {
     let again = bench.json(&["gc"]);
     assert_eq!(again["agent_sessions"].as_array().map(Vec::len), Some(0), "nothing left to remove: {again:#}");
 }
+
+#[test]
+fn removing_a_worktree_does_not_make_its_agent_sessions_young_again() {
+    // Both due in one pass: the worktree goes first, and that change to the assignment must not
+    // restart the age its sessions are judged by (they ended when its last job did).
+    let bench = Bench::new();
+    let home = bench.sandbox.dir.path().join("home");
+    let a = bench.json(&["create", "Nothing to keep, one session @flow implement"]);
+    let aid = a["id"].as_str().unwrap().to_string();
+    let j = bench.json(&["insert-job", &aid, "--type", "implement", "--harness", "claude", "--context", ""]);
+    let jid = j["id"].as_str().unwrap().to_string();
+    bench.run_until_idle(&[]);
+    let detail = bench.detail(&aid);
+    assert_eq!(detail["status"], "complete");
+    let tree = detail["worktree"].as_str().unwrap_or_default().to_string();
+    let sid = bench.job(&jid)["session_id"].as_str().unwrap_or_default().to_string();
+    assert!(!tree.is_empty() && !sid.is_empty(), "{tree} {sid}");
+    let file = home.join(".claude/projects").join(claude_project(&tree)).join(format!("{sid}.jsonl"));
+    write(&file, "{}\n");
+
+    bench.config("[retention]\nworktrees = \"merged\"\nagent_sessions_after = \"1s\"\n");
+    bench.wait_for("the session to be a second old", || {
+        bench.json(&["gc", "--dry-run"])["agent_sessions"].as_array().is_some_and(|s| s.len() == 1)
+    });
+    let report = bench.json(&["gc"]);
+    let worktrees = report["worktrees"].as_array().cloned().unwrap_or_default();
+    assert!(worktrees.iter().any(|w| w["assignment"] == aid.as_str() && w["outcome"] == "removed"), "{report:#}");
+    let sessions = report["agent_sessions"].as_array().cloned().unwrap_or_default();
+    assert_eq!(sessions.len(), 1, "the session goes in the same pass: {report:#}");
+    assert_eq!(sessions[0]["outcome"], "removed", "{report:#}");
+    assert!(!file.exists() && !Path::new(&tree).exists());
+}
+
+#[test]
+fn finished_after_counts_from_the_end_of_the_work_not_from_a_later_merge() {
+    let bench = Bench::new();
+    let (aid, _) = bench.assignment("Merged later @flow implement", "implement", "@write m.txt merged");
+    bench.run_until_idle(&[]);
+    let tree = bench.detail(&aid)["worktree"].as_str().unwrap_or_default().to_string();
+    bench.config("[retention]\nfinished_after = \"3s\"\n");
+    let outcome = |report: &Value| -> Option<String> {
+        let all = report["worktrees"].as_array().cloned().unwrap_or_default();
+        all.iter().find(|w| w["assignment"] == aid.as_str()).and_then(|w| w["outcome"].as_str().map(str::to_string))
+    };
+    bench.wait_for("the work to be three seconds old", || outcome(&bench.json(&["gc", "--dry-run"])).is_some());
+    assert_eq!(
+        outcome(&bench.json(&["gc", "--dry-run"])).unwrap_or_default(),
+        format!("kept: branch baton/{aid} is not merged into main")
+    );
+    // Merged now, long after its work ended: the merge does not make the work three seconds young.
+    bench.ok(&["merge", &aid]);
+    let report = bench.json(&["gc"]);
+    assert_eq!(outcome(&report).as_deref(), Some("removed"), "{report:#}");
+    assert!(!Path::new(&tree).exists());
+}
