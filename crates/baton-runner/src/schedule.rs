@@ -71,16 +71,39 @@ pub struct Slots {
     /// A due slot did not fire: it looked due by the runner's clock but not by the database's,
     /// or firing failed. Look again a little later rather than at once.
     pub retry_soon: bool,
+    /// Rounds in a row in which firing a due slot failed; the retry waits longer each time.
+    pub failed_rounds: u32,
 }
 
-/// Fires every slot of `ns` due at `now`, then reads when the next one is.
-pub async fn fire_due(store: &dyn Store, config: &Config, ns: &str, now: Millis, by: &str) -> Result<Slots> {
+impl Slots {
+    /// How long to wait at least before looking at a due slot again: 250 ms when it was only not
+    /// yet due by the database's clock, doubling with every round that failed, up to a minute —
+    /// a slot that keeps failing (say, a time zone this build no longer knows) is not retried
+    /// four times a second for ever.
+    pub fn retry_floor_ms(&self) -> i64 {
+        if !self.retry_soon {
+            return 1;
+        }
+        (250i64 << self.failed_rounds.min(8)).min(60_000)
+    }
+}
+
+/// Fires every slot of `ns` due at `now`, then reads when the next one is. `before` is what the
+/// previous round found (its failures count on).
+pub async fn fire_due(
+    store: &dyn Store,
+    config: &Config,
+    ns: &str,
+    now: Millis,
+    by: &str,
+    before: &Slots,
+) -> Result<Slots> {
     let slots = store.schedule_slots(ns).await?;
     let due: Vec<(String, Millis)> = slots.iter().filter(|(_, at)| *at <= now).cloned().collect();
     if due.is_empty() {
-        return Ok(Slots { next: slots.first().map(|(_, at)| *at), retry_soon: false });
+        return Ok(Slots { next: slots.first().map(|(_, at)| *at), ..Slots::default() });
     }
-    let mut retry_soon = false;
+    let (mut retry_soon, mut failed) = (false, false);
     for (id, slot) in due {
         match fire(store, config, ns, &id, Some(slot), by, &Actor::Engine).await {
             Ok(FireOutcome::Fired { assignment_id, .. }) => {
@@ -91,10 +114,26 @@ pub async fn fire_due(store: &dyn Store, config: &Config, ns: &str, now: Millis,
             // Removed meanwhile, or the database failed: the next round looks again.
             Err(e) => {
                 tracing::warn!(schedule = %id, "firing the schedule failed: {e}");
-                retry_soon = true;
+                (retry_soon, failed) = (true, true);
             }
         }
     }
     let next = store.schedule_slots(ns).await?.first().map(|(_, at)| *at);
-    Ok(Slots { next, retry_soon })
+    let failed_rounds = if failed { before.failed_rounds.saturating_add(1) } else { 0 };
+    Ok(Slots { next, retry_soon, failed_rounds })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Slots;
+
+    #[test]
+    fn a_slot_that_keeps_failing_is_retried_ever_later() {
+        let floor = |retry_soon, failed_rounds| Slots { next: None, retry_soon, failed_rounds }.retry_floor_ms();
+        assert_eq!(floor(false, 0), 1, "a slot ahead is looked at when it is due");
+        assert_eq!(floor(true, 0), 250, "not yet due by the database's clock");
+        assert_eq!(floor(true, 1), 500);
+        assert_eq!(floor(true, 3), 2_000);
+        assert_eq!(floor(true, 40), 60_000, "at most a minute");
+    }
 }

@@ -235,6 +235,17 @@ impl<'de> Deserialize<'de> for Actor {
     }
 }
 
+string_enum!(
+    /// What a schedule does at a slot while the assignment it created last is still open.
+    Overlap, "overlap" {
+        /// No new assignment while the previous one is active, blocked or deferred: the slot is
+        /// recorded as skipped, so a run that waits for a person does not pile up copies.
+        Skip => "skip",
+        /// A new assignment at every slot, whatever became of the previous one.
+        Queue => "queue",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,14 +283,3 @@ mod tests {
         assert!("nobody".parse::<Actor>().is_err());
     }
 }
-
-string_enum!(
-    /// What a schedule does at a slot while the assignment it created last is still open.
-    Overlap, "overlap" {
-        /// No new assignment while the previous one is active, blocked or deferred: the slot is
-        /// recorded as skipped, so a run that waits for a person does not pile up copies.
-        Skip => "skip",
-        /// A new assignment at every slot, whatever became of the previous one.
-        Queue => "queue",
-    }
-);

@@ -208,7 +208,7 @@ impl Runner {
     async fn fire_schedules(&mut self) {
         let (ns, now) = (&self.options.namespace, self.options.clock.now());
         let by = format!("runner {} on {}", self.runner_id, self.shared.host);
-        match crate::schedule::fire_due(self.store.as_ref(), &self.config, ns, now, &by).await {
+        match crate::schedule::fire_due(self.store.as_ref(), &self.config, ns, now, &by, &self.slots).await {
             Ok(slots) => self.slots = slots,
             Err(e) => self.database_trouble("firing schedules failed", e),
         }
@@ -262,9 +262,8 @@ impl Runner {
             }
             if let Some(slot) = self.slots.next {
                 // By the store's clock, like the deadlines. A due slot that did not fire (the
-                // database's clock behind this host's, a failure) is looked at again shortly.
-                let floor = if self.slots.retry_soon { 250 } else { 1 };
-                let in_ms = (slot - self.options.clock.now()).max(floor) as u64;
+                // database's clock behind this host's, a failure) is looked at again later.
+                let in_ms = (slot - self.options.clock.now()).max(self.slots.retry_floor_ms()) as u64;
                 wake_at = wake_at.min(Instant::now() + Duration::from_millis(in_ms));
             }
         }

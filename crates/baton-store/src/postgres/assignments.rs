@@ -236,7 +236,8 @@ pub async fn block(conn: &mut PgConnection, id: &str, reason: &str, at: Millis) 
 /// Returns to active, once their UTC day is over, the namespace's assignments blocked only by
 /// the daily cap (their reason still the cap's: a person or another block since keeps it). Each
 /// resumes exactly once: the update matches the reason it read, so of two runners lifting at
-/// once the second finds the row changed (in id order, so they never wait on each other).
+/// once the second finds the row changed. Rows are taken in id order, so two runners lifting at
+/// once wait on each other's row locks at most, and never deadlock.
 pub async fn lift_daily_caps(conn: &mut PgConnection, ns: &str, at: Millis) -> TxResult<()> {
     let capped: Vec<(String, String)> = sqlx::query_as(
         "SELECT id, reason FROM assignments WHERE namespace = $1 AND status = 'blocked' \

@@ -4,7 +4,7 @@
 //! read>`) then moves the slot only for the caller that read it. A runner that lost the race
 //! finds the slot moved and writes nothing.
 
-use super::{assignments, pg_text, rows, Context, TxResult};
+use super::{assignments, pg_text, rows, Context, TxError, TxResult};
 use baton_core::engine::schedule::{self, Fire};
 use baton_core::store::{FireOutcome, FireRequest, NewAssignment, NewSchedule};
 use baton_core::time::{rfc3339, Millis};
@@ -261,7 +261,13 @@ pub async fn fire(
         }
     }
     let previous = match &s.last_assignment_id {
-        Some(aid) => assignments::load(conn, ns, aid).await.ok().map(|a| (a.id, a.status)),
+        // Only an assignment that is gone (a person deleted it) counts as none; a failed read
+        // must not slip past the overlap rule.
+        Some(aid) => match assignments::load(conn, ns, aid).await {
+            Ok(a) => Some((a.id, a.status)),
+            Err(TxError::Baton(Error::AssignmentNotFound { .. })) => None,
+            Err(e) => return Err(e),
+        },
         None => None,
     };
     let decision = match &fire.assignment {

@@ -211,7 +211,13 @@ pub fn fire(
         }
     }
     let previous = match &s.last_assignment_id {
-        Some(aid) => assignments::load(conn, ns, aid).ok().map(|a| (a.id, a.status)),
+        // Only an assignment that is gone (a person deleted it) counts as none; a failed read
+        // must not slip past the overlap rule.
+        Some(aid) => match assignments::load(conn, ns, aid) {
+            Ok(a) => Some((a.id, a.status)),
+            Err(Error::AssignmentNotFound { .. }) => None,
+            Err(e) => return Err(e),
+        },
         None => None,
     };
     let decision = match &fire.assignment {

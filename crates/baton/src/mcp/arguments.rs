@@ -101,8 +101,8 @@ fn texts_of(tool: &Tool, param: &Param, value: &Value) -> Result<Vec<String>, St
         Kind::Text => value.as_str().map(|s| vec![s.to_string()]).ok_or_else(|| wrong("a string")),
         // `5.0` is the number 5 to many JSON writers (and to models): a whole float is taken.
         Kind::Integer => match (value.as_u64(), value.as_f64()) {
-            (Some(n), _) => Ok(vec![n.to_string()]),
-            (None, Some(f)) if f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64 => Ok(vec![(f as u64).to_string()]),
+            (Some(n), _) if n >= 1 => Ok(vec![n.to_string()]),
+            (None, Some(f)) if f >= 1.0 && f.fract() == 0.0 && f < u64::MAX as f64 => Ok(vec![(f as u64).to_string()]),
             _ => Err(wrong("a positive whole number")),
         },
         Kind::Number => match value.as_f64() {
@@ -200,6 +200,8 @@ mod tests {
         assert_eq!(call(&tool, Some(&args(json!({"limit": 5.0})))).unwrap().argv[2], "--limit=5");
         assert!(call(&tool, Some(&args(json!({"limit": 2.5})))).is_err());
         assert!(call(&tool, Some(&args(json!({"limit": -1})))).is_err());
+        assert!(call(&tool, Some(&args(json!({"limit": 0})))).is_err(), "the schema's minimum is 1");
+        assert!(call(&tool, Some(&args(json!({"limit": 0.0})))).is_err());
         let refusal = call(&tool, Some(&args(json!({"limit": "5"})))).unwrap_err();
         assert_eq!(refusal.error, "the argument `limit` of assignments must be a positive whole number, not \"5\"");
     }
