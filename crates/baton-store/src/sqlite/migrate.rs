@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0013_maintenance.sql"),
     include_str!("../../migrations/sqlite/0014_queue_heads.sql"),
     include_str!("../../migrations/sqlite/0015_schedules.sql"),
+    include_str!("../../migrations/sqlite/0019_stopping.sql"),
 ];
 
 /// The schema version this baton writes.

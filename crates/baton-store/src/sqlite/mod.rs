@@ -21,6 +21,7 @@ mod rows;
 mod runners;
 mod schedules;
 mod scope;
+mod stopping;
 mod sync;
 mod version;
 
@@ -527,6 +528,11 @@ impl RunnerStore for SqliteStore {
     async fn held_leases(&self, runner_id: &str) -> Result<Vec<(String, i64)>> {
         let id = runner_id.to_string();
         self.read(move |tx, _| runners::held(tx, &id)).await
+    }
+
+    async fn release_stopped(&self, job_id: &str, token: i64) -> Result<bool> {
+        let id = job_id.to_string();
+        self.write(move |tx, now| stopping::release(tx, &id, token, now)).await
     }
 
     async fn append_events(&self, job_id: &str, token: i64, attempt: u32, events: Vec<NewEvent>) -> Result<bool> {

@@ -1,0 +1,78 @@
+//! Stopping jobs: cancelled while running, their lease kept until the runner confirms the agent
+//! is gone ([`engine::stopping`]). The runner's confirmation, the expiry of a stop nobody
+//! confirmed, and the ready rule's condition for them.
+//!
+//! Every query here goes through the partial index `jobs_stopping`, which holds only the jobs
+//! being stopped right now.
+
+use super::rows;
+use super::{Context, TxResult};
+use baton_core::engine::stopping;
+use baton_core::time::Millis;
+use baton_core::Actor;
+use sqlx::postgres::PgConnection;
+
+/// The ready rule's condition that assignment `a` has no stopping job, for a `WHERE … AND`.
+pub const NONE_STOPPING: &str = "NOT EXISTS (SELECT 1 FROM jobs s WHERE s.namespace = a.namespace \
+     AND s.assignment_id = a.id AND s.status = 'cancelled' AND s.lease_token IS NOT NULL)";
+
+/// The runner holding `token` confirms the cancelled job's agent is gone: the lease is released
+/// and the assignment goes on. `false` when there was nothing to release (the job was not
+/// cancelled under this claim, or its lease already ran out).
+pub async fn release(conn: &mut PgConnection, job_id: &str, token: i64, now: Millis) -> TxResult<bool> {
+    let released: Option<String> = sqlx::query_scalar(
+        "UPDATE jobs SET lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+         WHERE id = $1 AND lease_token = $2 AND status = 'cancelled' RETURNING assignment_id",
+    )
+    .bind(job_id)
+    .bind(token)
+    .fetch_optional(&mut *conn)
+    .await
+    .ctx("releasing a stopped job")?;
+    let Some(aid) = released else { return Ok(false) };
+    rows::record(conn, &aid, Some(job_id), now, &Actor::Engine, stopping::STOP_CONFIRMED, None).await?;
+    Ok(true)
+}
+
+/// Frees the assignments of stopping jobs whose lease ran out before their runner confirmed the
+/// stop (it died or stalled): the lost-lease path of a cancelled job.
+pub async fn expire(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult<()> {
+    let expired: Vec<(String, String)> = sqlx::query_as(
+        "UPDATE jobs SET lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+         WHERE namespace = $1 AND status = 'cancelled' AND lease_token IS NOT NULL AND lease_expires_at <= $2 \
+         RETURNING id, assignment_id",
+    )
+    .bind(ns)
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await
+    .ctx("freeing expired stops")?;
+    for (job_id, aid) in expired {
+        let (action, reason) = (stopping::STOP_UNCONFIRMED, stopping::STOP_UNCONFIRMED_REASON);
+        rows::record(conn, &aid, Some(&job_id), now, &Actor::Engine, action, Some(reason)).await?;
+    }
+    Ok(())
+}
+
+/// Whether the namespace has a stopping job.
+pub async fn any(conn: &mut PgConnection, ns: &str) -> TxResult<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE namespace = $1 AND status = 'cancelled' AND lease_token IS NOT NULL)",
+    )
+    .bind(ns)
+    .fetch_one(conn)
+    .await
+    .ctx("checking for stopping jobs")
+}
+
+/// When the earliest stopping job's lease runs out (a deadline runners wake for).
+pub async fn next_expiry(conn: &mut PgConnection, ns: &str) -> TxResult<Option<Millis>> {
+    sqlx::query_scalar(
+        "SELECT MIN(lease_expires_at) FROM jobs WHERE namespace = $1 AND status = 'cancelled' \
+         AND lease_token IS NOT NULL",
+    )
+    .bind(ns)
+    .fetch_one(conn)
+    .await
+    .ctx("finding the next deadline")
+}
