@@ -60,6 +60,10 @@ pub struct QueueSummary {
     pub waiting: Vec<Job>,
     pub waiting_total: u64,
     pub running: Vec<Job>,
+    /// Jobs cancelled while running whose runner is still stopping the agent
+    /// ([`crate::engine::stopping`]): their assignments wait until the agent is gone.
+    #[serde(default)]
+    pub stopping: Vec<Job>,
     /// Assignments waiting for a human, with their reasons (the longest-waiting
     /// [`QUEUE_LIST_CAP`]).
     pub blocked: Vec<Assignment>,

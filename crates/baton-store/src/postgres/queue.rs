@@ -79,6 +79,7 @@ pub async fn summary(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult
         waiting,
         waiting_total,
         running,
+        stopping: super::stopping::jobs(conn, ns).await?,
         blocked,
         blocked_total,
         idle,

@@ -5,11 +5,11 @@
 //! Every query here goes through the partial index `jobs_stopping`, which holds only the jobs
 //! being stopped right now.
 
-use super::rows;
+use super::rows::{self, JOB_COLUMNS};
 use super::{Context, TxResult};
 use baton_core::engine::stopping;
 use baton_core::time::Millis;
-use baton_core::Actor;
+use baton_core::{Actor, Job};
 use sqlx::postgres::PgConnection;
 
 /// The ready rule's condition that assignment `a` has no stopping job, for a `WHERE … AND`.
@@ -75,4 +75,19 @@ pub async fn next_expiry(conn: &mut PgConnection, ns: &str) -> TxResult<Option<M
     .fetch_one(conn)
     .await
     .ctx("finding the next deadline")
+}
+
+/// The namespace's stopping jobs, for `baton queue`, the longest-stopping first.
+pub async fn jobs(conn: &mut PgConnection, ns: &str) -> TxResult<Vec<Job>> {
+    let found = sqlx::query(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE namespace = $1 AND status = 'cancelled' AND lease_token IS NOT NULL \
+         ORDER BY finished_at, id"
+    ))
+    .bind(ns)
+    .fetch_all(&mut *conn)
+    .await
+    .ctx("listing stopping jobs")?;
+    let mut jobs = rows::all(found, rows::job).ctx("listing stopping jobs")?;
+    rows::attach_attempts(conn, &mut jobs).await?;
+    Ok(jobs)
 }

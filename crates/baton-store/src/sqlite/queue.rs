@@ -65,6 +65,7 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         waiting,
         waiting_total,
         running,
+        stopping: super::stopping::jobs(conn, ns)?,
         blocked,
         blocked_total,
         idle,

@@ -5,11 +5,11 @@
 //! Every query here goes through the partial index `jobs_stopping`, which holds only the jobs
 //! being stopped right now.
 
-use super::rows;
+use super::rows::{self, JOB_COLUMNS};
 use super::Context;
 use baton_core::engine::stopping;
 use baton_core::time::Millis;
-use baton_core::{Actor, Result};
+use baton_core::{Actor, Job, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// The runner holding `token` confirms the cancelled job's agent is gone: the lease is released
@@ -64,4 +64,17 @@ pub fn next_expiry(conn: &Connection, ns: &str) -> Result<Option<Millis>> {
     )
     .and_then(|mut s| s.query_row(params![ns], |r| r.get(0)))
     .ctx("finding the next deadline")
+}
+
+/// The namespace's stopping jobs, for `baton queue`, the longest-stopping first.
+pub fn jobs(conn: &Connection, ns: &str) -> Result<Vec<Job>> {
+    let mut jobs: Vec<Job> = conn
+        .prepare_cached(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs INDEXED BY jobs_stopping \
+             WHERE namespace = ?1 AND status = 'cancelled' AND lease_token IS NOT NULL ORDER BY finished_at, id"
+        ))
+        .and_then(|mut s| s.query_map(params![ns], rows::job)?.collect())
+        .ctx("listing stopping jobs")?;
+    rows::attach_attempts(conn, &mut jobs)?;
+    Ok(jobs)
 }
