@@ -25,6 +25,8 @@ pub async fn a_cancelled_running_job_holds_its_assignment_until_the_stop_is_conf
     let q = store.queue(NS, now_ms()).await.unwrap();
     assert_eq!((q.ready.len(), q.ready_total, q.waiting_total), (0, 0, 0));
     assert!(q.idle.is_empty(), "a stopping job is work in flight");
+    assert_eq!(q.stopping.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), vec![ids[0].clone()]);
+    assert!(q.running.is_empty());
     assert!(!store.is_idle(NS).await.unwrap());
     assert_eq!(store.next_deadline(NS).await.unwrap(), Some(c.lease_expires_at), "the stop's lease is a deadline");
 
@@ -44,6 +46,7 @@ pub async fn a_cancelled_running_job_holds_its_assignment_until_the_stop_is_conf
     // Now the PM is ready and starts.
     let q = store.queue(NS, now_ms()).await.unwrap();
     assert_eq!((q.ready.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), q.ready_total), (vec![pm.id.clone()], 1));
+    assert!(q.stopping.is_empty());
     let next = store.claim_next(NS, "r2", 60_000, &policy()).await.unwrap().unwrap();
     assert_eq!(next.job.id, pm.id);
     assert_eq!(store.next_deadline(NS).await.unwrap(), Some(next.lease_expires_at));

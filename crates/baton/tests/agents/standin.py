@@ -23,9 +23,10 @@ Directives (words starting with @ in the context / north star):
                         the pids of $STANDIN_PIDS still alive to $STANDIN_STATE/survivors
   @linger               trap SIGTERM, then hang; once stopped keep appending to lingered.txt in the
                         working directory until the test creates $STANDIN_STATE/linger-release (at
-                        most 3 s), write a last line, leave $STANDIN_STATE/linger-done and exit; its
-                        pid goes to $STANDIN_STATE/linger-pid. A PM job that starts after it records
-                        what it found at its first line in $STANDIN_STATE/pm-start-<job id>.json
+                        most 4.5 s, within the runner's 5 s kill grace), write a last line, leave
+                        $STANDIN_STATE/linger-done and exit; its pid goes to $STANDIN_STATE/linger-pid.
+                        A PM job that starts after it records what it found at its first line in
+                        $STANDIN_STATE/pm-start-<job id>.json
   @no-result            print some events and exit 0 without the result event
   @stale-call-once      first attempt: wait until the test creates $STANDIN_STATE/release, try
                         `baton insert-job` (recording the outcome to $STANDIN_CALLS), then hang;
@@ -217,7 +218,7 @@ def linger():
     state = ENV["STANDIN_STATE"]
 
     def stopped(signum, frame):
-        deadline = time.time() + 3
+        deadline = time.time() + 4.5
         n = 0
         while not os.path.exists(os.path.join(state, "linger-release")) and time.time() < deadline:
             n += 1
