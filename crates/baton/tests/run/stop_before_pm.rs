@@ -36,6 +36,7 @@ fn the_pm_waits_for_the_stopped_agent(bench: &Bench) {
     let job = bench.job(&jid);
     assert_eq!(job["status"], "cancelled");
     assert!(job["runner"].is_string(), "the runner has not confirmed the stop yet: {job}");
+    assert!(bench.ok(&["job", &jid]).contains("stopping the agent"), "the text view says so");
     let queue = bench.json(&["queue"]);
     assert_eq!(queue["ready_total"], 0, "the PM is not ready while the agent stops: {queue}");
     assert_eq!(queue["stopping"][0]["id"], jid.as_str(), "{queue}");
