@@ -499,6 +499,10 @@ pub trait RunnerStore: Send + Sync {
     /// assignment may go on ([`crate::engine::stopping`]). `false` when there was nothing to
     /// release: the job was not cancelled under this claim, or its lease had already run out.
     async fn release_stopped(&self, job_id: &str, token: i64) -> Result<bool>;
+    /// Extends the lease of a job cancelled under claim `token` while its runner is still stopping
+    /// the agent (the kill grace can outlast a short lease); `false` when the job is not stopping
+    /// under this claim, or its lease already ran out.
+    async fn renew_stop(&self, job_id: &str, token: i64, lease_ms: u64) -> Result<bool>;
     /// Appends transcript events under the claim's token; `false` when the lease is gone.
     async fn append_events(&self, job_id: &str, token: i64, attempt: u32, events: Vec<NewEvent>) -> Result<bool>;
     /// Records an attempt's end; queues the PM shadow job after a finished non-PM job and blocks

@@ -609,6 +609,10 @@ impl RunnerStore for PostgresStore {
         write_tx!(self, Some(Change::Queue), |c, now| stopping::release(c, job_id, token, now).await)
     }
 
+    async fn renew_stop(&self, job_id: &str, token: i64, lease_ms: u64) -> Result<bool> {
+        write_tx!(self, None, |c, now| stopping::renew(c, job_id, token, lease_ms, now).await)
+    }
+
     async fn append_events(&self, job_id: &str, token: i64, attempt: u32, events: Vec<NewEvent>) -> Result<bool> {
         write_tx!(self, Some(Change::Events), |c, now| events::append(c, job_id, token, attempt, &events, now).await)
     }

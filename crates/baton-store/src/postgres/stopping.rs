@@ -34,6 +34,25 @@ pub async fn release(conn: &mut PgConnection, job_id: &str, token: i64, now: Mil
     Ok(true)
 }
 
+/// Extends a stopping job's lease while its runner still stops the agent; `false` when the job
+/// is not stopping under `token`, or its lease already ran out (a freed stop is not taken back).
+pub async fn renew(conn: &mut PgConnection, job_id: &str, token: i64, lease_ms: u64, now: Millis) -> TxResult<bool> {
+    let expires_at = now.saturating_add(i64::try_from(lease_ms).unwrap_or(i64::MAX));
+    let changed = sqlx::query(
+        "UPDATE jobs SET lease_expires_at = $3 WHERE id = $1 AND lease_token = $2 AND status = 'cancelled' \
+         AND lease_expires_at > $4",
+    )
+    .bind(job_id)
+    .bind(token)
+    .bind(expires_at)
+    .bind(now)
+    .execute(conn)
+    .await
+    .ctx("renewing a stopping job's lease")?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
 /// Frees the assignments of stopping jobs whose lease ran out before their runner confirmed the
 /// stop (it died or stalled): the lost-lease path of a cancelled job.
 pub async fn expire(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult<()> {

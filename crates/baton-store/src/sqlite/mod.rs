@@ -535,6 +535,13 @@ impl RunnerStore for SqliteStore {
         self.write(move |tx, now| stopping::release(tx, &id, token, now)).await
     }
 
+    async fn renew_stop(&self, job_id: &str, token: i64, lease_ms: u64) -> Result<bool> {
+        // Like a lease renewal: it changes nothing anyone waits for, so it wakes no one.
+        let id = job_id.to_string();
+        self.run(TransactionBehavior::Immediate, None, move |tx, now| stopping::renew(tx, &id, token, lease_ms, now))
+            .await
+    }
+
     async fn append_events(&self, job_id: &str, token: i64, attempt: u32, events: Vec<NewEvent>) -> Result<bool> {
         let id = job_id.to_string();
         self.run(TransactionBehavior::Immediate, Some(Change::Events), move |tx, now| {

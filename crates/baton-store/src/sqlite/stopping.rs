@@ -28,6 +28,19 @@ pub fn release(conn: &Connection, job_id: &str, token: i64, now: Millis) -> Resu
     Ok(true)
 }
 
+/// Extends a stopping job's lease while its runner still stops the agent; `false` when the job
+/// is not stopping under `token`, or its lease already ran out (a freed stop is not taken back).
+pub fn renew(conn: &Connection, job_id: &str, token: i64, lease_ms: u64, now: Millis) -> Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE jobs SET lease_expires_at = ?3 WHERE id = ?1 AND lease_token = ?2 AND status = 'cancelled' \
+             AND lease_expires_at > ?4",
+        )
+        .and_then(|mut s| s.execute(params![job_id, token, now + lease_ms as Millis, now]))
+        .ctx("renewing a stopping job's lease")?;
+    Ok(changed == 1)
+}
+
 /// Frees the assignments of stopping jobs whose lease ran out before their runner confirmed the
 /// stop (it died or stalled): the lost-lease path of a cancelled job.
 pub fn expire(conn: &Connection, ns: &str, now: Millis) -> Result<()> {

@@ -30,10 +30,18 @@ pub async fn a_cancelled_running_job_holds_its_assignment_until_the_stop_is_conf
     assert!(!store.is_idle(NS).await.unwrap());
     assert_eq!(store.next_deadline(NS).await.unwrap(), Some(c.lease_expires_at), "the stop's lease is a deadline");
 
+    // While the agent exits, the runner keeps the stop's lease (and only the stop's).
+    assert!(store.renew_stop(&ids[0], c.token, 120_000).await.unwrap());
+    let renewed = store.job(NS, &ids[0]).await.unwrap().lease_expires_at.unwrap();
+    assert!(renewed > c.lease_expires_at, "the stop's lease was extended");
+    assert!(!store.renew_stop(&ids[0], c.token + 1, 120_000).await.unwrap());
+    assert_eq!(store.renew_lease(&ids[0], c.token, 60_000).await.unwrap(), Lease::Gone, "not running again");
+
     // Only the claim that ran it can confirm the stop, once.
     assert!(!store.release_stopped(&ids[0], c.token + 1).await.unwrap());
     assert!(store.release_stopped(&ids[0], c.token).await.unwrap());
     assert!(!store.release_stopped(&ids[0], c.token).await.unwrap());
+    assert!(!store.renew_stop(&ids[0], c.token, 60_000).await.unwrap(), "a released stop is not kept");
     let released = store.job(NS, &ids[0]).await.unwrap();
     assert_eq!(
         (released.status, released.runner.as_deref(), released.lease_expires_at),
@@ -66,7 +74,8 @@ pub async fn a_stop_nobody_confirms_ends_with_its_lease(store: Shared) {
     let history = store.assignment(NS, &a).await.unwrap().history;
     let expired = history.iter().find(|h| h.action == stopping::STOP_UNCONFIRMED).expect("the expiry is recorded");
     assert_eq!(expired.reason.as_deref(), Some(stopping::STOP_UNCONFIRMED_REASON));
-    // The dead runner's late confirmation changes nothing.
+    // The dead runner's late renewal and confirmation change nothing.
+    assert!(!store.renew_stop(&ids[0], c.token, 60_000).await.unwrap());
     assert!(!store.release_stopped(&ids[0], c.token).await.unwrap());
 }
 

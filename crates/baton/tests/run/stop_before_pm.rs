@@ -8,17 +8,28 @@ use std::path::PathBuf;
 
 #[test]
 fn the_pm_after_a_cancel_starts_only_once_the_stopped_agent_is_gone() {
-    the_pm_waits_for_the_stopped_agent(&Bench::new());
+    the_pm_waits_for_the_stopped_agent(&Bench::new(), None);
+}
+
+/// The runner keeps the stop's lease while the agent exits: a lease shorter than the stop does
+/// not free the assignment early.
+#[test]
+fn a_stop_longer_than_the_lease_still_holds_the_assignment() {
+    let bench = Bench::new();
+    bench.config("lease_ms = 600\n");
+    the_pm_waits_for_the_stopped_agent(&bench, Some(600));
 }
 
 #[test]
 #[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
 fn on_postgres_the_pm_after_a_cancel_starts_only_once_the_stopped_agent_is_gone() {
     let (bench, _db) = crate::postgres::postgres_bench();
-    the_pm_waits_for_the_stopped_agent(&bench);
+    the_pm_waits_for_the_stopped_agent(&bench, None);
 }
 
-fn the_pm_waits_for_the_stopped_agent(bench: &Bench) {
+/// Cancels a `@linger` agent and checks the assignment waits for it; with `lease_ms`, first
+/// waits until the lease the job held at the cancel has run out.
+fn the_pm_waits_for_the_stopped_agent(bench: &Bench, lease_ms: Option<i64>) {
     let (aid, jid) = bench.assignment("Stop me slowly", "implement", "@linger");
     let mut runner = bench.spawn_runner(&[]);
     let state = bench.path("state");
@@ -32,6 +43,14 @@ fn the_pm_waits_for_the_stopped_agent(bench: &Bench) {
     let tree = PathBuf::from(bench.detail(&aid)["worktree"].as_str().unwrap().to_string());
     let lingered = || std::fs::read_to_string(tree.join("lingered.txt")).unwrap_or_default();
     bench.wait_for("the stopped agent to go on writing", || lingered().lines().count() >= 3);
+    if let Some(lease_ms) = lease_ms {
+        let held_until = bench.job(&jid)["lease_expires_at"].as_str().map(str::to_string);
+        let at_cancel = std::time::Instant::now();
+        bench.wait_for("the lease held at the cancel to run out", || {
+            at_cancel.elapsed() > std::time::Duration::from_millis(2 * lease_ms as u64)
+                && bench.job(&jid)["lease_expires_at"].as_str().map(str::to_string) != held_until
+        });
+    }
     // ...and meanwhile the job holds its assignment: the PM waits, and the queue says why.
     let job = bench.job(&jid);
     assert_eq!(job["status"], "cancelled");
