@@ -247,11 +247,13 @@ impl<'a> Attempt<'a> {
     /// Keeps the lease of this claim's cancelled job while the agent exits, so its assignment
     /// stays busy however long the kill grace is against the lease.
     async fn renew_stop(&mut self) {
-        self.renew_at = Instant::now() + self.renew_every;
+        let sent = Instant::now();
+        self.renew_at = sent + self.renew_every;
         let job = &self.claim.job.id;
         let renewal = self.shared.store.renew_stop(job, self.claim.token, self.shared.lease_ms);
-        match tokio::time::timeout(self.renew_every, renewal).await {
-            Ok(Ok(true)) => {}
+        // After the cancel, `lease_deadline` is the stop's: past it the store may have freed it already.
+        match tokio::time::timeout_at(self.lease_deadline.max(self.renew_at), renewal).await {
+            Ok(Ok(true)) => self.lease_deadline = sent + Duration::from_millis(self.shared.lease_ms),
             // Taken over, or the stop was freed: there is nothing of this claim's left to keep.
             Ok(Ok(false)) => self.renewing_stop = false,
             Ok(Err(e)) => tracing::warn!(job = %job, "renewing the stop's lease failed: {e}"),
@@ -305,7 +307,9 @@ impl<'a> Attempt<'a> {
     /// (when it was cancelled, only its stop's lease is renewed until the agent is gone).
     fn lease_gone(&mut self) {
         if self.lease_held {
+            // At once: the stop keeps the assignment busy only while its lease lasts.
             self.renewing_stop = true;
+            self.renew_at = Instant::now();
         }
         self.lease_held = false;
         self.stop(Stopped::LeaseGone);

@@ -20,6 +20,14 @@ pub const NONE_STOPPING: &str = "NOT EXISTS (SELECT 1 FROM jobs s WHERE s.namesp
 /// and the assignment goes on. `false` when there was nothing to release (the job was not
 /// cancelled under this claim, or its lease already ran out).
 pub async fn release(conn: &mut PgConnection, job_id: &str, token: i64, now: Millis) -> TxResult<bool> {
+    // The assignment row first, as every writer that changes what is ready (0001_init.sql).
+    let owner: Option<(String, String)> = sqlx::query_as("SELECT namespace, assignment_id FROM jobs WHERE id = $1")
+        .bind(job_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .ctx("reading a stopped job")?;
+    let Some((ns, aid)) = owner else { return Ok(false) };
+    super::assignments::lock(conn, &ns, &aid).await?;
     let released: Option<String> = sqlx::query_scalar(
         "UPDATE jobs SET lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
          WHERE id = $1 AND lease_token = $2 AND status = 'cancelled' RETURNING assignment_id",
@@ -55,18 +63,43 @@ pub async fn renew(conn: &mut PgConnection, job_id: &str, token: i64, lease_ms: 
 
 /// Frees the assignments of stopping jobs whose lease ran out before their runner confirmed the
 /// stop (it died or stalled): the lost-lease path of a cancelled job.
+///
+/// As for expired running leases, an assignment another transaction holds is skipped rather than
+/// waited for (its holder may be releasing that very stop); the next claim looks again.
 pub async fn expire(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult<()> {
-    let expired: Vec<(String, String)> = sqlx::query_as(
-        "UPDATE jobs SET lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
-         WHERE namespace = $1 AND status = 'cancelled' AND lease_token IS NOT NULL AND lease_expires_at <= $2 \
-         RETURNING id, assignment_id",
+    let candidates: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, assignment_id FROM jobs WHERE namespace = $1 AND status = 'cancelled' \
+         AND lease_token IS NOT NULL AND lease_expires_at <= $2 ORDER BY lease_expires_at, id",
     )
     .bind(ns)
     .bind(now)
     .fetch_all(&mut *conn)
     .await
-    .ctx("freeing expired stops")?;
-    for (job_id, aid) in expired {
+    .ctx("finding expired stops")?;
+    for (job_id, aid) in candidates {
+        let locked: Option<String> =
+            sqlx::query_scalar("SELECT id FROM assignments WHERE id = $1 FOR UPDATE SKIP LOCKED")
+                .bind(&aid)
+                .fetch_optional(&mut *conn)
+                .await
+                .ctx("locking an assignment")?;
+        if locked.is_none() {
+            continue;
+        }
+        // Under the lock, again: the runner may have confirmed the stop meanwhile.
+        let freed = sqlx::query(
+            "UPDATE jobs SET lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+             WHERE id = $1 AND status = 'cancelled' AND lease_token IS NOT NULL AND lease_expires_at <= $2",
+        )
+        .bind(&job_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .ctx("freeing an expired stop")?
+        .rows_affected();
+        if freed == 0 {
+            continue;
+        }
         let (action, reason) = (stopping::STOP_UNCONFIRMED, stopping::STOP_UNCONFIRMED_REASON);
         rows::record(conn, &aid, Some(&job_id), now, &Actor::Engine, action, Some(reason)).await?;
     }
