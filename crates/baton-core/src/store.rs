@@ -60,6 +60,10 @@ pub struct QueueSummary {
     pub waiting: Vec<Job>,
     pub waiting_total: u64,
     pub running: Vec<Job>,
+    /// Jobs cancelled while running whose runner is still stopping the agent
+    /// ([`crate::engine::stopping`]): their assignments wait until the agent is gone.
+    #[serde(default)]
+    pub stopping: Vec<Job>,
     /// Assignments waiting for a human, with their reasons (the longest-waiting
     /// [`QUEUE_LIST_CAP`]).
     pub blocked: Vec<Assignment>,
@@ -495,6 +499,15 @@ pub trait RunnerStore: Send + Sync {
     async fn renew_lease(&self, job_id: &str, token: i64, lease_ms: u64) -> Result<Lease>;
     /// The leases a runner still holds, `(job id, token)`.
     async fn held_leases(&self, runner_id: &str) -> Result<Vec<(String, i64)>>;
+    /// The runner confirms that the agent of a job cancelled under claim `token` is gone (its
+    /// whole tree stopped, its leftovers committed): the job's lease is released and its
+    /// assignment may go on ([`crate::engine::stopping`]). `false` when there was nothing to
+    /// release: the job was not cancelled under this claim, or its lease had already run out.
+    async fn release_stopped(&self, job_id: &str, token: i64) -> Result<bool>;
+    /// Extends the lease of a job cancelled under claim `token` while its runner is still stopping
+    /// the agent (the kill grace can outlast a short lease); `false` when the job is not stopping
+    /// under this claim, or its lease already ran out.
+    async fn renew_stop(&self, job_id: &str, token: i64, lease_ms: u64) -> Result<bool>;
     /// Appends transcript events under the claim's token; `false` when the lease is gone.
     async fn append_events(&self, job_id: &str, token: i64, attempt: u32, events: Vec<NewEvent>) -> Result<bool>;
     /// Records an attempt's end; queues the PM shadow job after a finished non-PM job and blocks

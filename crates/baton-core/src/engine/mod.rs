@@ -16,6 +16,7 @@
 //! - [`deferral`]: assignments created `--after` others: deferred, activated, blocked, resumed.
 //! - [`spend`]: an attempt's cost — reported, estimated from a configured price, or unpriced.
 //! - [`cancel`]: what follows a cancel-job: a PM after a stopped running job, else nothing.
+//! - [`stopping`]: a cancelled job keeps its assignment busy until its agent is confirmed gone.
 //! - [`retry_copy`]: where a retry-job's copy goes (after the last job no longer pending).
 //! - [`idle`]: which active assignments wait on nobody (nothing pending or running).
 //! - [`schedule`]: cron slots in a time zone, the slot after a fire, and overlap skips.
@@ -31,6 +32,7 @@ pub mod lost_lease;
 pub mod retry_copy;
 pub mod schedule;
 pub mod spend;
+pub mod stopping;
 
 pub use crate::lifecycle::JobTransition;
 pub use after_final::{after_final, AfterFinal, FinalState};

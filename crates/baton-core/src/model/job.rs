@@ -50,9 +50,10 @@ pub struct Job {
     pub cost_usd: Option<f64>,
     /// On a `pm` job: the job it reviews.
     pub for_job_id: Option<String>,
-    /// The runner holding it, while running.
+    /// The runner holding it, while running — and on a cancelled job until that runner confirmed
+    /// its agent stopped ([`Job::stopping`]).
     pub runner: Option<String>,
-    /// When the current lease runs out, while running.
+    /// When the current lease runs out, while running or stopping.
     #[serde(with = "serde_ms::option")]
     pub lease_expires_at: Option<Millis>,
     /// Attempts whose runner disappeared (counted apart from agent failures).
@@ -104,6 +105,14 @@ pub struct Job {
     /// With `[sync]`: the commit its attempt pushed to the remote, once pushed.
     #[serde(default)]
     pub pushed_commit: Option<String>,
+}
+
+impl Job {
+    /// Cancelled while running, and its runner has not yet confirmed the agent stopped: the
+    /// assignment stays busy until it does ([`crate::engine::stopping`]).
+    pub fn stopping(&self) -> bool {
+        crate::engine::stopping::is_stopping(self.status, self.runner.is_some())
+    }
 }
 
 /// The one-sentence summary a report opens with (`Summary: …`, the report template's first

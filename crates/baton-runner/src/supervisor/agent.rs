@@ -104,6 +104,8 @@ pub(super) async fn start(
     let start = AttemptStart { agent, git_head_before: head_before, prompt: Some(prompt.to_string()) };
     if !shared.store.record_start(&job.id, claim.token, &start).await? {
         process::signal_group(pgid, libc::SIGKILL);
+        // Gone before the job's assignment may go on (a cancel waits for this stop).
+        let _ = child.wait().await;
         if let Some(group) = group {
             end_cgroup(group).await;
         }

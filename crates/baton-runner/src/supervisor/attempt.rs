@@ -6,6 +6,10 @@
 //! lease, shutdown — sends SIGTERM to the whole group, then SIGKILL after the kill grace; the
 //! first reason to stop is the one recorded.
 //!
+//! A job cancelled under this claim keeps its lease while the agent exits (it is *stopping*, and
+//! its assignment waits: `baton_core::engine::stopping`): the renewals go on for that stop only,
+//! until the agent is gone or the store says the job is not stopping under this claim.
+//!
 //! The lease is kept by this runner's own clock too: once its deadline passes without a renewal
 //! the database confirmed, the agent is stopped and nothing more is written — without waiting
 //! to reach the database, which a partitioned host may never do (another host takes the job
@@ -81,6 +85,10 @@ pub(super) struct Attempt<'a> {
     stdout_open: bool,
     /// Cleared for good once the store says the lease is gone: nothing more is written.
     lease_held: bool,
+    /// Set once the store said the lease is gone (a cancel, most often): the stop's lease is
+    /// renewed while the agent exits. Cleared when the store refuses (the job was taken over, or
+    /// the stop was freed) or when the lease ran out by this runner's clock.
+    renewing_stop: bool,
     /// When the lease runs out unless a renewal is confirmed before: the claim's expiry, then
     /// the send time of each confirmed renewal plus the lease length.
     lease_deadline: Instant,
@@ -113,6 +121,7 @@ impl<'a> Attempt<'a> {
             exit: None,
             stdout_open: true,
             lease_held: true,
+            renewing_stop: false,
             lease_deadline,
             stop_open: true,
         }
@@ -131,7 +140,7 @@ impl<'a> Attempt<'a> {
                 status = agent.child.wait(), if self.exit.is_none() => Event::AgentExited(status),
                 _ = self.drain_until.due(), if self.exit.is_some() && self.stdout_open => Event::DrainOver,
                 _ = self.flush_at.due(), if self.lease_held => Event::FlushDue,
-                _ = sleep_until(self.renew_at), if self.lease_held => Event::RenewDue,
+                _ = sleep_until(self.renew_at), if self.lease_held || self.renewing_stop => Event::RenewDue,
                 _ = sleep_until(self.lease_deadline), if self.lease_held => Event::LeaseExpired,
                 _ = sleep_until(self.timeout_at), if self.stopped.is_none() => Event::TimedOut,
                 _ = self.kill_at.due(), if self.exit.is_none() => Event::KillDue,
@@ -217,6 +226,9 @@ impl<'a> Attempt<'a> {
     }
 
     async fn on_renew_due(&mut self) {
+        if !self.lease_held {
+            return self.renew_stop().await;
+        }
         let sent = Instant::now();
         self.renew_at = sent + self.renew_every;
         let job = &self.claim.job.id;
@@ -232,11 +244,30 @@ impl<'a> Attempt<'a> {
         }
     }
 
+    /// Keeps the lease of this claim's cancelled job while the agent exits, so its assignment
+    /// stays busy however long the kill grace is against the lease.
+    async fn renew_stop(&mut self) {
+        let sent = Instant::now();
+        self.renew_at = sent + self.renew_every;
+        let job = &self.claim.job.id;
+        let renewal = self.shared.store.renew_stop(job, self.claim.token, self.shared.lease_ms);
+        // After the cancel, `lease_deadline` is the stop's: past it the store may have freed it already.
+        match tokio::time::timeout_at(self.lease_deadline.max(self.renew_at), renewal).await {
+            Ok(Ok(true)) => self.lease_deadline = sent + Duration::from_millis(self.shared.lease_ms),
+            // Taken over, or the stop was freed: there is nothing of this claim's left to keep.
+            Ok(Ok(false)) => self.renewing_stop = false,
+            Ok(Err(e)) => tracing::warn!(job = %job, "renewing the stop's lease failed: {e}"),
+            Err(_) => tracing::warn!(job = %job, "renewing the stop's lease got no answer"),
+        }
+    }
+
     /// The deadline passed with no renewal confirmed: another runner may hold the job by now.
     fn on_lease_expired(&mut self) {
         if self.lease_held {
             tracing::warn!(job = %self.claim.job.id, "the lease ran out without a renewal; stopping the agent");
             self.lease_gone();
+            // By this runner's clock, not the store's word: nothing of the claim is kept.
+            self.renewing_stop = false;
         }
     }
 
@@ -272,8 +303,14 @@ impl<'a> Attempt<'a> {
         }
     }
 
-    /// The job is no longer this runner's: stop the agent and write nothing more.
+    /// The job is no longer this runner's: stop the agent and write nothing more for the attempt
+    /// (when it was cancelled, only its stop's lease is renewed until the agent is gone).
     fn lease_gone(&mut self) {
+        if self.lease_held {
+            // At once: the stop keeps the assignment busy only while its lease lasts.
+            self.renewing_stop = true;
+            self.renew_at = Instant::now();
+        }
         self.lease_held = false;
         self.stop(Stopped::LeaseGone);
     }

@@ -95,10 +95,32 @@ pub async fn supervise(
     let job_id = claim.job.id.clone();
     let result = match prepare_and_run(&shared, &claim, stop).await? {
         Some(result) => result,
-        None => return Ok(AttemptEnd { job_id, recorded: None, elapsed: started.elapsed() }),
+        None => {
+            confirm_stopped(&shared, &claim).await;
+            return Ok(AttemptEnd { job_id, recorded: None, elapsed: started.elapsed() });
+        }
     };
     let recorded = finish_with_retries(&shared, &claim, result).await?;
+    if recorded.is_none() {
+        // Cancelled after the agent ended, before its result was recorded.
+        confirm_stopped(&shared, &claim).await;
+    }
     Ok(AttemptEnd { job_id, recorded, elapsed: started.elapsed() })
+}
+
+/// The attempt wrote nothing because its lease is gone. When that was a cancel, the job still
+/// holds its assignment: now that the agent's whole tree is stopped and what it left is
+/// committed, release it so the assignment's next job (the PM that follows the cancel) may
+/// start in the worktree. A failure here only delays it: the lease runs out on its own.
+async fn confirm_stopped(shared: &Shared, claim: &Claim) {
+    match shared.store.release_stopped(&claim.job.id, claim.token).await {
+        Ok(true) => tracing::info!(job = %claim.job.id, "the cancelled job's agent is stopped; its assignment goes on"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(
+            job = %claim.job.id,
+            "could not confirm the cancelled job's stop: {e}; its assignment goes on when the lease runs out"
+        ),
+    }
 }
 
 /// Records the result, retrying while the database is unreachable: the result is the whole point

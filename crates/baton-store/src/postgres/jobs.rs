@@ -14,7 +14,7 @@ use baton_core::request::session;
 use baton_core::scope::Mutation;
 use baton_core::store::{JobDefaults, JobFilter, NewJob};
 use baton_core::time::Millis;
-use baton_core::{ids, Actor, AssignmentStatus, Error, Job, JobType, Result, SessionMode};
+use baton_core::{ids, Actor, AssignmentStatus, Error, Job, JobStatus, JobType, Result, SessionMode};
 use sqlx::postgres::PgConnection;
 
 fn not_found(ns: &str, id: &str) -> Error {
@@ -279,7 +279,8 @@ async fn touch(conn: &mut PgConnection, aid: &str, at: Millis) -> TxResult<()> {
 }
 
 /// Cancels one pending or running job; a runner holding it sees its lease gone and stops the agent.
-/// What follows is [`engine::after_cancel`]'s: a PM job after a stopped running one.
+/// What follows is [`engine::after_cancel`]'s: a PM job after a stopped running one — which
+/// starts only once that runner confirmed the stop ([`engine::stopping`]).
 pub async fn cancel(
     conn: &mut PgConnection,
     ns: &str,
@@ -293,7 +294,7 @@ pub async fn cancel(
     let job = get(conn, ns, id).await?;
     scope::check(conn, ns, actor, Mutation::CancelJob { assignment_id: &job.assignment_id }, at).await?;
     lifecycle::check_cancel_job(&job.id, job.status)?;
-    mark_cancelled(conn, &job.id, &format!("cancelled by {actor}"), at).await?;
+    mark_cancelled(conn, &job.id, job.status, &format!("cancelled by {actor}"), at).await?;
     rows::record(conn, &job.assignment_id, Some(&job.id), at, actor, "job cancelled", None).await?;
     touch(conn, &job.assignment_id, at).await?;
     let cancelled = get(conn, ns, id).await?;
@@ -309,8 +310,8 @@ pub async fn cancel(
 /// Cancels every pending and running job of an assignment that ended (its lock is held).
 /// The job making the change is spared: a PM completing its assignment finishes normally.
 pub async fn cancel_open(conn: &mut PgConnection, aid: &str, why: &str, actor: &Actor, at: Millis) -> TxResult<()> {
-    let open: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM jobs WHERE assignment_id = $1 AND status IN ('pending', 'running') \
+    let open: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, status FROM jobs WHERE assignment_id = $1 AND status IN ('pending', 'running') \
          AND id IS DISTINCT FROM $2 ORDER BY position",
     )
     .bind(aid)
@@ -318,23 +319,28 @@ pub async fn cancel_open(conn: &mut PgConnection, aid: &str, why: &str, actor: &
     .fetch_all(&mut *conn)
     .await
     .ctx("listing open jobs")?;
-    for id in open {
-        mark_cancelled(conn, &id, why, at).await?;
+    for (id, status) in open {
+        let was: JobStatus = rows::parse("status", &status).ctx("listing open jobs")?;
+        mark_cancelled(conn, &id, was, why, at).await?;
         rows::record(conn, aid, Some(&id), at, actor, "job cancelled", Some(why)).await?;
     }
     Ok(())
 }
 
-async fn mark_cancelled(conn: &mut PgConnection, id: &str, why: &str, at: Millis) -> TxResult<()> {
+/// Cancels job `id`, which had status `was`. A running job keeps its lease: it is *stopping*
+/// until its runner confirms the agent is gone ([`engine::stopping::keeps_lease_on_cancel`]).
+async fn mark_cancelled(conn: &mut PgConnection, id: &str, was: JobStatus, why: &str, at: Millis) -> TxResult<()> {
     sqlx::query(
         "UPDATE jobs SET status = 'cancelled', finished_at = $2, error = $3, error_kind = 'cancelled', \
-         duration_ms = CASE WHEN status = 'running' THEN $2 - started_at ELSE duration_ms END, \
-         not_before = NULL, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+         duration_ms = CASE WHEN status = 'running' THEN $2 - started_at ELSE duration_ms END, not_before = NULL, \
+         lease_owner = CASE WHEN $4 THEN lease_owner END, lease_token = CASE WHEN $4 THEN lease_token END, \
+         lease_expires_at = CASE WHEN $4 THEN lease_expires_at END \
          WHERE id = $1 AND status IN ('pending', 'running')",
     )
     .bind(id)
     .bind(at)
     .bind(pg_text(why))
+    .bind(engine::stopping::keeps_lease_on_cancel(was))
     .execute(&mut *conn)
     .await
     .ctx("cancelling a job")?;

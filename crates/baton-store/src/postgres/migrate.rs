@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0013_maintenance.sql"),
     include_str!("../../migrations/postgres/0015_schedules.sql"),
     include_str!("../../migrations/postgres/0017_storage.sql"),
+    include_str!("../../migrations/postgres/0019_stopping.sql"),
 ];
 
 /// The schema version this baton writes.

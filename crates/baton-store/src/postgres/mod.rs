@@ -32,6 +32,7 @@ mod rows;
 mod runners;
 mod schedules;
 mod scope;
+mod stopping;
 mod sync;
 mod tx;
 mod version;
@@ -607,6 +608,14 @@ impl RunnerStore for PostgresStore {
 
     async fn held_leases(&self, runner_id: &str) -> Result<Vec<(String, i64)>> {
         read_tx!(self, |c| runners::held(c, runner_id).await)
+    }
+
+    async fn release_stopped(&self, job_id: &str, token: i64) -> Result<bool> {
+        write_tx!(self, Some(Change::Queue), |c, now| stopping::release(c, job_id, token, now).await)
+    }
+
+    async fn renew_stop(&self, job_id: &str, token: i64, lease_ms: u64) -> Result<bool> {
+        write_tx!(self, None, |c, now| stopping::renew(c, job_id, token, lease_ms, now).await)
     }
 
     async fn append_events(&self, job_id: &str, token: i64, attempt: u32, events: Vec<NewEvent>) -> Result<bool> {

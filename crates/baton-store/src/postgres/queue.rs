@@ -79,6 +79,7 @@ pub async fn summary(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult
         waiting,
         waiting_total,
         running,
+        stopping: super::stopping::jobs(conn, ns).await?,
         blocked,
         blocked_total,
         idle,
@@ -90,7 +91,8 @@ pub async fn summary(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult
 }
 
 /// The ready rule without the back-off check, as the `FROM … WHERE` of a query: `a` ranges over
-/// the active assignments of namespace `$1` that have no running job, and `j` (with the job
+/// the active assignments of namespace `$1` that have no running or stopping job
+/// ([`baton_core::engine::stopping::holds_assignment`]), and `j` (with the job
 /// columns `columns`) is each one's first pending job in chain order. Callers add conditions
 /// with `AND`, and claims add their locking.
 ///
@@ -104,7 +106,9 @@ pub fn ready_heads(columns: &str) -> String {
            WHERE p.namespace = a.namespace AND p.status = 'pending' AND p.assignment_id = a.id \
            ORDER BY p.position LIMIT 1) j \
          WHERE a.namespace = $1 AND a.status = 'active' \
-           AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.assignment_id = a.id AND r.status = 'running')"
+           AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.assignment_id = a.id AND r.status = 'running') \
+           AND {}",
+        super::stopping::NONE_STOPPING
     )
 }
 

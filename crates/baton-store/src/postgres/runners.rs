@@ -237,6 +237,7 @@ pub async fn claim_next(
     now: Millis,
 ) -> TxResult<Option<Claim>> {
     expire_lost(conn, ns, policy, now).await?;
+    super::stopping::expire(conn, ns, now).await?;
     // An assignment's working tree lives on one host; other hosts' runners leave it alone.
     let runner_host: Option<String> = sqlx::query_scalar("SELECT host FROM runners WHERE id = $1")
         .bind(runner_id)
@@ -447,20 +448,27 @@ pub async fn attempt_prompt(
     })
 }
 
-/// The next instant something becomes due on its own: a back-off ends or a lease expires.
+/// The next instant something becomes due on its own: a back-off ends or a lease expires (a
+/// stopping job's too: its assignment goes on then).
 pub async fn next_deadline(conn: &mut PgConnection, ns: &str) -> TxResult<Option<Millis>> {
-    sqlx::query_scalar(
+    let stop = super::stopping::next_expiry(conn, ns).await?;
+    let due: Option<Millis> = sqlx::query_scalar(
         "SELECT LEAST( \
            (SELECT MIN(not_before) FROM jobs WHERE namespace = $1 AND status = 'pending' AND not_before IS NOT NULL), \
            (SELECT MIN(lease_expires_at) FROM jobs WHERE namespace = $1 AND status = 'running'))",
     )
     .bind(ns)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await
-    .ctx("finding the next deadline")
+    .ctx("finding the next deadline")?;
+    Ok(due.into_iter().chain(stop).min())
 }
 
+/// Nothing runs or is being stopped, and nothing is ready or waits out a back-off.
 pub async fn is_idle(conn: &mut PgConnection, ns: &str) -> TxResult<bool> {
+    if super::stopping::any(conn, ns).await? {
+        return Ok(false);
+    }
     sqlx::query_scalar(&format!(
         "SELECT NOT EXISTS (SELECT 1 FROM jobs WHERE namespace = $1 AND status = 'running') \
            AND NOT EXISTS (SELECT 1 FROM {})",

@@ -5,8 +5,9 @@
 //! (`assignments_by_status_updated`) and stops at [`QUEUE_LIST_CAP`] or once it found as many as
 //! there are; the total comes from the kept counters rather than from visiting every active
 //! assignment. Every active assignment with an open job either has a ready-rule head (a pending
-//! job and nothing running, kept in `queue_heads`) or a running job (at most one per assignment,
-//! by `jobs_one_running`), so the idle ones are the active count less those two.
+//! job and nothing running, kept in `queue_heads`), a running job (at most one per assignment,
+//! by `jobs_one_running`) or a job being stopped (`engine::stopping`, which keeps its PM out of
+//! the heads), so the idle ones are the active count less those three.
 
 use super::rows::{self, ASSIGNMENT_COLUMNS};
 use super::Context;
@@ -23,7 +24,11 @@ pub fn list(conn: &Connection, ns: &str) -> Result<(Vec<Assignment>, u64)> {
                AND status = 'active') \
              - (SELECT COALESCE(SUM(n), 0) FROM queue_head_counts WHERE namespace = ?1) \
              - (SELECT COUNT(*) FROM jobs j JOIN assignments a ON a.id = j.assignment_id \
-               WHERE j.namespace = ?1 AND j.status = 'running' AND a.status = 'active')",
+               WHERE j.namespace = ?1 AND j.status = 'running' AND a.status = 'active') \
+             - (SELECT COUNT(DISTINCT j.assignment_id) FROM jobs j INDEXED BY jobs_stopping \
+               JOIN assignments a ON a.id = j.assignment_id \
+               WHERE j.namespace = ?1 AND j.status = 'cancelled' AND j.lease_token IS NOT NULL \
+               AND a.status = 'active')",
         )
         .and_then(|mut s| s.query_row(params![ns], |r| r.get(0)))
         .ctx("counting idle assignments")?;

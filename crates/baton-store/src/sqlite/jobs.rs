@@ -10,7 +10,7 @@ use baton_core::request::session;
 use baton_core::scope::Mutation;
 use baton_core::store::{JobDefaults, JobFilter, NewJob};
 use baton_core::time::Millis;
-use baton_core::{ids, Actor, AssignmentStatus, Error, Job, JobType, Result, SessionMode};
+use baton_core::{ids, Actor, AssignmentStatus, Error, Job, JobStatus, JobType, Result, SessionMode};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Loads one job of a namespace (with its attempts), or says it is not there.
@@ -200,12 +200,13 @@ fn touch(conn: &Connection, aid: &str, at: Millis) -> Result<()> {
 }
 
 /// Cancels one pending or running job; a runner holding it sees its lease gone and stops the agent.
-/// What follows is [`engine::after_cancel`]'s: a PM job after a stopped running one.
+/// What follows is [`engine::after_cancel`]'s: a PM job after a stopped running one — which
+/// starts only once that runner confirmed the stop ([`engine::stopping`]).
 pub fn cancel(conn: &Connection, ns: &str, id: &str, defaults: &JobDefaults, actor: &Actor, at: Millis) -> Result<Job> {
     let job = get(conn, ns, id)?;
     scope::check(conn, ns, actor, Mutation::CancelJob { assignment_id: &job.assignment_id }, at)?;
     lifecycle::check_cancel_job(&job.id, job.status)?;
-    mark_cancelled(conn, &job.id, &format!("cancelled by {actor}"), at)?;
+    mark_cancelled(conn, &job.id, job.status, &format!("cancelled by {actor}"), at)?;
     rows::record(conn, &job.assignment_id, Some(&job.id), at, actor, "job cancelled", None)?;
     touch(conn, &job.assignment_id, at)?;
     let cancelled = get(conn, ns, id)?;
@@ -222,28 +223,32 @@ pub fn cancel(conn: &Connection, ns: &str, id: &str, defaults: &JobDefaults, act
 /// The job making the change is spared: a PM completing its assignment finishes normally.
 pub fn cancel_open(conn: &Connection, aid: &str, why: &str, actor: &Actor, at: Millis) -> Result<()> {
     let own_job = actor.job_id();
-    let open: Vec<String> = conn
+    let open: Vec<(String, JobStatus)> = conn
         .prepare_cached(
-            "SELECT id FROM jobs WHERE assignment_id = ?1 AND status IN ('pending', 'running') AND id IS NOT ?2 \
-             ORDER BY position",
+            "SELECT id, status FROM jobs WHERE assignment_id = ?1 AND status IN ('pending', 'running') \
+             AND id IS NOT ?2 ORDER BY position",
         )
-        .and_then(|mut s| s.query_map(params![aid, own_job], |r| r.get(0))?.collect())
+        .and_then(|mut s| s.query_map(params![aid, own_job], |r| Ok((r.get(0)?, rows::parsed(r, 1)?)))?.collect())
         .ctx("listing open jobs")?;
-    for id in open {
-        mark_cancelled(conn, &id, why, at)?;
+    for (id, was) in open {
+        mark_cancelled(conn, &id, was, why, at)?;
         rows::record(conn, aid, Some(&id), at, actor, "job cancelled", Some(why))?;
     }
     Ok(())
 }
 
-fn mark_cancelled(conn: &Connection, id: &str, why: &str, at: Millis) -> Result<()> {
+/// Cancels job `id`, which had status `was`. A running job keeps its lease: it is *stopping*
+/// until its runner confirms the agent is gone ([`engine::stopping::keeps_lease_on_cancel`]).
+fn mark_cancelled(conn: &Connection, id: &str, was: JobStatus, why: &str, at: Millis) -> Result<()> {
+    let keep_lease = engine::stopping::keeps_lease_on_cancel(was);
     conn.prepare_cached(
         "UPDATE jobs SET status = 'cancelled', finished_at = ?2, error = ?3, error_kind = 'cancelled', \
-         duration_ms = CASE WHEN status = 'running' THEN ?2 - started_at ELSE duration_ms END, \
-         not_before = NULL, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL \
+         duration_ms = CASE WHEN status = 'running' THEN ?2 - started_at ELSE duration_ms END, not_before = NULL, \
+         lease_owner = CASE WHEN ?4 THEN lease_owner END, lease_token = CASE WHEN ?4 THEN lease_token END, \
+         lease_expires_at = CASE WHEN ?4 THEN lease_expires_at END \
          WHERE id = ?1 AND status IN ('pending', 'running')",
     )
-    .and_then(|mut s| s.execute(params![id, at, why]))
+    .and_then(|mut s| s.execute(params![id, at, why, keep_lease]))
     .ctx("cancelling a job")?;
     conn.prepare_cached(
         "UPDATE attempts SET outcome = 'cancelled', finished_at = ?2, error_kind = 'cancelled', error = ?3 \

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0014_queue_heads.sql"),
     include_str!("../../migrations/sqlite/0015_schedules.sql"),
     include_str!("../../migrations/sqlite/0017_storage.sql"),
+    include_str!("../../migrations/sqlite/0019_stopping.sql"),
 ];
 
 /// The schema version this baton writes.

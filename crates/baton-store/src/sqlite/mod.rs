@@ -21,6 +21,7 @@ mod rows;
 mod runners;
 mod schedules;
 mod scope;
+mod stopping;
 mod sync;
 mod version;
 mod worktrees;
@@ -533,6 +534,18 @@ impl RunnerStore for SqliteStore {
     async fn held_leases(&self, runner_id: &str) -> Result<Vec<(String, i64)>> {
         let id = runner_id.to_string();
         self.read(move |tx, _| runners::held(tx, &id)).await
+    }
+
+    async fn release_stopped(&self, job_id: &str, token: i64) -> Result<bool> {
+        let id = job_id.to_string();
+        self.write(move |tx, now| stopping::release(tx, &id, token, now)).await
+    }
+
+    async fn renew_stop(&self, job_id: &str, token: i64, lease_ms: u64) -> Result<bool> {
+        // Like a lease renewal: it changes nothing anyone waits for, so it wakes no one.
+        let id = job_id.to_string();
+        self.run(TransactionBehavior::Immediate, None, move |tx, now| stopping::renew(tx, &id, token, lease_ms, now))
+            .await
     }
 
     async fn append_events(&self, job_id: &str, token: i64, attempt: u32, events: Vec<NewEvent>) -> Result<bool> {

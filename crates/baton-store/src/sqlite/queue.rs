@@ -65,6 +65,7 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
         waiting,
         waiting_total,
         running,
+        stopping: super::stopping::jobs(conn, ns)?,
         blocked,
         blocked_total,
         idle,
@@ -129,8 +130,9 @@ pub struct Head {
     pub not_before: Option<Millis>,
 }
 
-/// The next job of every active assignment that has no running job (the ready rule without the
-/// back-off check), oldest assignment first — ids only, cheap enough for every claim.
+/// The next job of every active assignment that has no running or stopping job (the ready rule
+/// without the back-off check, [`baton_core::engine::stopping::holds_assignment`]), oldest
+/// assignment first — ids only, cheap enough for every claim.
 ///
 /// Two index scans joined in memory: open jobs in chain order (`jobs_open`), and the active
 /// assignments. A correlated SQL formulation re-probes the chain per pending job and gets slow
@@ -151,9 +153,14 @@ pub fn heads(conn: &Connection, ns: &str) -> Result<Vec<Head>> {
         .and_then(|mut s| s.query_map(params![ns], |r| r.get(0))?.collect())
         .ctx("listing active assignments")?;
     // A running job anywhere in the chain makes the assignment busy: a retry can place a pending
-    // job before a running one.
-    let busy: HashSet<&str> =
-        open.iter().filter(|(_, _, status, _)| status == "running").map(|(_, aid, _, _)| aid.as_str()).collect();
+    // job before a running one. So does a stopping one (its agent may still be exiting).
+    let stopping = super::stopping::busy_assignments(conn, ns)?;
+    let busy: HashSet<&str> = open
+        .iter()
+        .filter(|(_, _, status, _)| status == "running")
+        .map(|(_, aid, _, _)| aid.as_str())
+        .chain(stopping.iter().map(String::as_str))
+        .collect();
     let mut first_pending: HashMap<&str, (&str, Option<Millis>)> = HashMap::new();
     for (id, aid, status, not_before) in &open {
         if status == "pending" && !busy.contains(aid.as_str()) {

@@ -178,6 +178,7 @@ pub fn claim_next(
     now: Millis,
 ) -> Result<Option<Claim>> {
     expire_lost(conn, ns, policy, now)?;
+    super::stopping::expire(conn, ns, now)?;
     let runner_host: Option<String> = conn
         .prepare_cached("SELECT host FROM runners WHERE id = ?1")
         .and_then(|mut s| s.query_row(params![runner_id], |r| r.get(0)).optional())
@@ -321,24 +322,28 @@ pub fn attempt_prompt(conn: &Connection, ns: &str, job_id: &str, attempt: Option
     })
 }
 
-/// The next instant something becomes due on its own: a back-off ends or a lease expires.
+/// The next instant something becomes due on its own: a back-off ends or a lease expires (a
+/// stopping job's too: its assignment goes on then).
 pub fn next_deadline(conn: &Connection, ns: &str) -> Result<Option<Millis>> {
-    conn.prepare_cached(
+    let stop = super::stopping::next_expiry(conn, ns)?;
+    let due: Option<Millis> = conn.prepare_cached(
         "SELECT MIN(t) FROM ( \
            SELECT MIN(not_before) AS t FROM jobs WHERE namespace = ?1 AND status = 'pending' AND not_before IS NOT NULL \
            UNION ALL \
            SELECT MIN(lease_expires_at) FROM jobs WHERE namespace = ?1 AND status = 'running')",
     )
     .and_then(|mut s| s.query_row(params![ns], |r| r.get(0)))
-    .ctx("finding the next deadline")
+    .ctx("finding the next deadline")?;
+    Ok(due.into_iter().chain(stop).min())
 }
 
+/// Nothing runs or is being stopped, and nothing is ready or waits out a back-off.
 pub fn is_idle(conn: &Connection, ns: &str) -> Result<bool> {
     let running: bool = conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM jobs WHERE namespace = ?1 AND status = 'running')")
         .and_then(|mut s| s.query_row(params![ns], |r| r.get(0)))
         .ctx("checking for running jobs")?;
-    Ok(!running && queue::heads(conn, ns)?.is_empty())
+    Ok(!running && super::stopping::busy_assignments(conn, ns)?.is_empty() && queue::heads(conn, ns)?.is_empty())
 }
 
 /// Whether `token` still holds the job: it is running under that token and the lease has not

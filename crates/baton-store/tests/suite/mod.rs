@@ -15,6 +15,7 @@ mod queue;
 mod runner;
 mod schedules;
 mod spend;
+mod stopping;
 mod sync;
 mod worktrees;
 pub use decisions::*;
@@ -26,6 +27,7 @@ pub use queue::*;
 pub use runner::*;
 pub use schedules::*;
 pub use spend::*;
+pub use stopping::*;
 pub use sync::*;
 pub use worktrees::*;
 
@@ -62,7 +64,10 @@ macro_rules! store_suite {
             agents_act_only_within_their_claim_and_type, a_claim_reports_the_lost_agent_and_skips_other_hosts,
             an_expired_lease_is_gone_even_before_a_takeover, a_lost_lease_never_reruns_a_decided_pm,
             changes_people_care_about_are_notified_once, a_retry_goes_after_the_running_pm_and_waits_for_it,
-            cancels_that_queue_no_pm, idle_assignments_are_listed_for_a_person, namespaces_are_listed_with_their_counts, a_retry_reads_in_the_order_things_happened,
+            cancels_that_queue_no_pm,
+            a_cancelled_running_job_holds_its_assignment_until_the_stop_is_confirmed,
+            a_stop_nobody_confirms_ends_with_its_lease, only_a_cancelled_running_job_is_stopping,
+            idle_assignments_are_listed_for_a_person, namespaces_are_listed_with_their_counts, a_retry_reads_in_the_order_things_happened,
             work_pinned_to_a_vanished_host_is_blocked_for_a_person, a_jobs_own_max_attempts_governs_its_retries,
             job_transitions_are_exactly_the_documented_table, assignment_transitions_are_exactly_the_documented_table,
             a_pm_job_makes_one_decision, a_pms_insert_lands_right_after_it, proceed_lets_the_queued_job_run,

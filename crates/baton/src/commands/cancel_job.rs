@@ -1,6 +1,7 @@
 //! `baton cancel-job JOB_ID`: cancels a pending job, or a running one (the runner holding it stops
 //! its agent when it sees the change), and says what happens next: a PM job follows a stopped
-//! running job; otherwise the next queued job runs, or the assignment is idle or blocked.
+//! running job, once the agent is gone; otherwise the next queued job runs (after the stop, too),
+//! or the assignment is idle or blocked.
 
 use crate::cli::JobIdArgs;
 use crate::context::Context;
@@ -37,7 +38,10 @@ fn next_step(detail: &AssignmentDetail, cancelled: &str) -> String {
     if let Some(pm) =
         detail.jobs.iter().find(|j| j.job_type == JobType::Pm && j.for_job_id.as_deref() == Some(cancelled))
     {
-        return format!("next: PM job {} decides what follows the stopped job", pm.id);
+        // The assignment waits for the stop: the PM never runs beside the stopped agent.
+        let stopping = detail.jobs.iter().any(|j| j.id == cancelled && j.stopping());
+        let when = if stopping && pm.status == JobStatus::Pending { "; it starts once the agent is gone" } else { "" };
+        return format!("next: PM job {} decides what follows the stopped job{when}", pm.id);
     }
     let a = &detail.assignment;
     match a.status {
@@ -62,6 +66,9 @@ fn next_step(detail: &AssignmentDetail, cancelled: &str) -> String {
     }
     match detail.jobs.iter().find(|j| matches!(j.status, JobStatus::Running | JobStatus::Pending)) {
         Some(j) if j.status == JobStatus::Running => format!("next: job {} ({}) is still running", j.id, j.job_type),
+        Some(j) if detail.jobs.iter().any(|j| j.stopping()) => {
+            format!("next: job {} ({}) runs next, once the stopped agent is gone", j.id, j.job_type)
+        }
         Some(j) => format!("next: job {} ({}) runs next", j.id, j.job_type),
         None => String::new(),
     }

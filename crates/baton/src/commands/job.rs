@@ -73,7 +73,9 @@ pub fn render(job: &Job, style: &Style, width: usize) -> String {
     }
     if let Some(runner) = &job.runner {
         let lease = job.lease_expires_at.map(|t| format!(" (lease until {})", time(t))).unwrap_or_default();
-        field("runner", format!("{runner}{lease}"));
+        // Cancelled, but its agent is still being stopped: the assignment waits for it.
+        let stopping = if job.stopping() { ", stopping the agent" } else { "" };
+        field("runner", format!("{runner}{lease}{stopping}"));
     }
     if let Some(success) = job.success {
         field("success", if success { "yes" } else { "no" }.to_string());

@@ -116,6 +116,7 @@ fn render(q: &QueueSummary, style: &Style, width: usize, now: i64) -> String {
         ]);
     }
     table_or_none(&mut text, &t, style, width);
+    stopping(&mut text, style, q);
 
     // Blocked and idle assignments both wait for a person: one list, the reason in full.
     section(&mut text, style, "needs you", (q.blocked_total + q.idle_total) as usize);
@@ -225,5 +226,23 @@ fn section(text: &mut String, style: &Style, title: &str, n: usize) {
 fn table_or_none(text: &mut String, t: &Table, style: &Style, width: usize) {
     if !t.is_empty() {
         text.push_str(&t.render(style, width));
+    }
+}
+
+/// Jobs cancelled while running whose agent is still being stopped: their assignments wait for
+/// it (the PM that follows the cancel is not ready yet). Listed only while there are any.
+fn stopping(text: &mut String, style: &Style, q: &QueueSummary) {
+    if q.stopping.is_empty() {
+        return;
+    }
+    section(text, style, "stopping", q.stopping.len());
+    for job in &q.stopping {
+        text.push_str(&format!(
+            "  {} ({} of {}): cancelled; runner {} is stopping its agent, the assignment waits for it\n",
+            job.id,
+            job.job_type,
+            job.assignment_id,
+            job.runner.as_deref().unwrap_or("-")
+        ));
     }
 }

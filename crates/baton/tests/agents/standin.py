@@ -21,6 +21,12 @@ Directives (words starting with @ in the context / north star):
                         pids go to $STANDIN_PIDS
   @stubborn-once / @daemon-once   the same on the first attempt only; a later attempt first writes
                         the pids of $STANDIN_PIDS still alive to $STANDIN_STATE/survivors
+  @linger               trap SIGTERM, then hang; once stopped keep appending to lingered.txt in the
+                        working directory until the test creates $STANDIN_STATE/linger-release (at
+                        most 4.5 s, within the runner's 5 s kill grace), write a last line, leave
+                        $STANDIN_STATE/linger-done and exit; its pid goes to $STANDIN_STATE/linger-pid.
+                        A PM job that starts after it records what it found at its first line in
+                        $STANDIN_STATE/pm-start-<job id>.json
   @no-result            print some events and exit 0 without the result event
   @stale-call-once      first attempt: wait until the test creates $STANDIN_STATE/release, try
                         `baton insert-job` (recording the outcome to $STANDIN_CALLS), then hang;
@@ -205,6 +211,46 @@ def daemon():
     pid = int(os.read(read_end, 32).decode())
     os.close(read_end)
     return pid
+
+
+def linger():
+    """An agent that takes its time to stop: see @linger."""
+    state = ENV["STANDIN_STATE"]
+
+    def stopped(signum, frame):
+        deadline = time.time() + 4.5
+        n = 0
+        while not os.path.exists(os.path.join(state, "linger-release")) and time.time() < deadline:
+            n += 1
+            with open("lingered.txt", "a") as f:
+                f.write(f"written {n} after the stop\n")
+            time.sleep(0.02)
+        with open("lingered.txt", "a") as f:
+            f.write("last line\n")
+        write_atomically(os.path.join(state, "linger-done"), str(time.time()))
+        os._exit(143)
+
+    signal.signal(signal.SIGTERM, stopped)
+    write_atomically(os.path.join(state, "linger-pid"), str(os.getpid()))
+    while True:
+        time.sleep(1000)
+
+
+def write_atomically(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
+def record_pm_start():
+    """A PM's first line, after a @linger agent: is that agent gone, and did it finish?"""
+    state = ENV.get("STANDIN_STATE")
+    lingering = os.path.join(state or "", "linger-pid")
+    if JOB_TYPE != "pm" or not state or not os.path.exists(lingering):
+        return
+    pid = int(open(lingering).read())
+    found = {"linger_alive": alive(pid), "linger_done": os.path.exists(os.path.join(state, "linger-done"))}
+    write_atomically(os.path.join(state, f"pm-start-{JOB}.json"), json.dumps(found))
 
 
 def alive(pid):
@@ -444,6 +490,7 @@ def log_run(started, attempt, rc):
 
 
 def main():
+    record_pm_start()
     prompt = sys.stdin.read()
     if ENV.get("STANDIN_PROMPTS") and JOB:
         os.makedirs(ENV["STANDIN_PROMPTS"], exist_ok=True)
@@ -504,6 +551,8 @@ def main():
                 time.sleep(1000)
             elif kind + "-once" in d:
                 record_survivors()
+        if "linger" in d:
+            linger()
         if "no-result" in d:
             say("I did some work and then stopped without a verdict.")
             sys.exit(0)

@@ -30,6 +30,7 @@ mod sandbox;
 mod schedules;
 mod sessions;
 mod shutdown;
+mod stop_before_pm;
 mod stopping;
 mod templates;
 mod tmux_watch;
