@@ -399,11 +399,19 @@ pub async fn runners_register_and_show_their_jobs(store: Shared) {
     ghost.lease_ms = 0;
     store.register_runner(&ghost).await.unwrap();
     let (_a, ids) = assignment_with(&store, &[JobType::Plan]).await;
-    claim(&store).await.unwrap();
+    let c = claim(&store).await.unwrap();
+    store.add_warnings(&c.job.id, c.token, c.attempt, &["slow disk".into()]).await.unwrap();
     store.heartbeat_runner("r1").await.unwrap();
     let runners = store.runners(NS).await.unwrap();
     assert_eq!(runners.len(), 2);
-    assert_eq!((runners[0].id.as_str(), runners[0].lost, runners[0].jobs.clone()), ("r1", false, ids));
+    assert_eq!((runners[0].id.as_str(), runners[0].lost, runners[0].jobs.clone()), ("r1", false, ids.clone()));
+    // The queue shows the same runners, and the running job with its attempt and warning.
+    let q = store.queue(NS, baton_core::time::now_ms()).await.unwrap();
+    let shown: Vec<(&str, Vec<String>)> = q.runners.iter().map(|r| (r.id.as_str(), r.jobs.clone())).collect();
+    assert_eq!(shown, vec![("r1", ids.clone()), ("r0", vec![])]);
+    assert_eq!(q.running.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), ids);
+    assert_eq!(q.running[0].attempt_history.len(), 1, "the running job's attempt is listed");
+    assert_eq!(q.running[0].warnings.iter().map(|w| w.text.as_str()).collect::<Vec<_>>(), vec!["slow disk"]);
     assert_eq!(runners[0].containment.as_deref(), Some("cgroup"), "the runner's containment is kept");
     assert_eq!((runners[1].id.as_str(), runners[1].lost), ("r0", true));
     store.stop_runner("r1").await.unwrap();
