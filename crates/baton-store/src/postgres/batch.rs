@@ -41,14 +41,26 @@ pub fn number(value: i64) -> String {
 }
 
 /// `sql` with its placeholders `$1`, `$2`, … replaced by `literals[0]`, `literals[1]`, …, so a
-/// statement written for the extended protocol runs here unchanged. The statements given are
-/// baton's own, none of which has a `$` inside a string literal.
+/// statement written for the extended protocol runs here unchanged. One pass over `sql`: a
+/// literal put in is never scanned again, so a value spelling `$1` stays that text. The
+/// statements given are baton's own, none of which has a `$` inside a string literal; a
+/// placeholder without a literal is left as it is (and the server refuses the statement).
 pub fn bind(sql: &str, literals: &[String]) -> String {
-    let mut out = sql.to_string();
-    // The highest first, so that `$1` does not eat the start of `$12`.
-    for (i, literal) in literals.iter().enumerate().rev() {
-        out = out.replace(&format!("${}", i + 1), literal);
+    let mut out = String::with_capacity(sql.len() + literals.iter().map(String::len).sum::<usize>());
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let digits = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
+        let literal =
+            after[..digits].parse::<usize>().ok().and_then(|n| n.checked_sub(1)).and_then(|i| literals.get(i));
+        match literal {
+            Some(literal) => out.push_str(literal),
+            None => out.push_str(&rest[at..at + 1 + digits]),
+        }
+        rest = &after[digits..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -88,8 +100,12 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_are_replaced_highest_first() {
+    fn placeholders_are_replaced_in_one_pass() {
         let literals: Vec<String> = (1..=12).map(|n| format!("v{n}")).collect();
         assert_eq!(bind("$1 $12 $2 $1", &literals), "v1 v12 v2 v1");
+        // A value that spells a placeholder is not replaced again.
+        let literals = [text("x"), text("$1")];
+        assert_eq!(bind("a = $1 AND b = $2", &literals), "a = E'x' AND b = E'$1'");
+        assert_eq!(bind("$3 $ $x", &literals), "$3 $ $x");
     }
 }

@@ -281,6 +281,9 @@ pub async fn idle_assignments_are_listed_for_a_person(store: Shared) {
     assert_eq!((q.idle.len(), q.idle_total), (1, 1));
     // Another namespace's idle assignment is not listed here.
     assert!(store.queue("repo-b", baton_core::time::now_ms()).await.unwrap().idle.is_empty());
+    // A namespace spelling quotes, a backslash and a placeholder is read as the text it is.
+    let odd = store.queue("it's \\ $1", baton_core::time::now_ms()).await.unwrap();
+    assert_eq!((odd.namespace.as_str(), odd.idle_total, odd.ready_total), ("it's \\ $1", 0, 0));
 }
 
 /// A retry's copy goes after the last job no longer pending: after the PM that blocked.
