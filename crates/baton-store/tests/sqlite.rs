@@ -269,7 +269,10 @@ async fn attempts_written_before_the_rowid_migration_keep_everything() {
     }
     let before = store.job(suite::NS, &ids[0]).await.unwrap();
     drop(store);
-    // The table as it was before 0017, holding the same rows, at the version before it.
+    // The table as it was before 0017, holding the same rows, at the version before it; what the
+    // migrations after 0017 made is undone too, so that they run again after it.
+    const MIGRATIONS_AFTER_0017: i64 = 1;
+    const UNDO_AFTER_0017: &str = "DROP TRIGGER queue_heads_stop_ended; DROP INDEX jobs_stopping;";
     let conn = rusqlite::Connection::open(&path).unwrap();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     let columns = "job_id, n, runner, started_at, finished_at, outcome, error_kind, error, prompt, prompt_bytes, \
@@ -279,8 +282,8 @@ async fn attempts_written_before_the_rowid_migration_keep_everything() {
         "CREATE TABLE old_attempts ({columns}, PRIMARY KEY (job_id, n)) WITHOUT ROWID; \
          INSERT INTO old_attempts SELECT {columns} FROM attempts; DROP TABLE attempts; \
          ALTER TABLE old_attempts RENAME TO attempts; CREATE INDEX attempts_finished_at ON attempts(finished_at); \
-         DROP INDEX assignments_finished_worktrees; PRAGMA user_version = {};",
-        version - 1
+         DROP INDEX assignments_finished_worktrees; {UNDO_AFTER_0017} PRAGMA user_version = {};",
+        version - 1 - MIGRATIONS_AFTER_0017
     ))
     .unwrap();
     drop(conn);

@@ -1,4 +1,5 @@
-//! Idle assignments: active, with nothing pending or running. No runner will ever pick one up
+//! Idle assignments: active, with nothing pending, running or being stopped (a cancelled job
+//! whose agent is still exiting, [`super::stopping`], is work in flight). No runner will ever pick one up
 //! and no PM is coming (an assignment created without `--first`, or whose last job was removed),
 //! so it is listed for a person under "needs you" next to the blocked ones.
 
@@ -7,7 +8,7 @@ use crate::model::{Assignment, AssignmentStatus};
 /// What a person reads next to an idle assignment, and what to do about it.
 pub const IDLE_REASON: &str = "idle: nothing queued — insert a job or complete it";
 
-/// Is `assignment`, with `open_jobs` jobs pending or running, idle? Backends select the
+/// Is `assignment`, with `open_jobs` jobs pending, running or being stopped, idle? Backends select the
 /// candidates with the same condition in SQL (an index-friendly `NOT EXISTS`) and keep those this
 /// function accepts.
 pub fn is_idle(assignment: &Assignment, open_jobs: u64) -> bool {

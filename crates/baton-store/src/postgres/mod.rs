@@ -13,9 +13,10 @@
 //! TLS (rustls): runners on several machines reach the database over a network, so the URL's
 //! `sslmode=require` encrypts the connection and `sslmode=verify-full&sslrootcert=CA.pem` also
 //! checks the server's certificate and name against that CA file. The default `prefer` uses TLS
-//! when the server offers it.
+//! when the server offers it, except on a Unix socket, where there is no TLS to offer.
 
 mod assignments;
+mod batch;
 mod dependencies;
 mod events;
 mod finish;
@@ -48,7 +49,7 @@ use baton_core::store::{
 };
 use baton_core::time::Millis;
 use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, JobEvent, Result, Schedule, Store};
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgSslMode};
 use sqlx::Connection;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -241,6 +242,18 @@ fn describe(options: &PgConnectOptions) -> String {
     format!("postgres://{}@{host}/{db}", options.get_username())
 }
 
+/// The default `sslmode=prefer` asks the server for TLS before anything else, one round trip
+/// that a Unix socket never answers with yes: PostgreSQL has no TLS on local sockets, and libpq
+/// ignores `sslmode` there. On a socket `prefer` (and `allow`) therefore become `disable`;
+/// an explicit `require` or `verify-*` is left alone, so it still refuses to go unencrypted.
+fn no_tls_on_unix_sockets(options: PgConnectOptions) -> PgConnectOptions {
+    let unix = options.get_socket().is_some() || options.get_host().starts_with('/');
+    match options.get_ssl_mode() {
+        PgSslMode::Prefer | PgSslMode::Allow if unix => options.ssl_mode(PgSslMode::Disable),
+        _ => options,
+    }
+}
+
 /// PostgreSQL refuses NUL characters in text; an agent's output may contain them (they arrive
 /// escaped in JSON). They become U+FFFD rather than failing the write that records a result.
 pub(crate) fn pg_text(text: &str) -> std::borrow::Cow<'_, str> {
@@ -261,6 +274,7 @@ impl PostgresStore {
                 message: sql_message(&e),
             })?
             .application_name("baton");
+        let options = no_tls_on_unix_sockets(options);
         let location = describe(&options);
         let open_error = |message: String| Error::DatabaseOpen { location: location.clone(), message };
 
@@ -651,5 +665,26 @@ impl RunnerStore for PostgresStore {
 
     fn subscribe(&self) -> Result<Box<dyn ChangeFeed>> {
         listen::subscribe(self.inner.options.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(url: &str) -> PgSslMode {
+        no_tls_on_unix_sockets(PgConnectOptions::from_str(url).expect("a valid URL")).get_ssl_mode()
+    }
+
+    #[test]
+    fn unix_sockets_skip_the_tls_request_unless_tls_is_required() {
+        assert!(matches!(mode("postgres://baton@localhost/db?host=/run/postgresql"), PgSslMode::Disable));
+        assert!(matches!(mode("postgres://baton@localhost/db?host=/run/postgresql&sslmode=allow"), PgSslMode::Disable));
+        assert!(matches!(
+            mode("postgres://baton@localhost/db?host=/run/postgresql&sslmode=require"),
+            PgSslMode::Require
+        ));
+        assert!(matches!(mode("postgres://baton@db.internal/db"), PgSslMode::Prefer));
+        assert!(matches!(mode("postgres://baton@db.internal/db?sslmode=require"), PgSslMode::Require));
     }
 }

@@ -182,45 +182,47 @@ pub fn all<T>(rows: Vec<PgRow>, f: fn(&PgRow) -> RowResult<T>) -> RowResult<Vec<
     rows.iter().map(f).collect()
 }
 
+/// The attempts of the jobs whose ids are `$1`, as [`attach`] reads them.
+pub const ATTEMPTS_SQL: &str = "SELECT job_id, n, runner, started_at, finished_at, outcome, error_kind, error, \
+     prompt_bytes, prompt_sha256, tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost_usd, cost_source, \
+     model FROM attempts WHERE job_id = ANY($1) ORDER BY job_id, n";
+
+/// The warnings of the jobs whose ids are `$1`, as [`attach`] reads them.
+pub const WARNINGS_SQL: &str =
+    "SELECT job_id, attempt, at, text FROM job_warnings WHERE job_id = ANY($1) ORDER BY job_id, at, id";
+
 /// Fills `attempt_history` of each job with one query.
 pub async fn attach_attempts(conn: &mut PgConnection, jobs: &mut [Job]) -> TxResult<()> {
     if jobs.is_empty() {
         return Ok(());
     }
     let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
-    let rows = sqlx::query(
-        "SELECT job_id, n, runner, started_at, finished_at, outcome, error_kind, error, prompt_bytes, prompt_sha256, \
-         tokens_in, tokens_out, cache_read_tokens, cache_write_tokens, cost_usd, cost_source, model \
-         FROM attempts \
-         WHERE job_id = ANY($1) ORDER BY job_id, n",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await
-    .ctx("listing attempts")?;
+    let attempts = sqlx::query(ATTEMPTS_SQL).bind(&ids).fetch_all(&mut *conn).await.ctx("listing attempts")?;
+    let warnings = sqlx::query(WARNINGS_SQL).bind(&ids).fetch_all(&mut *conn).await.ctx("listing job warnings")?;
+    attach(jobs, &attempts, &warnings)
+}
+
+/// Fills `attempt_history` and `warnings` of each job from the rows of [`ATTEMPTS_SQL`] and
+/// [`WARNINGS_SQL`].
+pub fn attach(jobs: &mut [Job], attempts: &[PgRow], warnings: &[PgRow]) -> TxResult<()> {
     let mut by_job: HashMap<String, Vec<Attempt>> = HashMap::new();
-    for row in &rows {
+    for row in attempts {
         let (job_id, attempt) = attempt(row).ctx("reading an attempt")?;
         by_job.entry(job_id).or_default().push(attempt);
     }
-    let found: Vec<(String, i32, i64, String)> = sqlx::query_as(
-        "SELECT job_id, attempt, at, text FROM job_warnings WHERE job_id = ANY($1) ORDER BY job_id, at, id",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await
-    .ctx("listing job warnings")?;
-    let mut warnings: HashMap<String, Vec<JobWarning>> = HashMap::new();
-    for (job_id, attempt, at, text) in found {
+    let mut found: HashMap<String, Vec<JobWarning>> = HashMap::new();
+    for row in warnings {
+        let (job_id, attempt, at, text): (String, i32, i64, String) =
+            sqlx::FromRow::from_row(row).ctx("reading a job warning")?;
         let attempt = u32::try_from(attempt).unwrap_or_default();
-        warnings.entry(job_id).or_default().push(JobWarning { attempt, at, text });
+        found.entry(job_id).or_default().push(JobWarning { attempt, at, text });
     }
     for job in jobs {
         if let Some(attempts) = by_job.remove(&job.id) {
             job.attempt_history = attempts;
         }
-        if let Some(found) = warnings.remove(&job.id) {
-            job.warnings = found;
+        if let Some(warnings) = found.remove(&job.id) {
+            job.warnings = warnings;
         }
     }
     Ok(())

@@ -70,43 +70,56 @@ pub async fn stop(conn: &mut PgConnection, runner_id: &str, at: Millis) -> TxRes
     Ok(())
 }
 
+/// The runners of namespace `$1` that have not stopped, as [`runner`] reads them.
+pub const LIST_SQL: &str = "SELECT id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms, \
+     containment FROM runners WHERE namespace = $1 AND stopped_at IS NULL ORDER BY started_at, id";
+
+/// The running jobs of the runners `$1` (an array), as [`with_jobs`] reads them.
+pub const HELD_BY_SQL: &str =
+    "SELECT lease_owner, id FROM jobs WHERE lease_owner = ANY($1) AND status = 'running' ORDER BY started_at, id";
+
 pub async fn list(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult<Vec<RunnerInfo>> {
-    let found = sqlx::query(
-        "SELECT id, namespace, host, pid, started_at, heartbeat_at, concurrency, lease_ms, containment FROM runners \
-         WHERE namespace = $1 AND stopped_at IS NULL ORDER BY started_at, id",
-    )
-    .bind(ns)
-    .fetch_all(&mut *conn)
-    .await
-    .ctx("listing runners")?;
-    let mut runners = Vec::with_capacity(found.len());
-    for r in &found {
-        let read = || -> Result<RunnerInfo, sqlx::Error> {
-            let heartbeat_at: Millis = r.try_get("heartbeat_at")?;
-            let lease_ms: i64 = r.try_get("lease_ms")?;
-            let pid: i64 = r.try_get("pid")?;
-            let concurrency: i32 = r.try_get("concurrency")?;
-            Ok(RunnerInfo {
-                id: r.try_get("id")?,
-                namespace: r.try_get("namespace")?,
-                host: r.try_get("host")?,
-                pid: u32::try_from(pid).unwrap_or_default(),
-                started_at: r.try_get("started_at")?,
-                heartbeat_at,
-                concurrency: u32::try_from(concurrency).unwrap_or_default(),
-                lease_ms: u64::try_from(lease_ms).unwrap_or_default(),
-                jobs: Vec::new(),
-                lost: now - heartbeat_at > lease_ms,
-                containment: r.try_get("containment")?,
-            })
-        };
-        runners.push(read().ctx("reading a runner")?);
-    }
+    let found = sqlx::query(LIST_SQL).bind(ns).fetch_all(&mut *conn).await.ctx("listing runners")?;
+    let mut runners = found.iter().map(|r| runner(r, now)).collect::<Result<Vec<_>, _>>().ctx("reading a runner")?;
     for runner in &mut runners {
         runner.jobs = held(conn, &runner.id).await?.into_iter().map(|(id, _)| id).collect();
     }
     runners.sort_by_key(|r| r.lost);
     Ok(runners)
+}
+
+/// One row of [`LIST_SQL`], judged lost against the database clock `now`; without its jobs.
+pub fn runner(r: &sqlx::postgres::PgRow, now: Millis) -> Result<RunnerInfo, sqlx::Error> {
+    let heartbeat_at: Millis = r.try_get("heartbeat_at")?;
+    let lease_ms: i64 = r.try_get("lease_ms")?;
+    let pid: i64 = r.try_get("pid")?;
+    let concurrency: i32 = r.try_get("concurrency")?;
+    Ok(RunnerInfo {
+        id: r.try_get("id")?,
+        namespace: r.try_get("namespace")?,
+        host: r.try_get("host")?,
+        pid: u32::try_from(pid).unwrap_or_default(),
+        started_at: r.try_get("started_at")?,
+        heartbeat_at,
+        concurrency: u32::try_from(concurrency).unwrap_or_default(),
+        lease_ms: u64::try_from(lease_ms).unwrap_or_default(),
+        jobs: Vec::new(),
+        lost: now - heartbeat_at > lease_ms,
+        containment: r.try_get("containment")?,
+    })
+}
+
+/// Gives each runner its jobs from the rows of [`HELD_BY_SQL`], then puts the lost ones last,
+/// as [`list`] does.
+pub fn with_jobs(runners: &mut [RunnerInfo], held: &[sqlx::postgres::PgRow]) -> TxResult<()> {
+    for row in held {
+        let (owner, id): (String, String) = sqlx::FromRow::from_row(row).ctx("listing held leases")?;
+        if let Some(runner) = runners.iter_mut().find(|r| r.id == owner) {
+            runner.jobs.push(id);
+        }
+    }
+    runners.sort_by_key(|r| r.lost);
+    Ok(())
 }
 
 pub async fn held(conn: &mut PgConnection, runner_id: &str) -> TxResult<Vec<(String, i64)>> {

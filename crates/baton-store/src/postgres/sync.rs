@@ -45,17 +45,24 @@ pub async fn record_push(
 const LAST_HEAD: &str = "COALESCE((SELECT j.git_head_after FROM jobs j WHERE j.assignment_id = a.id \
      AND j.git_head_after IS NOT NULL ORDER BY j.started_at DESC, j.position DESC LIMIT 1), a.base_commit)";
 
-/// `baton queue`'s branch sync state of the open assignments of `ns` that have a host.
-pub async fn branches(conn: &mut PgConnection, ns: &str) -> TxResult<BTreeMap<String, BranchSync>> {
-    let found: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(&format!(
+/// The branch sync state of the open assignments of namespace `$1` that have a host, as
+/// [`branch_rows`] reads them.
+pub fn branches_sql() -> String {
+    format!(
         "SELECT a.id, {LAST_HEAD}, a.pushed_commit FROM assignments a \
          WHERE a.namespace = $1 AND a.host IS NOT NULL AND a.status IN ('active', 'blocked')"
-    ))
-    .bind(ns)
-    .fetch_all(&mut *conn)
-    .await
-    .ctx("reading assignments' branch sync")?;
-    Ok(found.into_iter().map(|(id, head, pushed)| (id, BranchSync::new(head, pushed))).collect())
+    )
+}
+
+/// The rows of [`branches_sql`].
+pub fn branch_rows(found: &[sqlx::postgres::PgRow]) -> TxResult<BTreeMap<String, BranchSync>> {
+    let mut out = BTreeMap::new();
+    for row in found {
+        let (id, head, pushed): (String, Option<String>, Option<String>) =
+            sqlx::FromRow::from_row(row).ctx("reading assignments' branch sync")?;
+        out.insert(id, BranchSync::new(head, pushed));
+    }
+    Ok(out)
 }
 
 /// One stranded assignment as read for [`engine::host_gone`]: id, host, when a runner there last

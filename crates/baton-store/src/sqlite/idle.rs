@@ -1,5 +1,5 @@
 //! The idle assignments of a namespace for `baton queue` ([`baton_core::engine::idle`]): active
-//! with no job pending or running, the longest-idle first.
+//! with no job pending, running or being stopped, the longest-idle first.
 //!
 //! Bounded like the rest of `queue`: the list walks the active assignments in idle order
 //! (`assignments_by_status_updated`) and stops at [`QUEUE_LIST_CAP`] or once it found as many as
@@ -45,7 +45,10 @@ pub fn list(conn: &Connection, ns: &str) -> Result<(Vec<Assignment>, u64)> {
             "SELECT {ASSIGNMENT_COLUMNS} FROM assignments a INDEXED BY assignments_by_status_updated \
              WHERE namespace = ?1 AND status = 'active' \
              AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.namespace = ?1 AND j.assignment_id = a.id \
-             AND j.status IN ('pending', 'running')) ORDER BY updated_at, id LIMIT ?2"
+             AND j.status IN ('pending', 'running')) \
+             AND NOT EXISTS (SELECT 1 FROM jobs s INDEXED BY jobs_stopping WHERE s.namespace = ?1 \
+             AND s.assignment_id = a.id AND s.status = 'cancelled' AND s.lease_token IS NOT NULL) \
+             ORDER BY updated_at, id LIMIT ?2"
         ))
         .and_then(|mut s| s.query_map(params![ns, shown as i64], rows::assignment)?.collect())
         .ctx("listing idle assignments")?;

@@ -252,6 +252,10 @@ pub async fn cancels_that_queue_no_pm(store: Shared) {
     assert_eq!(pm.job.job_type, JobType::Pm);
     store.cancel_job(NS, &pm.job.id, &defaults(), &person()).await.unwrap();
     assert_eq!(chain_types(&store, &a).await.len(), 3, "no PM after a PM's cancel");
+    // While its agent is being stopped the assignment is busy, not idle.
+    let q = store.queue(NS, baton_core::time::now_ms()).await.unwrap();
+    assert_eq!((q.idle.len(), q.idle_total, q.stopping.len()), (0, 0, 1), "stopping, not idle");
+    assert!(store.release_stopped(&pm.job.id, pm.token).await.unwrap());
     // Now nothing is queued: the queue lists it as idle, for a person.
     let q = store.queue(NS, baton_core::time::now_ms()).await.unwrap();
     assert_eq!(q.idle.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(), vec![a.as_str()]);
@@ -281,6 +285,9 @@ pub async fn idle_assignments_are_listed_for_a_person(store: Shared) {
     assert_eq!((q.idle.len(), q.idle_total), (1, 1));
     // Another namespace's idle assignment is not listed here.
     assert!(store.queue("repo-b", baton_core::time::now_ms()).await.unwrap().idle.is_empty());
+    // A namespace spelling quotes, a backslash and a placeholder is read as the text it is.
+    let odd = store.queue("it's \\ $1", baton_core::time::now_ms()).await.unwrap();
+    assert_eq!((odd.namespace.as_str(), odd.idle_total, odd.ready_total), ("it's \\ $1", 0, 0));
 }
 
 /// A retry's copy goes after the last job no longer pending: after the PM that blocked.
@@ -399,11 +406,19 @@ pub async fn runners_register_and_show_their_jobs(store: Shared) {
     ghost.lease_ms = 0;
     store.register_runner(&ghost).await.unwrap();
     let (_a, ids) = assignment_with(&store, &[JobType::Plan]).await;
-    claim(&store).await.unwrap();
+    let c = claim(&store).await.unwrap();
+    store.add_warnings(&c.job.id, c.token, c.attempt, &["slow disk".into()]).await.unwrap();
     store.heartbeat_runner("r1").await.unwrap();
     let runners = store.runners(NS).await.unwrap();
     assert_eq!(runners.len(), 2);
-    assert_eq!((runners[0].id.as_str(), runners[0].lost, runners[0].jobs.clone()), ("r1", false, ids));
+    assert_eq!((runners[0].id.as_str(), runners[0].lost, runners[0].jobs.clone()), ("r1", false, ids.clone()));
+    // The queue shows the same runners, and the running job with its attempt and warning.
+    let q = store.queue(NS, baton_core::time::now_ms()).await.unwrap();
+    let shown: Vec<(&str, Vec<String>)> = q.runners.iter().map(|r| (r.id.as_str(), r.jobs.clone())).collect();
+    assert_eq!(shown, vec![("r1", ids.clone()), ("r0", vec![])]);
+    assert_eq!(q.running.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), ids);
+    assert_eq!(q.running[0].attempt_history.len(), 1, "the running job's attempt is listed");
+    assert_eq!(q.running[0].warnings.iter().map(|w| w.text.as_str()).collect::<Vec<_>>(), vec!["slow disk"]);
     assert_eq!(runners[0].containment.as_deref(), Some("cgroup"), "the runner's containment is kept");
     assert_eq!((runners[1].id.as_str(), runners[1].lost), ("r0", true));
     store.stop_runner("r1").await.unwrap();

@@ -77,7 +77,13 @@ fn the_pm_waits_for_the_stopped_agent(bench: &Bench, lease_ms: Option<i64>) {
     assert_eq!(seen, serde_json::json!({"linger_alive": false, "linger_done": true}), "what the PM's first line saw");
     // The commit of what the stopped attempt left, made before the PM started, holds all of it.
     let leftover = git(&tree, &["log", "-1", "--format=%B", "main..HEAD", "--", "lingered.txt"]);
-    assert!(leftover.contains(&format!("Baton-Job: {jid}")), "the cancelled job's commit: {leftover}");
+    assert!(
+        leftover.contains(&format!("Baton-Job: {jid}")),
+        "the cancelled job's commit: {leftover:?}\nstatus: {}\nbranch: {}\nhistory: {}",
+        git(&tree, &["status", "--porcelain"]),
+        git(&tree, &["log", "--stat", "--format=%h %s%n%b", "main..HEAD"]),
+        bench.detail(&aid)["history"]
+    );
     let committed = git(&tree, &["show", &format!("{}:lingered.txt", git_first_commit_of(&tree, "lingered.txt"))]);
     assert!(committed.ends_with("last line\n"), "the agent's last write is in its commit: {committed}");
     let history = bench.detail(&aid)["history"].to_string();
