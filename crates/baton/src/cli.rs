@@ -333,7 +333,21 @@ pub struct CreateArgs {
     #[arg(value_name = "NORTH_STAR")]
     pub north_star: String,
 
-    /// Queue a first job of this type in the same step.
+    #[command(flatten)]
+    pub assignment: NewAssignmentArgs,
+
+    /// Wait for this assignment to complete first (repeatable: it waits for all of them). The
+    /// new assignment is `deferred` until then; with one parent its branch starts from that
+    /// parent's final branch head unless --base says otherwise.
+    #[arg(long, value_name = "ASSIGNMENT_ID")]
+    pub after: Vec<String>,
+}
+
+/// What a new assignment is made of, beyond its north star: given to `create`, and kept by
+/// `schedule add` for every assignment the schedule creates.
+#[derive(Debug, Args)]
+pub struct NewAssignmentArgs {
+    /// Queue a first job of this type with the assignment, in the same step.
     #[arg(long, value_name = "TYPE", value_parser = job_type_parser())]
     pub first: Option<JobType>,
 
@@ -371,16 +385,10 @@ pub struct CreateArgs {
     pub max_jobs: Option<u32>,
 
     /// The git ref the assignment's branch starts from (default: the current HEAD when its first
-    /// job runs). A branch named here is also where `baton merge` brings the work (default: the
-    /// current branch).
+    /// job runs; for a schedule, resolved when it fires). A branch named here is also where
+    /// `baton merge` brings the work (default: the current branch).
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
-
-    /// Wait for this assignment to complete first (repeatable: it waits for all of them). The
-    /// new assignment is `deferred` until then; with one parent its branch starts from that
-    /// parent's final branch head unless --base says otherwise.
-    #[arg(long, value_name = "ASSIGNMENT_ID")]
-    pub after: Vec<String>,
 }
 
 #[derive(Debug, Args)]

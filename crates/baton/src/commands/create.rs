@@ -13,7 +13,8 @@ use baton_core::{Actor, AssignmentDetail, AssignmentStatus};
 use baton_runner::base;
 
 pub async fn run(ctx: &mut Context, args: CreateArgs) -> CliResult {
-    let mut new = NewAssignment::with_defaults(&ctx.config, args.north_star);
+    let (north_star, after, args) = (args.north_star, args.after, args.assignment);
+    let mut new = NewAssignment::with_defaults(&ctx.config, north_star);
     new.max_jobs = args.max_jobs.unwrap_or(new.max_jobs);
     new.budget_usd = args.budget_usd;
     new.budget_tokens = args.budget_tokens;
@@ -34,7 +35,7 @@ pub async fn run(ctx: &mut Context, args: CreateArgs) -> CliResult {
     new.validate()?;
     new.base_branch = base::resolve(&ctx.config.repo_root, args.base.as_deref()).await?;
     new.base_ref = args.base;
-    new.after = args.after;
+    new.after = after;
     let store = ctx.store().await?;
     let detail = store.create_assignment(new, &ctx.actor).await?;
     if ctx.out.json {

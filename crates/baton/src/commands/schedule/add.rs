@@ -10,7 +10,8 @@ use baton_core::store::NewSchedule;
 use baton_core::ScheduleTemplate;
 
 pub async fn run(ctx: &mut Context, args: AddArgs) -> CliResult {
-    let context = context_file::resolve(args.context, args.context_file.as_deref())?.unwrap_or_default();
+    let shape = args.assignment;
+    let context = context_file::resolve(shape.context, shape.context_file.as_deref())?.unwrap_or_default();
     let new = NewSchedule {
         namespace: ctx.ns().to_string(),
         cron: args.cron,
@@ -18,15 +19,15 @@ pub async fn run(ctx: &mut Context, args: AddArgs) -> CliResult {
         north_star: args.north_star,
         overlap: args.overlap,
         creates: ScheduleTemplate {
-            first: args.first,
-            harness: args.harness,
-            model: args.model,
-            effort: args.effort,
+            first: shape.first,
+            harness: shape.harness,
+            model: shape.model,
+            effort: shape.effort,
             context,
-            budget_usd: args.budget_usd,
-            budget_tokens: args.budget_tokens,
-            max_jobs: args.max_jobs,
-            base: args.base,
+            budget_usd: shape.budget_usd,
+            budget_tokens: shape.budget_tokens,
+            max_jobs: shape.max_jobs,
+            base: shape.base,
         },
     };
     // Refused before the store is opened: bad input never waits on the database.

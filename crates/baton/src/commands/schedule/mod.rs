@@ -7,13 +7,11 @@ mod change;
 mod list;
 mod view;
 
-use crate::cli::{job_type_parser, parse_budget, parse_tokens};
 use crate::context::Context;
 use crate::error::CliResult;
-use baton_core::{JobType, Overlap};
+use baton_core::Overlap;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand};
-use std::path::PathBuf;
 
 pub const EXAMPLES: &str = "Examples:\n  \
     baton schedule add \"0 9 * * 1\" \"Update the dependencies\" --timezone Europe/Berlin --first implement\n  \
@@ -87,45 +85,9 @@ pub struct AddArgs {
     #[arg(long, value_name = "WHAT", default_value = "skip", value_parser = overlap_parser())]
     pub overlap: Overlap,
 
-    /// Queue a first job of this type with each assignment.
-    #[arg(long, value_name = "TYPE", value_parser = job_type_parser())]
-    pub first: Option<JobType>,
-
-    /// Harness for the first job (default: harness_defaults in config).
-    #[arg(long, requires = "first", value_name = "NAME")]
-    pub harness: Option<String>,
-
-    /// The model for the first job.
-    #[arg(long, requires = "first", value_name = "NAME")]
-    pub model: Option<String>,
-
-    /// The reasoning effort for the first job.
-    #[arg(long, requires = "first", value_name = "LEVEL")]
-    pub effort: Option<String>,
-
-    /// Context every created assignment carries (and that briefs its first job).
-    #[arg(long, conflicts_with = "context_file")]
-    pub context: Option<String>,
-
-    /// Read the context from this file (`-`: standard input), byte for byte.
-    #[arg(long, value_name = "PATH")]
-    pub context_file: Option<PathBuf>,
-
-    /// Cost guard of each created assignment.
-    #[arg(long, value_name = "USD", value_parser = parse_budget)]
-    pub budget_usd: Option<f64>,
-
-    /// Token guard of each created assignment.
-    #[arg(long, value_name = "N", value_parser = parse_tokens)]
-    pub budget_tokens: Option<i64>,
-
-    /// Job limit of each created assignment (default: max_jobs_per_assignment in config).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_jobs: Option<u32>,
-
-    /// The git ref each assignment's branch starts from, resolved when it fires.
-    #[arg(long, value_name = "REF")]
-    pub base: Option<String>,
+    /// What each assignment it creates is made of, as for `create`.
+    #[command(flatten)]
+    pub assignment: crate::cli::NewAssignmentArgs,
 }
 
 fn overlap_parser() -> impl TypedValueParser<Value = Overlap> {
