@@ -19,6 +19,11 @@ use std::time::Duration;
 
 /// How long the repository's commit hooks may take.
 pub const HOOK_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How long a checkpoint waits for another git process to let go of the worktree's index.
+const LOCK_PATIENCE: Duration = Duration::from_secs(5);
+/// How often it looks whether the lock is free.
+const LOCK_POLL: Duration = Duration::from_millis(20);
 /// Bytes of a refusing hook's output kept in the warning.
 const HOOK_OUTPUT_CHARS: usize = 600;
 /// Files named in one warning before "and N more".
@@ -198,14 +203,29 @@ async fn git_path(dir: &Path, name: &str) -> Option<PathBuf> {
 }
 
 /// Removes an `index.lock` whose git process is gone (an agent killed mid-commit), saying so; or
-/// says nothing can be committed while a live git process holds it.
+/// says nothing can be committed while a live git process holds it past [`LOCK_PATIENCE`].
 async fn clear_stale_lock(dir: &Path) -> Option<String> {
     let lock = git_path(dir, "index.lock").await?;
+    // A live git (a person's `git status` in the worktree, say) holds the lock for moments:
+    // wait for it a little before giving the commit up.
+    let patience = tokio::time::Instant::now() + LOCK_PATIENCE;
+    loop {
+        if !lock.exists() {
+            return None;
+        }
+        match git_process_in(dir) {
+            Some(pid) if tokio::time::Instant::now() >= patience => {
+                return Some(format!(
+                    "nothing was committed: {} is held by a running git process (pid {pid})",
+                    lock.display()
+                ));
+            }
+            Some(_) => tokio::time::sleep(LOCK_POLL).await,
+            None => break,
+        }
+    }
     if !lock.exists() {
         return None;
-    }
-    if let Some(pid) = git_process_in(dir) {
-        return Some(format!("nothing was committed: {} is held by a running git process (pid {pid})", lock.display()));
     }
     match std::fs::remove_file(&lock) {
         Ok(()) => Some(format!("removed a stale {} left by a git process that is gone", lock.display())),

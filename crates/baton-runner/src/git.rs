@@ -33,9 +33,15 @@ impl GitError {
 }
 
 /// `git -C dir` with terminal prompts off: the start of every git command baton runs.
+///
+/// Optional locks are off (`GIT_OPTIONAL_LOCKS=0`): a read such as `git status` otherwise takes
+/// `index.lock` for a moment to save the stat data it refreshed, and a checkpoint commit starting
+/// in that moment finds the index locked — `baton assignment`'s summary of a worktree, run while
+/// the next job starts there, made that job's commit of the previous attempt's leftovers fail.
+/// Commands that change the index still take the lock they need.
 pub fn command(dir: &Path) -> Command {
     let mut command = Command::new("git");
-    command.arg("-C").arg(dir).env("GIT_TERMINAL_PROMPT", "0");
+    command.arg("-C").arg(dir).env("GIT_TERMINAL_PROMPT", "0").env("GIT_OPTIONAL_LOCKS", "0");
     command
 }
 

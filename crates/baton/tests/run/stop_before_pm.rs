@@ -79,10 +79,11 @@ fn the_pm_waits_for_the_stopped_agent(bench: &Bench, lease_ms: Option<i64>) {
     let leftover = git(&tree, &["log", "-1", "--format=%B", "main..HEAD", "--", "lingered.txt"]);
     assert!(
         leftover.contains(&format!("Baton-Job: {jid}")),
-        "the cancelled job's commit: {leftover:?}\nstatus: {}\nbranch: {}\nhistory: {}",
+        "the cancelled job's commit: {leftover:?}\nstatus: {}\nbranch: {}\nhistory: {}\nthe PM: {}",
         git(&tree, &["status", "--porcelain"]),
         git(&tree, &["log", "--stat", "--format=%h %s%n%b", "main..HEAD"]),
-        bench.detail(&aid)["history"]
+        bench.detail(&aid)["history"],
+        bench.job(&pm_id)
     );
     let committed = git(&tree, &["show", &format!("{}:lingered.txt", git_first_commit_of(&tree, "lingered.txt"))]);
     assert!(committed.ends_with("last line\n"), "the agent's last write is in its commit: {committed}");
