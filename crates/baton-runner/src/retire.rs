@@ -118,15 +118,26 @@ pub async fn reason_to_keep(root: &Path, a: &Assignment) -> Option<String> {
 
 /// With a recorded `baton merge` (a squash leaves the branch's commits out of the base), is
 /// there work on `head` the merge did not take? None when `head` is what the assignment ended
-/// on, else the commits not in the base made at or after the merge commit (same second counts:
-/// better kept than lost).
+/// on. When `head` grew from there, the commits since the end (any of them may postdate the
+/// merge: better kept than lost). Without that record, the commits not in the base made at or
+/// after the merge commit (same second counts).
 async fn work_after_merge(root: &Path, a: &Assignment, head: &str, base_ref: &str, merged: &str) -> Option<String> {
     let sha = match git::git(root, &["rev-parse", "--verify", "--quiet", &format!("{head}^{{commit}}")]).await {
         Ok(sha) => sha,
         Err(e) => return Some(format!("cannot be read: {e}")),
     };
-    if a.final_head.as_deref() == Some(sha.trim()) {
+    let sha = sha.trim();
+    if a.final_head.as_deref() == Some(sha) {
         return None;
+    }
+    if let Some(end) = a.final_head.as_deref() {
+        let since_end = format!("{end}..{sha}");
+        if git::git(root, &["merge-base", "--is-ancestor", end, sha]).await.is_ok() {
+            return match git::git(root, &["rev-list", "--count", &since_end]).await {
+                Ok(n) => Some(format!("has {} commit(s) made after its merge", n.trim())),
+                Err(e) => Some(format!("cannot be read: {e}")),
+            };
+        }
     }
     let merged_at = match git::git(root, &["show", "-s", "--format=%ct", merged]).await {
         Ok(t) => t.trim().parse::<i64>().ok(),
