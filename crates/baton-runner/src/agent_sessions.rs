@@ -190,8 +190,10 @@ pub async fn sweep(
         .collect();
     let config = config.clone();
     let owned: Vec<Job> = wanted.into_iter().cloned().collect();
-    let found = tokio::task::spawn_blocking(move || collect(&config, &owned, &still_needed, dry_run)).await;
-    Ok(found.unwrap_or_default())
+    // A sweep that died (a panic, a bug) is an error, not an empty report that looks like "none".
+    tokio::task::spawn_blocking(move || collect(&config, &owned, &still_needed, dry_run))
+        .await
+        .map_err(|e| baton_core::Error::io("looking for agent session files", std::io::Error::other(e.to_string())))
 }
 
 fn collect(config: &Config, jobs: &[Job], still_needed: &HashSet<String>, dry_run: bool) -> Vec<SessionFile> {
