@@ -205,6 +205,10 @@ fn netns_a_partitioned_host_stops_its_agent_and_rejoins_without_double_runs() {
     // Host a wrote nothing after its deadline: no push over host b's work, no result.
     assert_eq!(c.json(&["assignment", &aid])["pushed_commit"].as_str(), Some(c.remote_head(&aid).as_str()));
     assert_eq!(c.on_remote(&aid, "second.txt").as_deref(), Some("from the second job\n"));
+    // The PM that completed the assignment records its own end just after its decision.
+    c.wait_for("every job to end", || {
+        c.json(&["jobs"]).as_array().unwrap().iter().all(|j| j["status"] != "running" && j["status"] != "pending")
+    });
     for job in c.json(&["jobs"]).as_array().unwrap() {
         assert_eq!(job["status"], "complete", "{job}");
     }
