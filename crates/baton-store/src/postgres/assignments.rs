@@ -233,6 +233,17 @@ pub async fn block(conn: &mut PgConnection, id: &str, reason: &str, at: Millis) 
     Ok(())
 }
 
+/// Locks assignment `id` unless another transaction holds it, and returns its status; `None`
+/// when it is held. The expiry sweeps skip a held assignment rather than wait for it: its holder
+/// may be settling that very job, and the next claim looks again.
+pub async fn try_lock(conn: &mut PgConnection, id: &str) -> TxResult<Option<String>> {
+    sqlx::query_scalar("SELECT status FROM assignments WHERE id = $1 FOR UPDATE SKIP LOCKED")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .ctx("locking an assignment")
+}
+
 /// Returns to active, once their UTC day is over, the namespace's assignments blocked only by
 /// the daily cap (their reason still the cap's: a person or another block since keeps it). Each
 /// resumes exactly once: the update matches the reason it read, so of two runners lifting at

@@ -7,7 +7,6 @@
 //! summary is read in two round trips (see [`summary`]): a CLI call runs each of these
 //! statements once, so preparing them would only add round trips.
 
-use super::idle::IDLE_FROM;
 use super::rows::{self, ASSIGNMENT_COLUMNS, JOB_COLUMNS};
 use super::{batch, runners, sync, Context, TxResult};
 use baton_core::engine::is_idle;
@@ -51,8 +50,8 @@ pub async fn summary(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult
         runners::LIST_SQL.to_string(),
         "SELECT id, host FROM assignments WHERE namespace = $1 AND host IS NOT NULL AND status IN ('active', 'blocked')"
             .to_string(),
-        format!("SELECT {ASSIGNMENT_COLUMNS} {IDLE_FROM} ORDER BY updated_at, id LIMIT {cap}"),
-        format!("SELECT COUNT(*) {IDLE_FROM}"),
+        format!("SELECT {ASSIGNMENT_COLUMNS} {} ORDER BY updated_at, id LIMIT {cap}", super::idle::idle_from()),
+        format!("SELECT COUNT(*) {}", super::idle::idle_from()),
         sync::branches_sql(),
     ]
     .iter()

@@ -166,13 +166,7 @@ pub async fn expire_lost(conn: &mut PgConnection, ns: &str, policy: &EnginePolic
     .await
     .ctx("finding expired leases")?;
     for (job_id, aid) in expired {
-        let assignment_status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM assignments WHERE id = $1 FOR UPDATE SKIP LOCKED")
-                .bind(&aid)
-                .fetch_optional(&mut *conn)
-                .await
-                .ctx("locking an assignment")?;
-        let Some(assignment_status) = assignment_status else { continue };
+        let Some(assignment_status) = super::assignments::try_lock(conn, &aid).await? else { continue };
         // Read again under the lock: the job may have been finished or cancelled since. The job
         // row is locked too: a renewal racing this one (it takes no assignment lock) either
         // committed first, and then the lease is no longer expired and the row not returned, or

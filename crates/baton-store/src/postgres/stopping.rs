@@ -77,13 +77,7 @@ pub async fn expire(conn: &mut PgConnection, ns: &str, now: Millis) -> TxResult<
     .await
     .ctx("finding expired stops")?;
     for (job_id, aid) in candidates {
-        let locked: Option<String> =
-            sqlx::query_scalar("SELECT id FROM assignments WHERE id = $1 FOR UPDATE SKIP LOCKED")
-                .bind(&aid)
-                .fetch_optional(&mut *conn)
-                .await
-                .ctx("locking an assignment")?;
-        if locked.is_none() {
+        if super::assignments::try_lock(conn, &aid).await?.is_none() {
             continue;
         }
         // Under the lock, again: the runner may have confirmed the stop meanwhile.
