@@ -4,25 +4,81 @@
 //! leave those running and editing the repository. Every agent therefore leads a new process
 //! group, and stopping means SIGTERM to the group, then SIGKILL after a grace period.
 
+use crate::lifeline::client::{Host, Status};
+use crate::lifeline::Options;
+use std::ffi::OsString;
 use std::io;
-use std::process::Stdio;
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
 
+/// A started agent — or the lifeline supervisor that runs it: the runner's ends of its pipes and
+/// a way to wait for its end.
+pub struct AgentChild {
+    pub stdin: Option<pipe::Sender>,
+    pub stdout: Option<pipe::Receiver>,
+    pub stderr: Option<pipe::Receiver>,
+    pid: u32,
+    end: End,
+}
+
+enum End {
+    /// The runner's own child.
+    Child(Child),
+    /// Forked by the supervisor host: its end comes through its status pipe.
+    Hosted(Status),
+}
+
+impl AgentChild {
+    /// Its process id, which is also its process group's.
+    pub fn id(&self) -> u32 {
+        self.pid
+    }
+
+    /// Waits for its end (with a lifeline: the end of the agent's whole tree). Cancel-safe.
+    pub async fn wait(&mut self) -> io::Result<ExitStatus> {
+        match &mut self.end {
+            End::Child(child) => child.wait().await,
+            End::Hosted(status) => status.wait().await,
+        }
+    }
+}
+
 /// Spawns `argv` with piped stdin/stdout/stderr in a new process group — through the lifeline
-/// supervisor (the baton binary, with its options) when given, see [`crate::lifeline`]. The
-/// runner's environment is inherited without `env_remove`, plus `env`.
+/// supervisor when given, see [`crate::lifeline`]: forked by the runner's supervisor host, or,
+/// should the host fail, the baton binary exec'd with the supervisor's options. The runner's
+/// environment is inherited without `env_remove`, plus `env`.
 pub fn spawn(
     argv: &[String],
-    cwd: &std::path::Path,
+    cwd: &Path,
     env: &[(String, String)],
     env_remove: &[String],
-    supervisor: Option<(&std::path::Path, &crate::lifeline::Options)>,
-) -> io::Result<Child> {
+    supervisor: Option<(&Host, &Options)>,
+) -> io::Result<AgentChild> {
     let (program, args) =
         argv.split_first().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
+    if let Some((host, options)) = supervisor {
+        let mut supervise: Vec<String> =
+            options.to_args().into_iter().skip(1).filter_map(|a| a.into_string().ok()).collect();
+        supervise.push(program.clone());
+        supervise.extend(args.iter().cloned());
+        match host.spawn(supervise, cwd.to_path_buf(), environment(env, env_remove)) {
+            Ok(forked) => {
+                return Ok(AgentChild {
+                    stdin: Some(forked.stdin),
+                    stdout: Some(forked.stdout),
+                    stderr: Some(forked.stderr),
+                    pid: forked.pid,
+                    end: End::Hosted(forked.status),
+                })
+            }
+            Err(e) => tracing::warn!("{e}; starting the attempt's supervisor directly"),
+        }
+    }
     let mut command = match supervisor {
-        Some((baton, options)) => {
-            let mut command = Command::new(baton);
+        Some((host, options)) => {
+            let mut command = Command::new(host.baton());
             command.args(options.to_args()).arg(program);
             command
         }
@@ -40,7 +96,26 @@ pub fn spawn(
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
-    command.spawn()
+    let mut child = command.spawn()?;
+    let pid = child.id().ok_or_else(|| io::Error::other("the process was reaped before it was known"))?;
+    let stdin = child.stdin.take().map(|p| p.into_owned_fd().and_then(pipe::Sender::from_owned_fd)).transpose()?;
+    let stdout = child.stdout.take().map(|p| p.into_owned_fd().and_then(pipe::Receiver::from_owned_fd)).transpose()?;
+    let stderr = child.stderr.take().map(|p| p.into_owned_fd().and_then(pipe::Receiver::from_owned_fd)).transpose()?;
+    Ok(AgentChild { stdin, stdout, stderr, pid, end: End::Child(child) })
+}
+
+/// The runner's environment without `remove`, plus `set` (which wins), as a child would get it.
+fn environment(set: &[(String, String)], remove: &[String]) -> Vec<(OsString, OsString)> {
+    let mut env: Vec<(OsString, OsString)> = std::env::vars_os()
+        .filter(|(name, _)| !remove.iter().any(|r| name == r.as_str()) && !set.iter().any(|(k, _)| name == k.as_str()))
+        .collect();
+    // Later entries of `set` win over earlier ones of the same name, as with `Command::envs`.
+    for (i, (name, value)) in set.iter().enumerate() {
+        if !set[i + 1..].iter().any(|(later, _)| later == name) {
+            env.push((name.into(), value.into()));
+        }
+    }
+    env
 }
 
 /// Sends `signal` to every process of the group `pgid`; a group already gone is fine.

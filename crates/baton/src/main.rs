@@ -26,12 +26,18 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // The per-job lifeline supervisor is this same binary; it must start fast and parse nothing.
+    // The per-job lifeline supervisor and its host are this same binary; they must start fast
+    // and parse nothing.
     // `args_os`, not `args`: an argument that is not UTF-8 is clap's usage error (exit 2), where
     // `std::env::args` would panic.
     let args: Vec<OsString> = std::env::args_os().collect();
-    if args.get(1).and_then(|a| a.to_str()) == Some(baton_runner::lifeline::SUBCOMMAND) {
-        return lifeline(&args[2..]);
+    match args.get(1).and_then(|a| a.to_str()) {
+        Some(baton_runner::lifeline::SUBCOMMAND) => return lifeline(&args[2..]),
+        // The runner's supervisor host, which forks the supervisors instead (see its module).
+        Some(baton_runner::lifeline::host::SUBCOMMAND) => {
+            return ExitCode::from(baton_runner::lifeline::host::main().clamp(0, 255) as u8)
+        }
+        _ => {}
     }
     // Inside a job the agent has no database: its runner runs the command as the job. `baton
     // mcp` is the agent's own tool server: it stays here and sends each tool call instead.

@@ -12,7 +12,7 @@
 //! parent through a close-on-exec pipe, as `std::process::Command` does, so "not found" stays
 //! an error of the spawn.
 
-use std::ffi::{CString, OsStr};
+use std::ffi::{CString, OsStr, OsString};
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -68,9 +68,19 @@ pub fn unsupported(error: &io::Error) -> bool {
 
 /// Starts `program` with `args` as a member of the cgroup `group` from its first instruction,
 /// with stdin a new pipe, stdout and stderr inherited, stop signals unblocked and SIGPIPE back
-/// to its default. A program that does not exist is an error of kind `NotFound`.
-pub fn spawn(group: &OwnedFd, program: &str, args: &[String]) -> io::Result<Started> {
-    let path = resolve(program).ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such program"))?;
+/// to its default; `env`, when given, is its whole environment (and its `PATH` the one searched),
+/// else it inherits this process's. A program that does not exist is an error of kind `NotFound`.
+pub fn spawn(
+    group: &OwnedFd,
+    program: &str,
+    args: &[String],
+    env: Option<&[(OsString, OsString)]>,
+) -> io::Result<Started> {
+    let search = match env {
+        Some(env) => env.iter().find(|(name, _)| name == "PATH").map(|(_, value)| value.clone()),
+        None => std::env::var_os("PATH"),
+    };
+    let path = resolve(program, search).ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such program"))?;
     let path = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a program path with a NUL byte"))?;
     let argv: Vec<CString> = std::iter::once(program)
@@ -81,6 +91,21 @@ pub fn spawn(group: &OwnedFd, program: &str, args: &[String]) -> io::Result<Star
         .collect::<io::Result<_>>()?;
     let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     argv_ptrs.push(std::ptr::null());
+    let envp: Option<Vec<CString>> = env.map(|env| {
+        env.iter()
+            .filter_map(|(name, value)| {
+                let mut entry = name.as_bytes().to_vec();
+                entry.push(b'=');
+                entry.extend_from_slice(value.as_bytes());
+                CString::new(entry).ok()
+            })
+            .collect()
+    });
+    let mut envp_ptrs: Option<Vec<*const libc::c_char>> =
+        envp.as_ref().map(|envp| envp.iter().map(|e| e.as_ptr()).collect());
+    if let Some(ptrs) = envp_ptrs.as_mut() {
+        ptrs.push(std::ptr::null());
+    }
     let (stdin_read, stdin_write) = pipe()?;
     let (report_read, report_write) = pipe()?;
     let args = CloneArgs {
@@ -97,7 +122,7 @@ pub fn spawn(group: &OwnedFd, program: &str, args: &[String]) -> io::Result<Star
     }
     if pid == 0 {
         // SAFETY: in the child; see above.
-        unsafe { exec_child(&path, &argv_ptrs, stdin_read.as_raw_fd(), report_write.as_raw_fd()) }
+        unsafe { exec_child(&path, &argv_ptrs, envp_ptrs.as_deref(), stdin_read.as_raw_fd(), report_write.as_raw_fd()) }
     }
     let pid = pid as i32;
     drop(stdin_read);
@@ -129,14 +154,23 @@ pub fn spawn(group: &OwnedFd, program: &str, args: &[String]) -> io::Result<Star
 ///
 /// # Safety
 /// Only in a freshly cloned child, before anything else runs in it.
-unsafe fn exec_child(path: &CString, argv: &[*const libc::c_char], stdin: i32, report: i32) -> ! {
+unsafe fn exec_child(
+    path: &CString,
+    argv: &[*const libc::c_char],
+    envp: Option<&[*const libc::c_char]>,
+    stdin: i32,
+    report: i32,
+) -> ! {
     let mut none: libc::sigset_t = std::mem::zeroed();
     libc::sigemptyset(&mut none);
     libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
     // Rust ignores SIGPIPE in its own processes; an ignored signal would survive the exec.
     libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     if libc::dup2(stdin, 0) >= 0 {
-        libc::execv(path.as_ptr(), argv.as_ptr());
+        match envp {
+            Some(envp) => libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()),
+            None => libc::execv(path.as_ptr(), argv.as_ptr()),
+        };
     }
     let errno = *libc::__errno_location();
     let bytes = errno.to_ne_bytes();
@@ -156,11 +190,11 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 
 /// Where `program` is: itself when it names a path, else the first executable file of that
 /// name in `PATH` (as `execvp` would search, done before the clone because it allocates).
-fn resolve(program: &str) -> Option<PathBuf> {
+fn resolve(program: &str, search: Option<OsString>) -> Option<PathBuf> {
     if program.contains('/') {
         return Some(PathBuf::from(program));
     }
-    let search = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    let search = search.unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
     std::env::split_paths(&search).map(|dir| dir.join(OsStr::new(program))).find(|candidate| is_executable(candidate))
 }
 
@@ -176,10 +210,10 @@ mod tests {
 
     #[test]
     fn finds_programs_in_path_and_takes_paths_as_given() {
-        assert_eq!(resolve("/no/such/thing"), Some(PathBuf::from("/no/such/thing")));
-        let sh = resolve("sh").expect("sh is in PATH");
+        assert_eq!(resolve("/no/such/thing", std::env::var_os("PATH")), Some(PathBuf::from("/no/such/thing")));
+        let sh = resolve("sh", std::env::var_os("PATH")).expect("sh is in PATH");
         assert!(sh.is_absolute() && is_executable(&sh));
-        assert_eq!(resolve("baton-no-such-program-anywhere"), None);
+        assert_eq!(resolve("baton-no-such-program-anywhere", std::env::var_os("PATH")), None);
     }
 
     #[test]
@@ -199,7 +233,7 @@ mod tests {
         let out = std::env::temp_dir().join(format!("baton-clone-{}.out", std::process::id()));
         // The shell's own cgroup line, then its stdin: what a first instruction sees.
         let script = format!("cat /proc/self/cgroup > {0}; cat >> {0}", out.display());
-        let mut started = spawn(&fd, "sh", &["-c".to_string(), script]).unwrap();
+        let mut started = spawn(&fd, "sh", &["-c".to_string(), script], None).unwrap();
         // The shell waits for its stdin, so it is alive here.
         assert!(super::super::cgroup::members(&group).contains(&started.pid));
         started.stdin.write_all(b"the prompt").unwrap();
@@ -214,9 +248,9 @@ mod tests {
         assert!(text.lines().any(|l| l.starts_with("0::") && l.ends_with(name)), "{text}");
         assert!(text.ends_with("the prompt"), "{text}");
 
-        let missing = spawn(&fd, "baton-no-such-program-anywhere", &[]).unwrap_err();
+        let missing = spawn(&fd, "baton-no-such-program-anywhere", &[], None).unwrap_err();
         assert_eq!(missing.kind(), io::ErrorKind::NotFound);
-        let missing = spawn(&fd, "/no/such/program", &[]).unwrap_err();
+        let missing = spawn(&fd, "/no/such/program", &[], None).unwrap_err();
         assert_eq!(missing.kind(), io::ErrorKind::NotFound);
         assert!(!unsupported(&missing));
         drop(fd);

@@ -20,6 +20,12 @@ pub fn become_subreaper() -> std::io::Result<()> {
 
 /// Every live (not yet exited) descendant of `root`.
 pub fn descendants(root: i32) -> Vec<i32> {
+    // The common end of an attempt: the agent left nothing behind. A subreaper with no child
+    // at all has no descendant either (every orphan below it would have been re-parented to
+    // it), and asking the kernel costs one system call where the walk reads all of `/proc`.
+    if root == std::process::id() as i32 && !has_children() {
+        return Vec::new();
+    }
     let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
     for entry in entries.flatten() {
@@ -43,6 +49,17 @@ pub fn descendants(root: i32) -> Vec<i32> {
         }
     }
     found
+}
+
+/// Whether this process has a child, live or exited and not yet reaped (`waitid` with
+/// `WNOWAIT` reaps nothing).
+fn has_children() -> bool {
+    // SAFETY: waitid writes into the zeroed siginfo we own; WNOWAIT leaves any zombie in place.
+    let rc = unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        libc::waitid(libc::P_ALL, 0, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT)
+    };
+    !(rc == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD))
 }
 
 /// A process's state letter and parent, from `/proc/PID/stat`.

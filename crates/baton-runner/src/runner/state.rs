@@ -142,7 +142,7 @@ impl Runner {
             kill_grace: options.kill_grace,
             transcript_cap: options.transcript_cap,
             baton_dir: options.baton_dir.clone(),
-            lifeline: options.lifeline.clone(),
+            lifeline: options.lifeline.clone().map(crate::lifeline::client::Host::new),
             containment: options.containment.clone(),
             sandbox: crate::sandbox::select(config.sandbox),
             host,

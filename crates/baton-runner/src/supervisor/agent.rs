@@ -7,12 +7,12 @@ use super::{SetupError, Shared};
 use crate::containment::{cgroup, Containment};
 use crate::invocation::Invocation;
 use crate::lifeline;
-use crate::process::{self, Tail};
+use crate::process::{self, AgentChild, Tail};
 use baton_core::store::{AgentProcess, AttemptStart, Claim};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::process::{Child, ChildStdout};
+use tokio::net::unix::pipe;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -21,12 +21,12 @@ const STDERR_TAIL: usize = 64 * 1024;
 
 /// A running agent.
 pub(super) struct Agent {
-    pub child: Child,
+    pub child: AgentChild,
     /// Its process group (the agent, or its lifeline supervisor, leads it).
     pub pgid: u32,
     /// The attempt's cgroup, ended once the attempt is over.
     pub cgroup: Option<PathBuf>,
-    pub stdout: ChildStdout,
+    pub stdout: pipe::Receiver,
     stderr: Option<JoinHandle<String>>,
     /// Through the lifeline, stdin stays open while this is held: the lifeline reads a closed
     /// stdin as its runner's death.
@@ -78,7 +78,7 @@ pub(super) async fn start(
         _ => None,
     };
     let options = lifeline::Options { cgroup: group.clone(), grace: Some(shared.kill_grace) };
-    let supervisor = shared.lifeline.as_deref().map(|baton| (baton, &options));
+    let supervisor = shared.lifeline.as_ref().map(|host| (host, &options));
     let mut child = match process::spawn(&invocation.argv, cwd, &invocation.env, &invocation.env_remove, supervisor) {
         Ok(child) => child,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -92,9 +92,7 @@ pub(super) async fn start(
             }));
         }
     };
-    let Some(pgid) = child.id() else {
-        return Ok(Started::Refused(SetupError::ExitedEarly { harness: job.harness.clone() }));
-    };
+    let pgid = child.id();
     let agent = process::start_time(pgid).map(|start_time| AgentProcess {
         host: shared.host.clone(),
         pgid,
@@ -131,7 +129,7 @@ pub(super) async fn end_cgroup(group: PathBuf) {
 /// Writes the prompt to the agent's stdin on a task of its own: an agent that reads its prompt
 /// slowly must not stall the supervisor. Through the lifeline (`framed`) the pipe then stays
 /// open until the returned sender is dropped; without it, stdin is closed right after the prompt.
-fn feed_prompt(child: &mut Child, prompt: &str, framed: bool) -> Option<oneshot::Sender<()>> {
+fn feed_prompt(child: &mut AgentChild, prompt: &str, framed: bool) -> Option<oneshot::Sender<()>> {
     let mut stdin = child.stdin.take()?;
     let (hold, release) = oneshot::channel::<()>();
     let prompt = prompt.to_string();
@@ -149,7 +147,7 @@ fn feed_prompt(child: &mut Child, prompt: &str, framed: bool) -> Option<oneshot:
 }
 
 /// Keeps the last [`STDERR_TAIL`] bytes of the agent's stderr, for its error message.
-fn drain_stderr(child: &mut Child) -> Option<JoinHandle<String>> {
+fn drain_stderr(child: &mut AgentChild) -> Option<JoinHandle<String>> {
     let mut stderr = child.stderr.take()?;
     Some(tokio::spawn(async move {
         let mut tail = Tail::new(STDERR_TAIL);

@@ -46,8 +46,9 @@ pub struct Shared {
     pub transcript_cap: u64,
     /// The folder of the running `baton` binary, first on the agent's PATH.
     pub baton_dir: Option<PathBuf>,
-    /// The `baton` binary that runs the lifeline supervisor; `None` spawns agents directly.
-    pub lifeline: Option<PathBuf>,
+    /// The supervisor host that forks each attempt's lifeline supervisor (see
+    /// [`crate::lifeline`]); `None` spawns agents directly.
+    pub lifeline: Option<crate::lifeline::client::Host>,
     /// How everything an attempt starts is kept inside it (with a lifeline only).
     pub containment: Option<crate::containment::Containment>,
     /// The filesystem sandbox every agent runs in.

@@ -40,8 +40,6 @@ pub enum SetupError {
         #[source]
         source: std::io::Error,
     },
-    #[error("harness `{harness}` exited before it could be supervised")]
-    ExitedEarly { harness: String },
     #[error("the agent's stdout could not be read")]
     NoStdout,
     /// The worktree is not on its branch (detached, moved, mid-rebase): nothing may run there.
@@ -266,8 +264,8 @@ fn confine(
 
 /// The attempt's socket, through which its agent's `baton` calls act as the job.
 fn open_socket(shared: &Shared, claim: &Claim, cwd: &std::path::Path) -> std::io::Result<AgentSocket> {
-    let baton = match shared.lifeline.clone() {
-        Some(baton) => baton,
+    let baton = match &shared.lifeline {
+        Some(host) => host.baton().to_path_buf(),
         None => std::env::current_exe()?,
     };
     AgentSocket::open(Scope {

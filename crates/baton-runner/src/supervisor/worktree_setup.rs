@@ -73,7 +73,7 @@ pub(super) async fn run(
         ("BATON_WORKTREE".to_string(), dir.display().to_string()),
     ];
     let options = lifeline::Options { cgroup: group.clone(), grace: Some(shared.kill_grace) };
-    let supervisor = shared.lifeline.as_deref().map(|baton| (baton, &options));
+    let supervisor = shared.lifeline.as_ref().map(|host| (host, &options));
     let mut child = match process::spawn(&argv, dir, &env, &[], supervisor) {
         Ok(child) => child,
         Err(source) => {
@@ -81,7 +81,7 @@ pub(super) async fn run(
             return Ok(Some(NotDone::Result(Box::new(result::setup_failure(e)))));
         }
     };
-    let pgid = child.id().unwrap_or_default();
+    let pgid = child.id();
     let agent = process::start_time(pgid).map(|start_time| AgentProcess {
         host: shared.host.clone(),
         pgid,

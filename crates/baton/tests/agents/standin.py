@@ -35,6 +35,7 @@ Directives (words starting with @ in the context / north star):
   @garbage              emit malformed and non-UTF-8 lines before succeeding
   @echo-prompt          the final result is the prompt itself
   @together NAME N      wait until N runs with `@together NAME` have started, so they provably overlap
+  @wait-release         record the agent's pid, wait until $STANDIN_STATE/release exists, then go on
                         (each leaves a marker in $STANDIN_STATE/together-NAME/)
   @big N                emit N bytes of assistant text in 1000-byte events
   @over-budget          claude: with --max-budget-usd X, end as claude does when its cost passes X
@@ -513,6 +514,9 @@ def main():
         d = directives(job.get("context", ""))
         if "together" in d:
             together(d["together"][0], int(d["together"][1]))
+        if "wait-release" in d:
+            record_pids()
+            wait_for_file(os.path.join(ENV["STANDIN_STATE"], "release"), "the test's release")
         if "stale-call-once" in d and attempt == 1:
             record_pids()
             wait_for_file(os.path.join(ENV["STANDIN_STATE"], "release"), "the test's release")

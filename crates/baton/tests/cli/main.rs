@@ -16,3 +16,4 @@ mod output;
 mod queries;
 mod retention;
 mod schedules;
+mod supervise;

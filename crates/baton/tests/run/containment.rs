@@ -153,6 +153,49 @@ fn subreaper_the_queue_shows_the_mechanism() {
     shown_in_the_queue("subreaper");
 }
 
+/// The runner's supervisor host (`baton __supervise-host`, which forks each attempt's
+/// supervisor), found among the runner's children.
+fn supervisor_host_of(runner: u32) -> Option<i32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
+        let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+        let parent: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+        let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+        let is_host = cmdline.split(|b| *b == 0).any(|arg| arg == b"__supervise-host");
+        (parent == runner && is_host && alive(pid)).then_some(pid)
+    })
+}
+
+/// The host can die (SIGKILL) without taking anything with it: the attempt it forked runs to
+/// its end and is recorded, and the attempts after it get a new host.
+#[test]
+fn a_killed_supervisor_host_takes_no_attempt_with_it() {
+    let bench = Bench::new();
+    let (first, jid) = bench.assignment("Outlive the host", "implement", "@wait-release");
+    let runner = bench.spawn_runner(&[]);
+    bench.wait_for("the agent to start", || !bench.agent_pids().is_empty());
+    let mut host = None;
+    bench.wait_for("the runner's supervisor host", || {
+        host = supervisor_host_of(runner.id());
+        host.is_some()
+    });
+    let host = host.unwrap();
+    // SAFETY: killing the host process found above.
+    unsafe { libc::kill(host, libc::SIGKILL) };
+    bench.wait_for("the host to die", || !alive(host));
+    assert!(alive(bench.agent_pids()[0]), "the agent died with the host");
+    std::fs::write(bench.path("state").join("release"), "").unwrap();
+    bench.wait_for("the job to complete", || bench.job(&jid)["status"] == "complete");
+    bench.wait_for("its PM, under a new host, to complete the assignment", || {
+        bench.json(&["assignment", &first])["status"] == "complete"
+    });
+    let (second, _) = bench.assignment("After the host", "implement", "");
+    bench.wait_for("the next assignment to complete", || bench.json(&["assignment", &second])["status"] == "complete");
+    let replaced = supervisor_host_of(runner.id());
+    assert!(replaced.is_some_and(|pid| pid != host), "a new host: {replaced:?} (the old one was {host})");
+    kill_runner(runner);
+}
+
 #[test]
 fn an_unknown_mechanism_is_refused() {
     let bench = Bench::new();

@@ -2,10 +2,12 @@
 //! the agent starts — to its attempt and its runner.
 //!
 //! A runner killed with SIGKILL cannot stop anything, and a parent-death signal reaches only the
-//! direct child. So the runner does not spawn the agent itself: it spawns
-//! `baton __supervise [--cgroup DIR] --grace-ms N -- AGENT ARGS…` as the leader of a new
-//! process group, and this supervisor spawns the agent. The runner writes the prompt to the
-//! supervisor's stdin as `<length>\n<bytes>` and then keeps the pipe open — the lifeline.
+//! direct child. So the runner does not spawn the agent itself: a supervisor, the leader of a
+//! new process group, spawns it. The supervisor is forked by the runner's supervisor
+//! [`host`] (cheap), or — should the host fail — exec'd by the runner as
+//! `baton __supervise [--cgroup DIR] --grace-ms N -- AGENT ARGS…`; either way it runs
+//! [`supervise`]. The runner writes the prompt to the supervisor's stdin as `<length>\n<bytes>`
+//! and then keeps the pipe open — the lifeline.
 //!
 //! The supervisor is a child subreaper (see [`crate::containment`]): whatever the agent starts,
 //! even a daemon that left its session, stays its descendant. With `--cgroup`, the agent also
@@ -16,21 +18,28 @@
 //!   runner stops it *now*, without the grace — a second Ctrl-C);
 //! - the agent exits: what it left behind is killed at once (no grace: the agent is done).
 //!
-//! The supervisor exits only once the tree is gone, as the agent did (its code, or its signal
-//! re-raised), so the runner's wait ends when the whole attempt has.
+//! The supervisor ends only once the tree is gone, as the agent did (exec'd: its code, or its
+//! signal re-raised; forked: that status written to the runner), so the runner's wait ends when
+//! the whole attempt has. It is one thread waiting in `poll` ([`supervision`]).
 //!
 //! Across hosts nothing is shared but the database: a runner on another machine never sees this
 //! process. The lease records host, process group, start time and cgroup, so a runner taking a
 //! job over on the *same* host also kills what survives; on another host the old tree is
 //! stopped by this lifeline when its runner died, and fencing refuses any write it still makes.
 
+pub mod client;
+pub mod host;
+mod supervision;
+mod wire;
+
 use crate::containment::{cgroup, clone_into, sweep};
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::ffi::OsString;
+use std::io::{self, BufRead};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use supervision::Supervision;
 
 /// The hidden subcommand the runner invokes.
 pub const SUBCOMMAND: &str = "__supervise";
@@ -97,155 +106,125 @@ pub fn frame_prompt(prompt: &[u8]) -> Vec<u8> {
     framed
 }
 
-/// Runs the supervisor on its arguments (options, `--`, the agent's command line). Returns the
-/// exit code to use when the agent was not killed by a signal (a signal is re-raised instead).
+/// How a supervisor ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Ended {
+    /// The agent ran and its whole tree is gone: the agent's raw wait status.
+    Agent(i32),
+    /// The supervisor gave up before or while running the agent: its own exit code.
+    Code(i32),
+}
+
+impl Ended {
+    /// The raw wait status a parent would see: the agent's, or an exit with the code.
+    pub fn wait_status(self) -> i32 {
+        match self {
+            Ended::Agent(status) => status,
+            Ended::Code(code) => (code & 0xff) << 8,
+        }
+    }
+}
+
+/// Runs the supervisor on its arguments (options, `--`, the agent's command line) as its own
+/// process, `baton __supervise`. Returns the exit code to use when the agent was not killed by
+/// a signal (a signal is re-raised instead).
 pub fn main(args: &[String]) -> i32 {
+    match supervise(args, None) {
+        Ended::Agent(status) => exit_like(status),
+        Ended::Code(code) => code,
+    }
+}
+
+/// Supervises one agent to the end of its tree: what [`main`] runs (the agent inherits this
+/// process's environment), and what a supervisor forked by the [`host`] runs (`env`: the
+/// agent's whole environment, as the runner computed it).
+pub fn supervise(args: &[String], env: Option<&[(OsString, OsString)]>) -> Ended {
     let (options, argv) = match Options::parse(args) {
         Ok(parsed) => parsed,
         Err(e) => {
             eprintln!("baton-supervise: {e}");
-            return 2;
+            return Ended::Code(2);
         }
     };
     let Some((program, agent_args)) = argv.split_first() else {
         eprintln!("baton-supervise: no command given");
-        return 2;
+        return Ended::Code(2);
     };
-    // Before any thread exists, so that every thread inherits the mask and only the signal
-    // thread receives these.
-    let stop_signals = block_stop_signals();
+    // Before the agent exists: none of its SIGCHLDs may be missed.
+    let signals = match supervision::block_signals() {
+        Ok(signals) => signals,
+        Err(e) => {
+            eprintln!("baton-supervise: cannot receive signals: {e}");
+            return Ended::Code(126);
+        }
+    };
     if let Err(e) = sweep::become_subreaper() {
         eprintln!("baton-supervise: cannot become a subreaper ({e}); processes that detach may survive");
     }
-    let mut lifeline = BufReader::new(io::stdin());
-    let prompt = match read_prompt(&mut lifeline) {
+    // Unbuffered: what follows the prompt on the lifeline is read by the loop, from the same fd.
+    let prompt = match read_prompt(&mut io::stdin().lock()) {
         Ok(prompt) => prompt,
         Err(e) => {
             eprintln!("baton-supervise: cannot read the prompt from the runner: {e}");
-            return 2;
+            return Ended::Code(2);
         }
     };
-    let (agent, stdin) = match spawn_agent(program, agent_args, options.cgroup.as_deref()) {
+    let (agent, stdin) = match spawn_agent(program, agent_args, options.cgroup.as_deref(), env) {
         Ok(started) => started,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             eprintln!("{NOT_FOUND_MARKER}{program}");
-            return NOT_FOUND_EXIT;
+            return Ended::Code(NOT_FOUND_EXIT);
         }
         Err(e) => {
             eprintln!("baton-supervise: cannot start {program}: {e}");
             if let Some(group) = &options.cgroup {
                 let _ = cgroup::end(group);
             }
-            return 126;
+            return Ended::Code(126);
         }
     };
-    if let Some(mut stdin) = stdin {
-        // A thread: an agent that never reads its stdin must not block the lifeline.
-        std::thread::spawn(move || {
-            let _ = stdin.write_all(&prompt);
-        });
-    }
-    let tree = Arc::new(Tree { root: std::process::id() as i32, cgroup: options.cgroup.clone() });
+    let tree = Tree { root: std::process::id() as i32, cgroup: options.cgroup.clone() };
     let grace = options.grace.unwrap_or(DEFAULT_GRACE);
-    let (stop_tx, stop_rx) = mpsc::channel::<Request>();
-    let (stopped_tx, stopped) = mpsc::channel::<()>();
-    spawn_stopper(tree, stop_rx, stopped_tx);
-    let on_eof = stop_tx.clone();
-    std::thread::spawn(move || {
-        let mut sink = [0u8; 64];
-        // Blocks until the runner closes the pipe — by exiting, however it exits.
-        while matches!(lifeline.read(&mut sink), Ok(n) if n > 0) {}
-        let _ = on_eof.send(Request::Stop(grace));
-    });
-    if let Some(set) = stop_signals {
-        let on_signal = stop_tx.clone();
-        std::thread::spawn(move || loop {
-            let mut signal = 0;
-            // SAFETY: waiting for one of the signals blocked in `set`.
-            if unsafe { libc::sigwait(&set, &mut signal) } == 0 {
-                let _ = on_signal.send(if signal == libc::SIGINT { Request::Now } else { Request::Stop(grace) });
-            }
-        });
-    }
-    let status = wait_for(agent);
-    // The agent is done: what it left behind goes now, and this process waits until it has.
-    let _ = stop_tx.send(Request::AgentExited);
-    // Orphans are reaped while the stop runs; the stop's end is waited for, not polled, so an
-    // attempt whose agent left nothing behind ends at once.
-    loop {
-        reap_exited();
-        match stopped.recv_timeout(POLL) {
-            Err(mpsc::RecvTimeoutError::Timeout) => continue,
-            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    reap_exited();
-    match status {
-        Ok(status) => exit_like(status),
-        Err(e) => {
-            eprintln!("baton-supervise: waiting for {program} failed: {e}");
-            1
-        }
-    }
+    Ended::Agent(Supervision::new(tree, grace, agent, signals, prompt, stdin).run())
 }
 
 /// Starts the agent with stop signals unblocked again and, with a cgroup, inside it before the
 /// agent's own code runs: born there through `clone3` (see [`clone_into`]), or — where the
-/// kernel or a seccomp filter refuses that — joining it between fork and exec. Its process id
+/// kernel or a seccomp filter refuses that — joining it between fork and exec. `env`, when
+/// given, is the agent's whole environment (else it inherits this process's). Its process id
 /// and the write end of its stdin.
-fn spawn_agent(program: &str, args: &[String], group: Option<&Path>) -> io::Result<(i32, Option<std::fs::File>)> {
+fn spawn_agent(
+    program: &str,
+    args: &[String],
+    group: Option<&Path>,
+    env: Option<&[(OsString, OsString)]>,
+) -> io::Result<(i32, Option<std::fs::File>)> {
     if let Some(group) = group {
-        match clone_into::spawn(&clone_into::open_group(group)?, program, args) {
+        match clone_into::spawn(&clone_into::open_group(group)?, program, args, env) {
             Ok(started) => return Ok((started.pid, Some(started.stdin))),
             Err(e) if clone_into::unsupported(&e) => {}
             Err(e) => return Err(e),
         }
     }
-    let procs = group.map(cgroup::procs_file).transpose()?;
     let mut command = Command::new(program);
     command.args(args).stdin(Stdio::piped());
-    // SAFETY: the closure makes only async-signal-safe calls (sigprocmask, open, write, close).
-    unsafe {
-        command.pre_exec(move || {
-            let mut none: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut none);
-            libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
-            match &procs {
-                Some(procs) => cgroup::join_from_child(procs),
-                None => Ok(()),
-            }
-        });
+    if let Some(env) = env {
+        command.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+    }
+    // The standard library empties the signal mask and restores SIGPIPE in the child itself;
+    // without a closure it can spawn with `posix_spawn` (no copy of this process's page
+    // tables), so there is one only when the agent must join its cgroup.
+    if let Some(procs) = group.map(cgroup::procs_file).transpose()? {
+        // SAFETY: the closure makes only async-signal-safe calls (open, write, close).
+        unsafe {
+            command.pre_exec(move || cgroup::join_from_child(&procs));
+        }
     }
     // The child is waited for by pid (this process reaps every child it adopts); dropping the
     // handle neither kills nor reaps it.
     let mut child = command.spawn()?;
     let stdin = child.stdin.take().map(|pipe| std::fs::File::from(std::os::fd::OwnedFd::from(pipe)));
     Ok((child.id() as i32, stdin))
-}
-
-/// Blocks SIGTERM, SIGINT and SIGHUP for this thread (and the threads it starts); the set, for
-/// `sigwait`.
-fn block_stop_signals() -> Option<libc::sigset_t> {
-    // SAFETY: building a signal set and blocking it on the calling thread.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
-            libc::sigaddset(&mut set, signal);
-        }
-        (libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) == 0).then_some(set)
-    }
-}
-
-/// Why the tree is to be stopped.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Request {
-    /// The runner stops the attempt, or is gone: SIGTERM, then SIGKILL after the grace.
-    Stop(Duration),
-    /// At once (SIGINT: a second Ctrl-C, or a runner taking the job over).
-    Now,
-    /// The agent exited: what it left behind goes at once, unless a stop is under way.
-    AgentExited,
 }
 
 /// Everything the agent started: the supervisor's descendants, and its cgroup if it has one.
@@ -267,71 +246,6 @@ impl Tree {
     fn is_empty(&self) -> bool {
         sweep::descendants(self.root).is_empty() && self.cgroup.as_deref().is_none_or(cgroup::is_empty)
     }
-
-    /// SIGTERM to all, then SIGKILL to whatever is left after `grace` (at once when zero); the
-    /// cgroup, if any, is ended with `cgroup.kill` and removed. [`Request::Now`] arriving
-    /// meanwhile (a second Ctrl-C, a runner taking the job over) cuts the grace short; the agent
-    /// exiting does not: its children still get their grace.
-    fn stop(&self, grace: Duration, requests: &mpsc::Receiver<Request>) {
-        if !grace.is_zero() {
-            self.signal(libc::SIGTERM);
-            let mut deadline = Instant::now() + grace;
-            while !self.is_empty() && Instant::now() < deadline {
-                if requests.try_recv().is_ok_and(|later| later == Request::Now) {
-                    deadline = Instant::now();
-                }
-                std::thread::sleep(POLL);
-            }
-        }
-        if let Some(group) = &self.cgroup {
-            if let Err(e) = cgroup::end(group) {
-                eprintln!("baton-supervise: cannot end the cgroup {}: {e}", group.display());
-            }
-        }
-        // A process may fork while it is being killed: sweep until nothing is left.
-        let deadline = Instant::now() + KILL_PATIENCE;
-        while self.signal(libc::SIGKILL) > 0 && Instant::now() < deadline {
-            std::thread::sleep(POLL);
-        }
-    }
-}
-
-/// One thread performs the stop, on the first request (later ones find it done or under way).
-fn spawn_stopper(tree: Arc<Tree>, requests: mpsc::Receiver<Request>, stopped: mpsc::Sender<()>) {
-    std::thread::spawn(move || {
-        let grace = match requests.recv() {
-            Ok(Request::Stop(grace)) => grace,
-            Ok(Request::Now | Request::AgentExited) | Err(_) => Duration::ZERO,
-        };
-        tree.stop(grace, &requests);
-        let _ = stopped.send(());
-    });
-}
-
-/// Reaps children until the agent (`agent`) exited; its raw wait status. Orphans re-parented
-/// to this subreaper are reaped on the way.
-fn wait_for(agent: i32) -> io::Result<i32> {
-    loop {
-        let mut status = 0;
-        // SAFETY: waitpid writes the status of one of our children.
-        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
-        if pid == agent {
-            return Ok(status);
-        }
-        if pid < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-        }
-    }
-}
-
-/// Reaps every child that has exited, without waiting.
-fn reap_exited() {
-    let mut status = 0;
-    // SAFETY: non-blocking waitpid on our own children.
-    while unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) } > 0 {}
 }
 
 fn read_prompt(input: &mut impl BufRead) -> io::Result<Vec<u8>> {
@@ -371,6 +285,37 @@ fn exit_like(status: i32) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::BufReader;
+
+    #[test]
+    fn the_agent_starts_with_no_signal_blocked_and_the_environment_given() {
+        let dir = std::env::temp_dir().join(format!("baton-lifeline-mask-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("status");
+        // SAFETY: blocking two signals on this test's thread, as the supervisor blocks its own.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGTERM);
+            libc::sigaddset(&mut set, libc::SIGCHLD);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        }
+        let script =
+            format!("grep SigBlk /proc/self/status > {0}; echo \"$ONLY\" \"${{HOME:-none}}\" >> {0}", out.display());
+        let env = [
+            (OsString::from("ONLY"), OsString::from("given")),
+            (OsString::from("PATH"), OsString::from("/usr/bin:/bin")),
+        ];
+        let (pid, stdin) = spawn_agent("sh", &["-c".to_string(), script], None, Some(&env)).unwrap();
+        drop(stdin);
+        let mut status = 0;
+        // SAFETY: waiting for the child just spawned.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        let seen = std::fs::read_to_string(&out).unwrap();
+        assert!(seen.contains("SigBlk:\t0000000000000000"), "{seen}");
+        assert!(seen.contains("given none"), "only the given environment: {seen}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn frames_round_trip() {

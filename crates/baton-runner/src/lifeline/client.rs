@@ -1,0 +1,203 @@
+//! The runner's end of its supervisor [`host`](super::host): the host started on first use, one
+//! request per attempt, and the handle of a supervisor the runner did not fork itself.
+//!
+//! A host that died or stopped answering is replaced once per request; when even a fresh one
+//! fails, the request fails and the caller starts `baton __supervise` itself (the same
+//! supervisor, exec'd), so an attempt never depends on the host being healthy.
+
+use super::host::SUBCOMMAND;
+use super::wire::{self, Pipes, Request};
+use std::ffi::OsString;
+use std::io;
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::net::unix::pipe;
+
+/// How long a fork may take before the host counts as hung.
+const ANSWER_PATIENCE: Duration = Duration::from_secs(10);
+/// How long a runner that ends waits for its host to end (its supervisors first).
+const ENDING_PATIENCE: Duration = Duration::from_secs(10);
+
+/// A runner's supervisor host, started when the first attempt needs it.
+pub struct Host {
+    baton: PathBuf,
+    connection: Mutex<Option<Connection>>,
+}
+
+struct Connection {
+    socket: UnixStream,
+    process: Child,
+}
+
+impl Connection {
+    /// A host that failed: killed and reaped, so it leaves no zombie.
+    fn discard(mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Drop for Host {
+    /// The runner is done: closing the socket ends the host once its supervisors have ended
+    /// (they end on their lifelines), and reaping it adds their CPU time to the runner's. A
+    /// host that does not end in time is killed.
+    fn drop(&mut self) {
+        let connection = self.connection.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let Some(mut connection) = connection else { return };
+        let _ = connection.socket.shutdown(std::net::Shutdown::Both);
+        let deadline = std::time::Instant::now() + ENDING_PATIENCE;
+        while matches!(connection.process.try_wait(), Ok(None)) {
+            if std::time::Instant::now() >= deadline {
+                return connection.discard();
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// A supervisor forked by the host: its process id, the runner's ends of its pipes, and its
+/// status pipe.
+pub struct Supervised {
+    pub pid: u32,
+    /// The lifeline: the framed prompt, then held open for as long as the attempt runs.
+    pub stdin: pipe::Sender,
+    pub stdout: pipe::Receiver,
+    pub stderr: pipe::Receiver,
+    pub status: Status,
+}
+
+impl Host {
+    pub fn new(baton: PathBuf) -> Host {
+        Host { baton, connection: Mutex::new(None) }
+    }
+
+    /// The `baton` binary the host runs, and the supervisor when started without the host.
+    pub fn baton(&self) -> &std::path::Path {
+        &self.baton
+    }
+
+    /// Has the host fork the supervisor for one attempt (`args` as `baton __supervise` takes
+    /// them, the agent's folder and its whole environment). Must run inside the runtime: the
+    /// pipes are registered with it. A host that is gone or silent is replaced and asked once
+    /// more, with new pipes: should the old one have forked after all, that supervisor finds
+    /// its lifeline closed and stops at once.
+    pub fn spawn(&self, args: Vec<String>, cwd: PathBuf, env: Vec<(OsString, OsString)>) -> io::Result<Supervised> {
+        let body = Request { args, cwd, env }.encode();
+        let mut connection = self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut fresh = false;
+        loop {
+            let live = match connection.as_mut() {
+                Some(live) => live,
+                None => {
+                    fresh = true;
+                    connection.insert(self.start()?)
+                }
+            };
+            match ask(live, &body) {
+                Ok(supervised) => return Ok(supervised),
+                Err(Failure::Refused(e)) => return Err(e),
+                Err(Failure::HostGone(e)) => {
+                    if let Some(failed) = connection.take() {
+                        failed.discard();
+                    }
+                    if fresh {
+                        return Err(io::Error::new(e.kind(), format!("the supervisor host failed: {e}")));
+                    }
+                    tracing::warn!("the supervisor host stopped answering ({e}); starting a new one");
+                }
+            }
+        }
+    }
+
+    fn start(&self) -> io::Result<Connection> {
+        let (socket, theirs) = UnixStream::pair()?;
+        socket.set_read_timeout(Some(ANSWER_PATIENCE))?;
+        let mut command = Command::new(&self.baton);
+        command.arg(SUBCOMMAND).stdin(Stdio::from(OwnedFd::from(theirs))).stdout(Stdio::null());
+        // Its own process group: a Ctrl-C at the runner's terminal is the runner's to handle,
+        // and the host must not die of it while attempts are starting.
+        command.process_group(0);
+        let process = command.spawn()?;
+        Ok(Connection { socket, process })
+    }
+}
+
+/// Why a request failed.
+enum Failure {
+    /// The host answered: it could not fork (no memory, too many processes), or the pipes
+    /// could not be made.
+    Refused(io::Error),
+    /// The connection broke or the host did not answer in time.
+    HostGone(io::Error),
+}
+
+/// One request on `live` with pipes of its own.
+fn ask(live: &Connection, body: &[u8]) -> Result<Supervised, Failure> {
+    let (lifeline_read, lifeline_write) = pipe_pair().map_err(Failure::Refused)?;
+    let (stdout_read, stdout_write) = pipe_pair().map_err(Failure::Refused)?;
+    let (stderr_read, stderr_write) = pipe_pair().map_err(Failure::Refused)?;
+    let (status_read, status_write) = pipe_pair().map_err(Failure::Refused)?;
+    let pipes = Pipes { lifeline: lifeline_read, stdout: stdout_write, stderr: stderr_write, status: status_write };
+    wire::send(live.socket.as_fd(), body, &pipes).map_err(Failure::HostGone)?;
+    let pid = wire::read_answer(live.socket.as_fd()).map_err(Failure::HostGone)?.map_err(Failure::Refused)?;
+    // The supervisor holds the other ends now: ours close, so end of file means its end.
+    drop(pipes);
+    let registered = || -> io::Result<Supervised> {
+        Ok(Supervised {
+            pid: pid as u32,
+            stdin: pipe::Sender::from_owned_fd(lifeline_write)?,
+            stdout: pipe::Receiver::from_owned_fd(stdout_read)?,
+            stderr: pipe::Receiver::from_owned_fd(stderr_read)?,
+            status: Status { pipe: pipe::Receiver::from_owned_fd(status_read)?, read: [0; 4], len: 0, ended: None },
+        })
+    };
+    registered().map_err(Failure::Refused)
+}
+
+/// The supervisor's exit status, from its status pipe.
+pub struct Status {
+    pipe: pipe::Receiver,
+    read: [u8; 4],
+    len: usize,
+    ended: Option<ExitStatus>,
+}
+
+impl Status {
+    /// Waits for the supervisor's end: the status it wrote once its tree was gone. A pipe that
+    /// closes without one means the supervisor itself was killed: reported as SIGKILL, which is
+    /// what a parent would have seen. Cancel-safe: bytes read stay in `self`.
+    pub async fn wait(&mut self) -> io::Result<ExitStatus> {
+        if let Some(ended) = self.ended {
+            return Ok(ended);
+        }
+        while self.len < self.read.len() {
+            let n = self.pipe.read(&mut self.read[self.len..]).await?;
+            if n == 0 {
+                break;
+            }
+            self.len += n;
+        }
+        let raw = if self.len == self.read.len() { i32::from_le_bytes(self.read) } else { libc::SIGKILL };
+        let ended = ExitStatus::from_raw(raw);
+        self.ended = Some(ended);
+        Ok(ended)
+    }
+}
+
+fn pipe_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two descriptors, owned below; close-on-exec so that no process the
+    // runner starts meanwhile inherits one.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both were just created and are owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}

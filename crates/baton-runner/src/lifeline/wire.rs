@@ -1,0 +1,303 @@
+//! What the runner sends its supervisor host for one attempt, and how: one length-prefixed
+//! message on a Unix stream socket, with the attempt's four pipe ends passed alongside it
+//! (`SCM_RIGHTS`), answered by the forked supervisor's process id.
+//!
+//! The message is bytes, not text: the environment the agent inherits may hold values that are
+//! not UTF-8, and the host passes them on as they are.
+
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+
+/// The pipe ends a request carries, in this order.
+pub const FDS: usize = 4;
+/// A request larger than this is refused (an environment or command line gone wrong).
+const MAX_MESSAGE: usize = 16 * 1024 * 1024;
+
+/// One attempt's supervisor, as `baton __supervise` would be started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// The supervisor's arguments: its options, `--`, the agent's command line.
+    pub args: Vec<String>,
+    pub cwd: PathBuf,
+    /// The whole environment the supervisor (and so the agent) gets.
+    pub env: Vec<(OsString, OsString)>,
+}
+
+/// The descriptors that travel with a request: the lifeline (the supervisor's stdin), the
+/// agent's stdout and stderr, and the pipe the supervisor writes its exit status to.
+pub struct Pipes {
+    pub lifeline: OwnedFd,
+    pub stdout: OwnedFd,
+    pub stderr: OwnedFd,
+    pub status: OwnedFd,
+}
+
+impl Request {
+    /// The message body: counted lists of length-prefixed byte strings.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_count(&mut out, self.args.len());
+        self.args.iter().for_each(|a| put_bytes(&mut out, a.as_bytes()));
+        put_bytes(&mut out, self.cwd.as_os_str().as_bytes());
+        put_count(&mut out, self.env.len());
+        for (name, value) in &self.env {
+            put_bytes(&mut out, name.as_bytes());
+            put_bytes(&mut out, value.as_bytes());
+        }
+        out
+    }
+
+    pub fn decode(mut body: &[u8]) -> io::Result<Request> {
+        let input = &mut body;
+        let args = (0..take_count(input)?)
+            .map(|_| String::from_utf8(take_bytes(input)?.to_vec()).map_err(|_| invalid("an argument is not UTF-8")))
+            .collect::<io::Result<Vec<String>>>()?;
+        let cwd = PathBuf::from(OsStr::from_bytes(take_bytes(input)?));
+        let env = (0..take_count(input)?)
+            .map(|_| {
+                let name = OsString::from_vec(take_bytes(input)?.to_vec());
+                Ok((name, OsString::from_vec(take_bytes(input)?.to_vec())))
+            })
+            .collect::<io::Result<Vec<_>>>()?;
+        if !input.is_empty() {
+            return Err(invalid("trailing bytes after the request"));
+        }
+        Ok(Request { args, cwd, env })
+    }
+}
+
+fn put_count(out: &mut Vec<u8>, n: usize) {
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_count(out, bytes.len());
+    out.extend_from_slice(bytes);
+}
+
+fn take_count(input: &mut &[u8]) -> io::Result<usize> {
+    let (head, rest) = input.split_first_chunk::<4>().ok_or_else(|| invalid("a request cut short"))?;
+    *input = rest;
+    Ok(u32::from_le_bytes(*head) as usize)
+}
+
+fn take_bytes<'a>(input: &mut &'a [u8]) -> io::Result<&'a [u8]> {
+    let len = take_count(input)?;
+    if input.len() < len {
+        return Err(invalid("a request cut short"));
+    }
+    let (bytes, rest) = input.split_at(len);
+    *input = rest;
+    Ok(bytes)
+}
+
+fn invalid(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.to_string())
+}
+
+/// Sends `body` (prefixed by its length) with `pipes` attached to its first byte.
+pub fn send(socket: BorrowedFd<'_>, body: &[u8], pipes: &Pipes) -> io::Result<()> {
+    let mut message = (body.len() as u32).to_le_bytes().to_vec();
+    message.extend_from_slice(body);
+    let fds =
+        [pipes.lifeline.as_raw_fd(), pipes.stdout.as_raw_fd(), pipes.stderr.as_raw_fd(), pipes.status.as_raw_fd()];
+    let mut sent = send_with_fds(socket, &message, &fds)?;
+    while sent < message.len() {
+        sent += send_with_fds(socket, &message[sent..], &[])?;
+    }
+    Ok(())
+}
+
+/// Receives one request; `None` at end of file (the runner is gone).
+pub fn receive(socket: BorrowedFd<'_>) -> io::Result<Option<(Request, Pipes)>> {
+    let mut head = [0u8; 4];
+    let mut fds = Vec::new();
+    let mut got = 0;
+    while got < head.len() {
+        let n = recv_with_fds(socket, &mut head[got..], &mut fds)?;
+        if n == 0 {
+            return if got == 0 && fds.is_empty() { Ok(None) } else { Err(invalid("a request cut short")) };
+        }
+        got += n;
+    }
+    let len = u32::from_le_bytes(head) as usize;
+    if len > MAX_MESSAGE {
+        return Err(invalid("a request larger than 16 MiB"));
+    }
+    let mut body = vec![0u8; len];
+    let mut got = 0;
+    while got < len {
+        let n = recv_with_fds(socket, &mut body[got..], &mut fds)?;
+        if n == 0 {
+            return Err(invalid("a request cut short"));
+        }
+        got += n;
+    }
+    let [lifeline, stdout, stderr, status]: [OwnedFd; FDS] =
+        fds.try_into().map_err(|_| invalid("a request without its four pipes"))?;
+    Ok(Some((Request::decode(&body)?, Pipes { lifeline, stdout, stderr, status })))
+}
+
+/// Writes the answer: the supervisor's process id, or the negated errno of a failed fork.
+pub fn answer(socket: BorrowedFd<'_>, pid: i32) -> io::Result<()> {
+    let bytes = pid.to_le_bytes();
+    let written = send_with_fds(socket, &bytes, &[])?;
+    if written == bytes.len() {
+        Ok(())
+    } else {
+        Err(io::Error::new(io::ErrorKind::WriteZero, "the answer was cut short"))
+    }
+}
+
+/// Reads the answer to [`send`]. The outer error is the connection's (broken, closed, or no
+/// answer within the socket's read timeout); the inner one the host's: the fork failed.
+pub fn read_answer(socket: BorrowedFd<'_>) -> io::Result<io::Result<i32>> {
+    let mut bytes = [0u8; 4];
+    let mut got = 0;
+    while got < bytes.len() {
+        let n = recv_with_fds(socket, &mut bytes[got..], &mut Vec::new())?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the supervisor host closed its socket"));
+        }
+        got += n;
+    }
+    Ok(match i32::from_le_bytes(bytes) {
+        pid if pid > 0 => Ok(pid),
+        errno => Err(io::Error::from_raw_os_error(-errno)),
+    })
+}
+
+fn send_with_fds(socket: BorrowedFd<'_>, bytes: &[u8], fds: &[RawFd]) -> io::Result<usize> {
+    let mut iov = libc::iovec { iov_base: bytes.as_ptr() as *mut libc::c_void, iov_len: bytes.len() };
+    let mut control = vec![0u8; control_space(fds.len())];
+    // SAFETY: msghdr and its control buffer are ours and sized by CMSG_SPACE; the descriptors
+    // are copied into the buffer, not taken over.
+    let sent = unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        if !fds.is_empty() {
+            msg.msg_control = control.as_mut_ptr().cast();
+            msg.msg_controllen = control.len() as _;
+            let cmsg = libc::CMSG_FIRSTHDR(&msg);
+            (*cmsg).cmsg_level = libc::SOL_SOCKET;
+            (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+            (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of_val(fds) as u32) as _;
+            std::ptr::copy_nonoverlapping(fds.as_ptr(), libc::CMSG_DATA(cmsg).cast::<RawFd>(), fds.len());
+        }
+        retry(|| libc::sendmsg(socket.as_raw_fd(), &msg, libc::MSG_NOSIGNAL))
+    };
+    usize::try_from(sent).map_err(|_| io::Error::last_os_error())
+}
+
+fn recv_with_fds(socket: BorrowedFd<'_>, bytes: &mut [u8], fds: &mut Vec<OwnedFd>) -> io::Result<usize> {
+    let mut iov = libc::iovec { iov_base: bytes.as_mut_ptr().cast(), iov_len: bytes.len() };
+    let mut control = vec![0u8; control_space(FDS)];
+    // SAFETY: as in `send_with_fds`; every descriptor the kernel delivered is owned below, and
+    // arrives close-on-exec (MSG_CMSG_CLOEXEC) so no agent inherits one by accident.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = control.len() as _;
+        let got = retry(|| libc::recvmsg(socket.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC));
+        let got = usize::try_from(got).map_err(|_| io::Error::last_os_error())?;
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let data = libc::CMSG_DATA(cmsg).cast::<RawFd>();
+                let count = ((*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize) / std::mem::size_of::<RawFd>();
+                for i in 0..count {
+                    fds.push(OwnedFd::from_raw_fd(std::ptr::read_unaligned(data.add(i))));
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+        if msg.msg_flags & libc::MSG_CTRUNC != 0 {
+            return Err(invalid("more descriptors than a request carries"));
+        }
+        Ok(got)
+    }
+}
+
+fn control_space(fds: usize) -> usize {
+    // SAFETY: CMSG_SPACE only computes a size.
+    unsafe { libc::CMSG_SPACE((fds * std::mem::size_of::<RawFd>()) as u32) as usize }
+}
+
+/// Repeats a system call interrupted by a signal.
+fn retry(mut call: impl FnMut() -> isize) -> isize {
+    loop {
+        let rc = call();
+        if rc >= 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return rc;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::os::fd::AsFd;
+    use std::os::unix::net::UnixStream;
+
+    fn pipe() -> (OwnedFd, OwnedFd) {
+        let mut fds = [0; 2];
+        // SAFETY: pipe2 fills two descriptors, owned below.
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        // SAFETY: just created, owned by nobody else.
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    }
+
+    #[test]
+    fn a_request_and_its_pipes_arrive_whole() {
+        let request = Request {
+            args: vec!["--grace-ms".into(), "10".into(), "--".into(), "agent".into(), "héllo".into()],
+            cwd: PathBuf::from("/tmp/a b"),
+            env: vec![
+                (OsString::from("PATH"), OsString::from("/bin")),
+                (OsString::from("RAW"), OsString::from_vec(vec![0xff, 0])),
+            ],
+        };
+        assert_eq!(Request::decode(&request.encode()).unwrap(), request);
+        let (runner, host) = UnixStream::pair().unwrap();
+        let ends: Vec<(OwnedFd, OwnedFd)> = (0..FDS).map(|_| pipe()).collect();
+        let [a, b, c, d] = <[(OwnedFd, OwnedFd); FDS]>::try_from(ends).ok().unwrap();
+        let pipes = Pipes { lifeline: a.1, stdout: b.1, stderr: c.1, status: d.1 };
+        send(runner.as_fd(), &request.encode(), &pipes).unwrap();
+        drop(pipes);
+        let (got, received) = receive(host.as_fd()).unwrap().unwrap();
+        assert_eq!(got, request);
+        // The status pipe that arrived is the one sent: what is written there reaches `d.0`.
+        write_raw(&received.status, b"ok");
+        drop(received);
+        let mut read = String::new();
+        std::fs::File::from(d.0).read_to_string(&mut read).unwrap();
+        assert_eq!(read, "ok");
+        answer(host.as_fd(), 4242).unwrap();
+        assert_eq!(read_answer(runner.as_fd()).unwrap().unwrap(), 4242);
+        answer(host.as_fd(), -libc::EAGAIN).unwrap();
+        assert_eq!(read_answer(runner.as_fd()).unwrap().unwrap_err().raw_os_error(), Some(libc::EAGAIN));
+        drop(runner);
+        assert!(receive(host.as_fd()).unwrap().is_none(), "end of file is no request");
+    }
+
+    #[test]
+    fn a_cut_short_body_is_refused() {
+        let body = Request { args: vec!["x".into()], cwd: PathBuf::from("/"), env: vec![] }.encode();
+        assert!(Request::decode(&body[..body.len() - 1]).is_err());
+        let mut longer = body.clone();
+        longer.push(0);
+        assert!(Request::decode(&longer).is_err());
+    }
+
+    fn write_raw(fd: &OwnedFd, bytes: &[u8]) {
+        // SAFETY: writing a buffer we own to a descriptor we own.
+        assert_eq!(unsafe { libc::write(fd.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) }, bytes.len() as isize);
+    }
+}

@@ -1,0 +1,57 @@
+//! `baton __supervise`, the lifeline supervisor exec'd as its own process: what a runner starts
+//! when its supervisor host cannot fork one. The runner's tests go through the host; these keep
+//! the exec'd path honest: the prompt reaches the agent, and the supervisor ends as the agent
+//! did — its exit code, or its signal re-raised.
+
+use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+
+/// Runs the supervisor on `script`, writes the framed `prompt` and holds the lifeline open until
+/// the supervisor ends; its status and stdout.
+fn supervise(script: &str, prompt: &str) -> (std::process::ExitStatus, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["__supervise", "--grace-ms", "2000", "--", "sh", "-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lifeline = child.stdin.take().unwrap();
+    lifeline.write_all(format!("{}\n{prompt}", prompt.len()).as_bytes()).unwrap();
+    lifeline.flush().unwrap();
+    // The lifeline stays open until the supervisor ended: closing it would stop the agent.
+    let mut out = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let status = child.wait().unwrap();
+    drop(lifeline);
+    (status, out)
+}
+
+#[test]
+fn the_agent_reads_its_prompt_and_the_supervisor_exits_with_its_code() {
+    let (status, out) = supervise("read line; echo \"got $line\"; exit 3", "hello agent\n");
+    assert_eq!(out, "got hello agent\n");
+    assert_eq!(status.code(), Some(3));
+}
+
+#[test]
+fn an_agent_killed_by_a_signal_is_reported_by_that_signal() {
+    let (status, _) = supervise("kill -USR1 $$", "");
+    assert_eq!(status.signal(), Some(libc::SIGUSR1), "{status:?}");
+}
+
+#[test]
+fn a_missing_agent_program_exits_127() {
+    let out = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["__supervise", "--", "baton-no-such-agent-program"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(b"0\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(out.status.code(), Some(127));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not found: baton-no-such-agent-program"));
+}
