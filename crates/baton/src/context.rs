@@ -22,13 +22,40 @@ pub struct Context {
     pub actor: Actor,
     pub out: Output,
     store: Option<Arc<dyn Store>>,
+    /// Standing for standard input, for a command a runner runs in its own process.
+    input: Option<Vec<u8>>,
 }
 
 impl Context {
     /// Loads the configuration for the current directory.
     pub fn load(global: &GlobalArgs, out: Output) -> CliResult<Context> {
         let config = load_config(global)?;
-        Ok(Context { config, actor: actor_from_env(&|k| std::env::var(k).ok()), out, store: None })
+        Ok(Context { config, actor: actor_from_env(&|k| std::env::var(k).ok()), out, store: None, input: None })
+    }
+
+    /// The context of a job's command that its runner runs in process: the configuration for
+    /// `cwd` with `env` over the runner's environment, the runner's store, and `input` for
+    /// standard input — everything a spawned `baton` would have found.
+    pub fn for_job_call(
+        global: &GlobalArgs,
+        out: Output,
+        cwd: &std::path::Path,
+        env: &dyn Fn(&str) -> Option<String>,
+        store: Arc<dyn Store>,
+        input: Vec<u8>,
+    ) -> CliResult<Context> {
+        let namespace = global.namespace.clone();
+        let lookup = move |key: &str| match (&namespace, key) {
+            (Some(ns), "BATON_NAMESPACE") => Some(ns.clone()),
+            _ => env(key),
+        };
+        let config = Config::load(cwd, &lookup)?;
+        Ok(Context { config, actor: actor_from_env(env), out, store: Some(store), input: Some(input) })
+    }
+
+    /// What stands for standard input, when not the process's own.
+    pub fn input(&self) -> Option<&[u8]> {
+        self.input.as_deref()
     }
 
     /// The namespace every query and change is scoped to.

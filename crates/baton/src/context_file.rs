@@ -11,12 +11,21 @@ use std::path::Path;
 /// The text of `--context-file` (`-` is standard input). Refused when unreadable, not UTF-8, or
 /// over the context limit (read no further than that); the NUL-byte rule is the request's own.
 pub fn read(path: &Path) -> CliResult<String> {
+    read_with(path, None)
+}
+
+/// As [`read`], with `input` standing for standard input when given (a command a runner runs in
+/// its own process gets the agent's input this way).
+pub fn read_with(path: &Path, input: Option<&[u8]>) -> CliResult<String> {
     let from_stdin = path.as_os_str() == "-";
     let shown = if from_stdin { "standard input".to_string() } else { path.display().to_string() };
     let mut bytes = Vec::new();
     let limit = CONTEXT_LIMIT_BYTES as u64 + 1;
     let read = if from_stdin {
-        std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
+        match input {
+            Some(input) => input.take(limit).read_to_end(&mut bytes),
+            None => std::io::stdin().lock().take(limit).read_to_end(&mut bytes),
+        }
     } else {
         std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes))
     };
@@ -37,10 +46,11 @@ pub fn read(path: &Path) -> CliResult<String> {
     })
 }
 
-/// The context a command was given: `--context TEXT`, `--context-file`, or none.
-pub fn resolve(text: Option<String>, file: Option<&Path>) -> CliResult<Option<String>> {
+/// The context a command was given: `--context TEXT`, `--context-file`, or none; `input`
+/// stands for standard input when given (see [`read_with`]).
+pub fn resolve(text: Option<String>, file: Option<&Path>, input: Option<&[u8]>) -> CliResult<Option<String>> {
     match (text, file) {
-        (_, Some(path)) => read(path).map(Some),
+        (_, Some(path)) => read_with(path, input).map(Some),
         (text, None) => Ok(text),
     }
 }

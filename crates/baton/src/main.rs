@@ -14,6 +14,7 @@ mod commands;
 mod context;
 mod context_file;
 mod error;
+mod job_calls;
 mod mcp;
 mod output;
 mod report;

@@ -13,6 +13,7 @@
 //! The secret is random, not the fencing token (a counter another agent could guess): a
 //! process that finds another attempt's socket still cannot act as that job.
 
+pub mod in_process;
 pub mod policy;
 pub mod protocol;
 mod serve;
@@ -39,6 +40,8 @@ pub struct Scope {
     pub fencing_token: i64,
     /// The attempt's folder: commands run there, or below it where the agent typed them.
     pub cwd: PathBuf,
+    /// Runs the commands it handles in the runner's process instead of spawning `baton`.
+    pub in_process: Option<in_process::InProcess>,
 }
 
 /// An attempt's socket, served until [`AgentSocket::close`] or drop.
@@ -159,6 +162,7 @@ mod tests {
             job_type: "implement".into(),
             fencing_token: 1,
             cwd: "/".into(),
+            in_process: None,
         };
         let live = AgentSocket::open(scope).unwrap();
         let dead = std::env::temp_dir().join(format!("{FOLDER_PREFIX}test-{}", std::process::id()));

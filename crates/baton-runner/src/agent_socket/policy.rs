@@ -40,7 +40,7 @@ pub fn check(args: &[String], namespace: &str) -> Result<(), String> {
             ));
         }
     }
-    match command(args) {
+    match command_name(args) {
         None => Ok(()),
         Some(name) if ALLOWED.contains(&name) => Ok(()),
         Some(name) => Err(format!(
@@ -51,7 +51,7 @@ pub fn check(args: &[String], namespace: &str) -> Result<(), String> {
 }
 
 /// The subcommand: the first argument that is neither a global option nor its value.
-fn command(args: &[String]) -> Option<&str> {
+pub fn command_name(args: &[String]) -> Option<&str> {
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         if VALUED_GLOBALS.contains(&arg.as_str()) {

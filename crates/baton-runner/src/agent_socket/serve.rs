@@ -1,6 +1,8 @@
 //! Serving one attempt's socket: each connection is one `baton` command, checked and then run
-//! by the runner's own binary as the job, its output streamed back as it comes.
+//! as the job — in the runner's process when its executor handles the command (see
+//! [`super::in_process`]), else by the runner's own binary, its output streamed back as it comes.
 
+use super::in_process::{Call, InProcess, Reply};
 use super::protocol::{self, Request};
 use super::{policy, same_secret, Scope};
 use std::path::PathBuf;
@@ -89,6 +91,22 @@ fn working_dir(scope: &Scope, asked: &str) -> PathBuf {
     }
 }
 
+/// The environment a job's command gets over the runner's: the passed-on presentation variables
+/// the agent had, and the job's identity (its database, namespace, job, assignment, token).
+fn job_env(scope: &Scope, request: &Request) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> =
+        request.env.iter().filter(|(k, _)| PASSED_ON.contains(&k.as_str())).cloned().collect();
+    env.extend([
+        ("BATON_DATABASE_URL".to_string(), scope.database_url.clone()),
+        ("BATON_NAMESPACE".to_string(), scope.namespace.clone()),
+        ("BATON_JOB_ID".to_string(), scope.job_id.clone()),
+        ("BATON_ASSIGNMENT_ID".to_string(), scope.assignment_id.clone()),
+        ("BATON_JOB_TYPE".to_string(), scope.job_type.clone()),
+        (protocol::TOKEN_VAR.to_string(), scope.fencing_token.to_string()),
+    ]);
+    env
+}
+
 /// Runs the command as the job and streams its output; `Err` is a refusal not yet sent.
 async fn run(
     scope: &Scope,
@@ -96,18 +114,15 @@ async fn run(
     stdin: Vec<u8>,
     write: &mut (impl AsyncWriteExt + Unpin),
 ) -> Result<(), String> {
+    if let Some(here) = scope.in_process.as_ref().filter(|here| here.executor.handles(&request.argv)) {
+        return run_here(scope, here, request, stdin, write).await;
+    }
     let mut command = tokio::process::Command::new(&scope.baton);
     command
         .args(&request.argv)
         .current_dir(working_dir(scope, &request.cwd))
         .env_remove(protocol::SOCKET_VAR)
-        .envs(request.env.iter().filter(|(k, _)| PASSED_ON.contains(&k.as_str())).map(|(k, v)| (k, v)))
-        .env("BATON_DATABASE_URL", &scope.database_url)
-        .env("BATON_NAMESPACE", &scope.namespace)
-        .env("BATON_JOB_ID", &scope.job_id)
-        .env("BATON_ASSIGNMENT_ID", &scope.assignment_id)
-        .env("BATON_JOB_TYPE", &scope.job_type)
-        .env(protocol::TOKEN_VAR, scope.fencing_token.to_string())
+        .envs(job_env(scope, &request))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -138,6 +153,38 @@ async fn run(
         Err(_) => 1,
     };
     let _ = write.write_all(&protocol::exit_frame(code)).await;
+    Ok(())
+}
+
+/// Runs the command in this process (on a blocking thread: the command waits in its own way)
+/// and sends what it printed, then its exit code.
+async fn run_here(
+    scope: &Scope,
+    here: &InProcess,
+    request: Request,
+    stdin: Vec<u8>,
+    write: &mut (impl AsyncWriteExt + Unpin),
+) -> Result<(), String> {
+    let call = Call {
+        cwd: working_dir(scope, &request.cwd),
+        env: job_env(scope, &request),
+        argv: request.argv,
+        stdin,
+        store: here.store.clone(),
+    };
+    let executor = here.executor.clone();
+    let reply = tokio::task::spawn_blocking(move || executor.run(call)).await.unwrap_or_else(|e| Reply {
+        stderr: format!("error: internal error (a bug in baton, please report it): the command failed: {e}\n")
+            .into_bytes(),
+        code: 1,
+        ..Reply::default()
+    });
+    for (tag, bytes) in [(protocol::STDOUT, &reply.stdout), (protocol::STDERR, &reply.stderr)] {
+        if !bytes.is_empty() && write.write_all(&protocol::frame(tag, bytes)).await.is_err() {
+            return Ok(());
+        }
+    }
+    let _ = write.write_all(&protocol::exit_frame(reply.code)).await;
     Ok(())
 }
 

@@ -40,6 +40,9 @@ pub struct RunnerOptions {
     /// How the lifeline keeps everything an attempt starts inside it (see
     /// [`crate::containment::select`]); `None` without a lifeline.
     pub containment: Option<crate::containment::Containment>,
+    /// Runs the `baton` commands agents type in the runner's process (the binary provides it);
+    /// `None` spawns `baton` for each.
+    pub agent_commands: Option<Arc<dyn crate::agent_socket::in_process::Executor>>,
     /// The time the runner compares the store's deadlines with: the store's own clock (tests
     /// give both one they control).
     pub clock: Arc<dyn Clock>,
@@ -57,6 +60,7 @@ impl RunnerOptions {
             baton_dir: std::env::current_exe().ok().and_then(|p| p.parent().map(PathBuf::from)),
             lifeline: None,
             containment: None,
+            agent_commands: None,
             clock: Arc::new(SystemClock),
         }
     }

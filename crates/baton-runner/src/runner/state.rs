@@ -144,6 +144,7 @@ impl Runner {
             baton_dir: options.baton_dir.clone(),
             lifeline: options.lifeline.clone().map(crate::lifeline::client::Host::new),
             containment: options.containment.clone(),
+            agent_commands: options.agent_commands.clone(),
             sandbox: crate::sandbox::select(config.sandbox),
             host,
             workspaces: Default::default(),

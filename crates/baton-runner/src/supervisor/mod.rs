@@ -49,6 +49,8 @@ pub struct Shared {
     /// The supervisor host that forks each attempt's lifeline supervisor (see
     /// [`crate::lifeline`]); `None` spawns agents directly.
     pub lifeline: Option<crate::lifeline::client::Host>,
+    /// Runs the commands agents type in this process (see [`crate::agent_socket::in_process`]).
+    pub agent_commands: Option<Arc<dyn crate::agent_socket::in_process::Executor>>,
     /// How everything an attempt starts is kept inside it (with a lifeline only).
     pub containment: Option<crate::containment::Containment>,
     /// The filesystem sandbox every agent runs in.

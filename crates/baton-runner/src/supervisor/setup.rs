@@ -3,6 +3,7 @@
 //! job's configuration or repository, not the agent: it is recorded as permanent.
 
 use super::Shared;
+use crate::agent_socket::in_process::InProcess;
 use crate::agent_socket::{AgentSocket, Scope};
 use crate::invocation::{self, Invocation, InvocationError, JobIdentity};
 use crate::prompt;
@@ -277,5 +278,6 @@ fn open_socket(shared: &Shared, claim: &Claim, cwd: &std::path::Path) -> std::io
         job_type: claim.job.job_type.as_str().to_string(),
         fencing_token: claim.token,
         cwd: cwd.to_path_buf(),
+        in_process: shared.agent_commands.clone().map(|executor| InProcess { executor, store: shared.store.clone() }),
     })
 }

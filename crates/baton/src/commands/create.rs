@@ -20,7 +20,7 @@ pub async fn run(ctx: &mut Context, args: CreateArgs) -> CliResult {
     new.budget_tokens = args.budget_tokens;
     // The person's context stays with the assignment (every job's prompt shows it) and briefs
     // the first job.
-    new.context = context_file::resolve(args.context, args.context_file.as_deref())?.unwrap_or_default();
+    new.context = context_file::resolve(args.context, args.context_file.as_deref(), ctx.input())?.unwrap_or_default();
     new.first_job = match args.first {
         Some(job_type) => {
             let mut job = NewJob::with_defaults(&ctx.config, job_type, args.harness, new.context.clone())?;

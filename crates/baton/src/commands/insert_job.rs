@@ -26,7 +26,7 @@ pub async fn run(ctx: &mut Context, args: InsertJobArgs) -> CliResult {
         (None, Some(job_id)) => Some(SessionSource { mode: SessionMode::Forked, job_id }),
         (None, None) => None,
     };
-    let context = context_file::resolve(args.context, args.context_file.as_deref())?.unwrap_or_default();
+    let context = context_file::resolve(args.context, args.context_file.as_deref(), ctx.input())?.unwrap_or_default();
     let store = ctx.store().await?;
     // A continuation runs on its source job's harness unless told otherwise.
     let harness = match (&args.harness, &source) {

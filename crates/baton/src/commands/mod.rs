@@ -52,7 +52,12 @@ pub async fn dispatch_to(cli: Cli, out: Output) -> CliResult {
         Command::Mcp => return mcp::run().await,
         other => other,
     };
-    let mut ctx = Context::load(&cli.global, out)?;
+    let ctx = Context::load(&cli.global, out)?;
+    run_in(command, ctx).await
+}
+
+/// Runs a data command in `ctx` (the configuration, store and output it acts with).
+pub async fn run_in(command: Command, mut ctx: Context) -> CliResult {
     let result = match command {
         Command::Create(args) => create::run(&mut ctx, args).await,
         Command::InsertJob(args) => insert_job::run(&mut ctx, args).await,

@@ -67,6 +67,7 @@ pub async fn run(ctx: &mut Context, args: RunArgs) -> CliResult {
     options.shutdown_grace = Duration::from_secs(args.grace);
     options.lifeline = std::env::current_exe().ok();
     options.containment = options.lifeline.is_some().then_some(containment);
+    options.agent_commands = Some(std::sync::Arc::new(crate::job_calls::InRunner));
 
     let (mut interrupt, mut terminate) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
         (Ok(i), Ok(t)) => (i, t),

@@ -65,6 +65,17 @@ impl Output {
         (out, capture)
     }
 
+    /// Output for a job's command its runner runs in process, as a spawned `baton` writing to a
+    /// pipe would print it (nothing cut, compact JSON, colour only when asked for): every byte
+    /// kept in the returned buffer.
+    pub fn for_job_call(global: &GlobalArgs) -> (Output, Capture) {
+        let (mut out, capture) = Output::captured(global.json);
+        if global.color == crate::cli::ColorChoice::Always {
+            out.style = Style::detect(crate::cli::ColorChoice::Always);
+        }
+        (out, capture)
+    }
+
     /// Prints one JSON value and a newline.
     pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> CliResult {
         let mut bytes = if self.pretty_json { serde_json::to_vec_pretty(value) } else { serde_json::to_vec(value) }

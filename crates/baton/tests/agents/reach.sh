@@ -25,6 +25,9 @@ mv "$me.socket.tmp" "$me.socket"
 try job baton job "$BATON_JOB_ID" --json
 printf 'review what %s did, `as is` $HOME\n' "$BATON_JOB_ID" > "$out/$BATON_JOB_ID.context.md"
 try context baton insert-job "$BATON_ASSIGNMENT_ID" --type review --context-file "$out/$BATON_JOB_ID.context.md"
+# Answered as `baton` itself would: a usage error (in the runner's process), help (spawned).
+try usage baton --json insert-job "$BATON_ASSIGNMENT_ID" --type nonsense
+try help baton help queue
 # Refused by the runner: commands beyond the queue, another namespace, a forged token.
 try run baton run --until-idle
 try namespace baton --namespace elsewhere queue

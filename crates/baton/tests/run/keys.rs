@@ -76,6 +76,15 @@ fn an_agent_gets_no_database_and_its_calls_act_as_its_job() {
     let review = detail["jobs"].as_array().unwrap().iter().find(|j| j["type"] == "review").unwrap();
     assert_eq!(review["context"].as_str().unwrap(), format!("review what {jid} did, `as is` $HOME\n"));
 
+    let (rc, stdout, stderr) = tried(&tries, &jid, "usage");
+    assert_eq!((rc, stdout.as_str()), (2, ""), "{stderr}");
+    let usage: Value = serde_json::from_str(stderr.trim()).unwrap();
+    assert_eq!(usage["code"], 2, "{usage}");
+    assert!(usage["error"].as_str().unwrap().contains("nonsense"), "{usage}");
+    let (rc, stdout, stderr) = tried(&tries, &jid, "help");
+    assert_eq!(rc, 0, "{stderr}");
+    assert!(stdout.contains("Usage: baton queue"), "{stdout}");
+
     let (rc, _, stderr) = tried(&tries, &jid, "run");
     assert_eq!((rc, stderr.trim()), (1, "error: `baton run` cannot be run from inside a job: an agent reads its namespace and changes only its own assignment; ask a person to run it"));
     let (rc, _, stderr) = tried(&tries, &jid, "namespace");

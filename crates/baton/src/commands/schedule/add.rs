@@ -11,7 +11,7 @@ use baton_core::ScheduleTemplate;
 
 pub async fn run(ctx: &mut Context, args: AddArgs) -> CliResult {
     let shape = args.assignment;
-    let context = context_file::resolve(shape.context, shape.context_file.as_deref())?.unwrap_or_default();
+    let context = context_file::resolve(shape.context, shape.context_file.as_deref(), None)?.unwrap_or_default();
     let new = NewSchedule {
         namespace: ctx.ns().to_string(),
         cron: args.cron,
