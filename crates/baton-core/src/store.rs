@@ -427,6 +427,9 @@ pub struct AttemptResult {
     pub transcript_truncated: bool,
     /// Set when some of the attempt's transcript events could not be stored: why.
     pub transcript_error: Option<String>,
+    /// The attempt's last transcript events, not yet stored: appended in the transaction that
+    /// records the result, which saves the attempt a commit of their own.
+    pub transcript_tail: Vec<NewEvent>,
     /// Git HEAD when the attempt ended (with worktree isolation or in a git checkout).
     pub git_head_after: Option<String>,
     /// `git diff --stat` from the attempt's starting HEAD to the working tree.

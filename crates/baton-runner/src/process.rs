@@ -58,11 +58,16 @@ pub fn spawn(
 ) -> io::Result<AgentChild> {
     let (program, args) =
         argv.split_first().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
-    if let Some((host, options)) = supervisor {
+    // The host, like `baton __supervise`, takes UTF-8 arguments: a cgroup path that is not goes
+    // the exec'd way, whose supervisor refuses it with a message.
+    let hosted = supervisor.and_then(|(host, options)| {
         let mut supervise: Vec<String> =
-            options.to_args().into_iter().skip(1).filter_map(|a| a.into_string().ok()).collect();
+            options.to_args().into_iter().skip(1).map(OsString::into_string).collect::<Result<_, _>>().ok()?;
         supervise.push(program.clone());
         supervise.extend(args.iter().cloned());
+        Some((host, supervise))
+    });
+    if let Some((host, supervise)) = hosted {
         match host.spawn(supervise, cwd.to_path_buf(), environment(env, env_remove)) {
             Ok(forked) => {
                 return Ok(AgentChild {

@@ -101,6 +101,7 @@ async fn end(store: &dyn Store, claim: &Claim, ok: bool, cost: f64) {
         cost_usd: Some(cost),
         transcript_truncated: false,
         transcript_error: None,
+        transcript_tail: Vec::new(),
         git_head_after: None,
         diff_stat: None,
         session_mode: None,

@@ -108,6 +108,7 @@ async fn a_back_off_ends_by_the_stores_clock() {
         cost_usd: None,
         transcript_truncated: false,
         transcript_error: None,
+        transcript_tail: Vec::new(),
         git_head_after: None,
         diff_stat: None,
         session_mode: None,

@@ -199,6 +199,7 @@ fn success() -> AttemptResult {
         cost_usd: None,
         transcript_truncated: false,
         transcript_error: None,
+        transcript_tail: Vec::new(),
         git_head_after: None,
         diff_stat: None,
         session_mode: None,

@@ -389,14 +389,15 @@ impl<'a> Attempt<'a> {
                 error: outcome.error.clone(),
             });
         }
-        // Refused, or no answer before the lease ran out: the job is not this runner's now.
-        let flushed = tokio::time::timeout_at(lease_deadline, flush(shared, claim, &mut transcript)).await;
-        if !flushed.unwrap_or(Ok(false))? {
+        // No write past the lease's deadline: the job may be another runner's by now.
+        if Instant::now() >= lease_deadline {
             return Ok(None);
         }
         let mut result =
             result::attempt_result(outcome, stopped, budget_stop, invocation.timeout, transcript.truncated);
-        result.transcript_error = transcript.lost();
+        // What is left of the transcript (earlier writes that failed included) is stored with the
+        // result, in its transaction.
+        result.transcript_tail = transcript.take();
         Ok(Some(result))
     }
 }

@@ -79,6 +79,7 @@ pub(super) fn attempt_result(
         cost_usd: outcome.cost_usd,
         transcript_truncated: truncated,
         transcript_error: None,
+        transcript_tail: Vec::new(),
         git_head_after: None,
         diff_stat: None,
         session_mode: None,

@@ -183,6 +183,7 @@ pub async fn succeed(store: &dyn Store, claim: &Claim) {
         cost_usd: Some(0.25),
         transcript_truncated: false,
         transcript_error: None,
+        transcript_tail: Vec::new(),
         git_head_after: None,
         diff_stat: None,
         session_mode: None,

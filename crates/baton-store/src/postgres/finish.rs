@@ -5,7 +5,7 @@
 //! takeover of the same job (which also locks the assignment) cannot interleave.
 
 use super::rows::{self, JOB_COLUMNS};
-use super::{assignments, jobs, pg_text, Context, TxResult};
+use super::{assignments, events, jobs, pg_text, Context, TxResult};
 use baton_core::engine::spend::{self, AttemptSpend, Usage};
 use baton_core::engine::{self, AfterFinal, EndedAttempt, FinalState, Settlement};
 use baton_core::store::{AttemptResult, EnginePolicy};
@@ -43,6 +43,12 @@ pub async fn finish_attempt(
     let Some(row) = row else { return Ok(None) };
     let job = rows::job(&row).ctx("reading a running job")?;
     let decided: bool = row.try_get("decided").ctx("reading a running job")?;
+    // Under the same lease check as above, in the same transaction: both or neither are stored.
+    if !r.transcript_tail.is_empty()
+        && !events::append(conn, job_id, token, job.attempts, &r.transcript_tail, now).await?
+    {
+        return Ok(None);
+    }
 
     if r.released {
         let release = engine::release()?;

@@ -2,7 +2,7 @@
 //! ([`baton_core::engine`]): the settlement of the attempt, then the PM shadow job or a block.
 
 use super::rows::{self, JOB_COLUMNS, JOB_COLUMN_COUNT};
-use super::{assignments, jobs, Context};
+use super::{assignments, events, jobs, Context};
 use baton_core::engine::spend::{self, AttemptSpend, Usage};
 use baton_core::engine::{self, AfterFinal, EndedAttempt, FinalState, Settlement};
 use baton_core::store::{AttemptResult, EnginePolicy};
@@ -33,6 +33,10 @@ pub fn finish_attempt(
         .ctx("reading a running job")?;
     let Some((job, ns, decided)) = job else { return Ok(None) };
     let aid = job.assignment_id.clone();
+    // Under the same lease check as above, in the same transaction: both or neither are stored.
+    if !r.transcript_tail.is_empty() && !events::append(conn, job_id, token, job.attempts, &r.transcript_tail, now)? {
+        return Ok(None);
+    }
 
     if r.released {
         let release = engine::release()?;

@@ -58,6 +58,7 @@ macro_rules! store_suite {
             claims_one_job_per_assignment, a_finished_job_gets_its_pm_right_after, a_pm_that_decides_nothing_blocks,
             a_pm_whose_decision_took_effect_is_complete, a_failed_pm_blocks_with_its_error,
             transient_failures_retry_then_fail, permanent_failures_fail_at_once, stale_tokens_write_nothing,
+            the_transcript_tail_is_stored_with_the_result,
             cancelling_a_running_job_revokes_its_lease, expired_leases_are_taken_over_and_bounded,
             a_released_job_is_requeued_without_charge, the_budget_guard_blocks_instead_of_starting,
             idle_and_deadlines, runners_register_and_show_their_jobs,

@@ -32,6 +32,7 @@ pub fn success(text: &str) -> AttemptResult {
         cost_usd: Some(0.25),
         transcript_truncated: false,
         transcript_error: None,
+        transcript_tail: Vec::new(),
         git_head_after: None,
         diff_stat: None,
         session_mode: None,
@@ -57,6 +58,7 @@ pub fn failure(kind: ErrorKind, message: &str) -> AttemptResult {
         cost_usd: None,
         transcript_truncated: false,
         transcript_error: None,
+        transcript_tail: Vec::new(),
         git_head_after: None,
         diff_stat: None,
         session_mode: None,
@@ -219,6 +221,25 @@ pub async fn stale_tokens_write_nothing(store: Shared) {
     assert_eq!(store.job_events(NS, &c.job.id, 1, 100).await.unwrap().len(), 1);
     assert!(store.job_events("repo-b", &c.job.id, 0, 100).await.is_err());
     assert_eq!(store.job(NS, &c.job.id).await.unwrap().transcript_events, 2);
+}
+
+/// The last transcript events travel with the result: stored in its transaction after those
+/// appended during the attempt, under the attempt's number; under a lost lease, neither is.
+pub async fn the_transcript_tail_is_stored_with_the_result(store: Shared) {
+    let (_a, _) = assignment_with(&store, &[JobType::Implement, JobType::Implement]).await;
+    let event = |line: &str| NewEvent { at: 1, event: serde_json::json!({"kind": "text", "line": line}) };
+    let c = claim(&store).await.unwrap();
+    assert!(store.append_events(&c.job.id, c.token, c.attempt, vec![event("during")]).await.unwrap());
+    let stale = AttemptResult { transcript_tail: vec![event("stale")], ..success("no") };
+    assert!(store.finish_attempt(&c.job.id, c.token.wrapping_add(1), stale, &policy()).await.unwrap().is_none());
+    let result = AttemptResult { transcript_tail: vec![event("last"), event("verdict")], ..success("done") };
+    let job = store.finish_attempt(&c.job.id, c.token, result, &policy()).await.unwrap().expect("lease held");
+    assert_eq!(job.status, JobStatus::Complete);
+    assert_eq!(job.transcript_events, 3);
+    let events = store.job_events(NS, &c.job.id, 0, 100).await.unwrap();
+    let lines: Vec<(i64, u32, &str)> =
+        events.iter().map(|e| (e.seq, e.attempt, e.event["line"].as_str().unwrap())).collect();
+    assert_eq!(lines, vec![(1, 1, "during"), (2, 1, "last"), (3, 1, "verdict")]);
 }
 
 pub async fn cancelling_a_running_job_revokes_its_lease(store: Shared) {
