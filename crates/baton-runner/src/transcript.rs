@@ -105,20 +105,17 @@ impl Transcript {
         self.put_back(events);
     }
 
-    /// Once the last write was tried: why the transcript is incomplete, when events never reached
-    /// the store.
-    pub fn lost(&self) -> Option<String> {
-        let why = self.write_error.as_deref()?;
-        (!self.pending.is_empty())
-            .then(|| format!("{} transcript events could not be stored: {why}", self.pending.len()))
-    }
-
     /// Takes the queued events for one write (a write that fails puts them back).
     pub fn take(&mut self) -> Vec<NewEvent> {
         self.write_error = None;
         self.pending_bytes = 0;
         std::mem::take(&mut self.pending)
     }
+}
+
+/// Why a transcript is incomplete: `count` events never reached the store, because of `why`.
+pub fn lost_events(count: usize, why: &dyn std::fmt::Display) -> String {
+    format!("{count} transcript events could not be stored: {why}")
 }
 
 #[cfg(test)]
@@ -144,17 +141,19 @@ mod tests {
     }
 
     #[test]
-    fn events_whose_write_failed_are_written_later_or_reported_lost() {
+    fn events_whose_write_failed_are_written_later_and_lost_ones_are_counted() {
         let mut t = Transcript::new(DEFAULT_CAP, Arc::new(SystemClock));
         t.push(&Event::Text { line: "one".into() });
         let failed = t.take();
         let disk_full = baton_core::Error::database("appending transcript events", "database or disk is full");
         t.write_failed(failed, &disk_full);
         t.push(&Event::Text { line: "two".into() });
-        let lost = t.lost().unwrap();
-        assert_eq!(lost, "2 transcript events could not be stored: database error while appending transcript events: database or disk is full");
-        assert_eq!(t.take().len(), 2, "kept in order for the next write");
-        assert_eq!(t.lost(), None, "written at last: nothing lost");
+        let kept = t.take();
+        assert_eq!(kept.iter().map(|e| e.event["line"].as_str().unwrap()).collect::<Vec<_>>(), ["one", "two"]);
+        assert_eq!(
+            lost_events(kept.len(), &disk_full),
+            "2 transcript events could not be stored: database error while appending transcript events: database or disk is full"
+        );
     }
 
     #[test]

@@ -131,13 +131,20 @@ async fn confirm_stopped(shared: &Shared, claim: &Claim) {
 async fn finish_with_retries(
     shared: &Shared,
     claim: &Claim,
-    result: AttemptResult,
+    mut result: AttemptResult,
 ) -> baton_core::Result<Option<baton_core::Job>> {
     let give_up_at = Instant::now() + Duration::from_millis(shared.lease_ms);
     let mut pause = Duration::from_millis(100);
     loop {
         match shared.store.finish_attempt(&claim.job.id, claim.token, result.clone(), &shared.policy).await {
             Ok(recorded) => return Ok(recorded),
+            // The result matters more than its transcript (a full disk may take the one and not
+            // the other): at once again without the events, saying they are missing.
+            Err(e) if !result.transcript_tail.is_empty() => {
+                tracing::warn!(job = %claim.job.id, "storing transcript events failed: {e}; recording the result without them");
+                let lost = std::mem::take(&mut result.transcript_tail).len();
+                result.transcript_error = Some(crate::transcript::lost_events(lost, &e));
+            }
             Err(e) if Instant::now() + pause < give_up_at => {
                 tracing::warn!(job = %claim.job.id, "recording the result failed: {e}; retrying");
                 tokio::time::sleep(pause).await;
