@@ -126,9 +126,25 @@ pub async fn run_with_stops(
         let event = runner.wait(&mut shutdown, &mut now, wake_at).await;
         round = event.needs_round();
         runner.handle(event).await;
+        // What is ready as well is handled before the next round: an attempt's end and the
+        // wake-up its own result caused come together, and one round answers both.
+        while let Some(event) = ready_now(runner.wait(&mut shutdown, &mut now, wake_at)) {
+            round |= event.needs_round();
+            runner.handle(event).await;
+        }
     }
     runner.end_upkeep(upkeep).await;
     runner.stop().await
+}
+
+/// `event`'s value if it is ready without waiting (polled once; dropping it loses nothing: every
+/// branch of [`Runner::wait`] may be cancelled).
+fn ready_now<T>(event: impl Future<Output = T>) -> Option<T> {
+    let mut event = std::pin::pin!(event);
+    match event.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(value) => Some(value),
+        std::task::Poll::Pending => None,
+    }
 }
 
 /// The name this machine's runners record and compare (worktree ownership, lost hosts): config
