@@ -78,6 +78,20 @@ impl Host {
         Host { baton, connection: Mutex::new(None) }
     }
 
+    /// Starts the host now rather than for the first attempt, whose pickup would wait for it.
+    /// A host that cannot start is only logged: the first attempt tries again, then falls back.
+    pub fn warm(&self) {
+        let mut connection = self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if connection.is_none() {
+            match self.start() {
+                Ok(started) => *connection = Some(started),
+                Err(e) => tracing::warn!(
+                    "cannot start the supervisor host ({e}); attempts will start it or exec their supervisor"
+                ),
+            }
+        }
+    }
+
     /// The `baton` binary the host runs, and the supervisor when started without the host.
     pub fn baton(&self) -> &std::path::Path {
         &self.baton

@@ -152,6 +152,9 @@ impl Runner {
             clock: options.clock.clone(),
             shutting_down: Default::default(),
         });
+        if let Some(host) = &shared.lifeline {
+            host.warm();
+        }
         let containment = match &options.containment {
             Some(containment) => containment.to_string(),
             None => "process group only (no lifeline supervisor)".to_string(),
@@ -183,17 +186,21 @@ impl Runner {
         })
     }
 
-    /// The start of a round: hooks, then claims — or the end of the run, when it is stopping and
-    /// nothing runs any more, or (with `until_idle`) nothing is left to do.
+    /// The start of a round: claims, then hooks and schedules — or the end of the run, when it is
+    /// stopping and nothing runs any more, or (with `until_idle`) nothing is left to do.
     pub async fn begin_round(&mut self) -> Step {
         self.trouble.tick();
+        // Claims first: a ready job's pickup waits for nothing else. An assignment a schedule
+        // creates below wakes the next round, which claims its job.
+        if !self.stopping {
+            self.claim_what_fits().await;
+        }
         crate::notify::deliver(&self.store, &self.config, &self.options.namespace, &mut self.hooks).await;
         while self.hooks.try_join_next().is_some() {}
         if self.stopping {
             return if self.active.is_empty() { Step::Exit } else { Step::Continue };
         }
         self.fire_schedules().await;
-        self.claim_what_fits().await;
         if self.options.until_idle && self.active.is_empty() {
             match self.store.is_idle(&self.options.namespace).await {
                 Ok(true) => return Step::Exit,
