@@ -33,6 +33,23 @@ pub fn configure(sb: &Sandbox, work: &[String]) -> Result<()> {
 /// [`configure`] with a choice of isolation.
 pub fn configure_with(sb: &Sandbox, work: &[String], isolation: Isolation) -> Result<()> {
     let pm = sb.write_script("pm.sh", PM_TWIN)?;
+    write_config(sb, work, &[path_str(&pm)], isolation)
+}
+
+/// [`configure`] with both harnesses run under `bench __measure LOG`, which records what each
+/// agent process costs inside its job.
+pub fn configure_measured(sb: &Sandbox, work: &[String], bench: &Path, log: &Path) -> Result<()> {
+    let pm = sb.write_script("pm.sh", PM_TWIN)?;
+    let wrapped = |argv: &[String]| -> Vec<String> {
+        [path_str(bench), crate::harness::MEASURE.to_string(), path_str(log)]
+            .into_iter()
+            .chain(argv.iter().cloned())
+            .collect()
+    };
+    write_config(sb, &wrapped(work), &wrapped(&[path_str(&pm)]), Isolation::None)
+}
+
+fn write_config(sb: &Sandbox, work: &[String], pm: &[String], isolation: Isolation) -> Result<()> {
     let isolation = match isolation {
         Isolation::None => "none",
         Isolation::Worktree => "worktree",
@@ -42,7 +59,7 @@ pub fn configure_with(sb: &Sandbox, work: &[String], isolation: Isolation) -> Re
          [harness_defaults]\ndefault = \"work\"\npm = \"pm\"\n\n\
          [harness.work]\nformat = \"text\"\ncommand = {}\n\n[harness.pm]\nformat = \"text\"\ncommand = {}\n",
         toml_array(work),
-        toml_array(&[path_str(&pm)])
+        toml_array(pm)
     );
     sb.write_config(&toml)
 }

@@ -36,7 +36,7 @@ pub fn run(opts: &Options) -> Result<Section> {
         Section::new("3. Throughput (no-op harness + PM twin, jobs ended per second)", "jobs/s", "per job");
     for concurrency in [1usize, 8] {
         eprintln!("  {n} assignments, concurrency {concurrency}…");
-        let run = run_until_idle(opts, n, concurrency, Isolation::None)?;
+        let run = run_until_idle(opts, n, concurrency, Agents::Plain(Isolation::None))?;
         let (sb, conn, ended, complete, took) = (&run.sandbox, &run.conn, run.ended, run.complete, run.took);
         let per_job = |d: Duration| d.as_secs_f64() * 1e3 / ended.max(1) as f64;
         let (own, rest) = (per_job(run.cpu.own_cpu), per_job(run.cpu.total_cpu.saturating_sub(run.cpu.own_cpu)));
@@ -63,13 +63,17 @@ pub fn run(opts: &Options) -> Result<Section> {
             .ratio(rate / floor.rate),
         );
         // The engine's share: everything the runner and its supervisors spent, less what the
-        // same agents (the no-op and the PM twin) cost when the bench runs them itself.
-        let agents = twin.cpu_per_pair.mul_f64(n as f64);
-        let engine = per_job(run.cpu.total_cpu.saturating_sub(agents));
+        // agents (the no-op, and the PM twin with the `baton` it runs) cost inside their jobs,
+        // measured by a second run whose agents record their own CPU.
+        eprintln!("  again with each agent's CPU recorded, for the engine's share…");
+        let measured = run_until_idle(opts, n, concurrency, Agents::Measured)?;
+        let agents_cpu = crate::harness::measured_cpu(&measured.sandbox.root.join(AGENTS_CPU_LOG));
+        let measured_per_job = |d: Duration| d.as_secs_f64() * 1e3 / measured.ended.max(1) as f64;
+        let engine = measured_per_job(measured.cpu.total_cpu.saturating_sub(agents_cpu));
         let agent_floor = ms_f(floor.cpu_per_spawn);
         section.row(
             Row::new(
-                format!("engine CPU per job, concurrency {concurrency} (containment: {})", run.containment),
+                format!("engine CPU per job, concurrency {concurrency} (containment: {})", measured.containment),
                 format!("{engine:.2} ms"),
                 "",
             )
@@ -78,13 +82,16 @@ pub fn run(opts: &Options) -> Result<Section> {
         );
         section.note(format!(
             "concurrency {concurrency}: {ended} jobs ended ({complete} complete) for {n} assignments in {:.2} s; \
-             CPU per job: {own:.2} ms in the runner, {rest:.2} ms in its supervisors and agents (the agents alone, \
-             run by the bench: {:.2} ms per pair); floor = the no-op script, then the PM twin, spawned and waited for {}; \
-             engine CPU = the runner's and its descendants' CPU less the agents' own; its floor = the CPU of one no-op \
-             agent process",
+             CPU per job: {own:.2} ms in the runner, {rest:.2} ms in its supervisors and agents; floor = the no-op \
+             script, then the PM twin, spawned and waited for {} ({:.2} ms of CPU per pair); engine CPU = the \
+             runner's and its descendants' CPU less what the agents cost inside their jobs ({:.2} ms per job, \
+             recorded by each agent's `__measure` wrapper in a second run of {} jobs, wrapper included); its floor = \
+             the CPU of one no-op agent process",
             took.as_secs_f64(),
+            if concurrency == 1 { "in a plain loop".to_string() } else { format!("from {concurrency} threads") },
             ms_f(twin.cpu_per_pair),
-            if concurrency == 1 { "in a plain loop".to_string() } else { format!("from {concurrency} threads") }
+            measured_per_job(agents_cpu),
+            measured.ended,
         ));
         if concurrency == 1 {
             let size = stored_size(conn)?;
@@ -125,7 +132,7 @@ pub fn run(opts: &Options) -> Result<Section> {
     }
     let n = if opts.quick { 10 } else { 100 };
     eprintln!("  {n} assignments in a git repository, isolation = worktree…");
-    let run = run_until_idle(opts, n, 1, Isolation::Worktree)?;
+    let run = run_until_idle(opts, n, 1, Agents::Plain(Isolation::Worktree))?;
     let rate = run.ended as f64 / run.took.as_secs_f64();
     section.row(Row::new(
         "baton run --until-idle --concurrency 1, isolation = worktree",
@@ -154,13 +161,31 @@ struct UntilIdle {
     containment: String,
 }
 
-fn run_until_idle(opts: &Options, n: usize, concurrency: usize, isolation: Isolation) -> Result<UntilIdle> {
+/// How a run's agents are started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Agents {
+    /// As they are: what the loop's rate is measured with.
+    Plain(Isolation),
+    /// Under `__measure`, which records each agent's CPU inside its job: for the engine's share.
+    Measured,
+}
+
+/// The file `__measure` appends to, in a run's temp folder.
+const AGENTS_CPU_LOG: &str = "agents-cpu.log";
+
+fn run_until_idle(opts: &Options, n: usize, concurrency: usize, started_as: Agents) -> Result<UntilIdle> {
     let sb = Sandbox::new(opts, "throughput")?;
-    if isolation == Isolation::Worktree {
-        crate::pickup::git_init(&sb)?;
-    }
     let noop = agents::write_noop(&sb)?;
-    agents::configure_with(&sb, &[agents::path_str(&noop)], isolation)?;
+    let work = [agents::path_str(&noop)];
+    match started_as {
+        Agents::Plain(isolation) => {
+            if isolation == Isolation::Worktree {
+                crate::pickup::git_init(&sb)?;
+            }
+            agents::configure_with(&sb, &work, isolation)?;
+        }
+        Agents::Measured => agents::configure_measured(&sb, &work, &opts.bench, &sb.root.join(AGENTS_CPU_LOG))?,
+    }
     seed(&sb, n, true)?;
     let started = Instant::now();
     let mut runner = sb.start_runner(&["--until-idle", "--concurrency", &concurrency.to_string()])?;
