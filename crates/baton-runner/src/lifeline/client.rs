@@ -1,5 +1,6 @@
-//! The runner's end of its supervisor [`host`](super::host): the host started on first use, one
-//! request per attempt, and the handle of a supervisor the runner did not fork itself.
+//! The runner's end of its supervisor [`host`](super::host): the host started with the runner
+//! (or by the first attempt that finds none), one request per attempt, and the handle of a
+//! supervisor the runner did not fork itself.
 //!
 //! A host that died or stopped answering is replaced once per request; when even a fresh one
 //! fails, the request fails and the caller starts `baton __supervise` itself (the same
@@ -12,7 +13,6 @@ use std::io;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
@@ -25,7 +25,7 @@ const ANSWER_PATIENCE: Duration = Duration::from_secs(10);
 /// How long a runner that ends waits for its host to end (its supervisors first).
 const ENDING_PATIENCE: Duration = Duration::from_secs(10);
 
-/// A runner's supervisor host, started when the first attempt needs it.
+/// A runner's supervisor host: started by [`Host::warm`], or by the first attempt that needs it.
 pub struct Host {
     baton: PathBuf,
     connection: Mutex<Option<Connection>>,
