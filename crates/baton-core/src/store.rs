@@ -104,8 +104,10 @@ impl BranchSync {
 /// What runners sharing one database must agree on, beyond its schema: a runner of an older
 /// protocol than the newest one that served the database refuses to start. 2: assignments'
 /// branches travel through the `[sync]` remote and move off lost hosts; agents stop at their
-/// lease deadline without reaching the database.
-pub const RUNNER_PROTOCOL: i64 = 2;
+/// lease deadline without reaching the database. 3: a job cancelled while it runs keeps its
+/// assignment until its runner confirms the agent is gone (`release_stopped`), which an older
+/// runner never does: its cancels would hold their assignments until the lease ran out.
+pub const RUNNER_PROTOCOL: i64 = 3;
 
 /// The baton release that writes [`RUNNER_PROTOCOL`] and the schema, named in refusals.
 pub const BATON_VERSION: &str = env!("CARGO_PKG_VERSION");
