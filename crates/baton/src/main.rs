@@ -45,8 +45,8 @@ fn main() -> ExitCode {
     if let Some(socket) = agent_socket::socket().filter(|_| !mcp::is_mcp_command(&args)) {
         return agent_socket::forward(std::path::Path::new(&socket), &args[1..]);
     }
-    install_panic_hook();
     let json = report::wants_json(&args);
+    install_panic_hook(json);
     let cli = match cli::Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         // Help and version are not errors, and usage errors without --json keep clap's form.
@@ -88,9 +88,10 @@ fn run(cli: cli::Cli) -> error::CliResult {
     runtime.block_on(commands::dispatch(cli))
 }
 
-/// A panic is a bug, but the person still gets one `error:` line and exit 1, not a backtrace dump.
-fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
+/// A panic is a bug, but the person still gets one `error:` line and exit 1, not a backtrace
+/// dump — or, with `--json`, the one JSON error object a script expects.
+fn install_panic_hook(json: bool) {
+    std::panic::set_hook(Box::new(move |info| {
         let payload = info
             .payload()
             .downcast_ref::<&str>()
@@ -98,11 +99,7 @@ fn install_panic_hook() {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
         let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "error: internal error (a bug in baton, please report it): {}{location}",
-            payload.replace('\n', " ")
-        );
+        let _ = writeln!(std::io::stderr().lock(), "{}", panic_report(&payload, &location, json));
         // On the main thread the command is over. In a runner's worker thread the panic ends only
         // that job's task: its agent's process group goes with it and its lease expires, while the
         // runner goes on serving the other jobs.
@@ -110,4 +107,32 @@ fn install_panic_hook() {
             std::process::exit(1);
         }
     }));
+}
+
+/// The line a panic prints: the `error:` line, or the `--json` error object.
+fn panic_report(payload: &str, location: &str, json: bool) -> String {
+    let message =
+        format!("internal error (a bug in baton, please report it): {}{location}", payload.replace('\n', " "));
+    if json {
+        report::failure_json(&message)
+    } else {
+        format!("error: {message}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_one_line_or_under_json_one_error_object() {
+        let text = panic_report("index out of bounds\nthe len is 0", " at src/x.rs:3", false);
+        assert_eq!(
+            text,
+            "error: internal error (a bug in baton, please report it): index out of bounds the len is 0 at src/x.rs:3"
+        );
+        let json: serde_json::Value = serde_json::from_str(&panic_report("boom", "", true)).unwrap();
+        assert_eq!(json["code"], 1);
+        assert_eq!(json["error"], "internal error (a bug in baton, please report it): boom");
+    }
 }
