@@ -205,6 +205,29 @@ impl Tail {
 mod tests {
     use super::*;
 
+    /// A "host" that exits at once fails every request, twice (a fresh one too): the attempt's
+    /// supervisor is then exec'd by the runner itself — here `/bin/false` standing for `baton`,
+    /// which ignores the supervisor's arguments and exits 1.
+    #[tokio::test]
+    async fn a_host_that_keeps_failing_falls_back_to_the_execd_supervisor() {
+        let host = Host::new("/bin/false".into());
+        let options = Options { cgroup: None, grace: Some(std::time::Duration::from_millis(100)) };
+        let argv = vec!["agent".to_string()];
+        for _ in 0..2 {
+            let mut child = spawn(&argv, Path::new("/"), &[], &[], Some((&host, &options))).expect("spawned");
+            assert_eq!(child.wait().await.unwrap().code(), Some(1));
+        }
+    }
+
+    #[test]
+    fn the_environment_drops_what_is_removed_and_the_last_setting_wins() {
+        let set = vec![("BATON_TEST_A".to_string(), "1".to_string()), ("BATON_TEST_A".to_string(), "2".to_string())];
+        let env = environment(&set, &["PATH".to_string()]);
+        assert!(!env.iter().any(|(k, _)| k == "PATH"));
+        let a: Vec<_> = env.iter().filter(|(k, _)| k == "BATON_TEST_A").collect();
+        assert_eq!(a, [&(OsString::from("BATON_TEST_A"), OsString::from("2"))]);
+    }
+
     #[test]
     fn start_time_reads_our_own_process() {
         let ours = start_time(std::process::id()).unwrap();
