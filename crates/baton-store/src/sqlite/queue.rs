@@ -11,7 +11,7 @@ use baton_core::store::{QueueSummary, QUEUE_LIST_CAP};
 use baton_core::time::Millis;
 use baton_core::{AssignmentStatus, Job, JobStatus, Result};
 use rusqlite::{params, Connection};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary> {
     let mut assignments: BTreeMap<String, u64> =
@@ -122,61 +122,53 @@ fn listed_heads(conn: &Connection, ns: &str, now: Millis, side: Backoff) -> Resu
         .ctx("listing ready jobs")
 }
 
+/// The ready heads (back-off over) after `after` in the queue's order — oldest assignment first
+/// — at most `limit`, from the trigger-kept `queue_heads`: what a claim walks, a page at a time,
+/// without reading every open job. Each with its place in that order, to ask for the next page.
+pub fn ready_heads_after(
+    conn: &Connection,
+    ns: &str,
+    now: Millis,
+    after: Option<&HeadKey>,
+    limit: usize,
+) -> Result<Vec<(Head, HeadKey)>> {
+    let (created_at, assignment_id) = after.map(|k| (k.created_at, k.assignment_id.as_str())).unwrap_or((i64::MIN, ""));
+    conn.prepare_cached(
+        "SELECT job_id, assignment_id, not_before, created_at FROM queue_heads INDEXED BY queue_heads_order \
+         WHERE namespace = ?1 AND (created_at, assignment_id) > (?2, ?3) AND (not_before IS NULL OR not_before <= ?4) \
+         ORDER BY created_at, assignment_id LIMIT ?5",
+    )
+    .and_then(|mut s| {
+        s.query_map(params![ns, created_at, assignment_id, now, limit as i64], |r| {
+            let head = Head { job_id: r.get(0)?, assignment_id: r.get(1)?, not_before: r.get(2)? };
+            let key = HeadKey { created_at: r.get(3)?, assignment_id: head.assignment_id.clone() };
+            Ok((head, key))
+        })?
+        .collect()
+    })
+    .ctx("listing ready jobs")
+}
+
+/// Whether any head is kept (ready or backing off).
+pub fn any_head(conn: &Connection, ns: &str) -> Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM queue_heads WHERE namespace = ?1)")
+        .and_then(|mut s| s.query_row(params![ns], |r| r.get(0)))
+        .ctx("looking for ready jobs")
+}
+
+/// A head's place in the queue's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadKey {
+    created_at: Millis,
+    assignment_id: String,
+}
+
 /// A ready-rule head: the next job of an active assignment with no running job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Head {
     pub job_id: String,
     pub assignment_id: String,
     pub not_before: Option<Millis>,
-}
-
-/// The next job of every active assignment that has no running or stopping job (the ready rule
-/// without the back-off check, [`baton_core::engine::stopping::holds_assignment`]), oldest
-/// assignment first — ids only, cheap enough for every claim.
-///
-/// Two index scans joined in memory: open jobs in chain order (`jobs_open`), and the active
-/// assignments. A correlated SQL formulation re-probes the chain per pending job and gets slow
-/// once thousands of assignments are active.
-pub fn heads(conn: &Connection, ns: &str) -> Result<Vec<Head>> {
-    let open: Vec<(String, String, String, Option<Millis>)> = conn
-        .prepare_cached(
-            "SELECT id, assignment_id, status, not_before FROM jobs INDEXED BY jobs_open WHERE namespace = ?1 \
-             AND status IN ('pending', 'running') ORDER BY assignment_id, position",
-        )
-        .and_then(|mut s| s.query_map(params![ns], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect())
-        .ctx("listing open jobs")?;
-    if open.is_empty() {
-        return Ok(Vec::new());
-    }
-    let active: Vec<String> = conn
-        .prepare_cached("SELECT id FROM assignments WHERE namespace = ?1 AND status = 'active' ORDER BY created_at, id")
-        .and_then(|mut s| s.query_map(params![ns], |r| r.get(0))?.collect())
-        .ctx("listing active assignments")?;
-    // A running job anywhere in the chain makes the assignment busy: a retry can place a pending
-    // job before a running one. So does a stopping one (its agent may still be exiting).
-    let stopping = super::stopping::busy_assignments(conn, ns)?;
-    let busy: HashSet<&str> = open
-        .iter()
-        .filter(|(_, _, status, _)| status == "running")
-        .map(|(_, aid, _, _)| aid.as_str())
-        .chain(stopping.iter().map(String::as_str))
-        .collect();
-    let mut first_pending: HashMap<&str, (&str, Option<Millis>)> = HashMap::new();
-    for (id, aid, status, not_before) in &open {
-        if status == "pending" && !busy.contains(aid.as_str()) {
-            first_pending.entry(aid.as_str()).or_insert((id.as_str(), *not_before));
-        }
-    }
-    Ok(active
-        .iter()
-        .filter_map(|aid| {
-            first_pending.get(aid.as_str()).map(|(id, not_before)| Head {
-                job_id: id.to_string(),
-                assignment_id: aid.clone(),
-                not_before: *not_before,
-            })
-        })
-        .collect())
 }
 
 /// The full rows of some ready-rule heads, in their order.

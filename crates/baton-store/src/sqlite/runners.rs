@@ -192,63 +192,91 @@ pub fn claim_next(
         Some(_) => spend::daily_cap_reached(policy.spend.daily_usd, spent_today(conn, ns, now)?, now),
         None => None,
     };
-    for candidate in queue::heads(conn, ns)? {
-        if candidate.not_before.is_some_and(|t| t > now) {
-            continue;
-        }
-        let assignment = conn
-            .prepare_cached(&format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?1"))
-            .and_then(|mut s| s.query_row(params![candidate.assignment_id], rows::assignment))
-            .ctx("reading an assignment")?;
-        let check = match engine::check_claim(&assignment, runner_host.as_deref()) {
-            ClaimCheck::Start if daily_cap.is_some() => ClaimCheck::Block(daily_cap.clone().unwrap_or_default()),
-            check => check,
-        };
-        match check {
-            ClaimCheck::Start => {}
-            ClaimCheck::Skip => continue,
-            ClaimCheck::Block(reason) => {
-                assignments::block(conn, &assignment.id, &reason, now)?;
-                continue;
+    // A page of heads at a time: the claim usually takes the first, and skipping or blocking
+    // one changes `queue_heads`, which must not be read while it is being changed.
+    let mut after = None;
+    loop {
+        let page = queue::ready_heads_after(conn, ns, now, after.as_ref(), CLAIM_PAGE)?;
+        let Some((_, last)) = page.last() else { return Ok(None) };
+        after = Some(last.clone());
+        let by = Claimant { ns, runner_id, runner_host: runner_host.as_deref(), daily_cap: &daily_cap, lease_ms, now };
+        for (candidate, _) in &page {
+            if let Some(claim) = claim_head(conn, &by, candidate)? {
+                return Ok(Some(claim));
             }
         }
-        let job_id = candidate.job_id.as_str();
-        let previous_agent = previous_agent(conn, job_id)?;
-        let token: i64 = rand::random::<i64>().checked_abs().unwrap_or(i64::MAX).max(1);
-        let expires_at = now + lease_ms as Millis;
-        let start = JobTransition::new(JobStatus::Pending, JobStatus::Running)?;
-        let attempt: u32 = conn
-            .prepare_cached(
-                "UPDATE jobs SET status = ?6, attempts = attempts + 1, lease_owner = ?2, lease_token = ?3, \
+    }
+}
+
+/// Heads a claim reads at a time.
+const CLAIM_PAGE: usize = 16;
+
+/// Who claims, and under what guards.
+struct Claimant<'a> {
+    ns: &'a str,
+    runner_id: &'a str,
+    runner_host: Option<&'a str>,
+    /// Why nothing may start today, when the daily spend cap is reached.
+    daily_cap: &'a Option<String>,
+    lease_ms: u64,
+    now: Millis,
+}
+
+/// Claims `candidate` when its assignment may start it (blocking the assignment when a guard
+/// says so); `None` when it was skipped or blocked.
+fn claim_head(conn: &Connection, by: &Claimant<'_>, candidate: &queue::Head) -> Result<Option<Claim>> {
+    let Claimant { ns, runner_id, runner_host, daily_cap, lease_ms, now } = *by;
+    let assignment = conn
+        .prepare_cached(&format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?1"))
+        .and_then(|mut s| s.query_row(params![candidate.assignment_id], rows::assignment))
+        .ctx("reading an assignment")?;
+    let check = match engine::check_claim(&assignment, runner_host) {
+        ClaimCheck::Start if daily_cap.is_some() => ClaimCheck::Block(daily_cap.clone().unwrap_or_default()),
+        check => check,
+    };
+    match check {
+        ClaimCheck::Start => {}
+        ClaimCheck::Skip => return Ok(None),
+        ClaimCheck::Block(reason) => {
+            assignments::block(conn, &assignment.id, &reason, now)?;
+            return Ok(None);
+        }
+    }
+    let job_id = candidate.job_id.as_str();
+    let previous_agent = previous_agent(conn, job_id)?;
+    let token: i64 = rand::random::<i64>().checked_abs().unwrap_or(i64::MAX).max(1);
+    let expires_at = now + lease_ms as Millis;
+    let start = JobTransition::new(JobStatus::Pending, JobStatus::Running)?;
+    let attempt: u32 = conn
+        .prepare_cached(
+            "UPDATE jobs SET status = ?6, attempts = attempts + 1, lease_owner = ?2, lease_token = ?3, \
                  lease_expires_at = ?4, started_at = ?5, not_before = NULL, agent_host = NULL, agent_pgid = NULL, \
                  agent_started_at = NULL, agent_cgroup = NULL, git_head_before = NULL WHERE id = ?1 AND status = ?7 \
                  RETURNING attempts",
-            )
-            .and_then(|mut s| {
-                s.query_row(
-                    params![job_id, runner_id, token, expires_at, now, start.to().as_str(), start.from().as_str()],
-                    |r| r.get(0),
-                )
-            })
-            .ctx("claiming a job")?;
-        conn.prepare_cached(
-            "INSERT INTO attempts (job_id, n, runner, started_at, outcome) VALUES (?1, ?2, ?3, ?4, 'running')",
         )
-        .and_then(|mut s| s.execute(params![job_id, attempt, runner_id, now]))
-        .ctx("recording an attempt")?;
-        rows::record(
-            conn,
-            &candidate.assignment_id,
-            Some(job_id),
-            now,
-            &Actor::Engine,
-            &format!("job started by runner {runner_id} (attempt {attempt})"),
-            None,
-        )?;
-        let job = jobs::get(conn, ns, job_id)?;
-        return Ok(Some(Claim { job, token, attempt, lease_expires_at: expires_at, previous_agent }));
-    }
-    Ok(None)
+        .and_then(|mut s| {
+            s.query_row(
+                params![job_id, runner_id, token, expires_at, now, start.to().as_str(), start.from().as_str()],
+                |r| r.get(0),
+            )
+        })
+        .ctx("claiming a job")?;
+    conn.prepare_cached(
+        "INSERT INTO attempts (job_id, n, runner, started_at, outcome) VALUES (?1, ?2, ?3, ?4, 'running')",
+    )
+    .and_then(|mut s| s.execute(params![job_id, attempt, runner_id, now]))
+    .ctx("recording an attempt")?;
+    rows::record(
+        conn,
+        &candidate.assignment_id,
+        Some(job_id),
+        now,
+        &Actor::Engine,
+        &format!("job started by runner {runner_id} (attempt {attempt})"),
+        None,
+    )?;
+    let job = jobs::get(conn, ns, job_id)?;
+    Ok(Some(Claim { job, token, attempt, lease_expires_at: expires_at, previous_agent }))
 }
 
 /// The agent recorded for a job's last attempt, if any.
@@ -343,7 +371,7 @@ pub fn is_idle(conn: &Connection, ns: &str) -> Result<bool> {
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM jobs WHERE namespace = ?1 AND status = 'running')")
         .and_then(|mut s| s.query_row(params![ns], |r| r.get(0)))
         .ctx("checking for running jobs")?;
-    Ok(!running && super::stopping::busy_assignments(conn, ns)?.is_empty() && queue::heads(conn, ns)?.is_empty())
+    Ok(!running && super::stopping::busy_assignments(conn, ns)?.is_empty() && !queue::any_head(conn, ns)?)
 }
 
 /// Whether `token` still holds the job: it is running under that token and the lease has not
