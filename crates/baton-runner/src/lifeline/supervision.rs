@@ -70,21 +70,29 @@ enum Phase {
 
 /// One agent under supervision.
 pub(super) struct Supervision {
-    pub tree: Tree,
-    pub grace: Duration,
-    pub agent: i32,
-    pub signals: OwnedFd,
+    tree: Tree,
+    grace: Duration,
+    agent: i32,
+    signals: OwnedFd,
     /// The agent's stdin while some of the prompt is left to write.
-    pub prompt_pipe: Option<File>,
-    pub prompt: Vec<u8>,
-    pub written: usize,
-    pub lifeline_open: bool,
-    pub agent_status: Option<i32>,
+    prompt_pipe: Option<File>,
+    prompt: Vec<u8>,
+    written: usize,
+    lifeline_open: bool,
+    /// The agent's raw wait status, once it was reaped.
+    agent_status: Option<i32>,
     phase: Phase,
 }
 
 impl Supervision {
-    pub fn new(tree: Tree, grace: Duration, agent: i32, signals: OwnedFd, prompt: Vec<u8>, pipe: Option<File>) -> Self {
+    pub(super) fn new(
+        tree: Tree,
+        grace: Duration,
+        agent: i32,
+        signals: OwnedFd,
+        prompt: Vec<u8>,
+        pipe: Option<File>,
+    ) -> Self {
         if let Some(pipe) = &pipe {
             set_nonblocking(pipe);
         }
@@ -103,7 +111,7 @@ impl Supervision {
     }
 
     /// Runs until the agent is reaped and its tree is gone; the agent's raw wait status.
-    pub fn run(mut self) -> i32 {
+    pub(super) fn run(mut self) -> i32 {
         loop {
             if let (Some(status), Phase::Done) = (self.agent_status, self.phase) {
                 return status;
