@@ -8,9 +8,9 @@
 //! code the spawned command would have produced: clap's usage errors (exit 2), `error: …` or
 //! the `--json` error object (exit 1), the command's output otherwise.
 //!
-//! Only commands that end by themselves run here; one that streams until the job ends (`logs
-//! --follow`) is spawned as before, and so is everything the job policy lets through only to be
-//! refused with its usual text.
+//! Only the queue's own commands run here, and only those that end by themselves: `logs
+//! --follow` (it streams until the job ends) is spawned as before, and so are `diff`, `help`,
+//! `templates` and `completions`.
 
 use crate::cli::Cli;
 use crate::context::Context;
