@@ -8,9 +8,10 @@
 
 use super::host::SUBCOMMAND;
 use super::wire::{self, Pipes, Request};
+use crate::containment::clone_into::pipe;
 use std::ffi::OsString;
 use std::io;
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
@@ -154,10 +155,10 @@ enum Failure {
 
 /// One request on `live` with pipes of its own.
 fn ask(live: &Connection, body: &[u8]) -> Result<Supervised, Failure> {
-    let (lifeline_read, lifeline_write) = pipe_pair().map_err(Failure::Refused)?;
-    let (stdout_read, stdout_write) = pipe_pair().map_err(Failure::Refused)?;
-    let (stderr_read, stderr_write) = pipe_pair().map_err(Failure::Refused)?;
-    let (status_read, status_write) = pipe_pair().map_err(Failure::Refused)?;
+    let (lifeline_read, lifeline_write) = pipe().map_err(Failure::Refused)?;
+    let (stdout_read, stdout_write) = pipe().map_err(Failure::Refused)?;
+    let (stderr_read, stderr_write) = pipe().map_err(Failure::Refused)?;
+    let (status_read, status_write) = pipe().map_err(Failure::Refused)?;
     let pipes = Pipes { lifeline: lifeline_read, stdout: stdout_write, stderr: stderr_write, status: status_write };
     wire::send(live.socket.as_fd(), body, &pipes).map_err(Failure::HostGone)?;
     let pid = wire::read_answer(live.socket.as_fd()).map_err(Failure::HostGone)?.map_err(Failure::Refused)?;
@@ -203,15 +204,4 @@ impl Status {
         self.ended = Some(ended);
         Ok(ended)
     }
-}
-
-fn pipe_pair() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 fills two descriptors, owned below; close-on-exec so that no process the
-    // runner starts meanwhile inherits one.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: both were just created and are owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }

@@ -246,14 +246,6 @@ mod tests {
     use std::os::fd::AsFd;
     use std::os::unix::net::UnixStream;
 
-    fn pipe() -> (OwnedFd, OwnedFd) {
-        let mut fds = [0; 2];
-        // SAFETY: pipe2 fills two descriptors, owned below.
-        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-        // SAFETY: just created, owned by nobody else.
-        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
-    }
-
     #[test]
     fn a_request_and_its_pipes_arrive_whole() {
         let request = Request {
@@ -266,7 +258,7 @@ mod tests {
         };
         assert_eq!(Request::decode(&request.encode()).unwrap(), request);
         let (runner, host) = UnixStream::pair().unwrap();
-        let ends: Vec<(OwnedFd, OwnedFd)> = (0..FDS).map(|_| pipe()).collect();
+        let ends: Vec<(OwnedFd, OwnedFd)> = (0..FDS).map(|_| crate::containment::clone_into::pipe().unwrap()).collect();
         let [a, b, c, d] = <[(OwnedFd, OwnedFd); FDS]>::try_from(ends).ok().unwrap();
         let pipes = Pipes { lifeline: a.1, stdout: b.1, stderr: c.1, status: d.1 };
         send(runner.as_fd(), &request.encode(), &pipes).unwrap();

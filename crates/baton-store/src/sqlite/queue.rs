@@ -124,29 +124,33 @@ fn listed_heads(conn: &Connection, ns: &str, now: Millis, side: Backoff) -> Resu
 
 /// The ready heads (back-off over) after `after` in the queue's order — oldest assignment first
 /// — at most `limit`, from the trigger-kept `queue_heads`: what a claim walks, a page at a time,
-/// without reading every open job. Each with its place in that order, to ask for the next page.
+/// without reading every open job. With the last one's place in that order, to ask for the next
+/// page (`None` once the page came back empty).
 pub fn ready_heads_after(
     conn: &Connection,
     ns: &str,
     now: Millis,
     after: Option<&HeadKey>,
     limit: usize,
-) -> Result<Vec<(Head, HeadKey)>> {
+) -> Result<(Vec<Head>, Option<HeadKey>)> {
     let (created_at, assignment_id) = after.map(|k| (k.created_at, k.assignment_id.as_str())).unwrap_or((i64::MIN, ""));
-    conn.prepare_cached(
-        "SELECT job_id, assignment_id, not_before, created_at FROM queue_heads INDEXED BY queue_heads_order \
-         WHERE namespace = ?1 AND (created_at, assignment_id) > (?2, ?3) AND (not_before IS NULL OR not_before <= ?4) \
-         ORDER BY created_at, assignment_id LIMIT ?5",
-    )
-    .and_then(|mut s| {
-        s.query_map(params![ns, created_at, assignment_id, now, limit as i64], |r| {
-            let head = Head { job_id: r.get(0)?, assignment_id: r.get(1)?, not_before: r.get(2)? };
-            let key = HeadKey { created_at: r.get(3)?, assignment_id: head.assignment_id.clone() };
-            Ok((head, key))
-        })?
-        .collect()
-    })
-    .ctx("listing ready jobs")
+    let rows: Vec<(Head, Millis)> = conn
+        .prepare_cached(
+            "SELECT job_id, assignment_id, not_before, created_at FROM queue_heads INDEXED BY queue_heads_order \
+             WHERE namespace = ?1 AND (created_at, assignment_id) > (?2, ?3) \
+             AND (not_before IS NULL OR not_before <= ?4) ORDER BY created_at, assignment_id LIMIT ?5",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![ns, created_at, assignment_id, now, limit as i64], |r| {
+                Ok((Head { job_id: r.get(0)?, assignment_id: r.get(1)?, not_before: r.get(2)? }, r.get(3)?))
+            })?
+            .collect()
+        })
+        .ctx("listing ready jobs")?;
+    let last = rows
+        .last()
+        .map(|(head, created_at)| HeadKey { created_at: *created_at, assignment_id: head.assignment_id.clone() });
+    Ok((rows.into_iter().map(|(head, _)| head).collect(), last))
 }
 
 /// Whether any head is kept (ready or backing off).

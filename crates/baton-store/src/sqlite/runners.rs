@@ -194,16 +194,18 @@ pub fn claim_next(
     };
     // A page of heads at a time: the claim usually takes the first, and skipping or blocking
     // one changes `queue_heads`, which must not be read while it is being changed.
+    let by = Claimant { ns, runner_id, runner_host: runner_host.as_deref(), daily_cap: &daily_cap, lease_ms, now };
     let mut after = None;
     loop {
-        let page = queue::ready_heads_after(conn, ns, now, after.as_ref(), CLAIM_PAGE)?;
-        let Some((_, last)) = page.last() else { return Ok(None) };
-        after = Some(last.clone());
-        let by = Claimant { ns, runner_id, runner_host: runner_host.as_deref(), daily_cap: &daily_cap, lease_ms, now };
-        for (candidate, _) in &page {
+        let (page, last) = queue::ready_heads_after(conn, ns, now, after.as_ref(), CLAIM_PAGE)?;
+        for candidate in &page {
             if let Some(claim) = claim_head(conn, &by, candidate)? {
                 return Ok(Some(claim));
             }
+        }
+        match last {
+            Some(last) => after = Some(last),
+            None => return Ok(None),
         }
     }
 }
