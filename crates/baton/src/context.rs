@@ -74,7 +74,7 @@ impl Context {
     }
 
     async fn open(&self) -> CliResult<Arc<dyn Store>> {
-        Ok(baton_store::open_config(&self.config).await?)
+        Ok(baton_store::open_config_with(&self.config, threading()).await?)
     }
 
     /// An agent's command rides out a database restart (a PM's decision must not be lost to a
@@ -83,7 +83,7 @@ impl Context {
         let give_up = std::time::Instant::now() + AGENT_DATABASE_PATIENCE;
         let mut pause = std::time::Duration::from_millis(100);
         loop {
-            match baton_store::open_config(&self.config).await {
+            match baton_store::open_config_with(&self.config, threading()).await {
                 Err(e @ baton_core::Error::DatabaseOpen { .. })
                     if !e.is_permanent_database_fault() && std::time::Instant::now() + pause < give_up =>
                 {
@@ -98,6 +98,17 @@ impl Context {
     /// What the engine needs to queue jobs on its own (a resume's PM job, a retry's copy).
     pub fn job_defaults(&self) -> JobDefaults {
         JobDefaults::from_config(&self.config)
+    }
+}
+
+/// A command on the one-thread runtime (every command but `run` and `serve`, see `main.rs`) runs
+/// its queries on that thread: it has nothing else to do while one runs. The runner and the
+/// dashboard keep theirs off their worker threads.
+fn threading() -> baton_store::Threading {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|runtime| runtime.runtime_flavor()) {
+        Ok(RuntimeFlavor::CurrentThread) => baton_store::Threading::Caller,
+        _ => baton_store::Threading::Pool,
     }
 }
 

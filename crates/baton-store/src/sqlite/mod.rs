@@ -1,7 +1,8 @@
 //! The embedded SQLite backend: one file shared by every repository of a user.
 //!
-//! One connection per process, guarded by a mutex and used from blocking threads so a slow lock
-//! never stalls the async runtime. WAL lets readers run beside a writer; every write is a
+//! One connection per process, guarded by a mutex. A process that serves many tasks (the runner,
+//! the dashboard) uses it from blocking threads so a slow lock never stalls the async runtime; a
+//! one-query command uses it on its own thread ([`Threading`]). WAL lets readers run beside a writer; every write is a
 //! `BEGIN IMMEDIATE` transaction, so concurrent processes queue on the busy timeout instead of
 //! failing with "database is locked" when a read transaction tries to upgrade.
 
@@ -47,6 +48,19 @@ const STATEMENT_CACHE: usize = 96;
 /// How long a write waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Where a store's SQLite calls run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Threading {
+    /// On tokio's blocking pool: a lock wait or a long write never stalls the other tasks of a
+    /// process that serves many (the runner, the dashboard).
+    #[default]
+    Pool,
+    /// On the calling thread: a command that runs one query and exits has no other task to keep
+    /// responsive, and the pool would start a thread (and a malloc arena) for every call — on a
+    /// read, more than the query itself costs.
+    Caller,
+}
+
 /// The SQLite implementation of [`Store`].
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -65,6 +79,7 @@ struct Inner {
     /// would silently break SQLite's locking. Declared after `conn`, so it is closed after it.
     file: std::fs::File,
     wake: WakeDir,
+    threading: Threading,
     /// Every timestamp this store writes, and every lease and back-off it judges, reads this.
     clock: Arc<dyn Clock>,
 }
@@ -90,13 +105,18 @@ impl SqliteStore {
     /// can expire leases and end back-offs without waiting. Every process sharing the file must
     /// agree on the time, so only tests use anything but [`SystemClock`].
     pub async fn open_with_clock(path: PathBuf, clock: Arc<dyn Clock>) -> Result<SqliteStore> {
+        SqliteStore::open_with(path, clock, Threading::Pool).await
+    }
+
+    /// [`SqliteStore::open_with_clock`], with its calls run where `threading` says.
+    pub async fn open_with(path: PathBuf, clock: Arc<dyn Clock>, threading: Threading) -> Result<SqliteStore> {
         let path_for_open = path.clone();
-        let (conn, file, identity) = tokio::task::spawn_blocking(move || open_connection(&path_for_open))
+        let (conn, file, identity) = on(threading, move || open_connection(&path_for_open))
             .await
             .map_err(|e| Error::database("opening the database", e))??;
         let wake = WakeDir::for_database(&path);
         let conn = Mutex::new(conn);
-        Ok(SqliteStore { inner: Arc::new(Inner { conn, path, identity, file, wake, clock }) })
+        Ok(SqliteStore { inner: Arc::new(Inner { conn, path, identity, file, wake, threading, clock }) })
     }
 
     /// Checks that the file at the database's path is still the one this store opened.
@@ -140,7 +160,7 @@ impl SqliteStore {
         F: FnOnce(&Transaction<'_>, Millis) -> Result<T> + Send + 'static,
     {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
+        on(self.inner.threading, move || {
             let mut conn = inner.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let changes_before = conn.total_changes();
             let tx =
@@ -158,6 +178,19 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| Error::database("running a query", e))?
+    }
+}
+
+/// Runs blocking `work` where `threading` says; the error is a pool task that panicked or was
+/// cancelled.
+async fn on<T, F>(threading: Threading, work: F) -> std::result::Result<T, tokio::task::JoinError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    match threading {
+        Threading::Pool => tokio::task::spawn_blocking(work).await,
+        Threading::Caller => Ok(work()),
     }
 }
 
@@ -341,8 +374,7 @@ impl Store for SqliteStore {
 
     async fn record_disk_use(&self, ns: &str, host: &str, worktrees_bytes: u64) -> Result<DiskUse> {
         let path = self.inner.path.clone();
-        let database_bytes =
-            tokio::task::spawn_blocking(move || maintenance::database_bytes(&path)).await.ok().flatten();
+        let database_bytes = on(self.inner.threading, move || maintenance::database_bytes(&path)).await.ok().flatten();
         let (ns, host) = (ns.to_string(), host.to_string());
         self.run(TransactionBehavior::Immediate, None, move |tx, now| {
             let use_ = DiskUse { host, worktrees_bytes, database_bytes, measured_at: now };
@@ -605,5 +637,28 @@ impl ChangeFeed for WakeFeed {
     async fn changed(&self) -> Result<Changes> {
         let changes = self.0.changed().await.map_err(|e| Error::io("waiting for changes", e))?;
         Ok(Changes { queue: changes.queue, events: changes.events })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn thread_of_a_query(threading: Threading) -> std::thread::ThreadId {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open_with(dir.path().join("baton.db"), Arc::new(SystemClock), threading)
+            .await
+            .expect("store opens");
+        store.read(|_, _| Ok(std::thread::current().id())).await.expect("query runs")
+    }
+
+    #[tokio::test]
+    async fn a_command_store_queries_on_the_calling_thread() {
+        assert_eq!(thread_of_a_query(Threading::Caller).await, std::thread::current().id());
+    }
+
+    #[tokio::test]
+    async fn a_serving_store_keeps_queries_off_the_runtime() {
+        assert_ne!(thread_of_a_query(Threading::Pool).await, std::thread::current().id());
     }
 }
