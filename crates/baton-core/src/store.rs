@@ -534,8 +534,11 @@ pub trait RunnerStore: Send + Sync {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<crate::model::JobEvent>>;
-    /// The next instant something becomes due without a write: a back-off ending or a lease expiring.
-    async fn next_deadline(&self, ns: &str) -> Result<Option<Millis>>;
+    /// The first instant after `after` at which something becomes due without a write: a back-off
+    /// ending or a lease expiring. A runner passes the time its last round began: what was due by
+    /// then, that round looked at, and what it could not take (no free slot, a policy) waits for
+    /// a change; answering it again would wake the runner every few milliseconds until then.
+    async fn next_deadline(&self, ns: &str, after: Millis) -> Result<Option<Millis>>;
     /// Nothing runs, nothing is ready, nothing waits out a back-off (blocked assignments aside).
     async fn is_idle(&self, ns: &str) -> Result<bool>;
     /// Subscribes to change wake-ups.

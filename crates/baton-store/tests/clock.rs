@@ -120,7 +120,7 @@ async fn a_back_off_ends_by_the_stores_clock() {
     assert_eq!(recorded.status, JobStatus::Pending);
     let not_before = recorded.not_before.expect("a transient failure waits out a back-off");
     assert!(not_before > clock.now(), "the back-off starts at the store's time");
-    assert_eq!(store.next_deadline(NS).await.unwrap(), Some(not_before));
+    assert_eq!(store.next_deadline(NS, clock.now()).await.unwrap(), Some(not_before));
 
     clock.set(not_before - 1);
     assert!(store.claim_next(NS, "r1", 10_000, &policy).await.unwrap().is_none());

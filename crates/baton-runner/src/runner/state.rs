@@ -8,7 +8,7 @@ use super::{engine_policy, host, RunSummary, RunnerOptions};
 use crate::supervisor::timer::Timer;
 use crate::supervisor::{self, AttemptEnd, Shared, StopRequest};
 use baton_core::store::{ChangeFeed, Changes, Claim, RunnerInfo};
-use baton_core::time::human_duration;
+use baton_core::time::{human_duration, Millis};
 use baton_core::{ids, Config, Error, Result, Store};
 use std::collections::HashMap;
 use std::future::Future;
@@ -80,6 +80,8 @@ pub(super) struct Runner {
     fatal: Option<Error>,
     /// The namespace's next schedule slot, as the last round read it ([`crate::schedule`]).
     slots: crate::schedule::Slots,
+    /// When the last round began, by the store's clock: what was due by then it looked at.
+    round_at: Millis,
 }
 
 impl Runner {
@@ -183,6 +185,7 @@ impl Runner {
             stopping_now: false,
             fatal: None,
             slots: Default::default(),
+            round_at: Millis::MIN,
         })
     }
 
@@ -190,6 +193,7 @@ impl Runner {
     /// stopping and nothing runs any more, or (with `until_idle`) nothing is left to do.
     pub async fn begin_round(&mut self) -> Step {
         self.trouble.tick();
+        self.round_at = self.options.clock.now();
         // Claims first: a ready job's pickup waits for nothing else. An assignment a schedule
         // creates below wakes the next round, which claims its job.
         if !self.stopping {
@@ -259,7 +263,9 @@ impl Runner {
         let midnight = baton_core::engine::spend::utc_day_start(now) + 86_400_000;
         wake_at = wake_at.min(Instant::now() + Duration::from_millis((midnight - now).max(1) as u64));
         if !self.stopping {
-            match self.store.next_deadline(&self.options.namespace).await {
+            // Not what was due when the round began: a back-off over while every slot is busy
+            // would otherwise wake the runner every two milliseconds until one frees.
+            match self.store.next_deadline(&self.options.namespace, self.round_at).await {
                 Ok(Some(deadline)) => {
                     // The deadline is by the store's clock; the runner sleeps on its own timer.
                     let in_ms = (deadline - self.options.clock.now()).max(1) as u64 + 1;

@@ -655,8 +655,8 @@ impl RunnerStore for PostgresStore {
         read_tx!(self, |c| events::list(c, ns, job_id, after_seq, limit).await)
     }
 
-    async fn next_deadline(&self, ns: &str) -> Result<Option<Millis>> {
-        read_tx!(self, |c| runners::next_deadline(c, ns).await)
+    async fn next_deadline(&self, ns: &str, after: Millis) -> Result<Option<Millis>> {
+        read_tx!(self, |c| runners::next_deadline(c, ns, after).await)
     }
 
     async fn is_idle(&self, ns: &str) -> Result<bool> {

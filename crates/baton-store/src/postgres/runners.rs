@@ -455,16 +455,18 @@ pub async fn attempt_prompt(
     })
 }
 
-/// The next instant something becomes due on its own: a back-off ends or a lease expires (a
-/// stopping job's too: its assignment goes on then).
-pub async fn next_deadline(conn: &mut PgConnection, ns: &str) -> TxResult<Option<Millis>> {
-    let stop = super::stopping::next_expiry(conn, ns).await?;
+/// The first instant after `after` at which something becomes due on its own: a back-off ends
+/// or a lease expires (a stopping job's too: its assignment goes on then).
+pub async fn next_deadline(conn: &mut PgConnection, ns: &str, after: Millis) -> TxResult<Option<Millis>> {
+    let stop = super::stopping::next_expiry(conn, ns, after).await?;
     let due: Option<Millis> = sqlx::query_scalar(
         "SELECT LEAST( \
-           (SELECT MIN(not_before) FROM jobs WHERE namespace = $1 AND status = 'pending' AND not_before IS NOT NULL), \
-           (SELECT MIN(lease_expires_at) FROM jobs WHERE namespace = $1 AND status = 'running'))",
+           (SELECT MIN(not_before) FROM jobs WHERE namespace = $1 AND status = 'pending' AND not_before > $2), \
+           (SELECT MIN(lease_expires_at) FROM jobs WHERE namespace = $1 AND status = 'running' \
+              AND lease_expires_at > $2))",
     )
     .bind(ns)
+    .bind(after)
     .fetch_one(&mut *conn)
     .await
     .ctx("finding the next deadline")?;

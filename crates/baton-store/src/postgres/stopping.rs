@@ -111,13 +111,14 @@ pub async fn any(conn: &mut PgConnection, ns: &str) -> TxResult<bool> {
     .ctx("checking for stopping jobs")
 }
 
-/// When the earliest stopping job's lease runs out (a deadline runners wake for).
-pub async fn next_expiry(conn: &mut PgConnection, ns: &str) -> TxResult<Option<Millis>> {
+/// When the earliest stopping job's lease runs out after `after` (a deadline runners wake for).
+pub async fn next_expiry(conn: &mut PgConnection, ns: &str, after: Millis) -> TxResult<Option<Millis>> {
     sqlx::query_scalar(
         "SELECT MIN(lease_expires_at) FROM jobs WHERE namespace = $1 AND status = 'cancelled' \
-         AND lease_token IS NOT NULL",
+         AND lease_token IS NOT NULL AND lease_expires_at > $2",
     )
     .bind(ns)
+    .bind(after)
     .fetch_one(conn)
     .await
     .ctx("finding the next deadline")

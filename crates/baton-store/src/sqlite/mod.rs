@@ -609,9 +609,9 @@ impl RunnerStore for SqliteStore {
         self.read(move |tx, _| events::list(tx, &ns, &id, after_seq, limit)).await
     }
 
-    async fn next_deadline(&self, ns: &str) -> Result<Option<Millis>> {
+    async fn next_deadline(&self, ns: &str, after: Millis) -> Result<Option<Millis>> {
         let ns = ns.to_string();
-        self.read(move |tx, _| runners::next_deadline(tx, &ns)).await
+        self.read(move |tx, _| runners::next_deadline(tx, &ns, after)).await
     }
 
     async fn is_idle(&self, ns: &str) -> Result<bool> {

@@ -352,18 +352,23 @@ pub fn attempt_prompt(conn: &Connection, ns: &str, job_id: &str, attempt: Option
     })
 }
 
-/// The next instant something becomes due on its own: a back-off ends or a lease expires (a
-/// stopping job's too: its assignment goes on then).
-pub fn next_deadline(conn: &Connection, ns: &str) -> Result<Option<Millis>> {
-    let stop = super::stopping::next_expiry(conn, ns)?;
-    let due: Option<Millis> = conn.prepare_cached(
-        "SELECT MIN(t) FROM ( \
-           SELECT MIN(not_before) AS t FROM jobs WHERE namespace = ?1 AND status = 'pending' AND not_before IS NOT NULL \
+/// The first instant after `after` at which something becomes due on its own: a back-off ends
+/// or a lease expires (a stopping job's too: its assignment goes on then).
+pub fn next_deadline(conn: &Connection, ns: &str, after: Millis) -> Result<Option<Millis>> {
+    let stop = super::stopping::next_expiry(conn, ns, after)?;
+    // Only a ready-rule head's back-off ending makes a job claimable, and the heads that back off
+    // are the few rows of the partial index `queue_heads_timed`: one seek, where the pending jobs
+    // of the namespace were read one by one.
+    let due: Option<Millis> = conn
+        .prepare_cached(
+            "SELECT MIN(t) FROM ( \
+           SELECT MIN(not_before) AS t FROM queue_heads WHERE namespace = ?1 AND not_before > ?2 \
            UNION ALL \
-           SELECT MIN(lease_expires_at) FROM jobs WHERE namespace = ?1 AND status = 'running')",
-    )
-    .and_then(|mut s| s.query_row(params![ns], |r| r.get(0)))
-    .ctx("finding the next deadline")?;
+           SELECT MIN(lease_expires_at) FROM jobs WHERE namespace = ?1 AND status = 'running' \
+             AND lease_expires_at > ?2)",
+        )
+        .and_then(|mut s| s.query_row(params![ns, after], |r| r.get(0)))
+        .ctx("finding the next deadline")?;
     Ok(due.into_iter().chain(stop).min())
 }
 

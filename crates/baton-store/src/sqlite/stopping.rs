@@ -69,13 +69,13 @@ pub fn busy_assignments(conn: &Connection, ns: &str) -> Result<Vec<String>> {
     .ctx("listing stopping jobs")
 }
 
-/// When the earliest stopping job's lease runs out (a deadline runners wake for).
-pub fn next_expiry(conn: &Connection, ns: &str) -> Result<Option<Millis>> {
+/// When the earliest stopping job's lease runs out after `after` (a deadline runners wake for).
+pub fn next_expiry(conn: &Connection, ns: &str, after: Millis) -> Result<Option<Millis>> {
     conn.prepare_cached(
         "SELECT MIN(lease_expires_at) FROM jobs WHERE namespace = ?1 AND status = 'cancelled' \
-         AND lease_token IS NOT NULL",
+         AND lease_token IS NOT NULL AND lease_expires_at > ?2",
     )
-    .and_then(|mut s| s.query_row(params![ns], |r| r.get(0)))
+    .and_then(|mut s| s.query_row(params![ns, after], |r| r.get(0)))
     .ctx("finding the next deadline")
 }
 

@@ -391,15 +391,20 @@ pub async fn the_budget_guard_blocks_instead_of_starting(store: Shared) {
 
 pub async fn idle_and_deadlines(store: Shared) {
     assert!(store.is_idle(NS).await.unwrap());
-    assert_eq!(store.next_deadline(NS).await.unwrap(), None);
+    assert_eq!(store.next_deadline(NS, 0).await.unwrap(), None);
     let (a, _) = assignment_with(&store, &[JobType::Implement]).await;
     assert!(!store.is_idle(NS).await.unwrap());
     let slow = EnginePolicy { retry: RetryPolicy { retry_base_ms: 60_000, ..policy().retry }, ..policy() };
     let c = store.claim_next(NS, "r1", 60_000, &slow).await.unwrap().unwrap();
-    assert_eq!(store.next_deadline(NS).await.unwrap(), Some(c.lease_expires_at));
+    assert_eq!(store.next_deadline(NS, 0).await.unwrap(), Some(c.lease_expires_at));
+    // What came due by `after` is not a deadline any more: the runner looked at it then.
+    assert_eq!(store.next_deadline(NS, c.lease_expires_at).await.unwrap(), None);
     let r =
         store.finish_attempt(&c.job.id, c.token, failure(ErrorKind::Transient, "429"), &slow).await.unwrap().unwrap();
-    assert_eq!(store.next_deadline(NS).await.unwrap(), r.not_before);
+    let not_before = r.not_before.expect("a transient failure backs off");
+    assert_eq!(store.next_deadline(NS, 0).await.unwrap(), Some(not_before));
+    assert_eq!(store.next_deadline(NS, not_before - 1).await.unwrap(), Some(not_before));
+    assert_eq!(store.next_deadline(NS, not_before).await.unwrap(), None, "a back-off already over is no deadline");
     assert!(!store.is_idle(NS).await.unwrap(), "waiting out a back-off is not idle");
     let blocked = AssignmentUpdate { reason: Some("later".into()), ..update(AssignmentStatus::Blocked) };
     store.update_assignment(NS, &a, &blocked, &defaults(), &person()).await.unwrap();

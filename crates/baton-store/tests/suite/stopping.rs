@@ -28,7 +28,8 @@ pub async fn a_cancelled_running_job_holds_its_assignment_until_the_stop_is_conf
     assert_eq!(q.stopping.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), vec![ids[0].clone()]);
     assert!(q.running.is_empty());
     assert!(!store.is_idle(NS).await.unwrap());
-    assert_eq!(store.next_deadline(NS).await.unwrap(), Some(c.lease_expires_at), "the stop's lease is a deadline");
+    assert_eq!(store.next_deadline(NS, 0).await.unwrap(), Some(c.lease_expires_at), "the stop's lease is a deadline");
+    assert_eq!(store.next_deadline(NS, c.lease_expires_at).await.unwrap(), None, "…until it is over");
 
     // While the agent exits, the runner keeps the stop's lease (and only the stop's).
     assert!(store.renew_stop(&ids[0], c.token, 120_000).await.unwrap());
@@ -57,7 +58,7 @@ pub async fn a_cancelled_running_job_holds_its_assignment_until_the_stop_is_conf
     assert!(q.stopping.is_empty());
     let next = store.claim_next(NS, "r2", 60_000, &policy()).await.unwrap().unwrap();
     assert_eq!(next.job.id, pm.id);
-    assert_eq!(store.next_deadline(NS).await.unwrap(), Some(next.lease_expires_at));
+    assert_eq!(store.next_deadline(NS, 0).await.unwrap(), Some(next.lease_expires_at));
 }
 
 /// A runner that died while stopping never confirms: the lease running out frees the assignment.
