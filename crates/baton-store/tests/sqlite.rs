@@ -271,8 +271,9 @@ async fn attempts_written_before_the_rowid_migration_keep_everything() {
     drop(store);
     // The table as it was before 0017, holding the same rows, at the version before it; what the
     // migrations after 0017 made is undone too, so that they run again after it.
-    const MIGRATIONS_AFTER_0017: i64 = 1;
-    const UNDO_AFTER_0017: &str = "DROP TRIGGER queue_heads_stop_ended; DROP INDEX jobs_stopping;";
+    const MIGRATIONS_AFTER_0017: i64 = 2;
+    const UNDO_AFTER_0017: &str = "DROP INDEX assignments_hosted_active; DROP INDEX assignments_daily_capped; \
+                                   DROP TRIGGER queue_heads_stop_ended; DROP INDEX jobs_stopping;";
     let conn = rusqlite::Connection::open(&path).unwrap();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     let columns = "job_id, n, runner, started_at, finished_at, outcome, error_kind, error, prompt, prompt_bytes, \

@@ -123,7 +123,7 @@ pub async fn settle_stranded(
 ) -> TxResult<()> {
     let stranded: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {} FROM assignments a WHERE a.namespace = $1 AND a.status = 'active' \
-         AND a.host IS NOT NULL AND a.host <> $2 \
+         AND a.host IS NOT NULL AND (a.host < $2 OR a.host > $2) \
          AND EXISTS (SELECT 1 FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending') \
          FOR UPDATE OF a SKIP LOCKED",
         stranded_columns()

@@ -201,7 +201,8 @@ pub fn block(conn: &Connection, id: &str, reason: &str, at: Millis) -> Result<()
 pub fn lift_daily_caps(conn: &Connection, ns: &str, at: Millis) -> Result<()> {
     let capped: Vec<(String, String)> = conn
         .prepare_cached(
-            "SELECT id, reason FROM assignments WHERE namespace = ?1 AND status = 'blocked' \
+            "SELECT id, reason FROM assignments INDEXED BY assignments_daily_capped \
+             WHERE namespace = ?1 AND status = 'blocked' \
              AND reason LIKE 'the namespace''s daily budget is spent%' ORDER BY id",
         )
         .and_then(|mut s| s.query_map(params![ns], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0015_schedules.sql"),
     include_str!("../../migrations/sqlite/0017_storage.sql"),
     include_str!("../../migrations/sqlite/0019_stopping.sql"),
+    include_str!("../../migrations/sqlite/0020_claim_sweeps.sql"),
 ];
 
 /// The schema version this baton writes.

@@ -114,13 +114,18 @@ pub fn settle_stranded(
     gone_ms: u64,
     now: Millis,
 ) -> Result<()> {
-    let stranded: Vec<Row> = conn
-        .prepare_cached(&format!(
-            "SELECT {} FROM assignments a WHERE a.namespace = ?1 AND a.status = 'active' \
-             AND a.host IS NOT NULL AND a.host <> ?2 \
+    // Two ranges of `assignments_hosted_active` around `here`: with `<>`, every assignment this
+    // host holds (in one-host setups, all active ones) would be read to find none.
+    let side = |range: &str| {
+        format!(
+            "SELECT {} FROM assignments a INDEXED BY assignments_hosted_active \
+             WHERE a.namespace = ?1 AND a.status = 'active' AND a.host IS NOT NULL AND a.host {range} ?2 \
              AND EXISTS (SELECT 1 FROM jobs j WHERE j.assignment_id = a.id AND j.status = 'pending')",
             stranded_columns()
-        ))
+        )
+    };
+    let stranded: Vec<Row> = conn
+        .prepare_cached(&format!("{} UNION ALL {}", side("<"), side(">")))
         .and_then(|mut s| s.query_map(params![ns, here], Row::read)?.collect())
         .ctx("finding assignments waiting for another host")?;
     for row in stranded {
