@@ -5,23 +5,24 @@
 //! an untouched copy of an earlier built-in ([`crate::template_history`]). Templates are minijinja;
 //! undefined variables are errors, and every error names the file and line.
 
+mod compiled;
+
 use baton_core::config::BATON_DIR;
 use baton_core::JobType;
-use minijinja::{Environment, UndefinedBehavior};
 use std::path::{Path, PathBuf};
 
 /// The built-in templates, by file name: one per job type plus shared partials (`_*.md`).
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("_assignment.md", include_str!("../templates/_assignment.md")),
-    ("_report.md", include_str!("../templates/_report.md")),
-    ("plan.md", include_str!("../templates/plan.md")),
-    ("implement.md", include_str!("../templates/implement.md")),
-    ("review.md", include_str!("../templates/review.md")),
-    ("uat.md", include_str!("../templates/uat.md")),
-    ("document.md", include_str!("../templates/document.md")),
-    ("pm.md", include_str!("../templates/pm.md")),
-    ("chat.md", include_str!("../templates/chat.md")),
-    ("continue.md", include_str!("../templates/continue.md")),
+    ("_assignment.md", include_str!("../../templates/_assignment.md")),
+    ("_report.md", include_str!("../../templates/_report.md")),
+    ("plan.md", include_str!("../../templates/plan.md")),
+    ("implement.md", include_str!("../../templates/implement.md")),
+    ("review.md", include_str!("../../templates/review.md")),
+    ("uat.md", include_str!("../../templates/uat.md")),
+    ("document.md", include_str!("../../templates/document.md")),
+    ("pm.md", include_str!("../../templates/pm.md")),
+    ("chat.md", include_str!("../../templates/chat.md")),
+    ("continue.md", include_str!("../../templates/continue.md")),
 ];
 
 /// The folder of a repository's template overrides.
@@ -51,33 +52,8 @@ pub fn render(repo_root: &Path, job_type: JobType, context: &serde_json::Value) 
 /// Renders the template file `name` (e.g. `continue.md`) with `context`.
 pub fn render_named(repo_root: &Path, name: &str, context: &serde_json::Value) -> Result<String, TemplateError> {
     let dir = override_dir(repo_root);
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_keep_trailing_newline(true);
-    let overrides = dir.clone();
-    env.set_loader(move |name| {
-        let Some(path) = inside(&overrides, name) else {
-            return Err(minijinja::Error::new(
-                minijinja::ErrorKind::InvalidOperation,
-                format!(
-                    "`{name}` is outside {}; templates include only files in that folder and the built-ins",
-                    overrides.display()
-                ),
-            ));
-        };
-        match std::fs::read_to_string(&path) {
-            Ok(text) if !crate::template_history::is_untouched_old_copy(name, &text) => Ok(Some(text)),
-            Ok(_) => Ok(builtin(name)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(builtin(name)),
-            Err(e) => Err(minijinja::Error::new(
-                minijinja::ErrorKind::InvalidOperation,
-                format!("cannot read {}: {e}", path.display()),
-            )),
-        }
-    });
-    let name = name.to_string();
     let describe = |e: &minijinja::Error| {
-        let file = e.name().unwrap_or(&name).to_string();
+        let file = e.name().unwrap_or(name).to_string();
         let shown = if dir.join(&file).is_file() {
             dir.join(&file).display().to_string()
         } else {
@@ -89,8 +65,30 @@ pub fn render_named(repo_root: &Path, name: &str, context: &serde_json::Value) -
             message: e.detail().map(str::to_string).unwrap_or_else(|| e.kind().to_string()),
         }
     };
-    let template = env.get_template(&name).map_err(|e| describe(&e))?;
-    template.render(context).map(|text| tidy(&text)).map_err(|e| describe(&e))
+    compiled::render(&dir, name, context, source).map(|text| tidy(&text)).map_err(|e| describe(&e))
+}
+
+/// What template `name` is for the override folder `overrides`: the file there unless it is
+/// missing or an untouched copy of an earlier built-in, else the built-in (`None`: neither).
+fn source(overrides: &Path, name: &str) -> Result<Option<String>, minijinja::Error> {
+    let Some(path) = inside(overrides, name) else {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!(
+                "`{name}` is outside {}; templates include only files in that folder and the built-ins",
+                overrides.display()
+            ),
+        ));
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !crate::template_history::is_untouched_old_copy(name, &text) => Ok(Some(text)),
+        Ok(_) => Ok(builtin(name)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(builtin(name)),
+        Err(e) => Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("cannot read {}: {e}", path.display()),
+        )),
+    }
 }
 
 /// One clean document: never two blank lines in a row, and no trailing spaces — except inside
@@ -333,6 +331,24 @@ mod tests {
         std::fs::write(dir.join("plan.md"), "{% include \"mine.md\" %} / {% include \"_report.md\" %}").unwrap();
         let text = render(tmp.path(), JobType::Plan, &context()).unwrap();
         assert!(text.starts_with("my partial / "), "{text}");
+    }
+
+    #[test]
+    fn an_edit_to_a_template_or_an_include_shows_in_the_next_render() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = override_dir(tmp.path());
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("plan.md"), "plan: {% include \"part.md\" %}").unwrap();
+        std::fs::write(dir.join("part.md"), "first").unwrap();
+        assert_eq!(render(tmp.path(), JobType::Plan, &context()).unwrap(), "plan: first");
+        assert_eq!(render(tmp.path(), JobType::Plan, &context()).unwrap(), "plan: first", "kept, and still right");
+        std::fs::write(dir.join("part.md"), "second").unwrap();
+        assert_eq!(render(tmp.path(), JobType::Plan, &context()).unwrap(), "plan: second");
+        std::fs::write(dir.join("plan.md"), "PLAN: {% include \"part.md\" %}").unwrap();
+        assert_eq!(render(tmp.path(), JobType::Plan, &context()).unwrap(), "PLAN: second");
+        std::fs::remove_file(dir.join("plan.md")).unwrap();
+        let builtin = render(tmp.path(), JobType::Plan, &context()).unwrap();
+        assert!(!builtin.starts_with("PLAN"), "the removed override gives way to the built-in: {builtin}");
     }
 
     #[test]
