@@ -362,10 +362,10 @@ pub fn next_deadline(conn: &Connection, ns: &str, after: Millis) -> Result<Optio
     let due: Option<Millis> = conn
         .prepare_cached(
             "SELECT MIN(t) FROM ( \
-           SELECT MIN(not_before) AS t FROM queue_heads WHERE namespace = ?1 AND not_before > ?2 \
-           UNION ALL \
-           SELECT MIN(lease_expires_at) FROM jobs WHERE namespace = ?1 AND status = 'running' \
-             AND lease_expires_at > ?2)",
+               SELECT MIN(not_before) AS t FROM queue_heads WHERE namespace = ?1 AND not_before > ?2 \
+               UNION ALL \
+               SELECT MIN(lease_expires_at) FROM jobs WHERE namespace = ?1 AND status = 'running' \
+                 AND lease_expires_at > ?2)",
         )
         .and_then(|mut s| s.query_row(params![ns, after], |r| r.get(0)))
         .ctx("finding the next deadline")?;
