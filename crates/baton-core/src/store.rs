@@ -300,6 +300,10 @@ pub struct Claim {
     /// The agent of the attempt that was lost before this claim, if it was recorded: a runner on
     /// the same host stops that process group (if it still lives) before starting a new agent.
     pub previous_agent: Option<AgentProcess>,
+    /// Whether another job was ready when this one was claimed. A runner with a slot left claims
+    /// again only then: a job that becomes ready later does so by a write, which wakes it, or by
+    /// a back-off ending, which is a deadline.
+    pub more_ready: bool,
 }
 
 /// An agent's process group, recorded so that a runner taking its job over on the same host can

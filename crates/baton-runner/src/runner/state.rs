@@ -231,6 +231,12 @@ impl Runner {
         while self.active.len() < self.options.concurrency {
             let (ns, lease_ms, policy) = (&self.options.namespace, self.shared.lease_ms, &self.shared.policy);
             match self.store.claim_next(ns, &self.runner_id, lease_ms, policy).await {
+                // A claim that left nothing ready ends the claiming: another one would find
+                // nothing, and would hold the store while the attempt just started waits for it.
+                Ok(Some(claim)) if !claim.more_ready => {
+                    self.start_attempt(claim);
+                    break;
+                }
                 Ok(Some(claim)) => self.start_attempt(claim),
                 Ok(None) => break,
                 Err(e) => {

@@ -358,7 +358,17 @@ pub async fn claim_next(
         .await?;
         let job = jobs::get(conn, ns, &job_id).await?;
         let attempt = u32::try_from(attempt).unwrap_or_default();
-        return Ok(Some(Claim { job, token, attempt, lease_expires_at: expires_at, previous_agent }));
+        // Heads this claim passed over (another host's) count too: no gain then, no loss.
+        let more_ready: bool = sqlx::query_scalar(&format!(
+            "SELECT EXISTS (SELECT 1 FROM {} AND (j.not_before IS NULL OR j.not_before <= $2))",
+            ready_heads("id, not_before")
+        ))
+        .bind(ns)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await
+        .ctx("looking for more ready jobs")?;
+        return Ok(Some(Claim { job, token, attempt, lease_expires_at: expires_at, previous_agent, more_ready }));
     }
 }
 

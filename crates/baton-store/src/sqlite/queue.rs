@@ -85,6 +85,11 @@ enum Backoff {
     Waiting,
 }
 
+/// How many heads are ready now (their back-off, if any, over).
+pub fn ready_total(conn: &Connection, ns: &str, now: Millis) -> Result<u64> {
+    head_totals(conn, ns, now).map(|(ready, _)| ready)
+}
+
 /// How many heads are ready and how many wait, from the kept counter and the backing-off heads
 /// (only those carry a `not_before`, through the partial index `queue_heads_timed`).
 fn head_totals(conn: &Connection, ns: &str, now: Millis) -> Result<(u64, u64)> {

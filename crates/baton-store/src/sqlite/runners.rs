@@ -199,7 +199,9 @@ pub fn claim_next(
     loop {
         let (page, last) = queue::ready_heads_after(conn, ns, now, after.as_ref(), CLAIM_PAGE)?;
         for candidate in &page {
-            if let Some(claim) = claim_head(conn, &by, candidate)? {
+            if let Some(mut claim) = claim_head(conn, &by, candidate)? {
+                // Heads skipped above (held by another host) still count: no gain then, no loss.
+                claim.more_ready = queue::ready_total(conn, ns, now)? > 0;
                 return Ok(Some(claim));
             }
         }
@@ -278,7 +280,7 @@ fn claim_head(conn: &Connection, by: &Claimant<'_>, candidate: &queue::Head) -> 
         None,
     )?;
     let job = jobs::get(conn, ns, job_id)?;
-    Ok(Some(Claim { job, token, attempt, lease_expires_at: expires_at, previous_agent }))
+    Ok(Some(Claim { job, token, attempt, lease_expires_at: expires_at, previous_agent, more_ready: false }))
 }
 
 /// The agent recorded for a job's last attempt, if any.

@@ -61,7 +61,7 @@ macro_rules! store_suite {
             the_transcript_tail_is_stored_with_the_result,
             cancelling_a_running_job_revokes_its_lease, expired_leases_are_taken_over_and_bounded,
             a_released_job_is_requeued_without_charge, the_budget_guard_blocks_instead_of_starting,
-            idle_and_deadlines, runners_register_and_show_their_jobs,
+            idle_and_deadlines, a_claim_says_whether_another_job_is_ready, runners_register_and_show_their_jobs,
             agents_act_only_within_their_claim_and_type, a_claim_reports_the_lost_agent_and_skips_other_hosts,
             an_expired_lease_is_gone_even_before_a_takeover, a_lost_lease_never_reruns_a_decided_pm,
             changes_people_care_about_are_notified_once, a_retry_goes_after_the_running_pm_and_waits_for_it,

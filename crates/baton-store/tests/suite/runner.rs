@@ -389,6 +389,18 @@ pub async fn the_budget_guard_blocks_instead_of_starting(store: Shared) {
     assert_eq!(d.assignment.reason.as_deref(), Some("budget $0.20 reached ($0.25 spent)"));
 }
 
+/// A claim says whether it left another job ready, so a runner claims again only then.
+pub async fn a_claim_says_whether_another_job_is_ready(store: Shared) {
+    let (first, _) = assignment_with(&store, &[JobType::Implement, JobType::Review]).await;
+    let (second, _) = assignment_with(&store, &[JobType::Implement]).await;
+    let c1 = claim(&store).await.expect("a ready job");
+    assert_eq!((c1.job.assignment_id.as_str(), c1.more_ready), (first.as_str(), true), "the second assignment's");
+    let c2 = claim(&store).await.expect("the other assignment's job");
+    assert_eq!(c2.job.assignment_id, second);
+    assert!(!c2.more_ready, "the first assignment's next job waits for its running one");
+    assert!(claim(&store).await.is_none());
+}
+
 pub async fn idle_and_deadlines(store: Shared) {
     assert!(store.is_idle(NS).await.unwrap());
     assert_eq!(store.next_deadline(NS, 0).await.unwrap(), None);
