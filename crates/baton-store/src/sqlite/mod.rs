@@ -2,9 +2,10 @@
 //!
 //! One connection per process, guarded by a mutex. A process that serves many tasks (the runner,
 //! the dashboard) uses it from blocking threads so a slow lock never stalls the async runtime; a
-//! one-query command uses it on its own thread ([`Threading`]). WAL lets readers run beside a writer; every write is a
-//! `BEGIN IMMEDIATE` transaction, so concurrent processes queue on the busy timeout instead of
-//! failing with "database is locked" when a read transaction tries to upgrade.
+//! one-query command uses it on its own thread ([`Threading`]). WAL lets readers run beside a
+//! writer; every write is a `BEGIN IMMEDIATE` transaction, so concurrent processes queue on the
+//! busy timeout instead of failing with "database is locked" when a read transaction tries to
+//! upgrade.
 
 mod assignments;
 mod dependencies;

@@ -394,7 +394,11 @@ pub async fn a_claim_says_whether_another_job_is_ready(store: Shared) {
     let (first, _) = assignment_with(&store, &[JobType::Implement, JobType::Review]).await;
     let (second, _) = assignment_with(&store, &[JobType::Implement]).await;
     let c1 = claim(&store).await.expect("a ready job");
-    assert_eq!((c1.job.assignment_id.as_str(), c1.more_ready), (first.as_str(), true), "the second assignment's");
+    assert_eq!(
+        (c1.job.assignment_id.as_str(), c1.more_ready),
+        (first.as_str(), true),
+        "the oldest assignment's job, with the second assignment's still ready"
+    );
     let c2 = claim(&store).await.expect("the other assignment's job");
     assert_eq!(c2.job.assignment_id, second);
     assert!(!c2.more_ready, "the first assignment's next job waits for its running one");
