@@ -215,13 +215,20 @@ mod tests {
         assert!(pm.contains("baton insert-job a1 --type"), "the CLI stays: {pm}");
     }
 
-    #[test]
-    fn every_builtin_renders() {
+    /// Every job type's built-in prompt, rendered with the test context.
+    fn every_builtin_prompt() -> Vec<(JobType, String)> {
         let tmp = tempfile::tempdir().unwrap();
-        for t in JobType::ALL {
+        let prompt = |t: JobType| {
             let mut c = context();
             c["job"]["type"] = json!(t.as_str());
-            let text = render(tmp.path(), *t, &c).unwrap();
+            render(tmp.path(), t, &c).unwrap()
+        };
+        JobType::ALL.iter().map(|t| (*t, prompt(*t))).collect()
+    }
+
+    #[test]
+    fn every_builtin_renders() {
+        for (t, text) in every_builtin_prompt() {
             assert!(text.contains("Add OAuth login"), "{t}: {text}");
         }
     }
@@ -281,11 +288,7 @@ mod tests {
 
     #[test]
     fn rendered_prompts_never_hold_two_blank_lines_in_a_row_outside_quotes() {
-        let tmp = tempfile::tempdir().unwrap();
-        for t in JobType::ALL {
-            let mut c = context();
-            c["job"]["type"] = json!(t.as_str());
-            let text = render(tmp.path(), *t, &c).unwrap();
+        for (t, text) in every_builtin_prompt() {
             let outside_quotes = text.split("````").step_by(2).collect::<Vec<_>>().join("````");
             assert!(!outside_quotes.contains("\n\n\n"), "{t}:\n{outside_quotes}");
             assert!(!text.starts_with('\n'), "{t}");
@@ -298,11 +301,17 @@ mod tests {
         assert_eq!(tidy(text), "a\n\nb\n````\nx\n\n\ny  \n````\n\nc\n");
     }
 
-    #[test]
-    fn an_override_wins_and_errors_name_file_and_line() {
+    /// A repository folder with an empty override folder, and that folder.
+    fn repository_with_overrides() -> (tempfile::TempDir, PathBuf) {
         let tmp = tempfile::tempdir().unwrap();
         let dir = override_dir(tmp.path());
         std::fs::create_dir_all(&dir).unwrap();
+        (tmp, dir)
+    }
+
+    #[test]
+    fn an_override_wins_and_errors_name_file_and_line() {
+        let (tmp, dir) = repository_with_overrides();
         std::fs::write(dir.join("plan.md"), "PLAN for {{ assignment.north_star }}").unwrap();
         assert_eq!(render(tmp.path(), JobType::Plan, &context()).unwrap(), "PLAN for Add OAuth login");
         std::fs::write(dir.join("plan.md"), "line one\n{{ assignment.nonexistent_field.x }}\n").unwrap();
@@ -315,9 +324,7 @@ mod tests {
 
     #[test]
     fn includes_resolve_only_inside_the_templates_folder_and_the_builtins() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = override_dir(tmp.path());
-        std::fs::create_dir_all(&dir).unwrap();
+        let (tmp, dir) = repository_with_overrides();
         let secret = tmp.path().join("secret.txt");
         std::fs::write(&secret, "TOP SECRET").unwrap();
         std::os::unix::fs::symlink(&secret, dir.join("link.md")).unwrap();
@@ -335,9 +342,7 @@ mod tests {
 
     #[test]
     fn an_edit_to_a_template_or_an_include_shows_in_the_next_render() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = override_dir(tmp.path());
-        std::fs::create_dir_all(&dir).unwrap();
+        let (tmp, dir) = repository_with_overrides();
         std::fs::write(dir.join("plan.md"), "plan: {% include \"part.md\" %}").unwrap();
         std::fs::write(dir.join("part.md"), "first").unwrap();
         assert_eq!(render(tmp.path(), JobType::Plan, &context()).unwrap(), "plan: first");
