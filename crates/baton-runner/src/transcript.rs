@@ -30,8 +30,8 @@ pub struct Transcript {
     pub dropped: u64,
     /// Whether the harness reported a final result event.
     pub saw_result: bool,
-    /// The last failed write, while its events wait to be written again.
-    write_error: Option<String>,
+    /// The last write failed, and its events wait for the flush timer to be written again.
+    retrying: bool,
     /// Stamps each event.
     clock: Arc<dyn Clock>,
 }
@@ -46,7 +46,7 @@ impl Transcript {
             truncated: false,
             dropped: 0,
             saw_result: false,
-            write_error: None,
+            retrying: false,
             clock,
         }
     }
@@ -85,7 +85,7 @@ impl Transcript {
     /// prints would keep the database (and the runner's one connection, heartbeats included)
     /// busy failing. The flush timer retries them.
     pub fn batch_full(&self) -> bool {
-        self.write_error.is_none() && (self.pending_bytes >= BATCH_BYTES || self.pending.len() >= BATCH_EVENTS)
+        !self.retrying && (self.pending_bytes >= BATCH_BYTES || self.pending.len() >= BATCH_EVENTS)
     }
 
     pub fn has_pending(&self) -> bool {
@@ -99,15 +99,15 @@ impl Transcript {
         self.pending = events;
     }
 
-    /// Returns events whose write failed with `error`, to be written with the next batch.
-    pub fn write_failed(&mut self, events: Vec<NewEvent>, error: &baton_core::Error) {
-        self.write_error = Some(error.to_string());
+    /// Returns events whose write failed, to be written with the next batch.
+    pub fn write_failed(&mut self, events: Vec<NewEvent>) {
+        self.retrying = true;
         self.put_back(events);
     }
 
     /// Takes the queued events for one write (a write that fails puts them back).
     pub fn take(&mut self) -> Vec<NewEvent> {
-        self.write_error = None;
+        self.retrying = false;
         self.pending_bytes = 0;
         std::mem::take(&mut self.pending)
     }
@@ -146,7 +146,7 @@ mod tests {
         t.push(&Event::Text { line: "one".into() });
         let failed = t.take();
         let disk_full = baton_core::Error::database("appending transcript events", "database or disk is full");
-        t.write_failed(failed, &disk_full);
+        t.write_failed(failed);
         t.push(&Event::Text { line: "two".into() });
         let kept = t.take();
         assert_eq!(kept.iter().map(|e| e.event["line"].as_str().unwrap()).collect::<Vec<_>>(), ["one", "two"]);

@@ -413,7 +413,7 @@ async fn flush(shared: &Shared, claim: &Claim, transcript: &mut Transcript) -> b
         Err(e) => {
             // Kept for the next flush; a lost lease is noticed by the renewals.
             tracing::warn!(job = %claim.job.id, "storing transcript events failed: {e}");
-            transcript.write_failed(events, &e);
+            transcript.write_failed(events);
             Ok(true)
         }
     }
