@@ -9,6 +9,7 @@
 //! - [`config`]: `.baton/config.toml`, the user config and `BATON_*` variables, resolved into [`Config`].
 //! - [`store`]: the async [`Store`] interface that the SQLite and PostgreSQL backends implement.
 //! - [`scope`]: what an agent may change from inside a job.
+//! - [`prompt_dictionary`]: the text stored prompts are compressed against.
 //! - [`error`]: the errors a person sees, each saying what to do next.
 
 pub mod config;
@@ -18,6 +19,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod metrics;
 pub mod model;
+pub mod prompt_dictionary;
 pub mod request;
 pub mod retry;
 pub mod scope;

@@ -6,12 +6,14 @@
 
 use crate::error::Result;
 use crate::model::{Actor, Assignment, AssignmentDetail, AssignmentStatus, Job, JobStatus, Schedule};
+use crate::prompt_dictionary::PromptDictionary;
 pub use crate::request::schedule::{FireOutcome, FireRequest, NewSchedule};
 pub use crate::request::{AssignmentUpdate, JobDefaults, NewAssignment, NewJob};
 use crate::time::Millis;
 use async_trait::async_trait;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// `baton assignments` filters.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -326,6 +328,8 @@ pub struct AttemptStart {
     pub git_head_before: Option<String>,
     /// The exact prompt the agent was given, stored with the attempt for audit.
     pub prompt: Option<String>,
+    /// Text the prompt mostly repeats (the runner's built-in templates), to compress it against.
+    pub prompt_dictionary: Option<Arc<PromptDictionary>>,
 }
 
 /// The prompt one attempt was given (`baton job --prompt`).

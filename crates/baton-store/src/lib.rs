@@ -5,7 +5,7 @@
 //!   several machines.
 
 pub mod postgres;
-mod prompt;
+pub mod prompt;
 pub mod sqlite;
 pub mod wake;
 

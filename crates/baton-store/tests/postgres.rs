@@ -415,3 +415,33 @@ async fn wait_until_nobody_listens(store: &PostgresStore) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// Prompts compressed against a dictionary take a fraction of the bytes of one without, and
+/// each dictionary is stored once, however many prompts use it (the first use stores it in the
+/// same transaction as the prompt).
+#[tokio::test]
+#[ignore = "needs PostgreSQL (BATON_TEST_POSTGRES_URL)"]
+async fn prompts_against_a_dictionary_are_small_and_the_dictionary_is_kept_once() {
+    let db = fresh_database().await;
+    let store = PostgresStore::connect(&db.url).await.unwrap();
+    let pool = store.pool().clone();
+    let ids = suite::store_prompts_against_dictionaries(&(Arc::new(store) as suite::Shared)).await;
+    let mut sizes = Vec::new();
+    for id in &ids {
+        let size: i32 = sqlx::query_scalar("SELECT LENGTH(prompt) FROM attempts WHERE job_id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        sizes.push(size);
+    }
+    assert!(sizes[0] * 3 < sizes[2] && sizes[1] * 3 < sizes[2], "{sizes:?}");
+    let (dictionaries, distinct): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM prompt_dictionaries), \
+                (SELECT COUNT(DISTINCT prompt_dictionary) FROM attempts WHERE prompt_dictionary IS NOT NULL)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((dictionaries, distinct), (2, 2), "each dictionary kept once");
+}

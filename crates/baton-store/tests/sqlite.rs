@@ -271,8 +271,9 @@ async fn attempts_written_before_the_rowid_migration_keep_everything() {
     drop(store);
     // The table as it was before 0017, holding the same rows, at the version before it; what the
     // migrations after 0017 made is undone too, so that they run again after it.
-    const MIGRATIONS_AFTER_0017: i64 = 2;
-    const UNDO_AFTER_0017: &str = "DROP INDEX assignments_hosted_active; DROP INDEX assignments_daily_capped; \
+    const MIGRATIONS_AFTER_0017: i64 = 3;
+    const UNDO_AFTER_0017: &str = "DROP TABLE prompt_dictionaries; \
+                                   DROP INDEX assignments_hosted_active; DROP INDEX assignments_daily_capped; \
                                    DROP TRIGGER queue_heads_stop_ended; DROP INDEX jobs_stopping;";
     let conn = rusqlite::Connection::open(&path).unwrap();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
@@ -300,4 +301,29 @@ async fn attempts_written_before_the_rowid_migration_keep_everything() {
     assert!(!sql.contains("WITHOUT ROWID"), "{sql}");
     let now: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(now, version);
+}
+
+/// Prompts compressed against a dictionary take a fraction of the bytes of one without, and
+/// each dictionary is stored once, however many prompts use it.
+#[tokio::test]
+async fn prompts_against_a_dictionary_are_small_and_the_dictionary_is_kept_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let store: suite::Shared = Arc::new(SqliteStore::open(path.clone()).await.unwrap());
+    let ids = suite::store_prompts_against_dictionaries(&store).await;
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let size = |id: &str| -> i64 {
+        conn.query_row("SELECT LENGTH(prompt) FROM attempts WHERE job_id = ?1", [id], |r| r.get(0)).unwrap()
+    };
+    let sizes: Vec<i64> = ids.iter().map(|id| size(id)).collect();
+    assert!(sizes[0] * 3 < sizes[2] && sizes[1] * 3 < sizes[2], "{sizes:?}");
+    let (dictionaries, distinct): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM prompt_dictionaries), \
+                    (SELECT COUNT(DISTINCT prompt_dictionary) FROM attempts WHERE prompt_dictionary IS NOT NULL)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((dictionaries, distinct), (2, 2), "each dictionary kept once");
 }

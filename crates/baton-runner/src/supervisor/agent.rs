@@ -99,7 +99,12 @@ pub(super) async fn start(
         start_time,
         cgroup: group.as_ref().map(|g| g.display().to_string()),
     });
-    let start = AttemptStart { agent, git_head_before: head_before, prompt: Some(prompt.to_string()) };
+    let start = AttemptStart {
+        agent,
+        git_head_before: head_before,
+        prompt: Some(prompt.to_string()),
+        prompt_dictionary: Some(crate::templates::prompt_dictionary()),
+    };
     if !shared.store.record_start(&job.id, claim.token, &start).await? {
         process::signal_group(pgid, libc::SIGKILL);
         // Gone before the job's assignment may go on (a cancel waits for this stop).

@@ -88,7 +88,7 @@ pub(super) async fn run(
         start_time,
         cgroup: group.as_ref().map(|g| g.display().to_string()),
     });
-    let start = AttemptStart { agent, git_head_before: None, prompt: None };
+    let start = AttemptStart { agent, git_head_before: None, ..Default::default() };
     let mut stdin = child.stdin.take();
     if let (Some(input), true) = (stdin.as_mut(), shared.lifeline.is_some()) {
         // The lifeline reads an (empty) prompt first; the pipe then stays open until the end.

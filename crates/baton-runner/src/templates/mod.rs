@@ -8,8 +8,10 @@
 mod compiled;
 
 use baton_core::config::BATON_DIR;
+use baton_core::prompt_dictionary::PromptDictionary;
 use baton_core::JobType;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 /// The built-in templates, by file name: one per job type plus shared partials (`_*.md`).
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -24,6 +26,23 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("chat.md", include_str!("../../templates/chat.md")),
     ("continue.md", include_str!("../../templates/continue.md")),
 ];
+
+/// The built-in templates as one text: the dictionary every stored prompt is compressed against
+/// (see `baton_store::prompt`). A prompt rendered from them then costs about a tenth of its size,
+/// its template text being back-references into this; a prompt from overrides still gains
+/// wherever they kept the built-in wording. The PM's template, the largest and run after every
+/// job, comes last, where DEFLATE's back-references are shortest.
+pub fn prompt_dictionary() -> Arc<PromptDictionary> {
+    static DICTIONARY: OnceLock<Arc<PromptDictionary>> = OnceLock::new();
+    let built = || {
+        let last = ["_report.md", "_assignment.md", "pm.md"];
+        let mut files = BUILTIN.to_vec();
+        // A stable sort: the others keep their order and come first (`None` sorts before `Some`).
+        files.sort_by_key(|(name, _)| last.iter().position(|l| l == name));
+        Arc::new(PromptDictionary::new(files.iter().map(|(_, text)| *text).collect::<String>()))
+    };
+    Arc::clone(DICTIONARY.get_or_init(built))
+}
 
 /// The folder of a repository's template overrides.
 pub fn override_dir(repo_root: &Path) -> PathBuf {
@@ -224,6 +243,22 @@ mod tests {
             render(tmp.path(), t, &c).unwrap()
         };
         JobType::ALL.iter().map(|t| (*t, prompt(*t))).collect()
+    }
+
+    #[test]
+    fn the_prompt_dictionary_holds_every_builtin_and_makes_their_prompts_cheap_to_store() {
+        let dictionary = prompt_dictionary();
+        let text = std::str::from_utf8(dictionary.text()).unwrap();
+        for (name, builtin) in BUILTIN {
+            assert!(text.contains(builtin), "{name} is in the dictionary");
+        }
+        assert!(text.ends_with(BUILTIN.iter().find(|(n, _)| *n == "pm.md").unwrap().1), "the PM's template last");
+        assert!(text.len() <= 32 * 1024, "DEFLATE looks back 32 KiB at most; the dictionary is {} bytes", text.len());
+        for (t, prompt) in every_builtin_prompt() {
+            let stored = baton_store::prompt::pack(&prompt, Some(&dictionary)).unwrap().compressed.len();
+            let alone = baton_store::prompt::pack(&prompt, None).unwrap().compressed.len();
+            assert!(stored * 5 <= prompt.len(), "{t}: {stored} bytes stored for {} (alone: {alone})", prompt.len());
+        }
     }
 
     #[test]

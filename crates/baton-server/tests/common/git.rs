@@ -56,7 +56,7 @@ pub async fn worked_assignment(server: &TestServer, north_star: &str, files: &[(
     let c = claim(store).await;
     assert_eq!(c.job.id, jid);
     let prompt = Some("You are the worked job: keep `$HOME` literal.\n".to_string());
-    let start = AttemptStart { agent: None, git_head_before: Some(base.clone()), prompt };
+    let start = AttemptStart { git_head_before: Some(base.clone()), prompt, ..Default::default() };
     assert!(store.record_start(&jid, c.token, &start).await.unwrap());
     for (name, text) in files {
         std::fs::write(tree.join(name), text).unwrap();

@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0017_storage.sql"),
     include_str!("../../migrations/postgres/0019_stopping.sql"),
     include_str!("../../migrations/postgres/0020_claim_sweeps.sql"),
+    include_str!("../../migrations/postgres/0021_prompt_dictionaries.sql"),
 ];
 
 /// The schema version this baton writes.

@@ -16,6 +16,7 @@ use super::rows;
 use super::{assignments, finish, jobs, Context, TxResult};
 use crate::prompt;
 use baton_core::engine::{self, spend, ClaimCheck, JobTransition, LostLease};
+use baton_core::prompt_dictionary::PromptDictionary;
 use baton_core::store::{AgentProcess, AttemptPrompt, AttemptStart, Claim, EnginePolicy, Lease, RunnerInfo};
 use baton_core::time::Millis;
 use baton_core::{Actor, JobStatus};
@@ -419,25 +420,54 @@ pub async fn record_start(
     .rows_affected();
     if changed == 1 {
         if let Some(text) = &start.prompt {
-            let packed = prompt::pack(text)?;
-            sqlx::query(
-                "UPDATE attempts SET prompt = $2, prompt_bytes = $3, prompt_sha256 = $4 \
-                 WHERE job_id = $1 AND outcome = 'running'",
+            let dictionary = start.prompt_dictionary.as_deref();
+            let packed = prompt::pack(text, dictionary)?;
+            let dictionary_sha256 = dictionary.map(PromptDictionary::sha256);
+            // The dictionary is named by its hash in the same statement, so the common case (it is
+            // stored already) costs no round trip of its own.
+            let set_prompt = sqlx::query_scalar(
+                "UPDATE attempts SET prompt = $2, prompt_bytes = $3, prompt_sha256 = $4, \
+                 prompt_dictionary = (SELECT id FROM prompt_dictionaries WHERE sha256 = $5) \
+                 WHERE job_id = $1 AND outcome = 'running' RETURNING prompt_dictionary",
             )
             .bind(job_id)
             .bind(&packed.compressed)
             .bind(packed.bytes)
             .bind(&packed.sha256)
-            .execute(&mut *conn)
-            .await
-            .ctx("recording an attempt's prompt")?;
+            .bind(dictionary_sha256);
+            let stored: Option<Option<i64>> =
+                set_prompt.fetch_optional(&mut *conn).await.ctx("recording an attempt's prompt")?;
+            if let (Some(None), Some(dictionary)) = (stored, dictionary) {
+                store_dictionary(conn, job_id, dictionary).await?;
+            }
         }
     }
     Ok(changed == 1)
 }
 
-/// An attempt's prompt columns: the compressed text, its size and its SHA-256.
-type StoredPrompt = (Option<Vec<u8>>, Option<i64>, Option<String>);
+/// Keeps `dictionary`, seen for the first time, and points the running attempt of `job_id` at it.
+async fn store_dictionary(conn: &mut PgConnection, job_id: &str, dictionary: &PromptDictionary) -> TxResult<()> {
+    sqlx::query("INSERT INTO prompt_dictionaries (sha256, dictionary) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING")
+        .bind(dictionary.sha256())
+        .bind(dictionary.text())
+        .execute(&mut *conn)
+        .await
+        .ctx("storing a prompt dictionary")?;
+    sqlx::query(
+        "UPDATE attempts SET prompt_dictionary = (SELECT id FROM prompt_dictionaries WHERE sha256 = $2) \
+         WHERE job_id = $1 AND outcome = 'running'",
+    )
+    .bind(job_id)
+    .bind(dictionary.sha256())
+    .execute(&mut *conn)
+    .await
+    .ctx("recording an attempt's prompt dictionary")?;
+    Ok(())
+}
+
+/// An attempt's prompt columns: the compressed text, its size, its SHA-256 and the dictionary
+/// it was compressed against.
+type StoredPrompt = (Option<Vec<u8>>, Option<i64>, Option<String>, Option<Vec<u8>>);
 
 /// The prompt an attempt of a job was given (the latest attempt when `attempt` is `None`).
 pub async fn attempt_prompt(
@@ -448,18 +478,21 @@ pub async fn attempt_prompt(
 ) -> TxResult<AttemptPrompt> {
     let job = jobs::get(conn, ns, job_id).await?;
     let n = baton_core::lifecycle::attempt_number(&job, attempt)?;
-    let row: Option<StoredPrompt> =
-        sqlx::query_as("SELECT prompt, prompt_bytes, prompt_sha256 FROM attempts WHERE job_id = $1 AND n = $2")
-            .bind(job_id)
-            .bind(rows::int(n))
-            .fetch_optional(&mut *conn)
-            .await
-            .ctx("reading an attempt's prompt")?;
-    let (compressed, bytes, sha256) = row.unwrap_or((None, None, None));
+    let row: Option<StoredPrompt> = sqlx::query_as(
+        "SELECT a.prompt, a.prompt_bytes, a.prompt_sha256, d.dictionary FROM attempts a \
+             LEFT JOIN prompt_dictionaries d ON d.id = a.prompt_dictionary WHERE a.job_id = $1 AND a.n = $2",
+    )
+    .bind(job_id)
+    .bind(rows::int(n))
+    .fetch_optional(&mut *conn)
+    .await
+    .ctx("reading an attempt's prompt")?;
+    let (compressed, bytes, sha256, dictionary) = row.unwrap_or((None, None, None, None));
+    let text = compressed.map(|c| prompt::unpack(&c, dictionary.as_deref(), sha256.as_deref())).transpose()?;
     Ok(AttemptPrompt {
         job_id: job_id.to_string(),
         attempt: n,
-        prompt: compressed.as_deref().map(prompt::unpack).transpose()?,
+        prompt: text,
         prompt_bytes: bytes.and_then(|b| u64::try_from(b).ok()),
         prompt_sha256: sha256,
     })

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0017_storage.sql"),
     include_str!("../../migrations/sqlite/0019_stopping.sql"),
     include_str!("../../migrations/sqlite/0020_claim_sweeps.sql"),
+    include_str!("../../migrations/sqlite/0021_prompt_dictionaries.sql"),
 ];
 
 /// The schema version this baton writes.

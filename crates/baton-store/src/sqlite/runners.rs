@@ -9,6 +9,7 @@ use super::rows::{self, ASSIGNMENT_COLUMNS};
 use super::{assignments, finish, jobs, queue, Context};
 use crate::prompt;
 use baton_core::engine::{self, spend, ClaimCheck, JobTransition, LostLease};
+use baton_core::prompt_dictionary::PromptDictionary;
 use baton_core::store::{AgentProcess, AttemptPrompt, AttemptStart, Claim, EnginePolicy, Lease, RunnerInfo};
 use baton_core::time::Millis;
 use baton_core::{Actor, AssignmentStatus, JobStatus, JobType, Result};
@@ -321,34 +322,59 @@ pub fn record_start(conn: &Connection, job_id: &str, token: i64, start: &Attempt
         .ctx("recording an attempt's start")?;
     if changed == 1 {
         if let Some(prompt) = &start.prompt {
-            let packed = prompt::pack(prompt)?;
+            let dictionary = start.prompt_dictionary.as_deref();
+            let packed = prompt::pack(prompt, dictionary)?;
+            let dictionary_id = dictionary.map(|d| dictionary_id(conn, d)).transpose()?;
             conn.prepare_cached(
-                "UPDATE attempts SET prompt = ?2, prompt_bytes = ?3, prompt_sha256 = ?4 \
+                "UPDATE attempts SET prompt = ?2, prompt_bytes = ?3, prompt_sha256 = ?4, prompt_dictionary = ?5 \
                  WHERE job_id = ?1 AND outcome = 'running'",
             )
-            .and_then(|mut s| s.execute(params![job_id, packed.compressed, packed.bytes, packed.sha256]))
+            .and_then(|mut s| s.execute(params![job_id, packed.compressed, packed.bytes, packed.sha256, dictionary_id]))
             .ctx("recording an attempt's prompt")?;
         }
     }
     Ok(changed == 1)
 }
 
-/// An attempt's prompt columns: the compressed text, its size and its SHA-256.
-type StoredPrompt = (Option<Vec<u8>>, Option<i64>, Option<String>);
+/// The id of `dictionary` in `prompt_dictionaries`, which keeps it from the first prompt
+/// compressed against it on.
+fn dictionary_id(conn: &Connection, dictionary: &PromptDictionary) -> Result<i64> {
+    let known = conn
+        .prepare_cached("SELECT id FROM prompt_dictionaries WHERE sha256 = ?1")
+        .and_then(|mut s| s.query_row([dictionary.sha256()], |r| r.get(0)).optional())
+        .ctx("looking up a prompt dictionary")?;
+    if let Some(id) = known {
+        return Ok(id);
+    }
+    conn.prepare_cached("INSERT INTO prompt_dictionaries (sha256, dictionary) VALUES (?1, ?2)")
+        .and_then(|mut s| s.execute(params![dictionary.sha256(), dictionary.text()]))
+        .ctx("storing a prompt dictionary")?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// An attempt's prompt columns: the compressed text, its size, its SHA-256 and the dictionary
+/// it was compressed against.
+type StoredPrompt = (Option<Vec<u8>>, Option<i64>, Option<String>, Option<Vec<u8>>);
 
 /// The prompt an attempt of a job was given (the latest attempt when `attempt` is `None`).
 pub fn attempt_prompt(conn: &Connection, ns: &str, job_id: &str, attempt: Option<u32>) -> Result<AttemptPrompt> {
     let job = jobs::get(conn, ns, job_id)?;
     let n = baton_core::lifecycle::attempt_number(&job, attempt)?;
     let row: Option<StoredPrompt> = conn
-        .prepare_cached("SELECT prompt, prompt_bytes, prompt_sha256 FROM attempts WHERE job_id = ?1 AND n = ?2")
-        .and_then(|mut s| s.query_row(params![job_id, n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
+        .prepare_cached(
+            "SELECT a.prompt, a.prompt_bytes, a.prompt_sha256, d.dictionary FROM attempts a \
+             LEFT JOIN prompt_dictionaries d ON d.id = a.prompt_dictionary WHERE a.job_id = ?1 AND a.n = ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![job_id, n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).optional()
+        })
         .ctx("reading an attempt's prompt")?;
-    let (compressed, bytes, sha256) = row.unwrap_or((None, None, None));
+    let (compressed, bytes, sha256, dictionary) = row.unwrap_or((None, None, None, None));
+    let text = compressed.map(|c| prompt::unpack(&c, dictionary.as_deref(), sha256.as_deref())).transpose()?;
     Ok(AttemptPrompt {
         job_id: job_id.to_string(),
         attempt: n,
-        prompt: compressed.as_deref().map(prompt::unpack).transpose()?,
+        prompt: text,
         prompt_bytes: bytes.and_then(|b| u64::try_from(b).ok()),
         prompt_sha256: sha256,
     })

@@ -73,7 +73,7 @@ macro_rules! store_suite {
             job_transitions_are_exactly_the_documented_table, assignment_transitions_are_exactly_the_documented_table,
             a_pm_job_makes_one_decision, a_pms_insert_lands_right_after_it, proceed_lets_the_queued_job_run,
             a_pm_without_a_decision_lets_the_queued_job_run, each_decision_leaves_its_chain_line,
-            every_prompt_is_kept, continuations_are_checked_and_recorded,
+            every_prompt_is_kept, prompts_are_stored_against_their_dictionary, continuations_are_checked_and_recorded,
             a_transcript_that_lost_events_stays_marked_incomplete, spend_accumulates_over_attempts_and_names_its_source,
             tokens_without_a_price_are_unpriced_not_zero, retention_drops_old_transcripts_and_keeps_results,
             pushes_are_fenced_and_recorded, a_pushed_assignment_moves_to_another_host_and_an_unpushed_one_blocks,

@@ -542,7 +542,7 @@ pub async fn a_claim_reports_the_lost_agent_and_skips_other_hosts(store: Shared)
     let start = baton_core::store::AttemptStart {
         agent: Some(agent.clone()),
         git_head_before: Some("abc123".into()),
-        prompt: None,
+        ..Default::default()
     };
     assert!(store.record_start(&ids[0], first.token, &start).await.unwrap());
     assert!(!store.record_start(&ids[0], first.token + 1, &start).await.unwrap());
@@ -781,6 +781,49 @@ pub async fn every_prompt_is_kept(store: Shared) {
     assert_eq!(job.attempt_history[0].prompt_bytes, Some(first.len() as u64));
     let err = store.attempt_prompt(NS, &ids[0], Some(3)).await.unwrap_err().to_string();
     assert!(err.contains("has no attempt 3: it has attempts 1 to 2"), "{err}");
+}
+
+/// A prompt compressed against the runner's dictionary reads back byte for byte; prompts without
+/// one (older rows, other callers) read as before. How many bytes that took, and that each
+/// dictionary is kept once, each backend's own tests check on the rows
+/// ([`store_prompts_against_dictionaries`]).
+pub async fn prompts_are_stored_against_their_dictionary(store: Shared) {
+    store_prompts_against_dictionaries(&store).await;
+}
+
+/// Records four attempts' prompts, of four assignments: two against one dictionary, one without,
+/// one against another; checks each reads back, and returns the four job ids in that order.
+pub async fn store_prompts_against_dictionaries(store: &Shared) -> Vec<String> {
+    use baton_core::prompt_dictionary::PromptDictionary;
+    // Lines alike in shape but not in content, as a template's are: alone they compress little.
+    let template: String = (0..80u32)
+        .map(|i| format!("- step {i}: read file {} before writing to {}\n", i * 7919 % 1000, i * 104_729 % 997))
+        .collect();
+    let dictionary = Arc::new(PromptDictionary::new(template.clone()));
+    let other = Arc::new(PromptDictionary::new(template.replace("file", "path")));
+    let cases = [(Some(&dictionary), "one"), (Some(&dictionary), "two"), (None, "three"), (Some(&other), "four")];
+    let mut ids = Vec::new();
+    for _ in cases {
+        ids.push(assignment_with(store, &[JobType::Implement]).await.1.remove(0));
+    }
+    let prompt = |north_star: &str| format!("# {north_star}\n{template}");
+    // One claim per assignment, each left running: no PM job comes between them.
+    for _ in cases {
+        let c = claim(store).await.expect("each assignment's job is claimed");
+        let (dictionary, north_star) = cases[ids.iter().position(|id| *id == c.job.id).unwrap()];
+        let start = baton_core::store::AttemptStart {
+            prompt: Some(prompt(north_star)),
+            prompt_dictionary: dictionary.cloned(),
+            ..Default::default()
+        };
+        assert!(store.record_start(&c.job.id, c.token, &start).await.unwrap());
+    }
+    for (id, (_, north_star)) in ids.iter().zip(cases) {
+        let stored = store.attempt_prompt(NS, id, Some(1)).await.unwrap();
+        assert_eq!(stored.prompt, Some(prompt(north_star)), "{north_star}");
+        assert_eq!(stored.prompt_bytes, Some(prompt(north_star).len() as u64));
+    }
+    ids
 }
 
 /// A continuation names a job of the same assignment and harness that recorded a session; the
