@@ -271,8 +271,8 @@ async fn attempts_written_before_the_rowid_migration_keep_everything() {
     drop(store);
     // The table as it was before 0017, holding the same rows, at the version before it; what the
     // migrations after 0017 made is undone too, so that they run again after it.
-    const MIGRATIONS_AFTER_0017: i64 = 3;
-    const UNDO_AFTER_0017: &str = "DROP TABLE prompt_dictionaries; \
+    const MIGRATIONS_AFTER_0017: i64 = 4;
+    const UNDO_AFTER_0017: &str = "DROP TABLE daily_spend; DROP TABLE prompt_dictionaries; \
                                    DROP INDEX assignments_hosted_active; DROP INDEX assignments_daily_capped; \
                                    DROP TRIGGER queue_heads_stop_ended; DROP INDEX jobs_stopping;";
     let conn = rusqlite::Connection::open(&path).unwrap();
@@ -326,4 +326,45 @@ async fn prompts_against_a_dictionary_are_small_and_the_dictionary_is_kept_once(
         )
         .unwrap();
     assert_eq!((dictionaries, distinct), (2, 2), "each dictionary kept once");
+}
+
+/// Migration 0022 starts the per-day spend counter from the attempts already recorded, and its
+/// triggers keep it from then on: the same figures as summing the attempts.
+#[tokio::test]
+async fn the_daily_spend_counter_starts_from_the_attempts_before_it() {
+    use baton_core::store::AttemptStart;
+    use baton_core::{ErrorKind, JobType};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let store: suite::Shared = Arc::new(SqliteStore::open(path.clone()).await.unwrap());
+    suite::assignment_with(&store, &[JobType::Implement]).await;
+    let costing = |mut end: baton_core::store::AttemptResult, usd: f64| {
+        end.cost_usd = Some(usd);
+        end
+    };
+    let ends = [costing(suite::failure(ErrorKind::Transient, "503"), 0.25), costing(suite::success("done"), 0.5)];
+    for end in ends {
+        let c = store.claim_next(suite::NS, "r1", 60_000, &suite::policy()).await.unwrap().unwrap();
+        assert!(store.record_start(&c.job.id, c.token, &AttemptStart::default()).await.unwrap());
+        store.finish_attempt(&c.job.id, c.token, end, &suite::policy()).await.unwrap();
+    }
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let counted = |conn: &rusqlite::Connection| -> f64 {
+        conn.query_row("SELECT SUM(cost_usd) FROM daily_spend WHERE namespace = ?1", [suite::NS], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(counted(&conn), 0.75, "kept by the triggers");
+    // Back to the version before 0022, as an older baton left it.
+    const MIGRATIONS_AFTER_0022: i64 = 0;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    conn.execute_batch(&format!(
+        "DROP TRIGGER attempts_spend_insert; DROP TRIGGER attempts_spend_update; DROP TABLE daily_spend; \
+         PRAGMA user_version = {};",
+        version - 1 - MIGRATIONS_AFTER_0022
+    ))
+    .unwrap();
+    drop(conn);
+    drop(SqliteStore::open(path.clone()).await.unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    assert_eq!(counted(&conn), 0.75, "started from the attempts");
 }

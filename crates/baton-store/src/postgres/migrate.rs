@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0019_stopping.sql"),
     include_str!("../../migrations/postgres/0020_claim_sweeps.sql"),
     include_str!("../../migrations/postgres/0021_prompt_dictionaries.sql"),
+    include_str!("../../migrations/postgres/0022_daily_spend.sql"),
 ];
 
 /// The schema version this baton writes.

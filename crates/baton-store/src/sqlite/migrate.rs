@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0019_stopping.sql"),
     include_str!("../../migrations/sqlite/0020_claim_sweeps.sql"),
     include_str!("../../migrations/sqlite/0021_prompt_dictionaries.sql"),
+    include_str!("../../migrations/sqlite/0022_daily_spend.sql"),
 ];
 
 /// The schema version this baton writes.

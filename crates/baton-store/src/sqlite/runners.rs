@@ -443,8 +443,9 @@ pub fn add_warnings(
 /// What the namespace's attempts that ended on the UTC day of `now` cost (`[budget] daily_usd`).
 fn spent_today(conn: &Connection, ns: &str, now: Millis) -> Result<Option<f64>> {
     conn.prepare_cached(
-        "SELECT SUM(a.cost_usd) FROM attempts a JOIN jobs j ON j.id = a.job_id \
-         WHERE a.finished_at >= ?2 AND j.namespace = ?1",
+        // Kept per UTC day by triggers on `attempts` (migration 0022); later days are there
+        // only when a clock ran ahead, and count as the sum over attempts always did.
+        "SELECT SUM(cost_usd) FROM daily_spend WHERE namespace = ?1 AND day >= ?2",
     )
     .and_then(|mut s| s.query_row(params![ns, spend::utc_day_start(now)], |r| r.get(0)))
     .ctx("summing today's spend")

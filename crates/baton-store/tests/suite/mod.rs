@@ -82,7 +82,7 @@ macro_rules! store_suite {
             only_the_engine_starts_a_deferred_assignment_and_a_person_may_cancel_it,
             bad_parents_are_refused_with_nothing_stored, parents_ending_together_start_each_child_exactly_once,
             the_token_budget_binds_any_harness_and_prices_the_recorded_model,
-            the_daily_cap_blocks_new_jobs_of_the_namespace_with_a_reason,
+            the_daily_cap_blocks_new_jobs_of_the_namespace_with_a_reason, the_daily_cap_sums_the_days_attempts_of_its_own_namespace,
             a_past_days_cap_is_lifted_by_the_next_claim_exactly_once,
             a_resume_the_lost_host_guard_would_undo_is_refused_until_the_host_is_back,
             one_runner_per_namespace_and_host_holds_the_upkeep, disk_use_is_kept_per_host_with_when_it_was_measured,

@@ -149,6 +149,37 @@ pub async fn the_daily_cap_blocks_new_jobs_of_the_namespace_with_a_reason(store:
     assert!(store.claim_next(NS, "r1", 60_000, &priced()).await.unwrap().is_some());
 }
 
+/// The cap adds up every attempt of the day in its namespace (failed ones and PM jobs too), and
+/// nothing another namespace spent.
+pub async fn the_daily_cap_sums_the_days_attempts_of_its_own_namespace(store: Shared) {
+    let capped = EnginePolicy { spend: SpendPolicy { daily_usd: Some(0.03), ..priced().spend }, ..priced() };
+    let costing = |result: baton_core::store::AttemptResult, usd: f64| result.with_usage(100, 10, 0, Some(usd));
+    let elsewhere = NewAssignment { namespace: "repo-b".into(), ..new_assignment("theirs") };
+    let theirs = store.create_assignment(elsewhere, &person()).await.unwrap().assignment.id;
+    store.insert_job("repo-b", &theirs, job(JobType::Implement), &person()).await.unwrap();
+    let c = store.claim_next("repo-b", "r1", 60_000, &capped).await.unwrap().unwrap();
+    store.finish_attempt(&c.job.id, c.token, costing(success("done"), 5.0), &capped).await.unwrap();
+
+    let ours = store.create_assignment(new_assignment("ours"), &person()).await.unwrap().assignment.id;
+    store.insert_job(NS, &ours, NewJob { max_attempts: 2, ..job(JobType::Implement) }, &person()).await.unwrap();
+    let ends = [costing(failure(ErrorKind::Transient, "503"), 0.01), costing(success("done"), 0.01)];
+    for (n, end) in ends.into_iter().enumerate() {
+        let c = store.claim_next(NS, "r1", 60_000, &capped).await.unwrap().expect("below the cap");
+        assert_eq!((c.job.job_type, c.attempt), (JobType::Implement, n as u32 + 1));
+        store.finish_attempt(&c.job.id, c.token, end, &capped).await.unwrap();
+    }
+    // $0.02 so far: the PM job still starts, and its cost brings the day to $0.031.
+    let pm = store.claim_next(NS, "r1", 60_000, &capped).await.unwrap().expect("below the cap");
+    assert_eq!(pm.job.job_type, JobType::Pm);
+    store.finish_attempt(&pm.job.id, pm.token, costing(success("no decision"), 0.011), &capped).await.unwrap();
+
+    let next = store.create_assignment(new_assignment("next"), &person()).await.unwrap().assignment.id;
+    store.insert_job(NS, &next, job(JobType::Implement), &person()).await.unwrap();
+    assert!(store.claim_next(NS, "r1", 60_000, &capped).await.unwrap().is_none());
+    let reason = store.assignment(NS, &next).await.unwrap().assignment.reason.unwrap_or_default();
+    assert!(reason.starts_with("the namespace's daily budget is spent ($0.03 of $0.03 on "), "{reason}");
+}
+
 pub async fn a_past_days_cap_is_lifted_by_the_next_claim_exactly_once(store: Shared) {
     // Blocked by the cap of a day that is over (two days ago), as a claim then would have.
     let day = baton_core::time::now_ms() - 2 * 86_400_000;
