@@ -551,4 +551,14 @@ pub trait RunnerStore: Send + Sync {
     async fn is_idle(&self, ns: &str) -> Result<bool>;
     /// Subscribes to change wake-ups.
     fn subscribe(&self) -> Result<Box<dyn ChangeFeed>>;
+    /// The change feed of runner `runner_id`'s own loop. Its loop follows each of its claims up
+    /// in the same round (it claims again while another job is ready, then delivers hooks), so a
+    /// backend may leave this runner's own claims out of its wake-ups: waking for them would run
+    /// the round once more for nothing, and hold the store while the new attempt sets up.
+    /// Everything else still wakes it, writes through this same store included (an agent's
+    /// `baton` call served in the runner's process).
+    fn subscribe_runner(&self, runner_id: &str) -> Result<Box<dyn ChangeFeed>> {
+        let _ = runner_id;
+        self.subscribe()
+    }
 }

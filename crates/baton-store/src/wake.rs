@@ -55,6 +55,12 @@ impl WakeDir {
     /// wake-up only delays a subscriber until its fallback timer, while failing a committed write
     /// would be wrong.
     pub fn notify(&self, kind: Change) {
+        self.notify_except(kind, None)
+    }
+
+    /// [`WakeDir::notify`], leaving out the subscriber bound at `except`: the one that made the
+    /// change and follows it up itself.
+    pub fn notify_except(&self, kind: Change, except: Option<&Path>) {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return;
         };
@@ -66,7 +72,7 @@ impl WakeDir {
         }
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.extension().is_none_or(|e| e != "sock") {
+            if path.extension().is_none_or(|e| e != "sock") || except == Some(path.as_path()) {
                 continue;
             }
             match sender.send_to(&[kind as u8], &path) {
@@ -99,6 +105,11 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// Where its socket is bound: what [`WakeDir::notify_except`] leaves out.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Waits until some writer committed a change, then drains queued wake-ups so a burst of
     /// writes costs one wake.
     pub async fn changed(&self) -> io::Result<Changes> {
@@ -140,5 +151,17 @@ mod tests {
         let path = a.path.clone();
         drop(a);
         assert!(!path.exists());
+    }
+
+    #[tokio::test]
+    async fn a_notify_can_leave_out_the_subscriber_that_made_the_change() {
+        let tmp = tempfile::tempdir().unwrap();
+        let wake = WakeDir::for_database(&tmp.path().join("q.db"));
+        let (maker, other) = (wake.subscribe().unwrap(), wake.subscribe().unwrap());
+        wake.notify_except(Change::Queue, Some(maker.path()));
+        // What the maker hears next is only what came after: the queue change never reached it.
+        wake.notify(Change::Events);
+        assert_eq!(maker.changed().await.unwrap(), Changes { queue: false, events: true });
+        assert_eq!(other.changed().await.unwrap(), Changes { queue: true, events: true });
     }
 }

@@ -368,3 +368,37 @@ async fn the_daily_spend_counter_starts_from_the_attempts_before_it() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     assert_eq!(counted(&conn), 0.75, "started from the attempts");
 }
+
+/// A runner's own claims do not wake its loop, which follows them up in the same round; every
+/// other feed hears them, and everything else still wakes the runner: a write through the same
+/// store (an agent's call served in the runner's process), another process's claim (here a
+/// second store on the same file).
+#[tokio::test]
+async fn a_runners_own_claims_do_not_wake_its_loop() {
+    use baton_core::store::NewEvent;
+    use baton_core::JobType;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let store: suite::Shared = Arc::new(SqliteStore::open(path.clone()).await.unwrap());
+    let other_process = SqliteStore::open(path).await.unwrap();
+    let (runner, dashboard) = (store.subscribe_runner("r1").unwrap(), store.subscribe().unwrap());
+    let queue = baton_core::store::Changes { queue: true, events: false };
+    let (_, first) = suite::assignment_with(&store, &[JobType::Implement]).await;
+    assert_eq!(runner.changed().await.unwrap(), queue, "a job inserted through the same store wakes it");
+    assert_eq!(dashboard.changed().await.unwrap(), queue);
+
+    let c = store.claim_next(suite::NS, "r1", 60_000, &suite::policy()).await.unwrap().unwrap();
+    assert_eq!(c.job.id, first[0]);
+    assert_eq!(dashboard.changed().await.unwrap(), queue, "others hear the claim");
+    // Only transcript events come after the claim: had the claim woken the runner, its next
+    // wake-up would say the queue changed too.
+    let event = NewEvent { at: 1, event: serde_json::json!({"kind": "text", "line": "x"}) };
+    assert!(store.append_events(&c.job.id, c.token, 1, vec![event]).await.unwrap());
+    let events = baton_core::store::Changes { queue: false, events: true };
+    assert_eq!(runner.changed().await.unwrap(), events, "its own claim did not wake it");
+
+    suite::assignment_with(&(Arc::new(other_process.clone()) as suite::Shared), &[JobType::Implement]).await;
+    assert_eq!(runner.changed().await.unwrap(), queue);
+    assert!(other_process.claim_next(suite::NS, "r2", 60_000, &suite::policy()).await.unwrap().is_some());
+    assert_eq!(runner.changed().await.unwrap(), queue, "another runner's claim wakes it");
+}

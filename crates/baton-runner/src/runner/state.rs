@@ -134,7 +134,8 @@ impl Runner {
         if swept > 0 {
             tracing::debug!(swept, "removed the agent sockets of runners that died");
         }
-        let feed = store.subscribe()?;
+        // Its own claims do not wake it: each round follows them up itself.
+        let feed = store.subscribe_runner(&runner_id)?;
         let shared = Arc::new(Shared {
             store: store.clone(),
             config: config.clone(),

@@ -39,6 +39,7 @@ use baton_core::store::{
 use baton_core::time::{Clock, Millis, SystemClock};
 use baton_core::{Actor, Assignment, AssignmentDetail, Error, Job, JobEvent, Result, Schedule, Store};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -80,6 +81,9 @@ struct Inner {
     /// would silently break SQLite's locking. Declared after `conn`, so it is closed after it.
     file: std::fs::File,
     wake: WakeDir,
+    /// The wake-up socket of each runner loop subscribed through this store, by runner id: that
+    /// runner's own claims leave it out ([`RunnerStore::subscribe_runner`]).
+    runner_feeds: Mutex<HashMap<String, PathBuf>>,
     threading: Threading,
     /// Every timestamp this store writes, and every lease and back-off it judges, reads this.
     clock: Arc<dyn Clock>,
@@ -117,7 +121,8 @@ impl SqliteStore {
             .map_err(|e| Error::database("opening the database", e))??;
         let wake = WakeDir::for_database(&path);
         let conn = Mutex::new(conn);
-        Ok(SqliteStore { inner: Arc::new(Inner { conn, path, identity, file, wake, threading, clock }) })
+        let runner_feeds = Mutex::new(HashMap::new());
+        Ok(SqliteStore { inner: Arc::new(Inner { conn, path, identity, file, wake, runner_feeds, threading, clock }) })
     }
 
     /// Checks that the file at the database's path is still the one this store opened.
@@ -147,7 +152,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>, Millis) -> Result<T> + Send + 'static,
     {
-        self.run(TransactionBehavior::Immediate, Some(Change::Queue), f).await
+        self.run(TransactionBehavior::Immediate, Some(Notify::everyone(Change::Queue)), f).await
     }
 
     /// Runs `f` in a transaction; after a commit that changed rows, wakes subscribers with `notify`.
@@ -155,7 +160,7 @@ impl SqliteStore {
     /// process's transaction must not judge leases by the time it started waiting.
     /// A write that changed nothing (a claim that found no job) wakes no one: otherwise idle
     /// runners would wake each other forever.
-    async fn run<T, F>(&self, behavior: TransactionBehavior, notify: Option<Change>, f: F) -> Result<T>
+    async fn run<T, F>(&self, behavior: TransactionBehavior, notify: Option<Notify>, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>, Millis) -> Result<T> + Send + 'static,
@@ -172,13 +177,26 @@ impl SqliteStore {
             tx.commit().ctx("committing").map_err(|e| inner.fault(e))?;
             let changed = conn.total_changes() != changes_before;
             drop(conn);
-            if let (Some(kind), true) = (notify, changed) {
-                inner.wake.notify(kind);
+            if let (Some(notify), true) = (notify, changed) {
+                inner.wake.notify_except(notify.kind, notify.except.as_deref());
             }
             Ok(value)
         })
         .await
         .map_err(|e| Error::database("running a query", e))?
+    }
+}
+
+/// Whom a committed change wakes.
+struct Notify {
+    kind: Change,
+    /// A subscriber left out: the runner loop that made the change.
+    except: Option<PathBuf>,
+}
+
+impl Notify {
+    fn everyone(kind: Change) -> Notify {
+        Notify { kind, except: None }
     }
 }
 
@@ -518,7 +536,14 @@ impl RunnerStore for SqliteStore {
         policy: &EnginePolicy,
     ) -> Result<Option<Claim>> {
         let (ns, id, policy) = (ns.to_string(), runner_id.to_string(), policy.clone());
-        self.write(move |tx, now| runners::claim_next(tx, &ns, &id, lease_ms, &policy, now)).await
+        // The claiming runner's loop follows its claim up in the same round; the wake-up is for
+        // everyone else.
+        let except = self.inner.runner_feeds.lock().unwrap_or_else(|p| p.into_inner()).get(runner_id).cloned();
+        let notify = Notify { kind: Change::Queue, except };
+        self.run(TransactionBehavior::Immediate, Some(notify), move |tx, now| {
+            runners::claim_next(tx, &ns, &id, lease_ms, &policy, now)
+        })
+        .await
     }
 
     async fn record_start(&self, job_id: &str, token: i64, start: &AttemptStart) -> Result<bool> {
@@ -583,7 +608,7 @@ impl RunnerStore for SqliteStore {
 
     async fn append_events(&self, job_id: &str, token: i64, attempt: u32, events: Vec<NewEvent>) -> Result<bool> {
         let id = job_id.to_string();
-        self.run(TransactionBehavior::Immediate, Some(Change::Events), move |tx, now| {
+        self.run(TransactionBehavior::Immediate, Some(Notify::everyone(Change::Events)), move |tx, now| {
             events::append(tx, &id, token, attempt, &events, now)
         })
         .await
@@ -621,12 +646,21 @@ impl RunnerStore for SqliteStore {
     }
 
     fn subscribe(&self) -> Result<Box<dyn ChangeFeed>> {
-        let subscription = self
-            .inner
-            .wake
-            .subscribe()
-            .map_err(|e| Error::io(format!("subscribing to changes of {}", self.inner.path.display()), e))?;
+        Ok(Box::new(WakeFeed(self.wake_subscription()?)))
+    }
+
+    fn subscribe_runner(&self, runner_id: &str) -> Result<Box<dyn ChangeFeed>> {
+        let subscription = self.wake_subscription()?;
+        let mut feeds = self.inner.runner_feeds.lock().unwrap_or_else(|p| p.into_inner());
+        feeds.insert(runner_id.to_string(), subscription.path().to_path_buf());
         Ok(Box::new(WakeFeed(subscription)))
+    }
+}
+
+impl SqliteStore {
+    fn wake_subscription(&self) -> Result<Subscription> {
+        let path = &self.inner.path;
+        self.inner.wake.subscribe().map_err(|e| Error::io(format!("subscribing to changes of {}", path.display()), e))
     }
 }
 
