@@ -11,10 +11,14 @@
 //! `PATH`, the argument vector — is prepared before the clone. A failed exec is reported to the
 //! parent through a close-on-exec pipe, as `std::process::Command` does, so "not found" stays
 //! an error of the spawn.
+//!
+//! The child can also be held before its exec ([`hold`]): it waits on a pipe for one byte, and
+//! exits unexeced at end of file. The supervisor clones while the runner records the attempt's
+//! start, and lets the agent exec only once that is confirmed.
 
 use std::ffi::{CString, OsStr, OsString};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -44,6 +48,19 @@ struct CloneArgs {
 pub struct Started {
     pub pid: i32,
     pub stdin: File,
+}
+
+/// An agent cloned into its cgroup and held before its `execve`: not one instruction of the
+/// program has run. [`Held::release`] lets it exec; dropping it (or [`Held::abandon`]) makes the
+/// child exit unexeced. Cloning ahead lets the fork overlap whatever the start waits for.
+#[derive(Debug)]
+pub struct Held {
+    pid: i32,
+    stdin: File,
+    /// Closing it without a byte is the child's signal to give up.
+    gate: File,
+    /// Close-on-exec: end of file once the exec succeeded, the errno when it failed.
+    report: File,
 }
 
 /// Opens `group` as the directory descriptor `clone3` takes.
@@ -76,6 +93,11 @@ pub fn spawn(
     args: &[String],
     env: Option<&[(OsString, OsString)]>,
 ) -> io::Result<Started> {
+    hold(group, program, args, env)?.release()
+}
+
+/// [`spawn`], stopped short of the exec until [`Held::release`].
+pub fn hold(group: &OwnedFd, program: &str, args: &[String], env: Option<&[(OsString, OsString)]>) -> io::Result<Held> {
     let search = match env {
         Some(env) => env.iter().find(|(name, _)| name == "PATH").map(|(_, value)| value.clone()),
         None => std::env::var_os("PATH"),
@@ -108,6 +130,7 @@ pub fn spawn(
     }
     let (stdin_read, stdin_write) = pipe()?;
     let (report_read, report_write) = pipe()?;
+    let (gate_read, gate_write) = pipe()?;
     let args = CloneArgs {
         flags: CLONE_INTO_CGROUP,
         exit_signal: libc::SIGCHLD as u64,
@@ -121,32 +144,77 @@ pub fn spawn(
         return Err(io::Error::last_os_error());
     }
     if pid == 0 {
+        let fds = ChildFds {
+            stdin: stdin_read.as_raw_fd(),
+            report: report_write.as_raw_fd(),
+            gate: gate_read.as_raw_fd(),
+            gate_write: gate_write.as_raw_fd(),
+        };
         // SAFETY: in the child; see above.
-        unsafe { exec_child(&path, &argv_ptrs, envp_ptrs.as_deref(), stdin_read.as_raw_fd(), report_write.as_raw_fd()) }
+        unsafe { exec_child(&path, &argv_ptrs, envp_ptrs.as_deref(), fds) }
     }
-    let pid = pid as i32;
-    drop(stdin_read);
-    drop(report_write);
-    let mut report = File::from(report_read);
-    let mut errno = [0u8; 4];
-    let mut got = 0;
-    while got < errno.len() {
-        match report.read(&mut errno[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+    Ok(Held {
+        pid: pid as i32,
+        stdin: File::from(stdin_write),
+        gate: File::from(gate_write),
+        report: File::from(report_read),
+    })
+}
+
+impl Held {
+    /// Lets the child exec; its start once the exec succeeded, else why it failed (the child
+    /// has then exited and is reaped).
+    pub fn release(self) -> io::Result<Started> {
+        let Held { pid, stdin, mut gate, mut report } = self;
+        let opened = gate.write_all(&[1]);
+        drop(gate);
+        let mut errno = [0u8; 4];
+        let mut got = 0;
+        while got < errno.len() {
+            match report.read(&mut errno[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
+        if got == 0 && opened.is_ok() {
+            return Ok(Started { pid, stdin });
+        }
+        // It did not exec: it has exited (or exits now, its gate closed); no zombie is left.
+        reap(pid);
+        Err(match opened {
+            Err(e) => e,
+            Ok(()) => {
+                let raw = io::Error::from_raw_os_error(i32::from_ne_bytes(errno));
+                io::Error::new(raw.kind(), format!("exec failed: {raw}"))
+            }
+        })
     }
-    if got == 0 {
-        return Ok(Started { pid, stdin: File::from(stdin_write) });
+
+    /// The start is off: the child exits without its exec, and is reaped.
+    pub fn abandon(self) {
+        let pid = self.pid;
+        drop(self);
+        reap(pid);
     }
-    // The exec failed: the child has exited; reap it so no zombie is left.
+}
+
+fn reap(pid: i32) {
     let mut status = 0;
     // SAFETY: waiting for our own child.
     unsafe { libc::waitpid(pid, &mut status, 0) };
-    let raw = io::Error::from_raw_os_error(i32::from_ne_bytes(errno));
-    Err(io::Error::new(raw.kind(), format!("exec failed: {raw}")))
+}
+
+/// The descriptors the cloned child uses before its exec.
+struct ChildFds {
+    stdin: i32,
+    report: i32,
+    /// Read once: a byte is the go, end of file the end.
+    gate: i32,
+    /// The child's copy of the gate's write end, closed first: else the end of file that calls
+    /// the start off would never come.
+    gate_write: i32,
 }
 
 /// The child's side: stdin from the pipe, default signal state, exec; on failure the errno
@@ -158,9 +226,19 @@ unsafe fn exec_child(
     path: &CString,
     argv: &[*const libc::c_char],
     envp: Option<&[*const libc::c_char]>,
-    stdin: i32,
-    report: i32,
+    fds: ChildFds,
 ) -> ! {
+    libc::close(fds.gate_write);
+    let mut go = 0u8;
+    loop {
+        match libc::read(fds.gate, (&mut go as *mut u8).cast(), 1) {
+            1 => break,
+            n if n < 0 && *libc::__errno_location() == libc::EINTR => {}
+            // The start was called off: nothing of the program runs.
+            _ => libc::_exit(126),
+        }
+    }
+    let (stdin, report) = (fds.stdin, fds.report);
     let mut none: libc::sigset_t = std::mem::zeroed();
     libc::sigemptyset(&mut none);
     libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
@@ -224,13 +302,19 @@ mod tests {
         assert!(unsupported(&io::Error::from_raw_os_error(libc::ENOSYS)));
     }
 
+    /// A fresh cgroup for this test process (`prefix-PID`) and its descriptor.
+    fn test_group(prefix: &str) -> (PathBuf, OwnedFd) {
+        let parent = super::super::cgroup::prepare_parent().unwrap_or_else(|e| panic!("{e}"));
+        let group = super::super::cgroup::create(&parent, &format!("{prefix}-{}", std::process::id())).unwrap();
+        let fd = open_group(&group).unwrap();
+        (group, fd)
+    }
+
     #[test]
     #[ignore = "needs a writable cgroup v2 (baton-testkit's cgroup2)"]
     fn cgroup2_the_agent_is_born_in_its_group_and_reads_its_stdin() {
         use std::io::Write;
-        let parent = super::super::cgroup::prepare_parent().unwrap_or_else(|e| panic!("{e}"));
-        let group = super::super::cgroup::create(&parent, &format!("baton-clone-{}", std::process::id())).unwrap();
-        let fd = open_group(&group).unwrap();
+        let (group, fd) = test_group("baton-clone");
         let out = std::env::temp_dir().join(format!("baton-clone-{}.out", std::process::id()));
         // The shell's own cgroup line, then its stdin: what a first instruction sees.
         let script = format!("cat /proc/self/cgroup > {0}; cat >> {0}", out.display());
@@ -254,6 +338,35 @@ mod tests {
         let missing = spawn(&fd, "/no/such/program", &[], None).unwrap_err();
         assert_eq!(missing.kind(), io::ErrorKind::NotFound);
         assert!(!unsupported(&missing));
+        drop(fd);
+        super::super::cgroup::end(&group).unwrap();
+    }
+
+    #[test]
+    #[ignore = "needs a writable cgroup v2 (baton-testkit's cgroup2)"]
+    fn cgroup2_a_held_agent_runs_nothing_until_released_and_nothing_at_all_when_abandoned() {
+        let (group, fd) = test_group("baton-held");
+        let marker = |n: u32| std::env::temp_dir().join(format!("baton-held-{}-{n}", std::process::id()));
+        let touching = |n: u32| vec!["-c".to_string(), format!("touch {}", marker(n).display())];
+
+        let abandoned = hold(&fd, "sh", &touching(1), None).unwrap();
+        // Cloned: a member of its group already, but its program has not run.
+        assert!(super::super::cgroup::members(&group).contains(&abandoned.pid));
+        let pid = abandoned.pid;
+        abandoned.abandon();
+        // SAFETY: probing a pid this test reaped: signal 0 only checks it exists.
+        assert_eq!(unsafe { libc::kill(pid, 0) }, -1, "the abandoned child is gone");
+        assert!(!marker(1).exists(), "nothing of the program ran");
+
+        let released = hold(&fd, "sh", &touching(2), None).unwrap();
+        assert!(!marker(2).exists());
+        let started = released.release().unwrap();
+        let mut status = 0;
+        // SAFETY: waiting for the child this test started.
+        assert_eq!(unsafe { libc::waitpid(started.pid, &mut status, 0) }, started.pid);
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+        assert!(marker(2).exists(), "released, it ran");
+        let _ = std::fs::remove_file(marker(2));
         drop(fd);
         super::super::cgroup::end(&group).unwrap();
     }

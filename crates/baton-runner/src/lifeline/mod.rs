@@ -6,8 +6,11 @@
 //! new process group, spawns it. The supervisor is forked by the runner's supervisor
 //! [`host`] (cheap), or — should the host fail — exec'd by the runner as
 //! `baton __supervise [--cgroup DIR] --grace-ms N -- AGENT ARGS…`; either way it runs
-//! [`supervise`]. The runner writes the prompt to the supervisor's stdin as `<length>\n<bytes>`
-//! and then keeps the pipe open — the lifeline.
+//! [`supervise`]. The runner writes the prompt to the supervisor's stdin as `<length>\n<bytes>`,
+//! then one [`GO`] byte once the attempt's start is recorded, and then keeps the pipe open —
+//! the lifeline. No agent starts before its go: the supervisor may clone it into its cgroup
+//! meanwhile (the fork overlaps the runner's write), but holds it before its `execve`, and an
+//! end of file instead of the go calls the start off.
 //!
 //! The supervisor is a child subreaper (see [`crate::containment`]): whatever the agent starts,
 //! even a daemon that left its session, stays its descendant. With `--cgroup`, the agent also
@@ -46,6 +49,11 @@ pub const SUBCOMMAND: &str = "__supervise";
 /// Exit code and stderr marker when the agent program does not exist.
 pub const NOT_FOUND_EXIT: i32 = 127;
 pub const NOT_FOUND_MARKER: &str = "baton-supervise: not found: ";
+/// What the runner writes after the prompt once the attempt's start is recorded: the agent may
+/// start.
+pub const GO: u8 = b'g';
+/// Exit code when the runner called the start off (or went away) before its go.
+const NOT_STARTED_EXIT: i32 = 125;
 /// Between SIGTERM and SIGKILL unless the runner says otherwise.
 const DEFAULT_GRACE: Duration = Duration::from_secs(3);
 /// How long the final SIGKILL sweep keeps looking for processes forked meanwhile.
@@ -99,7 +107,7 @@ impl Options {
     }
 }
 
-/// Frames the prompt for the supervisor's stdin.
+/// Frames the prompt for the supervisor's stdin (the [`GO`] follows once the start is recorded).
 pub fn frame_prompt(prompt: &[u8]) -> Vec<u8> {
     let mut framed = format!("{}\n", prompt.len()).into_bytes();
     framed.extend_from_slice(prompt);
@@ -161,15 +169,35 @@ pub fn supervise(args: &[String], env: Option<&[(OsString, OsString)]>) -> Ended
     if let Err(e) = sweep::become_subreaper() {
         eprintln!("baton-supervise: cannot become a subreaper ({e}); processes that detach may survive");
     }
-    // Unbuffered: what follows the prompt on the lifeline is read by the loop, from the same fd.
-    let prompt = match read_prompt(&mut io::stdin().lock()) {
+    // After the go the lifeline carries nothing but its end of file, which the loop polls the
+    // same fd for: nothing it needs can be left behind in this reader's buffer.
+    let mut lifeline = io::stdin().lock();
+    let prompt = match read_prompt(&mut lifeline) {
         Ok(prompt) => prompt,
         Err(e) => {
             eprintln!("baton-supervise: cannot read the prompt from the runner: {e}");
             return Ended::Code(2);
         }
     };
-    let (agent, stdin) = match spawn_agent(program, agent_args, options.cgroup.as_deref(), env) {
+    let group = options.cgroup.as_deref();
+    // Cloned now, while the runner records the start; exec'd only after the go.
+    let held = hold_agent(program, agent_args, group, env);
+    if !read_go(&mut lifeline) {
+        if let Ok(Some(held)) = held {
+            held.abandon();
+        }
+        if let Some(group) = group {
+            let _ = cgroup::end(group);
+        }
+        eprintln!("baton-supervise: the runner called the start off; {program} was not started");
+        return Ended::Code(NOT_STARTED_EXIT);
+    }
+    let started = match held {
+        Ok(Some(held)) => held.release().map(|started| (started.pid, Some(started.stdin))),
+        Ok(None) => spawn_forked(program, agent_args, group, env),
+        Err(e) => Err(e),
+    };
+    let (agent, stdin) = match started {
         Ok(started) => started,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             eprintln!("{NOT_FOUND_MARKER}{program}");
@@ -188,24 +216,58 @@ pub fn supervise(args: &[String], env: Option<&[(OsString, OsString)]>) -> Ended
     Ended::Agent(Supervision::new(tree, grace, agent, signals, prompt, stdin).run())
 }
 
-/// Starts the agent with stop signals unblocked again and, with a cgroup, inside it before the
-/// agent's own code runs: born there through `clone3` (see [`clone_into`]), or — where the
-/// kernel or a seccomp filter refuses that — joining it between fork and exec. `env`, when
-/// given, is the agent's whole environment (else it inherits this process's). Its process id
-/// and the write end of its stdin.
+/// [`hold_agent`] and its release at once, or [`spawn_forked`]: what [`supervise`] does around
+/// the go, for the tests.
+#[cfg(test)]
 fn spawn_agent(
     program: &str,
     args: &[String],
     group: Option<&Path>,
     env: Option<&[(OsString, OsString)]>,
 ) -> io::Result<(i32, Option<std::fs::File>)> {
-    if let Some(group) = group {
-        match clone_into::spawn(&clone_into::open_group(group)?, program, args, env) {
-            Ok(started) => return Ok((started.pid, Some(started.stdin))),
-            Err(e) if clone_into::unsupported(&e) => {}
-            Err(e) => return Err(e),
-        }
+    match hold_agent(program, args, group, env)? {
+        Some(held) => held.release().map(|started| (started.pid, Some(started.stdin))),
+        None => spawn_forked(program, args, group, env),
     }
+}
+
+/// The agent starts with stop signals unblocked again and, with a cgroup, inside it before its
+/// own code runs: born there through `clone3` (see [`clone_into`]), or — where the kernel or a
+/// seccomp filter refuses that — joining it between fork and exec ([`spawn_forked`]). `env`,
+/// when given, is the agent's whole environment (else it inherits this process's).
+///
+/// This is the first way: the agent cloned into its cgroup and held before its exec, when it
+/// has a cgroup and the kernel offers `clone3` into it; `None` when it is to be forked at its
+/// start instead.
+fn hold_agent(
+    program: &str,
+    args: &[String],
+    group: Option<&Path>,
+    env: Option<&[(OsString, OsString)]>,
+) -> io::Result<Option<clone_into::Held>> {
+    let Some(group) = group else { return Ok(None) };
+    match clone_into::hold(&clone_into::open_group(group)?, program, args, env) {
+        Ok(held) => Ok(Some(held)),
+        Err(e) if clone_into::unsupported(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads the runner's go; `false` at end of file (the runner is gone, or called the start
+/// off) or on anything else.
+fn read_go(input: &mut impl BufRead) -> bool {
+    let mut byte = [0u8; 1];
+    matches!(input.read_exact(&mut byte), Ok(())) && byte[0] == GO
+}
+
+/// The agent started without `clone3` (see [`hold_agent`]): a fork, joining the cgroup (if any)
+/// before the exec. Its process id and the write end of its stdin.
+fn spawn_forked(
+    program: &str,
+    args: &[String],
+    group: Option<&Path>,
+    env: Option<&[(OsString, OsString)]>,
+) -> io::Result<(i32, Option<std::fs::File>)> {
     let mut command = Command::new(program);
     command.args(args).stdin(Stdio::piped());
     if let Some(env) = env {

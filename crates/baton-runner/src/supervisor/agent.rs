@@ -1,7 +1,7 @@
 //! Starting an attempt's agent: its own process group (through the lifeline when there is one,
 //! in a cgroup of its own when the runner contains attempts in cgroups), its start recorded
-//! under the claim's token, the prompt fed to stdin and stderr drained into a bounded tail —
-//! each pipe on its own task, so a slow agent never stalls the supervisor.
+//! under the claim's token before it may run, the prompt fed to stdin and stderr drained into a
+//! bounded tail — each pipe on its own task, so a slow agent never stalls the supervisor.
 
 use super::{SetupError, Shared};
 use crate::containment::{cgroup, Containment};
@@ -105,7 +105,13 @@ pub(super) async fn start(
         prompt: Some(prompt.to_string()),
         prompt_dictionary: Some(crate::templates::prompt_dictionary()),
     };
+    // Through the lifeline the prompt goes at once, so the supervisor can clone the agent while
+    // the start is recorded; the agent execs only after the go that follows the record.
+    let framed = shared.lifeline.is_some();
+    let feed = framed.then(|| feed_framed(&mut child, prompt)).flatten();
     if !shared.store.record_start(&job.id, claim.token, &start).await? {
+        // No go: the supervisor calls the start off. The group is killed all the same.
+        drop(feed);
         process::signal_group(pgid, libc::SIGKILL);
         // Gone before the job's assignment may go on (a cancel waits for this stop).
         let _ = child.wait().await;
@@ -114,7 +120,11 @@ pub(super) async fn start(
         }
         return Ok(Started::LeaseGone);
     }
-    let lifeline_hold = feed_prompt(&mut child, prompt, shared.lifeline.is_some());
+    let lifeline_hold = match feed {
+        Some(feed) => feed.go(),
+        None if framed => None,
+        None => feed_plain(&mut child, prompt),
+    };
     let stderr = drain_stderr(&mut child);
     let Some(stdout) = child.stdout.take() else { return Ok(Started::Refused(SetupError::NoStdout)) };
     Ok(Started::Running(Box::new(Agent { child, pgid, cgroup: group, stdout, stderr, lifeline_hold })))
@@ -131,24 +141,48 @@ pub(super) async fn end_cgroup(group: PathBuf) {
     }
 }
 
-/// Writes the prompt to the agent's stdin on a task of its own: an agent that reads its prompt
-/// slowly must not stall the supervisor. Through the lifeline (`framed`) the pipe then stays
-/// open until the returned sender is dropped; without it, stdin is closed right after the prompt.
-fn feed_prompt(child: &mut AgentChild, prompt: &str, framed: bool) -> Option<oneshot::Sender<()>> {
+/// The lifeline being written on a task of its own (a supervisor that reads slowly must not
+/// stall the attempt): the prompt at once, the go once [`Feed::go`] is called. Dropped without
+/// the go, the lifeline closes and the supervisor calls the start off.
+struct Feed {
+    go: oneshot::Sender<()>,
+    hold: oneshot::Sender<()>,
+}
+
+impl Feed {
+    /// Sends the go. The lifeline then stays open until the returned sender is dropped.
+    fn go(self) -> Option<oneshot::Sender<()>> {
+        self.go.send(()).ok().map(|()| self.hold)
+    }
+}
+
+fn feed_framed(child: &mut AgentChild, prompt: &str) -> Option<Feed> {
     let mut stdin = child.stdin.take()?;
-    let (hold, release) = oneshot::channel::<()>();
-    let prompt = prompt.to_string();
+    let ((go, gone), (hold, release)) = (oneshot::channel::<()>(), oneshot::channel::<()>());
+    let framed = crate::lifeline::frame_prompt(prompt.as_bytes());
     tokio::spawn(async move {
-        if framed {
-            let _ = stdin.write_all(&crate::lifeline::frame_prompt(prompt.as_bytes())).await;
+        let _ = stdin.write_all(&framed).await;
+        let _ = stdin.flush().await;
+        if gone.await.is_ok() {
+            let _ = stdin.write_all(&[crate::lifeline::GO]).await;
             let _ = stdin.flush().await;
             let _ = release.await;
-        } else {
-            let _ = stdin.write_all(prompt.as_bytes()).await;
         }
         let _ = stdin.shutdown().await;
     });
-    Some(hold)
+    Some(Feed { go, hold })
+}
+
+/// Without a lifeline the agent itself reads stdin: the prompt, then end of file, written only
+/// once the start is recorded.
+fn feed_plain(child: &mut AgentChild, prompt: &str) -> Option<oneshot::Sender<()>> {
+    let mut stdin = child.stdin.take()?;
+    let prompt = prompt.to_string();
+    tokio::spawn(async move {
+        let _ = stdin.write_all(prompt.as_bytes()).await;
+        let _ = stdin.shutdown().await;
+    });
+    None
 }
 
 /// Keeps the last [`STDERR_TAIL`] bytes of the agent's stderr, for its error message.

@@ -91,8 +91,11 @@ pub(super) async fn run(
     let start = AttemptStart { agent, git_head_before: None, ..Default::default() };
     let mut stdin = child.stdin.take();
     if let (Some(input), true) = (stdin.as_mut(), shared.lifeline.is_some()) {
-        // The lifeline reads an (empty) prompt first; the pipe then stays open until the end.
-        let _ = input.write_all(&lifeline::frame_prompt(b"")).await;
+        // The lifeline reads an (empty) prompt and the go first; the pipe then stays open until
+        // the end. The setup starts at once: it is the worktree's, no agent's.
+        let mut framed = lifeline::frame_prompt(b"");
+        framed.push(lifeline::GO);
+        let _ = input.write_all(&framed).await;
         let _ = input.flush().await;
     } else {
         stdin = None;

@@ -7,8 +7,8 @@ use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 
-/// Runs the supervisor on `script`, writes the framed `prompt` and holds the lifeline open until
-/// the supervisor ends; its status and stdout.
+/// Runs the supervisor on `script`, writes the framed `prompt` and the go, and holds the lifeline
+/// open until the supervisor ends; its status and stdout.
 fn supervise(script: &str, prompt: &str) -> (std::process::ExitStatus, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
         .args(["__supervise", "--grace-ms", "2000", "--", "sh", "-c", script])
@@ -17,7 +17,7 @@ fn supervise(script: &str, prompt: &str) -> (std::process::ExitStatus, String) {
         .spawn()
         .unwrap();
     let mut lifeline = child.stdin.take().unwrap();
-    lifeline.write_all(format!("{}\n{prompt}", prompt.len()).as_bytes()).unwrap();
+    lifeline.write_all(format!("{}\n{prompt}g", prompt.len()).as_bytes()).unwrap();
     lifeline.flush().unwrap();
     // The lifeline stays open until the supervisor ended: closing it would stop the agent.
     let mut out = String::new();
@@ -40,18 +40,35 @@ fn an_agent_killed_by_a_signal_is_reported_by_that_signal() {
     assert_eq!(status.signal(), Some(libc::SIGUSR1), "{status:?}");
 }
 
-#[test]
-fn a_missing_agent_program_exits_127() {
-    let out = Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(["__supervise", "--", "baton-no-such-agent-program"])
+/// Runs `baton __supervise ARGS…`, writes `lifeline` to its stdin and closes it; its output.
+fn supervise_with(args: &[&str], lifeline: &[u8]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_baton"))
+        .arg("__supervise")
+        .args(args)
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .and_then(|mut child| {
-            child.stdin.take().unwrap().write_all(b"0\n")?;
+            child.stdin.take().unwrap().write_all(lifeline)?;
             child.wait_with_output()
         })
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_missing_agent_program_exits_127() {
+    let out = supervise_with(&["--", "baton-no-such-agent-program"], b"0\ng");
     assert_eq!(out.status.code(), Some(127));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not found: baton-no-such-agent-program"));
+}
+
+#[test]
+fn without_the_go_the_agent_never_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    // The prompt, then the runner gone (or its start not recorded): no go.
+    let out = supervise_with(&["--", "sh", "-c", &format!("touch {}", marker.display())], b"5\nhello");
+    assert_eq!(out.status.code(), Some(125));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the runner called the start off"));
+    assert!(!marker.exists(), "the agent never ran");
 }
