@@ -4,7 +4,7 @@
 //! leave those running and editing the repository. Every agent therefore leads a new process
 //! group, and stopping means SIGTERM to the group, then SIGKILL after a grace period.
 
-use crate::lifeline::client::{Host, Status};
+use crate::lifeline::client::{Forked, Host, Request, Status};
 use crate::lifeline::Options;
 use std::ffi::OsString;
 use std::io;
@@ -45,6 +45,14 @@ impl AgentChild {
     }
 }
 
+/// The lifeline supervisor an agent runs under: the runner's supervisor host, the supervisor's
+/// options, and the supervisor the host forked already when the caller asked for it early.
+pub struct Supervisor<'a> {
+    pub host: &'a Host,
+    pub options: &'a Options,
+    pub forked: Option<Forked>,
+}
+
 /// Spawns `argv` with piped stdin/stdout/stderr in a new process group — through the lifeline
 /// supervisor when given, see [`crate::lifeline`]: forked by the runner's supervisor host, or,
 /// should the host fail, the baton binary exec'd with the supervisor's options. The runner's
@@ -54,12 +62,16 @@ pub fn spawn(
     cwd: &Path,
     env: &[(String, String)],
     env_remove: &[String],
-    supervisor: Option<(&Host, &Options)>,
+    supervisor: Option<Supervisor<'_>>,
 ) -> io::Result<AgentChild> {
     let (program, args) =
         argv.split_first().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
     // The host, like `baton __supervise`, takes UTF-8 arguments: a cgroup path that is not goes
     // the exec'd way, whose supervisor refuses it with a message.
+    let (supervisor, forked) = match supervisor {
+        Some(Supervisor { host, options, forked }) => (Some((host, options)), forked),
+        None => (None, None),
+    };
     let hosted = supervisor.and_then(|(host, options)| {
         let mut supervise: Vec<String> =
             options.to_args().into_iter().skip(1).map(OsString::into_string).collect::<Result<_, _>>().ok()?;
@@ -67,8 +79,16 @@ pub fn spawn(
         supervise.extend(args.iter().cloned());
         Some((host, supervise))
     });
-    if let Some((host, supervise)) = hosted {
-        match host.spawn(supervise, cwd.to_path_buf(), environment(env, env_remove)) {
+    if let Some((host, args)) = hosted {
+        let request = Request { args, cwd: cwd.to_path_buf(), env: environment(env, env_remove) };
+        let started = match forked {
+            Some(forked) => forked.start(&request).or_else(|e| {
+                tracing::warn!("the supervisor forked for this attempt is gone ({e}); forking another");
+                host.spawn(&request)
+            }),
+            None => host.spawn(&request),
+        };
+        match started {
             Ok(forked) => {
                 return Ok(AgentChild {
                     stdin: Some(forked.stdin),
@@ -214,7 +234,8 @@ mod tests {
         let options = Options { cgroup: None, grace: Some(std::time::Duration::from_millis(100)) };
         let argv = vec!["agent".to_string()];
         for _ in 0..2 {
-            let mut child = spawn(&argv, Path::new("/"), &[], &[], Some((&host, &options))).expect("spawned");
+            let supervisor = Supervisor { host: &host, options: &options, forked: None };
+            let mut child = spawn(&argv, Path::new("/"), &[], &[], Some(supervisor)).expect("spawned");
             assert_eq!(child.wait().await.unwrap().code(), Some(1));
         }
     }

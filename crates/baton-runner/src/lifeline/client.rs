@@ -1,16 +1,21 @@
 //! The runner's end of its supervisor [`host`](super::host): the host started with the runner
-//! (or by the first attempt that finds none), one request per attempt, and the handle of a
+//! (or by the first attempt that finds none), one fork per attempt, and the handle of a
 //! supervisor the runner did not fork itself.
+//!
+//! A fork ([`Host::fork`]) and its start ([`Forked::start`], which tells the supervisor what to
+//! run) are two steps, so the runner can ask for the fork when it claims a job and prepare the
+//! attempt meanwhile; [`Host::spawn`] does both at once.
 //!
 //! A host that died or stopped answering is replaced once per request; when even a fresh one
 //! fails, the request fails and the caller starts `baton __supervise` itself (the same
 //! supervisor, exec'd), so an attempt never depends on the host being healthy.
 
 use super::host::SUBCOMMAND;
-use super::wire::{self, Pipes, Request};
+pub use super::wire::Request;
+use super::wire::{self, Pipes};
 use crate::containment::clone_into::pipe;
-use std::ffi::OsString;
 use std::io;
+use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -98,13 +103,18 @@ impl Host {
         &self.baton
     }
 
-    /// Has the host fork the supervisor for one attempt (`args` as `baton __supervise` takes
-    /// them, the agent's folder and its whole environment). Must run inside the runtime: the
-    /// pipes are registered with it. A host that is gone or silent is replaced and asked once
-    /// more, with new pipes: should the old one have forked after all, that supervisor finds
-    /// its lifeline closed and stops at once.
-    pub fn spawn(&self, args: Vec<String>, cwd: PathBuf, env: Vec<(OsString, OsString)>) -> io::Result<Supervised> {
-        let body = Request { args, cwd, env }.encode();
+    /// Has the host fork the supervisor for one attempt and starts it on `request`. Must run
+    /// inside the runtime: the pipes are registered with it.
+    pub fn spawn(&self, request: &Request) -> io::Result<Supervised> {
+        self.fork()?.start(request)
+    }
+
+    /// Has the host fork a supervisor that waits for its [`Forked::start`]. Blocks until the
+    /// host answers (a fraction of a millisecond): run it off the runtime's threads when that
+    /// matters. A host that is gone or silent is replaced and asked once more, with new pipes:
+    /// should the old one have forked after all, that supervisor finds its lifeline closed and
+    /// ends at once.
+    pub fn fork(&self) -> io::Result<Forked> {
         let mut connection = self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut fresh = false;
         loop {
@@ -115,8 +125,8 @@ impl Host {
                     connection.insert(self.start()?)
                 }
             };
-            match ask(live, &body) {
-                Ok(supervised) => return Ok(supervised),
+            match ask(live) {
+                Ok(forked) => return Ok(forked),
                 Err(Failure::Refused(e)) => return Err(e),
                 Err(Failure::HostGone(e)) => {
                     if let Some(failed) = connection.take() {
@@ -153,27 +163,59 @@ enum Failure {
     HostGone(io::Error),
 }
 
-/// One request on `live` with pipes of its own.
-fn ask(live: &Connection, body: &[u8]) -> Result<Supervised, Failure> {
+/// One fork on `live` with pipes of its own.
+fn ask(live: &Connection) -> Result<Forked, Failure> {
     let (lifeline_read, lifeline_write) = pipe().map_err(Failure::Refused)?;
     let (stdout_read, stdout_write) = pipe().map_err(Failure::Refused)?;
     let (stderr_read, stderr_write) = pipe().map_err(Failure::Refused)?;
     let (status_read, status_write) = pipe().map_err(Failure::Refused)?;
     let pipes = Pipes { lifeline: lifeline_read, stdout: stdout_write, stderr: stderr_write, status: status_write };
-    wire::send(live.socket.as_fd(), body, &pipes).map_err(Failure::HostGone)?;
+    wire::send(live.socket.as_fd(), &pipes).map_err(Failure::HostGone)?;
     let pid = wire::read_answer(live.socket.as_fd()).map_err(Failure::HostGone)?.map_err(Failure::Refused)?;
     // The supervisor holds the other ends now: ours close, so end of file means its end.
     drop(pipes);
-    let registered = || -> io::Result<Supervised> {
+    Ok(Forked {
+        pid: pid as u32,
+        lifeline: lifeline_write,
+        stdout: stdout_read,
+        stderr: stderr_read,
+        status: status_read,
+    })
+}
+
+/// A supervisor forked by the host that waits, reading its lifeline, for what to run. Dropped
+/// unstarted, its lifeline closes and it ends without starting anything.
+pub struct Forked {
+    pid: u32,
+    lifeline: OwnedFd,
+    stdout: OwnedFd,
+    stderr: OwnedFd,
+    status: OwnedFd,
+}
+
+impl Forked {
+    /// The supervisor's process id, which leads the attempt's process group.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Tells the supervisor what to run and hands over its pipes, registered with the
+    /// runtime (so this must run inside it). The request is the lifeline's first bytes, written
+    /// before the pipe goes non-blocking: it fits the pipe's buffer unless the environment is
+    /// huge, and the supervisor is reading it already. A supervisor that is gone (the write
+    /// fails) is an error: the caller starts another.
+    pub fn start(self, request: &Request) -> io::Result<Supervised> {
+        let Forked { pid, lifeline, stdout, stderr, status } = self;
+        let mut lifeline = std::fs::File::from(lifeline);
+        lifeline.write_all(&request.frame())?;
         Ok(Supervised {
-            pid: pid as u32,
-            stdin: pipe::Sender::from_owned_fd(lifeline_write)?,
-            stdout: pipe::Receiver::from_owned_fd(stdout_read)?,
-            stderr: pipe::Receiver::from_owned_fd(stderr_read)?,
-            status: Status { pipe: pipe::Receiver::from_owned_fd(status_read)?, read: [0; 4], len: 0, ended: None },
+            pid,
+            stdin: pipe::Sender::from_owned_fd(OwnedFd::from(lifeline))?,
+            stdout: pipe::Receiver::from_owned_fd(stdout)?,
+            stderr: pipe::Receiver::from_owned_fd(stderr)?,
+            status: Status { pipe: pipe::Receiver::from_owned_fd(status)?, read: [0; 4], len: 0, ended: None },
         })
-    };
-    registered().map_err(Failure::Refused)
+    }
 }
 
 /// The supervisor's exit status, from its status pipe.

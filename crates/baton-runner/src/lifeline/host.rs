@@ -3,12 +3,16 @@
 //! Exec'ing the `baton` binary for every attempt costs about 2 ms of CPU — loading and
 //! relocating a large binary, hundreds of page faults — more than a no-op agent itself. A fork
 //! of a process that paid that once costs a fraction. So the runner starts
-//! `baton __supervise-host` once, with a Unix socket as its stdin; for each attempt it sends a
-//! [`wire::Request`] with four pipe ends, and the host forks. The child becomes the attempt's
-//! supervisor exactly as `baton __supervise` would be: leader of a new process group, a child
-//! subreaper, the lifeline on its stdin, the agent's stdout and stderr as its own. Since the
-//! runner is not its parent, it reports its end through the status pipe instead of an exit
-//! status: the raw wait status, four bytes, written once the whole tree is gone.
+//! `baton __supervise-host` once, with a Unix socket as its stdin; for each attempt it sends four
+//! pipe ends, and the host forks. The child becomes the attempt's supervisor exactly as
+//! `baton __supervise` would be: leader of a new process group, a child subreaper, the lifeline
+//! on its stdin, the agent's stdout and stderr as its own. It reads what to run, a
+//! [`wire::Request`], from the lifeline before the prompt, so the runner asks for the fork as
+//! soon as it claims a job and sends the command line once it has prepared one: the fork is off
+//! the pickup's critical path. A lifeline that ends before its request is an attempt called off
+//! (its preparation failed): the child ends without a word. Since the runner is not its parent,
+//! it reports its end through the status pipe instead of an exit status: the raw wait status,
+//! four bytes, written once the whole tree is gone.
 //!
 //! The host never starts a thread, so a forked child may run ordinary Rust code: no other
 //! thread can have held a lock at the fork. It reaps its children itself, before each request
@@ -19,7 +23,7 @@
 //! that dies takes nothing with it: every supervisor it forked is tied to the runner by its own
 //! lifeline, as before.
 
-use super::wire::{self, Pipes, Request};
+use super::wire::{self, Pipes};
 use super::Ended;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd};
@@ -33,8 +37,8 @@ pub fn main() -> i32 {
     let socket = stdin.as_fd();
     loop {
         reap(libc::WNOHANG);
-        let (request, pipes) = match wire::receive(socket) {
-            Ok(Some(received)) => received,
+        let pipes = match wire::receive(socket) {
+            Ok(Some(pipes)) => pipes,
             Ok(None) => {
                 reap(0);
                 return 0;
@@ -44,7 +48,7 @@ pub fn main() -> i32 {
                 return 1;
             }
         };
-        let pid = fork_supervisor(request, pipes);
+        let pid = fork_supervisor(pipes);
         if let Err(e) = wire::answer(socket, pid) {
             let _ = writeln!(io::stderr(), "baton-supervise-host: cannot answer the runner: {e}");
             return 1;
@@ -54,11 +58,11 @@ pub fn main() -> i32 {
 
 /// Forks the attempt's supervisor; its process id, or the negated errno of the fork. The
 /// parent's copies of the pipes close when `pipes` drops here.
-fn fork_supervisor(request: Request, pipes: Pipes) -> i32 {
+fn fork_supervisor(pipes: Pipes) -> i32 {
     // SAFETY: this process has one thread, so the child may go on running Rust code.
     match unsafe { libc::fork() } {
         0 => {
-            run_child(request, pipes);
+            run_child(pipes);
             // SAFETY: ending the forked child without the host's exit handlers: there is nothing
             // buffered to flush (the supervisor writes to stderr only), and the status is sent.
             unsafe { libc::_exit(0) }
@@ -68,9 +72,9 @@ fn fork_supervisor(request: Request, pipes: Pipes) -> i32 {
     }
 }
 
-/// The forked child: becomes the supervisor of `request` and reports its end through the
-/// status pipe (the runner reads that, not the child's exit code).
-fn run_child(request: Request, pipes: Pipes) {
+/// The forked child: reads its request from the lifeline, becomes its supervisor and reports
+/// its end through the status pipe (the runner reads that, not the child's exit code).
+fn run_child(pipes: Pipes) {
     // SAFETY: in the single-threaded child: leading a new process group, and moving the pipes onto stdin (replacing the
     // host's socket), stdout and stderr (dup2 clears close-on-exec on the copies; the originals
     // close when they drop).
@@ -82,19 +86,32 @@ fn run_child(request: Request, pipes: Pipes) {
     };
     let Pipes { lifeline, stdout, stderr, status } = pipes;
     drop((lifeline, stdout, stderr));
-    let ended = if !moved {
-        Ended::Code(126)
-    } else if let Err(e) = std::env::set_current_dir(&request.cwd) {
-        let _ = writeln!(io::stderr(), "baton-supervise: cannot enter {}: {e}", request.cwd.display());
-        Ended::Code(126)
-    } else {
-        super::supervise(&request.args, Some(&request.env))
-    };
+    let ended = if moved { read_and_supervise() } else { Ended::Code(126) };
     let raw = ended.wait_status().to_le_bytes();
     // SAFETY: writing our own buffer to the status pipe we own; the runner reads four bytes.
     unsafe {
         libc::write(status.as_raw_fd(), raw.as_ptr().cast(), raw.len());
     }
+}
+
+/// Reads the request at the start of the lifeline (stdin now) and supervises it. The request is
+/// read through the process's buffered stdin, which the supervisor goes on reading the prompt
+/// from: nothing read ahead is lost.
+fn read_and_supervise() -> Ended {
+    let request = match wire::read_request(&mut io::stdin().lock()) {
+        Ok(Some(request)) => request,
+        // Called off before it had a command line: nothing ran, and nobody is listening.
+        Ok(None) => return Ended::Code(super::NOT_STARTED_EXIT),
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "baton-supervise: cannot read the request from the runner: {e}");
+            return Ended::Code(2);
+        }
+    };
+    if let Err(e) = std::env::set_current_dir(&request.cwd) {
+        let _ = writeln!(io::stderr(), "baton-supervise: cannot enter {}: {e}", request.cwd.display());
+        return Ended::Code(126);
+    }
+    super::supervise(&request.args, Some(&request.env))
 }
 
 /// Reaps the supervisors that ended (`WNOHANG`), or all of them, waiting (`0`).

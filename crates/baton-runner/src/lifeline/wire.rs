@@ -1,22 +1,29 @@
-//! What the runner sends its supervisor host for one attempt, and how: one length-prefixed
-//! message on a Unix stream socket, with the attempt's four pipe ends passed alongside it
-//! (`SCM_RIGHTS`), answered by the forked supervisor's process id.
+//! How the runner asks its supervisor host for one attempt's supervisor, and how that
+//! supervisor learns what to run.
 //!
-//! The message is bytes, not text: the environment the agent inherits may hold values that are
-//! not UTF-8, and the host passes them on as they are.
+//! The fork request is one byte on a Unix stream socket with the attempt's four pipe ends passed
+//! alongside it (`SCM_RIGHTS`), answered by the forked supervisor's process id. What the
+//! supervisor runs — its arguments, folder and environment, a [`Request`] — follows on the
+//! lifeline, the first thing on it (before the prompt): so the runner can have the supervisor
+//! forked while it still prepares the attempt, and tell it the command line once it has one.
+//!
+//! The request is bytes, not text: the environment the agent inherits may hold values that are
+//! not UTF-8, and the supervisor passes them on as they are.
 
 use std::ffi::{OsStr, OsString};
-use std::io;
+use std::io::{self, Read};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
-/// The pipe ends a request carries, in this order.
+/// The pipe ends a fork request carries, in this order.
 pub const FDS: usize = 4;
+/// The byte a fork request is.
+const FORK: u8 = b'f';
 /// A request larger than this is refused (an environment or command line gone wrong).
 const MAX_MESSAGE: usize = 16 * 1024 * 1024;
 
-/// One attempt's supervisor, as `baton __supervise` would be started.
+/// What one attempt's supervisor runs, as `baton __supervise` would be started.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     /// The supervisor's arguments: its options, `--`, the agent's command line.
@@ -26,7 +33,7 @@ pub struct Request {
     pub env: Vec<(OsString, OsString)>,
 }
 
-/// The descriptors that travel with a request: the lifeline (the supervisor's stdin), the
+/// The descriptors that travel with a fork request: the lifeline (the supervisor's stdin), the
 /// agent's stdout and stderr, and the pipe the supervisor writes its exit status to.
 pub struct Pipes {
     pub lifeline: OwnedFd,
@@ -36,7 +43,16 @@ pub struct Pipes {
 }
 
 impl Request {
-    /// The message body: counted lists of length-prefixed byte strings.
+    /// The request as it goes on the lifeline: its length, then its [`encode`](Self::encode)d
+    /// bytes.
+    pub fn frame(&self) -> Vec<u8> {
+        let body = self.encode();
+        let mut framed = (body.len() as u32).to_le_bytes().to_vec();
+        framed.extend_from_slice(&body);
+        framed
+    }
+
+    /// Counted lists of length-prefixed byte strings.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         put_count(&mut out, self.args.len());
@@ -98,47 +114,55 @@ fn invalid(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_string())
 }
 
-/// Sends `body` (prefixed by its length) with `pipes` attached to its first byte.
-pub fn send(socket: BorrowedFd<'_>, body: &[u8], pipes: &Pipes) -> io::Result<()> {
-    let mut message = (body.len() as u32).to_le_bytes().to_vec();
-    message.extend_from_slice(body);
+/// Asks for a fork: one byte with `pipes` attached.
+pub fn send(socket: BorrowedFd<'_>, pipes: &Pipes) -> io::Result<()> {
     let fds =
         [pipes.lifeline.as_raw_fd(), pipes.stdout.as_raw_fd(), pipes.stderr.as_raw_fd(), pipes.status.as_raw_fd()];
-    let mut sent = send_with_fds(socket, &message, &fds)?;
-    while sent < message.len() {
-        sent += send_with_fds(socket, &message[sent..], &[])?;
+    match send_with_fds(socket, &[FORK], &fds)? {
+        1 => Ok(()),
+        _ => Err(io::Error::new(io::ErrorKind::WriteZero, "the fork request was not sent")),
     }
-    Ok(())
 }
 
-/// Receives one request; `None` at end of file (the runner is gone).
-pub fn receive(socket: BorrowedFd<'_>) -> io::Result<Option<(Request, Pipes)>> {
-    let mut head = [0u8; 4];
+/// Receives one fork request: its pipes; `None` at end of file (the runner is gone).
+pub fn receive(socket: BorrowedFd<'_>) -> io::Result<Option<Pipes>> {
+    let mut byte = [0u8; 1];
     let mut fds = Vec::new();
+    if recv_with_fds(socket, &mut byte, &mut fds)? == 0 {
+        return if fds.is_empty() { Ok(None) } else { Err(invalid("a fork request cut short")) };
+    }
+    if byte[0] != FORK {
+        return Err(invalid("not a fork request"));
+    }
+    let [lifeline, stdout, stderr, status]: [OwnedFd; FDS] =
+        fds.try_into().map_err(|_| invalid("a fork request without its four pipes"))?;
+    Ok(Some(Pipes { lifeline, stdout, stderr, status }))
+}
+
+/// Reads the [`Request::frame`] at the start of the lifeline; `None` when it ends first (the
+/// runner called the attempt off before it had a command line).
+pub fn read_request(input: &mut impl Read) -> io::Result<Option<Request>> {
+    let mut head = [0u8; 4];
     let mut got = 0;
     while got < head.len() {
-        let n = recv_with_fds(socket, &mut head[got..], &mut fds)?;
-        if n == 0 {
-            return if got == 0 && fds.is_empty() { Ok(None) } else { Err(invalid("a request cut short")) };
+        match input.read(&mut head[got..]) {
+            Ok(0) if got == 0 => return Ok(None),
+            Ok(0) => return Err(invalid("a request cut short")),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        got += n;
     }
     let len = u32::from_le_bytes(head) as usize;
     if len > MAX_MESSAGE {
         return Err(invalid("a request larger than 16 MiB"));
     }
     let mut body = vec![0u8; len];
-    let mut got = 0;
-    while got < len {
-        let n = recv_with_fds(socket, &mut body[got..], &mut fds)?;
-        if n == 0 {
-            return Err(invalid("a request cut short"));
-        }
-        got += n;
-    }
-    let [lifeline, stdout, stderr, status]: [OwnedFd; FDS] =
-        fds.try_into().map_err(|_| invalid("a request without its four pipes"))?;
-    Ok(Some((Request::decode(&body)?, Pipes { lifeline, stdout, stderr, status })))
+    input.read_exact(&mut body).map_err(|e| match e.kind() {
+        io::ErrorKind::UnexpectedEof => invalid("a request cut short"),
+        _ => e,
+    })?;
+    Request::decode(&body).map(Some)
 }
 
 /// Writes the answer: the supervisor's process id, or the negated errno of a failed fork.
@@ -242,12 +266,12 @@ fn retry(mut call: impl FnMut() -> isize) -> isize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
+    use std::io::{Read, Write};
     use std::os::fd::AsFd;
     use std::os::unix::net::UnixStream;
 
     #[test]
-    fn a_request_and_its_pipes_arrive_whole() {
+    fn a_fork_request_carries_its_pipes_and_the_request_follows_on_the_lifeline() {
         let request = Request {
             args: vec!["--grace-ms".into(), "10".into(), "--".into(), "agent".into(), "héllo".into()],
             cwd: PathBuf::from("/tmp/a b"),
@@ -260,14 +284,24 @@ mod tests {
         let (runner, host) = UnixStream::pair().unwrap();
         let ends: Vec<(OwnedFd, OwnedFd)> = (0..FDS).map(|_| crate::containment::clone_into::pipe().unwrap()).collect();
         let [a, b, c, d] = <[(OwnedFd, OwnedFd); FDS]>::try_from(ends).ok().unwrap();
-        let pipes = Pipes { lifeline: a.1, stdout: b.1, stderr: c.1, status: d.1 };
-        send(runner.as_fd(), &request.encode(), &pipes).unwrap();
+        let pipes = Pipes { lifeline: a.0, stdout: b.1, stderr: c.1, status: d.1 };
+        send(runner.as_fd(), &pipes).unwrap();
         drop(pipes);
-        let (got, received) = receive(host.as_fd()).unwrap().unwrap();
-        assert_eq!(got, request);
-        // The status pipe that arrived is the one sent: what is written there reaches `d.0`.
+        let received = receive(host.as_fd()).unwrap().unwrap();
+        // The lifeline that arrived is the one sent: the request written to `a.1` is read
+        // there, followed by what comes after it, untouched.
+        let mut lifeline = std::fs::File::from(a.1);
+        lifeline.write_all(&request.frame()).unwrap();
+        lifeline.write_all(b"5\nhello").unwrap();
+        drop(lifeline);
+        let mut reader = std::io::BufReader::new(std::fs::File::from(received.lifeline));
+        assert_eq!(read_request(&mut reader).unwrap(), Some(request));
+        let mut rest = String::new();
+        reader.read_to_string(&mut rest).unwrap();
+        assert_eq!(rest, "5\nhello");
+        // And the status pipe: what is written there reaches `d.0`.
         write_raw(&received.status, b"ok");
-        drop(received);
+        drop((received.stdout, received.stderr, received.status));
         let mut read = String::new();
         std::fs::File::from(d.0).read_to_string(&mut read).unwrap();
         assert_eq!(read, "ok");
@@ -277,6 +311,16 @@ mod tests {
         assert_eq!(read_answer(runner.as_fd()).unwrap().unwrap_err().raw_os_error(), Some(libc::EAGAIN));
         drop(runner);
         assert!(receive(host.as_fd()).unwrap().is_none(), "end of file is no request");
+    }
+
+    #[test]
+    fn a_lifeline_that_ends_before_its_request_is_no_request() {
+        assert_eq!(read_request(&mut &b""[..]).unwrap(), None);
+        let framed = Request { args: vec!["x".into()], cwd: PathBuf::from("/"), env: vec![] }.frame();
+        assert!(read_request(&mut &framed[..2]).is_err());
+        assert!(read_request(&mut &framed[..framed.len() - 1]).is_err());
+        let huge = ((MAX_MESSAGE + 1) as u32).to_le_bytes();
+        assert!(read_request(&mut &huge[..]).is_err());
     }
 
     #[test]

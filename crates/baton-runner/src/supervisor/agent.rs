@@ -7,9 +7,11 @@ use super::{SetupError, Shared};
 use crate::containment::{cgroup, Containment};
 use crate::invocation::Invocation;
 use crate::lifeline;
-use crate::process::{self, AgentChild, Tail};
+use crate::lifeline::client::Forked;
+use crate::process::{self, AgentChild, Supervisor, Tail};
 use baton_core::store::{AgentProcess, AttemptStart, Claim};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::unix::pipe;
@@ -33,6 +35,40 @@ pub(super) struct Agent {
     lifeline_hold: Option<oneshot::Sender<()>>,
 }
 
+/// The agent's lifeline supervisor, forked by the host while the attempt is being prepared:
+/// asking for the fork as the job is claimed takes the fork, and the two wake-ups around it,
+/// off the pickup's critical path. Dropped unused (the attempt ended before its agent), the
+/// supervisor's lifeline closes and it ends without starting anything.
+pub(super) struct EarlyFork(JoinHandle<std::io::Result<Option<Forked>>>);
+
+impl EarlyFork {
+    /// Asks the runner's host for a fork, on a blocking thread (the host's answer is waited
+    /// for); `None` when agents run without a lifeline.
+    pub(super) fn ask(shared: &Arc<Shared>) -> Option<EarlyFork> {
+        shared.lifeline.as_ref()?;
+        let shared = Arc::clone(shared);
+        Some(EarlyFork(tokio::task::spawn_blocking(move || {
+            shared.lifeline.as_ref().map(|host| host.fork()).transpose()
+        })))
+    }
+
+    /// The forked supervisor; `None` when the fork failed (the agent's start forks again, or
+    /// execs its supervisor, and says why if that fails too).
+    async fn forked(self) -> Option<Forked> {
+        match self.0.await {
+            Ok(Ok(forked)) => forked,
+            Ok(Err(e)) => {
+                tracing::debug!("the supervisor forked ahead of the agent's start failed: {e}");
+                None
+            }
+            Err(e) => {
+                tracing::debug!("asking for the supervisor ahead of the agent's start failed: {e}");
+                None
+            }
+        }
+    }
+}
+
 /// How starting the agent went.
 pub(super) enum Started {
     Running(Box<Agent>),
@@ -42,7 +78,8 @@ pub(super) enum Started {
     LeaseGone,
 }
 
-/// Starts `invocation` in `cwd` with `prompt` on stdin and records the start.
+/// Starts `invocation` in `cwd` with `prompt` on stdin and records the start; under the
+/// supervisor forked `early` when there is one.
 pub(super) async fn start(
     shared: &Shared,
     claim: &Claim,
@@ -50,6 +87,7 @@ pub(super) async fn start(
     cwd: &Path,
     prompt: &str,
     head_before: Option<String>,
+    early: Option<EarlyFork>,
 ) -> baton_core::Result<Started> {
     let job = &claim.job;
     // A runner that died on this host may have left this job's previous agent running (if its
@@ -78,7 +116,11 @@ pub(super) async fn start(
         _ => None,
     };
     let options = lifeline::Options { cgroup: group.clone(), grace: Some(shared.kill_grace) };
-    let supervisor = shared.lifeline.as_ref().map(|host| (host, &options));
+    let forked = match early {
+        Some(early) => early.forked().await,
+        None => None,
+    };
+    let supervisor = shared.lifeline.as_ref().map(|host| Supervisor { host, options: &options, forked });
     let mut child = match process::spawn(&invocation.argv, cwd, &invocation.env, &invocation.env_remove, supervisor) {
         Ok(child) => child,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

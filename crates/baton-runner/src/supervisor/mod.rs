@@ -23,7 +23,7 @@ pub use setup::SetupError;
 use crate::session::{self, Plan};
 use crate::sync::Pushed;
 use crate::{checkpoint, git};
-use agent::Started;
+use agent::{EarlyFork, Started};
 use attempt::Attempt;
 use baton_core::store::{AttemptResult, Claim, EnginePolicy};
 use baton_core::time::Clock;
@@ -96,7 +96,8 @@ pub async fn supervise(
 ) -> baton_core::Result<AttemptEnd> {
     let started = Instant::now();
     let job_id = claim.job.id.clone();
-    let result = match prepare_and_run(&shared, &claim, stop).await? {
+    let early = EarlyFork::ask(&shared);
+    let result = match prepare_and_run(&shared, &claim, stop, early).await? {
         Some(result) => result,
         None => {
             confirm_stopped(&shared, &claim).await;
@@ -164,6 +165,7 @@ async fn prepare_and_run(
     shared: &Shared,
     claim: &Claim,
     mut stop: watch::Receiver<Option<StopRequest>>,
+    mut early: Option<EarlyFork>,
 ) -> baton_core::Result<Option<AttemptResult>> {
     let mut forced = None;
     loop {
@@ -175,7 +177,7 @@ async fn prepare_and_run(
             prepared.remove_prompt_file();
             return Ok(ended);
         }
-        let result = run_agent(shared, claim, &prepared, stop.clone()).await;
+        let result = run_agent(shared, claim, &prepared, stop.clone(), early.take()).await;
         prepared.remove_prompt_file();
         let Some(mut result) = result? else { return Ok(None) };
         if let Plan::Resume { source, .. } = &prepared.plan {
@@ -248,6 +250,7 @@ async fn run_agent(
     claim: &Claim,
     prepared: &setup::Prepared,
     stop: watch::Receiver<Option<StopRequest>>,
+    early: Option<EarlyFork>,
 ) -> baton_core::Result<Option<AttemptResult>> {
     let cwd = prepared.cwd.as_path();
     let mut warnings = Vec::new();
@@ -259,7 +262,9 @@ async fn run_agent(
     let head_before = if shared.in_git { git::head(cwd).await } else { None };
     let snapshot = if head_before.is_some() { git::snapshot(cwd).await } else { None };
     let mut agent =
-        match agent::start(shared, claim, &prepared.invocation, cwd, &prepared.prompt, head_before.clone()).await? {
+        match agent::start(shared, claim, &prepared.invocation, cwd, &prepared.prompt, head_before.clone(), early)
+            .await?
+        {
             Started::Running(agent) => *agent,
             Started::Refused(e) => return Ok(Some(result::setup_failure(e))),
             Started::LeaseGone => return Ok(None),

@@ -14,7 +14,7 @@ use super::result::{self, Stopped};
 use super::{SetupError, Shared, StopRequest};
 use crate::containment::{cgroup, Containment};
 use crate::lifeline;
-use crate::process::{self, Tail};
+use crate::process::{self, Supervisor, Tail};
 use crate::transcript::Transcript;
 use crate::workspace::WorkspaceError;
 use baton_core::store::{AgentProcess, AttemptResult, AttemptStart, Claim, Lease};
@@ -73,7 +73,7 @@ pub(super) async fn run(
         ("BATON_WORKTREE".to_string(), dir.display().to_string()),
     ];
     let options = lifeline::Options { cgroup: group.clone(), grace: Some(shared.kill_grace) };
-    let supervisor = shared.lifeline.as_ref().map(|host| (host, &options));
+    let supervisor = shared.lifeline.as_ref().map(|host| Supervisor { host, options: &options, forked: None });
     let mut child = match process::spawn(&argv, dir, &env, &[], supervisor) {
         Ok(child) => child,
         Err(source) => {

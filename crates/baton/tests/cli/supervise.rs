@@ -1,8 +1,10 @@
 //! `baton __supervise`, the lifeline supervisor exec'd as its own process: what a runner starts
 //! when its supervisor host cannot fork one. The runner's tests go through the host; these keep
 //! the exec'd path honest: the prompt reaches the agent, and the supervisor ends as the agent
-//! did — its exit code, or its signal re-raised.
+//! did — its exit code, or its signal re-raised. And the host's own two-step start, a fork
+//! ahead of the command line, driven here through the runner's client.
 
+use baton_runner::lifeline::client::{Host, Request};
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
@@ -71,4 +73,54 @@ fn without_the_go_the_agent_never_starts() {
     assert_eq!(out.status.code(), Some(125));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the runner called the start off"));
     assert!(!marker.exists(), "the agent never ran");
+}
+
+/// A supervisor the host forks before the runner knows the agent's command line (it asks for
+/// the fork as it claims a job, and prepares the attempt meanwhile) waits for that command line
+/// on its lifeline, then runs it as any other: the prompt reaches the agent after the go, and
+/// the agent's exit code is reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_supervisor_forked_ahead_runs_the_agent_it_is_told_about_later() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = Host::new(env!("CARGO_BIN_EXE_baton").into());
+    let forked = host.fork().unwrap();
+    let pid = forked.pid() as i32;
+    assert!(running(pid), "the forked supervisor waits for its request");
+    let script = "read line; echo \"got $line\"; exit 3";
+    let request = Request {
+        args: ["--grace-ms", "2000", "--", "sh", "-c", script].map(String::from).to_vec(),
+        cwd: "/".into(),
+        env: vec![("PATH".into(), std::env::var_os("PATH").unwrap_or_default())],
+    };
+    let mut supervised = forked.start(&request).unwrap();
+    supervised.stdin.write_all(b"12\nhello agent\ng").await.unwrap();
+    let mut out = String::new();
+    supervised.stdout.read_to_string(&mut out).await.unwrap();
+    let status = supervised.status.wait().await.unwrap();
+    assert_eq!((out.as_str(), status.code()), ("got hello agent\n", Some(3)));
+}
+
+/// An attempt called off before its agent had a command line (its preparation failed) drops
+/// the supervisor forked for it: that supervisor ends at once, having started nothing.
+#[test]
+fn a_supervisor_forked_ahead_and_dropped_ends_having_started_nothing() {
+    let host = Host::new(env!("CARGO_BIN_EXE_baton").into());
+    let forked = host.fork().unwrap();
+    let pid = forked.pid() as i32;
+    drop(forked);
+    // The host reaps its children before each fork: the next one leaves no zombie behind.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while running(pid) {
+        assert!(std::time::Instant::now() < deadline, "the dropped supervisor {pid} is still running");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let next = host.fork().unwrap();
+    assert_ne!(next.pid() as i32, pid);
+    assert!(std::fs::metadata(format!("/proc/{pid}")).is_err(), "the dropped supervisor was reaped");
+}
+
+/// Whether `pid` runs (a zombie has ended).
+fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
 }
