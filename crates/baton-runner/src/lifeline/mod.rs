@@ -6,7 +6,8 @@
 //! new process group, spawns it. The supervisor is forked by the runner's supervisor
 //! [`host`] (cheap), or — should the host fail — exec'd by the runner as
 //! `baton __supervise [--cgroup DIR] --grace-ms N -- AGENT ARGS…`; either way it runs
-//! [`supervise`]. The runner writes the prompt to the supervisor's stdin as `<length>\n<bytes>`,
+//! [`supervise`] (a forked one first reads its arguments and environment from its stdin, see
+//! `wire.rs`). The runner writes the prompt to the supervisor's stdin as `<length>\n<bytes>`,
 //! then one [`GO`] byte once the attempt's start is recorded, and then keeps the pipe open —
 //! the lifeline. No agent starts before its go: the supervisor may clone it into its cgroup
 //! meanwhile (the fork overlaps the runner's write), but holds it before its `execve`, and an
