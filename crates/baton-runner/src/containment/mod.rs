@@ -15,10 +15,12 @@
 //!   descendants (SIGTERM, then SIGKILL after the grace) before it exits. It cannot catch a
 //!   process that was orphaned while the supervisor itself was SIGKILLed.
 //!
-//! [`select`] picks the mechanism a runner uses from the `containment` setting.
+//! [`select`] picks the mechanism a runner uses from the `containment` setting; [`leftovers`]
+//! ends, when a runner starts, the attempt groups that runners killed outright left behind.
 
 pub mod cgroup;
 pub mod clone_into;
+pub mod leftovers;
 pub mod sweep;
 
 use baton_core::config::Containment as Choice;

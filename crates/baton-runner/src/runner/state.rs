@@ -134,6 +134,12 @@ impl Runner {
         if swept > 0 {
             tracing::debug!(swept, "removed the agent sockets of runners that died");
         }
+        if let Some(crate::containment::Containment::Cgroup { parent }) = &options.containment {
+            let ended = crate::containment::leftovers::sweep(store.as_ref(), &ns, parent).await;
+            if ended > 0 {
+                tracing::info!(ended, "ended the attempt cgroups that runners killed outright left behind");
+            }
+        }
         // Its own claims do not wake it: each round follows them up itself.
         let feed = store.subscribe_runner(&runner_id)?;
         let shared = Arc::new(Shared {
