@@ -62,7 +62,7 @@ pub fn run(opts: &Options) -> Result<Section> {
     let sqlite3 = which("sqlite3");
     let cases = build_cases(&sb, &filled, spec.jobs_per, sqlite3.clone());
     eprintln!("  {runs} rounds of {} commands, no other connection…", cases.len());
-    let alone = measure(&sb, &cases, runs)?;
+    let alone = measure(&on(&sb, &cases), runs)?;
 
     let baton_cases: Vec<Case> =
         build_cases(&sb, &filled, spec.jobs_per, None).into_iter().filter(|c| c.targeted).collect();
@@ -70,7 +70,7 @@ pub fn run(opts: &Options) -> Result<Section> {
     let mut runner = sb.start_runner_with(&[], &[("BATON_NAMESPACE", "elsewhere")])?;
     runner.wait_registered(&conn)?;
     eprintln!("  {runs} rounds of {} commands beside an idle runner…", baton_cases.len());
-    let beside = measure(&sb, &baton_cases, runs)?;
+    let beside = measure(&on(&sb, &baton_cases), runs)?;
     runner.check_alive()?;
     runner.stop()?;
 
@@ -98,17 +98,17 @@ pub fn run(opts: &Options) -> Result<Section> {
     if floor_median.is_some() {
         section.row(Row::new("every baton command above, median", "", "").target("≤ 5 ms", Verdict::of(absolute_met)));
     }
-    // `queue` must not grow with the open work it does not print.
-    let queue_big = alone[0].wall.median();
-    eprintln!("  `baton queue` on {} jobs, for the scale row…", thousands(SMALL_JOBS));
-    let queue_small = queue_on_small(opts, runs)?;
+    // `queue` must not grow with the open work it does not print. Measured alternately on both
+    // databases, so that a load that drifts between two series cannot pass for a difference.
+    let big_jobs = thousands(spec.assignments * spec.jobs_per);
+    eprintln!("  `baton queue` on {big_jobs} and on {} jobs, alternately…", thousands(SMALL_JOBS));
+    let (small_sb, small_queue) = small_database(opts)?;
+    let big_queue = cases.iter().find(|c| c.label == "baton queue").ok_or("no `baton queue` case")?;
+    let scale = measure(&[(&sb, big_queue), (&small_sb, &small_queue)], runs)?;
+    let (queue_big, queue_small) = (scale[0].wall.median(), scale[1].wall.median());
     section.row(
         Row::new(
-            format!(
-                "baton queue at {} jobs vs at {}",
-                thousands(spec.assignments * spec.jobs_per),
-                thousands(SMALL_JOBS)
-            ),
+            format!("baton queue at {big_jobs} jobs vs at {}, alternately", thousands(SMALL_JOBS)),
             ms(queue_big),
             "",
         )
@@ -210,12 +210,17 @@ fn build_cases(sb: &Sandbox, filled: &fill::Filled, jobs_per: usize, sqlite3: Op
     cases
 }
 
-/// `runs` rounds (plus one warm-up) of every case, round-robin.
-fn measure(sb: &Sandbox, cases: &[Case], runs: usize) -> Result<Vec<Measured>> {
+/// Every case of `cases`, run in `sb`.
+fn on<'a>(sb: &'a Sandbox, cases: &'a [Case]) -> Vec<(&'a Sandbox, &'a Case)> {
+    cases.iter().map(|case| (sb, case)).collect()
+}
+
+/// `runs` rounds (plus one warm-up) of every case, round-robin, each in its sandbox.
+fn measure(cases: &[(&Sandbox, &Case)], runs: usize) -> Result<Vec<Measured>> {
     let mut wall: Vec<Vec<Duration>> = vec![Vec::with_capacity(runs); cases.len()];
     let mut cpu = wall.clone();
     for round in 0..=runs {
-        for (i, case) in cases.iter().enumerate() {
+        for (i, (sb, case)) in cases.iter().enumerate() {
             let mut command = sb.command(&case.program);
             command.args((case.args)(round)).stdout(Stdio::null()).stderr(Stdio::null());
             let t = timed(&mut command, &case.label)?;
@@ -228,8 +233,8 @@ fn measure(sb: &Sandbox, cases: &[Case], runs: usize) -> Result<Vec<Measured>> {
     Ok(wall.into_iter().zip(cpu).map(|(w, c)| Measured { wall: Samples::new(w), cpu: Samples::new(c) }).collect())
 }
 
-/// `baton queue`'s median on a database of [`SMALL_JOBS`] jobs, shaped like the big one.
-fn queue_on_small(opts: &Options, runs: usize) -> Result<Duration> {
+/// A database of [`SMALL_JOBS`] jobs, shaped like the big one, and `baton queue` on it.
+fn small_database(opts: &Options) -> Result<(Sandbox, Case)> {
     let sb = Sandbox::new(opts, "small")?;
     let status = sb.baton(&["init"]).status().ctx("running baton init")?;
     if !status.success() {
@@ -242,8 +247,7 @@ fn queue_on_small(opts: &Options, runs: usize) -> Result<Duration> {
         args: Box::new(|_| vec!["queue".to_string()]),
         targeted: true,
     };
-    let measured = measure(&sb, std::slice::from_ref(&queue), runs)?;
-    Ok(measured[0].wall.median())
+    Ok((sb, queue))
 }
 
 /// `100,000`.
