@@ -27,8 +27,8 @@ pub fn summary(conn: &Connection, ns: &str, now: Millis) -> Result<QueueSummary>
     }
 
     let (ready_total, waiting_total) = head_totals(conn, ns, now)?;
-    let ready = full_jobs(conn, &listed_heads(conn, ns, now, Backoff::Over)?)?;
-    let waiting = full_jobs(conn, &listed_heads(conn, ns, now, Backoff::Waiting)?)?;
+    let ready = full_jobs(conn, ns, &listed_heads(conn, ns, now, Backoff::Over)?)?;
+    let waiting = full_jobs(conn, ns, &listed_heads(conn, ns, now, Backoff::Waiting)?)?;
     let mut running: Vec<Job> = conn
         .prepare_cached(&format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE namespace = ?1 AND status = 'running' ORDER BY started_at"
@@ -180,16 +180,30 @@ pub struct Head {
     pub not_before: Option<Millis>,
 }
 
-/// The full rows of some ready-rule heads, in their order.
-fn full_jobs(conn: &Connection, heads: &[Head]) -> Result<Vec<Job>> {
+/// The full rows of some ready-rule heads, in their order. Found through `jobs_open` (the open
+/// jobs only, by assignment) rather than the index of every job's id: in a large table that
+/// index is deep, and a command's page cache starts cold, so each head would cost a descent
+/// through it before the one to its row.
+fn full_jobs(conn: &Connection, ns: &str, heads: &[Head]) -> Result<Vec<Job>> {
     if heads.is_empty() {
         return Ok(Vec::new());
     }
-    let ids_json = serde_json::to_string(&heads.iter().map(|h| h.job_id.as_str()).collect::<Vec<_>>())
-        .map_err(|e| baton_core::Error::database("listing ready jobs", e))?;
+    let json = |values: Vec<&str>| {
+        serde_json::to_string(&values).map_err(|e| baton_core::Error::database("listing ready jobs", e))
+    };
+    let assignments_json = json(heads.iter().map(|h| h.assignment_id.as_str()).collect())?;
+    let ids_json = json(heads.iter().map(|h| h.job_id.as_str()).collect())?;
     let mut by_id: HashMap<String, Job> = conn
-        .prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?1))"))
-        .and_then(|mut s| s.query_map(params![ids_json], rows::job)?.map(|j| j.map(|j| (j.id.clone(), j))).collect())
+        .prepare_cached(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs INDEXED BY jobs_open \
+             WHERE namespace = ?1 AND assignment_id IN (SELECT value FROM json_each(?2)) \
+             AND status IN ('pending', 'running') AND id IN (SELECT value FROM json_each(?3))"
+        ))
+        .and_then(|mut s| {
+            s.query_map(params![ns, assignments_json, ids_json], rows::job)?
+                .map(|j| j.map(|j| (j.id.clone(), j)))
+                .collect()
+        })
         .ctx("listing ready jobs")?;
     let mut jobs: Vec<Job> = heads.iter().filter_map(|h| by_id.remove(&h.job_id)).collect();
     rows::attach_attempts(conn, &mut jobs)?;
