@@ -9,6 +9,11 @@ use baton_core::Store;
 use baton_store::sqlite::SqliteStore;
 use std::sync::Arc;
 
+/// What migration 0023 made, undone: a database as a baton from before it left it.
+const UNDO_0023: &str = "DROP TRIGGER assignments_open_job_inserted; DROP TRIGGER assignments_open_job_deleted; \
+                         DROP TRIGGER assignments_open_job_changed; DROP INDEX assignments_idle; \
+                         ALTER TABLE assignments DROP COLUMN open_jobs;";
+
 async fn fresh() -> suite::Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("baton.db")).await.unwrap());
@@ -271,7 +276,7 @@ async fn attempts_written_before_the_rowid_migration_keep_everything() {
     drop(store);
     // The table as it was before 0017, holding the same rows, at the version before it; what the
     // migrations after 0017 made is undone too, so that they run again after it.
-    const MIGRATIONS_AFTER_0017: i64 = 4;
+    const MIGRATIONS_AFTER_0017: i64 = 5;
     const UNDO_AFTER_0017: &str = "DROP TABLE daily_spend; DROP TABLE prompt_dictionaries; \
                                    DROP INDEX assignments_hosted_active; DROP INDEX assignments_daily_capped; \
                                    DROP TRIGGER queue_heads_stop_ended; DROP INDEX jobs_stopping;";
@@ -284,7 +289,7 @@ async fn attempts_written_before_the_rowid_migration_keep_everything() {
         "CREATE TABLE old_attempts ({columns}, PRIMARY KEY (job_id, n)) WITHOUT ROWID; \
          INSERT INTO old_attempts SELECT {columns} FROM attempts; DROP TABLE attempts; \
          ALTER TABLE old_attempts RENAME TO attempts; CREATE INDEX attempts_finished_at ON attempts(finished_at); \
-         DROP INDEX assignments_finished_worktrees; {UNDO_AFTER_0017} PRAGMA user_version = {};",
+         DROP INDEX assignments_finished_worktrees; {UNDO_0023} {UNDO_AFTER_0017} PRAGMA user_version = {};",
         version - 1 - MIGRATIONS_AFTER_0017
     ))
     .unwrap();
@@ -355,10 +360,10 @@ async fn the_daily_spend_counter_starts_from_the_attempts_before_it() {
     };
     assert_eq!(counted(&conn), 0.75, "kept by the triggers");
     // Back to the version before 0022, as an older baton left it.
-    const MIGRATIONS_AFTER_0022: i64 = 0;
+    const MIGRATIONS_AFTER_0022: i64 = 1;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     conn.execute_batch(&format!(
-        "DROP TRIGGER attempts_spend_insert; DROP TRIGGER attempts_spend_update; DROP TABLE daily_spend; \
+        "{UNDO_0023} DROP TRIGGER attempts_spend_insert; DROP TRIGGER attempts_spend_update; DROP TABLE daily_spend; \
          PRAGMA user_version = {};",
         version - 1 - MIGRATIONS_AFTER_0022
     ))
@@ -367,6 +372,63 @@ async fn the_daily_spend_counter_starts_from_the_attempts_before_it() {
     drop(SqliteStore::open(path.clone()).await.unwrap());
     let conn = rusqlite::Connection::open(&path).unwrap();
     assert_eq!(counted(&conn), 0.75, "started from the attempts");
+}
+
+/// Migration 0023 starts each assignment's count of open jobs from its jobs, and its triggers
+/// keep it from then on (a cancel whose agent is still being stopped counts until it is): the
+/// idle list reads the same either way.
+#[tokio::test]
+async fn the_open_job_counts_start_from_the_jobs_before_them() {
+    use baton_core::store::AttemptStart;
+    use baton_core::JobType;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let store: suite::Shared = Arc::new(SqliteStore::open(path.clone()).await.unwrap());
+    let (waiting, _) = suite::assignment_with(&store, &[JobType::Implement]).await;
+    let (stopping, _) = suite::assignment_with(&store, &[JobType::Implement]).await;
+    let claim = store.claim_next(suite::NS, "r1", 60_000, &suite::policy()).await.unwrap().unwrap();
+    assert!(store.record_start(&claim.job.id, claim.token, &AttemptStart::default()).await.unwrap());
+    store.cancel_job(suite::NS, &claim.job.id, &suite::defaults(), &suite::person()).await.unwrap();
+    drop(store);
+    let counts = |conn: &rusqlite::Connection| -> Vec<(String, i64)> {
+        let mut stmt = conn.prepare("SELECT id, open_jobs FROM assignments ORDER BY id").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let recount = |conn: &rusqlite::Connection| -> Vec<(String, i64)> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT a.id, (SELECT COUNT(*) FROM jobs j WHERE j.assignment_id = a.id AND (j.status IN \
+                 ('pending', 'running') OR (j.status = 'cancelled' AND j.lease_token IS NOT NULL))) \
+                 FROM assignments a ORDER BY a.id",
+            )
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let kept = counts(&conn);
+    assert_eq!(kept, recount(&conn), "kept by the triggers");
+    // One pending job; a cancel still being stopped and the PM queued after it.
+    assert_eq!(kept.iter().map(|(_, n)| n).sum::<i64>(), 3, "{kept:?}");
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    conn.execute_batch(&format!("{UNDO_0023} PRAGMA user_version = {};", version - 1)).unwrap();
+    drop(conn);
+    let store: suite::Shared = Arc::new(SqliteStore::open(path.clone()).await.unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    assert_eq!(counts(&conn), kept, "started from the jobs");
+    // The stop ends (a PM may follow it): the counts still match, and so does the idle list.
+    assert!(store.release_stopped(&claim.job.id, claim.token).await.unwrap());
+    assert_eq!(counts(&conn), recount(&conn));
+    let expected: Vec<String> = conn
+        .prepare("SELECT id FROM assignments WHERE status = 'active' ORDER BY updated_at, id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .filter(|id: &String| recount(&conn).iter().any(|(a, n)| a == id && *n == 0))
+        .collect();
+    let queue = store.queue(suite::NS, baton_core::time::now_ms()).await.unwrap();
+    let idle: Vec<String> = queue.idle.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(idle, expected, "waiting {waiting}, stopping {stopping}");
 }
 
 /// A runner's own claims do not wake its loop, which follows them up in the same round; every

@@ -1,13 +1,13 @@
 //! The idle assignments of a namespace for `baton queue` ([`baton_core::engine::idle`]): active
 //! with no job pending, running or being stopped, the longest-idle first.
 //!
-//! Bounded like the rest of `queue`: the list walks the active assignments in idle order
-//! (`assignments_by_status_updated`) and stops at [`QUEUE_LIST_CAP`] or once it found as many as
-//! there are; the total comes from the kept counters rather than from visiting every active
-//! assignment. Every active assignment with an open job either has a ready-rule head (a pending
-//! job and nothing running, kept in `queue_heads`), a running job (at most one per assignment,
-//! by `jobs_one_running`) or a job being stopped (`engine::stopping`, which keeps its PM out of
-//! the heads), so the idle ones are the active count less those three.
+//! Bounded like the rest of `queue`: the list is a range of `assignments_idle`, the active
+//! assignments with no open job (kept by triggers, migration 0023), in idle order, stopping at
+//! [`QUEUE_LIST_CAP`]; the total comes from the kept counters rather than from visiting every
+//! active assignment. Every active assignment with an open job either has a ready-rule head (a
+//! pending job and nothing running, kept in `queue_heads`), a running job (at most one per
+//! assignment, by `jobs_one_running`) or a job being stopped (`engine::stopping`, which keeps
+//! its PM out of the heads), so the idle ones are the active count less those three.
 
 use super::rows::{self, ASSIGNMENT_COLUMNS};
 use super::Context;
@@ -33,22 +33,15 @@ pub fn list(conn: &Connection, ns: &str) -> Result<(Vec<Assignment>, u64)> {
         .and_then(|mut s| s.query_row(params![ns], |r| r.get(0)))
         .ctx("counting idle assignments")?;
     let total = u64::try_from(total).unwrap_or(0);
-    // The walk stops once it found every idle assignment the counters know of: with none, or
-    // with all of them early in idle order, it does not visit the rest of the active ones.
+    // With none idle by the counters, nothing more is read.
     let shown = total.min(QUEUE_LIST_CAP as u64);
     if shown == 0 {
         return Ok((Vec::new(), 0));
     }
-    // `jobs_open` answers the NOT EXISTS from its (namespace, assignment_id) prefix.
     let found: Vec<Assignment> = conn
         .prepare_cached(&format!(
-            "SELECT {ASSIGNMENT_COLUMNS} FROM assignments a INDEXED BY assignments_by_status_updated \
-             WHERE namespace = ?1 AND status = 'active' \
-             AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.namespace = ?1 AND j.assignment_id = a.id \
-             AND j.status IN ('pending', 'running')) \
-             AND NOT EXISTS (SELECT 1 FROM jobs s INDEXED BY jobs_stopping WHERE s.namespace = ?1 \
-             AND s.assignment_id = a.id AND s.status = 'cancelled' AND s.lease_token IS NOT NULL) \
-             ORDER BY updated_at, id LIMIT ?2"
+            "SELECT {ASSIGNMENT_COLUMNS} FROM assignments INDEXED BY assignments_idle \
+             WHERE namespace = ?1 AND status = 'active' AND open_jobs = 0 ORDER BY updated_at, id LIMIT ?2"
         ))
         .and_then(|mut s| s.query_map(params![ns, shown as i64], rows::assignment)?.collect())
         .ctx("listing idle assignments")?;

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0020_claim_sweeps.sql"),
     include_str!("../../migrations/sqlite/0021_prompt_dictionaries.sql"),
     include_str!("../../migrations/sqlite/0022_daily_spend.sql"),
+    include_str!("../../migrations/sqlite/0023_idle_assignments.sql"),
 ];
 
 /// The schema version this baton writes.
