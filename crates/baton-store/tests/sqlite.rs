@@ -386,6 +386,7 @@ async fn the_open_job_counts_start_from_the_jobs_before_them() {
     let store: suite::Shared = Arc::new(SqliteStore::open(path.clone()).await.unwrap());
     let (waiting, _) = suite::assignment_with(&store, &[JobType::Implement]).await;
     let (stopping, _) = suite::assignment_with(&store, &[JobType::Implement]).await;
+    let (idle_one, _) = suite::assignment_with(&store, &[]).await;
     let claim = store.claim_next(suite::NS, "r1", 60_000, &suite::policy()).await.unwrap().unwrap();
     assert!(store.record_start(&claim.job.id, claim.token, &AttemptStart::default()).await.unwrap());
     store.cancel_job(suite::NS, &claim.job.id, &suite::defaults(), &suite::person()).await.unwrap();
@@ -407,7 +408,7 @@ async fn the_open_job_counts_start_from_the_jobs_before_them() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     let kept = counts(&conn);
     assert_eq!(kept, recount(&conn), "kept by the triggers");
-    // One pending job; a cancel still being stopped and the PM queued after it.
+    // One pending job; a cancel still being stopped and the PM queued after it; nothing.
     assert_eq!(kept.iter().map(|(_, n)| n).sum::<i64>(), 3, "{kept:?}");
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     conn.execute_batch(&format!("{UNDO_0023} PRAGMA user_version = {};", version - 1)).unwrap();
@@ -426,6 +427,7 @@ async fn the_open_job_counts_start_from_the_jobs_before_them() {
         .map(Result::unwrap)
         .filter(|id: &String| recount(&conn).iter().any(|(a, n)| a == id && *n == 0))
         .collect();
+    assert!(expected.contains(&idle_one), "an assignment with no jobs is idle: {expected:?}");
     let queue = store.queue(suite::NS, baton_core::time::now_ms()).await.unwrap();
     let idle: Vec<String> = queue.idle.iter().map(|a| a.id.clone()).collect();
     assert_eq!(idle, expected, "waiting {waiting}, stopping {stopping}");

@@ -6,6 +6,7 @@
 
 use baton_runner::lifeline::client::{Host, Request};
 use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 
@@ -107,13 +108,19 @@ fn a_supervisor_forked_ahead_and_dropped_ends_having_started_nothing() {
     let host = Host::new(env!("CARGO_BIN_EXE_baton").into());
     let forked = host.fork().unwrap();
     let pid = forked.pid() as i32;
+    // SAFETY: pidfd_open on a child of the host we started; the descriptor is owned below.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as i32;
+    assert!(pidfd >= 0, "pidfd_open: {}", std::io::Error::last_os_error());
+    // SAFETY: the descriptor was just opened and is owned by nobody else.
+    let pidfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(pidfd) };
     drop(forked);
+    // A pidfd turns readable when its process ends (before it is reaped).
+    let mut poll = libc::pollfd { fd: pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: polling one descriptor we own.
+    let ready = unsafe { libc::poll(&mut poll, 1, 10_000) };
+    assert_eq!(ready, 1, "the dropped supervisor {pid} is still running");
+    assert!(!running(pid));
     // The host reaps its children before each fork: the next one leaves no zombie behind.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while running(pid) {
-        assert!(std::time::Instant::now() < deadline, "the dropped supervisor {pid} is still running");
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
     let next = host.fork().unwrap();
     assert_ne!(next.pid() as i32, pid);
     assert!(std::fs::metadata(format!("/proc/{pid}")).is_err(), "the dropped supervisor was reaped");
